@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The contact table: bare JID → resources → (show, status, priority), plus
+ * the roster data of each item. Pure data, no I/O; every mutator returns
+ * whether the contact's aggregated (show, status) changed, which is exactly
+ * when a PresenceChanged is due.
+ *
+ * Aggregation (CONTRACT.md): a contact's show is that of its most available
+ * online resource (chat > available > dnd > away > xa), among equals the
+ * highest priority, then the most recent. No online resource: offline, with
+ * the status of the last unavailable presence — or unknown for a roster item
+ * whose subscription is none/from that never sent available presence.
+ *
+ * Bounds: at most CONTACTS_MAX_STRANGERS contacts outside the roster (the
+ * least recently updated is dropped silently), CONTACTS_MAX_RESOURCES per
+ * contact (a new resource beyond that is ignored).
+ *
+ * Callers pass normalized bare JIDs and valid UTF-8; the table does not
+ * parse or validate JIDs.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/presence.h"
+
+#define CONTACTS_MAX_STRANGERS 1000u
+#define CONTACTS_MAX_RESOURCES 64u
+
+typedef enum {
+	ROSTER_SUBSCRIPTION_NONE,
+	ROSTER_SUBSCRIPTION_TO,
+	ROSTER_SUBSCRIPTION_FROM,
+	ROSTER_SUBSCRIPTION_BOTH,
+} RosterSubscription;
+
+/* "none", "to", "from", "both". */
+const char *roster_subscription_to_string(RosterSubscription sub);
+bool roster_subscription_from_string(const char *str,
+				     RosterSubscription *ret_sub);
+
+typedef struct _ContactTable ContactTable;
+typedef struct _Contact Contact;
+
+ContactTable *contacts_new(void);
+void contacts_free(ContactTable *table);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ContactTable, contacts_free)
+
+/* Available presence from bare/resource (resource "" for a bare JID).
+ * now: monotonic microseconds, injected. */
+bool contacts_update_resource(ContactTable *table, const char *bare,
+			      const char *resource, PresenceShow show,
+			      const char *status, int priority, int64_t now);
+
+/* Unavailable presence: removes the resource (resource NULL: all of them,
+ * as for unavailable from a bare JID), keeping status as the contact's
+ * offline status. */
+bool contacts_remove_resource(ContactTable *table, const char *bare,
+			      const char *resource, const char *status,
+			      int64_t now);
+
+/* Adds or updates a roster item (RFC 6121 §2). groups may be NULL. A new
+ * item is a change (its first state). ask: a subscription request of ours
+ * is pending. */
+bool contacts_set_roster_item(ContactTable *table, const char *bare,
+			      const char *name, RosterSubscription sub,
+			      bool ask, const char *const *groups,
+			      size_t n_groups);
+
+/* subscription='remove': the contact disappears. True if it was not offline
+ * (a PresenceChanged to offline is due). */
+bool contacts_remove_roster_item(ContactTable *table, const char *bare);
+
+/* Forget every resource of every contact (session ended): returns the bare
+ * JIDs whose state changed, transfer full (GPtrArray of char*, may be empty).
+ */
+GPtrArray *contacts_clear_presence(ContactTable *table);
+
+/* Lookups: transfer none, valid until the next mutation. */
+const Contact *contacts_lookup(const ContactTable *table, const char *bare);
+size_t contacts_size(const ContactTable *table);
+
+typedef void (*ContactFunc)(const Contact *contact, void *user_data);
+/* Every contact, in no particular order; do not mutate the table inside. */
+void contacts_foreach(const ContactTable *table, ContactFunc func,
+		      void *user_data);
+
+const char *contact_get_jid(const Contact *contact);
+PresenceShow contact_get_show(const Contact *contact);
+const char *contact_get_status(const Contact *contact); /* "" when none */
+
+/* Online resources, most available first (the aggregation order). */
+size_t contact_get_n_resources(const Contact *contact);
+bool contact_get_resource(const Contact *contact, size_t index,
+			  const char **ret_resource, PresenceShow *ret_show,
+			  const char **ret_status, int *ret_priority);
+
+bool contact_is_in_roster(const Contact *contact);
+const char *contact_get_name(const Contact *contact); /* "" when none */
+RosterSubscription contact_get_subscription(const Contact *contact);
+bool contact_get_ask(const Contact *contact);
+/* NULL-terminated; transfer none. */
+const char *const *contact_get_groups(const Contact *contact);

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A TLS client on memory buffers (GnuTLS push/pull callbacks): ciphertext
+ * in and out as bytes, so it never blocks and is testable in-process.
+ *
+ * TLS 1.2 or newer. The peer certificate must chain to the system trust
+ * store or ca_file and match verify_domain (the JID's domain, RFC 6125 —
+ * never the host connected to). The handshake fails otherwise, with a
+ * message naming the domain and the reason.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define TLS_SESSION_ERROR (tls_session_error_quark())
+GQuark tls_session_error_quark(void);
+
+typedef enum {
+	TLS_SESSION_ERROR_SETUP,       /* bad ca-file, GnuTLS init */
+	TLS_SESSION_ERROR_CERTIFICATE, /* untrusted, wrong name, expired ... */
+	TLS_SESSION_ERROR_HANDSHAKE,   /* protocol failure */
+	TLS_SESSION_ERROR_IO,	       /* record layer failure, bad MAC ... */
+	TLS_SESSION_ERROR_CLOSED,      /* peer sent close_notify */
+} TlsSessionError;
+
+typedef enum {
+	TLS_SESSION_STATUS_AGAIN, /* needs more ciphertext: feed, call again */
+	TLS_SESSION_STATUS_DONE,  /* handshake complete */
+	TLS_SESSION_STATUS_ERROR, /* error set; the session is dead */
+} TlsSessionStatus;
+
+typedef struct _TlsSession TlsSession;
+
+/* ca_file NULL: the system trust store only; otherwise both. Transfer
+ * full; NULL with error if the trust anchors cannot be loaded. */
+TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
+			    GError **error);
+void tls_session_free(TlsSession *tls);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TlsSession, tls_session_free)
+
+/* Ciphertext that arrived from the network. Copied. */
+void tls_session_feed(TlsSession *tls, const char *data, size_t len);
+
+/* Ciphertext waiting to be written to the network: appended to out and
+ * removed from the session. */
+void tls_session_take_output(TlsSession *tls, GByteArray *out);
+bool tls_session_has_output(const TlsSession *tls);
+
+/* Drives the handshake (call after each feed until DONE or ERROR). */
+TlsSessionStatus tls_session_handshake(TlsSession *tls, GError **error);
+
+/* Encrypts plaintext into the output buffer. */
+bool tls_session_write(TlsSession *tls, const char *data, size_t len,
+		       GError **error);
+
+/*
+ * Decrypts every complete record fed so far, including records GnuTLS
+ * already buffered (gnutls_record_check_pending), appending plaintext to
+ * out. Returns false with error on a TLS error, or with
+ * TLS_SESSION_ERROR_CLOSED once the peer closed.
+ */
+bool tls_session_read(TlsSession *tls, GByteArray *out, GError **error);
+
+/* tls-exporter channel binding data (RFC 9266: 32 bytes of the exporter
+ * "EXPORTER-Channel-Binding", empty context), only on TLS 1.3; else NULL.
+ * Transfer full. */
+GBytes *tls_session_get_channel_binding(TlsSession *tls);
+
+/* "TLS1.3/AES-256-GCM" or the like, for the log. Transfer full. */
+char *tls_session_describe(TlsSession *tls);
+
+/* Queues close_notify. */
+void tls_session_close(TlsSession *tls);

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The incremental XMPP stream reader: libxml2's SAX2 push parser fed
+ * whatever bytes arrive, yielding one Stanza per top-level child of
+ * <stream:stream>. Output is correct for input split at any byte.
+ *
+ * Restricted XML (RFC 6120 §11.1): a DTD, an entity declaration, an entity
+ * reference beyond the five predefined (and character references), a
+ * processing instruction or a comment is a stream error (restricted-xml) and
+ * is never expanded. A stanza over max_stanza_bytes of raw input (counted
+ * from its '<', so a start tag that never closes hits it too) or nested
+ * deeper than max_depth is policy-violation. After an error the reader
+ * yields nothing more until xml_reader_reset().
+ *
+ * The reader never calls back: feed bytes, then pop events in order. This
+ * lets the session drop what follows <proceed/> and reset for the new stream
+ * (after STARTTLS and SASL) without re-entering libxml2.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/stanza.h"
+
+#define XML_READER_ERROR (xml_reader_error_quark())
+GQuark xml_reader_error_quark(void);
+
+/* Each code maps to an RFC 6120 §4.9.3 stream error condition. */
+typedef enum {
+	XML_READER_ERROR_NOT_WELL_FORMED,     /* not-well-formed */
+	XML_READER_ERROR_RESTRICTED_XML,      /* restricted-xml */
+	XML_READER_ERROR_POLICY_VIOLATION,    /* policy-violation */
+	XML_READER_ERROR_INVALID_NAMESPACE,   /* invalid-namespace */
+	XML_READER_ERROR_BAD_NAMESPACE_PREFIX,/* bad-namespace-prefix */
+	XML_READER_ERROR_UNSUPPORTED_ENCODING,/* unsupported-encoding */
+} XmlReaderError;
+
+/* The stream error condition name for an XML_READER_ERROR code. */
+const char *xml_reader_error_condition(XmlReaderError code);
+
+typedef enum {
+	XML_READER_EVENT_NONE,	       /* nothing queued: feed more bytes */
+	XML_READER_EVENT_STREAM_OPEN,  /* <stream:stream ...>: stanza = header */
+	XML_READER_EVENT_STANZA,       /* a complete top-level element */
+	XML_READER_EVENT_STREAM_CLOSE, /* </stream:stream> */
+	XML_READER_EVENT_ERROR,	       /* error set; the stream is unusable */
+} XmlReaderEvent;
+
+typedef struct {
+	size_t max_stanza_bytes; /* default 16 MiB: a 100k roster is ~10 MB */
+	unsigned max_depth;	 /* default 32, counting the stanza as 1 */
+} XmlReaderLimits;
+
+#define XML_READER_DEFAULT_MAX_STANZA_BYTES ((size_t)16 * 1024 * 1024)
+#define XML_READER_DEFAULT_MAX_DEPTH 32u
+
+/* limits NULL: the defaults. Transfer full. */
+typedef struct _XmlReader XmlReader;
+XmlReader *xml_reader_new(const XmlReaderLimits *limits);
+void xml_reader_free(XmlReader *reader);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XmlReader, xml_reader_free)
+
+/* Forget everything (parser state, queued events): a new stream follows. */
+void xml_reader_reset(XmlReader *reader);
+
+/* Parses data; complete events are queued for xml_reader_next(). */
+void xml_reader_feed(XmlReader *reader, const char *data, size_t len);
+
+/*
+ * Pops the next event. STREAM_OPEN and STANZA set *ret_stanza (transfer
+ * full; for STREAM_OPEN it is the header element with its attributes and no
+ * children). ERROR sets *ret_error. Either out-pointer may be NULL to
+ * discard.
+ */
+XmlReaderEvent xml_reader_next(XmlReader *reader, Stanza **ret_stanza,
+			       GError **ret_error);

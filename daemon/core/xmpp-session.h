@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One XMPP client session, I/O-free: raw bytes in (xmpp_session_feed),
+ * raw bytes out (xmpp_session_take_output), a deadline out
+ * (xmpp_session_get_deadline / xmpp_session_tick), events through
+ * callbacks. TLS (tls-session), the stream reader (xml-reader) and SASL
+ * (sasl-scram) live inside; the caller only moves bytes and keeps time.
+ *
+ * Negotiation is an explicit state machine (RFC 6120): stream header →
+ * STARTTLS (required; or TLS first for direct TLS, XEP-0368) → stream
+ * restart → SASL (strongest mechanism) → restart → resource bind → roster
+ * get (RFC 6121 §2) → online. Incoming presence goes into the borrowed
+ * ContactTable; unhandled IQ get/set is answered service-unavailable.
+ *
+ * Callbacks may call back into the session (e.g. send presence from
+ * online()); they must not free it. After closed() the session is inert:
+ * the caller frees it and closes the socket once output is flushed.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/contacts.h"
+#include "core/presence.h"
+
+#define XMPP_SESSION_ERROR (xmpp_session_error_quark())
+GQuark xmpp_session_error_quark(void);
+
+/* Why a session ended; maps onto the StateReason property. */
+typedef enum {
+	XMPP_SESSION_END_REQUESTED,    /* we closed it (xmpp_session_close) */
+	XMPP_SESSION_END_NETWORK,      /* EOF, reset, timeout, TLS record error */
+	XMPP_SESSION_END_AUTH_FAILED,  /* SASL failure, bad server signature */
+	XMPP_SESSION_END_TLS_FAILED,   /* no STARTTLS, bad certificate */
+	XMPP_SESSION_END_CONFLICT,     /* stream error conflict, bind conflict */
+	XMPP_SESSION_END_SERVER_ERROR, /* any other stream error, bad XML */
+} XmppSessionEnd;
+
+typedef enum {
+	XMPP_SESSION_STATE_INIT,
+	XMPP_SESSION_STATE_TLS_HANDSHAKE,
+	XMPP_SESSION_STATE_STREAM_OPENING, /* header sent, awaiting features */
+	XMPP_SESSION_STATE_STARTTLS,	   /* <starttls/> sent */
+	XMPP_SESSION_STATE_AUTHENTICATING,
+	XMPP_SESSION_STATE_BINDING,
+	XMPP_SESSION_STATE_ROSTER,	   /* bound, roster requested */
+	XMPP_SESSION_STATE_ONLINE,
+	XMPP_SESSION_STATE_CLOSING,
+	XMPP_SESSION_STATE_CLOSED,
+} XmppSessionState;
+
+typedef struct {
+	const char *jid;	/* bare JID, validated */
+	const char *password;	/* copied; wiped on free */
+	const char *resource;	/* NULL or "": the server assigns one */
+	const char *ca_file;	/* NULL: system trust store only */
+	bool direct_tls;	/* XEP-0368: TLS from the first byte */
+	/* Deadline for reaching ONLINE after start, microseconds; 0: 30 s. */
+	int64_t negotiation_timeout;
+} XmppSessionConfig;
+
+typedef struct {
+	/* Bound and roster received: send the initial presence now. */
+	void (*online)(void *user_data, const char *full_jid);
+	/* The contact's aggregated (show, status) changed in the table. */
+	void (*contact_changed)(void *user_data, const char *bare_jid);
+	/* Inbound subscription request (RFC 6121 §3.1.2); message may be "". */
+	void (*subscription_request)(void *user_data, const char *bare_jid,
+				     const char *message);
+	/* The session ended; error says why, for people, without secrets. */
+	void (*closed)(void *user_data, XmppSessionEnd reason,
+		       const GError *error);
+	/* --debug wire log: each stanza already redacted. May be NULL. */
+	void (*log_wire)(void *user_data, bool sent, const char *text);
+} XmppSessionCallbacks;
+
+typedef struct _XmppSession XmppSession;
+
+/* contacts is borrowed and must outlive the session. Transfer full; NULL
+ * with error on a bad config (e.g. unreadable ca_file). */
+XmppSession *xmpp_session_new(const XmppSessionConfig *config,
+			      ContactTable *contacts,
+			      const XmppSessionCallbacks *callbacks,
+			      void *user_data, GError **error);
+void xmpp_session_free(XmppSession *session);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XmppSession, xmpp_session_free)
+
+/* The TCP connection is up: queue the stream header (or ClientHello). */
+void xmpp_session_start(XmppSession *session, int64_t now);
+
+/* Bytes read from the socket. */
+void xmpp_session_feed(XmppSession *session, const char *data, size_t len,
+		       int64_t now);
+/* The peer closed the TCP connection (or it failed). */
+void xmpp_session_eof(XmppSession *session, const GError *error);
+
+/* Bytes to write to the socket, appended to out. */
+void xmpp_session_take_output(XmppSession *session, GByteArray *out);
+bool xmpp_session_has_output(const XmppSession *session);
+
+/* Monotonic microseconds of the next timer, INT64_MAX when none. */
+int64_t xmpp_session_get_deadline(const XmppSession *session);
+void xmpp_session_tick(XmppSession *session, int64_t now);
+
+XmppSessionState xmpp_session_get_state(const XmppSession *session);
+/* Bound full JID while ONLINE, else NULL. Transfer none. */
+const char *xmpp_session_get_full_jid(const XmppSession *session);
+
+/* Sends presence (broadcast or directed) when ONLINE; false otherwise. */
+bool xmpp_session_send_presence(XmppSession *session,
+				const PresenceSpec *spec);
+/* Subscription management (RFC 6121 §3); false when not ONLINE. */
+bool xmpp_session_send_subscription(XmppSession *session, PresenceType type,
+				    const char *to, const char *nick,
+				    const char *message);
+
+/* Graceful end: unavailable presence, </stream:stream>, close_notify;
+ * closed(REQUESTED) follows when the server closes or at once. */
+void xmpp_session_close(XmppSession *session);

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The service: owns the config, the contact table, the connection and the
+ * user's desired presence, and keeps the session going. The bus object
+ * (bus-presence.c) is a thin view of it: it calls these functions and is
+ * told about changes through a ServiceObserver.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "core/contacts.h"
+#include "core/presence.h"
+
+#define SERVICE_ERROR (service_error_quark())
+GQuark service_error_quark(void);
+
+typedef enum {
+	SERVICE_ERROR_INVALID_ARGS, /* → org.freedesktop.DBus.Error.InvalidArgs */
+	SERVICE_ERROR_NOT_CONNECTED,/* needs an online session */
+	SERVICE_ERROR_FAILED,
+} ServiceError;
+
+typedef enum {
+	SERVICE_STATE_OFFLINE,
+	SERVICE_STATE_CONNECTING,
+	SERVICE_STATE_ONLINE,
+	SERVICE_STATE_RECONNECTING,
+} ServiceState;
+
+/* "offline", "connecting", "online", "reconnecting". */
+const char *service_state_to_string(ServiceState state);
+
+typedef struct _Service Service;
+
+typedef struct {
+	/* A contact's aggregated presence changed (PresenceChanged). */
+	void (*presence_changed)(void *user_data, const char *jid,
+				 PresenceShow show, const char *status);
+	/* A property changed: "State", "StateReason", "StateMessage", "Jid",
+	 * "Show", "Status", "Priority", "RosterReady". */
+	void (*property_changed)(void *user_data, const char *name);
+	void (*subscription_requested)(void *user_data, const char *jid,
+				       const char *message);
+} ServiceObserver;
+
+void service_set_observer(Service *service, const ServiceObserver *observer,
+			  void *user_data);
+
+/* Options of SetPresence, already type-checked by the bus layer; NULL
+ * fields are absent. */
+typedef struct {
+	bool has_priority;
+	int priority;
+	const char *nick;
+	const char *to;
+} ServicePresenceOptions;
+
+/*
+ * SetPresence. Validates everything first (show name, status UTF-8 and
+ * length, priority range, JID) and changes nothing on error
+ * (SERVICE_ERROR_INVALID_ARGS, message says what was wrong).
+ */
+bool service_set_presence(Service *service, const char *show,
+			  const char *status,
+			  const ServicePresenceOptions *options,
+			  GError **error);
+
+/* Own presence as last set. Transfer none. */
+PresenceShow service_get_show(const Service *service);
+const char *service_get_status(const Service *service);
+int service_get_priority(const Service *service);
+
+ServiceState service_get_state(const Service *service);
+const char *service_get_state_reason(const Service *service);
+const char *service_get_state_message(const Service *service);
+/* Bound full JID while online, the configured bare JID otherwise. */
+const char *service_get_jid(const Service *service);
+bool service_get_roster_ready(const Service *service);
+
+/* Transfer none. */
+const ContactTable *service_get_contacts(const Service *service);
+
+/* Roster and subscriptions (issue #4); validate jid first. */
+bool service_subscribe(Service *service, const char *jid, const char *message,
+		       GError **error);
+bool service_unsubscribe(Service *service, const char *jid, GError **error);
+bool service_authorize(Service *service, const char *jid, bool allow,
+		       GError **error);
+bool service_remove_contact(Service *service, const char *jid,
+			    GError **error);
+/* Pending inbound requests: GPtrArray of pairs (jid, message) flattened:
+ * [jid0, msg0, jid1, msg1, ...]. Transfer none. */
+const GPtrArray *service_get_subscription_requests(const Service *service);
