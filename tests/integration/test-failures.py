@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""
+Failures against a real Prosody: a wrong password ends in State offline /
+StateReason auth-failed, an untrusted certificate in tls-failed; each with
+a clear log line, the daemon still running, and the password nowhere in the
+log (and, for the untrusted server, never sent).
+"""
+
+import os
+import re
+import sys
+
+sys.dont_write_bytecode = True  # the source tree may be read-only
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+
+def wait_reason(env, d, reason, timeout=30):
+    return harness.wait_for(
+        lambda: not d.alive() or env.get_property("StateReason") == reason,
+        timeout, 0.05) and env.get_property("StateReason") == reason
+
+
+def people_lines(log):
+    """Log lines that are not wire dumps."""
+    return [x for x in log.splitlines()
+            if "SEND:" not in x and "RECV:" not in x]
+
+
+def check_common(tap, env, d, what, secret, cause_re):
+    state = env.get_property("State")
+    tap.ok(state == "offline", "%s: State offline" % what, "State=%r" % state)
+    msg = env.get_property("StateMessage") or ""
+    tap.ok(msg and "localhost" in msg and secret not in msg,
+           "%s: StateMessage names the domain, no secret" % what, repr(msg))
+    # The bus still answers: the daemon did not crash or hang.
+    ok, v = env.gdbus_call("GetPresence")
+    tap.ok(ok and d.alive(), "%s: daemon alive and answering" % what,
+           repr(v))
+    log = d.read_log()
+    lines = [x for x in people_lines(log) if re.search(cause_re, x, re.I)]
+    tap.ok(lines, "%s: a clear log line (/%s/)" % (what, cause_re))
+    if lines:
+        tap.diag("%s: %s" % (what, lines[0].strip()))
+    tap.ok(secret not in log, "%s: password never in the log" % what)
+    tap.ok(not re.search(r"AddressSanitizer|runtime error|CRITICAL|"
+                         r"assertion", log),
+           "%s: no sanitizer report, critical or assertion" % what)
+
+
+def run(tap, env):
+    pw = env.setup_server(("alice",))
+
+    # ---- wrong password --------------------------------------------------
+    env.start_bus()
+    wrong = "Wrong-S3cret-%s" % pw["alice"][-6:]
+    a = env.account("alice", wrong, resource="wrongpw")
+    conf = env.write_config("wrongpw", a)
+    d = env.start_daemon("wrongpw", conf)
+    ok = wait_reason(env, d, "auth-failed")
+    tap.ok(ok, "wrong password: StateReason auth-failed",
+           env.fail_with_log(d))
+    check_common(tap, env, d, "wrong password", wrong,
+                 r"auth|not-authorized|password|credentials")
+    # No endless retry storm: Prosody saw a bounded number of attempts.
+    attempts = env.prosody.read_log().count("Received[c2s_unauthed]: <auth")
+    tap.ok(1 <= attempts <= 3, "wrong password: not retried in a loop "
+           "(%d attempts)" % attempts)
+    d.stop()
+
+    # ---- untrusted certificate -------------------------------------------
+    env.start_bus()
+    before = env.prosody.read_log()
+    a = env.account("alice", pw["alice"], ca=False, resource="untrusted")
+    conf = env.write_config("untrusted", a)
+    d = env.start_daemon("untrusted", conf)
+    ok = wait_reason(env, d, "tls-failed")
+    tap.ok(ok, "untrusted certificate: StateReason tls-failed",
+           env.fail_with_log(d))
+    check_common(tap, env, d, "untrusted certificate", pw["alice"],
+                 r"certificate|tls|trust|verif")
+    after = env.prosody.read_log()[len(before):]
+    tap.ok("<auth" not in after and "Authenticated as" not in after,
+           "untrusted certificate: no SASL exchange reached the server")
+    tap.ok(not re.search(r"SEND: <auth", d.read_log()),
+           "untrusted certificate: no <auth> sent")
+    d.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(harness.run_test("failures", run, budget=120))
