@@ -14,5 +14,6 @@ dist_check_SCRIPTS += $(integration_tests)
 EXTRA_DIST += \
 	tests/integration/harness.py \
 	tests/integration/peer.py \
+	tests/integration/demo.py \
 	scripts/demo.sh \
 	scripts/run-tests.sh
