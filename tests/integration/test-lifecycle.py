@@ -62,15 +62,24 @@ def run(tap, env):
     a = env.account("alice", pw["alice"], resource="activated")
     env.write_config("activated", a, {"show": "away", "status": "activated"},
                      path=os.path.join(xdg, "presenced", "presenced.conf"))
-    services = os.path.join(env.tmp, "services")
-    os.makedirs(services)
-    with open(os.path.join(services, harness.BUS_NAME + ".service"),
-              "w") as f:
-        f.write("[D-BUS Service]\nName=%s\nExec=%s --debug\n" %
-                (harness.BUS_NAME, harness.presenced_path()))
+    # The build tree's activation file (dbus/local.mk generates it from the
+    # installed one's template) if there is one, else our own.
+    services = os.path.join(os.environ.get("top_builddir", "."), "tests",
+                            "services")
+    if os.path.exists(os.path.join(services, harness.BUS_NAME + ".service")):
+        tap.diag("activation file from the build tree: %s" % services)
+    else:
+        services = os.path.join(env.tmp, "services")
+        os.makedirs(services)
+        with open(os.path.join(services, harness.BUS_NAME + ".service"),
+                  "w") as f:
+            f.write("[D-BUS Service]\nName=%s\nExec=%s\n" %
+                    (harness.BUS_NAME, harness.presenced_path()))
+        tap.diag("activation file generated in %s" % services)
     benv = dict(os.environ)
+    benv.pop("DBUS_SESSION_BUS_ADDRESS", None)  # never the outer bus
     benv["XDG_CONFIG_HOME"] = xdg
-    benv.setdefault("G_MESSAGES_DEBUG", "all")
+    benv["G_MESSAGES_DEBUG"] = "all"   # its log goes to the bus's log
     env.start_bus(servicedir=services, env=benv)
     tap.ok(env.name_owner_pid() is None, "activation: nobody owns the name "
            "before the first call")
