@@ -90,10 +90,10 @@ def run(tap, env):
            ("offline", "connecting", "online", "reconnecting"),
            "activation: the first presencectl call starts the daemon",
            "rc=%d out=%r err=%r" % (r.returncode, r.stdout, r.stderr))
+    state = env.wait_state("online", 30)
     pid = env.name_owner_pid()
     if pid:
         env.extra_pids.append(pid)
-    state = env.wait_state("online", 30)
     tap.ok(state == "online", "activation: the activated daemon logs in "
            "with $XDG_CONFIG_HOME/presenced/presenced.conf",
            "State=%r" % state)
