@@ -278,6 +278,7 @@ static void fail_certificate(TlsSession *tls, GError **error)
 		    status, GNUTLS_CRT_X509, &text, 0) == 0) {
 		reason = g_strndup((const char *)text.data, text.size);
 		gnutls_free(text.data);
+		g_strstrip(reason);
 	} else {
 		reason = g_strdup("it could not be verified");
 	}
@@ -307,6 +308,14 @@ TlsSessionStatus tls_session_handshake(TlsSession *tls, GError **error)
 		}
 		if (ret == GNUTLS_E_AGAIN)
 			return TLS_SESSION_STATUS_AGAIN;
+
+		/*
+		 * Tell the server why we give up (RFC 8446 §6.2) before the
+		 * caller drops the connection: the alert goes to the output.
+		 */
+		if (gnutls_error_is_fatal(ret) &&
+		    ret != GNUTLS_E_FATAL_ALERT_RECEIVED)
+			(void)gnutls_alert_send_appropriate(tls->session, ret);
 
 		switch (ret) {
 		case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
@@ -462,6 +471,9 @@ bool tls_session_read(TlsSession *tls, GByteArray *out, GError **error)
 						: gnutls_strerror((int)ret));
 				continue;
 			}
+			/* E.g. bad_record_mac for a forged record. */
+			(void)gnutls_alert_send_appropriate(tls->session,
+							    (int)ret);
 			set_dead(tls, error, TLS_SESSION_ERROR_IO,
 				 "TLS error from %s: %s", tls->domain,
 				 gnutls_strerror((int)ret));
