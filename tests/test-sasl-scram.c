@@ -451,6 +451,7 @@ START_TEST(test_plain)
 	g_autoptr(SaslClient) d = sasl_client_new(
 		SASL_MECHANISM_PLAIN, "juliet", "pw", NULL, true, NULL);
 	g_autoptr(GBytes) m2 = sasl_client_initial_response(d);
+	ck_assert_ptr_nonnull(m2);
 	g_clear_error(&error);
 	ck_assert(sasl_client_verify_final(d, NULL, 0, &error));
 	ck_assert_ptr_null(error);
@@ -458,6 +459,7 @@ START_TEST(test_plain)
 	g_autoptr(SaslClient) e = sasl_client_new(
 		SASL_MECHANISM_PLAIN, "juliet", "pw", NULL, true, NULL);
 	g_autoptr(GBytes) m3 = sasl_client_initial_response(e);
+	ck_assert_ptr_nonnull(m3);
 	ck_assert(!verify_str(e, "junk", &error));
 	ck_assert_ptr_nonnull(error);
 }
@@ -471,6 +473,7 @@ static char *proof_for(const char *password)
 		sasl_client_new(SASL_MECHANISM_SCRAM_SHA_256, "user", password,
 				NULL, false, RFC7677_NONCE);
 	g_autoptr(GBytes) first = sasl_client_initial_response(c);
+	ck_assert_ptr_nonnull(first);
 	g_autoptr(GBytes) final = step_str(c, RFC7677_SERVER_FIRST, &error);
 	ck_assert_ptr_nonnull(final);
 	size_t len = 0;

@@ -380,6 +380,7 @@ START_TEST(test_tls13_binding)
 	connect_pair(TLS13_ONLY, &c_raw, &s_raw);
 	g_autoptr(TlsSession) c2 = c_raw;
 	g_autoptr(TlsTestServer) s2 = s_raw;
+	ck_assert_ptr_nonnull(s2);
 	g_autoptr(GBytes) cb2 = tls_session_get_channel_binding(c2);
 	ck_assert(!g_bytes_equal(cb, cb2));
 }
@@ -443,6 +444,7 @@ START_TEST(test_garbage_after_handshake)
 	g_autoptr(TlsSession) c = c_raw;
 	g_autoptr(TlsTestServer) s = s_raw;
 
+	/* The alert we send back reaches the server as a fatal one. */
 	fill_pattern(garbage + 5, 64, 1);
 	tls_session_feed(c, (const char *)garbage, sizeof(garbage));
 	g_autoptr(GByteArray) got = g_byte_array_new();
@@ -452,6 +454,9 @@ START_TEST(test_garbage_after_handshake)
 	ck_assert_uint_eq(got->len, 0);
 	printf("# garbage: %s\n", error->message);
 	fflush(stdout);
+	client_to_server(c, s);
+	ck_assert_int_eq(tls_test_server_read(s, got),
+			 GNUTLS_E_FATAL_ALERT_RECEIVED);
 
 	/* Still dead afterwards. */
 	g_clear_error(&error);
