@@ -14,13 +14,13 @@
 
 #define RFC5802_NONCE "fyko+d2lbbFgONRv9qkxdawL"
 #define RFC5802_SERVER_FIRST                                                   \
-	"r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,"    \
+	"r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,"     \
 	"i=4096"
 #define RFC5802_SERVER_NONCE "fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j"
 
 #define RFC7677_NONCE "rOprNGfwEbeRWgbNEkqO"
 #define RFC7677_SERVER_FIRST                                                   \
-	"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"               \
+	"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"                \
 	"s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
 
 static void assert_bytes_eq(GBytes *bytes, const char *expected,
@@ -41,14 +41,14 @@ static void assert_str_bytes(GBytes *bytes, const char *expected)
 
 static GBytes *step_str(SaslClient *c, const char *challenge, GError **error)
 {
-	return sasl_client_step(c, (const guint8 *)challenge,
-				strlen(challenge), error);
+	return sasl_client_step(c, (const guint8 *)challenge, strlen(challenge),
+				error);
 }
 
-static bool verify_str(SaslClient *c, const char *final, GError **error)
+static bool verify_str(SaslClient *c, const char *final_msg, GError **error)
 {
-	return sasl_client_verify_final(c, (const guint8 *)final,
-					strlen(final), error);
+	return sasl_client_verify_final(c, (const guint8 *)final_msg,
+					strlen(final_msg), error);
 }
 
 static GBytes *test_binding(void)
@@ -67,18 +67,18 @@ static void run_exchange(SaslMechanism mech, GBytes *cb, bool supports_cb,
 			 const char *server_final)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(SaslClient) c = sasl_client_new(mech, "user", "pencil", cb,
-						   supports_cb, nonce);
+	g_autoptr(SaslClient) c =
+		sasl_client_new(mech, "user", "pencil", cb, supports_cb, nonce);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(sasl_client_get_mechanism(c), mech);
 
 	g_autoptr(GBytes) first = sasl_client_initial_response(c);
 	assert_str_bytes(first, client_first);
 
-	g_autoptr(GBytes) final = step_str(c, server_first, &error);
-	ck_assert_msg(final != NULL, "step: %s",
+	g_autoptr(GBytes) final_msg = step_str(c, server_first, &error);
+	ck_assert_msg(final_msg != NULL, "step: %s",
 		      error ? error->message : "?");
-	assert_str_bytes(final, client_final);
+	assert_str_bytes(final_msg, client_final);
 
 	ck_assert_msg(verify_str(c, server_final, &error), "verify: %s",
 		      error ? error->message : "?");
@@ -126,8 +126,8 @@ START_TEST(test_sha256_plus)
 {
 	g_autoptr(GBytes) cb = test_binding();
 
-	run_exchange(SASL_MECHANISM_SCRAM_SHA_256_PLUS, cb, true,
-		     RFC7677_NONCE, "p=tls-exporter,,n=user,r=" RFC7677_NONCE,
+	run_exchange(SASL_MECHANISM_SCRAM_SHA_256_PLUS, cb, true, RFC7677_NONCE,
+		     "p=tls-exporter,,n=user,r=" RFC7677_NONCE,
 		     RFC7677_SERVER_FIRST,
 		     "c=cD10bHMtZXhwb3J0ZXIsLAABAgMEBQYHCAkKCwwNDg8QERITFBUWF"
 		     "xgZGhscHR4f,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)"
@@ -206,20 +206,18 @@ static void expect_step_error(const char *server_first, SaslError code)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SaslClient) c = started_client();
-	g_autoptr(GBytes) final = step_str(c, server_first, &error);
+	g_autoptr(GBytes) final_msg = step_str(c, server_first, &error);
 
-	ck_assert_msg(final == NULL, "accepted \"%s\"", server_first);
+	ck_assert_msg(final_msg == NULL, "accepted \"%s\"", server_first);
 	ck_assert_ptr_nonnull(error);
 	ck_assert_msg(g_error_matches(error, SASL_ERROR, (int)code),
 		      "\"%s\": got %d (%s), expected %d", server_first,
 		      error->code, error->message, code);
 	/* The exchange is over: a retry is refused. */
 	g_clear_error(&error);
-	g_autoptr(GBytes) again =
-		step_str(c, RFC5802_SERVER_FIRST, &error);
+	g_autoptr(GBytes) again = step_str(c, RFC5802_SERVER_FIRST, &error);
 	ck_assert_ptr_null(again);
-	ck_assert(g_error_matches(error, SASL_ERROR,
-				  SASL_ERROR_INVALID_STATE));
+	ck_assert(g_error_matches(error, SASL_ERROR, SASL_ERROR_INVALID_STATE));
 }
 
 START_TEST(test_bad_nonce)
@@ -245,9 +243,18 @@ START_TEST(test_bad_iterations)
 {
 	const char *prefix = "r=" RFC5802_SERVER_NONCE ",s=QSXCR+Q6sek8bf92,";
 	const char *bad[] = {
-		"i=4095", "i=0",       "i=250001", "i=4294967296",
-		"i=99999999999999999999", "i=abc", "i=",  "i=4096x",
-		"i=-4096", "i=+4096",  "i= 4096", "i=0x1000",
+		"i=4095",
+		"i=0",
+		"i=250001",
+		"i=4294967296",
+		"i=99999999999999999999",
+		"i=abc",
+		"i=",
+		"i=4096x",
+		"i=-4096",
+		"i=+4096",
+		"i= 4096",
+		"i=0x1000",
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -264,17 +271,16 @@ START_TEST(test_iterations_at_bounds)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(counts); i++) {
 		g_autoptr(SaslClient) c = started_client();
-		g_autofree char *msg = g_strconcat(
-			"r=" RFC5802_SERVER_NONCE ",s=QSXCR+Q6sek8bf92,i=",
-			counts[i], NULL);
+		g_autofree char *msg = g_strconcat("r=" RFC5802_SERVER_NONCE
+						   ",s=QSXCR+Q6sek8bf92,i=",
+						   counts[i], NULL);
 		gint64 start = g_get_monotonic_time();
-		g_autoptr(GBytes) final = step_str(c, msg, &error);
+		g_autoptr(GBytes) final_msg = step_str(c, msg, &error);
 		gint64 took = g_get_monotonic_time() - start;
 
-		ck_assert_msg(final != NULL, "%s: %s", counts[i],
+		ck_assert_msg(final_msg != NULL, "%s: %s", counts[i],
 			      error ? error->message : "?");
-		printf("# PBKDF2-SHA1 with i=%s took %" G_GINT64_FORMAT
-		       " us\n",
+		printf("# PBKDF2-SHA1 with i=%s took %" G_GINT64_FORMAT " us\n",
 		       counts[i], took);
 		fflush(stdout);
 	}
@@ -326,14 +332,12 @@ START_TEST(test_malformed_server_first)
 	/* An embedded NUL. */
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SaslClient) c = started_client();
-	const char msg[] = "r=" RFC5802_SERVER_NONCE
-			   "\0,s=QSXCR+Q6sek8bf92,i=4096";
-	g_autoptr(GBytes) final =
-		sasl_client_step(c, (const guint8 *)msg, sizeof(msg) - 1,
-				 &error);
-	ck_assert_ptr_null(final);
-	ck_assert(g_error_matches(error, SASL_ERROR,
-				  SASL_ERROR_BAD_CHALLENGE));
+	const char msg[] =
+		"r=" RFC5802_SERVER_NONCE "\0,s=QSXCR+Q6sek8bf92,i=4096";
+	g_autoptr(GBytes) final_msg = sasl_client_step(c, (const guint8 *)msg,
+						       sizeof(msg) - 1, &error);
+	ck_assert_ptr_null(final_msg);
+	ck_assert(g_error_matches(error, SASL_ERROR, SASL_ERROR_BAD_CHALLENGE));
 }
 END_TEST
 
@@ -342,9 +346,9 @@ START_TEST(test_extension_ignored)
 	/* Optional extensions after i= are allowed (RFC 5802 §7). */
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SaslClient) c = started_client();
-	g_autoptr(GBytes) final =
+	g_autoptr(GBytes) final_msg =
 		step_str(c, RFC5802_SERVER_FIRST ",x=whatever", &error);
-	ck_assert_msg(final != NULL, "%s", error ? error->message : "?");
+	ck_assert_msg(final_msg != NULL, "%s", error ? error->message : "?");
 }
 END_TEST
 
@@ -354,8 +358,8 @@ START_TEST(test_server_error_first)
 
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SaslClient) c = started_client();
-	g_autoptr(GBytes) final = step_str(c, "e=other-error", &error);
-	ck_assert_ptr_null(final);
+	g_autoptr(GBytes) final_msg = step_str(c, "e=other-error", &error);
+	ck_assert_ptr_null(final_msg);
 	ck_assert_ptr_nonnull(strstr(error->message, "other-error"));
 }
 END_TEST
@@ -365,8 +369,8 @@ static SaslClient *final_sent_client(void)
 {
 	g_autoptr(GError) error = NULL;
 	SaslClient *c = started_client();
-	g_autoptr(GBytes) final = step_str(c, RFC5802_SERVER_FIRST, &error);
-	ck_assert_ptr_nonnull(final);
+	g_autoptr(GBytes) final_msg = step_str(c, RFC5802_SERVER_FIRST, &error);
+	ck_assert_ptr_nonnull(final_msg);
 	return c;
 }
 
@@ -416,8 +420,7 @@ START_TEST(test_verify_state)
 	/* <success/> before the exchange: a server skipping the proof. */
 	g_autoptr(SaslClient) c = started_client();
 	ck_assert(!sasl_client_verify_final(c, NULL, 0, &error));
-	ck_assert(g_error_matches(error, SASL_ERROR,
-				  SASL_ERROR_INVALID_STATE));
+	ck_assert(g_error_matches(error, SASL_ERROR, SASL_ERROR_INVALID_STATE));
 	g_clear_error(&error);
 	ck_assert(!verify_str(c, "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=", &error));
 	ck_assert_ptr_nonnull(error);
@@ -427,8 +430,7 @@ START_TEST(test_verify_state)
 	g_autoptr(SaslClient) d = final_sent_client();
 	g_autoptr(GBytes) again = step_str(d, RFC5802_SERVER_FIRST, &error);
 	ck_assert_ptr_null(again);
-	ck_assert(g_error_matches(error, SASL_ERROR,
-				  SASL_ERROR_INVALID_STATE));
+	ck_assert(g_error_matches(error, SASL_ERROR, SASL_ERROR_INVALID_STATE));
 }
 END_TEST
 
@@ -445,8 +447,7 @@ START_TEST(test_plain)
 
 	g_autoptr(GBytes) step = step_str(c, "r=abc", &error);
 	ck_assert_ptr_null(step);
-	ck_assert(g_error_matches(error, SASL_ERROR,
-				  SASL_ERROR_INVALID_STATE));
+	ck_assert(g_error_matches(error, SASL_ERROR, SASL_ERROR_INVALID_STATE));
 
 	g_autoptr(SaslClient) d = sasl_client_new(
 		SASL_MECHANISM_PLAIN, "juliet", "pw", NULL, true, NULL);
@@ -474,10 +475,10 @@ static char *proof_for(const char *password)
 				NULL, false, RFC7677_NONCE);
 	g_autoptr(GBytes) first = sasl_client_initial_response(c);
 	ck_assert_ptr_nonnull(first);
-	g_autoptr(GBytes) final = step_str(c, RFC7677_SERVER_FIRST, &error);
-	ck_assert_ptr_nonnull(final);
+	g_autoptr(GBytes) final_msg = step_str(c, RFC7677_SERVER_FIRST, &error);
+	ck_assert_ptr_nonnull(final_msg);
 	size_t len = 0;
-	const char *data = g_bytes_get_data(final, &len);
+	const char *data = g_bytes_get_data(final_msg, &len);
 	return g_strndup(data, len);
 }
 
@@ -492,7 +493,8 @@ START_TEST(test_password_saslprep)
 
 	/* Non-ASCII space (U+00A0) maps to SPACE. */
 	g_autofree char *space = proof_for("a b");
-	g_autofree char *nbsp = proof_for("a\xc2\xa0" "b");
+	g_autofree char *nbsp = proof_for("a\xc2\xa0"
+					  "b");
 	ck_assert_str_eq(space, nbsp);
 
 	/* And the password does matter. */
@@ -507,9 +509,8 @@ START_TEST(test_mechanism_names)
 			 "PLAIN");
 	ck_assert_str_eq(sasl_mechanism_to_string(SASL_MECHANISM_SCRAM_SHA_1),
 			 "SCRAM-SHA-1");
-	ck_assert_str_eq(
-		sasl_mechanism_to_string(SASL_MECHANISM_SCRAM_SHA_256),
-		"SCRAM-SHA-256");
+	ck_assert_str_eq(sasl_mechanism_to_string(SASL_MECHANISM_SCRAM_SHA_256),
+			 "SCRAM-SHA-256");
 	ck_assert_str_eq(
 		sasl_mechanism_to_string(SASL_MECHANISM_SCRAM_SHA_1_PLUS),
 		"SCRAM-SHA-1-PLUS");
@@ -520,8 +521,12 @@ START_TEST(test_mechanism_names)
 END_TEST
 
 static const char *const all_mechs[] = {
-	"PLAIN",	    "SCRAM-SHA-1",	"SCRAM-SHA-256",
-	"SCRAM-SHA-1-PLUS", "SCRAM-SHA-256-PLUS", "DIGEST-MD5",
+	"PLAIN",
+	"SCRAM-SHA-1",
+	"SCRAM-SHA-256",
+	"SCRAM-SHA-1-PLUS",
+	"SCRAM-SHA-256-PLUS",
+	"DIGEST-MD5",
 };
 
 static const struct {

@@ -63,8 +63,8 @@ static TlsSessionStatus run_handshake(TlsSession *c, TlsTestServer *s,
 		moved += server_to_client(s, c);
 		if (st == TLS_SESSION_STATUS_AGAIN)
 			st = tls_session_handshake(c, error);
-		if (moved == 0 && (st != TLS_SESSION_STATUS_AGAIN ||
-				   sret != GNUTLS_E_AGAIN))
+		if (moved == 0 &&
+		    (st != TLS_SESSION_STATUS_AGAIN || sret != GNUTLS_E_AGAIN))
 			break;
 		ck_assert_msg(moved > 0 || st != TLS_SESSION_STATUS_AGAIN,
 			      "handshake stalled");
@@ -311,7 +311,8 @@ START_TEST(test_ca_file_errors)
 	g_autoptr(GError) error = NULL;
 	g_autofree char *missing =
 		g_build_filename(matrix->dir, "missing.pem", NULL);
-	g_autofree char *empty = g_build_filename(matrix->dir, "junk.pem", NULL);
+	g_autofree char *empty =
+		g_build_filename(matrix->dir, "junk.pem", NULL);
 
 	TlsSession *c = tls_session_new(DOMAIN, missing, &error);
 	ck_assert_ptr_null(c);
@@ -383,6 +384,46 @@ START_TEST(test_tls13_binding)
 	ck_assert_ptr_nonnull(s2);
 	g_autoptr(GBytes) cb2 = tls_session_get_channel_binding(c2);
 	ck_assert(!g_bytes_equal(cb, cb2));
+}
+END_TEST
+
+START_TEST(test_data_with_last_handshake_flight)
+{
+	/*
+	 * TLS 1.2: the server's Finished and its first application data
+	 * arrive in one feed; the handshake call completes and the data must
+	 * come out of the next read without any further input.
+	 */
+	g_autoptr(GError) error = NULL;
+	g_autoptr(TlsSession) c =
+		tls_session_new(DOMAIN, matrix->ca_file, &error);
+	g_autoptr(TlsTestServer) s = tls_test_server_new(
+		matrix->server[TLS_TEST_SERVER_CERT_GOOD], TLS12_ONLY);
+	TlsSessionStatus st = tls_session_handshake(c, &error);
+	int sret = GNUTLS_E_AGAIN;
+	bool written = false;
+
+	for (int round = 0; round < 16 && !written; round++) {
+		client_to_server(c, s);
+		if (sret == GNUTLS_E_AGAIN)
+			sret = tls_test_server_handshake(s);
+		if (sret == 0) {
+			ck_assert_int_eq(
+				tls_test_server_write(s, "<stream>", 8), 0);
+			written = true;
+		}
+		server_to_client(s, c);
+		ck_assert_int_eq(st, TLS_SESSION_STATUS_AGAIN);
+		st = tls_session_handshake(c, &error);
+	}
+	ck_assert(written);
+	ck_assert_msg(st == TLS_SESSION_STATUS_DONE, "%s",
+		      error ? error->message : "?");
+
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	ck_assert(tls_session_read(c, got, &error));
+	ck_assert_uint_eq(got->len, 8);
+	ck_assert(memcmp(got->data, "<stream>", 8) == 0);
 }
 END_TEST
 
@@ -517,8 +558,7 @@ START_TEST(test_renegotiation_refused)
 	g_autoptr(TlsSession) c = c_raw;
 	g_autoptr(TlsTestServer) s = s_raw;
 
-	ck_assert_int_eq(gnutls_rehandshake(tls_test_server_get_session(s)),
-			 0);
+	ck_assert_int_eq(gnutls_rehandshake(tls_test_server_get_session(s)), 0);
 	server_to_client(s, c);
 	g_autoptr(GByteArray) got = g_byte_array_new();
 	ck_assert(!tls_session_read(c, got, &error));
@@ -567,6 +607,8 @@ static Suite *tls_suite(void)
 		{"ca-file-errors", test_ca_file_errors, 0},
 		{"tls12-no-binding", test_tls12_no_binding, 0},
 		{"tls13-binding", test_tls13_binding, 0},
+		{"data-with-last-flight", test_data_with_last_handshake_flight,
+		 0},
 		{"peer-close-notify", test_peer_close_notify, 0},
 		{"own-close-notify", test_own_close_notify, 0},
 		{"garbage-after-handshake", test_garbage_after_handshake, 0},

@@ -12,7 +12,8 @@
 
 #define DAY (24 * 60 * 60)
 
-G_DEFINE_QUARK(presenced-tls-test-certs-error-quark, tls_test_certs_error)
+G_DEFINE_QUARK(presenced - tls - test - certs - error - quark,
+	       tls_test_certs_error)
 
 struct _TlsTestCert {
 	gnutls_x509_crt_t crt;
@@ -70,8 +71,7 @@ TlsTestCert *tls_test_cert_new(const TlsTestCert *issuer, const char *name,
 	unsigned usage = is_ca ? GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN
 			       : GNUTLS_KEY_DIGITAL_SIGNATURE;
 
-	if (!gnutls_ok(gnutls_x509_crt_set_version(crt, 3), "version",
-		       error) ||
+	if (!gnutls_ok(gnutls_x509_crt_set_version(crt, 3), "version", error) ||
 	    !gnutls_ok(gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)),
 		       "serial", error) ||
 	    !gnutls_ok(gnutls_x509_crt_set_activation_time(crt, not_before),
@@ -82,8 +82,7 @@ TlsTestCert *tls_test_cert_new(const TlsTestCert *issuer, const char *name,
 			       crt, GNUTLS_OID_X520_COMMON_NAME, 0, name,
 			       (unsigned)strlen(name)),
 		       "dn", error) ||
-	    !gnutls_ok(gnutls_x509_crt_set_key(crt, cert->key), "key",
-		       error) ||
+	    !gnutls_ok(gnutls_x509_crt_set_key(crt, cert->key), "key", error) ||
 	    !gnutls_ok(gnutls_x509_crt_set_basic_constraints(crt, is_ca, -1),
 		       "basic constraints", error) ||
 	    !gnutls_ok(gnutls_x509_crt_set_key_usage(crt, usage), "key usage",
@@ -100,20 +99,19 @@ TlsTestCert *tls_test_cert_new(const TlsTestCert *issuer, const char *name,
 			"key purpose", error)))
 		return NULL;
 
-	if (!gnutls_ok(gnutls_x509_crt_get_key_id(crt, 0, key_id,
-						  &key_id_len),
+	if (!gnutls_ok(gnutls_x509_crt_get_key_id(crt, 0, key_id, &key_id_len),
 		       "key id", error) ||
-	    !gnutls_ok(gnutls_x509_crt_set_subject_key_id(crt, key_id,
-							  key_id_len),
-		       "subject key id", error))
+	    !gnutls_ok(
+		    gnutls_x509_crt_set_subject_key_id(crt, key_id, key_id_len),
+		    "subject key id", error))
 		return NULL;
 	if (issuer != NULL) {
 		key_id_len = sizeof(key_id);
 		if (!gnutls_ok(gnutls_x509_crt_get_subject_key_id(
 				       issuer->crt, key_id, &key_id_len, NULL),
 			       "issuer key id", error) ||
-		    !gnutls_ok(gnutls_x509_crt_set_authority_key_id(
-				       crt, key_id, key_id_len),
+		    !gnutls_ok(gnutls_x509_crt_set_authority_key_id(crt, key_id,
+								    key_id_len),
 			       "authority key id", error))
 			return NULL;
 	}
@@ -183,8 +181,7 @@ const char *tls_test_server_cert_kind_to_string(TlsTestServerCertKind kind)
 	return kind_names[kind];
 }
 
-TlsTestCertMatrix *tls_test_cert_matrix_new(const char *domain,
-					    GError **error)
+TlsTestCertMatrix *tls_test_cert_matrix_new(const char *domain, GError **error)
 {
 	g_autoptr(TlsTestCertMatrix) m = g_new0(TlsTestCertMatrix, 1);
 	time_t now = time(NULL);
@@ -203,23 +200,23 @@ TlsTestCertMatrix *tls_test_cert_matrix_new(const char *domain,
 	if (m->other_ca == NULL)
 		return NULL;
 
-	spec[TLS_TEST_SERVER_CERT_GOOD] = (struct cert_spec){
-		m->ca, domain, now - DAY, now + 10 * DAY};
+	spec[TLS_TEST_SERVER_CERT_GOOD] =
+		(struct cert_spec){m->ca, domain, now - DAY, now + 10 * DAY};
 	spec[TLS_TEST_SERVER_CERT_WRONG_NAME] = (struct cert_spec){
 		m->ca, "wrong.example.net", now - DAY, now + 10 * DAY};
-	spec[TLS_TEST_SERVER_CERT_EXPIRED] = (struct cert_spec){
-		m->ca, domain, now - 10 * DAY, now - DAY};
-	spec[TLS_TEST_SERVER_CERT_NOT_YET_VALID] = (struct cert_spec){
-		m->ca, domain, now + DAY, now + 10 * DAY};
+	spec[TLS_TEST_SERVER_CERT_EXPIRED] =
+		(struct cert_spec){m->ca, domain, now - 10 * DAY, now - DAY};
+	spec[TLS_TEST_SERVER_CERT_NOT_YET_VALID] =
+		(struct cert_spec){m->ca, domain, now + DAY, now + 10 * DAY};
 	spec[TLS_TEST_SERVER_CERT_UNKNOWN_CA] = (struct cert_spec){
 		m->other_ca, domain, now - DAY, now + 10 * DAY};
-	spec[TLS_TEST_SERVER_CERT_SELF_SIGNED] = (struct cert_spec){
-		NULL, domain, now - DAY, now + 10 * DAY};
+	spec[TLS_TEST_SERVER_CERT_SELF_SIGNED] =
+		(struct cert_spec){NULL, domain, now - DAY, now + 10 * DAY};
 
 	for (int k = 0; k < TLS_TEST_SERVER_CERT_N; k++) {
-		m->server[k] = tls_test_cert_new(spec[k].issuer, spec[k].name,
-						 false, spec[k].from,
-						 spec[k].until, error);
+		m->server[k] =
+			tls_test_cert_new(spec[k].issuer, spec[k].name, false,
+					  spec[k].from, spec[k].until, error);
 		if (m->server[k] == NULL)
 			return NULL;
 	}
@@ -305,8 +302,7 @@ TlsTestServer *tls_test_server_new(const TlsTestCert *cert,
 	must(gnutls_certificate_set_x509_key_mem(s->creds, &crt, &key,
 						 GNUTLS_X509_FMT_PEM),
 	     "key pair");
-	must(gnutls_init(&s->session, GNUTLS_SERVER | GNUTLS_NONBLOCK),
-	     "init");
+	must(gnutls_init(&s->session, GNUTLS_SERVER | GNUTLS_NONBLOCK), "init");
 	must(gnutls_priority_set_direct(
 		     s->session, priority != NULL ? priority : "NORMAL", NULL),
 	     "priority");

@@ -74,8 +74,7 @@ typedef struct {
 } TlsTestCertMatrix;
 
 /* Generates all of the above for `domain`. Transfer full. */
-TlsTestCertMatrix *tls_test_cert_matrix_new(const char *domain,
-					    GError **error);
+TlsTestCertMatrix *tls_test_cert_matrix_new(const char *domain, GError **error);
 void tls_test_cert_matrix_free(TlsTestCertMatrix *matrix);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TlsTestCertMatrix, tls_test_cert_matrix_free)
 
@@ -106,8 +105,7 @@ int tls_test_server_handshake(TlsTestServer *server);
 
 /* Encrypts all of data (records of at most 16 KiB). Returns a GnuTLS
  * code: 0 on success. */
-int tls_test_server_write(TlsTestServer *server, const void *data,
-			  size_t len);
+int tls_test_server_write(TlsTestServer *server, const void *data, size_t len);
 
 /*
  * Decrypts everything fed so far into out. Returns 0 when drained, 1 after

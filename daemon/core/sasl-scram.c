@@ -17,7 +17,7 @@
 
 #include "sasl-scram.h"
 
-G_DEFINE_QUARK(presenced-sasl-error-quark, sasl_error)
+G_DEFINE_QUARK(presenced - sasl - error - quark, sasl_error)
 
 /* Largest digest we use (SHA-256). */
 #define SCRAM_MAX_HASH_LEN 32
@@ -31,7 +31,8 @@ G_DEFINE_QUARK(presenced-sasl-error-quark, sasl_error)
 typedef enum {
 	SCRAM_STATE_INITIAL,	/* nothing sent yet */
 	SCRAM_STATE_FIRST_SENT, /* client-first (or PLAIN) sent */
-	SCRAM_STATE_FINAL_SENT, /* client-final sent, server-final due */
+	SCRAM_STATE_FINAL_SENT, /* client-final sent, server-final due
+				 */
 	SCRAM_STATE_VERIFIED,	/* server proved it knows the password */
 	SCRAM_STATE_FAILED,	/* any error: the exchange is over */
 } ScramState;
@@ -39,9 +40,9 @@ typedef enum {
 struct _SaslClient {
 	SaslMechanism mech;
 	ScramState state;
-	char *username;	       /* as given: PLAIN's authcid */
-	char *escaped_user;    /* RFC 5802 §5.1 saslname */
-	char *password;	       /* owned, wiped on free */
+	char *username;	    /* as given: PLAIN's authcid */
+	char *escaped_user; /* RFC 5802 §5.1 saslname */
+	char *password;	    /* owned, wiped on free */
 	GBytes *channel_binding;
 	char *gs2_header;
 	char *client_nonce;
@@ -215,8 +216,8 @@ SaslClient *sasl_client_new(SaslMechanism mech, const char *username,
 			    const char *client_nonce)
 {
 	g_return_val_if_fail(mech != SASL_MECHANISM_NONE, NULL);
-	g_return_val_if_fail(
-		(size_t)mech < G_N_ELEMENTS(mechanism_names), NULL);
+	g_return_val_if_fail((size_t)mech < G_N_ELEMENTS(mechanism_names),
+			     NULL);
 	g_return_val_if_fail(username != NULL, NULL);
 	g_return_val_if_fail(password != NULL, NULL);
 	g_return_val_if_fail(!mechanism_is_plus(mech) ||
@@ -317,7 +318,8 @@ GBytes *sasl_client_initial_response(SaslClient *client)
 	client->state = SCRAM_STATE_FIRST_SENT;
 
 	if (client->mech == SASL_MECHANISM_PLAIN) {
-		/* RFC 4616 §2: authzid NUL authcid NUL passwd, authzid empty. */
+		/* RFC 4616 §2: authzid NUL authcid NUL passwd, authzid empty.
+		 */
 		size_t ulen = strlen(client->username);
 		size_t plen = strlen(client->password);
 		size_t len = 2 + ulen + plen;
@@ -337,14 +339,13 @@ GBytes *sasl_client_initial_response(SaslClient *client)
 	/* RFC 5802 §7: client-first-message-bare = username "," nonce */
 	client->client_first_bare = g_strdup_printf(
 		"n=%s,r=%s", client->escaped_user, client->client_nonce);
-	char *first = g_strconcat(client->gs2_header,
-				  client->client_first_bare, NULL);
+	char *first = g_strconcat(client->gs2_header, client->client_first_bare,
+				  NULL);
 	return g_bytes_new_take(first, strlen(first));
 }
 
 /* RFC 4648 §4 base64 with padding, nothing else tolerated. */
-static guint8 *base64_decode_strict(const char *s, size_t len,
-				    size_t *ret_len)
+static guint8 *base64_decode_strict(const char *s, size_t len, size_t *ret_len)
 {
 	if (len == 0 || len % 4 != 0)
 		return NULL;
@@ -470,8 +471,8 @@ GBytes *sasl_client_step(SaslClient *client, const guint8 *challenge,
 
 	size_t n_attrs = g_strv_length(attrs);
 	if (n_attrs >= 1 && attrs[0][0] == 'e') {
-		g_autofree char *why = sanitize(attrs[0] + 2,
-						strlen(attrs[0] + 2));
+		g_autofree char *why =
+			sanitize(attrs[0] + 2, strlen(attrs[0] + 2));
 		fail(client, error, SASL_ERROR_SERVER_ERROR,
 		     "The server refused authentication: %s", why);
 		return NULL;
@@ -526,8 +527,8 @@ GBytes *sasl_client_step(SaslClient *client, const guint8 *challenge,
 
 	unsigned iterations = 0;
 	if (!parse_iterations(attrs[2] + 2, &iterations)) {
-		g_autofree char *what = sanitize(attrs[2] + 2,
-						 strlen(attrs[2] + 2));
+		g_autofree char *what =
+			sanitize(attrs[2] + 2, strlen(attrs[2] + 2));
 		fail(client, error, SASL_ERROR_BAD_ITERATIONS,
 		     "The SCRAM iteration count \"%s\" is not a number in "
 		     "range",
@@ -552,8 +553,7 @@ GBytes *sasl_client_step(SaslClient *client, const guint8 *challenge,
 	memcpy(cbind_input, client->gs2_header, gs2_len);
 	if (cb_len > 0)
 		memcpy(cbind_input + gs2_len,
-		       g_bytes_get_data(client->channel_binding, NULL),
-		       cb_len);
+		       g_bytes_get_data(client->channel_binding, NULL), cb_len);
 	g_autofree char *cbind_b64 =
 		g_base64_encode(cbind_input, gs2_len + cb_len);
 	g_autofree char *final_without_proof =
@@ -604,10 +604,10 @@ GBytes *sasl_client_step(SaslClient *client, const guint8 *challenge,
 
 	g_autofree char *proof_b64 = g_base64_encode(proof, hl);
 	gnutls_memset(proof, 0, sizeof(proof));
-	char *final = g_strdup_printf("%s,p=%s", final_without_proof,
-				      proof_b64);
+	char *final_msg =
+		g_strdup_printf("%s,p=%s", final_without_proof, proof_b64);
 	client->state = SCRAM_STATE_FINAL_SENT;
-	return g_bytes_new_take(final, strlen(final));
+	return g_bytes_new_take(final_msg, strlen(final_msg));
 }
 
 bool sasl_client_verify_final(SaslClient *client, const guint8 *data,
@@ -654,8 +654,8 @@ bool sasl_client_verify_final(SaslClient *client, const guint8 *data,
 	}
 	/* server-final-message = (server-error / verifier) ["," ext] */
 	if (attrs[0][0] == 'e') {
-		g_autofree char *why = sanitize(attrs[0] + 2,
-						strlen(attrs[0] + 2));
+		g_autofree char *why =
+			sanitize(attrs[0] + 2, strlen(attrs[0] + 2));
 		fail(client, error, SASL_ERROR_SERVER_ERROR,
 		     "The server refused authentication: %s", why);
 		return false;

@@ -14,7 +14,7 @@
 
 #include "tls-session.h"
 
-G_DEFINE_QUARK(presenced-tls-session-error-quark, tls_session_error)
+G_DEFINE_QUARK(presenced - tls - session - error - quark, tls_session_error)
 
 /* TLS 1.2 or newer (RFC 8996 deprecates 1.0 and 1.1). */
 #define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -58,8 +58,7 @@ static ssize_t pull_cb(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 	return (ssize_t)n;
 }
 
-static ssize_t push_cb(gnutls_transport_ptr_t ptr, const void *buf,
-		       size_t len)
+static ssize_t push_cb(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 {
 	TlsSession *tls = ptr;
 
@@ -82,8 +81,7 @@ static void set_dead(TlsSession *tls, GError **error, TlsSessionError code,
 	va_end(ap);
 	tls->error_code = code;
 	tls->dead = true;
-	g_set_error_literal(error, TLS_SESSION_ERROR, code,
-			    tls->error_message);
+	g_set_error_literal(error, TLS_SESSION_ERROR, code, tls->error_message);
 }
 
 static bool check_alive(TlsSession *tls, GError **error)
@@ -179,9 +177,8 @@ TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
 	const char *err_pos = NULL;
 	ret = gnutls_priority_set_direct(tls->session, TLS_PRIORITY, &err_pos);
 	if (ret >= 0)
-		ret = gnutls_credentials_set(tls->session,
-					     GNUTLS_CRD_CERTIFICATE,
-					     tls->creds);
+		ret = gnutls_credentials_set(
+			tls->session, GNUTLS_CRD_CERTIFICATE, tls->creds);
 	/* RFC 6066 §3: SNI carries DNS names only, never an IP literal. */
 	if (ret >= 0 && !g_hostname_is_ip_address(verify_domain))
 		ret = gnutls_server_name_set(tls->session, GNUTLS_NAME_DNS,
@@ -262,7 +259,8 @@ bool tls_session_has_output(const TlsSession *tls)
 
 static const char *alert_name(TlsSession *tls)
 {
-	const char *name = gnutls_alert_get_name(gnutls_alert_get(tls->session));
+	const char *name =
+		gnutls_alert_get_name(gnutls_alert_get(tls->session));
 	return name != NULL ? name : "unknown alert";
 }
 
@@ -273,9 +271,8 @@ static void fail_certificate(TlsSession *tls, GError **error)
 	gnutls_datum_t text = {NULL, 0};
 	g_autofree char *reason = NULL;
 
-	if (status != 0 &&
-	    gnutls_certificate_verification_status_print(
-		    status, GNUTLS_CRT_X509, &text, 0) == 0) {
+	if (status != 0 && gnutls_certificate_verification_status_print(
+				   status, GNUTLS_CRT_X509, &text, 0) == 0) {
 		reason = g_strndup((const char *)text.data, text.size);
 		gnutls_free(text.data);
 		g_strstrip(reason);
@@ -422,8 +419,8 @@ bool tls_session_read(TlsSession *tls, GByteArray *out, GError **error)
 	 * sit on data that already arrived.
 	 */
 	for (;;) {
-		ssize_t ret = gnutls_record_recv(tls->session, buf,
-						 sizeof(buf));
+		ssize_t ret =
+			gnutls_record_recv(tls->session, buf, sizeof(buf));
 		if (ret > 0) {
 			g_byte_array_append(out, buf, (guint)ret);
 			spurious = 0;
@@ -518,8 +515,8 @@ char *tls_session_describe(TlsSession *tls)
 	if (!tls->handshake_done)
 		return g_strdup("TLS (handshake incomplete)");
 
-	const char *version =
-		gnutls_protocol_get_name(gnutls_protocol_get_version(tls->session));
+	const char *version = gnutls_protocol_get_name(
+		gnutls_protocol_get_version(tls->session));
 	const char *cipher =
 		gnutls_cipher_get_name(gnutls_cipher_get(tls->session));
 	return g_strdup_printf("%s/%s", version != NULL ? version : "TLS?",
