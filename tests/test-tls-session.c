@@ -306,6 +306,67 @@ START_TEST(test_domain_case_insensitive)
 }
 END_TEST
 
+START_TEST(test_idn_domain)
+{
+	/* A U-label JID domain matches the A-label in the certificate. */
+	g_autoptr(GError) error = NULL;
+	time_t now = time(NULL);
+	g_autoptr(TlsTestCert) cert =
+		tls_test_cert_new(matrix->ca, "xn--bcher-kva.example", false,
+				  now - 3600, now + 3600, &error);
+	ck_assert_ptr_nonnull(cert);
+	g_autoptr(TlsSession) c = tls_session_new("b\xc3\xbc"
+						  "cher.example",
+						  matrix->ca_file, &error);
+	ck_assert_ptr_nonnull(c);
+	g_autoptr(TlsTestServer) s = tls_test_server_new(cert, NULL);
+
+	ck_assert_msg(run_handshake(c, s, NULL, &error) ==
+			      TLS_SESSION_STATUS_DONE,
+		      "%s", error ? error->message : "?");
+
+	char name[256];
+	size_t name_len = sizeof(name);
+	unsigned type = 0;
+	ck_assert_int_eq(gnutls_server_name_get(tls_test_server_get_session(s),
+						name, &name_len, &type, 0),
+			 0);
+	ck_assert_str_eq(name, "xn--bcher-kva.example");
+}
+END_TEST
+
+START_TEST(test_key_update)
+{
+	/* TLS 1.3 KeyUpdate from the server (RFC 8446 §4.6.3), both ways. */
+	g_autoptr(GError) error = NULL;
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+
+	connect_pair(TLS13_ONLY, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+	gnutls_session_t ss = tls_test_server_get_session(s);
+
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(gnutls_session_key_update(ss, GNUTLS_KU_PEER),
+				 0);
+		ck_assert_int_eq(tls_test_server_write(s, "ping", 4), 0);
+		server_to_client(s, c);
+		g_autoptr(GByteArray) got = g_byte_array_new();
+		ck_assert_msg(tls_session_read(c, got, &error), "%s",
+			      error ? error->message : "?");
+		ck_assert_uint_eq(got->len, 4);
+
+		ck_assert(tls_session_write(c, "pong", 4, &error));
+		client_to_server(c, s);
+		g_autoptr(GByteArray) back = g_byte_array_new();
+		ck_assert_int_eq(tls_test_server_read(s, back), 0);
+		ck_assert_uint_eq(back->len, 4);
+		ck_assert(memcmp(back->data, "pong", 4) == 0);
+	}
+}
+END_TEST
+
 START_TEST(test_ca_file_errors)
 {
 	g_autoptr(GError) error = NULL;
@@ -604,6 +665,8 @@ static Suite *tls_suite(void)
 		 (int)G_N_ELEMENTS(bad_certs)},
 		{"system-trust-only", test_system_trust_only, 0},
 		{"domain-case-insensitive", test_domain_case_insensitive, 0},
+		{"idn-domain", test_idn_domain, 0},
+		{"key-update", test_key_update, 0},
 		{"ca-file-errors", test_ca_file_errors, 0},
 		{"tls12-no-binding", test_tls12_no_binding, 0},
 		{"tls13-binding", test_tls13_binding, 0},

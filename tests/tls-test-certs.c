@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <glib/gstdio.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
@@ -370,13 +371,19 @@ int tls_test_server_write(TlsTestServer *s, const void *data, size_t len)
 int tls_test_server_read(TlsTestServer *s, GByteArray *out)
 {
 	guint8 buf[16384];
+	size_t last_left = SIZE_MAX;
 
 	for (;;) {
 		ssize_t ret = gnutls_record_recv(s->session, buf, sizeof(buf));
+		size_t left = s->in->len - s->in_pos;
+
+		/* AGAIN also follows a KeyUpdate with records still queued. */
 		if (ret > 0)
 			g_byte_array_append(out, buf, (guint)ret);
 		else if (ret == 0)
 			return 1;
+		else if (ret == GNUTLS_E_AGAIN && left > 0 && left < last_left)
+			last_left = left;
 		else if (ret == GNUTLS_E_AGAIN)
 			return 0;
 		else if (gnutls_error_is_fatal((int)ret))

@@ -202,6 +202,20 @@ static char *normalize_password(const char *password)
 	return normalized != NULL ? normalized : g_strdup(password);
 }
 
+/* A GBytes whose memory is wiped when the last reference goes. */
+typedef struct {
+	size_t len;
+	guint8 data[];
+} WipedBuffer;
+
+static void wiped_buffer_free(gpointer p)
+{
+	WipedBuffer *b = p;
+
+	gnutls_memset(b->data, 0, b->len);
+	g_free(b);
+}
+
 static void wipe_string(char *s)
 {
 	if (s != NULL) {
@@ -318,22 +332,20 @@ GBytes *sasl_client_initial_response(SaslClient *client)
 	client->state = SCRAM_STATE_FIRST_SENT;
 
 	if (client->mech == SASL_MECHANISM_PLAIN) {
-		/* RFC 4616 §2: authzid NUL authcid NUL passwd, authzid empty.
-		 */
+		/* RFC 4616 §2: authzid NUL authcid NUL passwd; no authzid. */
 		size_t ulen = strlen(client->username);
 		size_t plen = strlen(client->password);
 		size_t len = 2 + ulen + plen;
-		guint8 *msg = g_malloc(len);
+		WipedBuffer *msg = g_malloc(sizeof(WipedBuffer) + len);
 
-		msg[0] = '\0';
-		memcpy(msg + 1, client->username, ulen);
-		msg[1 + ulen] = '\0';
-		memcpy(msg + 2 + ulen, client->password, plen);
-		/*
-		 * The caller owns the copy from here; it is not wiped, like
-		 * any buffer that carries the message to the socket.
-		 */
-		return g_bytes_new_take(msg, len);
+		msg->len = len;
+		msg->data[0] = '\0';
+		memcpy(msg->data + 1, client->username, ulen);
+		msg->data[1 + ulen] = '\0';
+		memcpy(msg->data + 2 + ulen, client->password, plen);
+		/* It carries the password: wiped when the caller drops it. */
+		return g_bytes_new_with_free_func(msg->data, len,
+						  wiped_buffer_free, msg);
 	}
 
 	/* RFC 5802 §7: client-first-message-bare = username "," nonce */

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <gnutls/gnutls.h>
@@ -29,8 +30,9 @@ G_DEFINE_QUARK(presenced - tls - session - error - quark, tls_session_error)
 struct _TlsSession {
 	gnutls_session_t session;
 	gnutls_certificate_credentials_t creds;
-	char *domain;
-	GByteArray *in; /* ciphertext fed, not yet pulled from in_pos on */
+	char *domain;	    /* as given, for messages */
+	char *ascii_domain; /* IDNA A-labels: SNI and name check */
+	GByteArray *in;	    /* ciphertext fed, not yet pulled from in_pos on */
 	size_t in_pos;
 	GByteArray *out; /* ciphertext pushed, not yet taken */
 	bool handshake_done;
@@ -142,6 +144,17 @@ TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
 
 	g_autoptr(TlsSession) tls = g_new0(TlsSession, 1);
 	tls->domain = g_strdup(verify_domain);
+	/*
+	 * RFC 6125 §6.4.2 compares A-labels, and SNI carries them (RFC 6066
+	 * §3); a JID domain may be an internationalised name.
+	 */
+	tls->ascii_domain = g_hostname_to_ascii(verify_domain);
+	if (tls->ascii_domain == NULL) {
+		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
+			    "Cannot verify TLS for %s: not a valid domain name",
+			    verify_domain);
+		return NULL;
+	}
 	tls->in = g_byte_array_new();
 	tls->out = g_byte_array_new();
 
@@ -180,10 +193,10 @@ TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
 		ret = gnutls_credentials_set(
 			tls->session, GNUTLS_CRD_CERTIFICATE, tls->creds);
 	/* RFC 6066 §3: SNI carries DNS names only, never an IP literal. */
-	if (ret >= 0 && !g_hostname_is_ip_address(verify_domain))
+	if (ret >= 0 && !g_hostname_is_ip_address(tls->ascii_domain))
 		ret = gnutls_server_name_set(tls->session, GNUTLS_NAME_DNS,
-					     verify_domain,
-					     strlen(verify_domain));
+					     tls->ascii_domain,
+					     strlen(tls->ascii_domain));
 	if (ret < 0) {
 		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
 			    "Cannot configure the TLS session: %s",
@@ -196,7 +209,7 @@ TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
 	 * JID's domain. GnuTLS checks chain and name during the handshake
 	 * and fails it with GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR.
 	 */
-	gnutls_session_set_verify_cert(tls->session, tls->domain, 0);
+	gnutls_session_set_verify_cert(tls->session, tls->ascii_domain, 0);
 
 	gnutls_transport_set_ptr(tls->session, tls);
 	gnutls_transport_set_push_function(tls->session, push_cb);
@@ -223,6 +236,7 @@ void tls_session_free(TlsSession *tls)
 		g_byte_array_unref(tls->out);
 	}
 	g_free(tls->domain);
+	g_free(tls->ascii_domain);
 	g_free(tls->error_message);
 	g_free(tls);
 }
@@ -412,6 +426,7 @@ bool tls_session_read(TlsSession *tls, GByteArray *out, GError **error)
 
 	guint8 buf[16384];
 	int spurious = 0;
+	size_t last_left = SIZE_MAX;
 
 	/*
 	 * Loop until GnuTLS has neither buffered plaintext nor ciphertext to
@@ -434,9 +449,19 @@ bool tls_session_read(TlsSession *tls, GByteArray *out, GError **error)
 			return false;
 		}
 		if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED) {
-			if (gnutls_record_check_pending(tls->session) > 0 &&
-			    ++spurious < MAX_SPURIOUS_RETRIES)
+			/*
+			 * Not only "no more input": GnuTLS also returns AGAIN
+			 * after a post-handshake message (TLS 1.3 KeyUpdate,
+			 * NewSessionTicket) with more records still queued.
+			 * Go on while it keeps consuming them.
+			 */
+			size_t left = tls->in->len - tls->in_pos;
+
+			if (gnutls_record_check_pending(tls->session) > 0 ||
+			    (left > 0 && left < last_left)) {
+				last_left = left;
 				continue;
+			}
 			break;
 		}
 		switch (ret) {
