@@ -567,6 +567,42 @@ START_TEST(test_garbage_after_handshake)
 }
 END_TEST
 
+START_TEST(test_alerts_received)
+{
+	g_autoptr(GError) error = NULL;
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+
+	/* TLS 1.2 still has warning alerts: logged, reading goes on. */
+	connect_pair(TLS12_ONLY, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+	gnutls_session_t ss = tls_test_server_get_session(s);
+
+	ck_assert_int_eq(gnutls_alert_send(ss, GNUTLS_AL_WARNING,
+					   GNUTLS_A_USER_CANCELED),
+			 0);
+	ck_assert_int_eq(tls_test_server_write(s, "after", 5), 0);
+	server_to_client(s, c);
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	ck_assert_msg(tls_session_read(c, got, &error), "%s",
+		      error ? error->message : "?");
+	ck_assert_uint_eq(got->len, 5);
+
+	/* A fatal alert kills the session and is named. */
+	ck_assert_int_eq(
+		gnutls_alert_send(ss, GNUTLS_AL_FATAL, GNUTLS_A_INTERNAL_ERROR),
+		0);
+	server_to_client(s, c);
+	ck_assert(!tls_session_read(c, got, &error));
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_IO));
+	ck_assert_msg(strstr(error->message, "Internal error") != NULL, "%s",
+		      error->message);
+	ck_assert_ptr_nonnull(strstr(error->message, DOMAIN));
+}
+END_TEST
+
 START_TEST(test_garbage_handshake)
 {
 	g_autoptr(GError) error = NULL;
@@ -675,6 +711,7 @@ static Suite *tls_suite(void)
 		{"peer-close-notify", test_peer_close_notify, 0},
 		{"own-close-notify", test_own_close_notify, 0},
 		{"garbage-after-handshake", test_garbage_after_handshake, 0},
+		{"alerts-received", test_alerts_received, 0},
 		{"garbage-handshake", test_garbage_handshake, 0},
 		{"tls11-refused", test_tls11_refused, 0},
 		{"renegotiation-refused", test_renegotiation_refused, 0},
