@@ -84,12 +84,19 @@ static void connect_pair(const char *priority, TlsSession **ret_c,
 {
 	g_autoptr(GError) error = NULL;
 	int sret = 0;
+	gint64 t0 = g_get_monotonic_time();
 	TlsSession *c = tls_session_new(DOMAIN, matrix->ca_file, &error);
 	ck_assert_msg(c != NULL, "%s", error ? error->message : "?");
+	gint64 t1 = g_get_monotonic_time();
 	TlsTestServer *s = tls_test_server_new(
 		matrix->server[TLS_TEST_SERVER_CERT_GOOD], priority);
 
+	gint64 t2 = g_get_monotonic_time();
 	TlsSessionStatus st = run_handshake(c, s, &sret, &error);
+	printf("# tls_session_new %" G_GINT64_FORMAT
+	       " us, handshake (both sides) %" G_GINT64_FORMAT " us\n",
+	       t1 - t0, g_get_monotonic_time() - t2);
+	fflush(stdout);
 	ck_assert_msg(st == TLS_SESSION_STATUS_DONE, "client: %s",
 		      error ? error->message : "?");
 	ck_assert_msg(sret == 0, "server: %s", gnutls_strerror(sret));
@@ -735,7 +742,10 @@ int main(void)
 {
 	g_autoptr(GError) error = NULL;
 
+	gint64 start = g_get_monotonic_time();
 	matrix = tls_test_cert_matrix_new(DOMAIN, &error);
+	printf("# certificate matrix generated in %" G_GINT64_FORMAT " us\n",
+	       g_get_monotonic_time() - start);
 	if (matrix == NULL) {
 		printf("Bail out! certificate generation: %s\n",
 		       error->message);
