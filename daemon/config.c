@@ -123,8 +123,8 @@ static char *preprocess(const char *path, const char *data, gsize len,
 			GError **error)
 {
 	g_auto(GStrv) lines = NULL;
+	g_autofree char *group = NULL;
 	GString *out;
-	bool in_group = false;
 
 	if (memchr(data, '\0', len) != NULL) {
 		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_READ,
@@ -137,6 +137,9 @@ static char *preprocess(const char *path, const char *data, gsize len,
 		return NULL;
 	}
 
+	/* A UTF-8 byte order mark, as some editors write. */
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		data += 3;
 	lines = g_strsplit(data, "\n", -1);
 	out = g_string_sized_new(len + 1);
 	for (size_t i = 0; lines[i] != NULL; i++) {
@@ -171,7 +174,18 @@ static char *preprocess(const char *path, const char *data, gsize len,
 					    path, i + 1);
 				return NULL;
 			}
-			in_group = true;
+			g_free(group);
+			group = g_strndup(p + 1, (gsize)(end - p - 1));
+			if (!is_known_group(group)) {
+				g_string_free(out, TRUE);
+				g_set_error(error, CONFIG_ERROR,
+					    CONFIG_ERROR_INVALID,
+					    "%s: line %zu: unknown group [%s]; "
+					    "expected [%s] or [%s]",
+					    path, i + 1, group, GROUP_ACCOUNT,
+					    GROUP_PRESENCE);
+				return NULL;
+			}
 		} else {
 			const char *eq = strchr(p, '=');
 
@@ -184,10 +198,10 @@ static char *preprocess(const char *path, const char *data, gsize len,
 					    path, i + 1);
 				return NULL;
 			}
-			if (!in_group) {
-				g_autofree char *key = g_strstrip(
-					g_strndup(p, (gsize)(eq - p)));
+			g_autofree char *key =
+				g_strstrip(g_strndup(p, (gsize)(eq - p)));
 
+			if (group == NULL) {
 				g_string_free(out, TRUE);
 				g_set_error(error, CONFIG_ERROR,
 					    CONFIG_ERROR_READ,
@@ -195,6 +209,17 @@ static char *preprocess(const char *path, const char *data, gsize len,
 					    "any group; put it under [account] "
 					    "or [presence]",
 					    path, i + 1, key);
+				return NULL;
+			}
+			/* Here and not from GKeyFile, which hides keys such
+			 * as "status[de]" from g_key_file_get_keys(). */
+			if (find_key(group, key) == NULL) {
+				g_string_free(out, TRUE);
+				g_set_error(error, CONFIG_ERROR,
+					    CONFIG_ERROR_INVALID,
+					    "%s: line %zu: unknown key '%s' in "
+					    "[%s]",
+					    path, i + 1, key, group);
 				return NULL;
 			}
 		}
@@ -251,7 +276,10 @@ static bool get_string(const Loader *l, const char *group, const char *key,
 	if (!g_key_file_has_key(l->kf, group, key, NULL))
 		return true;
 	value = g_key_file_get_string(l->kf, group, key, &local);
-	if (value == NULL) {
+	/* On a bad escape GLib returns a value and sets the error. */
+	if (value == NULL || local != NULL) {
+		if (value != NULL)
+			explicit_bzero(value, strlen(value));
 		/* GLib's message may quote the value. */
 		set_key_error(error, CONFIG_ERROR_INVALID, l->path, group, key,
 			      "cannot be read (bad escape sequence?)");
