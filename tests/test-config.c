@@ -394,6 +394,7 @@ START_TEST(test_password_file_forms)
 			"password-file = pw\n",
 			&error);
 
+		ck_assert(g_file_test(pwfile, G_FILE_TEST_IS_REGULAR));
 		if (forms[i].password != NULL) {
 			ck_assert_msg(c != NULL, "form %zu: %s", i,
 				      error ? error->message : "");
@@ -416,6 +417,7 @@ START_TEST(test_credential)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Config) c = NULL;
 
+	ck_assert(g_file_test(pwfile, G_FILE_TEST_IS_REGULAR));
 	ck_assert_int_eq(g_mkdir(creddir, 0700), 0);
 	ck_assert(g_file_set_contents(cred, "from-credential\n", -1, NULL));
 	g_setenv("CREDENTIALS_DIRECTORY", creddir, TRUE);

@@ -552,7 +552,7 @@ GPtrArray *contacts_clear_presence(ContactTable *table)
 	while (g_hash_table_iter_next(&iter, &key, NULL)) {
 		Contact *contact = contact_from_key(key);
 		g_autofree Resource *old_resources = contact->resources;
-		g_autofree char *old_offline = contact->offline_status;
+		char *old_offline = contact->offline_status;
 		size_t n_old_resources = contact->n_resources;
 		Snapshot old = snapshot(contact);
 
@@ -567,6 +567,7 @@ GPtrArray *contacts_clear_presence(ContactTable *table)
 			g_ptr_array_add(changed, g_strdup(contact->jid));
 		for (size_t i = 0; i < n_old_resources; i++)
 			g_free(old_resources[i].data);
+		g_free(old_offline);
 	}
 	return changed;
 }
