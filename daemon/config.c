@@ -19,7 +19,7 @@
 
 #include "core/jid.h"
 
-G_DEFINE_QUARK(presenced-config-error-quark, config_error)
+G_DEFINE_QUARK(presenced - config - error - quark, config_error)
 
 #define GROUP_ACCOUNT "account"
 #define GROUP_PRESENCE "presence"
@@ -287,8 +287,8 @@ static bool get_string(const Loader *l, const char *group, const char *key,
 	}
 	if (info->inline_comment) {
 		for (char *p = value; *p != '\0'; p++) {
-			if (*p == ';' && (p == value || p[-1] == ' ' ||
-					  p[-1] == '\t')) {
+			if (*p == ';' &&
+			    (p == value || p[-1] == ' ' || p[-1] == '\t')) {
 				*p = '\0';
 				break;
 			}
@@ -385,8 +385,7 @@ static char *read_secret_line(int fd, const char *what, GError **error)
 	}
 	if (len == 0) {
 		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD,
-			    "%s: the first line (the password) is empty",
-			    what);
+			    "%s: the first line (the password) is empty", what);
 		return NULL;
 	}
 	secret = g_strndup(buf, len);
@@ -409,8 +408,8 @@ static char *read_password_file(const Loader *l, const char *value,
 		return NULL;
 	}
 	file = resolve_path(l, value);
-	what = g_strdup_printf("%s: key 'password-file' in [%s]: '%s'",
-			       l->path, GROUP_ACCOUNT, file);
+	what = g_strdup_printf("%s: key 'password-file' in [%s]: '%s'", l->path,
+			       GROUP_ACCOUNT, file);
 	/* Check the file we read, not the name (no race with a swap). */
 	fd = g_open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
 	if (fd < 0) {
@@ -491,8 +490,7 @@ static bool load_password(const Loader *l, Config *config, GError **error)
 		config->password = value;
 		return true;
 	}
-	if (!get_string(l, GROUP_ACCOUNT, "password-file", &file_value,
-			error))
+	if (!get_string(l, GROUP_ACCOUNT, "password-file", &file_value, error))
 		return false;
 	if (file_value != NULL) {
 		config->password = read_password_file(l, file_value, error);
@@ -557,15 +555,15 @@ static bool load_account(const Loader *l, Config *config, GError **error)
 		return false;
 	if (value != NULL && value[0] != '\0') {
 		g_autoptr(GError) local = NULL;
-		g_autofree char *full = g_strconcat(config->jid, "/", value,
-						    NULL);
+		g_autofree char *full =
+			g_strconcat(config->jid, "/", value, NULL);
 		g_autoptr(Jid) jid = jid_parse(full, &local);
 
 		if (jid == NULL) {
 			set_key_error(error, CONFIG_ERROR_INVALID, l->path,
 				      GROUP_ACCOUNT, "resource",
-				      "'%s' is not a valid resource: %s",
-				      value, local->message);
+				      "'%s' is not a valid resource: %s", value,
+				      local->message);
 			return false;
 		}
 		config->resource = g_strdup(jid_get_resource(jid));
@@ -671,8 +669,7 @@ static bool load_presence(const Loader *l, Config *config, GError **error)
 			set_key_error(error, CONFIG_ERROR_INVALID, l->path,
 				      GROUP_PRESENCE, "status",
 				      "%zu bytes long; at most %d allowed",
-				      strlen(value),
-				      PRESENCE_MAX_STATUS_BYTES);
+				      strlen(value), PRESENCE_MAX_STATUS_BYTES);
 			return false;
 		}
 		g_free(config->status);
@@ -744,8 +741,8 @@ Config *config_load(const char *path, GError **error)
 	if (!g_file_get_contents(path, &data, &len, &local)) {
 		/* GLib's message names the file and the reason. */
 		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_READ,
-			    "%s: cannot read the configuration file: %s",
-			    path, local->message);
+			    "%s: cannot read the configuration file: %s", path,
+			    local->message);
 		return NULL;
 	}
 	text = preprocess(path, data, len, error);

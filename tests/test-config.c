@@ -72,7 +72,8 @@ static Config *load_text(const char *content, GError **error)
 	return config_load(path, error);
 }
 
-/* ---- good files ----------------------------------------------------------- */
+/* ---- good files -----------------------------------------------------------
+ */
 
 START_TEST(test_minimal_defaults)
 {
@@ -122,7 +123,8 @@ START_TEST(test_full)
 
 	ck_assert_msg(c != NULL, "%s", error ? error->message : "");
 	ck_assert_str_eq(c->jid, "alice@example.org");
-	ck_assert_str_eq(c->password, "pass word with spaces ; and a semicolon");
+	ck_assert_str_eq(c->password,
+			 "pass word with spaces ; and a semicolon");
 	ck_assert_str_eq(c->resource, "laptop");
 	ck_assert_str_eq(c->server, "xmpp.example.net");
 	ck_assert_uint_eq(c->port, 5223);
@@ -196,7 +198,8 @@ START_TEST(test_good_values)
 }
 END_TEST
 
-/* ---- bad files ------------------------------------------------------------ */
+/* ---- bad files ------------------------------------------------------------
+ */
 
 typedef struct {
 	const char *text;
@@ -205,23 +208,32 @@ typedef struct {
 } BadCase;
 
 static const BadCase bad_cases[] = {
-	{"[account]\npassword = " PW "\n", CONFIG_ERROR_INVALID,
+	{"[account]\npassword = " PW "\n",
+	 CONFIG_ERROR_INVALID,
 	 {"'jid'", "[account]", "missing"}},
-	{"[account]\njid =\npassword = " PW "\n", CONFIG_ERROR_INVALID,
+	{"[account]\njid =\npassword = " PW "\n",
+	 CONFIG_ERROR_INVALID,
 	 {"'jid'"}},
 	{"[account]\njid = alice@example.org/laptop\npassword = " PW "\n",
-	 CONFIG_ERROR_INVALID, {"'jid'", "full JID", "'resource'"}},
+	 CONFIG_ERROR_INVALID,
+	 {"'jid'", "full JID", "'resource'"}},
 	{"[account]\njid = not a jid@@\npassword = " PW "\n",
-	 CONFIG_ERROR_INVALID, {"'jid'", "not a valid JID"}},
-	{ACCOUNT "foo = bar\n", CONFIG_ERROR_INVALID,
+	 CONFIG_ERROR_INVALID,
+	 {"'jid'", "not a valid JID"}},
+	{ACCOUNT "foo = bar\n",
+	 CONFIG_ERROR_INVALID,
 	 {"unknown key 'foo' in [account]"}},
-	{ACCOUNT "[presence]\nstauts = hi\n", CONFIG_ERROR_INVALID,
+	{ACCOUNT "[presence]\nstauts = hi\n",
+	 CONFIG_ERROR_INVALID,
 	 {"unknown key 'stauts' in [presence]"}},
-	{ACCOUNT "[presence]\npassword = x\n", CONFIG_ERROR_INVALID,
+	{ACCOUNT "[presence]\npassword = x\n",
+	 CONFIG_ERROR_INVALID,
 	 {"unknown key 'password' in [presence]"}},
-	{ACCOUNT "[acount]\njid = x@y\n", CONFIG_ERROR_INVALID,
+	{ACCOUNT "[acount]\njid = x@y\n",
+	 CONFIG_ERROR_INVALID,
 	 {"unknown group [acount]"}},
-	{ACCOUNT "status[de] = hallo\n", CONFIG_ERROR_INVALID,
+	{ACCOUNT "status[de] = hallo\n",
+	 CONFIG_ERROR_INVALID,
 	 {"unknown key 'status[de]'"}},
 	{ACCOUNT "port = 0\n", CONFIG_ERROR_INVALID, {"'port'", "1..65535"}},
 	{ACCOUNT "port = 65536\n", CONFIG_ERROR_INVALID, {"'port'"}},
@@ -230,45 +242,59 @@ static const BadCase bad_cases[] = {
 	{ACCOUNT "port =\n", CONFIG_ERROR_INVALID, {"'port'"}},
 	{ACCOUNT "tls = none\n", CONFIG_ERROR_INVALID, {"'tls'", "'none'"}},
 	{ACCOUNT "tls = STARTTLS\n", CONFIG_ERROR_INVALID, {"'tls'"}},
-	{ACCOUNT "ca-file = /nonexistent/ca.pem\n", CONFIG_ERROR_INVALID,
+	{ACCOUNT "ca-file = /nonexistent/ca.pem\n",
+	 CONFIG_ERROR_INVALID,
 	 {"'ca-file'", "/nonexistent/ca.pem"}},
 	{ACCOUNT "ca-file = /\n", CONFIG_ERROR_INVALID, {"'ca-file'"}},
-	{ACCOUNT "server = host:5222/x\n", CONFIG_ERROR_INVALID,
-	 {"'server'"}},
-	{ACCOUNT "[presence]\nshow = unknown\n", CONFIG_ERROR_INVALID,
+	{ACCOUNT "server = host:5222/x\n", CONFIG_ERROR_INVALID, {"'server'"}},
+	{ACCOUNT "[presence]\nshow = unknown\n",
+	 CONFIG_ERROR_INVALID,
 	 {"'show'", "[presence]", "'unknown'"}},
-	{ACCOUNT "[presence]\nshow = busy\n", CONFIG_ERROR_INVALID,
-	 {"'show'"}},
-	{ACCOUNT "[presence]\npriority = 128\n", CONFIG_ERROR_INVALID,
+	{ACCOUNT "[presence]\nshow = busy\n", CONFIG_ERROR_INVALID, {"'show'"}},
+	{ACCOUNT "[presence]\npriority = 128\n",
+	 CONFIG_ERROR_INVALID,
 	 {"'priority'", "-128..127"}},
-	{ACCOUNT "[presence]\npriority = -129\n", CONFIG_ERROR_INVALID,
+	{ACCOUNT "[presence]\npriority = -129\n",
+	 CONFIG_ERROR_INVALID,
 	 {"'priority'"}},
-	{ACCOUNT "[presence]\npriority = 1.5\n", CONFIG_ERROR_INVALID,
+	{ACCOUNT "[presence]\npriority = 1.5\n",
+	 CONFIG_ERROR_INVALID,
 	 {"'priority'"}},
 	{ACCOUNT "[presence]\npriority = 99999999999999999999\n",
-	 CONFIG_ERROR_INVALID, {"'priority'"}},
-	{ACCOUNT "[presence]\naway-on-lock = maybe\n", CONFIG_ERROR_INVALID,
+	 CONFIG_ERROR_INVALID,
+	 {"'priority'"}},
+	{ACCOUNT "[presence]\naway-on-lock = maybe\n",
+	 CONFIG_ERROR_INVALID,
 	 {"'away-on-lock'", "'maybe'"}},
-	{"[account]\njid = alice@example.org\n", CONFIG_ERROR_PASSWORD,
+	{"[account]\njid = alice@example.org\n",
+	 CONFIG_ERROR_PASSWORD,
 	 {"'password'", "password-file"}},
 	{"[account]\njid = alice@example.org\npassword =\n",
-	 CONFIG_ERROR_PASSWORD, {"'password'", "empty"}},
+	 CONFIG_ERROR_PASSWORD,
+	 {"'password'", "empty"}},
 	{"[account]\njid = alice@example.org\npassword-file = /nonexistent\n",
-	 CONFIG_ERROR_PASSWORD, {"'password-file'", "/nonexistent"}},
+	 CONFIG_ERROR_PASSWORD,
+	 {"'password-file'", "/nonexistent"}},
 	{"[account]\njid = alice@example.org\npassword-file =\n",
-	 CONFIG_ERROR_PASSWORD, {"'password-file'"}},
+	 CONFIG_ERROR_PASSWORD,
+	 {"'password-file'"}},
 	{"[account]\njid = alice@example.org\npassword-file = /\n",
-	 CONFIG_ERROR_PASSWORD, {"'password-file'", "regular"}},
+	 CONFIG_ERROR_PASSWORD,
+	 {"'password-file'", "regular"}},
 	/* Syntax errors: the line number, never the line (a password). */
 	{"[account]\njid = alice@example.org\npassword " PW "\n",
-	 CONFIG_ERROR_READ, {"line 3"}},
+	 CONFIG_ERROR_READ,
+	 {"line 3"}},
 	{"jid = alice@example.org\n[account]\npassword = " PW "\n",
-	 CONFIG_ERROR_READ, {"line 1", "'jid'", "outside any group"}},
+	 CONFIG_ERROR_READ,
+	 {"line 1", "'jid'", "outside any group"}},
 	{"[account\njid = x\n", CONFIG_ERROR_READ, {"line 1", "group"}},
 	{"[account]\njid = alice@example.org\npassword = " PW "\\q\n",
-	 CONFIG_ERROR_INVALID, {"'password'"}},
+	 CONFIG_ERROR_INVALID,
+	 {"'password'"}},
 	{"[account]\njid = alice@example.org\npassword = \xff" PW "\n",
-	 CONFIG_ERROR_READ, {"UTF-8"}},
+	 CONFIG_ERROR_READ,
+	 {"UTF-8"}},
 };
 
 START_TEST(test_bad)
@@ -305,9 +331,8 @@ START_TEST(test_status_too_long)
 	g_autofree char *status = g_strnfill(1025, 'x');
 	g_autofree char *text =
 		g_strdup_printf(ACCOUNT "[presence]\nstatus = %s\n", status);
-	g_autofree char *ok_text =
-		g_strdup_printf(ACCOUNT "[presence]\nstatus = %.1024s\n",
-				status);
+	g_autofree char *ok_text = g_strdup_printf(
+		ACCOUNT "[presence]\nstatus = %.1024s\n", status);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Config) c = load_text(text, &error);
 	g_autoptr(Config) ok = NULL;
@@ -335,7 +360,8 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
-/* ---- password sources ----------------------------------------------------- */
+/* ---- password sources -----------------------------------------------------
+ */
 
 START_TEST(test_password_file_mode)
 {
@@ -389,10 +415,10 @@ START_TEST(test_password_file_forms)
 			write_file("pw", forms[i].content, 0600);
 		/* Relative to the config file's directory. */
 		g_autoptr(GError) error = NULL;
-		g_autoptr(Config) c = load_text(
-			"[account]\njid = alice@example.org\n"
-			"password-file = pw\n",
-			&error);
+		g_autoptr(Config) c =
+			load_text("[account]\njid = alice@example.org\n"
+				  "password-file = pw\n",
+				  &error);
 
 		ck_assert(g_file_test(pwfile, G_FILE_TEST_IS_REGULAR));
 		if (forms[i].password != NULL) {
@@ -429,8 +455,9 @@ START_TEST(test_credential)
 	g_clear_pointer(&c, config_free);
 
 	/* password-file wins over the credential... */
-	c = load_text("[account]\njid = alice@example.org\npassword-file = pw\n",
-		      &error);
+	c = load_text(
+		"[account]\njid = alice@example.org\npassword-file = pw\n",
+		&error);
 	ck_assert_msg(c != NULL, "%s", error ? error->message : "");
 	ck_assert_str_eq(c->password, "from-file");
 	g_clear_pointer(&c, config_free);

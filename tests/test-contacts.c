@@ -15,8 +15,8 @@
 #define BOB "bob@example.org"
 
 /* Shorthands: the clock is a local variable advanced by hand. */
-#define AVAIL(t, jid, res, show, status, prio, now)                        \
-	contacts_update_resource((t), (jid), (res), PRESENCE_SHOW_##show,    \
+#define AVAIL(t, jid, res, show, status, prio, now)                            \
+	contacts_update_resource((t), (jid), (res), PRESENCE_SHOW_##show,      \
 				 (status), (prio), (now))
 
 static void assert_state(const ContactTable *table, const char *jid,
@@ -30,7 +30,8 @@ static void assert_state(const ContactTable *table, const char *jid,
 	ck_assert_str_eq(contact_get_status(c), status);
 }
 
-/* ---- strings -------------------------------------------------------------- */
+/* ---- strings --------------------------------------------------------------
+ */
 
 START_TEST(test_subscription_strings)
 {
@@ -50,7 +51,8 @@ START_TEST(test_subscription_strings)
 }
 END_TEST
 
-/* ---- aggregation ---------------------------------------------------------- */
+/* ---- aggregation ----------------------------------------------------------
+ */
 
 START_TEST(test_show_order)
 {
@@ -81,7 +83,8 @@ START_TEST(test_show_order)
 	{
 		static const PresenceShow order[] = {
 			PRESENCE_SHOW_CHAT, PRESENCE_SHOW_AVAILABLE,
-			PRESENCE_SHOW_DND, PRESENCE_SHOW_AWAY, PRESENCE_SHOW_XA};
+			PRESENCE_SHOW_DND, PRESENCE_SHOW_AWAY,
+			PRESENCE_SHOW_XA};
 		const Contact *c = contacts_lookup(t, ALICE);
 
 		for (size_t i = 0; i < G_N_ELEMENTS(order); i++) {
@@ -178,14 +181,12 @@ START_TEST(test_unavailable_keeps_status)
 	int64_t now = 1;
 
 	ck_assert(AVAIL(t, ALICE, "r", AVAILABLE, "here", 0, now++));
-	ck_assert(contacts_remove_resource(t, ALICE, "r", "gone home",
-					   now++));
+	ck_assert(contacts_remove_resource(t, ALICE, "r", "gone home", now++));
 	assert_state(t, ALICE, PRESENCE_SHOW_OFFLINE, "gone home");
 	ck_assert_uint_eq(contact_get_n_resources(contacts_lookup(t, ALICE)),
 			  0);
 	/* The same unavailable again: no change. */
-	ck_assert(!contacts_remove_resource(t, ALICE, "r", "gone home",
-					    now++));
+	ck_assert(!contacts_remove_resource(t, ALICE, "r", "gone home", now++));
 	/* Another status while offline: a change. */
 	ck_assert(contacts_remove_resource(t, ALICE, "r", "asleep", now++));
 	assert_state(t, ALICE, PRESENCE_SHOW_OFFLINE, "asleep");
@@ -273,7 +274,8 @@ START_TEST(test_status_bound)
 }
 END_TEST
 
-/* ---- bounds --------------------------------------------------------------- */
+/* ---- bounds ---------------------------------------------------------------
+ */
 
 START_TEST(test_stranger_bound)
 {
@@ -314,8 +316,8 @@ START_TEST(test_stranger_bound)
 
 	/* A stranger that becomes a roster item leaves the bound. */
 	ck_assert(!contacts_set_roster_item(t, "s4@example.org", NULL,
-					    ROSTER_SUBSCRIPTION_TO, false,
-					    NULL, 0));
+					    ROSTER_SUBSCRIPTION_TO, false, NULL,
+					    0));
 	ck_assert_uint_eq(contacts_get_n_strangers(t),
 			  CONTACTS_MAX_STRANGERS - 1);
 	ck_assert(AVAIL(t, "new3@example.org", "r", AWAY, NULL, 0, now++));
@@ -356,7 +358,8 @@ START_TEST(test_resource_bound)
 }
 END_TEST
 
-/* ---- roster ----------------------------------------------------------------- */
+/* ---- roster -----------------------------------------------------------------
+ */
 
 START_TEST(test_roster_add_remove)
 {
@@ -365,9 +368,8 @@ START_TEST(test_roster_add_remove)
 	const Contact *c;
 
 	/* A new item is a change: its first state. */
-	ck_assert(contacts_set_roster_item(t, ALICE, "Alice",
-					   ROSTER_SUBSCRIPTION_BOTH, false,
-					   groups, 2));
+	ck_assert(contacts_set_roster_item(
+		t, ALICE, "Alice", ROSTER_SUBSCRIPTION_BOTH, false, groups, 2));
 	c = contacts_lookup(t, ALICE);
 	ck_assert(contact_is_in_roster(c));
 	ck_assert_str_eq(contact_get_name(c), "Alice");
@@ -379,9 +381,8 @@ START_TEST(test_roster_add_remove)
 	assert_state(t, ALICE, PRESENCE_SHOW_OFFLINE, "");
 
 	/* Renaming, regrouping, ask: no presence change. */
-	ck_assert(!contacts_set_roster_item(t, ALICE, NULL,
-					    ROSTER_SUBSCRIPTION_BOTH, true,
-					    NULL, 0));
+	ck_assert(!contacts_set_roster_item(
+		t, ALICE, NULL, ROSTER_SUBSCRIPTION_BOTH, true, NULL, 0));
 	c = contacts_lookup(t, ALICE);
 	ck_assert_str_eq(contact_get_name(c), "");
 	ck_assert(contact_get_groups(c)[0] == NULL);
@@ -397,32 +398,28 @@ START_TEST(test_roster_add_remove)
 	ck_assert(contacts_lookup(t, BOB) != NULL);
 
 	/* Removing an online item: a change (to offline), resources gone. */
-	ck_assert(contacts_set_roster_item(t, ALICE, NULL,
-					   ROSTER_SUBSCRIPTION_TO, false, NULL,
-					   0));
+	ck_assert(contacts_set_roster_item(
+		t, ALICE, NULL, ROSTER_SUBSCRIPTION_TO, false, NULL, 0));
 	ck_assert(AVAIL(t, ALICE, "r", AWAY, "x", 0, 2));
 	ck_assert(contacts_remove_roster_item(t, ALICE));
 	ck_assert(contacts_lookup(t, ALICE) == NULL);
 
 	/* Removing an offline item that shows a status: a change too (the
 	 * status goes). */
-	ck_assert(contacts_set_roster_item(t, ALICE, NULL,
-					   ROSTER_SUBSCRIPTION_TO, false, NULL,
-					   0));
+	ck_assert(contacts_set_roster_item(
+		t, ALICE, NULL, ROSTER_SUBSCRIPTION_TO, false, NULL, 0));
 	ck_assert(contacts_remove_resource(t, ALICE, "r", "bye", 3));
 	ck_assert(contacts_remove_roster_item(t, ALICE));
 
 	/* Removing an unknown item: a change. */
-	ck_assert(contacts_set_roster_item(t, ALICE, NULL,
-					   ROSTER_SUBSCRIPTION_NONE, false,
-					   NULL, 0));
+	ck_assert(contacts_set_roster_item(
+		t, ALICE, NULL, ROSTER_SUBSCRIPTION_NONE, false, NULL, 0));
 	assert_state(t, ALICE, PRESENCE_SHOW_UNKNOWN, "");
 	ck_assert(contacts_remove_roster_item(t, ALICE));
 
 	/* A stranger becoming a roster item keeps its presence: no change. */
-	ck_assert(!contacts_set_roster_item(t, BOB, "Bob",
-					    ROSTER_SUBSCRIPTION_BOTH, false,
-					    NULL, 0));
+	ck_assert(!contacts_set_roster_item(
+		t, BOB, "Bob", ROSTER_SUBSCRIPTION_BOTH, false, NULL, 0));
 	assert_state(t, BOB, PRESENCE_SHOW_AWAY, "");
 	ck_assert_uint_eq(contacts_get_n_strangers(t), 0);
 	ck_assert_uint_eq(contacts_size(t), 1);
@@ -435,24 +432,20 @@ START_TEST(test_unknown)
 	int64_t now = 1;
 
 	/* none and from: unknown until available presence arrives. */
-	ck_assert(contacts_set_roster_item(t, ALICE, NULL,
-					   ROSTER_SUBSCRIPTION_NONE, true,
-					   NULL, 0));
+	ck_assert(contacts_set_roster_item(
+		t, ALICE, NULL, ROSTER_SUBSCRIPTION_NONE, true, NULL, 0));
 	assert_state(t, ALICE, PRESENCE_SHOW_UNKNOWN, "");
-	ck_assert(contacts_set_roster_item(t, BOB, NULL,
-					   ROSTER_SUBSCRIPTION_FROM, false,
-					   NULL, 0));
+	ck_assert(contacts_set_roster_item(
+		t, BOB, NULL, ROSTER_SUBSCRIPTION_FROM, false, NULL, 0));
 	assert_state(t, BOB, PRESENCE_SHOW_UNKNOWN, "");
 
 	/* Subscription approved (none → to): offline, a change. */
-	ck_assert(contacts_set_roster_item(t, ALICE, NULL,
-					   ROSTER_SUBSCRIPTION_TO, false, NULL,
-					   0));
+	ck_assert(contacts_set_roster_item(
+		t, ALICE, NULL, ROSTER_SUBSCRIPTION_TO, false, NULL, 0));
 	assert_state(t, ALICE, PRESENCE_SHOW_OFFLINE, "");
 	/* And back (to → none): unknown again. */
-	ck_assert(contacts_set_roster_item(t, ALICE, NULL,
-					   ROSTER_SUBSCRIPTION_NONE, false,
-					   NULL, 0));
+	ck_assert(contacts_set_roster_item(
+		t, ALICE, NULL, ROSTER_SUBSCRIPTION_NONE, false, NULL, 0));
 	assert_state(t, ALICE, PRESENCE_SHOW_UNKNOWN, "");
 
 	/* Directed presence from a from-item: known from then on. */
@@ -461,9 +454,8 @@ START_TEST(test_unknown)
 	ck_assert(contacts_remove_resource(t, BOB, "r", NULL, now++));
 	assert_state(t, BOB, PRESENCE_SHOW_OFFLINE, "");
 	/* Subscription changes do not make it unknown again this session. */
-	ck_assert(!contacts_set_roster_item(t, BOB, NULL,
-					    ROSTER_SUBSCRIPTION_NONE, false,
-					    NULL, 0));
+	ck_assert(!contacts_set_roster_item(
+		t, BOB, NULL, ROSTER_SUBSCRIPTION_NONE, false, NULL, 0));
 	assert_state(t, BOB, PRESENCE_SHOW_OFFLINE, "");
 
 	/* An unavailable presence alone does not make an item known. */
@@ -499,26 +491,21 @@ START_TEST(test_clear_presence)
 	g_autoptr(GPtrArray) changed = NULL;
 	int64_t now = 1;
 
-	ck_assert(contacts_set_roster_item(t, "a@x.org", NULL,
-					   ROSTER_SUBSCRIPTION_BOTH, false,
-					   NULL, 0));
-	ck_assert(contacts_set_roster_item(t, "b@x.org", NULL,
-					   ROSTER_SUBSCRIPTION_BOTH, false,
-					   NULL, 0));
-	ck_assert(contacts_set_roster_item(t, "c@x.org", NULL,
-					   ROSTER_SUBSCRIPTION_FROM, false,
-					   NULL, 0));
-	ck_assert(contacts_set_roster_item(t, "d@x.org", NULL,
-					   ROSTER_SUBSCRIPTION_NONE, false,
-					   NULL, 0));
+	ck_assert(contacts_set_roster_item(
+		t, "a@x.org", NULL, ROSTER_SUBSCRIPTION_BOTH, false, NULL, 0));
+	ck_assert(contacts_set_roster_item(
+		t, "b@x.org", NULL, ROSTER_SUBSCRIPTION_BOTH, false, NULL, 0));
+	ck_assert(contacts_set_roster_item(
+		t, "c@x.org", NULL, ROSTER_SUBSCRIPTION_FROM, false, NULL, 0));
+	ck_assert(contacts_set_roster_item(
+		t, "d@x.org", NULL, ROSTER_SUBSCRIPTION_NONE, false, NULL, 0));
 	ck_assert(AVAIL(t, "a@x.org", "r", AWAY, NULL, 0, now++));
 	/* b offline with a status; c online; d unknown; e a stranger. */
 	ck_assert(contacts_remove_resource(t, "b@x.org", "r", "bye", now++));
 	ck_assert(AVAIL(t, "c@x.org", "r", AVAILABLE, NULL, 0, now++));
 	ck_assert(AVAIL(t, "e@x.org", "r", CHAT, NULL, 0, now++));
-	ck_assert(contacts_set_roster_item(t, "f@x.org", NULL,
-					   ROSTER_SUBSCRIPTION_BOTH, false,
-					   NULL, 0));
+	ck_assert(contacts_set_roster_item(
+		t, "f@x.org", NULL, ROSTER_SUBSCRIPTION_BOTH, false, NULL, 0));
 
 	changed = contacts_clear_presence(t);
 	g_ptr_array_sort(changed, cmp_str);
@@ -576,9 +563,9 @@ START_TEST(test_many_contacts)
 	for (int i = 0; i < 2000; i++) {
 		g_autofree char *jid = g_strdup_printf("u%d@example.org", i);
 
-		ck_assert(contacts_set_roster_item(
-			t, jid, NULL, ROSTER_SUBSCRIPTION_BOTH, false, NULL,
-			0));
+		ck_assert(contacts_set_roster_item(t, jid, NULL,
+						   ROSTER_SUBSCRIPTION_BOTH,
+						   false, NULL, 0));
 	}
 	for (int round = 0; round < 20000; round++) {
 		int i = g_rand_int_range(rand, 0, 2000);

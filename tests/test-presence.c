@@ -26,13 +26,13 @@ static Stanza *presence_new(const char *from, const char *type)
 	return s;
 }
 
-/* ---- show ----------------------------------------------------------------- */
+/* ---- show -----------------------------------------------------------------
+ */
 
 START_TEST(test_show_strings)
 {
-	static const char *const names[] = {"offline", "unknown", "xa",
-					    "away",    "dnd",	  "available",
-					    "chat"};
+	static const char *const names[] = {
+		"offline", "unknown", "xa", "away", "dnd", "available", "chat"};
 	PresenceShow show;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
@@ -70,7 +70,8 @@ START_TEST(test_show_rank)
 }
 END_TEST
 
-/* ---- parsing -------------------------------------------------------------- */
+/* ---- parsing --------------------------------------------------------------
+ */
 
 START_TEST(test_parse_full)
 {
@@ -160,8 +161,8 @@ END_TEST
 
 START_TEST(test_parse_errors)
 {
-	static const char *const bad_types[] = {"available", "UNAVAILABLE",
-						"", "headline"};
+	static const char *const bad_types[] = {"available", "UNAVAILABLE", "",
+						"headline"};
 	PresenceInfo info = {.priority = 77};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad_types); i++) {
@@ -195,7 +196,7 @@ END_TEST
 START_TEST(test_parse_bad_utf8)
 {
 	static const char *const where[] = {"status", "show", "priority",
-					    "nick", "from", "status2"};
+					    "nick",   "from", "status2"};
 	static const char bad[] = "ok \xc3\x28 bad";
 	PresenceInfo info = {.priority = 77};
 
@@ -214,10 +215,9 @@ START_TEST(test_parse_bad_utf8)
 			s = presence_new("a@b.org/r", NULL);
 			(void)stanza_add_child_text(s, "status", NS_CLIENT,
 						    "fine");
-			stanza_set_attr(
-				stanza_add_child_text(s, "status", NS_CLIENT,
-						      bad),
-				"xml:lang", "de");
+			stanza_set_attr(stanza_add_child_text(s, "status",
+							      NS_CLIENT, bad),
+					"xml:lang", "de");
 		} else {
 			s = presence_new("a@b.org/r", NULL);
 			(void)stanza_add_child_text(s, where[i], NS_CLIENT,
@@ -303,10 +303,10 @@ START_TEST(test_parse_priority)
 		const char *text;
 		int want;
 	} cases[] = {
-		{"0", 0},	    {"127", 127},	{"128", 127},
-		{"-128", -128},	    {"-129", -128},	{"99999999999999999999", 127},
-		{" 7 ", 7},	    {"abc", 0},		{"5x", 0},
-		{"", 0},	    {"+3", 3},		{"-1", -1},
+		{"0", 0},	{"127", 127},	{"128", 127},
+		{"-128", -128}, {"-129", -128}, {"99999999999999999999", 127},
+		{" 7 ", 7},	{"abc", 0},	{"5x", 0},
+		{"", 0},	{"+3", 3},	{"-1", -1},
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -370,10 +370,10 @@ START_TEST(test_parse_foreign_namespace)
 }
 END_TEST
 
-/* ---- building ------------------------------------------------------------- */
+/* ---- building -------------------------------------------------------------
+ */
 
-static const char *child_text(const Stanza *s, const char *name,
-			      const char *ns)
+static const char *child_text(const Stanza *s, const char *name, const char *ns)
 {
 	const Stanza *c = stanza_get_child(s, name, ns);
 
@@ -392,9 +392,8 @@ START_TEST(test_build_shows)
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		PresenceSpec spec = {.show = cases[i].show,
-				     .status = "st",
-				     .priority = -1};
+		PresenceSpec spec = {
+			.show = cases[i].show, .status = "st", .priority = -1};
 		g_autoptr(Stanza) s = presence_build(&spec);
 		g_auto(PresenceInfo) info = {0};
 
@@ -459,8 +458,7 @@ END_TEST
 
 START_TEST(test_build_priority_clamped)
 {
-	PresenceSpec spec = {.show = PRESENCE_SHOW_AVAILABLE,
-			     .priority = 1000};
+	PresenceSpec spec = {.show = PRESENCE_SHOW_AVAILABLE, .priority = 1000};
 	g_autoptr(Stanza) s = presence_build(&spec);
 
 	ck_assert_str_eq(child_text(s, "priority", NULL), "127");

@@ -24,8 +24,8 @@ typedef struct {
 } Resource;
 
 typedef struct {
-	char *name;   /* NULL when none */
-	char **groups; /* NULL-terminated, never NULL */
+	char *name;	      /* NULL when none */
+	char **groups;	      /* NULL-terminated, never NULL */
 	uint8_t subscription; /* RosterSubscription */
 	bool ask;
 } RosterData;
@@ -34,8 +34,8 @@ struct _Contact {
 	/* LRU list of strangers, most recently updated at the head. */
 	Contact *lru_prev;
 	Contact *lru_next;
-	RosterData *roster; /* NULL for a stranger */
-	Resource *resources; /* sorted in aggregation order */
+	RosterData *roster;   /* NULL for a stranger */
+	Resource *resources;  /* sorted in aggregation order */
 	char *offline_status; /* of the last unavailable presence; NULL: none */
 	uint8_t n_resources;
 	uint8_t resources_size;
@@ -393,8 +393,8 @@ bool contacts_update_resource(ContactTable *table, const char *bare,
 					      : contact->resources_size * 2u;
 
 			size = MIN(size, CONTACTS_MAX_RESOURCES);
-			contact->resources = g_renew(Resource,
-						     contact->resources, size);
+			contact->resources =
+				g_renew(Resource, contact->resources, size);
 			contact->resources_size = (uint8_t)size;
 		}
 		index = contact->n_resources++;
@@ -466,9 +466,9 @@ bool contacts_remove_resource(ContactTable *table, const char *bare,
 	old_offline = contact->offline_status;
 	contact->offline_status =
 		status[0] != '\0'
-			? g_strndup(status, bounded_len(
-						    status,
-						    PRESENCE_MAX_STATUS_BYTES))
+			? g_strndup(status,
+				    bounded_len(status,
+						PRESENCE_MAX_STATUS_BYTES))
 			: NULL;
 	touch(table, contact);
 

@@ -14,7 +14,7 @@
 #define NS_NICK "http://jabber.org/protocol/nick"
 #define NS_IDLE "urn:xmpp:idle:1"
 
-G_DEFINE_QUARK(presence-error-quark, presence_error)
+G_DEFINE_QUARK(presence - error - quark, presence_error)
 
 static const char *const show_names[] = {
 	[PRESENCE_SHOW_OFFLINE] = "offline",
@@ -89,7 +89,8 @@ void presence_info_clear(PresenceInfo *info)
 	g_clear_pointer(&info->nick, g_free);
 }
 
-/* ---- parsing -------------------------------------------------------------- */
+/* ---- parsing --------------------------------------------------------------
+ */
 
 /* A child of the presence in the stanza's own namespace (RFC 6121 §4.7.2:
  * <show/>, <status/>, <priority/> are qualified by the content namespace). */
@@ -268,7 +269,8 @@ bool presence_parse(const Stanza *stanza, PresenceInfo *ret, GError **error)
 	return true;
 }
 
-/* ---- building ------------------------------------------------------------- */
+/* ---- building -------------------------------------------------------------
+ */
 
 static const char *show_element_text(PresenceShow show)
 {
@@ -310,8 +312,8 @@ Stanza *presence_build(const PresenceSpec *spec)
 		(void)stanza_add_child_text(presence, "status", NULL,
 					    spec->status);
 	if (spec->show != PRESENCE_SHOW_OFFLINE) {
-		g_autofree char *prio = g_strdup_printf(
-			"%d", CLAMP(spec->priority, -128, 127));
+		g_autofree char *prio =
+			g_strdup_printf("%d", CLAMP(spec->priority, -128, 127));
 
 		(void)stanza_add_child_text(presence, "priority", NULL, prio);
 	}

@@ -89,11 +89,9 @@ int main(int argc, char **argv)
 	heap1 = heap_in_use();
 	rss1 = rss_bytes();
 
-	printf("contacts: %u (x2 resources)\n", contacts_size(table) == n
-							? n
-							: 0);
-	printf("heap bytes per contact: %.1f\n",
-	       (double)(heap1 - heap0) / n);
+	printf("contacts: %u (x2 resources)\n",
+	       contacts_size(table) == n ? n : 0);
+	printf("heap bytes per contact: %.1f\n", (double)(heap1 - heap0) / n);
 	printf("RSS bytes per contact: %.1f\n",
 	       (double)(rss1 > rss0 ? rss1 - rss0 : 0) / n);
 	printf("insert: %.0f contacts/s\n",
@@ -108,10 +106,10 @@ int main(int argc, char **argv)
 		make_string(jid, 25, "u", i, "@example.org");
 		make_string(res[0], 10, "laptop", i, "");
 		make_string(status, 20, "status ", u, "");
-		(void)contacts_update_resource(
-			table, jid, res[0],
-			(u & 1) ? PRESENCE_SHOW_DND : PRESENCE_SHOW_CHAT,
-			status, 5, now++);
+		(void)contacts_update_resource(table, jid, res[0],
+					       (u & 1) ? PRESENCE_SHOW_DND
+						       : PRESENCE_SHOW_CHAT,
+					       status, 5, now++);
 	}
 	t1 = g_get_monotonic_time();
 	printf("updates/s: %.0f\n",
