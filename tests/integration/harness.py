@@ -423,6 +423,11 @@ class Prosody:
     internal_hashed auth (SCRAM); encryption required.
     """
 
+    # A second virtual host served with the certificate for "localhost":
+    # a client for a JID at this domain must refuse it (RFC 6125 name
+    # check), whatever trust anchors it has.
+    WRONG_NAME_HOST = "wrongname.test"
+
     def __init__(self, workdir, lifetime=300):
         self.dir = os.path.join(workdir, "prosody")
         os.makedirs(self.dir, exist_ok=True)
@@ -484,6 +489,9 @@ c2s_direct_tls_ssl = {{ key = {d['key']}, certificate = {d['cert']} }}
 
 VirtualHost "{DOMAIN}"
 	ssl = {{ key = {d['key']}, certificate = {d['cert']} }}
+
+VirtualHost "{self.WRONG_NAME_HOST}"
+	ssl = {{ key = {d['key']}, certificate = {d['cert']} }}
 """
         with open(self.config, "w") as f:
             f.write(cfg)
@@ -497,9 +505,9 @@ VirtualHost "{DOMAIN}"
                 " ".join(args[:2]), r.stdout.decode(errors="replace")))
         return r
 
-    def register(self, user, password):
-        """Creates user@localhost (works with the server up or down)."""
-        self.prosodyctl("register", user, DOMAIN, password)
+    def register(self, user, password, host=DOMAIN):
+        """Creates user@host (works with the server up or down)."""
+        self.prosodyctl("register", user, host, password)
 
     def set_roster(self, user, items):
         """
@@ -765,9 +773,10 @@ class TestEnv:
         os.chmod(path, 0o600)
         return path
 
-    def account(self, user, password, tls="starttls", ca=True, **extra):
+    def account(self, user, password, tls="starttls", ca=True,
+                domain=DOMAIN, **extra):
         p = self.prosody
-        a = {"jid": "%s@%s" % (user, DOMAIN), "password": password,
+        a = {"jid": "%s@%s" % (user, domain), "password": password,
              "server": "127.0.0.1",
              "port": p.tls_port if tls == "direct" else p.port,
              "tls": tls}

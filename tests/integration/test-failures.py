@@ -89,6 +89,50 @@ def run(tap, env):
            "untrusted certificate: no <auth> sent")
     d.stop()
 
+    # ---- certificate for another name --------------------------------------
+    # Trusted (our CA) but issued to "localhost", not to the JID's domain.
+    host = env.prosody.WRONG_NAME_HOST
+    env.prosody.register("alice", pw["alice"], host=host)
+    env.start_bus()
+    before = env.prosody.read_log()
+    a = env.account("alice", pw["alice"], domain=host, resource="wrongname")
+    conf = env.write_config("wrongname", a)
+    d = env.start_daemon("wrongname", conf)
+    ok = wait_reason(env, d, "tls-failed")
+    tap.ok(ok, "certificate for another name: StateReason tls-failed",
+           env.fail_with_log(d))
+    msg = env.get_property("StateMessage") or ""
+    tap.ok(host in msg, "certificate for another name: StateMessage names "
+           "the domain", repr(msg))
+    tap.ok(d.alive(), "certificate for another name: daemon alive")
+    after = env.prosody.read_log()[len(before):]
+    tap.ok("<auth" not in after and "Authenticated as" not in after,
+           "certificate for another name: no SASL exchange")
+    tap.ok(pw["alice"] not in d.read_log(),
+           "certificate for another name: password never in the log")
+    d.stop()
+
+    # ---- password-file readable by others -----------------------------------
+    env.start_bus()
+    pwfile = os.path.join(env.tmp, "password-open")
+    with open(pwfile, "w") as f:
+        f.write(pw["alice"] + "\n")
+    os.chmod(pwfile, 0o644)
+    a = env.account("alice", None, resource="pwfile")
+    del a["password"]
+    a["password-file"] = pwfile
+    conf = env.write_config("pwfile-open", a)
+    d = env.start_daemon("pwfile-open", conf)
+    rc = d.proc.wait(10)
+    out = d.read_log()
+    tap.ok(rc == 1, "password-file readable by others: exit status 1",
+           "exit status %r" % rc)
+    tap.ok(pwfile in out or "password-file" in out,
+           "password-file readable by others: the message names the file "
+           "or key", out[-1000:])
+    tap.ok(pw["alice"] not in out,
+           "password-file readable by others: password not printed")
+
 
 if __name__ == "__main__":
     sys.exit(harness.run_test("failures", run, budget=120))

@@ -80,11 +80,19 @@ def run(tap, env):
     first_bus = env.bus
     env.start_bus()
     m = bob.mark()
-    d2 = env.start_alice(name="alice-direct", tls="direct",
-                         resource="it-direct",
-                         presence={"show": "dnd", "status": "direct"})
+    # This one reads its password from a password-file (mode 0600).
+    pwfile = os.path.join(env.tmp, "password")
+    with open(pwfile, "w") as f:
+        f.write(pw["alice"] + "\n")
+    os.chmod(pwfile, 0o600)
+    a = env.account("alice", None, tls="direct", resource="it-direct")
+    del a["password"]
+    a["password-file"] = pwfile
+    conf = env.write_config("alice-direct", a,
+                            {"show": "dnd", "status": "direct"})
+    d2 = env.start_daemon("alice-direct", conf)
     state = env.wait_state("online", 30, daemon=d2)
-    tap.ok(state == "online", "direct TLS login: State becomes online",
+    tap.ok(state == "online", "direct TLS login (password-file): State becomes online",
            env.fail_with_log(d2))
     log2 = d2.read_log()
     tap.ok(not re.search(r"SEND: <starttls[ >/]", log2),
