@@ -70,8 +70,20 @@ def run(tap, env):
            "presencectl list shows bob available", repr(list_lines(env)))
 
     watch = env.watch()
-    # presencectl watch must be subscribed before the first change; a
-    # change we make and wait for proves it (and is the first line).
+    # presencectl watch and gdbus monitor subscribe asynchronously; carol
+    # changes her status until both have printed it, so every change of
+    # bob's below is one they are listening for.
+    n = [0]
+
+    def warm():
+        n[0] += 1
+        carol.set_presence("away", "warm-up %d" % n[0], 0)
+        return (watch.wait_line(lambda x: x.startswith(CAROL + "\taway"),
+                                0.3) and
+                any("warm-up" in x for x in mon.snapshot()))
+    tap.ok(harness.wait_for(warm, 15, 0),
+           "presencectl watch and gdbus monitor are listening",
+           "watch %r" % watch.snapshot())
     mark_mon = len(mon.snapshot())
     steps = []
 
@@ -133,6 +145,15 @@ def run(tap, env):
                            len(steps) and bob_signals(mon, mark_mon), 5)
     tap.ok(sig == steps, "exactly one PresenceChanged signal per change",
            "got %r\nwant %r" % (sig, steps))
+
+    batches = [harness.parse_gvariant(x[x.index(" ("):])[0]
+               for x in mon.snapshot()[mark_mon:]
+               if ".ContactsChanged (" in x]
+    mine = [tuple(e) for b in batches for e in b if e[0] == BOB]
+    tap.ok(mine and mine[-1] == steps[-1] and len(mine) <= len(steps) and
+           all(len([e for e in b if e[0] == BOB]) <= 1 for b in batches),
+           "ContactsChanged: batched, one entry per contact, ends in the "
+           "final state", "batches %r" % batches)
 
     ok, v = env.gdbus_call("GetContact", "nobody@localhost")
     tap.ok(ok and v[0] == "offline" and list(v[2]) == [],
