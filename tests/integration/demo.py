@@ -9,6 +9,7 @@ started here is stopped at the end (and bounded: see harness.py).
 """
 
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -27,9 +28,7 @@ def say(msg):
 
 
 def shell(env, *args):
-    say("$ presencectl " + " ".join(
-        a if a.isidentifier() or "@" in a or a.startswith("-") else repr(a)
-        for a in args))
+    say("$ presencectl " + " ".join(shlex.quote(a) for a in args))
     r = env.ctl(*args)
     out = (r.stdout + r.stderr).rstrip("\n")
     for line in out.splitlines():
