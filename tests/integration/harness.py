@@ -441,6 +441,7 @@ class Prosody:
         self.lifetime = lifetime
         self.proc = None
         self.cert, self.key = make_certificate(self.certdir)
+        self._log_start = 0
         self._pick_ports()
         self._write_config()
 
@@ -527,14 +528,19 @@ VirtualHost "{self.WRONG_NAME_HOST}"
         with open(os.path.join(d, "%s.dat" % user), "w") as f:
             f.write("\n".join(lines) + "\n")
 
-    def start(self, attempts=3):
+    def start(self, attempts=3, same_ports=False):
+        """Starts the server and waits until c2s accepts connections.
+        same_ports: a restart, on the ports clients were configured with."""
         if not self.available():
             raise ProsodyError("prosody not installed")
         last = ""
+        if same_ports:
+            attempts = 1
         for n in range(attempts):
             if n:
                 self._pick_ports()
                 self._write_config()
+            self._log_start = len(self.read_log())
             # timeout(1) bounds the server's life even if everything else
             # here fails; -F keeps it in the foreground.
             self.proc = Proc("prosody",
@@ -549,7 +555,7 @@ VirtualHost "{self.WRONG_NAME_HOST}"
         raise ProsodyError("Prosody did not start:\n" + last)
 
     def _ready(self):
-        log = self.read_log()
+        log = self.read_log()[self._log_start:]
         if ("Activated service 'c2s' on [127.0.0.1]:%d" % self.port) not in log:
             return False
         with socket.socket() as s:
@@ -566,6 +572,29 @@ VirtualHost "{self.WRONG_NAME_HOST}"
                 return f.read()
         except OSError:
             return ""
+
+    def server_pid(self):
+        """Prosody's own PID (from its pid file; proc is timeout(1))."""
+        try:
+            with open(self.pidfile) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def crash(self):
+        """SIGKILL the server: connections drop without a stream error."""
+        pid = self.server_pid()
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait(10)
+        self.proc.stop()
+        try:
+            os.unlink(self.pidfile)
+        except OSError:
+            pass
 
     def stop(self):
         if self.proc:

@@ -7,7 +7,8 @@ integration_tests = \
 	tests/integration/test-login.py \
 	tests/integration/test-presence.py \
 	tests/integration/test-failures.py \
-	tests/integration/test-lifecycle.py
+	tests/integration/test-lifecycle.py \
+	tests/integration/test-reconnect.py
 
 TESTS += $(integration_tests)
 dist_check_SCRIPTS += $(integration_tests)
