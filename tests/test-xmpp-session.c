@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/contacts.h"
@@ -62,6 +63,16 @@ static void assert_no_password(TestServer *ts)
 
 	ck_assert_ptr_null(strstr(ts->wire->str, TS_PASSWORD));
 	ck_assert_ptr_null(strstr(ts->wire->str, b64));
+}
+
+static bool bytes_contain(const GByteArray *haystack, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; i + n <= haystack->len; i++)
+		if (memcmp(haystack->data + i, needle, n) == 0)
+			return true;
+	return false;
 }
 
 static void send_fmt(TestServer *ts, const char *format, ...)
@@ -122,8 +133,7 @@ START_TEST(test_login_plain_inside_tls)
 	ck_assert_int_eq(xmpp_session_get_state(ts->session),
 			 XMPP_SESSION_STATE_ONLINE);
 	/* The PLAIN payload was encrypted on the wire ... */
-	ck_assert_ptr_null(memmem(ts->client_raw->data, ts->client_raw->len,
-				  TS_PASSWORD, strlen(TS_PASSWORD)));
+	ck_assert(!bytes_contain(ts->client_raw, TS_PASSWORD));
 	/* ... and never logged. */
 	assert_no_password(ts);
 }
@@ -705,7 +715,7 @@ START_TEST(test_no_deadline_online)
 	g_autoptr(TestServer) ts = new_online(NULL);
 
 	ck_assert(xmpp_session_get_deadline(ts->session) == INT64_MAX);
-	xmpp_session_tick(ts->session, ts->now + 3600 * G_USEC_PER_SEC);
+	xmpp_session_tick(ts->session, ts->now + (int64_t)3600 * G_USEC_PER_SEC);
 	ck_assert_int_eq(ts->closed_count, 0);
 }
 END_TEST
@@ -1099,8 +1109,6 @@ static void check_flood(bool log_wire)
 	t1 = g_get_monotonic_time();
 	ck_assert_int_eq(ts->closed_count, 0);
 	ck_assert_uint_eq(ts->changed->len, n);
-	g_test_message("flood: %u presences (%zu bytes) in %.3f s",
-		       n, flood->len, (t1 - t0) / 1e6);
 	fprintf(stderr, "# flood (log_wire %s): %u presences, %zu bytes, "
 			"%.3f s\n",
 		log_wire ? "on" : "off", n, flood->len, (t1 - t0) / 1e6);

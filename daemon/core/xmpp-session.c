@@ -203,8 +203,7 @@ static void send_raw(XmppSession *s, const char *data, size_t len)
 	}
 	if (!tls_session_write(s->tls, data, len, &error)) {
 		flush_tls(s);
-		end_session(s, XMPP_SESSION_END_NETWORK,
-			    "TLS error writing to %s: %s", s->domain,
+		end_session(s, XMPP_SESSION_END_NETWORK, "%s",
 			    error->message);
 		return;
 	}
@@ -461,8 +460,8 @@ static void read_tls_records(XmppSession *s)
 				    "%s closed the TLS connection", s->domain);
 		return;
 	}
-	end_session(s, XMPP_SESSION_END_NETWORK, "TLS error from %s: %s",
-		    s->domain, error->message);
+	/* tls-session messages name the domain already. */
+	end_session(s, XMPP_SESSION_END_NETWORK, "%s", error->message);
 }
 
 /*
@@ -497,9 +496,12 @@ static void drive_handshake(XmppSession *s)
 		on_tls_established(s);
 		return;
 	case TLS_SESSION_STATUS_ERROR:
-		end_session(s, XMPP_SESSION_END_TLS_FAILED,
-			    "TLS with %s failed: %s", s->domain,
-			    error ? error->message : "unknown error");
+		if (error)
+			end_session(s, XMPP_SESSION_END_TLS_FAILED, "%s",
+				    error->message);
+		else
+			end_session(s, XMPP_SESSION_END_TLS_FAILED,
+				    "TLS handshake with %s failed", s->domain);
 		return;
 	}
 }
@@ -511,8 +513,7 @@ static void begin_tls_handshake(XmppSession *s)
 
 	s->tls = tls_session_new(s->domain, s->ca_file, &error);
 	if (!s->tls) {
-		end_session(s, XMPP_SESSION_END_TLS_FAILED,
-			    "TLS setup for %s failed: %s", s->domain,
+		end_session(s, XMPP_SESSION_END_TLS_FAILED, "%s",
 			    error->message);
 		return;
 	}
@@ -1494,13 +1495,12 @@ static void handle_element(XmppSession *s, const Stanza *el)
 }
 
 /*
- * Parses plaintext and handles events one by one. A handler may reset the
- * reader (STARTTLS, SASL success) — which drops the rest of this read — or
- * end the session; either stops the loop.
+ * Handles queued reader events one by one. A handler may reset the reader
+ * (STARTTLS, SASL success) or end the session; either makes the rest of
+ * the read stale, and false tells the caller to drop it.
  */
-static void process_plaintext(XmppSession *s, const char *data, size_t len)
+static bool drain_reader(XmppSession *s)
 {
-	xml_reader_feed(s->reader, data, len);
 	while (!is_ended(s)) {
 		g_autoptr(Stanza) stanza = NULL;
 		g_autoptr(GError) error = NULL;
@@ -1511,7 +1511,7 @@ static void process_plaintext(XmppSession *s, const char *data, size_t len)
 		event = xml_reader_next(s->reader, &stanza, &error);
 		switch (event) {
 		case XML_READER_EVENT_NONE:
-			return;
+			return true;
 		case XML_READER_EVENT_STREAM_OPEN:
 			on_stream_open(s, stanza);
 			break;
@@ -1523,13 +1523,33 @@ static void process_plaintext(XmppSession *s, const char *data, size_t len)
 			break;
 		case XML_READER_EVENT_ERROR:
 			on_reader_error(s, error);
-			return;
+			return false;
 		}
 		/* A new stream or TLS began: what was queued is stale. */
 		if (s->state == XMPP_SESSION_STATE_TLS_HANDSHAKE &&
 		    before != XMPP_SESSION_STATE_TLS_HANDSHAKE)
-			return;
+			return false;
 		if (s->authenticated != authenticated)
+			return false;
+	}
+	return false;
+}
+
+/*
+ * Parses plaintext in slices, handling events after each: a flood of
+ * small stanzas then never sits in memory as one queue, and whatever
+ * follows a stream reset in the same read is dropped unparsed.
+ */
+#define FEED_SLICE 16384u
+
+static void process_plaintext(XmppSession *s, const char *data, size_t len)
+{
+	for (size_t off = 0; off < len && !is_ended(s);) {
+		size_t n = MIN(FEED_SLICE, len - off);
+
+		xml_reader_feed(s->reader, data + off, n);
+		off += n;
+		if (!drain_reader(s))
 			return;
 	}
 }
