@@ -42,6 +42,8 @@ static void on_contact_changed(void *user_data, const char *bare_jid)
 	TestServer *ts = user_data;
 
 	g_ptr_array_add(ts->changed, g_strdup(bare_jid));
+	if (ts->close_on_change)
+		xmpp_session_close(ts->session);
 }
 
 static void on_subscription_request(void *user_data, const char *bare_jid,

@@ -50,6 +50,7 @@ typedef struct {
 	char *closed_message;
 	GString *wire;		/* "SEND: ..."/"RECV: ..." lines */
 	bool send_initial_presence; /* from online(), like the owner */
+	bool close_on_change;	/* xmpp_session_close from contact_changed */
 
 	/* Server side. */
 	int64_t now;
