@@ -965,7 +965,7 @@ class TestEnv:
 
     # --- the end ---------------------------------------------------------
 
-    def print_logs(self, tail=12000):
+    def print_logs(self, tail=40000):
         for title, path in self.logs:
             try:
                 with open(path, errors="replace") as f:
