@@ -8,7 +8,8 @@ integration_tests = \
 	tests/integration/test-presence.py \
 	tests/integration/test-failures.py \
 	tests/integration/test-lifecycle.py \
-	tests/integration/test-reconnect.py
+	tests/integration/test-reconnect.py \
+	tests/integration/test-roster.py
 
 TESTS += $(integration_tests)
 dist_check_SCRIPTS += $(integration_tests)
