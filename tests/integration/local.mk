@@ -9,7 +9,8 @@ integration_tests = \
 	tests/integration/test-failures.py \
 	tests/integration/test-lifecycle.py \
 	tests/integration/test-reconnect.py \
-	tests/integration/test-roster.py
+	tests/integration/test-roster.py \
+	tests/integration/test-cli.py
 
 TESTS += $(integration_tests)
 dist_check_SCRIPTS += $(integration_tests)
