@@ -84,10 +84,6 @@ class Tap:
                 self.diag(diag)
         return cond
 
-    def skip(self, desc, reason):
-        self.n += 1
-        print("ok %d - %s # SKIP %s" % (self.n, desc, reason), flush=True)
-
     @staticmethod
     def diag(msg):
         for line in str(msg).splitlines() or [""]:
