@@ -640,8 +640,8 @@ START_TEST(test_not_well_formed)
 		HEADER "</stream:features>",
 		HEADER "<message>&#0;</message>",
 		HEADER "<message>&#xD800;</message>",
-		"<stream:stream xmlns:stream='http://etherx.jabber.org/streams'"
-		" xmlns:stream='http://etherx.jabber.org/streams'>",
+		("<stream:stream xmlns:stream='http://etherx.jabber.org/"
+		 "streams' xmlns:stream='http://etherx.jabber.org/streams'>"),
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)

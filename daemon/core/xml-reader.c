@@ -28,13 +28,36 @@ G_DEFINE_QUARK(xml-reader-error-quark, xml_reader_error)
 #define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_CLIENT "jabber:client"
 
-/* Bytes handed to libxml2 per call: small enough that the size limit is
- * checked often, big enough that the call overhead does not show. */
-#define FEED_SLICE ((size_t)64 * 1024)
+/* Bytes handed to libxml2 per call: small enough to bound the tree built
+ * before a size check, big enough that libxml2's per-call rescans of an
+ * unfinished tag stay few. */
+#define FEED_SLICE ((size_t)1024 * 1024)
+
+/* A held-back buffer bigger than this is freed rather than kept. */
+#define HELD_KEEP ((size_t)64 * 1024)
 
 /* libxml2's own cap on its name dictionary, which XML_PARSE_HUGE lifts:
  * names a peer invents are interned for the life of the stream. */
 #define DICT_LIMIT ((size_t)10000000)
+
+/*
+ * Where the bytes fed so far stand, as far as finding the end of a tag
+ * goes. libxml2 2.9's push parser rescans an unfinished start tag each
+ * time a chunk with a '>' arrives, which a '>' inside an attribute value
+ * (legal) turns into quadratic time. So the reader hands libxml2 only
+ * input up to the last '>' that ends markup, and holds the rest.
+ */
+typedef enum {
+	LEX_TEXT,	 /* character data */
+	LEX_TAG_OPEN,	 /* just after '<' */
+	LEX_TAG,	 /* in a start or end tag */
+	LEX_TAG_EQ,	 /* after '=' in a tag, before the quote */
+	LEX_QUOTE,	 /* in a quoted attribute value */
+	LEX_BANG_PREFIX, /* after "<!", matching "[CDATA[" */
+	LEX_BANG,	 /* "<?...", "<!...": ends at any '>' */
+	LEX_CDATA,	 /* in a CDATA section, ends at "]]>" */
+	LEX_PASS,	 /* malformed: hand everything over, libxml2 errs */
+} LexState;
 
 typedef struct {
 	XmlReaderEvent type;
@@ -51,6 +74,12 @@ struct _XmlReader {
 	unsigned depth; /* open elements; the stream header is 1 */
 	uint64_t fed; /* bytes handed to libxml2 since the reset */
 	uint64_t boundary; /* offset just past the last top-level tag */
+	char *held; /* fed but not yet given to libxml2 (no tag end in it) */
+	size_t held_len;
+	size_t held_alloc;
+	LexState lex;
+	unsigned lex_n; /* LEX_BANG_PREFIX: chars matched; LEX_CDATA: ']'s */
+	char lex_quote;
 	bool failed; /* an error is queued: ignore everything */
 	bool closed; /* </stream:stream> seen */
 };
@@ -581,6 +610,12 @@ void xml_reader_reset(XmlReader *reader)
 	reader->depth = 0;
 	reader->fed = 0;
 	reader->boundary = 0;
+	g_free(reader->held);
+	reader->held = NULL;
+	reader->held_len = 0;
+	reader->held_alloc = 0;
+	reader->lex = LEX_TEXT;
+	reader->lex_n = 0;
 	reader->failed = false;
 	reader->closed = false;
 }
@@ -593,23 +628,148 @@ void xml_reader_free(XmlReader *reader)
 	g_free(reader);
 }
 
-void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
+/*
+ * Scans data with the lexer state and returns the length of its longest
+ * prefix that ends where markup ends (0: none). See LexState.
+ */
+static size_t lex(XmlReader *reader, const char *data, size_t len)
 {
-	size_t max;
+	static const char cdata[] = "[CDATA[";
+	size_t cut = 0;
 
-	g_return_if_fail(reader != NULL);
-	g_return_if_fail(data != NULL || len == 0);
+	for (size_t i = 0; i < len; i++) {
+		char c = data[i];
 
-	max = reader->limits.max_stanza_bytes;
+		switch (reader->lex) {
+		case LEX_TEXT:
+			if (c == '<')
+				reader->lex = LEX_TAG_OPEN;
+			else if (c == '>')
+				cut = i + 1;
+			break;
+		case LEX_TAG_OPEN:
+			if (c == '!') {
+				reader->lex = LEX_BANG_PREFIX;
+				reader->lex_n = 0;
+			} else if (c == '?') {
+				reader->lex = LEX_BANG;
+			} else if (c == '>') {
+				reader->lex = LEX_TEXT;
+				cut = i + 1;
+			} else {
+				reader->lex = LEX_TAG;
+			}
+			break;
+		case LEX_TAG:
+			if (c == '>') {
+				reader->lex = LEX_TEXT;
+				cut = i + 1;
+			} else if (c == '=') {
+				reader->lex = LEX_TAG_EQ;
+			} else if (c == '<') {
+				reader->lex = LEX_TAG_OPEN;
+			}
+			break;
+		case LEX_TAG_EQ:
+			if (c == '\'' || c == '"') {
+				reader->lex = LEX_QUOTE;
+				reader->lex_quote = c;
+			} else if (c == '>') {
+				reader->lex = LEX_TEXT;
+				cut = i + 1;
+			} else if (c != ' ' && c != '\t' && c != '\n' &&
+				   c != '\r') {
+				reader->lex = LEX_TAG;
+			}
+			break;
+		case LEX_QUOTE:
+			if (c == reader->lex_quote) {
+				reader->lex = LEX_TAG;
+			} else if (c == '<') {
+				/* Not allowed in an attribute value (XML 1.0
+				 * §3.1): let libxml2 say so now rather than
+				 * hold everything until the size limit. */
+				reader->lex = LEX_PASS;
+				return len;
+			}
+			break;
+		case LEX_BANG_PREFIX:
+			if (c == cdata[reader->lex_n]) {
+				if (++reader->lex_n == sizeof(cdata) - 1) {
+					reader->lex = LEX_CDATA;
+					reader->lex_n = 0;
+				}
+			} else if (c == '>') {
+				reader->lex = LEX_TEXT;
+				cut = i + 1;
+			} else {
+				reader->lex = LEX_BANG;
+			}
+			break;
+		case LEX_BANG:
+			if (c == '>') {
+				reader->lex = LEX_TEXT;
+				cut = i + 1;
+			}
+			break;
+		case LEX_CDATA:
+			if (c == ']') {
+				reader->lex_n++;
+			} else if (c == '>' && reader->lex_n >= 2) {
+				reader->lex = LEX_TEXT;
+				reader->lex_n = 0;
+				cut = i + 1;
+			} else {
+				reader->lex_n = 0;
+			}
+			break;
+		case LEX_PASS:
+			return len;
+		}
+	}
+	return cut;
+}
+
+static void hold(XmlReader *reader, const char *data, size_t len)
+{
+	if (reader->held_len + len > reader->held_alloc) {
+		reader->held_alloc = MAX(reader->held_alloc * 2,
+					 MAX(reader->held_len + len, 4096));
+		reader->held = g_realloc(reader->held, reader->held_alloc);
+	}
+	memcpy(reader->held + reader->held_len, data, len);
+	reader->held_len += len;
+}
+
+static void release_held(XmlReader *reader)
+{
+	reader->held_len = 0;
+	if (reader->held_alloc > HELD_KEEP) {
+		g_free(reader->held);
+		reader->held = NULL;
+		reader->held_alloc = 0;
+	}
+}
+
+static uint64_t pending_bytes(const XmlReader *reader)
+{
+	return reader->fed + reader->held_len - reader->boundary;
+}
+
+/* Hands data to libxml2 in slices, checking the size limit after each. */
+static void parse(XmlReader *reader, const char *data, size_t len)
+{
+	size_t max = reader->limits.max_stanza_bytes;
+
 	while (len > 0 && !reader->failed && !reader->closed) {
 		uint64_t pending = reader->fed - reader->boundary;
 		size_t room = pending < max ? (size_t)(max - pending) : 0;
-		/* Never hand over more than one byte past the limit, so
-		 * the check below is exact. */
+		/* Never more than one byte past the limit at a time, so the
+		 * check below is exact for a stanza still open. */
 		size_t n = MIN(len, MIN(FEED_SLICE, room + 1));
 
 		if (!ensure_ctxt(reader))
-			break;
+			return;
 		reader->fed += n;
 		(void)xmlParseChunk(reader->ctxt, data, (int)n, 0);
 		data += n;
@@ -619,6 +779,37 @@ void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
 			fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
 			     "stanza larger than %zu bytes", max);
 	}
+}
+
+void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
+{
+	size_t cut;
+
+	g_return_if_fail(reader != NULL);
+	g_return_if_fail(data != NULL || len == 0);
+
+	if (reader->failed || reader->closed || len == 0)
+		return;
+
+	cut = lex(reader, data, len);
+	if (cut > 0) {
+		if (reader->held_len > 0) {
+			hold(reader, data, cut);
+			parse(reader, reader->held, reader->held_len);
+			release_held(reader);
+		} else {
+			parse(reader, data, cut);
+		}
+	}
+	if (!reader->failed && !reader->closed && cut < len) {
+		hold(reader, data + cut, len - cut);
+		/* A start tag or text that never ends (RFC 6120 §13.12). */
+		if (pending_bytes(reader) > reader->limits.max_stanza_bytes)
+			fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
+			     "stanza larger than %zu bytes",
+			     reader->limits.max_stanza_bytes);
+	}
+
 	/* Safe now that libxml2 has returned: free what a failed or closed
 	 * stream no longer needs. */
 	if (reader->failed || reader->closed) {
@@ -626,6 +817,10 @@ void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
 		stanza_free(reader->stanza);
 		reader->stanza = NULL;
 		reader->cursor = NULL;
+		g_free(reader->held);
+		reader->held = NULL;
+		reader->held_len = 0;
+		reader->held_alloc = 0;
 	}
 }
 
