@@ -196,14 +196,17 @@ static void on_start_document(void *user_data)
  * substitution is off (libxml2 keeps them for re-parsing by its tree
  * builder). Any other '&' cannot occur, so decoding is unambiguous.
  */
-static char *attr_value(const xmlChar *start, const xmlChar *end)
+static void set_attr(Stanza *el, const char *name, const xmlChar *start,
+		     const xmlChar *end)
 {
 	const char *s = (const char *)start;
 	size_t len = (size_t)(end - start);
-	GString *out;
+	g_autoptr(GString) out = NULL;
 
-	if (memchr(s, '&', len) == NULL)
-		return g_strndup(s, len);
+	if (memchr(s, '&', len) == NULL) {
+		stanza_set_attr_len(el, name, s, len);
+		return;
+	}
 	out = g_string_sized_new(len);
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '&' && len - i >= 5 &&
@@ -214,23 +217,22 @@ static char *attr_value(const xmlChar *start, const xmlChar *end)
 		}
 		g_string_append_c(out, s[i]);
 	}
-	return g_string_free(out, FALSE);
+	stanza_set_attr_len(el, name, out->str, out->len);
 }
 
 static void set_attrs(Stanza *el, int nb_attributes, const xmlChar **attrs)
 {
 	for (int i = 0; i < nb_attributes; i++) {
 		const xmlChar **a = &attrs[5 * i];
-		g_autofree char *value = attr_value(a[3], a[4]);
 
 		if (a[2] == NULL) {
-			stanza_set_attr(el, (const char *)a[0], value);
+			set_attr(el, (const char *)a[0], a[3], a[4]);
 		} else if (a[1] != NULL &&
 			   strcmp((const char *)a[1], "xml") == 0) {
 			g_autofree char *name = g_strconcat(
 				"xml:", (const char *)a[0], NULL);
 
-			stanza_set_attr(el, name, value);
+			set_attr(el, name, a[3], a[4]);
 		}
 		/* Other namespaced attributes carry nothing XMPP core
 		 * needs and could shadow plain ones: dropped. */
@@ -317,12 +319,14 @@ static void on_start_element(void *user_data, const xmlChar *localname,
 	 * no namespace at all (no default declared anywhere in scope) is in
 	 * the stream's content namespace (RFC 6120 §4.8.2). */
 	ns = uri != NULL ? (const char *)uri : NS_CLIENT;
-	el = stanza_new((const char *)localname, ns);
-	set_attrs(el, nb_attributes, attributes);
-	if (reader->cursor == NULL)
+	if (reader->cursor == NULL) {
+		el = stanza_new((const char *)localname, ns);
 		reader->stanza = el;
-	else
-		stanza_add_child(reader->cursor, el);
+	} else {
+		el = stanza_add_child_new(reader->cursor,
+					  (const char *)localname, ns);
+	}
+	set_attrs(el, nb_attributes, attributes);
 	reader->cursor = el;
 }
 
@@ -632,14 +636,45 @@ void xml_reader_free(XmlReader *reader)
  * Scans data with the lexer state and returns the length of its longest
  * prefix that ends where markup ends (0: none). See LexState.
  */
+/* The bytes that can change LEX_TEXT, LEX_TAG, LEX_QUOTE or LEX_BANG. */
+static const bool lex_special[256] = {
+	['<'] = true, ['>'] = true, ['='] = true, ['\''] = true, ['"'] = true,
+};
+
+static bool lex_skips(LexState state)
+{
+	switch (state) {
+	case LEX_TEXT:
+	case LEX_TAG:
+	case LEX_QUOTE:
+	case LEX_BANG:
+		return true;
+	case LEX_TAG_OPEN:
+	case LEX_TAG_EQ:
+	case LEX_BANG_PREFIX:
+	case LEX_CDATA:
+	case LEX_PASS:
+		break;
+	}
+	return false;
+}
+
 static size_t lex(XmlReader *reader, const char *data, size_t len)
 {
 	static const char cdata[] = "[CDATA[";
 	size_t cut = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		char c = data[i];
+		char c;
 
+		/* Most bytes change nothing: skip them in a tight loop. */
+		if (lex_skips(reader->lex)) {
+			while (i < len && !lex_special[(unsigned char)data[i]])
+				i++;
+			if (i == len)
+				break;
+		}
+		c = data[i];
 		switch (reader->lex) {
 		case LEX_TEXT:
 			if (c == '<')
@@ -793,13 +828,13 @@ void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
 
 	cut = lex(reader, data, len);
 	if (cut > 0) {
+		/* Two calls rather than a copy: the held part holds the
+		 * start of at most one tag, so libxml2 scans it once. */
 		if (reader->held_len > 0) {
-			hold(reader, data, cut);
 			parse(reader, reader->held, reader->held_len);
 			release_held(reader);
-		} else {
-			parse(reader, data, cut);
 		}
+		parse(reader, data, cut);
 	}
 	if (!reader->failed && !reader->closed && cut < len) {
 		hold(reader, data + cut, len - cut);
