@@ -289,6 +289,10 @@ START_TEST(test_prompt_single_stanzas)
 		"<iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>",
 		"<message><body>x</body></message>",
 		"<a b='>'/>",
+		"<a b=\">'\" c = '\">'/>",
+		"<message><body><![CDATA[it's <a b='x]]></body></message>",
+		"<message><body><![CDATA[]]]]><![CDATA[>]]></body></message>",
+		"<message><body>a > b</body></message>",
 	};
 	Stanza *s = NULL;
 
@@ -400,39 +404,46 @@ static xmlParserInputPtr spy_loader(const char *url, const char *id,
 	return NULL;
 }
 
+static const char *const restricted_cases[] = {
+	/* DTD with internal subset */
+	"<?xml version='1.0'?><!DOCTYPE stream [<!ELEMENT stream ANY>]>"
+	"<stream:stream xmlns='jabber:client' "
+	"xmlns:stream='http://etherx.jabber.org/streams'>",
+	/* external subset only */
+	"<!DOCTYPE stream SYSTEM 'file:///etc/passwd'>"
+	"<stream:stream xmlns='jabber:client' "
+	"xmlns:stream='http://etherx.jabber.org/streams'>",
+	/* external entity (XXE) */
+	"<?xml version='1.0'?><!DOCTYPE s [<!ENTITY xxe SYSTEM "
+	"'file:///etc/passwd'>]><stream:stream xmlns='jabber:client' "
+	"xmlns:stream='http://etherx.jabber.org/streams'>"
+	"<message><body>&xxe;</body></message>",
+	/* markup declarations after the stream header */
+	HEADER "<presence/><!DOCTYPE x>",
+	HEADER "<!ENTITY a 'b'><presence/>",
+	HEADER "<message><!ELEMENT x ANY></message>",
+	HEADER "<message><body><!ATTLIST x y CDATA #IMPLIED></body></message>",
+	/* undeclared entity in text and in an attribute */
+	HEADER "<message><body>&nbsp;</body></message>",
+	HEADER "<message to='&foo;'/>",
+	/* processing instructions, a late XML declaration */
+	HEADER "<?php evil()?>",
+	HEADER "<message><?pi x?></message>",
+	HEADER "<presence/><?xml version='1.0'?>",
+	"<?xml-stylesheet href='x'?><stream:stream xmlns='jabber:client' "
+	"xmlns:stream='http://etherx.jabber.org/streams'>",
+	/* comments */
+	HEADER "<!-- hi -->",
+	HEADER "<message><body>a<!--x-->b</body></message>",
+	HEADER "<message><body>a<!-- it's > '\" <x> -->b</body></message>",
+	"<!-- before --><stream:stream xmlns='jabber:client' "
+	"xmlns:stream='http://etherx.jabber.org/streams'>",
+};
+
 START_TEST(test_restricted)
 {
-	static const char *const cases[] = {
-		/* DTD with internal subset */
-		"<?xml version='1.0'?><!DOCTYPE stream [<!ELEMENT stream ANY>]>"
-		"<stream:stream xmlns='jabber:client' "
-		"xmlns:stream='http://etherx.jabber.org/streams'>",
-		/* external subset only */
-		"<!DOCTYPE stream SYSTEM 'file:///etc/passwd'>"
-		"<stream:stream xmlns='jabber:client' "
-		"xmlns:stream='http://etherx.jabber.org/streams'>",
-		/* external entity (XXE) */
-		"<?xml version='1.0'?><!DOCTYPE s [<!ENTITY xxe SYSTEM "
-		"'file:///etc/passwd'>]><stream:stream xmlns='jabber:client' "
-		"xmlns:stream='http://etherx.jabber.org/streams'>"
-		"<message><body>&xxe;</body></message>",
-		/* undeclared entity in text and in an attribute */
-		HEADER "<message><body>&nbsp;</body></message>",
-		HEADER "<message to='&foo;'/>",
-		/* processing instructions */
-		HEADER "<?php evil()?>",
-		HEADER "<message><?pi x?></message>",
-		"<?xml-stylesheet href='x'?><stream:stream xmlns='jabber:client' "
-		"xmlns:stream='http://etherx.jabber.org/streams'>",
-		/* comments */
-		HEADER "<!-- hi -->",
-		HEADER "<message><body>a<!--x-->b</body></message>",
-		"<!-- before --><stream:stream xmlns='jabber:client' "
-		"xmlns:stream='http://etherx.jabber.org/streams'>",
-	};
-
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
-		assert_condition(cases[i], NULL, "restricted-xml");
+	for (size_t i = 0; i < G_N_ELEMENTS(restricted_cases); i++)
+		assert_condition(restricted_cases[i], NULL, "restricted-xml");
 }
 END_TEST
 
@@ -630,22 +641,61 @@ START_TEST(test_bad_utf8_and_nul)
 }
 END_TEST
 
+static const char *const malformed_cases[] = {
+	HEADER "<message></presence>",
+	HEADER "<message a='1' a='2'/>",
+	HEADER "<message a=1/>",
+	HEADER "<message type=chat'><body/></message>",
+	HEADER "<message to='a<b'/><presence/>",
+	HEADER "<message to=\"a'<b\"/>",
+	HEADER "<1message/>",
+	HEADER "</stream:features>",
+	HEADER "<message>&#0;</message>",
+	HEADER "<message>&#xD800;</message>",
+	HEADER "<message>&#x1;</message>",
+	HEADER "<presence/><presence xml:lang='en' xml:lang='de'/>",
+	("<stream:stream xmlns:stream='http://etherx.jabber.org/"
+	 "streams' xmlns:stream='http://etherx.jabber.org/streams'>"),
+};
+
 START_TEST(test_not_well_formed)
 {
-	static const char *const cases[] = {
-		HEADER "<message></presence>",
-		HEADER "<message a='1' a='2'/>",
-		HEADER "<message a=1/>",
-		HEADER "<1message/>",
-		HEADER "</stream:features>",
-		HEADER "<message>&#0;</message>",
-		HEADER "<message>&#xD800;</message>",
-		("<stream:stream xmlns:stream='http://etherx.jabber.org/"
-		 "streams' xmlns:stream='http://etherx.jabber.org/streams'>"),
-	};
+	for (size_t i = 0; i < G_N_ELEMENTS(malformed_cases); i++)
+		assert_condition(malformed_cases[i], NULL, "not-well-formed");
+}
+END_TEST
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
-		assert_condition(cases[i], NULL, "not-well-formed");
+/* Errors too come out the same, after the same stanzas, at every split. */
+static void check_splits(const char *in)
+{
+	size_t len = strlen(in);
+	g_autofree char *whole = parse_whole(in, len, NULL);
+
+	for (size_t i = 0; i <= len; i++) {
+		g_autofree char *log = parse_chunks(in, len, &i, 1);
+
+		ck_assert_msg(strcmp(log, whole) == 0,
+			      "split at %zu of %s:\n%s\nwhole:\n%s", i, in, log,
+			      whole);
+	}
+	{
+		g_autofree size_t *cuts = g_new(size_t, len);
+		g_autofree char *log = NULL;
+
+		for (size_t i = 0; i < len; i++)
+			cuts[i] = i;
+		log = parse_chunks(in, len, cuts, len);
+		ck_assert_msg(strcmp(log, whole) == 0, "bytewise %s:\n%s", in,
+			      log);
+	}
+}
+
+START_TEST(test_error_splits)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(restricted_cases); i++)
+		check_splits(restricted_cases[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(malformed_cases); i++)
+		check_splits(malformed_cases[i]);
 }
 END_TEST
 
@@ -897,6 +947,7 @@ static Suite *xml_reader_suite(void)
 	tc = tcase(s, "malformed", 30);
 	tcase_add_test(tc, test_not_well_formed);
 	tcase_add_test(tc, test_namespaces);
+	tcase_add_test(tc, test_error_splits);
 
 	tc = tcase(s, "lifecycle", 30);
 	tcase_add_test(tc, test_nothing_after_error);

@@ -56,7 +56,6 @@ typedef enum {
 	LEX_BANG_PREFIX, /* after "<!", matching "[CDATA[" */
 	LEX_BANG,	 /* "<?...", "<!...": ends at any '>' */
 	LEX_CDATA,	 /* in a CDATA section, ends at "]]>" */
-	LEX_PASS,	 /* malformed: hand everything over, libxml2 errs */
 } LexState;
 
 typedef struct {
@@ -80,6 +79,8 @@ struct _XmlReader {
 	LexState lex;
 	unsigned lex_n; /* LEX_BANG_PREFIX: chars matched; LEX_CDATA: ']'s */
 	char lex_quote;
+	const char *lex_error; /* set by lex(): input is bad from cut on */
+	XmlReaderError lex_error_code;
 	bool failed; /* an error is queued: ignore everything */
 	bool closed; /* </stream:stream> seen */
 };
@@ -620,6 +621,7 @@ void xml_reader_reset(XmlReader *reader)
 	reader->held_alloc = 0;
 	reader->lex = LEX_TEXT;
 	reader->lex_n = 0;
+	reader->lex_error = NULL;
 	reader->failed = false;
 	reader->closed = false;
 }
@@ -632,10 +634,6 @@ void xml_reader_free(XmlReader *reader)
 	g_free(reader);
 }
 
-/*
- * Scans data with the lexer state and returns the length of its longest
- * prefix that ends where markup ends (0: none). See LexState.
- */
 /* The bytes that can change LEX_TEXT, LEX_TAG, LEX_QUOTE or LEX_BANG. */
 static const bool lex_special[256] = {
 	['<'] = true, ['>'] = true, ['='] = true, ['\''] = true, ['"'] = true,
@@ -653,17 +651,30 @@ static bool lex_skips(LexState state)
 	case LEX_TAG_EQ:
 	case LEX_BANG_PREFIX:
 	case LEX_CDATA:
-	case LEX_PASS:
 		break;
 	}
 	return false;
 }
 
-static size_t lex(XmlReader *reader, const char *data, size_t len)
+/*
+ * Scans data with the lexer state and returns the length of its longest
+ * prefix that ends where markup ends (0: none). See LexState. Two things
+ * the lexer rejects itself, since libxml2 would misreport or sit on them:
+ * a markup declaration ("<!DOCTYPE", "<!ENTITY", ...: after the stream
+ * header just a syntax error to libxml2, but it is the DTD RFC 6120 §11.1
+ * forbids) and '<' in an attribute value (libxml2 waits for
+ * a '>' after a closing quote that may never come). Then lex_error is set
+ * and the return value is where the bad construct starts, which is up to
+ * two bytes before data (*ret_back bytes of the held input) when "<!"
+ * came in an earlier feed.
+ */
+static size_t lex(XmlReader *reader, const char *data, size_t len,
+		  size_t *ret_back)
 {
 	static const char cdata[] = "[CDATA[";
 	size_t cut = 0;
 
+	*ret_back = 0;
 	for (size_t i = 0; i < len; i++) {
 		char c;
 
@@ -721,14 +732,25 @@ static size_t lex(XmlReader *reader, const char *data, size_t len)
 			if (c == reader->lex_quote) {
 				reader->lex = LEX_TAG;
 			} else if (c == '<') {
-				/* Not allowed in an attribute value (XML 1.0
-				 * §3.1): let libxml2 say so now rather than
-				 * hold everything until the size limit. */
-				reader->lex = LEX_PASS;
-				return len;
+				/* XML 1.0 §3.1 [10] */
+				reader->lex_error_code =
+					XML_READER_ERROR_NOT_WELL_FORMED;
+				reader->lex_error =
+					"'<' in an attribute value";
+				return i;
 			}
 			break;
 		case LEX_BANG_PREFIX:
+			if (reader->lex_n == 0 && c != '[' && c != '-') {
+				reader->lex_error_code =
+					XML_READER_ERROR_RESTRICTED_XML;
+				reader->lex_error =
+					"markup declaration (DTD) is not allowed";
+				if (i >= 2)
+					return i - 2;
+				*ret_back = 2 - i;
+				return 0;
+			}
 			if (c == cdata[reader->lex_n]) {
 				if (++reader->lex_n == sizeof(cdata) - 1) {
 					reader->lex = LEX_CDATA;
@@ -758,8 +780,6 @@ static size_t lex(XmlReader *reader, const char *data, size_t len)
 				reader->lex_n = 0;
 			}
 			break;
-		case LEX_PASS:
-			return len;
 		}
 	}
 	return cut;
@@ -819,6 +839,7 @@ static void parse(XmlReader *reader, const char *data, size_t len)
 void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
 {
 	size_t cut;
+	size_t back;
 
 	g_return_if_fail(reader != NULL);
 	g_return_if_fail(data != NULL || len == 0);
@@ -826,8 +847,15 @@ void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
 	if (reader->failed || reader->closed || len == 0)
 		return;
 
-	cut = lex(reader, data, len);
-	if (cut > 0) {
+	cut = lex(reader, data, len, &back);
+	if (reader->lex_error != NULL) {
+		/* Everything before the bad construct still counts. */
+		reader->held_len -= MIN(back, reader->held_len);
+		parse(reader, reader->held, reader->held_len);
+		release_held(reader);
+		parse(reader, data, cut);
+		fail(reader, reader->lex_error_code, "%s", reader->lex_error);
+	} else if (cut > 0) {
 		/* Two calls rather than a copy: the held part holds the
 		 * start of at most one tag, so libxml2 scans it once. */
 		if (reader->held_len > 0) {
