@@ -15,16 +15,15 @@
 
 #include "core/xml-reader.h"
 
-#define HEADER                                                                \
-	"<?xml version='1.0'?>"                                               \
-	"<stream:stream xmlns='jabber:client' "                               \
-	"xmlns:stream='http://etherx.jabber.org/streams' "                    \
+#define HEADER                                                                 \
+	"<?xml version='1.0'?>"                                                \
+	"<stream:stream xmlns='jabber:client' "                                \
+	"xmlns:stream='http://etherx.jabber.org/streams' "                     \
 	"from='example.com' id='s1' version='1.0' xml:lang='en'>"
 
 /* A realistic stream: features, roster, presence with caps and multi-byte
  * UTF-8 (2, 3 and 4 byte sequences), entities and char refs, CDATA. */
-static const char stream_text[] =
-	HEADER
+static const char stream_text[] = HEADER
 	"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
 	"<required/></starttls></stream:features>\n"
 	"<iq type='result' id='r1' to='alice@example.com/laptop'>"
@@ -35,7 +34,8 @@ static const char stream_text[] =
 	"</query></iq>"
 	" \t\r\n"
 	"<presence from='bob@example.com/phone'>"
-	"<show>away</show><status>Gr\xc3\xbc\xc3\x9f" "e \xe2\x98\x83 "
+	"<show>away</show><status>Gr\xc3\xbc\xc3\x9f"
+	"e \xe2\x98\x83 "
 	"\xf0\x9d\x84\x9e &lt;tag&gt; &quot;q&quot; &apos;a&apos;</status>"
 	"<priority>-1</priority>"
 	"<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
@@ -59,7 +59,8 @@ static const char *const stream_expected =
 	"</item><item jid='carol@example.com' subscription='to'/></query>"
 	"</iq>\n"
 	"STANZA <presence from='bob@example.com/phone'><show>away</show>"
-	"<status>Gr\xc3\xbc\xc3\x9f" "e \xe2\x98\x83 \xf0\x9d\x84\x9e "
+	"<status>Gr\xc3\xbc\xc3\x9f"
+	"e \xe2\x98\x83 \xf0\x9d\x84\x9e "
 	"&lt;tag&gt; \"q\" 'a'</status><priority>-1</priority>"
 	"<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
 	"node='http://example.org' ver='QgayPKawpkPSDYmwT/WM94uAlu0='/>"
@@ -150,20 +151,20 @@ static char *final_condition(const char *data, const XmlReaderLimits *limits)
 	return g_strndup(err + 6, (size_t)(nl - err - 6));
 }
 
-#define assert_condition(data, limits, cond)                                  \
-	do {                                                                  \
-		g_autofree char *got_ = final_condition(data, limits);        \
-		ck_assert_msg(strcmp(got_, cond) == 0,                        \
-			      "expected %s, got %s for: %.200s", cond, got_,  \
-			      data);                                          \
+#define assert_condition(data, limits, cond)                                   \
+	do {                                                                   \
+		g_autofree char *got_ = final_condition(data, limits);         \
+		ck_assert_msg(strcmp(got_, cond) == 0,                         \
+			      "expected %s, got %s for: %.200s", cond, got_,   \
+			      data);                                           \
 	} while (0)
 
 /* ---- splits ------------------------------------------------------------- */
 
 START_TEST(test_whole)
 {
-	g_autofree char *log = parse_whole(stream_text, strlen(stream_text),
-					   NULL);
+	g_autofree char *log =
+		parse_whole(stream_text, strlen(stream_text), NULL);
 
 	ck_assert_str_eq(log, stream_expected);
 }
@@ -189,7 +190,7 @@ START_TEST(test_every_double_split)
 	/* Two cuts, the second a prime stride away, to cover cuts on both
 	 * sides of every construct without len^2 runs. */
 	for (size_t i = 0; i <= len; i++) {
-		size_t cuts[2] = { i, MIN(len, i + 1 + (i * 7919) % 61) };
+		size_t cuts[2] = {i, MIN(len, i + 1 + (i * 7919) % 61)};
 		g_autofree char *log = parse_chunks(stream_text, len, cuts, 2);
 
 		ck_assert_msg(strcmp(log, stream_expected) == 0,
@@ -253,8 +254,8 @@ START_TEST(test_prompt_delivery)
 	size_t pos = 0;
 	int expected_events = 0;
 	const char *ends[] = {
-		"xml:lang='en'>", "</stream:features>", "</iq>",
-		"</presence>",	  "</message>",		"<presence/>",
+		"xml:lang='en'>",   "</stream:features>", "</iq>",
+		"</presence>",	    "</message>",	  "<presence/>",
 		"</stream:stream>",
 	};
 
@@ -316,11 +317,11 @@ END_TEST
 
 START_TEST(test_entities_and_refs)
 {
-	const char *in = HEADER
-		"<message a='&amp;&#38;&lt;x&#x41;&gt;&quot;&apos;' "
-		"b='&amp;#38;' c='t&#9;n&#10;'>"
-		"<body>&amp;&#38;&#x26;&lt;&gt;&#233;&#x1D11E;</body>"
-		"</message>";
+	const char *in =
+		HEADER "<message a='&amp;&#38;&lt;x&#x41;&gt;&quot;&apos;' "
+		       "b='&amp;#38;' c='t&#9;n&#10;'>"
+		       "<body>&amp;&#38;&#x26;&lt;&gt;&#233;&#x1D11E;</body>"
+		       "</message>";
 	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
 	g_autoptr(Stanza) m = NULL;
 	Stanza *hdr = NULL;
@@ -349,7 +350,8 @@ START_TEST(test_default_namespace)
 	/* No default namespace on the header: stanzas are jabber:client,
 	 * children inherit, prefixed ones resolve. */
 	const char *in =
-		"<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>"
+		"<stream:stream "
+		"xmlns:stream='http://etherx.jabber.org/streams'>"
 		"<message><body/><p:x xmlns:p='urn:p'><y/></p:x></message>"
 		"<stream:error><conflict "
 		"xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>";
@@ -511,7 +513,7 @@ END_TEST
 
 START_TEST(test_size_limit)
 {
-	XmlReaderLimits lim = { .max_stanza_bytes = 1000, .max_depth = 8 };
+	XmlReaderLimits lim = {.max_stanza_bytes = 1000, .max_depth = 8};
 	g_autoptr(GString) in = g_string_new(HEADER);
 	g_autoptr(GString) stanza = g_string_new("<message><body>");
 	g_autofree char *log = NULL;
@@ -583,7 +585,7 @@ START_TEST(test_depth_limit)
 	g_autofree char *ok = nested(XML_READER_DEFAULT_MAX_DEPTH);
 	g_autofree char *bad = nested(XML_READER_DEFAULT_MAX_DEPTH + 1);
 	g_autofree char *deep = nested(100000);
-	XmlReaderLimits lim = { .max_depth = 3 };
+	XmlReaderLimits lim = {.max_depth = 3};
 	g_autofree char *ok3 = nested(3);
 	g_autofree char *bad3 = nested(4);
 
@@ -714,8 +716,7 @@ START_TEST(test_namespaces)
 			 NULL, "invalid-namespace");
 	assert_condition("<stream:stream xmlns='jabber:client'>", NULL,
 			 "bad-namespace-prefix");
-	assert_condition(HEADER "<foo:message/>", NULL,
-			 "bad-namespace-prefix");
+	assert_condition(HEADER "<foo:message/>", NULL, "bad-namespace-prefix");
 	assert_condition(HEADER "<message><x:y/></message>", NULL,
 			 "bad-namespace-prefix");
 }
@@ -732,8 +733,8 @@ START_TEST(test_nothing_after_error)
 	xml_reader_feed(reader, in, strlen(in));
 	xml_reader_feed(reader, "<presence/>", strlen("<presence/>"));
 	drain(reader, log);
-	ck_assert(g_str_has_suffix(log->str,
-				   "STANZA <presence/>\nERROR restricted-xml\n"));
+	ck_assert(g_str_has_suffix(
+		log->str, "STANZA <presence/>\nERROR restricted-xml\n"));
 	xml_reader_feed(reader, "<presence/>", strlen("<presence/>"));
 	ck_assert_int_eq(xml_reader_next(reader, NULL, NULL),
 			 XML_READER_EVENT_NONE);
@@ -814,7 +815,7 @@ END_TEST
 static GString *big_roster(unsigned items)
 {
 	GString *s = g_string_new(HEADER "<iq type='result' id='roster1'>"
-					  "<query xmlns='jabber:iq:roster'>");
+					 "<query xmlns='jabber:iq:roster'>");
 
 	for (unsigned i = 0; i < items; i++)
 		g_string_append_printf(

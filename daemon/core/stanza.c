@@ -16,8 +16,8 @@
 
 struct _Stanza {
 	const char *ns; /* NULL: inherited; owned unless ns_borrowed */
-	char **attrs; /* per attribute: "name\0value\0" block, value ptr */
-	char *text; /* NULL: "" */
+	char **attrs;	/* per attribute: "name\0value\0" block, value ptr */
+	char *text;	/* NULL: "" */
 	size_t text_len;
 	size_t text_alloc;
 	Stanza *parent;
@@ -28,7 +28,7 @@ struct _Stanza {
 	uint32_t n_attrs;
 	uint32_t attrs_alloc;
 	bool ns_borrowed; /* ns points at a parent's or a static string */
-	char name[]; /* allocated with the struct */
+	char name[];	  /* allocated with the struct */
 };
 
 /* Namespaces most elements carry: shared instead of copied. */
@@ -171,9 +171,8 @@ void stanza_set_attr_len(Stanza *stanza, const char *name, const char *value,
 	if (value == NULL)
 		return;
 	if (stanza->n_attrs == stanza->attrs_alloc) {
-		stanza->attrs_alloc = stanza->attrs_alloc ?
-					      stanza->attrs_alloc * 2 :
-					      4;
+		stanza->attrs_alloc =
+			stanza->attrs_alloc ? stanza->attrs_alloc * 2 : 4;
 		stanza->attrs = g_renew(char *, stanza->attrs,
 					(size_t)stanza->attrs_alloc * 2);
 	}
@@ -220,11 +219,10 @@ void stanza_append_text(Stanza *stanza, const char *text, gssize len)
 		return;
 	if (stanza->text_len + n + 1 > stanza->text_alloc) {
 		/* Exact for the usual single piece, doubling after. */
-		stanza->text_alloc =
-			stanza->text == NULL ?
-				n + 1 :
-				MAX(stanza->text_alloc * 2,
-				    stanza->text_len + n + 1);
+		stanza->text_alloc = stanza->text == NULL
+					     ? n + 1
+					     : MAX(stanza->text_alloc * 2,
+						   stanza->text_len + n + 1);
 		stanza->text = g_realloc(stanza->text, stanza->text_alloc);
 	}
 	memcpy(stanza->text + stanza->text_len, text, n);
@@ -378,8 +376,7 @@ static bool is_xmlns_attr(const char *name)
 	       (name[5] == '\0' || name[5] == ':');
 }
 
-void stanza_serialize(const Stanza *stanza, const char *parent_ns,
-		      GString *out)
+void stanza_serialize(const Stanza *stanza, const char *parent_ns, GString *out)
 {
 	const char *ns;
 

@@ -49,7 +49,8 @@ void stanza_set_text(Stanza *stanza, const char *text);
 
 /* Appends child (transfer full) and returns it (transfer none). */
 Stanza *stanza_add_child(Stanza *parent, Stanza *child);
-/* Shorthand: new child element appended to parent; returns it (transfer none). */
+/* Shorthand: new child element appended to parent; returns it (transfer none).
+ */
 Stanza *stanza_add_child_new(Stanza *parent, const char *name,
 			     const char *xmlns);
 /* Shorthand: child element with text. Returns it (transfer none). */

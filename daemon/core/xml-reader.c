@@ -23,7 +23,9 @@
 
 #include "core/xml-reader.h"
 
+/* clang-format off */
 G_DEFINE_QUARK(xml-reader-error-quark, xml_reader_error)
+/* clang-format on */
 
 #define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_CLIENT "jabber:client"
@@ -67,12 +69,12 @@ typedef struct {
 struct _XmlReader {
 	XmlReaderLimits limits;
 	xmlParserCtxtPtr ctxt; /* NULL until fed, and after an error */
-	GQueue events; /* of Event *, in order */
-	Stanza *stanza; /* top-level element being built */
-	Stanza *cursor; /* innermost open element of it */
-	unsigned depth; /* open elements; the stream header is 1 */
-	uint64_t fed; /* bytes handed to libxml2 since the reset */
-	uint64_t boundary; /* offset just past the last top-level tag */
+	GQueue events;	       /* of Event *, in order */
+	Stanza *stanza;	       /* top-level element being built */
+	Stanza *cursor;	       /* innermost open element of it */
+	unsigned depth;	       /* open elements; the stream header is 1 */
+	uint64_t fed;	       /* bytes handed to libxml2 since the reset */
+	uint64_t boundary;     /* offset just past the last top-level tag */
 	char *held; /* fed but not yet given to libxml2 (no tag end in it) */
 	size_t held_len;
 	size_t held_alloc;
@@ -101,8 +103,8 @@ const char *xml_reader_error_condition(XmlReaderError code)
 	return condition_names[code];
 }
 
-static void push_event(XmlReader *reader, XmlReaderEvent type,
-		       Stanza *stanza, GError *error)
+static void push_event(XmlReader *reader, XmlReaderEvent type, Stanza *stanza,
+		       GError *error)
 {
 	Event *ev = g_new(Event, 1);
 
@@ -230,8 +232,8 @@ static void set_attrs(Stanza *el, int nb_attributes, const xmlChar **attrs)
 			set_attr(el, (const char *)a[0], a[3], a[4]);
 		} else if (a[1] != NULL &&
 			   strcmp((const char *)a[1], "xml") == 0) {
-			g_autofree char *name = g_strconcat(
-				"xml:", (const char *)a[0], NULL);
+			g_autofree char *name =
+				g_strconcat("xml:", (const char *)a[0], NULL);
 
 			set_attr(el, name, a[3], a[4]);
 		}
@@ -406,8 +408,7 @@ static void on_unparsed_entity_decl(void *user_data, const xmlChar *name,
 }
 
 static void on_notation_decl(void *user_data, const xmlChar *name,
-			     const xmlChar *public_id,
-			     const xmlChar *system_id)
+			     const xmlChar *public_id, const xmlChar *system_id)
 {
 	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
 	     "notation declaration is not allowed");
@@ -566,8 +567,7 @@ static bool ensure_ctxt(XmlReader *reader)
 	}
 	/* No XML_PARSE_NOENT (entities are never substituted), no
 	 * XML_PARSE_DTDLOAD/DTDATTR/DTDVALID, no network. */
-	(void)xmlCtxtUseOptions(reader->ctxt, XML_PARSE_NONET |
-						      XML_PARSE_HUGE |
+	(void)xmlCtxtUseOptions(reader->ctxt, XML_PARSE_NONET | XML_PARSE_HUGE |
 						      XML_PARSE_NOWARNING);
 	reader->ctxt->replaceEntities = 0;
 	reader->ctxt->loadsubset = 0;
@@ -735,8 +735,7 @@ static size_t lex(XmlReader *reader, const char *data, size_t len,
 				/* XML 1.0 §3.1 [10] */
 				reader->lex_error_code =
 					XML_READER_ERROR_NOT_WELL_FORMED;
-				reader->lex_error =
-					"'<' in an attribute value";
+				reader->lex_error = "'<' in an attribute value";
 				return i;
 			}
 			break;
@@ -744,8 +743,8 @@ static size_t lex(XmlReader *reader, const char *data, size_t len,
 			if (reader->lex_n == 0 && c != '[' && c != '-') {
 				reader->lex_error_code =
 					XML_READER_ERROR_RESTRICTED_XML;
-				reader->lex_error =
-					"markup declaration (DTD) is not allowed";
+				reader->lex_error = "markup declaration (DTD) "
+						    "is not allowed";
 				if (i >= 2)
 					return i - 2;
 				*ret_back = 2 - i;

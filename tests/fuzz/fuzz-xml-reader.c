@@ -29,8 +29,9 @@ static void drain(XmlReader *reader, GString *log)
 		if (stanza != NULL)
 			stanza_serialize(stanza, "jabber:client", log);
 		if (error != NULL)
-			g_string_append(log, xml_reader_error_condition(
-						     (XmlReaderError)error->code));
+			g_string_append(log,
+					xml_reader_error_condition(
+						(XmlReaderError)error->code));
 		g_string_append_c(log, '\n');
 		stanza_free(stanza);
 		if (error != NULL)
@@ -40,8 +41,8 @@ static void drain(XmlReader *reader, GString *log)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const XmlReaderLimits limits = { .max_stanza_bytes = 64 * 1024,
-					 .max_depth = 16 };
+	const XmlReaderLimits limits = {.max_stanza_bytes = 64 * 1024,
+					.max_depth = 16};
 	XmlReader *reader;
 	GString *split_log;
 	GString *whole_log;
