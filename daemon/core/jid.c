@@ -13,7 +13,9 @@
 
 #include "core/jid.h"
 
+/* clang-format off */
 G_DEFINE_QUARK(jid-error-quark, jid_error)
+/* clang-format on */
 
 /* RFC 7622 §3.1: each part is 1..1023 octets. */
 #define JID_PART_MAX 1023
@@ -36,9 +38,9 @@ static bool fail(GError **error, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	g_propagate_error(error, g_error_new_valist(JID_ERROR,
-						    JID_ERROR_INVALID, fmt,
-						    ap));
+	g_propagate_error(
+		error,
+		g_error_new_valist(JID_ERROR, JID_ERROR_INVALID, fmt, ap));
 	va_end(ap);
 	return false;
 }
@@ -210,8 +212,7 @@ static char *prepare_local(const char *s, size_t len, GError **error)
 		if (c < 0x80 && c > 0x20 && c != 0x7f &&
 		    strchr("\"&'/:<>@", (int)c) == NULL)
 			continue;
-		if (c >= 0x80 && is_letter_digit(c) &&
-		    !is_compat_equivalent(c))
+		if (c >= 0x80 && is_letter_digit(c) && !is_compat_equivalent(c))
 			continue;
 		desc = describe_char(c);
 		if (c >= 0x80 && !is_space_or_control(c) &&
@@ -323,7 +324,8 @@ static char *prepare_domain(const char *s, size_t len, GError **error)
 			size_t label_len = (size_t)(p - label);
 
 			if (label_len == 0) {
-				fail(error, "domainpart contains an empty label");
+				fail(error,
+				     "domainpart contains an empty label");
 				return NULL;
 			}
 			if (label_len > 63) {
@@ -345,8 +347,8 @@ static char *prepare_domain(const char *s, size_t len, GError **error)
 			label = p + 1;
 			continue;
 		}
-		if (c < 0x80 && (g_ascii_isalnum((char)c) || c == '-' ||
-				 c == '_'))
+		if (c < 0x80 &&
+		    (g_ascii_isalnum((char)c) || c == '-' || c == '_'))
 			continue;
 		if (c >= 0x80 && is_letter_digit(c))
 			continue;
@@ -446,9 +448,8 @@ Jid *jid_parse(const char *str, GError **error)
 	if (domain == NULL)
 		return NULL;
 	if (*slash == '/') {
-		resource = prepare_resource(slash + 1,
-					    (size_t)(str + len - slash - 1),
-					    error);
+		resource = prepare_resource(
+			slash + 1, (size_t)(str + len - slash - 1), error);
 		if (resource == NULL)
 			return NULL;
 	}
@@ -457,12 +458,12 @@ Jid *jid_parse(const char *str, GError **error)
 	jid->local = g_steal_pointer(&local);
 	jid->domain = g_steal_pointer(&domain);
 	jid->resource = g_steal_pointer(&resource);
-	jid->bare = jid->local != NULL ?
-			    g_strconcat(jid->local, "@", jid->domain, NULL) :
-			    g_strdup(jid->domain);
-	jid->full = jid->resource != NULL ?
-			    g_strconcat(jid->bare, "/", jid->resource, NULL) :
-			    g_strdup(jid->bare);
+	jid->bare = jid->local != NULL
+			    ? g_strconcat(jid->local, "@", jid->domain, NULL)
+			    : g_strdup(jid->domain);
+	jid->full = jid->resource != NULL
+			    ? g_strconcat(jid->bare, "/", jid->resource, NULL)
+			    : g_strdup(jid->bare);
 	return jid;
 }
 
