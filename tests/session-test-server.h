@@ -16,7 +16,7 @@
 #include "core/stanza.h"
 #include "core/xml-reader.h"
 #include "core/xmpp-session.h"
-#include "session-test-certs.h"
+#include "tls-test-certs.h"
 
 #define TS_DOMAIN "example.org"
 #define TS_JID "alice@example.org"
@@ -40,7 +40,7 @@ typedef struct {
 	/* The session under test and what its callbacks saw. */
 	XmppSession *session;
 	ContactTable *contacts;
-	SessionTestCerts *certs;
+	TlsTestCertMatrix *certs;
 	int online_count;
 	char *online_jid;
 	GPtrArray *changed;	/* bare JIDs, in order */
@@ -59,10 +59,9 @@ typedef struct {
 	XmlReader *reader;	/* the client's stream */
 	GString *client_plain;	/* everything the client sent, decrypted */
 	GByteArray *client_raw;	/* pending client bytes (wire) */
-	gnutls_session_t tls;
+	TlsTestServer *tls_server; /* crypto's in-process TLS server */
+	gnutls_session_t tls;	/* its session, once TLS started */
 	bool tls_up;
-	GByteArray *tls_in;	/* ciphertext from the client, unread */
-	GByteArray *tls_out;	/* ciphertext to the client */
 
 	/* SCRAM server state. */
 	gnutls_mac_algorithm_t scram_mac;
@@ -111,7 +110,7 @@ void ts_reset_reader(TestServer *ts);
 
 /* Runs the server TLS handshake with the given certificate; true if
  * both sides completed it. */
-bool ts_tls_handshake(TestServer *ts, SessionTestCert cert);
+bool ts_tls_handshake(TestServer *ts, TlsTestServerCertKind cert);
 
 /* SCRAM server side: answers client-first (initial response, decoded),
  * returns server-first. */

@@ -311,7 +311,7 @@ START_TEST(test_proceed_injection_dropped)
 	/* Only the ClientHello left the client: no ping answer. */
 	ck_assert_ptr_null(strstr(ts->client_plain->str, "result"));
 	ts_reset_reader(ts);
-	ck_assert(ts_tls_handshake(ts, SESSION_TEST_CERT_GOOD));
+	ck_assert(ts_tls_handshake(ts, TLS_TEST_SERVER_CERT_GOOD));
 	ts_expect_header(ts, true);
 	ck_assert_int_eq(xmpp_session_get_state(ts->session),
 			 XMPP_SESSION_STATE_STREAM_OPENING);
@@ -324,7 +324,7 @@ START_TEST(test_proceed_injection_dropped)
 }
 END_TEST
 
-static void check_bad_cert(SessionTestCert cert, const char *fragment)
+static void check_bad_cert(TlsTestServerCertKind cert, const char *fragment)
 {
 	g_autoptr(TestServer) ts = ts_new(NULL);
 	g_autoptr(Stanza) starttls = NULL;
@@ -342,19 +342,31 @@ static void check_bad_cert(SessionTestCert cert, const char *fragment)
 
 START_TEST(test_bad_cert_wrong_name)
 {
-	check_bad_cert(SESSION_TEST_CERT_WRONG_NAME, "example.org");
+	check_bad_cert(TLS_TEST_SERVER_CERT_WRONG_NAME, "example.org");
 }
 END_TEST
 
 START_TEST(test_bad_cert_self_signed)
 {
-	check_bad_cert(SESSION_TEST_CERT_SELF_SIGNED, "example.org");
+	check_bad_cert(TLS_TEST_SERVER_CERT_SELF_SIGNED, "example.org");
 }
 END_TEST
 
 START_TEST(test_bad_cert_expired)
 {
-	check_bad_cert(SESSION_TEST_CERT_EXPIRED, "example.org");
+	check_bad_cert(TLS_TEST_SERVER_CERT_EXPIRED, "example.org");
+}
+END_TEST
+
+START_TEST(test_bad_cert_not_yet_valid)
+{
+	check_bad_cert(TLS_TEST_SERVER_CERT_NOT_YET_VALID, "example.org");
+}
+END_TEST
+
+START_TEST(test_bad_cert_unknown_ca)
+{
+	check_bad_cert(TLS_TEST_SERVER_CERT_UNKNOWN_CA, "example.org");
 }
 END_TEST
 
@@ -364,7 +376,7 @@ START_TEST(test_bad_cert_direct_tls)
 	g_autoptr(TestServer) ts = ts_new(&options);
 
 	ts_start(ts);
-	ck_assert(!ts_tls_handshake(ts, SESSION_TEST_CERT_WRONG_NAME));
+	ck_assert(!ts_tls_handshake(ts, TLS_TEST_SERVER_CERT_WRONG_NAME));
 	assert_closed(ts, XMPP_SESSION_END_TLS_FAILED, NULL);
 	ck_assert_uint_eq(ts->client_plain->len, 0);
 }
@@ -498,7 +510,7 @@ START_TEST(test_tls_close_notify)
 {
 	g_autoptr(TestServer) ts = new_online(NULL);
 
-	gnutls_bye(ts->tls, GNUTLS_SHUT_WR);
+	tls_test_server_bye(ts->tls_server);
 	ts_send(ts, "");
 	assert_closed(ts, XMPP_SESSION_END_NETWORK, NULL);
 }
@@ -1268,6 +1280,8 @@ static Suite *xmpp_session_suite(void)
 		CASE(test_bad_cert_wrong_name),
 		CASE(test_bad_cert_self_signed),
 		CASE(test_bad_cert_expired),
+		CASE(test_bad_cert_not_yet_valid),
+		CASE(test_bad_cert_unknown_ca),
 		CASE(test_bad_cert_direct_tls),
 		CASE(test_sasl_failure),
 		CASE(test_sasl_bad_server_signature),
