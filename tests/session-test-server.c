@@ -116,10 +116,9 @@ TestServer *ts_new(const TestServerOptions *options)
 	config.ca_file = options->no_ca_file ? NULL : ts->certs->ca_file;
 	config.direct_tls = options->direct_tls;
 	config.negotiation_timeout = options->negotiation_timeout;
-	ts->session = xmpp_session_new(&config, ts->contacts, &callbacks, ts,
-				       &error);
-	ck_assert_msg(ts->session != NULL, "%s",
-		      error ? error->message : "");
+	ts->session =
+		xmpp_session_new(&config, ts->contacts, &callbacks, ts, &error);
+	ck_assert_msg(ts->session != NULL, "%s", error ? error->message : "");
 	return ts;
 }
 
@@ -379,8 +378,7 @@ char *ts_scram_server_first(TestServer *ts, const char *mech,
 	nonce = attr_value(p, 'r');
 	ck_assert_ptr_nonnull(nonce);
 	ck_assert_uint_ge(strlen(nonce), 16);
-	salt = g_base64_encode((const guchar *)SCRAM_SALT,
-			       strlen(SCRAM_SALT));
+	salt = g_base64_encode((const guchar *)SCRAM_SALT, strlen(SCRAM_SALT));
 	g_free(ts->scram_server_first);
 	ts->scram_server_first =
 		g_strdup_printf("r=%s" SCRAM_SERVER_NONCE ",s=%s,i=%u", nonce,
@@ -408,10 +406,8 @@ char *ts_scram_server_final(TestServer *ts, const char *client_final)
 	g_autofree guchar *proof = NULL;
 	g_autofree char *v = NULL;
 	g_autoptr(GByteArray) cbind = g_byte_array_new();
-	gnutls_datum_t pw = {(unsigned char *)TS_PASSWORD,
-			     strlen(TS_PASSWORD)};
-	gnutls_datum_t salt = {(unsigned char *)SCRAM_SALT,
-			       strlen(SCRAM_SALT)};
+	gnutls_datum_t pw = {(unsigned char *)TS_PASSWORD, strlen(TS_PASSWORD)};
+	gnutls_datum_t salt = {(unsigned char *)SCRAM_SALT, strlen(SCRAM_SALT)};
 	guint8 salted[64], client_key[64], stored_key[64], client_sig[64];
 	guint8 server_key[64], server_sig[64];
 	gsize proof_len = 0;
@@ -432,10 +428,9 @@ char *ts_scram_server_final(TestServer *ts, const char *client_final)
 
 		ck_assert(g_str_has_prefix(ts->scram_gs2_header,
 					   "p=tls-exporter,"));
-		ck_assert_int_eq(gnutls_prf_rfc5705(ts->tls, strlen(label),
-						    label, 0, NULL,
-						    sizeof(exporter),
-						    (char *)exporter),
+		ck_assert_int_eq(gnutls_prf_rfc5705(
+					 ts->tls, strlen(label), label, 0, NULL,
+					 sizeof(exporter), (char *)exporter),
 				 0);
 		g_byte_array_append(cbind, exporter, sizeof(exporter));
 	}
@@ -493,14 +488,14 @@ char *ts_sasl_text(const Stanza *el, gsize *ret_len)
 static char *mechanisms_features(const char *mechanisms)
 {
 	g_auto(GStrv) names = g_strsplit(mechanisms, " ", -1);
-	GString *xml = g_string_new(
-		"<stream:features><mechanisms "
-		"xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
+	GString *xml =
+		g_string_new("<stream:features><mechanisms "
+			     "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
 
 	for (size_t i = 0; names[i]; i++)
 		if (*names[i])
-			g_string_append_printf(
-				xml, "<mechanism>%s</mechanism>", names[i]);
+			g_string_append_printf(xml, "<mechanism>%s</mechanism>",
+					       names[i]);
 	g_string_append(xml, "</mechanisms></stream:features>");
 	return g_string_free(xml, FALSE);
 }
@@ -515,7 +510,8 @@ void ts_login_to_auth(TestServer *ts, const char *mechanisms)
 		XmppSessionState state = xmpp_session_get_state(ts->session);
 
 		if (state == XMPP_SESSION_STATE_TLS_HANDSHAKE) {
-			ck_assert(ts_tls_handshake(ts, TLS_TEST_SERVER_CERT_GOOD));
+			ck_assert(ts_tls_handshake(ts,
+						   TLS_TEST_SERVER_CERT_GOOD));
 		} else {
 			ts_expect_header(ts, false);
 			ts_send(ts, TS_SERVER_HEADER TS_FEATURES_STARTTLS);
@@ -523,10 +519,12 @@ void ts_login_to_auth(TestServer *ts, const char *mechanisms)
 			ts_expect_nothing(ts);
 			ck_assert_int_eq(xmpp_session_get_state(ts->session),
 					 XMPP_SESSION_STATE_STARTTLS);
-			ts_send(ts, "<proceed "
-				    "xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+			ts_send(ts,
+				"<proceed "
+				"xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
 			ts_reset_reader(ts);
-			ck_assert(ts_tls_handshake(ts, TLS_TEST_SERVER_CERT_GOOD));
+			ck_assert(ts_tls_handshake(ts,
+						   TLS_TEST_SERVER_CERT_GOOD));
 		}
 	}
 	ts_expect_header(ts, true);
@@ -536,8 +534,7 @@ void ts_login_to_auth(TestServer *ts, const char *mechanisms)
 	ts_send(ts, features);
 }
 
-char *ts_login(TestServer *ts, const char *mechanisms,
-	       const char *roster_items)
+char *ts_login(TestServer *ts, const char *mechanisms, const char *roster_items)
 {
 	g_autoptr(Stanza) auth = NULL;
 	g_autoptr(Stanza) bind_iq = NULL;
@@ -558,7 +555,8 @@ char *ts_login(TestServer *ts, const char *mechanisms,
 	if (strcmp(mech, "PLAIN") == 0) {
 		ck_assert_uint_eq(len, sizeof("\0alice\0" TS_PASSWORD) - 1);
 		ck_assert_mem_eq(initial, "\0alice\0" TS_PASSWORD, len);
-		ts_send(ts, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+		ts_send(ts,
+			"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
 	} else {
 		g_autofree char *server_first =
 			ts_scram_server_first(ts, mech, initial);
