@@ -106,6 +106,15 @@ START_TEST(test_login_scram_sha256)
 	ck_assert_ptr_nonnull(strstr(ts->wire->str, "RECV: <stream:stream"));
 	ck_assert_ptr_nonnull(strstr(ts->wire->str, "SEND: <auth"));
 	ck_assert_ptr_nonnull(strstr(ts->wire->str, "RECV: <iq"));
+	/* SASL payloads are blanked in the log (redact.h). */
+	{
+		const char *auth = strstr(ts->wire->str, "SEND: <auth");
+		const char *eol = strchr(auth, '\n');
+		g_autofree char *line = g_strndup(auth, eol - auth);
+
+		ck_assert_ptr_nonnull(strstr(line, "[redacted]"));
+		ck_assert_ptr_null(strstr(line, "biwsbj1hbGljZ"));
+	}
 	assert_no_password(ts);
 	ck_assert_int_eq(ts->closed_count, 0);
 }
