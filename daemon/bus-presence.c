@@ -322,6 +322,31 @@ static void append_contact_cb(const Contact *contact, void *user_data)
 						contact_get_status(contact));
 }
 
+static void collect_cb(const Contact *contact, void *user_data)
+{
+	g_ptr_array_add(user_data, (gpointer)contact);
+}
+
+static int compare_jid(gconstpointer a, gconstpointer b)
+{
+	const Contact *ca = *(const Contact *const *)a;
+	const Contact *cb = *(const Contact *const *)b;
+
+	return strcmp(contact_get_jid(ca), contact_get_jid(cb));
+}
+
+/* Every contact, sorted by JID so that replies are stable. */
+static void foreach_sorted(const ContactTable *table, ContactFunc func,
+			   void *user_data)
+{
+	g_autoptr(GPtrArray) all = g_ptr_array_new();
+
+	contacts_foreach(table, collect_cb, all);
+	g_ptr_array_sort(all, compare_jid);
+	for (guint i = 0; i < all->len; i++)
+		func(all->pdata[i], user_data);
+}
+
 static DBusMessage *list_contacts(BusObject *object, DBusMessage *msg,
 				  void *user_data)
 {
@@ -336,7 +361,7 @@ static DBusMessage *list_contacts(BusObject *object, DBusMessage *msg,
 	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "(sss)",
 					      &array))
 		return NULL;
-	contacts_foreach(service_get_contacts(bus->service), append_contact_cb,
+	foreach_sorted(service_get_contacts(bus->service), append_contact_cb,
 			 &data);
 	if (!data.ok) {
 		dbus_message_iter_abandon_container(&iter, &array);
@@ -551,7 +576,7 @@ static DBusMessage *get_roster(BusObject *object, DBusMessage *msg,
 	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY,
 					      "(sssas)", &array))
 		return NULL;
-	contacts_foreach(service_get_contacts(bus->service), append_roster_cb,
+	foreach_sorted(service_get_contacts(bus->service), append_roster_cb,
 			 &data);
 	if (!data.ok) {
 		dbus_message_iter_abandon_container(&iter, &array);
