@@ -53,12 +53,11 @@ tests/session.conf: $(srcdir)/tests/session.conf.in Makefile
 
 # ---- tests ---------------------------------------------------------------
 # The bus object over a private dbus-daemon (tests/session.conf), with the
-# Service replaced by tests/fake-service.c. BUS_TEST_EXTRA_LIBS is empty
-# in normal builds.
+# Service replaced by tests/fake-service.c.
 bus_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 	-DG_LOG_DOMAIN=\"presenced\" \
 	-DTEST_SESSION_CONF=\""$(abs_top_builddir)/tests/session.conf"\"
-bus_test_ldadd = libpresenced-bus.la libpresenced-core.la $(BUS_TEST_EXTRA_LIBS) \
+bus_test_ldadd = libpresenced-bus.la libpresenced-core.la \
 	$(DBUS_LIBS) $(GLIB_LIBS) $(XML_LIBS) $(GNUTLS_LIBS)
 EXTRA_DIST += tests/fake-service.h
 
