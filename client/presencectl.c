@@ -37,13 +37,15 @@ static const char usage_text[] =
 	"                       away, xa, dnd or offline; with --to, send\n"
 	"                       directed presence to JID only\n"
 	"  get                  own presence: SHOW<TAB>STATUS<TAB>PRIORITY\n"
-	"  state                connection state (offline, connecting, online,\n"
+	"  state                connection state (offline, connecting, "
+	"online,\n"
 	"                       reconnecting)\n"
 	"  list                 every contact: JID<TAB>SHOW<TAB>STATUS\n"
 	"  contact JID          the contact (JID<TAB>SHOW<TAB>STATUS), then\n"
 	"                       each online resource:\n"
 	"                       RESOURCE<TAB>SHOW<TAB>STATUS<TAB>PRIORITY\n"
-	"  watch                print JID<TAB>SHOW<TAB>STATUS for every presence\n"
+	"  watch                print JID<TAB>SHOW<TAB>STATUS for every "
+	"presence\n"
 	"                       change until interrupted\n"
 	"  subscribe JID [MESSAGE]\n"
 	"                       ask to see JID's presence\n"
@@ -51,11 +53,13 @@ static const char usage_text[] =
 	"  authorize JID        let JID see our presence\n"
 	"  deny JID             refuse JID's subscription request\n"
 	"  remove JID           remove JID from the roster\n"
-	"  requests             pending subscription requests: JID<TAB>MESSAGE\n"
+	"  requests             pending subscription requests: "
+	"JID<TAB>MESSAGE\n"
 	"  roster               roster items:\n"
 	"                       JID<TAB>NAME<TAB>SUBSCRIPTION<TAB>GROUP,GROUP\n"
 	"\n"
-	"In output fields a backslash, tab or newline is written \\\\, \\t, \\n;\n"
+	"In output fields a backslash, tab or newline is written \\\\, \\t, "
+	"\\n;\n"
 	"a comma in a group name is written \\,.\n"
 	"\n"
 	"Exit status: 0 on success, 1 if the daemon answered with an error or\n"
@@ -153,7 +157,6 @@ static DBusConnection *connect_bus(void)
 	return conn;
 }
 
-
 /*
  * Sends msg and waits for the reply. NULL after reporting an error. The
  * default timeout leaves D-Bus activation time to start the daemon.
@@ -171,8 +174,8 @@ static DBusMessage *call(DBusConnection *conn, DBusMessage *msg)
 
 static DBusMessage *new_call(const char *method)
 {
-	DBusMessage *msg = dbus_message_new_method_call(NAME, PATH, IFACE,
-							method);
+	DBusMessage *msg =
+		dbus_message_new_method_call(NAME, PATH, IFACE, method);
 
 	if (!msg)
 		g_error("out of memory");
@@ -205,7 +208,7 @@ static bool append_option(DBusMessageIter *dict, const char *key, int type,
 			  const void *value)
 {
 	DBusMessageIter entry, var;
-	char sig[2] = { (char)type, '\0' };
+	char sig[2] = {(char)type, '\0'};
 
 	return dbus_message_iter_open_container(dict, DBUS_TYPE_DICT_ENTRY,
 						NULL, &entry) &&
@@ -304,7 +307,7 @@ static int print_string_structs(DBusConnection *conn, const char *method,
 	dbus_message_iter_init(reply, &iter);
 	dbus_message_iter_recurse(&iter, &array);
 	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT) {
-		const char *f[3] = { NULL, NULL, NULL };
+		const char *f[3] = {NULL, NULL, NULL};
 
 		dbus_message_iter_recurse(&array, &st);
 		for (int i = 0; i < n; i++) {
@@ -475,7 +478,7 @@ static int cmd_watch(DBusConnection *conn)
 {
 	g_auto(DBusError) err = DBUS_ERROR_INIT;
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-	Watch watch = { loop, EXIT_OK };
+	Watch watch = {loop, EXIT_OK};
 	guint term, intr;
 
 	/* Match first, so nothing is missed between start and match. */
@@ -512,13 +515,13 @@ typedef struct {
 } Command;
 
 static const Command commands[] = {
-	{ "set", 1, 2, true },	     { "get", 0, 0, false },
-	{ "state", 0, 0, false },    { "list", 0, 0, false },
-	{ "contact", 1, 1, false },  { "watch", 0, 0, false },
-	{ "subscribe", 1, 2, false }, { "unsubscribe", 1, 2, false },
-	{ "authorize", 1, 2, false }, { "deny", 1, 2, false },
-	{ "remove", 1, 2, false },   { "requests", 0, 0, false },
-	{ "roster", 0, 0, false },
+	{"set", 1, 2, true},	    {"get", 0, 0, false},
+	{"state", 0, 0, false},	    {"list", 0, 0, false},
+	{"contact", 1, 1, false},   {"watch", 0, 0, false},
+	{"subscribe", 1, 2, false}, {"unsubscribe", 1, 2, false},
+	{"authorize", 1, 2, false}, {"deny", 1, 2, false},
+	{"remove", 1, 2, false},    {"requests", 0, 0, false},
+	{"roster", 0, 0, false},
 };
 
 static bool parse_priority(const char *str, dbus_int32_t *ret)
@@ -540,7 +543,7 @@ int main(int argc, char **argv)
 	g_autoptr(GPtrArray) args = g_ptr_array_new();
 	const Command *command = NULL;
 	DBusConnection *conn;
-	SetArgs set = { 0 };
+	SetArgs set = {0};
 	bool options_done = false;
 	int status;
 
@@ -565,8 +568,9 @@ int main(int argc, char **argv)
 			puts("presencectl " PACKAGE_VERSION);
 			return EXIT_OK;
 		}
-		for (const char *const *o = (const char *const[]){
-			     "--priority", "--nick", "--to", NULL };
+		for (const char *const *o =
+			     (const char *const[]){"--priority", "--nick",
+						   "--to", NULL};
 		     *o; o++) {
 			size_t len = strlen(*o);
 
@@ -610,8 +614,7 @@ int main(int argc, char **argv)
 	    (int)args->len - 1 > command->max_args)
 		return usage_error("wrong number of arguments for '%s'",
 				   command->name);
-	if (!command->set_options &&
-	    (set.has_priority || set.nick || set.to))
+	if (!command->set_options && (set.has_priority || set.nick || set.to))
 		return usage_error("--priority, --nick and --to go with 'set' "
 				   "only");
 
@@ -628,8 +631,8 @@ int main(int argc, char **argv)
 	} else if (strcmp(command->name, "state") == 0) {
 		status = cmd_state(conn);
 	} else if (strcmp(command->name, "list") == 0) {
-		status = print_string_structs(conn, "ListContacts", "a(sss)",
-					      3);
+		status =
+			print_string_structs(conn, "ListContacts", "a(sss)", 3);
 	} else if (strcmp(command->name, "contact") == 0) {
 		status = cmd_contact(conn, args->pdata[1]);
 	} else if (strcmp(command->name, "watch") == 0) {

@@ -17,7 +17,7 @@
 #include "dbus/presence1-xml.h"
 #include "bus-presence.h"
 
-G_DEFINE_QUARK(bus-presence-error-quark, bus_presence_error)
+G_DEFINE_QUARK(bus - presence - error - quark, bus_presence_error)
 
 struct _BusPresence {
 	Service *service;
@@ -91,8 +91,10 @@ static DBusMessage *parse_jid_arg(DBusMessage *msg, const char *arg,
 	g_autoptr(Jid) jid = NULL;
 
 	if (str[0] == '\0')
-		return bus_error_invalid_args(msg, "Argument %s is empty: "
-						   "expected a JID", arg);
+		return bus_error_invalid_args(msg,
+					      "Argument %s is empty: "
+					      "expected a JID",
+					      arg);
 	jid = jid_parse(str, &error);
 	if (!jid)
 		return bus_error_invalid_args(msg,
@@ -220,9 +222,9 @@ static DBusMessage *set_presence(BusObject *object, DBusMessage *msg,
 				 void *user_data)
 {
 	BusPresence *bus = user_data;
-	g_auto(Options) opts = { 0 };
+	g_auto(Options) opts = {0};
 	g_autoptr(GError) error = NULL;
-	ServicePresenceOptions sopts = { 0 };
+	ServicePresenceOptions sopts = {0};
 	DBusMessageIter iter, array;
 	const char *show, *status;
 	PresenceShow unused;
@@ -243,8 +245,7 @@ static DBusMessage *set_presence(BusObject *object, DBusMessage *msg,
 		return reply;
 
 	dbus_message_iter_recurse(&iter, &array);
-	while (dbus_message_iter_get_arg_type(&array) ==
-	       DBUS_TYPE_DICT_ENTRY) {
+	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_DICT_ENTRY) {
 		DBusMessageIter entry, var;
 		const char *key;
 
@@ -273,8 +274,8 @@ static DBusMessage *get_presence(BusObject *object, DBusMessage *msg,
 {
 	BusPresence *bus = user_data;
 	g_autoptr(DBusMessage) reply = dbus_message_new_method_return(msg);
-	const char *show = presence_show_to_string(
-		service_get_show(bus->service));
+	const char *show =
+		presence_show_to_string(service_get_show(bus->service));
 	dbus_int32_t priority = service_get_priority(bus->service);
 	DBusMessageIter iter;
 
@@ -282,8 +283,7 @@ static DBusMessage *get_presence(BusObject *object, DBusMessage *msg,
 		return NULL;
 	dbus_message_iter_init_append(reply, &iter);
 	if (!bus_iter_append_string(&iter, show) ||
-	    !bus_iter_append_string(&iter,
-				    service_get_status(bus->service)) ||
+	    !bus_iter_append_string(&iter, service_get_status(bus->service)) ||
 	    !dbus_message_iter_append_basic(&iter, DBUS_TYPE_INT32, &priority))
 		return NULL;
 	return g_steal_pointer(&reply);
@@ -316,10 +316,9 @@ static void append_contact_cb(const Contact *contact, void *user_data)
 	AppendData *data = user_data;
 
 	if (data->ok)
-		data->ok = append_contact_state(data->array,
-						contact_get_jid(contact),
-						contact_get_show(contact),
-						contact_get_status(contact));
+		data->ok = append_contact_state(
+			data->array, contact_get_jid(contact),
+			contact_get_show(contact), contact_get_status(contact));
 }
 
 static void collect_cb(const Contact *contact, void *user_data)
@@ -353,7 +352,7 @@ static DBusMessage *list_contacts(BusObject *object, DBusMessage *msg,
 	BusPresence *bus = user_data;
 	g_autoptr(DBusMessage) reply = dbus_message_new_method_return(msg);
 	DBusMessageIter iter, array;
-	AppendData data = { &array, true };
+	AppendData data = {&array, true};
 
 	if (!reply)
 		return NULL;
@@ -362,7 +361,7 @@ static DBusMessage *list_contacts(BusObject *object, DBusMessage *msg,
 					      &array))
 		return NULL;
 	foreach_sorted(service_get_contacts(bus->service), append_contact_cb,
-			 &data);
+		       &data);
 	if (!data.ok) {
 		dbus_message_iter_abandon_container(&iter, &array);
 		return NULL;
@@ -434,11 +433,12 @@ static DBusMessage *get_contact(BusObject *object, DBusMessage *msg,
 		return NULL;
 	dbus_message_iter_init_append(reply, &iter);
 	/* A JID never seen is offline with no resources (CONTRACT.md). */
-	if (!bus_iter_append_string(&iter, presence_show_to_string(
-						   contact ? contact_get_show(contact)
-							   : PRESENCE_SHOW_OFFLINE)) ||
-	    !bus_iter_append_string(&iter,
-				    contact ? contact_get_status(contact) : "") ||
+	if (!bus_iter_append_string(
+		    &iter,
+		    presence_show_to_string(contact ? contact_get_show(contact)
+						    : PRESENCE_SHOW_OFFLINE)) ||
+	    !bus_iter_append_string(&iter, contact ? contact_get_status(contact)
+						   : "") ||
 	    !append_resources(&iter, contact))
 		return NULL;
 	return g_steal_pointer(&reply);
@@ -544,8 +544,9 @@ static void append_roster_cb(const Contact *contact, void *user_data)
 		return;
 	if (!bus_iter_append_string(&st, contact_get_jid(contact)) ||
 	    !bus_iter_append_string(&st, contact_get_name(contact)) ||
-	    !bus_iter_append_string(&st, roster_subscription_to_string(
-						 contact_get_subscription(contact))) ||
+	    !bus_iter_append_string(
+		    &st, roster_subscription_to_string(
+				 contact_get_subscription(contact))) ||
 	    !dbus_message_iter_open_container(&st, DBUS_TYPE_ARRAY, "s",
 					      &groups)) {
 		dbus_message_iter_abandon_container(data->array, &st);
@@ -568,16 +569,16 @@ static DBusMessage *get_roster(BusObject *object, DBusMessage *msg,
 	BusPresence *bus = user_data;
 	g_autoptr(DBusMessage) reply = dbus_message_new_method_return(msg);
 	DBusMessageIter iter, array;
-	AppendData data = { &array, true };
+	AppendData data = {&array, true};
 
 	if (!reply)
 		return NULL;
 	dbus_message_iter_init_append(reply, &iter);
-	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY,
-					      "(sssas)", &array))
+	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "(sssas)",
+					      &array))
 		return NULL;
 	foreach_sorted(service_get_contacts(bus->service), append_roster_cb,
-			 &data);
+		       &data);
 	if (!data.ok) {
 		dbus_message_iter_abandon_container(&iter, &array);
 		return NULL;
@@ -587,14 +588,12 @@ static DBusMessage *get_roster(BusObject *object, DBusMessage *msg,
 	return g_steal_pointer(&reply);
 }
 
-static DBusMessage *list_subscription_requests(BusObject *object,
-					       DBusMessage *msg,
-					       void *user_data)
+static DBusMessage *
+list_subscription_requests(BusObject *object, DBusMessage *msg, void *user_data)
 {
 	BusPresence *bus = user_data;
 	g_autoptr(DBusMessage) reply = dbus_message_new_method_return(msg);
-	const GPtrArray *reqs =
-		service_get_subscription_requests(bus->service);
+	const GPtrArray *reqs = service_get_subscription_requests(bus->service);
 	DBusMessageIter iter, array, st;
 
 	if (!reply)
@@ -685,8 +684,7 @@ static bool get_status(BusObject *o, DBusMessageIter *iter, void *user_data)
 	return get_string_prop(iter, service_get_status(bus->service));
 }
 
-static bool get_priority(BusObject *o, DBusMessageIter *iter,
-			 void *user_data)
+static bool get_priority(BusObject *o, DBusMessageIter *iter, void *user_data)
 {
 	BusPresence *bus = user_data;
 	dbus_int32_t priority = service_get_priority(bus->service);
@@ -697,37 +695,36 @@ static bool get_priority(BusObject *o, DBusMessageIter *iter,
 /* ---- tables (checked against im.presenced.Presence1.xml by a test) ----- */
 
 static const BusMethod methods[] = {
-	{ "SetPresence", "ssa{sv}", "", set_presence },
-	{ "GetPresence", "", "ssi", get_presence },
-	{ "ListContacts", "", "a(sss)", list_contacts },
-	{ "GetContact", "s", "ssa(sssi)", get_contact },
-	{ "Subscribe", "ss", "", subscribe },
-	{ "Unsubscribe", "s", "", unsubscribe },
-	{ "Authorize", "sb", "", authorize },
-	{ "GetRoster", "", "a(sssas)", get_roster },
-	{ "RemoveContact", "s", "", remove_contact },
-	{ "ListSubscriptionRequests", "", "a(ss)",
-	  list_subscription_requests },
-	{ NULL },
+	{"SetPresence", "ssa{sv}", "", set_presence},
+	{"GetPresence", "", "ssi", get_presence},
+	{"ListContacts", "", "a(sss)", list_contacts},
+	{"GetContact", "s", "ssa(sssi)", get_contact},
+	{"Subscribe", "ss", "", subscribe},
+	{"Unsubscribe", "s", "", unsubscribe},
+	{"Authorize", "sb", "", authorize},
+	{"GetRoster", "", "a(sssas)", get_roster},
+	{"RemoveContact", "s", "", remove_contact},
+	{"ListSubscriptionRequests", "", "a(ss)", list_subscription_requests},
+	{NULL},
 };
 
 static const BusSignal signals[] = {
-	{ "PresenceChanged", "sss" },
-	{ "ContactsChanged", "a(sss)" },
-	{ "SubscriptionRequested", "ss" },
-	{ NULL },
+	{"PresenceChanged", "sss"},
+	{"ContactsChanged", "a(sss)"},
+	{"SubscriptionRequested", "ss"},
+	{NULL},
 };
 
 static const BusProperty properties[] = {
-	{ "State", "s", get_state },
-	{ "StateReason", "s", get_state_reason },
-	{ "StateMessage", "s", get_state_message },
-	{ "RosterReady", "b", get_roster_ready },
-	{ "Jid", "s", get_jid },
-	{ "Show", "s", get_show },
-	{ "Status", "s", get_status },
-	{ "Priority", "i", get_priority },
-	{ NULL },
+	{"State", "s", get_state},
+	{"StateReason", "s", get_state_reason},
+	{"StateMessage", "s", get_state_message},
+	{"RosterReady", "b", get_roster_ready},
+	{"Jid", "s", get_jid},
+	{"Show", "s", get_show},
+	{"Status", "s", get_status},
+	{"Priority", "i", get_priority},
+	{NULL},
 };
 
 static const BusInterface interface = {
@@ -834,7 +831,8 @@ static void on_presence_changed(void *user_data, const char *jid,
 	g_source_set_callback(bus->contacts_idle, contacts_idle_cb, bus, NULL);
 	g_source_set_static_name(bus->contacts_idle,
 				 "[presenced] ContactsChanged");
-	g_source_attach(bus->contacts_idle, g_main_context_get_thread_default());
+	g_source_attach(bus->contacts_idle,
+			g_main_context_get_thread_default());
 }
 
 static void on_property_changed(void *user_data, const char *name)
@@ -891,8 +889,8 @@ static DBusHandlerResult filter_cb(DBusConnection *conn, DBusMessage *msg,
 		/* Not from inside libdbus' dispatch: the callback may well
 		 * free us. */
 		bus->disconnect_idle = g_idle_source_new();
-		g_source_set_callback(bus->disconnect_idle,
-				      disconnect_idle_cb, bus, NULL);
+		g_source_set_callback(bus->disconnect_idle, disconnect_idle_cb,
+				      bus, NULL);
 		g_source_attach(bus->disconnect_idle,
 				g_main_context_get_thread_default());
 	}

@@ -37,7 +37,8 @@ void bus_presence_free(BusPresence *bus);
 #define BUS_PRESENCE_NAME "im.presenced.Presence1"
 #define BUS_PRESENCE_PATH "/im/presenced/Presence1"
 #define BUS_PRESENCE_INTERFACE "im.presenced.Presence1"
-#define BUS_PRESENCE_ERROR_NOT_CONNECTED "im.presenced.Presence1.Error.NotConnected"
+#define BUS_PRESENCE_ERROR_NOT_CONNECTED                                       \
+	"im.presenced.Presence1.Error.NotConnected"
 
 /* The object's static method/signal/property tables (dbus/bus-object.h),
  * for the test that checks them against the introspection XML. Transfer

@@ -65,12 +65,13 @@ static void schedule_dispatch(LoopData *loop)
 	g_source_set_priority(loop->dispatch_idle, G_PRIORITY_DEFAULT);
 	g_source_set_callback(loop->dispatch_idle, dispatch_idle_cb, loop,
 			      NULL);
-	g_source_set_static_name(loop->dispatch_idle, "[presenced] dbus dispatch");
+	g_source_set_static_name(loop->dispatch_idle,
+				 "[presenced] dbus dispatch");
 	g_source_attach(loop->dispatch_idle, loop->context);
 }
 
-static void dispatch_status_cb(DBusConnection *conn,
-			       DBusDispatchStatus status, void *data)
+static void dispatch_status_cb(DBusConnection *conn, DBusDispatchStatus status,
+			       void *data)
 {
 	LoopData *loop = data;
 
@@ -128,8 +129,8 @@ static void watch_enable(WatchData *wd)
 		cond |= G_IO_IN;
 	if (flags & DBUS_WATCH_WRITABLE)
 		cond |= G_IO_OUT;
-	wd->source = g_unix_fd_source_new(dbus_watch_get_unix_fd(wd->watch),
-					  cond);
+	wd->source =
+		g_unix_fd_source_new(dbus_watch_get_unix_fd(wd->watch), cond);
 	g_source_set_callback(wd->source, G_SOURCE_FUNC(watch_cb), wd, NULL);
 	g_source_set_static_name(wd->source, "[presenced] dbus watch");
 	g_source_attach(wd->source, wd->loop->context);
@@ -277,10 +278,9 @@ bool bus_mainloop_attach(DBusConnection *conn, GMainContext *context)
 	if (!dbus_connection_set_watch_functions(conn, add_watch_cb,
 						 remove_watch_cb,
 						 toggle_watch_cb, loop, NULL) ||
-	    !dbus_connection_set_timeout_functions(conn, add_timeout_cb,
-						   remove_timeout_cb,
-						   toggle_timeout_cb, loop,
-						   NULL)) {
+	    !dbus_connection_set_timeout_functions(
+		    conn, add_timeout_cb, remove_timeout_cb, toggle_timeout_cb,
+		    loop, NULL)) {
 		bus_mainloop_detach(conn);
 		return false;
 	}

@@ -18,7 +18,7 @@
 #define PROPERTIES "org.freedesktop.DBus.Properties"
 #define PEER "org.freedesktop.DBus.Peer"
 
-G_DEFINE_QUARK(bus-object-error-quark, bus_object_error)
+G_DEFINE_QUARK(bus - object - error - quark, bus_object_error)
 
 struct _BusObject {
 	DBusConnection *conn; /* a reference */
@@ -74,8 +74,7 @@ bool bus_iter_append_string(DBusMessageIter *iter, const char *str)
 
 	if (!str)
 		str = "";
-	if (!g_utf8_validate(str, -1, NULL) ||
-	    !dbus_validate_utf8(str, NULL)) {
+	if (!g_utf8_validate(str, -1, NULL) || !dbus_validate_utf8(str, NULL)) {
 		fixed = g_utf8_make_valid(str, -1);
 		/* GLib and libdbus agree on UTF-8 but for exotic corners;
 		 * never hand libdbus anything it might refuse. */
@@ -101,8 +100,7 @@ DBusMessage *bus_error_invalid_args(DBusMessage *msg, const char *format, ...)
 	return dbus_message_new_error(msg, DBUS_ERROR_INVALID_ARGS, fixed);
 }
 
-static const BusMethod *find_method(const BusInterface *iface,
-				    const char *name)
+static const BusMethod *find_method(const BusInterface *iface, const char *name)
 {
 	for (const BusMethod *m = iface->methods; m && m->name; m++)
 		if (strcmp(m->name, name) == 0)
@@ -154,8 +152,7 @@ static bool append_entry(BusObject *object, DBusMessageIter *dict,
 
 /* ---- PropertiesChanged -------------------------------------------------- */
 
-static DBusMessage *build_properties_changed(BusObject *object,
-					     uint64_t mask)
+static DBusMessage *build_properties_changed(BusObject *object, uint64_t mask)
 {
 	g_autoptr(DBusMessage) sig = NULL;
 	DBusMessageIter iter, dict, inval;
@@ -241,8 +238,7 @@ bool bus_object_send(BusObject *object, DBusMessage *msg)
 
 DBusMessage *bus_object_new_signal(BusObject *object, const char *name)
 {
-	return dbus_message_new_signal(object->path, object->iface->name,
-				       name);
+	return dbus_message_new_signal(object->path, object->iface->name, name);
 }
 
 /* ---- standard interfaces ------------------------------------------------ */
@@ -284,8 +280,8 @@ static bool is_standard_interface(const char *name)
 }
 
 /* Checks the interface argument of a Properties call; NULL when ours. */
-static DBusMessage *check_props_interface(BusObject *object,
-					  DBusMessage *msg, const char *iface)
+static DBusMessage *check_props_interface(BusObject *object, DBusMessage *msg,
+					  const char *iface)
 {
 	/* "" is accepted as "the one interface with properties". */
 	if (iface[0] == '\0' || strcmp(iface, object->iface->name) == 0)
@@ -431,7 +427,8 @@ static DBusMessage *dispatch(BusObject *object, DBusMessage *msg)
 			"No interface %s on %s", iface, object->path);
 	}
 	return dbus_message_new_error_printf(
-		msg, DBUS_ERROR_UNKNOWN_METHOD, "No method %s.%s with signature '%s'",
+		msg, DBUS_ERROR_UNKNOWN_METHOD,
+		"No method %s.%s with signature '%s'",
 		iface ? iface : object->iface->name, member,
 		dbus_message_get_signature(msg));
 }
@@ -527,9 +524,8 @@ BusObject *bus_object_new(DBusConnection *conn, const char *path,
 	object->user_data = user_data;
 	object->context = g_main_context_ref_thread_default();
 
-	if (!dbus_connection_try_register_object_path(conn, path,
-						      &object_vtable, object,
-						      &err)) {
+	if (!dbus_connection_try_register_object_path(
+		    conn, path, &object_vtable, object, &err)) {
 		g_set_error(error, BUS_OBJECT_ERROR, BUS_OBJECT_ERROR_FAILED,
 			    "Could not register %s: %s", path, err.message);
 		g_clear_pointer(&object->path, g_free);

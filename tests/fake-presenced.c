@@ -38,17 +38,16 @@ static void on_disconnect(void *user_data)
 
 static void seed(Service *service)
 {
-	static const char *const family[] = { "Family", "Friends, close",
-					      NULL };
-	static const char *const work[] = { "Work\tand\\stuff", NULL };
+	static const char *const family[] = {"Family", "Friends, close", NULL};
+	static const char *const work[] = {"Work\tand\\stuff", NULL};
 
 	fake_service_set_jid(service, "alice@example.org/laptop");
 	fake_service_set_state(service, SERVICE_STATE_ONLINE, "", "");
 	fake_service_set_roster_ready(service, true);
 	fake_service_roster_item(service, "bob@example.net", "Bob",
 				 ROSTER_SUBSCRIPTION_BOTH, family);
-	fake_service_roster_item(service, "carol@example.net",
-				 "Carol\nSmith", ROSTER_SUBSCRIPTION_TO, work);
+	fake_service_roster_item(service, "carol@example.net", "Carol\nSmith",
+				 ROSTER_SUBSCRIPTION_TO, work);
 	fake_service_roster_item(service, "dave@example.net", "",
 				 ROSTER_SUBSCRIPTION_NONE, NULL);
 	fake_service_contact_online(service, "bob@example.net", "phone",
@@ -58,8 +57,7 @@ static void seed(Service *service)
 				    PRESENCE_SHOW_CHAT, "at my desk", -1);
 	fake_service_contact_offline(service, "carol@example.net", NULL,
 				     "gone home");
-	fake_service_request(service, "eve@example.com",
-			     "let me\tin\nplease");
+	fake_service_request(service, "eve@example.com", "let me\tin\nplease");
 	fake_service_request(service, "frank@example.com", "");
 	fake_service_set_echo(service, "echo@example.net");
 	fake_service_clear_calls(service);
@@ -71,7 +69,7 @@ int main(int argc, char **argv)
 	g_autoptr(BusPresence) bus = NULL;
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	Service *service = fake_service_new();
-	Fake fake = { loop, 0 };
+	Fake fake = {loop, 0};
 
 	seed(service);
 	bus = bus_presence_new(service, on_disconnect, &fake, &error);

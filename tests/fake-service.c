@@ -6,7 +6,7 @@
 
 #include "fake-service.h"
 
-G_DEFINE_QUARK(service-error-quark, service_error)
+G_DEFINE_QUARK(service - error - quark, service_error)
 
 struct _Service {
 	const ServiceObserver *observer;
@@ -106,7 +106,8 @@ static void record(Service *service, const char *format, ...)
 	va_end(ap);
 	if (service->log) {
 		fprintf(service->log, "%s\n",
-			(const char *)service->calls->pdata[service->calls->len - 1]);
+			(const char *)
+				service->calls->pdata[service->calls->len - 1]);
 		fflush(service->log);
 	}
 }
@@ -142,15 +143,16 @@ void service_set_observer(Service *service, const ServiceObserver *observer,
 
 bool service_set_presence(Service *service, const char *show,
 			  const char *status,
-			  const ServicePresenceOptions *options,
-			  GError **error)
+			  const ServicePresenceOptions *options, GError **error)
 {
 	PresenceShow value;
 
-	record(service, "set_presence show=%s status=%s priority=%s%d "
-			"nick=%s to=%s",
-	       show, status, options->has_priority ? "" : "unset:",
-	       options->priority, options->nick ? options->nick : "(null)",
+	record(service,
+	       "set_presence show=%s status=%s priority=%s%d "
+	       "nick=%s to=%s",
+	       show, status,
+	       options->has_priority ? "" : "unset:", options->priority,
+	       options->nick ? options->nick : "(null)",
 	       options->to ? options->to : "(null)");
 	if (failing(service, error))
 		return false;
@@ -246,8 +248,7 @@ bool service_authorize(Service *service, const char *jid, bool allow,
 	return !failing(service, error);
 }
 
-bool service_remove_contact(Service *service, const char *jid,
-			    GError **error)
+bool service_remove_contact(Service *service, const char *jid, GError **error)
 {
 	record(service, "remove_contact jid=%s", jid);
 	return !failing(service, error);
@@ -293,8 +294,8 @@ void fake_service_emit_presence(Service *service, const char *jid,
 				PresenceShow show, const char *status)
 {
 	if (service->observer && service->observer->presence_changed)
-		service->observer->presence_changed(service->observer_data,
-						    jid, show, status);
+		service->observer->presence_changed(service->observer_data, jid,
+						    show, status);
 }
 
 static void report(Service *service, const char *bare)
@@ -306,8 +307,8 @@ static void report(Service *service, const char *bare)
 					   contact_get_show(contact),
 					   contact_get_status(contact));
 	else
-		fake_service_emit_presence(service, bare,
-					   PRESENCE_SHOW_OFFLINE, "");
+		fake_service_emit_presence(service, bare, PRESENCE_SHOW_OFFLINE,
+					   "");
 }
 
 void fake_service_contact_online(Service *service, const char *bare,

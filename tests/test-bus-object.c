@@ -82,7 +82,8 @@ static char *arg_signature(xmlNodePtr node, const char *direction)
 static void setup(void)
 {
 	doc = xmlReadMemory(presence1_xml, (int)strlen(presence1_xml),
-			    "im.presenced.Presence1.xml", NULL, XML_PARSE_NONET);
+			    "im.presenced.Presence1.xml", NULL,
+			    XML_PARSE_NONET);
 	ck_assert_ptr_nonnull(doc);
 	ck_assert(is(xmlDocGetRootElement(doc), "node"));
 	iface_node = find_child(xmlDocGetRootElement(doc), "interface",
@@ -170,9 +171,8 @@ END_TEST
 
 START_TEST(test_only_one_interface)
 {
-	ck_assert_uint_eq(count_children(xmlDocGetRootElement(doc),
-					 "interface"),
-			  1);
+	ck_assert_uint_eq(
+		count_children(xmlDocGetRootElement(doc), "interface"), 1);
 }
 END_TEST
 
@@ -194,7 +194,8 @@ static char *roundtrip(const char *in)
 START_TEST(test_append_string_repairs_utf8)
 {
 	g_autofree char *ok = roundtrip("h\xc3\xa9llo\ttab");
-	g_autofree char *bad = roundtrip("a\xff\xfe" "b\xc3");
+	g_autofree char *bad = roundtrip("a\xff\xfe"
+					 "b\xc3");
 	g_autofree char *surrogate = roundtrip("x\xed\xa0\x80y");
 	g_autofree char *null = roundtrip(NULL);
 
@@ -209,8 +210,8 @@ END_TEST
 
 START_TEST(test_invalid_args_message)
 {
-	g_autoptr(DBusMessage) call = dbus_message_new_method_call(
-		"a.b", "/a", "a.b", "C");
+	g_autoptr(DBusMessage) call =
+		dbus_message_new_method_call("a.b", "/a", "a.b", "C");
 	g_autoptr(DBusMessage) err = NULL;
 
 	dbus_message_set_serial(call, 7);

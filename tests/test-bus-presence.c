@@ -29,7 +29,8 @@
 #define IFACE BUS_PRESENCE_INTERFACE
 #define PROPS "org.freedesktop.DBus.Properties"
 
-/* ---- a private bus -------------------------------------------------------- */
+/* ---- a private bus --------------------------------------------------------
+ */
 
 typedef struct {
 	GPid pid;
@@ -74,11 +75,10 @@ static bool test_bus_start(TestBus *tb)
 	argv[2] = (char *)"--print-address=1";
 	argv[3] = (char *)"--nofork";
 	argv[4] = NULL;
-	if (!g_spawn_async_with_pipes(NULL, argv, NULL,
-				      G_SPAWN_SEARCH_PATH |
-					      G_SPAWN_DO_NOT_REAP_CHILD,
-				      child_setup, NULL, &tb->pid, NULL, &out, NULL,
-				      &error)) {
+	if (!g_spawn_async_with_pipes(
+		    NULL, argv, NULL,
+		    G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+		    child_setup, NULL, &tb->pid, NULL, &out, NULL, &error)) {
 		g_free(argv[1]);
 		fprintf(stderr, "cannot start dbus-daemon: %s\n",
 			error->message);
@@ -112,7 +112,8 @@ static void suite_teardown(void)
 	test_bus_stop(&suite_bus);
 }
 
-/* ---- per-test fixture ------------------------------------------------------ */
+/* ---- per-test fixture ------------------------------------------------------
+ */
 
 static Service *service;
 static BusPresence *bus;
@@ -172,8 +173,8 @@ static void setup(void)
 		      error ? error->message : "?");
 
 	client = client_connect(suite_bus.address);
-	ck_assert(dbus_connection_add_filter(client, client_filter, NULL,
-					     NULL));
+	ck_assert(
+		dbus_connection_add_filter(client, client_filter, NULL, NULL));
 	dbus_bus_add_match(client, "type='signal',path='" PATH "'", &err);
 	ck_assert_msg(!dbus_error_is_set(&err), "AddMatch: %s", err.message);
 }
@@ -189,7 +190,8 @@ static void teardown(void)
 		;
 }
 
-/* ---- helpers -------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------
+ */
 
 /* Runs the context until the call is answered; transfer full. */
 static DBusMessage *send_and_wait(DBusConnection *conn, DBusMessage *msg)
@@ -205,8 +207,8 @@ static DBusMessage *send_and_wait(DBusConnection *conn, DBusMessage *msg)
 
 static DBusMessage *new_call(const char *iface, const char *method)
 {
-	DBusMessage *msg = dbus_message_new_method_call(NAME, PATH, iface,
-							method);
+	DBusMessage *msg =
+		dbus_message_new_method_call(NAME, PATH, iface, method);
 
 	ck_assert_ptr_nonnull(msg);
 	return msg;
@@ -236,8 +238,8 @@ static DBusMessage *set_presence(const char *show, const char *status, ...)
 	va_list ap;
 
 	dbus_message_iter_init_append(msg, &iter);
-	ck_assert(dbus_message_iter_append_basic(&iter, DBUS_TYPE_STRING,
-						 &show));
+	ck_assert(
+		dbus_message_iter_append_basic(&iter, DBUS_TYPE_STRING, &show));
 	ck_assert(dbus_message_iter_append_basic(&iter, DBUS_TYPE_STRING,
 						 &status));
 	ck_assert(dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY,
@@ -246,7 +248,7 @@ static DBusMessage *set_presence(const char *show, const char *status, ...)
 	while ((key = va_arg(ap, const char *))) {
 		int type = va_arg(ap, int);
 		const void *value = va_arg(ap, const void *);
-		char sig[2] = { (char)type, 0 };
+		char sig[2] = {(char)type, 0};
 
 		ck_assert(dbus_message_iter_open_container(
 			&dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry));
@@ -283,8 +285,7 @@ static void assert_error(DBusMessage *reply, const char *name,
 	const char *text = "";
 
 	ck_assert_ptr_nonnull(reply);
-	ck_assert_int_eq(dbus_message_get_type(reply),
-			 DBUS_MESSAGE_TYPE_ERROR);
+	ck_assert_int_eq(dbus_message_get_type(reply), DBUS_MESSAGE_TYPE_ERROR);
 	ck_assert_str_eq(dbus_message_get_error_name(reply), name);
 	ck_assert(dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &text,
 					DBUS_TYPE_INVALID));
@@ -300,8 +301,8 @@ static void settle(void)
 
 	while (g_main_context_iteration(NULL, FALSE))
 		;
-	reply = send_and_wait(client, new_call("org.freedesktop.DBus.Peer",
-					       "Ping"));
+	reply = send_and_wait(client,
+			      new_call("org.freedesktop.DBus.Peer", "Ping"));
 	assert_ok(reply);
 	while (g_main_context_iteration(NULL, FALSE))
 		;
@@ -316,8 +317,7 @@ static guint count_signals(const char *iface, const char *member)
 	return n;
 }
 
-static DBusMessage *nth_signal(const char *iface, const char *member,
-			       guint nth)
+static DBusMessage *nth_signal(const char *iface, const char *member, guint nth)
 {
 	for (guint i = 0; i < signals->len; i++)
 		if (dbus_message_is_signal(signals->pdata[i], iface, member) &&
@@ -350,8 +350,7 @@ static char *read_sss_array(DBusMessageIter *iter)
 	GString *out = g_string_new(NULL);
 	DBusMessageIter array, st;
 
-	ck_assert_int_eq(dbus_message_iter_get_arg_type(iter),
-			 DBUS_TYPE_ARRAY);
+	ck_assert_int_eq(dbus_message_iter_get_arg_type(iter), DBUS_TYPE_ARRAY);
 	dbus_message_iter_recurse(iter, &array);
 	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT) {
 		const char *a, *b, *c;
@@ -362,8 +361,8 @@ static char *read_sss_array(DBusMessageIter *iter)
 		dbus_message_iter_get_basic(&st, &b);
 		dbus_message_iter_next(&st);
 		dbus_message_iter_get_basic(&st, &c);
-		g_string_append_printf(out, "%s%s|%s|%s",
-				       out->len ? ";" : "", a, b, c);
+		g_string_append_printf(out, "%s%s|%s|%s", out->len ? ";" : "",
+				       a, b, c);
 		dbus_message_iter_next(&array);
 	}
 	return g_string_free(out, FALSE);
@@ -389,7 +388,8 @@ static char *read_contacts_changed(DBusMessage *sig)
 	return g_strjoinv(";", parts);
 }
 
-/* ---- SetPresence and GetPresence ------------------------------------------ */
+/* ---- SetPresence and GetPresence ------------------------------------------
+ */
 
 START_TEST(test_set_presence)
 {
@@ -399,8 +399,8 @@ START_TEST(test_set_presence)
 	const char *show, *status;
 	dbus_int32_t got_prio;
 
-	reply = set_presence("away", "brb", "priority", 'i', &prio, "nick",
-			     's', &nick, NULL);
+	reply = set_presence("away", "brb", "priority", 'i', &prio, "nick", 's',
+			     &nick, NULL);
 	assert_ok(reply);
 	assert_call("set_presence show=away status=brb priority=5 nick=Al "
 		    "to=(null)");
@@ -408,10 +408,9 @@ START_TEST(test_set_presence)
 
 	reply = call("GetPresence", DBUS_TYPE_INVALID);
 	assert_ok(reply);
-	ck_assert(dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &show,
-					DBUS_TYPE_STRING, &status,
-					DBUS_TYPE_INT32, &got_prio,
-					DBUS_TYPE_INVALID));
+	ck_assert(dbus_message_get_args(
+		reply, NULL, DBUS_TYPE_STRING, &show, DBUS_TYPE_STRING, &status,
+		DBUS_TYPE_INT32, &got_prio, DBUS_TYPE_INVALID));
 	ck_assert_str_eq(show, "away");
 	ck_assert_str_eq(status, "brb");
 	ck_assert_int_eq(got_prio, 5);
@@ -420,8 +419,8 @@ END_TEST
 
 START_TEST(test_set_presence_every_show)
 {
-	static const char *const shows[] = { "available", "chat", "away",
-					     "xa", "dnd", "offline" };
+	static const char *const shows[] = {"available", "chat", "away",
+					    "xa",	 "dnd",	 "offline"};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(shows); i++) {
 		g_autoptr(DBusMessage) reply = set_presence(shows[i], "", NULL);
@@ -484,7 +483,7 @@ END_TEST
 
 START_TEST(test_set_presence_bad_priority)
 {
-	dbus_int32_t values[] = { 128, -129, 1000, G_MININT32 };
+	dbus_int32_t values[] = {128, -129, 1000, G_MININT32};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
 		g_autoptr(DBusMessage) reply = set_presence(
@@ -555,8 +554,8 @@ START_TEST(test_set_presence_bad_options)
 	assert_error(reply, DBUS_ERROR_INVALID_ARGS, "JID");
 	g_clear_pointer(&reply, dbus_message_unref);
 
-	reply = set_presence("away", "", "priority", 'i', &num, "priority",
-			     'i', &num, NULL);
+	reply = set_presence("away", "", "priority", 'i', &num, "priority", 'i',
+			     &num, NULL);
 	assert_error(reply, DBUS_ERROR_INVALID_ARGS, "twice");
 	g_clear_pointer(&reply, dbus_message_unref);
 
@@ -616,7 +615,8 @@ START_TEST(test_unknown_method)
 }
 END_TEST
 
-/* ---- roster and subscriptions --------------------------------------------- */
+/* ---- roster and subscriptions ---------------------------------------------
+ */
 
 START_TEST(test_subscription_methods)
 {
@@ -657,8 +657,8 @@ END_TEST
 
 START_TEST(test_subscription_bad_jid)
 {
-	static const char *const bad[] = { "", "@example.org",
-					   "a@b@example.org" };
+	static const char *const bad[] = {"", "@example.org",
+					  "a@b@example.org"};
 	const char *ok = "bob@example.net";
 	dbus_bool_t yes = TRUE;
 	g_autofree char *long_msg = g_strnfill(1025, 'm');
@@ -676,8 +676,8 @@ START_TEST(test_subscription_bad_jid)
 			 DBUS_TYPE_INVALID);
 		assert_error(r, DBUS_ERROR_INVALID_ARGS, "jid");
 		dbus_message_unref(r);
-		r = call("Authorize", DBUS_TYPE_STRING, &jid,
-			 DBUS_TYPE_BOOLEAN, &yes, DBUS_TYPE_INVALID);
+		r = call("Authorize", DBUS_TYPE_STRING, &jid, DBUS_TYPE_BOOLEAN,
+			 &yes, DBUS_TYPE_INVALID);
 		assert_error(r, DBUS_ERROR_INVALID_ARGS, "jid");
 		dbus_message_unref(r);
 		r = call("RemoveContact", DBUS_TYPE_STRING, &jid,
@@ -690,9 +690,9 @@ START_TEST(test_subscription_bad_jid)
 		dbus_message_unref(r);
 	}
 	{
-		g_autoptr(DBusMessage) r = call(
-			"Subscribe", DBUS_TYPE_STRING, &ok, DBUS_TYPE_STRING,
-			&long_msg, DBUS_TYPE_INVALID);
+		g_autoptr(DBusMessage) r =
+			call("Subscribe", DBUS_TYPE_STRING, &ok,
+			     DBUS_TYPE_STRING, &long_msg, DBUS_TYPE_INVALID);
 
 		assert_error(r, DBUS_ERROR_INVALID_ARGS, "message");
 	}
@@ -706,10 +706,10 @@ START_TEST(test_service_errors)
 		ServiceError code;
 		const char *name;
 	} cases[] = {
-		{ SERVICE_ERROR_INVALID_ARGS, DBUS_ERROR_INVALID_ARGS },
-		{ SERVICE_ERROR_NOT_CONNECTED,
-		  "im.presenced.Presence1.Error.NotConnected" },
-		{ SERVICE_ERROR_FAILED, DBUS_ERROR_FAILED },
+		{SERVICE_ERROR_INVALID_ARGS, DBUS_ERROR_INVALID_ARGS},
+		{SERVICE_ERROR_NOT_CONNECTED,
+		 "im.presenced.Presence1.Error.NotConnected"},
+		{SERVICE_ERROR_FAILED, DBUS_ERROR_FAILED},
 	};
 	const char *jid = "bob@example.net";
 	const char *msg = "";
@@ -733,8 +733,7 @@ END_TEST
 
 START_TEST(test_contacts)
 {
-	static const char *const groups[] = { "Friends", "Work, mostly",
-					      NULL };
+	static const char *const groups[] = {"Friends", "Work, mostly", NULL};
 	g_autoptr(DBusMessage) reply = NULL;
 	g_autofree char *list = NULL;
 	DBusMessageIter iter, array, st, res;
@@ -826,8 +825,8 @@ END_TEST
 START_TEST(test_contact_never_seen)
 {
 	const char *jid = "nobody@example.org";
-	g_autoptr(DBusMessage) reply = call("GetContact", DBUS_TYPE_STRING,
-					    &jid, DBUS_TYPE_INVALID);
+	g_autoptr(DBusMessage) reply =
+		call("GetContact", DBUS_TYPE_STRING, &jid, DBUS_TYPE_INVALID);
 	DBusMessageIter iter, array;
 	const char *show, *status;
 
@@ -882,7 +881,8 @@ START_TEST(test_subscription_requests)
 }
 END_TEST
 
-/* ---- signals -------------------------------------------------------------- */
+/* ---- signals --------------------------------------------------------------
+ */
 
 START_TEST(test_presence_changed_batched)
 {
@@ -905,10 +905,9 @@ START_TEST(test_presence_changed_batched)
 
 	ck_assert_uint_eq(count_signals(IFACE, "PresenceChanged"), 4);
 	sig = nth_signal(IFACE, "PresenceChanged", 2);
-	ck_assert(dbus_message_get_args(sig, NULL, DBUS_TYPE_STRING, &jid,
-					DBUS_TYPE_STRING, &show,
-					DBUS_TYPE_STRING, &status,
-					DBUS_TYPE_INVALID));
+	ck_assert(dbus_message_get_args(
+		sig, NULL, DBUS_TYPE_STRING, &jid, DBUS_TYPE_STRING, &show,
+		DBUS_TYPE_STRING, &status, DBUS_TYPE_INVALID));
 	ck_assert_str_eq(jid, "a@example.org");
 	ck_assert_str_eq(show, "chat");
 	ck_assert_str_eq(status, "second");
@@ -932,14 +931,14 @@ END_TEST
 START_TEST(test_contacts_changed_state_at_send)
 {
 	g_autofree char *batch = NULL;
-	static const char *const none[] = { NULL };
+	static const char *const none[] = {NULL};
 
 	/* Reported as away, but chat by the time the batch goes out; a
 	 * contact no longer in the table keeps what was last reported. */
 	fake_service_roster_item(service, "x@example.org", "X",
 				 ROSTER_SUBSCRIPTION_BOTH, none);
-	fake_service_emit_presence(service, "x@example.org",
-				   PRESENCE_SHOW_AWAY, "stale");
+	fake_service_emit_presence(service, "x@example.org", PRESENCE_SHOW_AWAY,
+				   "stale");
 	fake_service_contact_online(service, "x@example.org", "r",
 				    PRESENCE_SHOW_CHAT, "fresh", 0);
 	fake_service_emit_presence(service, "gone@example.org",
@@ -957,15 +956,14 @@ START_TEST(test_invalid_utf8_never_reaches_bus)
 	DBusMessage *sig;
 	const char *jid, *show, *status;
 
-	fake_service_emit_presence(service, "u@example.org",
-				   PRESENCE_SHOW_AWAY, "bad \xff\xfe text");
+	fake_service_emit_presence(service, "u@example.org", PRESENCE_SHOW_AWAY,
+				   "bad \xff\xfe text");
 	fake_service_request(service, "v@example.org", "\xc0\xaf");
 	settle();
 	sig = nth_signal(IFACE, "PresenceChanged", 0);
-	ck_assert(dbus_message_get_args(sig, NULL, DBUS_TYPE_STRING, &jid,
-					DBUS_TYPE_STRING, &show,
-					DBUS_TYPE_STRING, &status,
-					DBUS_TYPE_INVALID));
+	ck_assert(dbus_message_get_args(
+		sig, NULL, DBUS_TYPE_STRING, &jid, DBUS_TYPE_STRING, &show,
+		DBUS_TYPE_STRING, &status, DBUS_TYPE_INVALID));
 	ck_assert(g_str_has_prefix(status, "bad "));
 	ck_assert(g_str_has_suffix(status, " text"));
 	ck_assert_uint_eq(count_signals(IFACE, "SubscriptionRequested"), 1);
@@ -973,7 +971,8 @@ START_TEST(test_invalid_utf8_never_reaches_bus)
 }
 END_TEST
 
-/* ---- properties ------------------------------------------------------------ */
+/* ---- properties ------------------------------------------------------------
+ */
 
 static DBusMessage *get_property(const char *iface, const char *name)
 {
@@ -1036,8 +1035,7 @@ START_TEST(test_properties_get)
 	assert_ok(reply);
 	dbus_message_iter_init(reply, &iter);
 	dbus_message_iter_recurse(&iter, &var);
-	ck_assert_int_eq(dbus_message_iter_get_arg_type(&var),
-			 DBUS_TYPE_INT32);
+	ck_assert_int_eq(dbus_message_iter_get_arg_type(&var), DBUS_TYPE_INT32);
 	g_clear_pointer(&reply, dbus_message_unref);
 
 	reply = get_property(IFACE, "Password");
@@ -1149,8 +1147,8 @@ START_TEST(test_properties_changed_coalesced)
 	g_clear_pointer(&names, g_free);
 	{
 		dbus_int32_t prio = 9;
-		g_autoptr(DBusMessage) reply = set_presence(
-			"xa", "zzz", "priority", 'i', &prio, NULL);
+		g_autoptr(DBusMessage) reply =
+			set_presence("xa", "zzz", "priority", 'i', &prio, NULL);
 
 		assert_ok(reply);
 	}
@@ -1169,8 +1167,8 @@ START_TEST(test_properties_changed_flushed_first)
 	 * PropertiesChanged goes out first, so nobody sees a PresenceChanged
 	 * "before" the state that caused it. */
 	fake_service_set_roster_ready(service, true);
-	fake_service_emit_presence(service, "a@example.org",
-				   PRESENCE_SHOW_AWAY, "");
+	fake_service_emit_presence(service, "a@example.org", PRESENCE_SHOW_AWAY,
+				   "");
 	settle();
 	ck_assert_uint_ge(signals->len, 2);
 	first = signals->pdata[0];
@@ -1192,11 +1190,10 @@ START_TEST(test_property_change_before_reply)
 	dbus_message_iter_init_append(msg, &iter);
 	dbus_message_iter_append_basic(&iter, DBUS_TYPE_STRING, &show);
 	dbus_message_iter_append_basic(&iter, DBUS_TYPE_STRING, &status);
-	dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "{sv}",
-					 &dict);
+	dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "{sv}", &dict);
 	dbus_message_iter_close_container(&iter, &dict);
-	ck_assert(dbus_connection_send_with_reply(client, msg, &pending,
-						  10000));
+	ck_assert(
+		dbus_connection_send_with_reply(client, msg, &pending, 10000));
 	/* The reply must not overtake the PropertiesChanged: when the caller
 	 * sees its call done, the Show property change has been sent. */
 	while (!dbus_pending_call_get_completed(pending) &&
@@ -1210,7 +1207,8 @@ START_TEST(test_property_change_before_reply)
 }
 END_TEST
 
-/* ---- introspection -------------------------------------------------------- */
+/* ---- introspection --------------------------------------------------------
+ */
 
 static char *introspect(const char *path)
 {
@@ -1236,10 +1234,11 @@ START_TEST(test_introspect)
 
 	/* The installed interface description, verbatim. */
 	ck_assert_ptr_nonnull(strstr(xml, block));
-	ck_assert_ptr_nonnull(
-		strstr(xml, "<interface name=\"org.freedesktop.DBus.Properties\">"));
 	ck_assert_ptr_nonnull(strstr(
-		xml, "<interface name=\"org.freedesktop.DBus.Introspectable\">"));
+		xml, "<interface name=\"org.freedesktop.DBus.Properties\">"));
+	ck_assert_ptr_nonnull(strstr(
+		xml,
+		"<interface name=\"org.freedesktop.DBus.Introspectable\">"));
 	doc = xmlReadMemory(xml, (int)strlen(xml), "introspect.xml", NULL,
 			    XML_PARSE_NONET);
 	ck_assert_ptr_nonnull(doc);
@@ -1255,7 +1254,8 @@ START_TEST(test_introspect)
 }
 END_TEST
 
-/* ---- life cycle ----------------------------------------------------------- */
+/* ---- life cycle -----------------------------------------------------------
+ */
 
 START_TEST(test_name_taken)
 {
@@ -1271,8 +1271,8 @@ START_TEST(test_name_taken)
 					 "im.presenced.Presence1 on this bus");
 	/* The first one still answers. */
 	{
-		g_autoptr(DBusMessage) reply = call("GetPresence",
-						    DBUS_TYPE_INVALID);
+		g_autoptr(DBusMessage) reply =
+			call("GetPresence", DBUS_TYPE_INVALID);
 
 		assert_ok(reply);
 	}
@@ -1326,7 +1326,7 @@ START_TEST(test_disconnect)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Service) other = fake_service_new();
 	g_autofree char *saved = g_strdup(g_getenv("DBUS_SESSION_BUS_ADDRESS"));
-	TestBus own = { 0 };
+	TestBus own = {0};
 	BusPresence *b;
 
 	ck_assert(test_bus_start(&own));
@@ -1355,30 +1355,30 @@ static Suite *bus_presence_suite(void)
 		const char *name;
 		const TTest *tests[12];
 	} cases[] = {
-		{ "set-presence",
-		  { test_set_presence, test_set_presence_every_show,
-		    test_set_presence_directed, test_set_presence_limits } },
-		{ "validation",
-		  { test_set_presence_bad_show, test_set_presence_bad_priority,
-		    test_set_presence_status_too_long,
-		    test_set_presence_bad_options, test_wrong_signature,
-		    test_unknown_method, test_subscription_bad_jid } },
-		{ "errors", { test_service_errors } },
-		{ "contacts",
-		  { test_contacts, test_contact_never_seen,
-		    test_subscription_methods, test_subscription_requests } },
-		{ "signals",
-		  { test_presence_changed_batched,
-		    test_contacts_changed_state_at_send,
-		    test_invalid_utf8_never_reaches_bus } },
-		{ "properties",
-		  { test_properties_get, test_properties_get_all,
-		    test_properties_set_read_only,
-		    test_properties_changed_coalesced,
-		    test_properties_changed_flushed_first,
-		    test_property_change_before_reply } },
-		{ "introspection", { test_introspect } },
-		{ "life-cycle", { test_name_taken, test_name_released_on_free } },
+		{"set-presence",
+		 {test_set_presence, test_set_presence_every_show,
+		  test_set_presence_directed, test_set_presence_limits}},
+		{"validation",
+		 {test_set_presence_bad_show, test_set_presence_bad_priority,
+		  test_set_presence_status_too_long,
+		  test_set_presence_bad_options, test_wrong_signature,
+		  test_unknown_method, test_subscription_bad_jid}},
+		{"errors", {test_service_errors}},
+		{"contacts",
+		 {test_contacts, test_contact_never_seen,
+		  test_subscription_methods, test_subscription_requests}},
+		{"signals",
+		 {test_presence_changed_batched,
+		  test_contacts_changed_state_at_send,
+		  test_invalid_utf8_never_reaches_bus}},
+		{"properties",
+		 {test_properties_get, test_properties_get_all,
+		  test_properties_set_read_only,
+		  test_properties_changed_coalesced,
+		  test_properties_changed_flushed_first,
+		  test_property_change_before_reply}},
+		{"introspection", {test_introspect}},
+		{"life-cycle", {test_name_taken, test_name_released_on_free}},
 	};
 	TCase *loss;
 
