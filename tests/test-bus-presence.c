@@ -297,12 +297,13 @@ static void assert_error(DBusMessage *reply, const char *name,
  * it sent has reached the client. */
 static void settle(void)
 {
+	g_autoptr(DBusMessage) ping = NULL;
 	g_autoptr(DBusMessage) reply = NULL;
 
 	while (g_main_context_iteration(NULL, FALSE))
 		;
-	reply = send_and_wait(client,
-			      new_call("org.freedesktop.DBus.Peer", "Ping"));
+	ping = new_call("org.freedesktop.DBus.Peer", "Ping");
+	reply = send_and_wait(client, ping);
 	assert_ok(reply);
 	while (g_main_context_iteration(NULL, FALSE))
 		;
