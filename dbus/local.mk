@@ -59,13 +59,13 @@ bus_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 	-DTEST_SESSION_CONF=\""$(abs_top_builddir)/tests/session.conf"\"
 bus_test_ldadd = libpresenced-bus.la libpresenced-core.la \
 	$(DBUS_LIBS) $(GLIB_LIBS) $(XML_LIBS) $(GNUTLS_LIBS)
-EXTRA_DIST += tests/fake-service.h
+bus_test_headers = daemon/bus-presence.h daemon/service.h tests/fake-service.h
 
 # A stand-in presenced owning the name with the fake service, for the
 # presencectl tests (the real daemon is tested by tests/integration).
 check_PROGRAMS += tests/fake-presenced
 tests_fake_presenced_SOURCES = tests/fake-presenced.c tests/fake-service.c \
-	daemon/bus-presence.c
+	daemon/bus-presence.c $(bus_test_headers)
 tests_fake_presenced_CPPFLAGS = $(bus_test_cppflags)
 tests_fake_presenced_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
 tests_fake_presenced_LDADD = $(bus_test_ldadd)
@@ -75,13 +75,13 @@ check_PROGRAMS += tests/test-bus-object tests/test-bus-presence
 TESTS += tests/test-bus-object tests/test-bus-presence
 
 tests_test_bus_object_SOURCES = tests/test-bus-object.c tests/fake-service.c \
-	daemon/bus-presence.c
+	daemon/bus-presence.c $(bus_test_headers)
 tests_test_bus_object_CPPFLAGS = $(bus_test_cppflags)
 tests_test_bus_object_CFLAGS = $(unit_cflags) $(DBUS_CFLAGS)
 tests_test_bus_object_LDADD = $(bus_test_ldadd) $(CHECK_LIBS)
 
 tests_test_bus_presence_SOURCES = tests/test-bus-presence.c \
-	tests/fake-service.c daemon/bus-presence.c
+	tests/fake-service.c daemon/bus-presence.c $(bus_test_headers)
 tests_test_bus_presence_CPPFLAGS = $(bus_test_cppflags)
 tests_test_bus_presence_CFLAGS = $(unit_cflags) $(DBUS_CFLAGS)
 tests_test_bus_presence_LDADD = $(bus_test_ldadd) $(CHECK_LIBS)
