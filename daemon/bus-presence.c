@@ -747,10 +747,10 @@ static void emit(BusPresence *bus, DBusMessage *sig)
 		g_warning("Could not emit a D-Bus signal: out of memory");
 }
 
-static gboolean contacts_idle_cb(gpointer user_data)
+/* Sends the pending ContactsChanged batch, if any. */
+static void flush_contacts(BusPresence *bus)
 {
-	BusPresence *bus = user_data;
-	g_autoptr(GHashTable) changed = g_steal_pointer(&bus->changed);
+	g_autoptr(GHashTable) changed = NULL;
 	g_autoptr(DBusMessage) sig = NULL;
 	const ContactTable *table = service_get_contacts(bus->service);
 	DBusMessageIter iter, array;
@@ -758,7 +758,13 @@ static gboolean contacts_idle_cb(gpointer user_data)
 	gpointer key, value;
 	bool ok = true;
 
-	g_clear_pointer(&bus->contacts_idle, g_source_unref);
+	if (bus->contacts_idle) {
+		g_source_destroy(bus->contacts_idle);
+		g_clear_pointer(&bus->contacts_idle, g_source_unref);
+	}
+	if (g_hash_table_size(bus->changed) == 0)
+		return;
+	changed = g_steal_pointer(&bus->changed);
 	bus->changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					     contact_state_free);
 
@@ -793,6 +799,13 @@ static gboolean contacts_idle_cb(gpointer user_data)
 	}
 out:
 	emit(bus, sig);
+}
+
+static gboolean contacts_idle_cb(gpointer user_data)
+{
+	/* flush_contacts destroys this source: GLib keeps it alive until
+	 * the dispatch returns. */
+	flush_contacts(user_data);
 	return G_SOURCE_REMOVE;
 }
 
@@ -975,6 +988,12 @@ void bus_presence_free(BusPresence *bus)
 		return;
 	if (bus->observing)
 		service_set_observer(bus->service, NULL, NULL);
+	/* What changed last (e.g. State going offline on shutdown) still
+	 * reaches the bus before the name is released. */
+	if (bus->object && dbus_connection_get_is_connected(bus->conn)) {
+		flush_contacts(bus);
+		bus_object_flush_properties(bus->object);
+	}
 	if (bus->contacts_idle) {
 		g_source_destroy(bus->contacts_idle);
 		g_source_unref(bus->contacts_idle);

@@ -1301,6 +1301,32 @@ START_TEST(test_name_released_on_free)
 }
 END_TEST
 
+START_TEST(test_free_flushes_pending)
+{
+	g_auto(DBusError) err = DBUS_ERROR_INIT;
+	g_autofree char *batch = NULL;
+
+	dbus_bus_add_match(client,
+			   "type='signal',sender='" DBUS_SERVICE_DBUS "',"
+			   "member='NameOwnerChanged',arg0='" NAME "'",
+			   &err);
+	ck_assert(!dbus_error_is_set(&err));
+	/* Changes made just before shutdown, with no loop iteration left:
+	 * still announced before the name goes. */
+	fake_service_set_state(service, SERVICE_STATE_OFFLINE, "requested",
+			       "Disconnected on request");
+	fake_service_contact_online(service, "a@example.org", "r",
+				    PRESENCE_SHOW_AWAY, "x", 0);
+	g_clear_pointer(&bus, bus_presence_free);
+	while (count_signals(DBUS_INTERFACE_DBUS, "NameOwnerChanged") == 0)
+		g_main_context_iteration(NULL, TRUE);
+	ck_assert_uint_eq(count_signals(PROPS, "PropertiesChanged"), 1);
+	ck_assert_uint_eq(count_signals(IFACE, "ContactsChanged"), 1);
+	batch = read_contacts_changed(nth_signal(IFACE, "ContactsChanged", 0));
+	ck_assert_str_eq(batch, "a@example.org|away|x");
+}
+END_TEST
+
 START_TEST(test_no_bus)
 {
 	g_autoptr(GError) error = NULL;
@@ -1379,7 +1405,9 @@ static Suite *bus_presence_suite(void)
 		  test_properties_changed_flushed_first,
 		  test_property_change_before_reply}},
 		{"introspection", {test_introspect}},
-		{"life-cycle", {test_name_taken, test_name_released_on_free}},
+		{"life-cycle",
+		 {test_name_taken, test_name_released_on_free,
+		  test_free_flushes_pending}},
 	};
 	TCase *loss;
 
