@@ -1327,6 +1327,69 @@ START_TEST(test_free_flushes_pending)
 }
 END_TEST
 
+/* ---- the main loop glue ---------------------------------------------------
+ */
+
+START_TEST(test_call_timeout)
+{
+	g_autoptr(DBusMessage) msg = NULL;
+	g_autoptr(DBusPendingCall) pending = NULL;
+	g_autoptr(DBusMessage) reply = NULL;
+	g_auto(DBusError) err = DBUS_ERROR_INIT;
+	DBusConnection *silent;
+	gint64 start;
+
+	/* A peer that never reads its messages: only the DBusTimeout, run
+	 * by a GLib timeout source, can complete the call. */
+	silent = dbus_connection_open_private(suite_bus.address, &err);
+	ck_assert_msg(silent, "%s", err.message);
+	ck_assert(dbus_bus_register(silent, &err));
+	msg = dbus_message_new_method_call(dbus_bus_get_unique_name(silent),
+					   "/x", "x.y", "Z");
+	start = g_get_monotonic_time();
+	ck_assert(dbus_connection_send_with_reply(client, msg, &pending, 200));
+	while (!dbus_pending_call_get_completed(pending))
+		g_main_context_iteration(NULL, TRUE);
+	reply = dbus_pending_call_steal_reply(pending);
+	ck_assert_str_eq(dbus_message_get_error_name(reply),
+			 DBUS_ERROR_NO_REPLY);
+	ck_assert_int_ge(g_get_monotonic_time() - start, 150 * 1000);
+	dbus_connection_close(silent);
+	dbus_connection_unref(silent);
+}
+END_TEST
+
+START_TEST(test_large_messages)
+{
+	/* Several MB each way: the write watch is enabled and disabled as
+	 * the socket fills and drains, and reads span many wakeups. */
+	g_autofree char *big = g_strnfill(4 * 1024 * 1024, 'a');
+	g_autoptr(DBusMessage) reply = NULL;
+	g_autofree char *list = NULL;
+	DBusMessageIter iter;
+
+	reply = call("GetContact", DBUS_TYPE_STRING, &big, DBUS_TYPE_INVALID);
+	assert_error(reply, DBUS_ERROR_INVALID_ARGS, "jid");
+	g_clear_pointer(&reply, dbus_message_unref);
+
+	for (int i = 0; i < 1000; i++) {
+		g_autofree char *jid = g_strdup_printf("c%04d@example.org", i);
+
+		fake_service_contact_online(service, jid, "r",
+					    PRESENCE_SHOW_AWAY,
+					    big + 4 * 1024 * 1024 - 1000, 0);
+	}
+	reply = call("ListContacts", DBUS_TYPE_INVALID);
+	assert_ok(reply);
+	dbus_message_iter_init(reply, &iter);
+	list = read_sss_array(&iter);
+	ck_assert_uint_eq(strlen(list), 1000 * (17 + 1 + 4 + 1 + 1000) + 999);
+	settle();
+	ck_assert_uint_eq(count_signals(IFACE, "PresenceChanged"), 1000);
+	ck_assert_uint_eq(count_signals(IFACE, "ContactsChanged"), 1);
+}
+END_TEST
+
 START_TEST(test_no_bus)
 {
 	g_autoptr(GError) error = NULL;
@@ -1408,6 +1471,7 @@ static Suite *bus_presence_suite(void)
 		{"life-cycle",
 		 {test_name_taken, test_name_released_on_free,
 		  test_free_flushes_pending}},
+		{"mainloop", {test_call_timeout, test_large_messages}},
 	};
 	TCase *loss;
 
