@@ -481,23 +481,31 @@ static int cmd_watch(DBusConnection *conn)
 	Watch watch = {loop, EXIT_OK};
 	guint term, intr;
 
+	/* Interruption is the normal end: handle it from the start. */
+	term = g_unix_signal_add(SIGTERM, on_quit_signal, &watch);
+	intr = g_unix_signal_add(SIGINT, on_quit_signal, &watch);
+
 	/* Match first, so nothing is missed between start and match. */
 	dbus_bus_add_match(conn,
 			   "type='signal',sender='" NAME "',path='" PATH "',"
 			   "interface='" IFACE "',member='PresenceChanged'",
 			   &err);
-	if (dbus_error_is_set(&err))
+	if (dbus_error_is_set(&err)) {
+		g_source_remove(term);
+		g_source_remove(intr);
 		return report_error(err.name, err.message);
+	}
 	/* Like every other command, make sure the daemon runs (D-Bus
 	 * activation starts it where installed). */
-	if (!dbus_bus_start_service_by_name(conn, NAME, 0, NULL, &err))
+	if (!dbus_bus_start_service_by_name(conn, NAME, 0, NULL, &err)) {
+		g_source_remove(term);
+		g_source_remove(intr);
 		return report_error(err.name, err.message);
+	}
 
 	if (!dbus_connection_add_filter(conn, watch_filter, &watch, NULL) ||
 	    !bus_mainloop_attach(conn, NULL))
 		g_error("out of memory");
-	term = g_unix_signal_add(SIGTERM, on_quit_signal, &watch);
-	intr = g_unix_signal_add(SIGINT, on_quit_signal, &watch);
 	g_main_loop_run(loop);
 	g_source_remove(term);
 	g_source_remove(intr);

@@ -253,9 +253,14 @@ kill -INT "$watch_pid"
 wait "$watch_pid"
 rc=$?
 if [ "$rc" -eq 0 ]; then ok "watch exits 0 on SIGINT"; else not_ok "watch exits 0 on SIGINT (exit $rc)"; fi
-"$ctl" watch >/dev/null 2>&1 &
+"$ctl" watch >"$tmp/watch2.out" 2>&1 &
 watch_pid=$!
-"$ctl" get >/dev/null 2>&1
+i=0
+while [ ! -s "$tmp/watch2.out" ] && [ $i -lt 100 ]; do
+	"$ctl" set chat "tick" >/dev/null 2>&1
+	sleep 0.05
+	i=$((i + 1))
+done
 kill -TERM "$watch_pid"
 wait "$watch_pid"
 rc=$?
