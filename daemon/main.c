@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Config) config = NULL;
-	g_autoptr(Service) service = NULL;
+	Service *service = NULL;
 	g_autoptr(BusPresence) bus = NULL;
 	g_autoptr(GMainLoop) loop = NULL;
 	g_autofree char *path = NULL;
@@ -184,6 +184,7 @@ int main(int argc, char **argv)
 			g_printerr("presenced: cannot use the session bus: "
 				   "%s\n",
 				   error->message);
+		service_free(service);
 		return EXIT_FAILURE;
 	}
 

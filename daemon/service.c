@@ -133,7 +133,7 @@ static void set_state(Service *service, ServiceState state)
 {
 	if (service->state == state)
 		return;
-	g_info("state: %s → %s", service_state_to_string(service->state),
+	g_info("state: %s -> %s", service_state_to_string(service->state),
 	       service_state_to_string(state));
 	service->state = state;
 	notify(service, "State");

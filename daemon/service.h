@@ -42,9 +42,12 @@ typedef struct _Service Service;
  * Transfer full.
  */
 Service *service_new(Config *config);
-/* Drops the connection at once (no goodbye: see service_stop). NULL-safe. */
+/*
+ * Drops the connection at once (no goodbye: see service_stop). NULL-safe.
+ * No autoptr cleanup is declared: tests/fake-service.h declares one for
+ * its stand-in Service.
+ */
 void service_free(Service *service);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(Service, service_free)
 
 /* Connects unless the desired show is offline. */
 void service_start(Service *service);
@@ -84,10 +87,10 @@ void service_set_wire_log(Service *service, ServiceWireLogFunc func,
  * microseconds: exponential from 1 s with jitter from random (any 32-bit
  * value), at most 5 minutes: attempt 0 gives 1..2 s.
  */
-#define SERVICE_BACKOFF_CAP (300 * G_USEC_PER_SEC)
+#define SERVICE_BACKOFF_CAP ((int64_t)300 * G_USEC_PER_SEC)
 int64_t service_backoff_delay(unsigned attempt, uint32_t random);
 /* A session that stayed online this long resets the back-off. */
-#define SERVICE_BACKOFF_RESET (60 * G_USEC_PER_SEC)
+#define SERVICE_BACKOFF_RESET ((int64_t)60 * G_USEC_PER_SEC)
 
 typedef struct {
 	/* A contact's aggregated presence changed (PresenceChanged). */
