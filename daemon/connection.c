@@ -16,7 +16,7 @@
 
 #include "connection.h"
 
-G_DEFINE_QUARK(presenced-connection-error-quark, connection_error)
+G_DEFINE_QUARK(presenced - connection - error - quark, connection_error)
 
 /* Read in big chunks, but give other sources a turn now and then. */
 #define READ_CHUNK (64 * 1024)
@@ -45,9 +45,9 @@ struct _Connection {
 	GSocketClient *client;
 	GArray *targets; /* of Target, in the order to try */
 	guint next_target;
-	GString *tried;	      /* "host:port, host:port" for messages */
-	GError *last_error;   /* of the last failed connect */
-	char *host;	      /* being tried or connected to */
+	GString *tried;	    /* "host:port, host:port" for messages */
+	GError *last_error; /* of the last failed connect */
+	char *host;	    /* being tried or connected to */
 
 	GSocketConnection *stream;
 	GSocket *socket;
@@ -55,7 +55,7 @@ struct _Connection {
 	GSource *out_source;
 	GSource *timer;
 	GByteArray *out;
-	char *buf; /* READ_CHUNK bytes */
+	char *buf;    /* READ_CHUNK bytes */
 	bool io_done; /* EOF or error reported: no more reads or writes */
 };
 
@@ -70,7 +70,7 @@ static void target_clear(void *data)
 
 static void add_target(Connection *conn, const char *host, guint16 port)
 {
-	Target t = { g_strdup(host), port };
+	Target t = {g_strdup(host), port};
 
 	g_array_append_val(conn->targets, t);
 }
@@ -152,8 +152,8 @@ static void io_error(Connection *conn, const char *what, const GError *cause)
 	g_autofree char *peer = describe_peer(conn);
 	GError *error;
 
-	if (cause && g_error_matches(cause, G_IO_ERROR,
-				     G_IO_ERROR_CONNECTION_CLOSED))
+	if (cause &&
+	    g_error_matches(cause, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
 		error = g_error_new(CONNECTION_ERROR, CONNECTION_ERROR_CLOSED,
 				    "Connection to %s was reset", peer);
 	else
@@ -189,8 +189,8 @@ static void write_pending(Connection *conn)
 	if (conn->io_done)
 		return;
 	if (conn->out->len > 0 && !conn->out_source) {
-		conn->out_source = g_socket_create_source(conn->socket,
-							  G_IO_OUT, NULL);
+		conn->out_source =
+			g_socket_create_source(conn->socket, G_IO_OUT, NULL);
 		g_source_set_callback(conn->out_source,
 				      (GSourceFunc)(void (*)(void))on_writable,
 				      conn, NULL);
@@ -228,8 +228,8 @@ static gboolean on_readable(GSocket *socket, GIOCondition cond,
 
 	for (int i = 0; i < MAX_READS_PER_DISPATCH && !conn->io_done; i++) {
 		g_autoptr(GError) error = NULL;
-		gssize n = g_socket_receive(conn->socket, conn->buf,
-					    READ_CHUNK, NULL, &error);
+		gssize n = g_socket_receive(conn->socket, conn->buf, READ_CHUNK,
+					    NULL, &error);
 
 		if (n > 0) {
 			conn->funcs->feed(conn->sink, conn->buf, (size_t)n,
@@ -239,10 +239,11 @@ static gboolean on_readable(GSocket *socket, GIOCondition cond,
 		if (n == 0) {
 			g_autofree char *peer = describe_peer(conn);
 
-			report_eof(conn, g_error_new(
-				CONNECTION_ERROR, CONNECTION_ERROR_CLOSED,
-				"Connection to %s was closed by the server",
-				peer));
+			report_eof(conn, g_error_new(CONNECTION_ERROR,
+						     CONNECTION_ERROR_CLOSED,
+						     "Connection to %s was "
+						     "closed by the server",
+						     peer));
 			break;
 		}
 		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -309,10 +310,9 @@ static void connect_done(GObject *source, GAsyncResult *result,
 	GSocketConnection *stream;
 	Connection *conn;
 
-	stream = g_socket_client_connect_finish(G_SOCKET_CLIENT(source),
-						result, &error);
-	if (!stream &&
-	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+	stream = g_socket_client_connect_finish(G_SOCKET_CLIENT(source), result,
+						&error);
+	if (!stream && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return; /* conn is gone */
 	conn = user_data;
 
@@ -338,13 +338,12 @@ static void connect_next(Connection *conn)
 	const Target *t;
 
 	if (conn->next_target >= conn->targets->len) {
-		fail(conn, g_error_new(CONNECTION_ERROR,
-				       CONNECTION_ERROR_CONNECT,
-				       "Could not connect to %s (tried %s): %s",
-				       conn->domain, conn->tried->str,
-				       conn->last_error
-					       ? conn->last_error->message
-					       : "no address"));
+		fail(conn,
+		     g_error_new(CONNECTION_ERROR, CONNECTION_ERROR_CONNECT,
+				 "Could not connect to %s (tried %s): %s",
+				 conn->domain, conn->tried->str,
+				 conn->last_error ? conn->last_error->message
+						  : "no address"));
 		return;
 	}
 
@@ -358,12 +357,11 @@ static void connect_next(Connection *conn)
 	g_debug("connecting to %s port %u for %s", t->host, t->port,
 		conn->domain);
 	address = g_network_address_new(t->host, t->port);
-	g_socket_client_connect_async(conn->client, address,
-				      conn->cancellable, connect_done, conn);
+	g_socket_client_connect_async(conn->client, address, conn->cancellable,
+				      connect_done, conn);
 }
 
-static void resolved(GObject *source, GAsyncResult *result,
-		     gpointer user_data)
+static void resolved(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
 	GList *list;
@@ -406,11 +404,11 @@ static void resolved(GObject *source, GAsyncResult *result,
 	if (list)
 		list = g_srv_target_list_sort(list);
 	if (!list) {
-		fail(conn, g_error_new(CONNECTION_ERROR,
-				       CONNECTION_ERROR_NO_SERVICE,
-				       "%s does not offer XMPP service (its "
-				       "SRV record points to \".\")",
-				       conn->domain));
+		fail(conn,
+		     g_error_new(CONNECTION_ERROR, CONNECTION_ERROR_NO_SERVICE,
+				 "%s does not offer XMPP service (its "
+				 "SRV record points to \".\")",
+				 conn->domain));
 		return;
 	}
 
@@ -478,8 +476,7 @@ Connection *connection_new(const ConnectionConfig *config,
 		g_resolver_lookup_service_async(
 			resolver,
 			conn->direct_tls ? "xmpps-client" : "xmpp-client",
-			"tcp", conn->domain, conn->cancellable, resolved,
-			conn);
+			"tcp", conn->domain, conn->cancellable, resolved, conn);
 	}
 	return conn;
 }

@@ -25,18 +25,17 @@ static gboolean opt_debug;
 static gboolean opt_version;
 
 static const GOptionEntry entries[] = {
-	{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
-	  "Configuration file (default: "
-	  "$XDG_CONFIG_HOME/presenced/presenced.conf)",
-	  "FILE" },
-	{ "debug", 'd', 0, G_OPTION_ARG_NONE, &opt_debug,
-	  "Log debug messages and every stanza sent and received "
-	  "(secrets redacted)",
-	  NULL },
-	{ "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
-	  "Print the version and exit", NULL },
-	{ NULL }
-};
+	{"config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
+	 "Configuration file (default: "
+	 "$XDG_CONFIG_HOME/presenced/presenced.conf)",
+	 "FILE"},
+	{"debug", 'd', 0, G_OPTION_ARG_NONE, &opt_debug,
+	 "Log debug messages and every stanza sent and received "
+	 "(secrets redacted)",
+	 NULL},
+	{"version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
+	 "Print the version and exit", NULL},
+	{NULL}};
 
 typedef struct {
 	GMainLoop *loop;
@@ -120,7 +119,7 @@ int main(int argc, char **argv)
 	g_autoptr(BusPresence) bus = NULL;
 	g_autoptr(GMainLoop) loop = NULL;
 	g_autofree char *path = NULL;
-	Daemon d = { 0 };
+	Daemon d = {0};
 	guint sources[3];
 
 	setlocale(LC_ALL, "");

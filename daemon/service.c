@@ -17,7 +17,7 @@
 #include "daemon/connection.h"
 #include "daemon/service.h"
 
-G_DEFINE_QUARK(presenced-service-error-quark, service_error)
+G_DEFINE_QUARK(presenced - service - error - quark, service_error)
 
 struct _Service {
 	Config *config;
@@ -103,8 +103,7 @@ int64_t service_backoff_delay(unsigned attempt, uint32_t random)
 	 */
 	int64_t base = G_USEC_PER_SEC;
 
-	for (unsigned i = 0; i < attempt && base < SERVICE_BACKOFF_CAP / 2;
-	     i++)
+	for (unsigned i = 0; i < attempt && base < SERVICE_BACKOFF_CAP / 2; i++)
 		base *= 2;
 	base = MIN(base, SERVICE_BACKOFF_CAP / 2);
 	return base + (int64_t)(((uint64_t)base * random) >> 32);
@@ -162,8 +161,7 @@ static const char *jid_domain(const char *bare)
 }
 
 /* Session messages should name the domain (CONTRACT.md StateMessage). */
-static char *message_naming_domain(const Service *service,
-				   const char *message)
+static char *message_naming_domain(const Service *service, const char *message)
 {
 	const char *domain = jid_domain(service->config->jid);
 
@@ -215,10 +213,10 @@ static void emit_contact(Service *service, const char *bare)
 
 	if (!service->observer.presence_changed)
 		return;
-	service->observer.presence_changed(
-		service->observer_data, bare,
-		c ? contact_get_show(c) : PRESENCE_SHOW_OFFLINE,
-		c ? contact_get_status(c) : "");
+	service->observer.presence_changed(service->observer_data, bare,
+					   c ? contact_get_show(c)
+					     : PRESENCE_SHOW_OFFLINE,
+					   c ? contact_get_status(c) : "");
 }
 
 static void on_contact_changed(void *user_data, const char *bare_jid)
@@ -352,8 +350,8 @@ static void drop_session(Service *service)
 
 static void clear_presence(Service *service)
 {
-	g_autoptr(GPtrArray) changed = contacts_clear_presence(
-		service->contacts);
+	g_autoptr(GPtrArray) changed =
+		contacts_clear_presence(service->contacts);
 
 	/* TODO(#5): keep contacts through a short outage to avoid flapping. */
 	for (guint i = 0; changed && i < changed->len; i++)
@@ -371,15 +369,16 @@ static gboolean reconnect_due(gpointer user_data)
 
 static void schedule_reconnect(Service *service)
 {
-	int64_t delay = service_backoff_delay(service->attempts, g_random_int());
+	int64_t delay =
+		service_backoff_delay(service->attempts, g_random_int());
 
 	service->attempts++;
 	g_warning("%s, retrying in %.1f s", service->state_message,
 		  (double)delay / G_USEC_PER_SEC);
 	g_clear_handle_id(&service->reconnect_id, g_source_remove);
-	service->reconnect_id = g_timeout_add_full(
-		G_PRIORITY_DEFAULT, (guint)(delay / 1000), reconnect_due,
-		service, NULL);
+	service->reconnect_id =
+		g_timeout_add_full(G_PRIORITY_DEFAULT, (guint)(delay / 1000),
+				   reconnect_due, service, NULL);
 	set_state(service, SERVICE_STATE_RECONNECTING);
 }
 
@@ -436,7 +435,8 @@ static void session_ended(Service *service, XmppSessionEnd reason,
 	case XMPP_SESSION_END_TLS_FAILED:
 		/* Retrying cannot help: wait for SIGHUP or a SetPresence. */
 		g_warning("%s; not retrying until the configuration is "
-			  "reloaded or presence is set again", text);
+			  "reloaded or presence is set again",
+			  text);
 		set_state(service, SERVICE_STATE_OFFLINE);
 		return;
 	case XMPP_SESSION_END_CONFLICT:
@@ -508,9 +508,9 @@ static void connect_now(Service *service)
 	set_state(service, service->attempts > 0 ? SERVICE_STATE_RECONNECTING
 						 : SERVICE_STATE_CONNECTING);
 	g_info("connecting to %s as %s", ccfg.domain, service->config->jid);
-	service->connection = connection_new(&ccfg, &session_sink,
-					     service->session, &conn_callbacks,
-					     service);
+	service->connection =
+		connection_new(&ccfg, &session_sink, service->session,
+			       &conn_callbacks, service);
 }
 
 /*
@@ -546,8 +546,8 @@ Service *service_new(Config *config)
 	service->show = config->show;
 	service->status = g_strdup(config->status ? config->status : "");
 	service->priority = config->priority;
-	service->nick = config->nick && *config->nick ? g_strdup(config->nick)
-						      : NULL;
+	service->nick =
+		config->nick && *config->nick ? g_strdup(config->nick) : NULL;
 	service->state = SERVICE_STATE_OFFLINE;
 	service->state_reason = g_strdup("");
 	service->state_message = g_strdup("");
@@ -673,8 +673,7 @@ bool service_reload_config(Service *service, GError **error)
 	config_free(service->config);
 	service->config = g_steal_pointer(&config);
 	if (service->state != SERVICE_STATE_ONLINE)
-		set_string(service, &service->jid, service->config->jid,
-			   "Jid");
+		set_string(service, &service->jid, service->config->jid, "Jid");
 
 	if (service->stopping || service->show == PRESENCE_SHOW_OFFLINE)
 		return true;
@@ -748,8 +747,7 @@ static bool check_online(const Service *service, const char *what,
 
 bool service_set_presence(Service *service, const char *show_str,
 			  const char *status,
-			  const ServicePresenceOptions *options,
-			  GError **error)
+			  const ServicePresenceOptions *options, GError **error)
 {
 	static const ServicePresenceOptions no_options;
 	g_autofree char *to = NULL;
@@ -782,16 +780,16 @@ bool service_set_presence(Service *service, const char *show_str,
 			    options->priority);
 		return false;
 	}
-	if (options->nick && !check_text("nick", options->nick,
-					 PRESENCE_MAX_NICK_BYTES, error))
+	if (options->nick &&
+	    !check_text("nick", options->nick, PRESENCE_MAX_NICK_BYTES, error))
 		return false;
 	if (options->to) {
 		to = check_jid("to", options->to, false, error);
 		if (!to)
 			return false;
 	}
-	priority = options->has_priority ? options->priority
-					 : service->priority;
+	priority =
+		options->has_priority ? options->priority : service->priority;
 
 	if (to) {
 		/* Directed presence (RFC 6121 §4.6): own presence unchanged. */
@@ -942,13 +940,13 @@ static bool send_subscription(Service *service, PresenceType type,
 
 	if (!bare)
 		return false;
-	if (message && !check_text("message", message,
-				   PRESENCE_MAX_STATUS_BYTES, error))
+	if (message &&
+	    !check_text("message", message, PRESENCE_MAX_STATUS_BYTES, error))
 		return false;
 	if (!check_online(service, what, error))
 		return false;
-	if (!xmpp_session_send_subscription(service->session, type, bare,
-					    nick, message)) {
+	if (!xmpp_session_send_subscription(service->session, type, bare, nick,
+					    message)) {
 		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
 			    "%s for %s not sent", what, bare);
 		return false;
@@ -982,12 +980,10 @@ bool service_authorize(Service *service, const char *jid, bool allow,
 	return send_subscription(service,
 				 allow ? PRESENCE_TYPE_SUBSCRIBED
 				       : PRESENCE_TYPE_UNSUBSCRIBED,
-				 jid, NULL, NULL, "answering a request",
-				 error);
+				 jid, NULL, NULL, "answering a request", error);
 }
 
-bool service_remove_contact(Service *service, const char *jid,
-			    GError **error)
+bool service_remove_contact(Service *service, const char *jid, GError **error)
 {
 	g_autofree char *bare = check_jid("jid", jid, true, error);
 	const Contact *c;

@@ -19,8 +19,9 @@
 GQuark service_error_quark(void);
 
 typedef enum {
-	SERVICE_ERROR_INVALID_ARGS, /* → org.freedesktop.DBus.Error.InvalidArgs */
-	SERVICE_ERROR_NOT_CONNECTED,/* needs an online session */
+	SERVICE_ERROR_INVALID_ARGS, /* → org.freedesktop.DBus.Error.InvalidArgs
+				     */
+	SERVICE_ERROR_NOT_CONNECTED, /* needs an online session */
 	SERVICE_ERROR_FAILED,
 } ServiceError;
 
@@ -146,8 +147,7 @@ bool service_subscribe(Service *service, const char *jid, const char *message,
 bool service_unsubscribe(Service *service, const char *jid, GError **error);
 bool service_authorize(Service *service, const char *jid, bool allow,
 		       GError **error);
-bool service_remove_contact(Service *service, const char *jid,
-			    GError **error);
+bool service_remove_contact(Service *service, const char *jid, GError **error);
 /* Pending inbound requests: GPtrArray of pairs (jid, message) flattened:
  * [jid0, msg0, jid1, msg1, ...]. Transfer none. */
 const GPtrArray *service_get_subscription_requests(const Service *service);

@@ -43,8 +43,8 @@ static void fake_lookup_service_async(GResolver *resolver, const char *rrname,
 				      gpointer user_data)
 {
 	FakeResolver *self = (FakeResolver *)resolver;
-	g_autoptr(GTask) task = g_task_new(resolver, cancellable, callback,
-					   user_data);
+	g_autoptr(GTask) task =
+		g_task_new(resolver, cancellable, callback, user_data);
 
 	g_free(self->last_rrname);
 	self->last_rrname = g_strdup(rrname);
@@ -62,18 +62,17 @@ static GList *fake_lookup_service_finish(GResolver *resolver,
 	return g_task_propagate_pointer(G_TASK(result), error);
 }
 
-static void fake_lookup_by_name_async(GResolver *resolver,
-				      const char *hostname,
+static void fake_lookup_by_name_async(GResolver *resolver, const char *hostname,
 				      GCancellable *cancellable,
 				      GAsyncReadyCallback callback,
 				      gpointer user_data)
 {
-	g_autoptr(GTask) task = g_task_new(resolver, cancellable, callback,
-					   user_data);
+	g_autoptr(GTask) task =
+		g_task_new(resolver, cancellable, callback, user_data);
 
 	g_task_return_new_error(task, G_RESOLVER_ERROR,
-				G_RESOLVER_ERROR_NOT_FOUND,
-				"Unknown host %s", hostname);
+				G_RESOLVER_ERROR_NOT_FOUND, "Unknown host %s",
+				hostname);
 }
 
 static void fake_lookup_by_name_flags_async(GResolver *resolver,
@@ -159,10 +158,10 @@ typedef struct {
 	guint16 port;
 	unsigned accepted;
 	GString *received;
-	const char *reply;	/* written after the first read */
-	size_t expect_bytes;	/* read until this many, then reply+close */
+	const char *reply;   /* written after the first read */
+	size_t expect_bytes; /* read until this many, then reply+close */
 	GSocketConnection *peer;
-	GMainLoop *loop;	/* quit when expect_bytes arrived */
+	GMainLoop *loop; /* quit when expect_bytes arrived */
 	GCancellable *cancel;
 } TestServer;
 
@@ -188,7 +187,8 @@ static void server_continue(TestServer *s)
 	GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(s->peer));
 
 	g_input_stream_read_async(in, server_buf, sizeof(server_buf),
-				  G_PRIORITY_DEFAULT, s->cancel, server_read, s);
+				  G_PRIORITY_DEFAULT, s->cancel, server_read,
+				  s);
 }
 
 static void server_read(GObject *source, GAsyncResult *result,
@@ -212,8 +212,7 @@ static void server_read(GObject *source, GAsyncResult *result,
 			g_io_stream_get_output_stream(G_IO_STREAM(s->peer));
 
 		/* Async: the client reads in this same thread. */
-		g_output_stream_write_all_async(out, s->reply,
-						strlen(s->reply),
+		g_output_stream_write_all_async(out, s->reply, strlen(s->reply),
 						G_PRIORITY_DEFAULT, s->cancel,
 						server_written, s);
 		return;
@@ -237,8 +236,8 @@ static gboolean on_incoming(GSocketService *service,
 static TestServer *server_new(void)
 {
 	TestServer *s = g_new0(TestServer, 1);
-	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(
-		G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GInetAddress) lo =
+		g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
 	g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
 	g_autoptr(GSocketAddress) effective = NULL;
 
@@ -411,9 +410,9 @@ START_TEST(test_configured_server)
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	TestServer *s = server_new();
 	Sink *k = sink_new(loop);
-	ConnectionConfig cfg = { .domain = "example.org",
-				 .server = "127.0.0.1",
-				 .port = s->port };
+	ConnectionConfig cfg = {.domain = "example.org",
+				.server = "127.0.0.1",
+				.port = s->port};
 	Connection *conn;
 
 	s->expect_bytes = strlen(k->greeting);
@@ -446,9 +445,8 @@ START_TEST(test_refused)
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	Sink *k = sink_new(loop);
 	guint16 port = closed_port();
-	ConnectionConfig cfg = { .domain = "example.org",
-				 .server = "127.0.0.1",
-				 .port = port };
+	ConnectionConfig cfg = {
+		.domain = "example.org", .server = "127.0.0.1", .port = port};
 	g_autofree char *where = g_strdup_printf("127.0.0.1:%u", port);
 	Connection *conn = connection_new(&cfg, &sink_funcs, k, &callbacks, k);
 
@@ -471,7 +469,7 @@ START_TEST(test_srv_priority)
 	g_autoptr(FakeResolver) r = install_resolver();
 	TestServer *a = server_new(), *b = server_new();
 	Sink *k = sink_new(loop);
-	ConnectionConfig cfg = { .domain = "example.org" };
+	ConnectionConfig cfg = {.domain = "example.org"};
 	Connection *conn;
 
 	add_record(r, "127.0.0.1", b->port, 20, 0);
@@ -501,7 +499,7 @@ START_TEST(test_srv_failover)
 	g_autoptr(FakeResolver) r = install_resolver();
 	TestServer *b = server_new();
 	Sink *k = sink_new(loop);
-	ConnectionConfig cfg = { .domain = "example.org" };
+	ConnectionConfig cfg = {.domain = "example.org"};
 	Connection *conn;
 
 	add_record(r, "127.0.0.1", closed_port(), 5, 0);
@@ -528,7 +526,7 @@ START_TEST(test_srv_dot)
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	g_autoptr(FakeResolver) r = install_resolver();
 	Sink *k = sink_new(loop);
-	ConnectionConfig cfg = { .domain = "example.org" };
+	ConnectionConfig cfg = {.domain = "example.org"};
 	Connection *conn;
 
 	add_record(r, ".", 0, 0, 0);
@@ -551,7 +549,7 @@ START_TEST(test_srv_fallback)
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	g_autoptr(FakeResolver) r = install_resolver();
 	Sink *k = sink_new(loop);
-	ConnectionConfig cfg = { .domain = "example.invalid" };
+	ConnectionConfig cfg = {.domain = "example.invalid"};
 	bool direct = _i == 1;
 	Connection *conn;
 
@@ -581,9 +579,9 @@ START_TEST(test_bulk)
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	TestServer *s = server_new();
 	Sink *k = sink_new(loop);
-	ConnectionConfig cfg = { .domain = "example.org",
-				 .server = "127.0.0.1",
-				 .port = s->port };
+	ConnectionConfig cfg = {.domain = "example.org",
+				.server = "127.0.0.1",
+				.port = s->port};
 	g_autofree char *big = g_strnfill(300 * 1024, 'x');
 	Connection *conn;
 
@@ -609,9 +607,9 @@ START_TEST(test_timer)
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	TestServer *s = server_new();
 	Sink *k = sink_new(loop);
-	ConnectionConfig cfg = { .domain = "example.org",
-				 .server = "127.0.0.1",
-				 .port = s->port };
+	ConnectionConfig cfg = {.domain = "example.org",
+				.server = "127.0.0.1",
+				.port = s->port};
 	Connection *conn;
 	int64_t start = g_get_monotonic_time();
 

@@ -98,8 +98,7 @@ START_TEST(test_backoff)
 	ck_assert_int_eq(service_backoff_delay(0, 0), G_USEC_PER_SEC);
 	ck_assert_int_lt(service_backoff_delay(0, UINT32_MAX),
 			 2 * G_USEC_PER_SEC);
-	ck_assert_int_ge(service_backoff_delay(0, UINT32_MAX),
-			 G_USEC_PER_SEC);
+	ck_assert_int_ge(service_backoff_delay(0, UINT32_MAX), G_USEC_PER_SEC);
 	ck_assert_int_eq(service_backoff_delay(1, 0), 2 * G_USEC_PER_SEC);
 	ck_assert_int_eq(service_backoff_delay(3, 0), 8 * G_USEC_PER_SEC);
 	for (unsigned a = 0; a < 100; a++) {
@@ -132,27 +131,27 @@ typedef struct {
 static char long_status[PRESENCE_MAX_STATUS_BYTES + 2];
 
 static const BadCase bad_cases[] = {
-	{ "busy", "", { 0 }, "show" },
-	{ "", "", { 0 }, "show" },
-	{ "unknown", "", { 0 }, "show" }, /* contacts only */
-	{ "AWAY", "", { 0 }, "show" },
-	{ "away", "\xff\xfe", { 0 }, "status" },
-	{ "away", long_status, { 0 }, "status" },
-	{ "away", "", { .has_priority = true, .priority = 128 }, "priority" },
-	{ "away", "", { .has_priority = true, .priority = -129 }, "priority" },
-	{ "away", "", { .to = "not a jid@" }, "to" },
-	{ "away", "", { .to = "@example.org" }, "to" },
-	{ "away", "", { .to = "" }, "to" },
-	{ "away", "", { .to = "bob@\xc3\x28" }, "to" },
-	{ "away", "", { .nick = "\xc3\x28" }, "nick" },
-	{ "away", "", { .nick = long_status }, "nick" },
+	{"busy", "", {0}, "show"},
+	{"", "", {0}, "show"},
+	{"unknown", "", {0}, "show"}, /* contacts only */
+	{"AWAY", "", {0}, "show"},
+	{"away", "\xff\xfe", {0}, "status"},
+	{"away", long_status, {0}, "status"},
+	{"away", "", {.has_priority = true, .priority = 128}, "priority"},
+	{"away", "", {.has_priority = true, .priority = -129}, "priority"},
+	{"away", "", {.to = "not a jid@"}, "to"},
+	{"away", "", {.to = "@example.org"}, "to"},
+	{"away", "", {.to = ""}, "to"},
+	{"away", "", {.to = "bob@\xc3\x28"}, "to"},
+	{"away", "", {.nick = "\xc3\x28"}, "nick"},
+	{"away", "", {.nick = long_status}, "nick"},
 };
 
 START_TEST(test_invalid_args)
 {
 	const BadCase *bc = &bad_cases[_i];
 	g_autoptr(GError) error = NULL;
-	Watch w = { 0 };
+	Watch w = {0};
 	Service *s;
 
 	memset(long_status, 'a', sizeof(long_status) - 1);
@@ -161,10 +160,9 @@ START_TEST(test_invalid_args)
 					&error));
 	ck_assert(g_error_matches(error, SERVICE_ERROR,
 				  SERVICE_ERROR_INVALID_ARGS));
-	ck_assert_msg(strncmp(error->message, bc->names, strlen(bc->names)) ==
-			      0,
-		      "message '%s' should name '%s'", error->message,
-		      bc->names);
+	ck_assert_msg(
+		strncmp(error->message, bc->names, strlen(bc->names)) == 0,
+		"message '%s' should name '%s'", error->message, bc->names);
 	ck_assert(g_utf8_validate(error->message, -1, NULL));
 	/* Nothing changed, nothing connected. */
 	ck_assert_uint_eq(w.props->len, 0);
@@ -181,8 +179,8 @@ START_TEST(test_valid_edges)
 {
 	g_autoptr(GError) error = NULL;
 	char max_status[PRESENCE_MAX_STATUS_BYTES + 1];
-	ServicePresenceOptions o = { .has_priority = true, .priority = -128 };
-	Watch w = { 0 };
+	ServicePresenceOptions o = {.has_priority = true, .priority = -128};
+	Watch w = {0};
 	Service *s = make_service(&w, closed_port());
 
 	memset(max_status, 'b', sizeof(max_status) - 1);
@@ -206,9 +204,9 @@ END_TEST
 START_TEST(test_kept_until_online)
 {
 	g_autoptr(GError) error = NULL;
-	ServicePresenceOptions o = { .has_priority = true, .priority = 5,
-				     .nick = "Alice" };
-	Watch w = { 0 };
+	ServicePresenceOptions o = {
+		.has_priority = true, .priority = 5, .nick = "Alice"};
+	Watch w = {0};
 	Service *s = make_service(&w, closed_port());
 
 	ck_assert_int_eq(service_get_show(s), PRESENCE_SHOW_AVAILABLE);
@@ -243,9 +241,9 @@ END_TEST
 START_TEST(test_directed_offline)
 {
 	g_autoptr(GError) error = NULL;
-	ServicePresenceOptions o = { .to = "bob@example.net/phone",
-				     .nick = "Al" };
-	Watch w = { 0 };
+	ServicePresenceOptions o = {.to = "bob@example.net/phone",
+				    .nick = "Al"};
+	Watch w = {0};
 	Service *s = make_service(&w, closed_port());
 
 	ck_assert(!service_set_presence(s, "dnd", "busy", &o, &error));
@@ -268,7 +266,7 @@ START_TEST(test_offline_stays_offline)
 {
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	g_autoptr(GError) error = NULL;
-	Watch w = { 0 };
+	Watch w = {0};
 	Service *s = make_service(&w, closed_port());
 
 	service_start(s);
@@ -279,10 +277,10 @@ START_TEST(test_offline_stays_offline)
 
 	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_RECONNECTING);
 	ck_assert_str_eq(service_get_state_reason(s), "network");
-	ck_assert_ptr_nonnull(strstr(service_get_state_message(s),
-				     "example.org"));
-	ck_assert_ptr_nonnull(strstr(service_get_state_message(s),
-				     "127.0.0.1"));
+	ck_assert_ptr_nonnull(
+		strstr(service_get_state_message(s), "example.org"));
+	ck_assert_ptr_nonnull(
+		strstr(service_get_state_message(s), "127.0.0.1"));
 	ck_assert_ptr_null(strstr(service_get_state_message(s), "hunter2"));
 	ck_assert(!service_get_roster_ready(s));
 
@@ -316,7 +314,7 @@ static void note_done(void *user_data)
 START_TEST(test_stop)
 {
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-	Watch w = { 0 };
+	Watch w = {0};
 	Service *s = make_service(&w, closed_port());
 	bool done = false;
 
@@ -339,7 +337,7 @@ END_TEST
 
 START_TEST(test_subscription_args)
 {
-	Watch w = { 0 };
+	Watch w = {0};
 	Service *s = make_service(&w, closed_port());
 	GError *error = NULL;
 
