@@ -313,7 +313,6 @@ static void note_done(void *user_data)
 
 START_TEST(test_stop)
 {
-	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	Watch w = {0};
 	Service *s = make_service(&w, closed_port());
 	bool done = false;
