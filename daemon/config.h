@@ -35,9 +35,9 @@
 GQuark config_error_quark(void);
 
 typedef enum {
-	CONFIG_ERROR_READ,    /* file missing or unreadable, bad syntax */
-	CONFIG_ERROR_INVALID, /* a key's value is wrong or missing */
-	CONFIG_ERROR_PASSWORD,/* no password, or password-file unsafe */
+	CONFIG_ERROR_READ,     /* file missing or unreadable, bad syntax */
+	CONFIG_ERROR_INVALID,  /* a key's value is wrong or missing */
+	CONFIG_ERROR_PASSWORD, /* no password, or password-file unsafe */
 } ConfigError;
 
 /*

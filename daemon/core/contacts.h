@@ -50,38 +50,50 @@ void contacts_free(ContactTable *table);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ContactTable, contacts_free)
 
 /* Available presence from bare/resource (resource "" for a bare JID).
- * now: monotonic microseconds, injected. */
+ * show is neither OFFLINE nor UNKNOWN; status NULL or "" for none (kept to
+ * PRESENCE_MAX_STATUS_BYTES); priority clamped to -128..127.
+ * now: monotonic microseconds, injected (recency tie-break, LRU order). */
 bool contacts_update_resource(ContactTable *table, const char *bare,
 			      const char *resource, PresenceShow show,
 			      const char *status, int priority, int64_t now);
 
 /* Unavailable presence: removes the resource (resource NULL: all of them,
  * as for unavailable from a bare JID), keeping status as the contact's
- * offline status. */
+ * offline status. An unavailable presence without status from a JID not in
+ * the table adds nothing (false). */
 bool contacts_remove_resource(ContactTable *table, const char *bare,
 			      const char *resource, const char *status,
 			      int64_t now);
 
 /* Adds or updates a roster item (RFC 6121 §2). groups may be NULL. A new
  * item is a change (its first state). ask: a subscription request of ours
- * is pending. */
+ * is pending. A stranger that becomes a roster item keeps its presence and
+ * is a change only if its aggregated state changes (e.g. to unknown); it no
+ * longer counts against CONTACTS_MAX_STRANGERS. Strings are copied. */
 bool contacts_set_roster_item(ContactTable *table, const char *bare,
 			      const char *name, RosterSubscription sub,
 			      bool ask, const char *const *groups,
 			      size_t n_groups);
 
-/* subscription='remove': the contact disappears. True if it was not offline
- * (a PresenceChanged to offline is due). */
+/* subscription='remove': the contact disappears, with its resources. True
+ * if it was not (offline, "") — a PresenceChanged to offline with empty
+ * status is due; removing an offline item with a status is a change too.
+ * A JID that is not a roster item: nothing happens, false. */
 bool contacts_remove_roster_item(ContactTable *table, const char *bare);
 
 /* Forget every resource of every contact (session ended): returns the bare
  * JIDs whose state changed, transfer full (GPtrArray of char*, may be empty).
+ * Offline statuses are forgotten too, and none/from roster items read
+ * unknown again until the next session brings their available presence.
+ * Contacts stay in the table (strangers as offline).
  */
 GPtrArray *contacts_clear_presence(ContactTable *table);
 
 /* Lookups: transfer none, valid until the next mutation. */
 const Contact *contacts_lookup(const ContactTable *table, const char *bare);
 size_t contacts_size(const ContactTable *table);
+/* Contacts outside the roster (≤ CONTACTS_MAX_STRANGERS). */
+size_t contacts_get_n_strangers(const ContactTable *table);
 
 typedef void (*ContactFunc)(const Contact *contact, void *user_data);
 /* Every contact, in no particular order; do not mutate the table inside. */

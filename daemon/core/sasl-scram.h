@@ -49,9 +49,9 @@ const char *sasl_mechanism_to_string(SaslMechanism mech); /* "SCRAM-SHA-1" */
  * <mechanisms/>). -PLUS only if have_channel_binding; PLAIN only if
  * tls_active. SASL_MECHANISM_NONE with SASL_ERROR_NO_MECHANISM otherwise.
  */
-SaslMechanism sasl_choose_mechanism(const char *const *offered, size_t n_offered,
-				    bool tls_active, bool have_channel_binding,
-				    GError **error);
+SaslMechanism sasl_choose_mechanism(const char *const *offered,
+				    size_t n_offered, bool tls_active,
+				    bool have_channel_binding, GError **error);
 
 typedef struct _SaslClient SaslClient;
 

@@ -49,7 +49,12 @@ void tls_session_feed(TlsSession *tls, const char *data, size_t len);
 void tls_session_take_output(TlsSession *tls, GByteArray *out);
 bool tls_session_has_output(const TlsSession *tls);
 
-/* Drives the handshake (call after each feed until DONE or ERROR). */
+/*
+ * Drives the handshake (call after each feed until DONE or ERROR). On DONE,
+ * call tls_session_read at once: the bytes that finished the handshake may
+ * already carry application data. On ERROR the output may hold an alert for
+ * the server; sending it is polite but optional.
+ */
 TlsSessionStatus tls_session_handshake(TlsSession *tls, GError **error);
 
 /* Encrypts plaintext into the output buffer. */
@@ -60,7 +65,9 @@ bool tls_session_write(TlsSession *tls, const char *data, size_t len,
  * Decrypts every complete record fed so far, including records GnuTLS
  * already buffered (gnutls_record_check_pending), appending plaintext to
  * out. Returns false with error on a TLS error, or with
- * TLS_SESSION_ERROR_CLOSED once the peer closed.
+ * TLS_SESSION_ERROR_CLOSED once the peer closed; plaintext that preceded
+ * the error or close_notify is still appended to out. After any error the
+ * session is dead and every call repeats it.
  */
 bool tls_session_read(TlsSession *tls, GByteArray *out, GError **error);
 

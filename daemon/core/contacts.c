@@ -1,0 +1,702 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The contact table. Sized for tens of thousands of contacts: one allocation
+ * per contact (bare JID inline), a small sorted array of resources each
+ * holding "resource\0status\0" in one allocation, roster data only for
+ * roster items, and a GHashTable used as a set keyed by the inline JID.
+ * Strangers (JIDs outside the roster) sit on an intrusive LRU list so the
+ * bound is enforced in O(1).
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "core/contacts.h"
+
+typedef struct {
+	char *data;	     /* "resource\0status\0", one allocation */
+	int64_t updated;     /* injected clock at the last update */
+	uint16_t status_off; /* offset of the status inside data */
+	int8_t priority;
+	uint8_t show; /* PresenceShow */
+} Resource;
+
+typedef struct {
+	char *name;	      /* NULL when none */
+	char **groups;	      /* NULL-terminated, never NULL */
+	uint8_t subscription; /* RosterSubscription */
+	bool ask;
+} RosterData;
+
+struct _Contact {
+	/* LRU list of strangers, most recently updated at the head. */
+	Contact *lru_prev;
+	Contact *lru_next;
+	RosterData *roster;   /* NULL for a stranger */
+	Resource *resources;  /* sorted in aggregation order */
+	char *offline_status; /* of the last unavailable presence; NULL: none */
+	uint8_t n_resources;
+	uint8_t resources_size;
+	/* Available presence received this session: "unknown" no longer applies
+	 * to a none/from roster item. */
+	bool seen_available;
+	char jid[]; /* the hash table key */
+};
+
+struct _ContactTable {
+	GHashTable *by_jid; /* set of Contact.jid (char *) */
+	Contact *lru_head;
+	Contact *lru_tail;
+	size_t n_strangers;
+};
+
+static const char *const subscription_names[] = {
+	[ROSTER_SUBSCRIPTION_NONE] = "none",
+	[ROSTER_SUBSCRIPTION_TO] = "to",
+	[ROSTER_SUBSCRIPTION_FROM] = "from",
+	[ROSTER_SUBSCRIPTION_BOTH] = "both",
+};
+
+const char *roster_subscription_to_string(RosterSubscription sub)
+{
+	g_return_val_if_fail((size_t)sub < G_N_ELEMENTS(subscription_names),
+			     NULL);
+	return subscription_names[sub];
+}
+
+bool roster_subscription_from_string(const char *str,
+				     RosterSubscription *ret_sub)
+{
+	g_return_val_if_fail(ret_sub != NULL, false);
+
+	if (str == NULL)
+		return false;
+	for (size_t i = 0; i < G_N_ELEMENTS(subscription_names); i++) {
+		if (strcmp(str, subscription_names[i]) == 0) {
+			*ret_sub = (RosterSubscription)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static Contact *contact_from_key(const char *key)
+{
+	return (Contact *)(void *)(key - offsetof(Contact, jid));
+}
+
+static const char *resource_name(const Resource *res)
+{
+	return res->data;
+}
+
+static const char *resource_status(const Resource *res)
+{
+	return res->data + res->status_off;
+}
+
+static void roster_data_free(RosterData *roster)
+{
+	if (roster == NULL)
+		return;
+	g_free(roster->name);
+	g_strfreev(roster->groups);
+	g_free(roster);
+}
+
+static void contact_free(Contact *contact)
+{
+	if (contact == NULL)
+		return;
+	for (size_t i = 0; i < contact->n_resources; i++)
+		g_free(contact->resources[i].data);
+	g_free(contact->resources);
+	g_free(contact->offline_status);
+	roster_data_free(contact->roster);
+	g_free(contact);
+}
+
+ContactTable *contacts_new(void)
+{
+	ContactTable *table = g_new0(ContactTable, 1);
+
+	table->by_jid = g_hash_table_new(g_str_hash, g_str_equal);
+	return table;
+}
+
+void contacts_free(ContactTable *table)
+{
+	GHashTableIter iter;
+	gpointer key;
+
+	if (table == NULL)
+		return;
+	g_hash_table_iter_init(&iter, table->by_jid);
+	while (g_hash_table_iter_next(&iter, &key, NULL))
+		contact_free(contact_from_key(key));
+	g_hash_table_destroy(table->by_jid);
+	g_free(table);
+}
+
+static Contact *lookup(const ContactTable *table, const char *bare)
+{
+	const char *key = g_hash_table_lookup(table->by_jid, bare);
+
+	return key != NULL ? contact_from_key(key) : NULL;
+}
+
+/* ---- LRU list of strangers ---------------------------------------------- */
+
+static void lru_unlink(ContactTable *table, Contact *contact)
+{
+	if (contact->lru_prev != NULL)
+		contact->lru_prev->lru_next = contact->lru_next;
+	else
+		table->lru_head = contact->lru_next;
+	if (contact->lru_next != NULL)
+		contact->lru_next->lru_prev = contact->lru_prev;
+	else
+		table->lru_tail = contact->lru_prev;
+	contact->lru_prev = NULL;
+	contact->lru_next = NULL;
+}
+
+static void lru_push_head(ContactTable *table, Contact *contact)
+{
+	contact->lru_prev = NULL;
+	contact->lru_next = table->lru_head;
+	if (table->lru_head != NULL)
+		table->lru_head->lru_prev = contact;
+	else
+		table->lru_tail = contact;
+	table->lru_head = contact;
+}
+
+/* A presence update for a stranger makes it the most recently updated. */
+static void touch(ContactTable *table, Contact *contact)
+{
+	if (contact->roster != NULL || table->lru_head == contact)
+		return;
+	lru_unlink(table, contact);
+	lru_push_head(table, contact);
+}
+
+static void remove_contact(ContactTable *table, Contact *contact)
+{
+	if (contact->roster == NULL) {
+		lru_unlink(table, contact);
+		table->n_strangers--;
+	}
+	(void)g_hash_table_remove(table->by_jid, contact->jid);
+	contact_free(contact);
+}
+
+static Contact *add_contact(ContactTable *table, const char *bare)
+{
+	size_t len = strlen(bare);
+	Contact *contact = g_malloc0(sizeof(*contact) + len + 1);
+
+	memcpy(contact->jid, bare, len + 1);
+	g_hash_table_add(table->by_jid, contact->jid);
+	return contact;
+}
+
+/* New stranger at the head of the LRU list; drops the least recently
+ * updated stranger beyond the bound (CONTRACT.md: silently). */
+static Contact *add_stranger(ContactTable *table, const char *bare)
+{
+	Contact *contact = add_contact(table, bare);
+
+	lru_push_head(table, contact);
+	table->n_strangers++;
+	while (table->n_strangers > CONTACTS_MAX_STRANGERS &&
+	       table->lru_tail != contact)
+		remove_contact(table, table->lru_tail);
+	return contact;
+}
+
+/* ---- aggregation --------------------------------------------------------- */
+
+static bool is_unknown(const Contact *contact)
+{
+	if (contact->roster == NULL || contact->seen_available ||
+	    contact->n_resources > 0)
+		return false;
+	switch ((RosterSubscription)contact->roster->subscription) {
+	case ROSTER_SUBSCRIPTION_NONE:
+	case ROSTER_SUBSCRIPTION_FROM:
+		return true;
+	case ROSTER_SUBSCRIPTION_TO:
+	case ROSTER_SUBSCRIPTION_BOTH:
+		return false;
+	}
+	return false;
+}
+
+static PresenceShow aggregated_show(const Contact *contact)
+{
+	if (contact->n_resources > 0)
+		return (PresenceShow)contact->resources[0].show;
+	return is_unknown(contact) ? PRESENCE_SHOW_UNKNOWN
+				   : PRESENCE_SHOW_OFFLINE;
+}
+
+static const char *aggregated_status(const Contact *contact)
+{
+	if (contact->n_resources > 0)
+		return resource_status(&contact->resources[0]);
+	return contact->offline_status != NULL ? contact->offline_status : "";
+}
+
+/* The aggregated state before a mutation. status is borrowed: mutators
+ * defer freeing strings until the comparison is done. */
+typedef struct {
+	PresenceShow show;
+	const char *status;
+} Snapshot;
+
+static Snapshot snapshot(const Contact *contact)
+{
+	return (Snapshot){aggregated_show(contact), aggregated_status(contact)};
+}
+
+static bool snapshot_changed(const Snapshot *old, const Contact *contact)
+{
+	return old->show != aggregated_show(contact) ||
+	       strcmp(old->status, aggregated_status(contact)) != 0;
+}
+
+/* Negative when a sorts before b: more available, then higher priority,
+ * then more recent (CONTRACT.md, Aggregation). */
+static int resource_cmp(const Resource *a, const Resource *b)
+{
+	int ra = presence_show_rank((PresenceShow)a->show);
+	int rb = presence_show_rank((PresenceShow)b->show);
+
+	if (ra != rb)
+		return rb - ra;
+	if (a->priority != b->priority)
+		return b->priority - a->priority;
+	if (a->updated != b->updated)
+		return b->updated > a->updated ? 1 : -1;
+	return 0;
+}
+
+/* Moves resources[index], just changed, to its place in the order. */
+static void resort(Contact *contact, size_t index)
+{
+	Resource *res = contact->resources;
+	Resource moved = res[index];
+	size_t i = index;
+
+	while (i > 0 && resource_cmp(&moved, &res[i - 1]) < 0) {
+		res[i] = res[i - 1];
+		i--;
+	}
+	while (i + 1 < contact->n_resources &&
+	       resource_cmp(&res[i + 1], &moved) < 0) {
+		res[i] = res[i + 1];
+		i++;
+	}
+	res[i] = moved;
+}
+
+static ssize_t find_resource(const Contact *contact, const char *resource)
+{
+	for (size_t i = 0; i < contact->n_resources; i++) {
+		if (strcmp(resource_name(&contact->resources[i]), resource) ==
+		    0)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+static char *resource_data_new(const char *resource, const char *status,
+			       uint16_t *ret_status_off)
+{
+	size_t rlen = strlen(resource);
+	size_t slen = strlen(status);
+	char *data = g_malloc(rlen + 1 + slen + 1);
+
+	memcpy(data, resource, rlen + 1);
+	memcpy(data + rlen + 1, status, slen + 1);
+	*ret_status_off = (uint16_t)(rlen + 1);
+	return data;
+}
+
+static int clamp_priority(int priority)
+{
+	return CLAMP(priority, -128, 127);
+}
+
+/* Longest prefix of str within max bytes that ends at a character boundary;
+ * the callers pass valid UTF-8 (presence_parse truncates already), this only
+ * keeps the table's own bound. */
+static size_t bounded_len(const char *str, size_t max)
+{
+	size_t len = strlen(str);
+
+	if (len <= max)
+		return len;
+	len = max;
+	while (len > 0 && ((unsigned char)str[len] & 0xC0) == 0x80)
+		len--;
+	return len;
+}
+
+bool contacts_update_resource(ContactTable *table, const char *bare,
+			      const char *resource, PresenceShow show,
+			      const char *status, int priority, int64_t now)
+{
+	g_autofree char *old_data = NULL;
+	g_autofree char *bounded_status = NULL;
+	Contact *contact;
+	Snapshot old;
+	Resource *res;
+	ssize_t index;
+
+	g_return_val_if_fail(table != NULL, false);
+	g_return_val_if_fail(bare != NULL, false);
+	g_return_val_if_fail(show != PRESENCE_SHOW_OFFLINE &&
+				     show != PRESENCE_SHOW_UNKNOWN,
+			     false);
+
+	if (resource == NULL)
+		resource = "";
+	if (status == NULL)
+		status = "";
+	if (strlen(resource) > UINT16_MAX - 1)
+		return false;
+	if (strlen(status) > PRESENCE_MAX_STATUS_BYTES) {
+		bounded_status = g_strndup(
+			status, bounded_len(status, PRESENCE_MAX_STATUS_BYTES));
+		status = bounded_status;
+	}
+
+	contact = lookup(table, bare);
+	if (contact == NULL)
+		contact = add_stranger(table, bare);
+	old = snapshot(contact);
+
+	index = find_resource(contact, resource);
+	if (index < 0) {
+		if (contact->n_resources >= CONTACTS_MAX_RESOURCES) {
+			/* A new resource past the bound is ignored; it does
+			 * not even count as an update for the LRU order. */
+			return false;
+		}
+		if (contact->n_resources == contact->resources_size) {
+			size_t size = contact->resources_size == 0
+					      ? 1
+					      : contact->resources_size * 2u;
+
+			size = MIN(size, CONTACTS_MAX_RESOURCES);
+			contact->resources =
+				g_renew(Resource, contact->resources, size);
+			contact->resources_size = (uint8_t)size;
+		}
+		index = contact->n_resources++;
+		contact->resources[index].data = NULL;
+	}
+	res = &contact->resources[index];
+	old_data = res->data; /* freed after the comparison */
+	res->data = resource_data_new(resource, status, &res->status_off);
+	res->updated = now;
+	res->priority = (int8_t)clamp_priority(priority);
+	res->show = (uint8_t)show;
+	resort(contact, (size_t)index);
+
+	contact->seen_available = true;
+	touch(table, contact);
+	return snapshot_changed(&old, contact);
+}
+
+bool contacts_remove_resource(ContactTable *table, const char *bare,
+			      const char *resource, const char *status,
+			      int64_t now)
+{
+	g_autofree char *old_offline = NULL;
+	g_autofree char *old_data = NULL;
+	g_autofree Resource *old_resources = NULL;
+	size_t n_old_resources = 0;
+	Contact *contact;
+	Snapshot old;
+	bool changed;
+
+	g_return_val_if_fail(table != NULL, false);
+	g_return_val_if_fail(bare != NULL, false);
+
+	if (status == NULL)
+		status = "";
+
+	contact = lookup(table, bare);
+	if (contact == NULL) {
+		/* Unavailable from a JID we hold nothing for: only worth a
+		 * stranger entry if it says something. */
+		if (status[0] == '\0')
+			return false;
+		contact = add_stranger(table, bare);
+	}
+	old = snapshot(contact);
+
+	if (resource == NULL) {
+		old_resources = g_steal_pointer(&contact->resources);
+		n_old_resources = contact->n_resources;
+		contact->n_resources = 0;
+		contact->resources_size = 0;
+	} else {
+		ssize_t index = find_resource(contact, resource);
+
+		if (index >= 0) {
+			old_data = contact->resources[index].data;
+			memmove(&contact->resources[index],
+				&contact->resources[index + 1],
+				(contact->n_resources - (size_t)index - 1) *
+					sizeof(Resource));
+			contact->n_resources--;
+			if (contact->n_resources == 0) {
+				g_clear_pointer(&contact->resources, g_free);
+				contact->resources_size = 0;
+			}
+		}
+	}
+
+	old_offline = contact->offline_status;
+	contact->offline_status =
+		status[0] != '\0'
+			? g_strndup(status,
+				    bounded_len(status,
+						PRESENCE_MAX_STATUS_BYTES))
+			: NULL;
+	touch(table, contact);
+
+	changed = snapshot_changed(&old, contact);
+	for (size_t i = 0; i < n_old_resources; i++)
+		g_free(old_resources[i].data);
+	return changed;
+}
+
+bool contacts_set_roster_item(ContactTable *table, const char *bare,
+			      const char *name, RosterSubscription sub,
+			      bool ask, const char *const *groups,
+			      size_t n_groups)
+{
+	Contact *contact;
+	RosterData *roster;
+	Snapshot old;
+	bool is_new = false;
+
+	g_return_val_if_fail(table != NULL, false);
+	g_return_val_if_fail(bare != NULL, false);
+	g_return_val_if_fail((size_t)sub < G_N_ELEMENTS(subscription_names),
+			     false);
+	g_return_val_if_fail(groups != NULL || n_groups == 0, false);
+
+	contact = lookup(table, bare);
+	if (contact == NULL) {
+		contact = add_contact(table, bare);
+		contact->roster = g_new0(RosterData, 1);
+		is_new = true;
+	}
+	old = snapshot(contact);
+
+	if (contact->roster == NULL) {
+		/* No longer a stranger: off the LRU list and the bound. */
+		lru_unlink(table, contact);
+		table->n_strangers--;
+		contact->roster = g_new0(RosterData, 1);
+	}
+	roster = contact->roster;
+	g_free(roster->name);
+	roster->name = name != NULL && name[0] != '\0' ? g_strdup(name) : NULL;
+	g_strfreev(roster->groups);
+	roster->groups = g_new(char *, n_groups + 1);
+	for (size_t i = 0; i < n_groups; i++)
+		roster->groups[i] = g_strdup(groups[i]);
+	roster->groups[n_groups] = NULL;
+	roster->subscription = (uint8_t)sub;
+	roster->ask = ask;
+
+	return is_new || snapshot_changed(&old, contact);
+}
+
+bool contacts_remove_roster_item(ContactTable *table, const char *bare)
+{
+	Contact *contact;
+	bool changed;
+
+	g_return_val_if_fail(table != NULL, false);
+	g_return_val_if_fail(bare != NULL, false);
+
+	contact = lookup(table, bare);
+	if (contact == NULL || contact->roster == NULL)
+		return false;
+	/* Afterwards the JID reads as never seen: offline, no status. */
+	changed = aggregated_show(contact) != PRESENCE_SHOW_OFFLINE ||
+		  aggregated_status(contact)[0] != '\0';
+	remove_contact(table, contact);
+	return changed;
+}
+
+GPtrArray *contacts_clear_presence(ContactTable *table)
+{
+	GPtrArray *changed = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter iter;
+	gpointer key;
+
+	g_return_val_if_fail(table != NULL, changed);
+
+	g_hash_table_iter_init(&iter, table->by_jid);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		Contact *contact = contact_from_key(key);
+		g_autofree Resource *old_resources = contact->resources;
+		char *old_offline = contact->offline_status;
+		size_t n_old_resources = contact->n_resources;
+		Snapshot old = snapshot(contact);
+
+		contact->resources = NULL;
+		contact->n_resources = 0;
+		contact->resources_size = 0;
+		contact->offline_status = NULL;
+		/* The next session starts from scratch: "unknown" applies
+		 * again until that session brings available presence. */
+		contact->seen_available = false;
+		if (snapshot_changed(&old, contact))
+			g_ptr_array_add(changed, g_strdup(contact->jid));
+		for (size_t i = 0; i < n_old_resources; i++)
+			g_free(old_resources[i].data);
+		g_free(old_offline);
+	}
+	return changed;
+}
+
+const Contact *contacts_lookup(const ContactTable *table, const char *bare)
+{
+	g_return_val_if_fail(table != NULL, NULL);
+	g_return_val_if_fail(bare != NULL, NULL);
+
+	return lookup(table, bare);
+}
+
+size_t contacts_size(const ContactTable *table)
+{
+	g_return_val_if_fail(table != NULL, 0);
+
+	return g_hash_table_size(table->by_jid);
+}
+
+size_t contacts_get_n_strangers(const ContactTable *table)
+{
+	g_return_val_if_fail(table != NULL, 0);
+
+	return table->n_strangers;
+}
+
+void contacts_foreach(const ContactTable *table, ContactFunc func,
+		      void *user_data)
+{
+	GHashTableIter iter;
+	gpointer key;
+
+	g_return_if_fail(table != NULL);
+	g_return_if_fail(func != NULL);
+
+	g_hash_table_iter_init(&iter, table->by_jid);
+	while (g_hash_table_iter_next(&iter, &key, NULL))
+		func(contact_from_key(key), user_data);
+}
+
+const char *contact_get_jid(const Contact *contact)
+{
+	g_return_val_if_fail(contact != NULL, NULL);
+
+	return contact->jid;
+}
+
+PresenceShow contact_get_show(const Contact *contact)
+{
+	g_return_val_if_fail(contact != NULL, PRESENCE_SHOW_OFFLINE);
+
+	return aggregated_show(contact);
+}
+
+const char *contact_get_status(const Contact *contact)
+{
+	g_return_val_if_fail(contact != NULL, "");
+
+	return aggregated_status(contact);
+}
+
+size_t contact_get_n_resources(const Contact *contact)
+{
+	g_return_val_if_fail(contact != NULL, 0);
+
+	return contact->n_resources;
+}
+
+bool contact_get_resource(const Contact *contact, size_t index,
+			  const char **ret_resource, PresenceShow *ret_show,
+			  const char **ret_status, int *ret_priority)
+{
+	const Resource *res;
+
+	g_return_val_if_fail(contact != NULL, false);
+
+	if (index >= contact->n_resources)
+		return false;
+	res = &contact->resources[index];
+	if (ret_resource != NULL)
+		*ret_resource = resource_name(res);
+	if (ret_show != NULL)
+		*ret_show = (PresenceShow)res->show;
+	if (ret_status != NULL)
+		*ret_status = resource_status(res);
+	if (ret_priority != NULL)
+		*ret_priority = res->priority;
+	return true;
+}
+
+bool contact_is_in_roster(const Contact *contact)
+{
+	g_return_val_if_fail(contact != NULL, false);
+
+	return contact->roster != NULL;
+}
+
+const char *contact_get_name(const Contact *contact)
+{
+	g_return_val_if_fail(contact != NULL, "");
+
+	if (contact->roster == NULL || contact->roster->name == NULL)
+		return "";
+	return contact->roster->name;
+}
+
+RosterSubscription contact_get_subscription(const Contact *contact)
+{
+	g_return_val_if_fail(contact != NULL, ROSTER_SUBSCRIPTION_NONE);
+
+	if (contact->roster == NULL)
+		return ROSTER_SUBSCRIPTION_NONE;
+	return (RosterSubscription)contact->roster->subscription;
+}
+
+bool contact_get_ask(const Contact *contact)
+{
+	g_return_val_if_fail(contact != NULL, false);
+
+	return contact->roster != NULL && contact->roster->ask;
+}
+
+const char *const *contact_get_groups(const Contact *contact)
+{
+	static const char *const no_groups[] = {NULL};
+
+	g_return_val_if_fail(contact != NULL, no_groups);
+
+	if (contact->roster == NULL)
+		return no_groups;
+	return (const char *const *)contact->roster->groups;
+}

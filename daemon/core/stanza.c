@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The element tree. Kept small because every received stanza is built into
+ * one: children are a singly linked list with a tail pointer (appending is
+ * O(1)), attributes a flat name/value array, text a lazily allocated GString.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "core/stanza.h"
+
+struct _Stanza {
+	char *name;
+	char *ns; /* NULL: inherited from the parent when serialized */
+	char **attrs; /* n_attrs name/value pairs, both owned */
+	GString *text; /* NULL: "" */
+	Stanza *parent;
+	Stanza *first_child;
+	Stanza *last_child;
+	Stanza *next;
+	uint32_t n_attrs;
+	uint32_t attrs_alloc;
+	size_t n_children;
+};
+
+Stanza *stanza_new(const char *name, const char *xmlns)
+{
+	Stanza *stanza;
+
+	g_return_val_if_fail(name != NULL, NULL);
+
+	stanza = g_new0(Stanza, 1);
+	stanza->name = g_strdup(name);
+	stanza->ns = g_strdup(xmlns);
+	return stanza;
+}
+
+void stanza_free(Stanza *stanza)
+{
+	Stanza *child;
+
+	if (stanza == NULL)
+		return;
+
+	/* Iterative over siblings, recursive only in depth (which the reader
+	 * caps), so a 100,000-item roster does not recurse 100,000 deep. */
+	child = stanza->first_child;
+	while (child != NULL) {
+		Stanza *next = child->next;
+
+		child->parent = NULL;
+		stanza_free(child);
+		child = next;
+	}
+	for (uint32_t i = 0; i < stanza->n_attrs * 2; i++)
+		g_free(stanza->attrs[i]);
+	g_free(stanza->attrs);
+	if (stanza->text != NULL)
+		g_string_free(stanza->text, TRUE);
+	g_free(stanza->name);
+	g_free(stanza->ns);
+	g_free(stanza);
+}
+
+const char *stanza_get_name(const Stanza *stanza)
+{
+	g_return_val_if_fail(stanza != NULL, NULL);
+	return stanza->name;
+}
+
+const char *stanza_get_ns(const Stanza *stanza)
+{
+	g_return_val_if_fail(stanza != NULL, NULL);
+	return stanza->ns;
+}
+
+static int find_attr(const Stanza *stanza, const char *name)
+{
+	for (uint32_t i = 0; i < stanza->n_attrs; i++)
+		if (strcmp(stanza->attrs[2 * i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *stanza_get_attr(const Stanza *stanza, const char *name)
+{
+	int i;
+
+	g_return_val_if_fail(stanza != NULL, NULL);
+	g_return_val_if_fail(name != NULL, NULL);
+
+	i = find_attr(stanza, name);
+	return i < 0 ? NULL : stanza->attrs[2 * i + 1];
+}
+
+void stanza_set_attr(Stanza *stanza, const char *name, const char *value)
+{
+	int i;
+
+	g_return_if_fail(stanza != NULL);
+	g_return_if_fail(name != NULL);
+
+	i = find_attr(stanza, name);
+	if (i >= 0) {
+		if (value != NULL) {
+			char *copy = g_strdup(value);
+
+			g_free(stanza->attrs[2 * i + 1]);
+			stanza->attrs[2 * i + 1] = copy;
+			return;
+		}
+		/* Removal keeps the order of the others. */
+		g_free(stanza->attrs[2 * i]);
+		g_free(stanza->attrs[2 * i + 1]);
+		memmove(&stanza->attrs[2 * i], &stanza->attrs[2 * i + 2],
+			(stanza->n_attrs - i - 1) * 2 * sizeof(char *));
+		stanza->n_attrs--;
+		return;
+	}
+	if (value == NULL)
+		return;
+	if (stanza->n_attrs == stanza->attrs_alloc) {
+		stanza->attrs_alloc = stanza->attrs_alloc ?
+					      stanza->attrs_alloc * 2 :
+					      4;
+		stanza->attrs = g_renew(char *, stanza->attrs,
+					(size_t)stanza->attrs_alloc * 2);
+	}
+	stanza->attrs[2 * stanza->n_attrs] = g_strdup(name);
+	stanza->attrs[2 * stanza->n_attrs + 1] = g_strdup(value);
+	stanza->n_attrs++;
+}
+
+bool stanza_get_attr_nth(const Stanza *stanza, size_t index,
+			 const char **ret_name, const char **ret_value)
+{
+	g_return_val_if_fail(stanza != NULL, false);
+
+	if (index >= stanza->n_attrs)
+		return false;
+	if (ret_name != NULL)
+		*ret_name = stanza->attrs[2 * index];
+	if (ret_value != NULL)
+		*ret_value = stanza->attrs[2 * index + 1];
+	return true;
+}
+
+const char *stanza_get_text(const Stanza *stanza)
+{
+	g_return_val_if_fail(stanza != NULL, NULL);
+	return stanza->text != NULL ? stanza->text->str : "";
+}
+
+void stanza_append_text(Stanza *stanza, const char *text, gssize len)
+{
+	g_return_if_fail(stanza != NULL);
+	g_return_if_fail(text != NULL || len == 0);
+
+	if (len < 0)
+		len = (gssize)strlen(text);
+	if (len == 0)
+		return;
+	if (stanza->text == NULL)
+		stanza->text = g_string_sized_new((gsize)len);
+	g_string_append_len(stanza->text, text, len);
+}
+
+void stanza_set_text(Stanza *stanza, const char *text)
+{
+	g_return_if_fail(stanza != NULL);
+
+	if (stanza->text != NULL)
+		g_string_truncate(stanza->text, 0);
+	if (text != NULL)
+		stanza_append_text(stanza, text, -1);
+}
+
+Stanza *stanza_add_child(Stanza *parent, Stanza *child)
+{
+	g_return_val_if_fail(parent != NULL, NULL);
+	g_return_val_if_fail(child != NULL, NULL);
+	g_return_val_if_fail(child->parent == NULL, NULL);
+
+	child->parent = parent;
+	child->next = NULL;
+	if (parent->last_child != NULL)
+		parent->last_child->next = child;
+	else
+		parent->first_child = child;
+	parent->last_child = child;
+	parent->n_children++;
+	return child;
+}
+
+Stanza *stanza_add_child_new(Stanza *parent, const char *name,
+			     const char *xmlns)
+{
+	g_return_val_if_fail(parent != NULL, NULL);
+	return stanza_add_child(parent, stanza_new(name, xmlns));
+}
+
+Stanza *stanza_add_child_text(Stanza *parent, const char *name,
+			      const char *xmlns, const char *text)
+{
+	Stanza *child = stanza_add_child_new(parent, name, xmlns);
+
+	if (child != NULL && text != NULL)
+		stanza_append_text(child, text, -1);
+	return child;
+}
+
+Stanza *stanza_get_child(const Stanza *stanza, const char *name,
+			 const char *xmlns)
+{
+	g_return_val_if_fail(stanza != NULL, NULL);
+
+	for (Stanza *c = stanza->first_child; c != NULL; c = c->next) {
+		if (name != NULL && strcmp(c->name, name) != 0)
+			continue;
+		if (xmlns != NULL && g_strcmp0(c->ns, xmlns) != 0)
+			continue;
+		return c;
+	}
+	return NULL;
+}
+
+Stanza *stanza_get_first_child(const Stanza *stanza)
+{
+	g_return_val_if_fail(stanza != NULL, NULL);
+	return stanza->first_child;
+}
+
+Stanza *stanza_get_next_sibling(const Stanza *stanza)
+{
+	g_return_val_if_fail(stanza != NULL, NULL);
+	return stanza->next;
+}
+
+Stanza *stanza_get_parent(const Stanza *stanza)
+{
+	g_return_val_if_fail(stanza != NULL, NULL);
+	return stanza->parent;
+}
+
+size_t stanza_get_n_children(const Stanza *stanza)
+{
+	g_return_val_if_fail(stanza != NULL, 0);
+	return stanza->n_children;
+}
+
+/*
+ * Appends s escaped. In attributes (quoted with ') the quotes and the
+ * whitespace characters that attribute-value normalization would turn into
+ * spaces (XML 1.0 §3.3.3) become character references, so values survive a
+ * round trip. C0 controls other than tab, LF and CR cannot appear in an XML
+ * 1.0 document at all, not even as references (§2.2); they are dropped
+ * rather than making the peer close the stream as not-well-formed.
+ */
+static void append_escaped(GString *out, const char *s, size_t len, bool attr)
+{
+	const char *run = s;
+	const char *end = s + len;
+
+	for (const char *p = s; p < end; p++) {
+		const char *rep;
+		unsigned char c = (unsigned char)*p;
+
+		switch (c) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = attr ? "&quot;" : NULL;
+			break;
+		case '\'':
+			rep = attr ? "&apos;" : NULL;
+			break;
+		case '\t':
+			rep = attr ? "&#9;" : NULL;
+			break;
+		case '\n':
+			rep = attr ? "&#10;" : NULL;
+			break;
+		case '\r':
+			rep = attr ? "&#13;" : NULL;
+			break;
+		default:
+			rep = c < 0x20 ? "" : NULL;
+			break;
+		}
+		if (rep == NULL)
+			continue;
+		g_string_append_len(out, run, p - run);
+		g_string_append(out, rep);
+		run = p + 1;
+	}
+	g_string_append_len(out, run, end - run);
+}
+
+static bool is_xmlns_attr(const char *name)
+{
+	return strncmp(name, "xmlns", 5) == 0 &&
+	       (name[5] == '\0' || name[5] == ':');
+}
+
+void stanza_serialize(const Stanza *stanza, const char *parent_ns,
+		      GString *out)
+{
+	const char *ns;
+
+	g_return_if_fail(stanza != NULL);
+	g_return_if_fail(out != NULL);
+
+	ns = stanza->ns != NULL ? stanza->ns : parent_ns;
+	g_string_append_c(out, '<');
+	g_string_append(out, stanza->name);
+	if (ns != NULL && g_strcmp0(ns, parent_ns) != 0) {
+		g_string_append(out, " xmlns='");
+		append_escaped(out, ns, strlen(ns), true);
+		g_string_append_c(out, '\'');
+	}
+	for (uint32_t i = 0; i < stanza->n_attrs; i++) {
+		const char *name = stanza->attrs[2 * i];
+		const char *value = stanza->attrs[2 * i + 1];
+
+		/* Namespace declarations come from stanza->ns only. */
+		if (is_xmlns_attr(name))
+			continue;
+		g_string_append_c(out, ' ');
+		g_string_append(out, name);
+		g_string_append(out, "='");
+		append_escaped(out, value, strlen(value), true);
+		g_string_append_c(out, '\'');
+	}
+	if (stanza->first_child == NULL &&
+	    (stanza->text == NULL || stanza->text->len == 0)) {
+		g_string_append(out, "/>");
+		return;
+	}
+	g_string_append_c(out, '>');
+	if (stanza->text != NULL)
+		append_escaped(out, stanza->text->str, stanza->text->len,
+			       false);
+	for (Stanza *c = stanza->first_child; c != NULL; c = c->next)
+		stanza_serialize(c, ns, out);
+	g_string_append(out, "</");
+	g_string_append(out, stanza->name);
+	g_string_append_c(out, '>');
+}
+
+char *stanza_to_string(const Stanza *stanza)
+{
+	GString *out;
+
+	g_return_val_if_fail(stanza != NULL, NULL);
+
+	out = g_string_sized_new(256);
+	stanza_serialize(stanza, "jabber:client", out);
+	return g_string_free(out, FALSE);
+}
+
+Stanza *stanza_copy(const Stanza *stanza)
+{
+	Stanza *copy;
+
+	g_return_val_if_fail(stanza != NULL, NULL);
+
+	copy = stanza_new(stanza->name, stanza->ns);
+	if (stanza->n_attrs > 0) {
+		copy->attrs_alloc = stanza->n_attrs;
+		copy->n_attrs = stanza->n_attrs;
+		copy->attrs = g_new(char *, (size_t)stanza->n_attrs * 2);
+		for (uint32_t i = 0; i < stanza->n_attrs * 2; i++)
+			copy->attrs[i] = g_strdup(stanza->attrs[i]);
+	}
+	if (stanza->text != NULL && stanza->text->len > 0)
+		stanza_append_text(copy, stanza->text->str,
+				   (gssize)stanza->text->len);
+	for (Stanza *c = stanza->first_child; c != NULL; c = c->next)
+		stanza_add_child(copy, stanza_copy(c));
+	return copy;
+}

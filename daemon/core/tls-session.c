@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GnuTLS client on memory buffers. GnuTLS pulls ciphertext from `in` (fed by
+ * the caller) and pushes ciphertext into `out` (taken by the caller); an
+ * empty `in` is reported as EAGAIN, so no call ever blocks.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "tls-session.h"
+
+G_DEFINE_QUARK(presenced - tls - session - error - quark, tls_session_error)
+
+/* TLS 1.2 or newer (RFC 8996 deprecates 1.0 and 1.1). */
+#define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/* RFC 9266 §2. */
+#define CB_EXPORTER_LABEL "EXPORTER-Channel-Binding"
+#define CB_EXPORTER_LEN 32
+
+/* Non-fatal, non-EAGAIN results in a row before we give up on a call. */
+#define MAX_SPURIOUS_RETRIES 64
+
+struct _TlsSession {
+	gnutls_session_t session;
+	gnutls_certificate_credentials_t creds;
+	char *domain;	    /* as given, for messages */
+	char *ascii_domain; /* IDNA A-labels: SNI and name check */
+	GByteArray *in;	    /* ciphertext fed, not yet pulled from in_pos on */
+	size_t in_pos;
+	GByteArray *out; /* ciphertext pushed, not yet taken */
+	bool handshake_done;
+	bool dead; /* a fatal error happened; error_message says which */
+	char *error_message;
+	TlsSessionError error_code;
+};
+
+static ssize_t pull_cb(gnutls_transport_ptr_t ptr, void *buf, size_t len)
+{
+	TlsSession *tls = ptr;
+	size_t avail = tls->in->len - tls->in_pos;
+
+	if (avail == 0) {
+		gnutls_transport_set_errno(tls->session, EAGAIN);
+		return -1;
+	}
+	size_t n = MIN(avail, len);
+	memcpy(buf, tls->in->data + tls->in_pos, n);
+	tls->in_pos += n;
+	if (tls->in_pos == tls->in->len) {
+		g_byte_array_set_size(tls->in, 0);
+		tls->in_pos = 0;
+	}
+	return (ssize_t)n;
+}
+
+static ssize_t push_cb(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
+{
+	TlsSession *tls = ptr;
+
+	g_byte_array_append(tls->out, buf, (guint)len);
+	return (ssize_t)len;
+}
+
+/* Marks the session dead and reports the error; later calls repeat it. */
+static void set_dead(TlsSession *tls, GError **error, TlsSessionError code,
+		     const char *format, ...) G_GNUC_PRINTF(4, 5);
+
+static void set_dead(TlsSession *tls, GError **error, TlsSessionError code,
+		     const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	g_free(tls->error_message);
+	tls->error_message = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	tls->error_code = code;
+	tls->dead = true;
+	g_set_error_literal(error, TLS_SESSION_ERROR, code, tls->error_message);
+}
+
+static bool check_alive(TlsSession *tls, GError **error)
+{
+	if (!tls->dead)
+		return true;
+	g_set_error_literal(error, TLS_SESSION_ERROR, tls->error_code,
+			    tls->error_message);
+	return false;
+}
+
+static bool load_ca_file(gnutls_certificate_credentials_t creds,
+			 const char *ca_file, GError **error)
+{
+	g_autofree char *contents = NULL;
+	gsize len = 0;
+	g_autoptr(GError) local_error = NULL;
+
+	if (!g_file_get_contents(ca_file, &contents, &len, &local_error)) {
+		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
+			    "Cannot load CA file %s: %s", ca_file,
+			    local_error->message);
+		return false;
+	}
+
+	gnutls_datum_t datum = {.data = (unsigned char *)contents,
+				.size = (unsigned)len};
+	int ret = gnutls_certificate_set_x509_trust_mem(creds, &datum,
+							GNUTLS_X509_FMT_PEM);
+	if (ret <= 0) {
+		/* Not PEM: perhaps a single DER certificate. */
+		int der = gnutls_certificate_set_x509_trust_mem(
+			creds, &datum, GNUTLS_X509_FMT_DER);
+		if (der > 0)
+			ret = der;
+	}
+	if (ret < 0) {
+		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
+			    "Cannot load CA file %s: %s", ca_file,
+			    gnutls_strerror(ret));
+		return false;
+	}
+	if (ret == 0) {
+		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
+			    "CA file %s holds no certificate", ca_file);
+		return false;
+	}
+	g_debug("Loaded %d trust anchors from %s", ret, ca_file);
+	return true;
+}
+
+TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
+			    GError **error)
+{
+	g_return_val_if_fail(verify_domain != NULL && *verify_domain != '\0',
+			     NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	g_autoptr(TlsSession) tls = g_new0(TlsSession, 1);
+	tls->domain = g_strdup(verify_domain);
+	/*
+	 * RFC 6125 §6.4.2 compares A-labels, and SNI carries them (RFC 6066
+	 * §3); a JID domain may be an internationalised name.
+	 */
+	tls->ascii_domain = g_hostname_to_ascii(verify_domain);
+	if (tls->ascii_domain == NULL) {
+		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
+			    "Cannot verify TLS for %s: not a valid domain name",
+			    verify_domain);
+		return NULL;
+	}
+	tls->in = g_byte_array_new();
+	tls->out = g_byte_array_new();
+
+	int ret = gnutls_certificate_allocate_credentials(&tls->creds);
+	if (ret < 0) {
+		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
+			    "Cannot set up TLS credentials: %s",
+			    gnutls_strerror(ret));
+		return NULL;
+	}
+
+	ret = gnutls_certificate_set_x509_system_trust(tls->creds);
+	if (ret < 0 && ca_file == NULL) {
+		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
+			    "Cannot load the system trust store: %s",
+			    gnutls_strerror(ret));
+		return NULL;
+	}
+	g_debug("Loaded %d trust anchors from the system store", MAX(ret, 0));
+
+	if (ca_file != NULL && !load_ca_file(tls->creds, ca_file, error))
+		return NULL;
+
+	ret = gnutls_init(&tls->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+	if (ret < 0) {
+		tls->session = NULL;
+		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
+			    "Cannot create a TLS session: %s",
+			    gnutls_strerror(ret));
+		return NULL;
+	}
+
+	const char *err_pos = NULL;
+	ret = gnutls_priority_set_direct(tls->session, TLS_PRIORITY, &err_pos);
+	if (ret >= 0)
+		ret = gnutls_credentials_set(
+			tls->session, GNUTLS_CRD_CERTIFICATE, tls->creds);
+	/* RFC 6066 §3: SNI carries DNS names only, never an IP literal. */
+	if (ret >= 0 && !g_hostname_is_ip_address(tls->ascii_domain))
+		ret = gnutls_server_name_set(tls->session, GNUTLS_NAME_DNS,
+					     tls->ascii_domain,
+					     strlen(tls->ascii_domain));
+	if (ret < 0) {
+		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
+			    "Cannot configure the TLS session: %s",
+			    gnutls_strerror(ret));
+		return NULL;
+	}
+
+	/*
+	 * RFC 6120 §13.7.2.1 and RFC 6125: the certificate must match the
+	 * JID's domain. GnuTLS checks chain and name during the handshake
+	 * and fails it with GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR.
+	 */
+	gnutls_session_set_verify_cert(tls->session, tls->ascii_domain, 0);
+
+	gnutls_transport_set_ptr(tls->session, tls);
+	gnutls_transport_set_push_function(tls->session, push_cb);
+	gnutls_transport_set_pull_function(tls->session, pull_cb);
+
+	return g_steal_pointer(&tls);
+}
+
+void tls_session_free(TlsSession *tls)
+{
+	if (tls == NULL)
+		return;
+	if (tls->session != NULL)
+		gnutls_deinit(tls->session);
+	if (tls->creds != NULL)
+		gnutls_certificate_free_credentials(tls->creds);
+	/* The buffers may hold decrypted-then-encrypted secrets in transit. */
+	if (tls->in != NULL) {
+		gnutls_memset(tls->in->data, 0, tls->in->len);
+		g_byte_array_unref(tls->in);
+	}
+	if (tls->out != NULL) {
+		gnutls_memset(tls->out->data, 0, tls->out->len);
+		g_byte_array_unref(tls->out);
+	}
+	g_free(tls->domain);
+	g_free(tls->ascii_domain);
+	g_free(tls->error_message);
+	g_free(tls);
+}
+
+void tls_session_feed(TlsSession *tls, const char *data, size_t len)
+{
+	g_return_if_fail(tls != NULL);
+	g_return_if_fail(data != NULL || len == 0);
+
+	/* Compact before growing so a long session does not creep. */
+	if (tls->in_pos > 0) {
+		g_byte_array_remove_range(tls->in, 0, (guint)tls->in_pos);
+		tls->in_pos = 0;
+	}
+	g_byte_array_append(tls->in, (const guint8 *)data, (guint)len);
+}
+
+void tls_session_take_output(TlsSession *tls, GByteArray *out)
+{
+	g_return_if_fail(tls != NULL);
+	g_return_if_fail(out != NULL);
+
+	if (tls->out->len == 0)
+		return;
+	g_byte_array_append(out, tls->out->data, tls->out->len);
+	g_byte_array_set_size(tls->out, 0);
+}
+
+bool tls_session_has_output(const TlsSession *tls)
+{
+	g_return_val_if_fail(tls != NULL, false);
+	return tls->out->len > 0;
+}
+
+static const char *alert_name(TlsSession *tls)
+{
+	const char *name =
+		gnutls_alert_get_name(gnutls_alert_get(tls->session));
+	return name != NULL ? name : "unknown alert";
+}
+
+/* Why the peer certificate was refused, for people. */
+static void fail_certificate(TlsSession *tls, GError **error)
+{
+	unsigned status = gnutls_session_get_verify_cert_status(tls->session);
+	gnutls_datum_t text = {NULL, 0};
+	g_autofree char *reason = NULL;
+
+	if (status != 0 && gnutls_certificate_verification_status_print(
+				   status, GNUTLS_CRT_X509, &text, 0) == 0) {
+		reason = g_strndup((const char *)text.data, text.size);
+		gnutls_free(text.data);
+		g_strstrip(reason);
+	} else {
+		reason = g_strdup("it could not be verified");
+	}
+	set_dead(tls, error, TLS_SESSION_ERROR_CERTIFICATE,
+		 "The TLS certificate presented for %s is not acceptable: %s",
+		 tls->domain, reason);
+}
+
+TlsSessionStatus tls_session_handshake(TlsSession *tls, GError **error)
+{
+	g_return_val_if_fail(tls != NULL, TLS_SESSION_STATUS_ERROR);
+	g_return_val_if_fail(error == NULL || *error == NULL,
+			     TLS_SESSION_STATUS_ERROR);
+
+	if (!check_alive(tls, error))
+		return TLS_SESSION_STATUS_ERROR;
+	if (tls->handshake_done)
+		return TLS_SESSION_STATUS_DONE;
+
+	for (int spurious = 0; spurious < MAX_SPURIOUS_RETRIES; spurious++) {
+		int ret = gnutls_handshake(tls->session);
+
+		if (ret == GNUTLS_E_SUCCESS) {
+			tls->handshake_done = true;
+			g_debug("TLS handshake with %s complete", tls->domain);
+			return TLS_SESSION_STATUS_DONE;
+		}
+		if (ret == GNUTLS_E_AGAIN)
+			return TLS_SESSION_STATUS_AGAIN;
+
+		/*
+		 * Tell the server why we give up (RFC 8446 §6.2) before the
+		 * caller drops the connection: the alert goes to the output.
+		 */
+		if (gnutls_error_is_fatal(ret) &&
+		    ret != GNUTLS_E_FATAL_ALERT_RECEIVED)
+			(void)gnutls_alert_send_appropriate(tls->session, ret);
+
+		switch (ret) {
+		case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
+		case GNUTLS_E_CERTIFICATE_ERROR:
+			fail_certificate(tls, error);
+			return TLS_SESSION_STATUS_ERROR;
+		case GNUTLS_E_FATAL_ALERT_RECEIVED:
+			set_dead(tls, error, TLS_SESSION_ERROR_HANDSHAKE,
+				 "TLS handshake with %s failed: the server "
+				 "sent the alert \"%s\"",
+				 tls->domain, alert_name(tls));
+			return TLS_SESSION_STATUS_ERROR;
+		case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
+			set_dead(tls, error, TLS_SESSION_ERROR_HANDSHAKE,
+				 "TLS handshake with %s failed: the server "
+				 "does not support TLS 1.2 or newer",
+				 tls->domain);
+			return TLS_SESSION_STATUS_ERROR;
+		default:
+			break;
+		}
+		if (gnutls_error_is_fatal(ret)) {
+			set_dead(tls, error, TLS_SESSION_ERROR_HANDSHAKE,
+				 "TLS handshake with %s failed: %s",
+				 tls->domain, gnutls_strerror(ret));
+			return TLS_SESSION_STATUS_ERROR;
+		}
+		/* A warning alert or the like: GnuTLS wants another call. */
+		g_debug("TLS handshake with %s: %s, continuing", tls->domain,
+			ret == GNUTLS_E_WARNING_ALERT_RECEIVED
+				? alert_name(tls)
+				: gnutls_strerror(ret));
+	}
+	set_dead(tls, error, TLS_SESSION_ERROR_HANDSHAKE,
+		 "TLS handshake with %s failed: too many warnings",
+		 tls->domain);
+	return TLS_SESSION_STATUS_ERROR;
+}
+
+static bool check_ready(TlsSession *tls, GError **error)
+{
+	if (!check_alive(tls, error))
+		return false;
+	if (!tls->handshake_done) {
+		g_set_error_literal(error, TLS_SESSION_ERROR,
+				    TLS_SESSION_ERROR_IO,
+				    "The TLS handshake is not complete");
+		return false;
+	}
+	return true;
+}
+
+bool tls_session_write(TlsSession *tls, const char *data, size_t len,
+		       GError **error)
+{
+	g_return_val_if_fail(tls != NULL, false);
+	g_return_val_if_fail(data != NULL || len == 0, false);
+	g_return_val_if_fail(error == NULL || *error == NULL, false);
+
+	if (!check_ready(tls, error))
+		return false;
+
+	size_t done = 0;
+	int spurious = 0;
+	while (done < len) {
+		ssize_t ret = gnutls_record_send(tls->session, data + done,
+						 len - done);
+		if (ret > 0) {
+			done += (size_t)ret;
+			spurious = 0;
+			continue;
+		}
+		/*
+		 * Our push never fails, so AGAIN/INTERRUPTED can only come
+		 * from GnuTLS itself (e.g. a pending key update); retry with
+		 * the same data as the API requires, but bounded.
+		 */
+		if ((ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED) &&
+		    ++spurious < MAX_SPURIOUS_RETRIES)
+			continue;
+		set_dead(tls, error, TLS_SESSION_ERROR_IO,
+			 "Cannot send TLS data to %s: %s", tls->domain,
+			 gnutls_strerror((int)ret));
+		return false;
+	}
+	return true;
+}
+
+bool tls_session_read(TlsSession *tls, GByteArray *out, GError **error)
+{
+	g_return_val_if_fail(tls != NULL, false);
+	g_return_val_if_fail(out != NULL, false);
+	g_return_val_if_fail(error == NULL || *error == NULL, false);
+
+	if (!check_ready(tls, error))
+		return false;
+
+	guint8 buf[16384];
+	int spurious = 0;
+	size_t last_left = SIZE_MAX;
+
+	/*
+	 * Loop until GnuTLS has neither buffered plaintext nor ciphertext to
+	 * pull: a daemon that waits on the socket after a partial drain would
+	 * sit on data that already arrived.
+	 */
+	for (;;) {
+		ssize_t ret =
+			gnutls_record_recv(tls->session, buf, sizeof(buf));
+		if (ret > 0) {
+			g_byte_array_append(out, buf, (guint)ret);
+			spurious = 0;
+			continue;
+		}
+		if (ret == 0) {
+			/* RFC 8446 §6.1: close_notify. */
+			gnutls_memset(buf, 0, sizeof(buf));
+			set_dead(tls, error, TLS_SESSION_ERROR_CLOSED,
+				 "%s closed the TLS session", tls->domain);
+			return false;
+		}
+		if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED) {
+			/*
+			 * Not only "no more input": GnuTLS also returns AGAIN
+			 * after a post-handshake message (TLS 1.3 KeyUpdate,
+			 * NewSessionTicket) with more records still queued.
+			 * Go on while it keeps consuming them.
+			 */
+			size_t left = tls->in->len - tls->in_pos;
+
+			if (gnutls_record_check_pending(tls->session) > 0 ||
+			    (left > 0 && left < last_left)) {
+				last_left = left;
+				continue;
+			}
+			break;
+		}
+		switch (ret) {
+		case GNUTLS_E_REHANDSHAKE:
+			/* TLS 1.2 renegotiation: nothing we need, refuse. */
+			set_dead(tls, error, TLS_SESSION_ERROR_IO,
+				 "%s asked for TLS renegotiation, which is "
+				 "not supported",
+				 tls->domain);
+			break;
+		case GNUTLS_E_PREMATURE_TERMINATION:
+			set_dead(tls, error, TLS_SESSION_ERROR_IO,
+				 "%s ended the TLS session without "
+				 "close_notify (possible truncation)",
+				 tls->domain);
+			break;
+		case GNUTLS_E_FATAL_ALERT_RECEIVED:
+			set_dead(tls, error, TLS_SESSION_ERROR_IO,
+				 "%s sent the TLS alert \"%s\"", tls->domain,
+				 alert_name(tls));
+			break;
+		default:
+			if (!gnutls_error_is_fatal((int)ret) &&
+			    ++spurious < MAX_SPURIOUS_RETRIES) {
+				g_debug("TLS read from %s: %s, continuing",
+					tls->domain,
+					ret == GNUTLS_E_WARNING_ALERT_RECEIVED
+						? alert_name(tls)
+						: gnutls_strerror((int)ret));
+				continue;
+			}
+			/* E.g. bad_record_mac for a forged record. */
+			(void)gnutls_alert_send_appropriate(tls->session,
+							    (int)ret);
+			set_dead(tls, error, TLS_SESSION_ERROR_IO,
+				 "TLS error from %s: %s", tls->domain,
+				 gnutls_strerror((int)ret));
+			break;
+		}
+		gnutls_memset(buf, 0, sizeof(buf));
+		return false;
+	}
+	gnutls_memset(buf, 0, sizeof(buf));
+	return true;
+}
+
+GBytes *tls_session_get_channel_binding(TlsSession *tls)
+{
+	g_return_val_if_fail(tls != NULL, NULL);
+
+	if (!tls->handshake_done || tls->dead)
+		return NULL;
+	/*
+	 * RFC 9266 §3: tls-exporter is defined for TLS 1.3; on 1.2 it is
+	 * only safe with extended master secret, and we do not bother.
+	 */
+	if (gnutls_protocol_get_version(tls->session) != GNUTLS_TLS1_3)
+		return NULL;
+
+	guint8 *cb = g_malloc(CB_EXPORTER_LEN);
+	int ret = gnutls_prf_rfc5705(tls->session, strlen(CB_EXPORTER_LABEL),
+				     CB_EXPORTER_LABEL, 0, NULL,
+				     CB_EXPORTER_LEN, (char *)cb);
+	if (ret < 0) {
+		g_debug("TLS exporter failed: %s", gnutls_strerror(ret));
+		g_free(cb);
+		return NULL;
+	}
+	return g_bytes_new_take(cb, CB_EXPORTER_LEN);
+}
+
+char *tls_session_describe(TlsSession *tls)
+{
+	g_return_val_if_fail(tls != NULL, NULL);
+
+	if (!tls->handshake_done)
+		return g_strdup("TLS (handshake incomplete)");
+
+	const char *version = gnutls_protocol_get_name(
+		gnutls_protocol_get_version(tls->session));
+	const char *cipher =
+		gnutls_cipher_get_name(gnutls_cipher_get(tls->session));
+	return g_strdup_printf("%s/%s", version != NULL ? version : "TLS?",
+			       cipher != NULL ? cipher : "?");
+}
+
+void tls_session_close(TlsSession *tls)
+{
+	g_return_if_fail(tls != NULL);
+
+	if (!tls->handshake_done || tls->dead)
+		return;
+	/* SHUT_WR: queue close_notify, do not wait for the peer's. */
+	int ret = gnutls_bye(tls->session, GNUTLS_SHUT_WR);
+	if (ret < 0)
+		g_debug("TLS close_notify to %s: %s", tls->domain,
+			gnutls_strerror(ret));
+}

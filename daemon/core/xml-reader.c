@@ -1,0 +1,650 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stream reader on libxml2's SAX2 push parser.
+ *
+ * libxml2 is trusted with tokenizing only: every construct RFC 6120 §11.1
+ * forbids has a SAX handler here that turns it into restricted-xml, no
+ * entity is ever declared or expanded (no XML_PARSE_NOENT, no DTD loading,
+ * no network), and the resource limits are ours, counted on raw input, so
+ * the parser runs with XML_PARSE_HUGE to keep its own limits from firing
+ * first with a less precise error.
+ *
+ * Callbacks never free libxml2's input (xmlStopParser() in 2.9 frees the
+ * buffer a caller up the stack may still point into): on error they mark
+ * the context halted, and the context is freed once xmlParseChunk()
+ * returns.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+
+#include "core/xml-reader.h"
+
+G_DEFINE_QUARK(xml-reader-error-quark, xml_reader_error)
+
+#define NS_STREAMS "http://etherx.jabber.org/streams"
+#define NS_CLIENT "jabber:client"
+
+/* Bytes handed to libxml2 per call: small enough that the size limit is
+ * checked often, big enough that the call overhead does not show. */
+#define FEED_SLICE ((size_t)64 * 1024)
+
+/* libxml2's own cap on its name dictionary, which XML_PARSE_HUGE lifts:
+ * names a peer invents are interned for the life of the stream. */
+#define DICT_LIMIT ((size_t)10000000)
+
+typedef struct {
+	XmlReaderEvent type;
+	Stanza *stanza;
+	GError *error;
+} Event;
+
+struct _XmlReader {
+	XmlReaderLimits limits;
+	xmlParserCtxtPtr ctxt; /* NULL until fed, and after an error */
+	GQueue events; /* of Event *, in order */
+	Stanza *stanza; /* top-level element being built */
+	Stanza *cursor; /* innermost open element of it */
+	unsigned depth; /* open elements; the stream header is 1 */
+	uint64_t fed; /* bytes handed to libxml2 since the reset */
+	uint64_t boundary; /* offset just past the last top-level tag */
+	bool failed; /* an error is queued: ignore everything */
+	bool closed; /* </stream:stream> seen */
+};
+
+static const char *const condition_names[] = {
+	[XML_READER_ERROR_NOT_WELL_FORMED] = "not-well-formed",
+	[XML_READER_ERROR_RESTRICTED_XML] = "restricted-xml",
+	[XML_READER_ERROR_POLICY_VIOLATION] = "policy-violation",
+	[XML_READER_ERROR_INVALID_NAMESPACE] = "invalid-namespace",
+	[XML_READER_ERROR_BAD_NAMESPACE_PREFIX] = "bad-namespace-prefix",
+	[XML_READER_ERROR_UNSUPPORTED_ENCODING] = "unsupported-encoding",
+};
+
+const char *xml_reader_error_condition(XmlReaderError code)
+{
+	if ((size_t)code >= G_N_ELEMENTS(condition_names))
+		return "undefined-condition";
+	return condition_names[code];
+}
+
+static void push_event(XmlReader *reader, XmlReaderEvent type,
+		       Stanza *stanza, GError *error)
+{
+	Event *ev = g_new(Event, 1);
+
+	ev->type = type;
+	ev->stanza = stanza;
+	ev->error = error;
+	g_queue_push_tail(&reader->events, ev);
+}
+
+static void event_free(gpointer data)
+{
+	Event *ev = data;
+
+	stanza_free(ev->stanza);
+	if (ev->error != NULL)
+		g_error_free(ev->error);
+	g_free(ev);
+}
+
+/* Stops parsing without freeing libxml2's input under its feet; see the
+ * comment at the top. */
+static void halt(XmlReader *reader)
+{
+	if (reader->ctxt != NULL) {
+		reader->ctxt->disableSAX = 1;
+		reader->ctxt->instate = XML_PARSER_EOF;
+	}
+}
+
+static void fail(XmlReader *reader, XmlReaderError code, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
+static void fail(XmlReader *reader, XmlReaderError code, const char *fmt, ...)
+{
+	va_list ap;
+	GError *error;
+
+	if (reader->failed || reader->closed)
+		return;
+	va_start(ap, fmt);
+	error = g_error_new_valist(XML_READER_ERROR, (int)code, fmt, ap);
+	va_end(ap);
+	g_debug("xml-reader: %s: %s", xml_reader_error_condition(code),
+		error->message);
+	reader->failed = true;
+	stanza_free(reader->stanza);
+	reader->stanza = NULL;
+	reader->cursor = NULL;
+	push_event(reader, XML_READER_EVENT_ERROR, NULL, error);
+	halt(reader);
+}
+
+static uint64_t consumed(XmlReader *reader)
+{
+	long n = xmlByteConsumed(reader->ctxt);
+
+	return n < 0 ? reader->fed : (uint64_t)n;
+}
+
+/* ---- SAX2 handlers ------------------------------------------------------ */
+
+static bool is_utf8_name(const char *name)
+{
+	return g_ascii_strcasecmp(name, "UTF-8") == 0;
+}
+
+static void on_start_document(void *user_data)
+{
+	XmlReader *reader = user_data;
+	xmlParserInputPtr input = reader->ctxt->input;
+
+	/* RFC 6120 §11.6: UTF-8 only. A declared encoding libxml2 knows has
+	 * already switched the input to a converter by now; a UTF-16 BOM
+	 * has done the same. */
+	if (input != NULL && input->encoding != NULL &&
+	    !is_utf8_name((const char *)input->encoding)) {
+		fail(reader, XML_READER_ERROR_UNSUPPORTED_ENCODING,
+		     "stream declares encoding %s; only UTF-8 is allowed",
+		     (const char *)input->encoding);
+		return;
+	}
+	if ((input != NULL && input->buf != NULL &&
+	     input->buf->encoder != NULL) ||
+	    (reader->ctxt->encoding != NULL &&
+	     !is_utf8_name((const char *)reader->ctxt->encoding)))
+		fail(reader, XML_READER_ERROR_UNSUPPORTED_ENCODING,
+		     "stream is not encoded in UTF-8");
+}
+
+/*
+ * SAX2 hands attribute values over with "&" written as "&#38;" when entity
+ * substitution is off (libxml2 keeps them for re-parsing by its tree
+ * builder). Any other '&' cannot occur, so decoding is unambiguous.
+ */
+static char *attr_value(const xmlChar *start, const xmlChar *end)
+{
+	const char *s = (const char *)start;
+	size_t len = (size_t)(end - start);
+	GString *out;
+
+	if (memchr(s, '&', len) == NULL)
+		return g_strndup(s, len);
+	out = g_string_sized_new(len);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '&' && len - i >= 5 &&
+		    memcmp(s + i, "&#38;", 5) == 0) {
+			g_string_append_c(out, '&');
+			i += 4;
+			continue;
+		}
+		g_string_append_c(out, s[i]);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void set_attrs(Stanza *el, int nb_attributes, const xmlChar **attrs)
+{
+	for (int i = 0; i < nb_attributes; i++) {
+		const xmlChar **a = &attrs[5 * i];
+		g_autofree char *value = attr_value(a[3], a[4]);
+
+		if (a[2] == NULL) {
+			stanza_set_attr(el, (const char *)a[0], value);
+		} else if (a[1] != NULL &&
+			   strcmp((const char *)a[1], "xml") == 0) {
+			g_autofree char *name = g_strconcat(
+				"xml:", (const char *)a[0], NULL);
+
+			stanza_set_attr(el, name, value);
+		}
+		/* Other namespaced attributes carry nothing XMPP core
+		 * needs and could shadow plain ones: dropped. */
+	}
+}
+
+static void on_stream_open(XmlReader *reader, const char *localname,
+			   const char *prefix, const char *uri,
+			   int nb_namespaces, const xmlChar **namespaces,
+			   int nb_attributes, const xmlChar **attributes)
+{
+	xmlParserInputPtr input = reader->ctxt->input;
+	Stanza *header;
+
+	/* RFC 6120 §4.8.1, §4.9.3.10. */
+	if (g_strcmp0(uri, NS_STREAMS) != 0) {
+		fail(reader, XML_READER_ERROR_INVALID_NAMESPACE,
+		     "stream header <%s%s%s> is not in namespace " NS_STREAMS,
+		     prefix ? prefix : "", prefix ? ":" : "", localname);
+		return;
+	}
+	if (strcmp(localname, "stream") != 0) {
+		fail(reader, XML_READER_ERROR_INVALID_NAMESPACE,
+		     "stream header is <%s>, not <stream>", localname);
+		return;
+	}
+	/* RFC 6120 §4.8.2: the content namespace; we are a client. */
+	for (int i = 0; i < nb_namespaces; i++) {
+		const char *ns_prefix = (const char *)namespaces[2 * i];
+		const char *ns_uri = (const char *)namespaces[2 * i + 1];
+
+		if (ns_prefix == NULL && g_strcmp0(ns_uri, NS_CLIENT) != 0 &&
+		    g_strcmp0(ns_uri, NS_STREAMS) != 0) {
+			fail(reader, XML_READER_ERROR_INVALID_NAMESPACE,
+			     "stream content namespace is %s, not " NS_CLIENT,
+			     ns_uri ? ns_uri : "(empty)");
+			return;
+		}
+	}
+	if (consumed(reader) > reader->limits.max_stanza_bytes) {
+		fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
+		     "stream header larger than %zu bytes",
+		     reader->limits.max_stanza_bytes);
+		return;
+	}
+	header = stanza_new("stream", NS_STREAMS);
+	set_attrs(header, nb_attributes, attributes);
+	reader->depth = 1;
+	/* libxml2 calls startElementNs with its cursor still on the '>'. */
+	reader->boundary = consumed(reader);
+	if (input->cur < input->end && *input->cur == '>')
+		reader->boundary++;
+	push_event(reader, XML_READER_EVENT_STREAM_OPEN, header, NULL);
+}
+
+static void on_start_element(void *user_data, const xmlChar *localname,
+			     const xmlChar *prefix, const xmlChar *uri,
+			     int nb_namespaces, const xmlChar **namespaces,
+			     int nb_attributes, int nb_defaulted,
+			     const xmlChar **attributes)
+{
+	XmlReader *reader = user_data;
+	const char *ns;
+	Stanza *el;
+
+	if (reader->failed || reader->closed)
+		return;
+	if (reader->depth == 0) {
+		on_stream_open(reader, (const char *)localname,
+			       (const char *)prefix, (const char *)uri,
+			       nb_namespaces, namespaces, nb_attributes,
+			       attributes);
+		return;
+	}
+	if (reader->depth > reader->limits.max_depth) {
+		fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
+		     "stanza nested deeper than %u elements",
+		     reader->limits.max_depth);
+		return;
+	}
+	reader->depth++;
+
+	/* libxml2 resolved default and prefixed namespaces; an element in
+	 * no namespace at all (no default declared anywhere in scope) is in
+	 * the stream's content namespace (RFC 6120 §4.8.2). */
+	ns = uri != NULL ? (const char *)uri : NS_CLIENT;
+	el = stanza_new((const char *)localname, ns);
+	set_attrs(el, nb_attributes, attributes);
+	if (reader->cursor == NULL)
+		reader->stanza = el;
+	else
+		stanza_add_child(reader->cursor, el);
+	reader->cursor = el;
+}
+
+static void on_end_element(void *user_data, const xmlChar *localname,
+			   const xmlChar *prefix, const xmlChar *uri)
+{
+	XmlReader *reader = user_data;
+
+	if (reader->failed || reader->closed)
+		return;
+	if (reader->depth == 1) {
+		/* RFC 6120 §4.4: the stream is closed; anything after it is
+		 * not ours to parse. */
+		reader->depth = 0;
+		push_event(reader, XML_READER_EVENT_STREAM_CLOSE, NULL, NULL);
+		reader->closed = true;
+		halt(reader);
+		return;
+	}
+	if (reader->depth == 0 || reader->cursor == NULL)
+		return;
+	reader->depth--;
+	reader->cursor = stanza_get_parent(reader->cursor);
+	if (reader->depth == 1) {
+		uint64_t end = consumed(reader);
+
+		/* The stanza may have ended inside the slice that took it
+		 * over the limit. */
+		if (end - reader->boundary > reader->limits.max_stanza_bytes) {
+			fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
+			     "stanza larger than %zu bytes",
+			     reader->limits.max_stanza_bytes);
+			return;
+		}
+		push_event(reader, XML_READER_EVENT_STANZA,
+			   g_steal_pointer(&reader->stanza), NULL);
+		reader->cursor = NULL;
+		reader->boundary = end;
+	}
+}
+
+static void on_characters(void *user_data, const xmlChar *text, int len)
+{
+	XmlReader *reader = user_data;
+
+	/* Whitespace between stanzas (RFC 6120 §4.6.1 keepalives) and any
+	 * other text outside a stanza is dropped. */
+	if (reader->failed || reader->cursor == NULL)
+		return;
+	stanza_append_text(reader->cursor, (const char *)text, len);
+}
+
+static void on_internal_subset(void *user_data, const xmlChar *name,
+			       const xmlChar *external_id,
+			       const xmlChar *system_id)
+{
+	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
+	     "document type declaration is not allowed");
+}
+
+static void on_entity_decl(void *user_data, const xmlChar *name, int type,
+			   const xmlChar *public_id, const xmlChar *system_id,
+			   xmlChar *content)
+{
+	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
+	     "entity declaration is not allowed");
+}
+
+static void on_unparsed_entity_decl(void *user_data, const xmlChar *name,
+				    const xmlChar *public_id,
+				    const xmlChar *system_id,
+				    const xmlChar *notation_name)
+{
+	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
+	     "entity declaration is not allowed");
+}
+
+static void on_notation_decl(void *user_data, const xmlChar *name,
+			     const xmlChar *public_id,
+			     const xmlChar *system_id)
+{
+	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
+	     "notation declaration is not allowed");
+}
+
+static void on_attribute_decl(void *user_data, const xmlChar *elem,
+			      const xmlChar *fullname, int type, int def,
+			      const xmlChar *default_value,
+			      xmlEnumerationPtr tree)
+{
+	xmlFreeEnumeration(tree);
+	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
+	     "attribute list declaration is not allowed");
+}
+
+static void on_element_decl(void *user_data, const xmlChar *name, int type,
+			    xmlElementContentPtr content)
+{
+	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
+	     "element declaration is not allowed");
+}
+
+static xmlEntityPtr on_get_entity(void *user_data, const xmlChar *name)
+{
+	/* Only reached for names other than the five predefined ones,
+	 * which libxml2 resolves before asking. */
+	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
+	     "entity reference &%s; is not allowed", (const char *)name);
+	return NULL;
+}
+
+static xmlEntityPtr on_get_parameter_entity(void *user_data,
+					    const xmlChar *name)
+{
+	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
+	     "parameter entity reference is not allowed");
+	return NULL;
+}
+
+static xmlParserInputPtr on_resolve_entity(void *user_data,
+					   const xmlChar *public_id,
+					   const xmlChar *system_id)
+{
+	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
+	     "external entity is not allowed");
+	return NULL;
+}
+
+static void on_reference(void *user_data, const xmlChar *name)
+{
+	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
+	     "entity reference &%s; is not allowed", (const char *)name);
+}
+
+static void on_processing_instruction(void *user_data, const xmlChar *target,
+				      const xmlChar *data)
+{
+	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
+	     "processing instruction is not allowed");
+}
+
+static void on_comment(void *user_data, const xmlChar *value)
+{
+	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
+	     "comment is not allowed");
+}
+
+static int on_has_subset(void *user_data)
+{
+	return 0;
+}
+
+static XmlReaderError classify(const xmlError *err)
+{
+	if (err->domain == XML_FROM_NAMESPACE &&
+	    err->code == XML_NS_ERR_UNDEFINED_NAMESPACE)
+		return XML_READER_ERROR_BAD_NAMESPACE_PREFIX;
+	switch (err->code) {
+	case XML_ERR_UNKNOWN_ENCODING:
+	case XML_ERR_UNSUPPORTED_ENCODING:
+	case XML_ERR_INVALID_ENCODING:
+		return XML_READER_ERROR_UNSUPPORTED_ENCODING;
+	case XML_ERR_UNDECLARED_ENTITY:
+	case XML_WAR_UNDECLARED_ENTITY:
+	case XML_ERR_ENTITY_LOOP:
+	case XML_ERR_ENTITY_BOUNDARY:
+	case XML_ERR_UNPARSED_ENTITY:
+	case XML_ERR_ENTITY_IS_EXTERNAL:
+	case XML_ERR_ENTITY_IS_PARAMETER:
+	case XML_ERR_EXT_ENTITY_STANDALONE:
+	case XML_ERR_DOCTYPE_NOT_FINISHED:
+	case XML_ERR_PI_NOT_STARTED:
+	case XML_ERR_PI_NOT_FINISHED:
+	case XML_ERR_COMMENT_NOT_FINISHED:
+	case XML_ERR_RESERVED_XML_NAME:
+		return XML_READER_ERROR_RESTRICTED_XML;
+	default:
+		return XML_READER_ERROR_NOT_WELL_FORMED;
+	}
+}
+
+static void on_error(void *user_data, xmlErrorPtr err)
+{
+	XmlReader *reader = user_data;
+	g_autofree char *msg = NULL;
+
+	/* Warnings (a relative namespace URI such as "vcard-temp", ...)
+	 * are not errors in XMPP. */
+	if (err == NULL || err->level == XML_ERR_WARNING)
+		return;
+	msg = g_strdup(err->message != NULL ? err->message : "parse error");
+	g_strstrip(msg);
+	fail(reader, classify(err), "%s (line %d)", msg, err->line);
+}
+
+static void init_sax(xmlSAXHandler *sax)
+{
+	memset(sax, 0, sizeof(*sax));
+	sax->initialized = XML_SAX2_MAGIC;
+	sax->startDocument = on_start_document;
+	sax->startElementNs = on_start_element;
+	sax->endElementNs = on_end_element;
+	sax->characters = on_characters;
+	sax->ignorableWhitespace = on_characters;
+	sax->cdataBlock = on_characters;
+	sax->internalSubset = on_internal_subset;
+	sax->externalSubset = on_internal_subset;
+	sax->entityDecl = on_entity_decl;
+	sax->unparsedEntityDecl = on_unparsed_entity_decl;
+	sax->notationDecl = on_notation_decl;
+	sax->attributeDecl = on_attribute_decl;
+	sax->elementDecl = on_element_decl;
+	sax->getEntity = on_get_entity;
+	sax->getParameterEntity = on_get_parameter_entity;
+	sax->resolveEntity = on_resolve_entity;
+	sax->reference = on_reference;
+	sax->processingInstruction = on_processing_instruction;
+	sax->comment = on_comment;
+	sax->hasInternalSubset = on_has_subset;
+	sax->hasExternalSubset = on_has_subset;
+	sax->serror = on_error;
+}
+
+static bool ensure_ctxt(XmlReader *reader)
+{
+	xmlSAXHandler sax;
+
+	if (reader->ctxt != NULL)
+		return true;
+	init_sax(&sax);
+	reader->ctxt = xmlCreatePushParserCtxt(&sax, reader, NULL, 0, NULL);
+	if (reader->ctxt == NULL) {
+		fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
+		     "cannot create XML parser");
+		return false;
+	}
+	/* No XML_PARSE_NOENT (entities are never substituted), no
+	 * XML_PARSE_DTDLOAD/DTDATTR/DTDVALID, no network. */
+	(void)xmlCtxtUseOptions(reader->ctxt, XML_PARSE_NONET |
+						      XML_PARSE_HUGE |
+						      XML_PARSE_NOWARNING);
+	reader->ctxt->replaceEntities = 0;
+	reader->ctxt->loadsubset = 0;
+	reader->ctxt->validate = 0;
+	if (reader->ctxt->dict != NULL)
+		xmlDictSetLimit(reader->ctxt->dict, DICT_LIMIT);
+	return true;
+}
+
+static void drop_ctxt(XmlReader *reader)
+{
+	if (reader->ctxt == NULL)
+		return;
+	xmlFreeParserCtxt(reader->ctxt);
+	reader->ctxt = NULL;
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+XmlReader *xml_reader_new(const XmlReaderLimits *limits)
+{
+	XmlReader *reader = g_new0(XmlReader, 1);
+
+	xmlInitParser();
+	if (limits != NULL)
+		reader->limits = *limits;
+	if (reader->limits.max_stanza_bytes == 0)
+		reader->limits.max_stanza_bytes =
+			XML_READER_DEFAULT_MAX_STANZA_BYTES;
+	if (reader->limits.max_depth == 0)
+		reader->limits.max_depth = XML_READER_DEFAULT_MAX_DEPTH;
+	g_queue_init(&reader->events);
+	return reader;
+}
+
+void xml_reader_reset(XmlReader *reader)
+{
+	g_return_if_fail(reader != NULL);
+
+	drop_ctxt(reader);
+	g_queue_clear_full(&reader->events, event_free);
+	stanza_free(reader->stanza);
+	reader->stanza = NULL;
+	reader->cursor = NULL;
+	reader->depth = 0;
+	reader->fed = 0;
+	reader->boundary = 0;
+	reader->failed = false;
+	reader->closed = false;
+}
+
+void xml_reader_free(XmlReader *reader)
+{
+	if (reader == NULL)
+		return;
+	xml_reader_reset(reader);
+	g_free(reader);
+}
+
+void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
+{
+	size_t max;
+
+	g_return_if_fail(reader != NULL);
+	g_return_if_fail(data != NULL || len == 0);
+
+	max = reader->limits.max_stanza_bytes;
+	while (len > 0 && !reader->failed && !reader->closed) {
+		uint64_t pending = reader->fed - reader->boundary;
+		size_t room = pending < max ? (size_t)(max - pending) : 0;
+		/* Never hand over more than one byte past the limit, so
+		 * the check below is exact. */
+		size_t n = MIN(len, MIN(FEED_SLICE, room + 1));
+
+		if (!ensure_ctxt(reader))
+			break;
+		reader->fed += n;
+		(void)xmlParseChunk(reader->ctxt, data, (int)n, 0);
+		data += n;
+		len -= n;
+		if (!reader->failed && !reader->closed &&
+		    reader->fed - reader->boundary > max)
+			fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
+			     "stanza larger than %zu bytes", max);
+	}
+	/* Safe now that libxml2 has returned: free what a failed or closed
+	 * stream no longer needs. */
+	if (reader->failed || reader->closed) {
+		drop_ctxt(reader);
+		stanza_free(reader->stanza);
+		reader->stanza = NULL;
+		reader->cursor = NULL;
+	}
+}
+
+XmlReaderEvent xml_reader_next(XmlReader *reader, Stanza **ret_stanza,
+			       GError **ret_error)
+{
+	Event *ev;
+	XmlReaderEvent type;
+
+	g_return_val_if_fail(reader != NULL, XML_READER_EVENT_NONE);
+
+	ev = g_queue_pop_head(&reader->events);
+	if (ev == NULL)
+		return XML_READER_EVENT_NONE;
+	type = ev->type;
+	if (ret_stanza != NULL)
+		*ret_stanza = g_steal_pointer(&ev->stanza);
+	if (ret_error != NULL && ev->error != NULL)
+		g_propagate_error(ret_error, g_steal_pointer(&ev->error));
+	event_free(ev);
+	return type;
+}

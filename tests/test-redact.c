@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for core/redact.c: no secret survives a --debug line. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/redact.h"
+
+#define SASL "urn:ietf:params:xml:ns:xmpp-sasl"
+#define PASSWORD "s3cr3t-Pa55"
+/* base64("\0alice\0s3cr3t-Pa55"): the PLAIN initial response. */
+#define PLAIN_B64 "AGFsaWNlAHMzY3IzdC1QYTU1"
+
+static void assert_clean(const char *line)
+{
+	ck_assert_ptr_null(strstr(line, PASSWORD));
+	ck_assert_ptr_null(strstr(line, PLAIN_B64));
+}
+
+START_TEST(test_sasl_plain)
+{
+	g_autoptr(Stanza) auth = stanza_new("auth", SASL);
+	g_autofree char *b64 = NULL;
+	g_autofree char *line = NULL;
+	static const char raw[] = "\0alice\0" PASSWORD;
+
+	b64 = g_base64_encode((const guchar *)raw, sizeof(raw) - 1);
+	ck_assert_str_eq(b64, PLAIN_B64);
+	stanza_set_attr(auth, "mechanism", "PLAIN");
+	stanza_set_text(auth, b64);
+	line = redact_log_stanza(auth);
+	assert_clean(line);
+	ck_assert_str_eq(line, "<auth xmlns='" SASL "' mechanism='PLAIN'>"
+			       "[redacted]</auth>");
+	/* The original is untouched. */
+	ck_assert_str_eq(stanza_get_text(auth), PLAIN_B64);
+}
+END_TEST
+
+START_TEST(test_sasl_scram)
+{
+	const char *names[] = { "auth", "challenge", "response", "success" };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autoptr(Stanza) s = stanza_new(names[i], SASL);
+		g_autofree char *line = NULL;
+		g_autofree char *b64 = g_base64_encode(
+			(const guchar *)"c=biws,r=abc,p=" PASSWORD,
+			strlen("c=biws,r=abc,p=" PASSWORD));
+
+		stanza_set_text(s, b64);
+		line = redact_log_stanza(s);
+		ck_assert_ptr_null(strstr(line, b64));
+		ck_assert_ptr_nonnull(strstr(line, "[redacted]"));
+	}
+}
+END_TEST
+
+START_TEST(test_password_element)
+{
+	g_autoptr(Stanza) iq = stanza_new("iq", NULL);
+	Stanza *q;
+	Stanza *x;
+	Stanza *field;
+	g_autofree char *line = NULL;
+
+	stanza_set_attr(iq, "type", "set");
+	q = stanza_add_child_new(iq, "query", "jabber:iq:register");
+	stanza_add_child_text(q, "username", NULL, "alice");
+	stanza_add_child_text(q, "password", NULL, PASSWORD);
+	x = stanza_add_child_new(q, "x", "jabber:x:data");
+	field = stanza_add_child_new(x, "field", NULL);
+	stanza_set_attr(field, "var", "password");
+	stanza_add_child_text(field, "value", NULL, PASSWORD);
+	line = redact_log_stanza(iq);
+	assert_clean(line);
+	ck_assert_ptr_nonnull(strstr(line, "<username>alice</username>"));
+	ck_assert_ptr_nonnull(strstr(line, "<password>[redacted]</password>"));
+}
+END_TEST
+
+START_TEST(test_ordinary_untouched)
+{
+	g_autoptr(Stanza) p = stanza_new("presence", NULL);
+	g_autofree char *line = NULL;
+	g_autofree char *plain = NULL;
+
+	stanza_add_child_text(p, "status", NULL, "password is not here & <ok>");
+	line = redact_log_stanza(p);
+	plain = stanza_to_string(p);
+	ck_assert_str_eq(line, plain);
+	/* Empty SASL elements stay empty. */
+	{
+		g_autoptr(Stanza) s = stanza_new("success", SASL);
+		g_autofree char *l = redact_log_stanza(s);
+
+		ck_assert_str_eq(l, "<success xmlns='" SASL "'/>");
+	}
+}
+END_TEST
+
+static Suite *redact_suite(void)
+{
+	Suite *s = suite_create("redact");
+	TCase *tc = tcase_create("sasl");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_sasl_plain);
+	tcase_add_test(tc, test_sasl_scram);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("password");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_password_element);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("passthrough");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_ordinary_untouched);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(redact_suite());
+	int failed;
+
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

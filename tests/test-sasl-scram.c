@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SASL SCRAM/PLAIN: the RFC 5802 §5 and RFC 7677 §3 vectors byte for byte,
+ * -PLUS known answers computed independently (Python hashlib), and every
+ * way a hostile server-first or server-final must be refused.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/sasl-scram.h"
+
+#define RFC5802_NONCE "fyko+d2lbbFgONRv9qkxdawL"
+#define RFC5802_SERVER_FIRST                                                   \
+	"r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,"     \
+	"i=4096"
+#define RFC5802_SERVER_NONCE "fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j"
+
+#define RFC7677_NONCE "rOprNGfwEbeRWgbNEkqO"
+#define RFC7677_SERVER_FIRST                                                   \
+	"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"                \
+	"s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+
+static void assert_bytes_eq(GBytes *bytes, const char *expected,
+			    size_t expected_len)
+{
+	ck_assert_ptr_nonnull(bytes);
+	size_t len = 0;
+	const char *data = g_bytes_get_data(bytes, &len);
+	g_autofree char *shown = g_strndup(data, len);
+	ck_assert_msg(len == expected_len && memcmp(data, expected, len) == 0,
+		      "got \"%s\", expected \"%s\"", shown, expected);
+}
+
+static void assert_str_bytes(GBytes *bytes, const char *expected)
+{
+	assert_bytes_eq(bytes, expected, strlen(expected));
+}
+
+static GBytes *step_str(SaslClient *c, const char *challenge, GError **error)
+{
+	return sasl_client_step(c, (const guint8 *)challenge, strlen(challenge),
+				error);
+}
+
+static bool verify_str(SaslClient *c, const char *final_msg, GError **error)
+{
+	return sasl_client_verify_final(c, (const guint8 *)final_msg,
+					strlen(final_msg), error);
+}
+
+static GBytes *test_binding(void)
+{
+	guint8 cb[32];
+
+	for (size_t i = 0; i < sizeof(cb); i++)
+		cb[i] = (guint8)i;
+	return g_bytes_new(cb, sizeof(cb));
+}
+
+/* Runs a complete exchange and checks every message. */
+static void run_exchange(SaslMechanism mech, GBytes *cb, bool supports_cb,
+			 const char *nonce, const char *client_first,
+			 const char *server_first, const char *client_final,
+			 const char *server_final)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SaslClient) c =
+		sasl_client_new(mech, "user", "pencil", cb, supports_cb, nonce);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(sasl_client_get_mechanism(c), mech);
+
+	g_autoptr(GBytes) first = sasl_client_initial_response(c);
+	assert_str_bytes(first, client_first);
+
+	g_autoptr(GBytes) final_msg = step_str(c, server_first, &error);
+	ck_assert_msg(final_msg != NULL, "step: %s",
+		      error ? error->message : "?");
+	assert_str_bytes(final_msg, client_final);
+
+	ck_assert_msg(verify_str(c, server_final, &error), "verify: %s",
+		      error ? error->message : "?");
+	ck_assert_ptr_null(error);
+	/* An empty <success/> after a verified final is fine. */
+	ck_assert(sasl_client_verify_final(c, NULL, 0, &error));
+}
+
+START_TEST(test_rfc5802_vector)
+{
+	run_exchange(SASL_MECHANISM_SCRAM_SHA_1, NULL, false, RFC5802_NONCE,
+		     "n,,n=user,r=" RFC5802_NONCE, RFC5802_SERVER_FIRST,
+		     "c=biws,r=" RFC5802_SERVER_NONCE
+		     ",p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=",
+		     "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=");
+}
+END_TEST
+
+START_TEST(test_rfc7677_vector)
+{
+	run_exchange(SASL_MECHANISM_SCRAM_SHA_256, NULL, false, RFC7677_NONCE,
+		     "n,,n=user,r=" RFC7677_NONCE, RFC7677_SERVER_FIRST,
+		     "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)"
+		     "hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
+		     "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
+}
+END_TEST
+
+START_TEST(test_sha1_plus)
+{
+	g_autoptr(GBytes) cb = test_binding();
+
+	/* c= is base64("p=tls-exporter,," + the 32 binding bytes). */
+	run_exchange(SASL_MECHANISM_SCRAM_SHA_1_PLUS, cb, true, RFC5802_NONCE,
+		     "p=tls-exporter,,n=user,r=" RFC5802_NONCE,
+		     RFC5802_SERVER_FIRST,
+		     "c=cD10bHMtZXhwb3J0ZXIsLAABAgMEBQYHCAkKCwwNDg8QERITFBUWF"
+		     "xgZGhscHR4f,r=" RFC5802_SERVER_NONCE
+		     ",p=i0z2xFi+ITaJvbLXpcWyruGx26U=",
+		     "v=YgmPUhdXTCPY9I7+PKzEdnp1cdo=");
+}
+END_TEST
+
+START_TEST(test_sha256_plus)
+{
+	g_autoptr(GBytes) cb = test_binding();
+
+	run_exchange(SASL_MECHANISM_SCRAM_SHA_256_PLUS, cb, true, RFC7677_NONCE,
+		     "p=tls-exporter,,n=user,r=" RFC7677_NONCE,
+		     RFC7677_SERVER_FIRST,
+		     "c=cD10bHMtZXhwb3J0ZXIsLAABAgMEBQYHCAkKCwwNDg8QERITFBUWF"
+		     "xgZGhscHR4f,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)"
+		     "hNlF$k0,p=QC6CS20quADQRb3mT99YUH+n3VJxUvzuK0K0E1Vrs2M=",
+		     "v=2GiAgapEppLVlUXbxUDksL3VgYHzuqiK5tR4mhJGgvs=");
+}
+END_TEST
+
+START_TEST(test_gs2_y)
+{
+	/* RFC 5802 §6: we could bind, the server offered no -PLUS. */
+	run_exchange(SASL_MECHANISM_SCRAM_SHA_256, NULL, true, RFC7677_NONCE,
+		     "y,,n=user,r=" RFC7677_NONCE, RFC7677_SERVER_FIRST,
+		     "c=eSws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)"
+		     "hNlF$k0,p=FoqiHTtQEDE8lz1CdaEe3tK4mS+iMDTl77SPyDS53DY=",
+		     "v=dI4KpiQJwBr1+V+K6U1dA6l6I4I9DUNXWND4pcpRU3U=");
+}
+END_TEST
+
+START_TEST(test_plus_ignores_supports_flag)
+{
+	g_autoptr(GBytes) cb = test_binding();
+	g_autoptr(SaslClient) c =
+		sasl_client_new(SASL_MECHANISM_SCRAM_SHA_256_PLUS, "user",
+				"pencil", cb, false, "abc");
+	g_autoptr(GBytes) first = sasl_client_initial_response(c);
+	assert_str_bytes(first, "p=tls-exporter,,n=user,r=abc");
+}
+END_TEST
+
+START_TEST(test_username_escaping)
+{
+	g_autoptr(SaslClient) c =
+		sasl_client_new(SASL_MECHANISM_SCRAM_SHA_1, "a,b=c==,", "pw",
+				NULL, false, "xyz");
+	g_autoptr(GBytes) first = sasl_client_initial_response(c);
+	assert_str_bytes(first, "n,,n=a=2Cb=3Dc=3D=3D=2C,r=xyz");
+}
+END_TEST
+
+START_TEST(test_random_nonce)
+{
+	g_autoptr(SaslClient) a = sasl_client_new(SASL_MECHANISM_SCRAM_SHA_1,
+						  "u", "p", NULL, false, NULL);
+	g_autoptr(SaslClient) b = sasl_client_new(SASL_MECHANISM_SCRAM_SHA_1,
+						  "u", "p", NULL, false, NULL);
+	g_autoptr(GBytes) fa = sasl_client_initial_response(a);
+	g_autoptr(GBytes) fb = sasl_client_initial_response(b);
+	size_t la = 0, lb = 0;
+	const char *da = g_bytes_get_data(fa, &la);
+	const char *db = g_bytes_get_data(fb, &lb);
+	const char *prefix = "n,,n=u,r=";
+
+	/* 24 random bytes in base64 are 32 characters. */
+	ck_assert_uint_eq(la, strlen(prefix) + 32);
+	ck_assert_uint_eq(lb, la);
+	ck_assert(memcmp(da, prefix, strlen(prefix)) == 0);
+	ck_assert(memcmp(da, db, la) != 0);
+	for (size_t i = strlen(prefix); i < la; i++)
+		ck_assert(g_ascii_isalnum(da[i]) || da[i] == '+' ||
+			  da[i] == '/' || da[i] == '=');
+}
+END_TEST
+
+/* A SHA-1 client after its client-first, ready for a server-first. */
+static SaslClient *started_client(void)
+{
+	SaslClient *c = sasl_client_new(SASL_MECHANISM_SCRAM_SHA_1, "user",
+					"pencil", NULL, false, RFC5802_NONCE);
+	GBytes *first = sasl_client_initial_response(c);
+	g_bytes_unref(first);
+	return c;
+}
+
+static void expect_step_error(const char *server_first, SaslError code)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SaslClient) c = started_client();
+	g_autoptr(GBytes) final_msg = step_str(c, server_first, &error);
+
+	ck_assert_msg(final_msg == NULL, "accepted \"%s\"", server_first);
+	ck_assert_ptr_nonnull(error);
+	ck_assert_msg(g_error_matches(error, SASL_ERROR, (int)code),
+		      "\"%s\": got %d (%s), expected %d", server_first,
+		      error->code, error->message, code);
+	/* The exchange is over: a retry is refused. */
+	g_clear_error(&error);
+	g_autoptr(GBytes) again = step_str(c, RFC5802_SERVER_FIRST, &error);
+	ck_assert_ptr_null(again);
+	ck_assert(g_error_matches(error, SASL_ERROR, SASL_ERROR_INVALID_STATE));
+}
+
+START_TEST(test_bad_nonce)
+{
+	/* Not our nonce as prefix. */
+	expect_step_error("r=XXXX+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
+			  "s=QSXCR+Q6sek8bf92,i=4096",
+			  SASL_ERROR_BAD_NONCE);
+	/* Exactly ours: the server added nothing. */
+	expect_step_error("r=" RFC5802_NONCE ",s=QSXCR+Q6sek8bf92,i=4096",
+			  SASL_ERROR_BAD_NONCE);
+	/* Shorter than ours. */
+	expect_step_error("r=fyko,s=QSXCR+Q6sek8bf92,i=4096",
+			  SASL_ERROR_BAD_NONCE);
+	/* Non-printable in the server part. */
+	expect_step_error("r=" RFC5802_NONCE "ab\x01,s=QSXCR+Q6sek8bf92,"
+			  "i=4096",
+			  SASL_ERROR_BAD_NONCE);
+}
+END_TEST
+
+START_TEST(test_bad_iterations)
+{
+	const char *prefix = "r=" RFC5802_SERVER_NONCE ",s=QSXCR+Q6sek8bf92,";
+	const char *bad[] = {
+		"i=4095",
+		"i=0",
+		"i=250001",
+		"i=4294967296",
+		"i=99999999999999999999",
+		"i=abc",
+		"i=",
+		"i=4096x",
+		"i=-4096",
+		"i=+4096",
+		"i= 4096",
+		"i=0x1000",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autofree char *msg = g_strconcat(prefix, bad[i], NULL);
+		expect_step_error(msg, SASL_ERROR_BAD_ITERATIONS);
+	}
+}
+END_TEST
+
+START_TEST(test_iterations_at_bounds)
+{
+	g_autoptr(GError) error = NULL;
+	const char *counts[] = {"4096", "250000"};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(counts); i++) {
+		g_autoptr(SaslClient) c = started_client();
+		g_autofree char *msg = g_strconcat("r=" RFC5802_SERVER_NONCE
+						   ",s=QSXCR+Q6sek8bf92,i=",
+						   counts[i], NULL);
+		gint64 start = g_get_monotonic_time();
+		g_autoptr(GBytes) final_msg = step_str(c, msg, &error);
+		gint64 took = g_get_monotonic_time() - start;
+
+		ck_assert_msg(final_msg != NULL, "%s: %s", counts[i],
+			      error ? error->message : "?");
+		printf("# PBKDF2-SHA1 with i=%s took %" G_GINT64_FORMAT " us\n",
+		       counts[i], took);
+		fflush(stdout);
+	}
+}
+END_TEST
+
+START_TEST(test_bad_salt)
+{
+	const char *bad[] = {
+		/* missing */
+		"r=" RFC5802_SERVER_NONCE ",i=4096",
+		/* empty */
+		"r=" RFC5802_SERVER_NONCE ",s=,i=4096",
+		/* not base64 */
+		"r=" RFC5802_SERVER_NONCE ",s=QSXC!Q6sek8bf92,i=4096",
+		/* bad length */
+		"r=" RFC5802_SERVER_NONCE ",s=QSXCR+Q6sek8bf9,i=4096",
+		/* padding in the middle */
+		"r=" RFC5802_SERVER_NONCE ",s=QS==R+Q6sek8bf92,i=4096",
+		/* "====" decodes to nothing */
+		"r=" RFC5802_SERVER_NONCE ",s====,i=4096",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+		expect_step_error(bad[i], SASL_ERROR_BAD_CHALLENGE);
+}
+END_TEST
+
+START_TEST(test_malformed_server_first)
+{
+	const char *bad[] = {
+		"",
+		"garbage",
+		/* wrong order */
+		"s=QSXCR+Q6sek8bf92,r=" RFC5802_SERVER_NONCE ",i=4096",
+		/* missing i */
+		"r=" RFC5802_SERVER_NONCE ",s=QSXCR+Q6sek8bf92",
+		/* empty attribute */
+		"r=" RFC5802_SERVER_NONCE ",,s=QSXCR+Q6sek8bf92,i=4096",
+		/* attribute name not a letter */
+		"r=" RFC5802_SERVER_NONCE ",s=QSXCR+Q6sek8bf92,1=4096",
+		/* mandatory extension we do not know (RFC 5802 §5.1 m) */
+		"m=ext,r=" RFC5802_SERVER_NONCE ",s=QSXCR+Q6sek8bf92,i=4096",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+		expect_step_error(bad[i], SASL_ERROR_BAD_CHALLENGE);
+
+	/* An embedded NUL. */
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SaslClient) c = started_client();
+	const char msg[] =
+		"r=" RFC5802_SERVER_NONCE "\0,s=QSXCR+Q6sek8bf92,i=4096";
+	g_autoptr(GBytes) final_msg = sasl_client_step(c, (const guint8 *)msg,
+						       sizeof(msg) - 1, &error);
+	ck_assert_ptr_null(final_msg);
+	ck_assert(g_error_matches(error, SASL_ERROR, SASL_ERROR_BAD_CHALLENGE));
+}
+END_TEST
+
+START_TEST(test_extension_ignored)
+{
+	/* Optional extensions after i= are allowed (RFC 5802 §7). */
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SaslClient) c = started_client();
+	g_autoptr(GBytes) final_msg =
+		step_str(c, RFC5802_SERVER_FIRST ",x=whatever", &error);
+	ck_assert_msg(final_msg != NULL, "%s", error ? error->message : "?");
+}
+END_TEST
+
+START_TEST(test_server_error_first)
+{
+	expect_step_error("e=unknown-user", SASL_ERROR_SERVER_ERROR);
+
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SaslClient) c = started_client();
+	g_autoptr(GBytes) final_msg = step_str(c, "e=other-error", &error);
+	ck_assert_ptr_null(final_msg);
+	ck_assert_ptr_nonnull(strstr(error->message, "other-error"));
+}
+END_TEST
+
+/* A SHA-1 client that sent its client-final for the RFC 5802 vector. */
+static SaslClient *final_sent_client(void)
+{
+	g_autoptr(GError) error = NULL;
+	SaslClient *c = started_client();
+	g_autoptr(GBytes) final_msg = step_str(c, RFC5802_SERVER_FIRST, &error);
+	ck_assert_ptr_nonnull(final_msg);
+	return c;
+}
+
+static void expect_verify_error(const char *server_final, SaslError code)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SaslClient) c = final_sent_client();
+
+	ck_assert_msg(!verify_str(c, server_final, &error), "accepted \"%s\"",
+		      server_final);
+	ck_assert_msg(g_error_matches(error, SASL_ERROR, (int)code),
+		      "\"%s\": got %d (%s), expected %d", server_final,
+		      error->code, error->message, code);
+	/* No second chance, and an empty success does not rescue it. */
+	g_clear_error(&error);
+	ck_assert(!sasl_client_verify_final(c, NULL, 0, &error));
+	ck_assert_ptr_nonnull(error);
+}
+
+START_TEST(test_bad_server_signature)
+{
+	/* One bit flipped in the RFC 5802 v=. */
+	expect_verify_error("v=rmF9pqV8S7suAoZWja4dJRkFsKU=",
+			    SASL_ERROR_SERVER_SIGNATURE);
+	/* First character changed. */
+	expect_verify_error("v=smF9pqV8S7suAoZWja4dJRkFsKQ=",
+			    SASL_ERROR_SERVER_SIGNATURE);
+	/* Truncated. */
+	expect_verify_error("v=rmF9pqV8S7suAoZWja4dJRkF",
+			    SASL_ERROR_SERVER_SIGNATURE);
+	/* A SHA-256 sized signature for a SHA-1 exchange. */
+	expect_verify_error("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=",
+			    SASL_ERROR_SERVER_SIGNATURE);
+	expect_verify_error("v=", SASL_ERROR_SERVER_SIGNATURE);
+	expect_verify_error("v=!!!!", SASL_ERROR_SERVER_SIGNATURE);
+	expect_verify_error("", SASL_ERROR_SERVER_SIGNATURE);
+	expect_verify_error("x=rmF9pqV8S7suAoZWja4dJRkFsKQ=",
+			    SASL_ERROR_SERVER_SIGNATURE);
+	expect_verify_error("e=invalid-proof", SASL_ERROR_SERVER_ERROR);
+}
+END_TEST
+
+START_TEST(test_verify_state)
+{
+	g_autoptr(GError) error = NULL;
+
+	/* <success/> before the exchange: a server skipping the proof. */
+	g_autoptr(SaslClient) c = started_client();
+	ck_assert(!sasl_client_verify_final(c, NULL, 0, &error));
+	ck_assert(g_error_matches(error, SASL_ERROR, SASL_ERROR_INVALID_STATE));
+	g_clear_error(&error);
+	ck_assert(!verify_str(c, "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=", &error));
+	ck_assert_ptr_nonnull(error);
+
+	/* A second challenge after the final. */
+	g_clear_error(&error);
+	g_autoptr(SaslClient) d = final_sent_client();
+	g_autoptr(GBytes) again = step_str(d, RFC5802_SERVER_FIRST, &error);
+	ck_assert_ptr_null(again);
+	ck_assert(g_error_matches(error, SASL_ERROR, SASL_ERROR_INVALID_STATE));
+}
+END_TEST
+
+START_TEST(test_plain)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SaslClient) c = sasl_client_new(
+		SASL_MECHANISM_PLAIN, "juliet", "r0m,eo=", NULL, true, NULL);
+	g_autoptr(GBytes) msg = sasl_client_initial_response(c);
+
+	/* RFC 4616 §2: empty authzid, authcid and password unescaped. */
+	const char expected[] = "\0juliet\0r0m,eo=";
+	assert_bytes_eq(msg, expected, sizeof(expected) - 1);
+
+	g_autoptr(GBytes) step = step_str(c, "r=abc", &error);
+	ck_assert_ptr_null(step);
+	ck_assert(g_error_matches(error, SASL_ERROR, SASL_ERROR_INVALID_STATE));
+
+	g_autoptr(SaslClient) d = sasl_client_new(
+		SASL_MECHANISM_PLAIN, "juliet", "pw", NULL, true, NULL);
+	g_autoptr(GBytes) m2 = sasl_client_initial_response(d);
+	ck_assert_ptr_nonnull(m2);
+	g_clear_error(&error);
+	ck_assert(sasl_client_verify_final(d, NULL, 0, &error));
+	ck_assert_ptr_null(error);
+
+	g_autoptr(SaslClient) e = sasl_client_new(
+		SASL_MECHANISM_PLAIN, "juliet", "pw", NULL, true, NULL);
+	g_autoptr(GBytes) m3 = sasl_client_initial_response(e);
+	ck_assert_ptr_nonnull(m3);
+	ck_assert(!verify_str(e, "junk", &error));
+	ck_assert_ptr_nonnull(error);
+}
+END_TEST
+
+/* Proof produced for a password, all else fixed. */
+static char *proof_for(const char *password)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SaslClient) c =
+		sasl_client_new(SASL_MECHANISM_SCRAM_SHA_256, "user", password,
+				NULL, false, RFC7677_NONCE);
+	g_autoptr(GBytes) first = sasl_client_initial_response(c);
+	ck_assert_ptr_nonnull(first);
+	g_autoptr(GBytes) final_msg = step_str(c, RFC7677_SERVER_FIRST, &error);
+	ck_assert_ptr_nonnull(final_msg);
+	size_t len = 0;
+	const char *data = g_bytes_get_data(final_msg, &len);
+	return g_strndup(data, len);
+}
+
+START_TEST(test_password_saslprep)
+{
+	/* RFC 4013 §3: soft hyphen maps to nothing, U+2168 NFKC to "IX". */
+	g_autofree char *ix = proof_for("IX");
+	g_autofree char *shy = proof_for("I\xc2\xadX");
+	g_autofree char *roman = proof_for("\xe2\x85\xa8");
+	ck_assert_str_eq(ix, shy);
+	ck_assert_str_eq(ix, roman);
+
+	/* Non-ASCII space (U+00A0) maps to SPACE. */
+	g_autofree char *space = proof_for("a b");
+	g_autofree char *nbsp = proof_for("a\xc2\xa0"
+					  "b");
+	ck_assert_str_eq(space, nbsp);
+
+	/* And the password does matter. */
+	g_autofree char *other = proof_for("IY");
+	ck_assert_str_ne(ix, other);
+}
+END_TEST
+
+START_TEST(test_mechanism_names)
+{
+	ck_assert_str_eq(sasl_mechanism_to_string(SASL_MECHANISM_PLAIN),
+			 "PLAIN");
+	ck_assert_str_eq(sasl_mechanism_to_string(SASL_MECHANISM_SCRAM_SHA_1),
+			 "SCRAM-SHA-1");
+	ck_assert_str_eq(sasl_mechanism_to_string(SASL_MECHANISM_SCRAM_SHA_256),
+			 "SCRAM-SHA-256");
+	ck_assert_str_eq(
+		sasl_mechanism_to_string(SASL_MECHANISM_SCRAM_SHA_1_PLUS),
+		"SCRAM-SHA-1-PLUS");
+	ck_assert_str_eq(
+		sasl_mechanism_to_string(SASL_MECHANISM_SCRAM_SHA_256_PLUS),
+		"SCRAM-SHA-256-PLUS");
+}
+END_TEST
+
+static const char *const all_mechs[] = {
+	"PLAIN",
+	"SCRAM-SHA-1",
+	"SCRAM-SHA-256",
+	"SCRAM-SHA-1-PLUS",
+	"SCRAM-SHA-256-PLUS",
+	"DIGEST-MD5",
+};
+
+static const struct {
+	const char *offered; /* space separated */
+	bool tls;
+	bool cb;
+	SaslMechanism expected;
+} choice_table[] = {
+	{"PLAIN SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-256-PLUS",
+	 true, true, SASL_MECHANISM_SCRAM_SHA_256_PLUS},
+	{"SCRAM-SHA-256-PLUS SCRAM-SHA-1-PLUS SCRAM-SHA-256 SCRAM-SHA-1 PLAIN",
+	 true, true, SASL_MECHANISM_SCRAM_SHA_256_PLUS},
+	{"PLAIN SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-256-PLUS",
+	 true, false, SASL_MECHANISM_SCRAM_SHA_256},
+	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS SCRAM-SHA-256", true, true,
+	 SASL_MECHANISM_SCRAM_SHA_1_PLUS},
+	{"SCRAM-SHA-1-PLUS SCRAM-SHA-256", true, true,
+	 SASL_MECHANISM_SCRAM_SHA_1_PLUS},
+	{"SCRAM-SHA-1-PLUS SCRAM-SHA-256", true, false,
+	 SASL_MECHANISM_SCRAM_SHA_256},
+	{"SCRAM-SHA-1 PLAIN", true, false, SASL_MECHANISM_SCRAM_SHA_1},
+	{"SCRAM-SHA-1 PLAIN", false, false, SASL_MECHANISM_SCRAM_SHA_1},
+	{"PLAIN", true, false, SASL_MECHANISM_PLAIN},
+	{"PLAIN", true, true, SASL_MECHANISM_PLAIN},
+	{"PLAIN", false, false, SASL_MECHANISM_NONE},
+	{"PLAIN DIGEST-MD5 X-OAUTH2", false, false, SASL_MECHANISM_NONE},
+	{"SCRAM-SHA-256-PLUS", true, false, SASL_MECHANISM_NONE},
+	{"DIGEST-MD5 ANONYMOUS EXTERNAL", true, true, SASL_MECHANISM_NONE},
+	/* Case matters: RFC 4422 §3.1 names are upper case. */
+	{"scram-sha-256 plain", true, true, SASL_MECHANISM_NONE},
+	{"SCRAM-SHA-256-PLUSX SCRAM-SHA-1", true, true,
+	 SASL_MECHANISM_SCRAM_SHA_1},
+	{"", true, true, SASL_MECHANISM_NONE},
+};
+
+START_TEST(test_choose_mechanism)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(choice_table); i++) {
+		g_autoptr(GError) error = NULL;
+		g_auto(GStrv) offered = NULL;
+		size_t n = 0;
+
+		if (choice_table[i].offered[0] != '\0') {
+			offered = g_strsplit(choice_table[i].offered, " ", -1);
+			n = g_strv_length(offered);
+		}
+		SaslMechanism got = sasl_choose_mechanism(
+			(const char *const *)offered, n, choice_table[i].tls,
+			choice_table[i].cb, &error);
+		ck_assert_msg(got == choice_table[i].expected,
+			      "row %zu (%s): got %s", i,
+			      choice_table[i].offered,
+			      sasl_mechanism_to_string(got));
+		if (got == SASL_MECHANISM_NONE)
+			ck_assert(g_error_matches(error, SASL_ERROR,
+						  SASL_ERROR_NO_MECHANISM));
+		else
+			ck_assert_ptr_null(error);
+	}
+
+	/* The full list, TLS without binding. */
+	g_autoptr(GError) error = NULL;
+	ck_assert_int_eq(sasl_choose_mechanism(all_mechs,
+					       G_N_ELEMENTS(all_mechs), true,
+					       false, &error),
+			 SASL_MECHANISM_SCRAM_SHA_256);
+}
+END_TEST
+
+static Suite *sasl_suite(void)
+{
+	Suite *s = suite_create("sasl-scram");
+	struct {
+		const char *name;
+		const TTest *test;
+	} cases[] = {
+		{"rfc5802-vector", test_rfc5802_vector},
+		{"rfc7677-vector", test_rfc7677_vector},
+		{"sha1-plus", test_sha1_plus},
+		{"sha256-plus", test_sha256_plus},
+		{"gs2-y", test_gs2_y},
+		{"plus-header", test_plus_ignores_supports_flag},
+		{"username-escaping", test_username_escaping},
+		{"random-nonce", test_random_nonce},
+		{"bad-nonce", test_bad_nonce},
+		{"bad-iterations", test_bad_iterations},
+		{"iterations-at-bounds", test_iterations_at_bounds},
+		{"bad-salt", test_bad_salt},
+		{"malformed-server-first", test_malformed_server_first},
+		{"extension-ignored", test_extension_ignored},
+		{"server-error-first", test_server_error_first},
+		{"bad-server-signature", test_bad_server_signature},
+		{"verify-state", test_verify_state},
+		{"plain", test_plain},
+		{"password-saslprep", test_password_saslprep},
+		{"mechanism-names", test_mechanism_names},
+		{"choose-mechanism", test_choose_mechanism},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		TCase *tc = tcase_create(cases[i].name);
+		tcase_set_timeout(tc, 30);
+		tcase_add_test(tc, cases[i].test);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(sasl_suite());
+
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,762 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TlsSession against an in-process GnuTLS server on memory buffers, with a
+ * certificate matrix generated at start-up (tls-test-certs.h): no sockets,
+ * no committed keys.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <glib/gstdio.h>
+#include <gnutls/gnutls.h>
+#include <string.h>
+
+#include "core/tls-session.h"
+#include "tls-test-certs.h"
+
+#define DOMAIN "example.org"
+#define TLS12_ONLY "NORMAL:-VERS-ALL:+VERS-TLS1.2"
+#define TLS13_ONLY "NORMAL:-VERS-ALL:+VERS-TLS1.3"
+
+/* Made once in main(); the forked test processes inherit it. */
+static TlsTestCertMatrix *matrix;
+
+/* Moves every pending byte from client to server; returns the count. */
+static size_t client_to_server(TlsSession *c, TlsTestServer *s)
+{
+	g_autoptr(GByteArray) buf = g_byte_array_new();
+
+	tls_session_take_output(c, buf);
+	ck_assert(!tls_session_has_output(c));
+	if (buf->len > 0)
+		tls_test_server_feed(s, buf->data, buf->len);
+	return buf->len;
+}
+
+static size_t server_to_client(TlsTestServer *s, TlsSession *c)
+{
+	g_autoptr(GByteArray) buf = g_byte_array_new();
+
+	tls_test_server_take_output(s, buf);
+	if (buf->len > 0)
+		tls_session_feed(c, (const char *)buf->data, buf->len);
+	return buf->len;
+}
+
+/*
+ * Runs both handshakes, moving bytes until the client is DONE or ERROR and
+ * nothing is in flight. The server's last gnutls result lands in
+ * *ret_server.
+ */
+static TlsSessionStatus run_handshake(TlsSession *c, TlsTestServer *s,
+				      int *ret_server, GError **error)
+{
+	TlsSessionStatus st = tls_session_handshake(c, error);
+	int sret = GNUTLS_E_AGAIN;
+
+	for (int round = 0; round < 32; round++) {
+		size_t moved = client_to_server(c, s);
+
+		if (sret == GNUTLS_E_AGAIN)
+			sret = tls_test_server_handshake(s);
+		moved += server_to_client(s, c);
+		if (st == TLS_SESSION_STATUS_AGAIN)
+			st = tls_session_handshake(c, error);
+		if (moved == 0 &&
+		    (st != TLS_SESSION_STATUS_AGAIN || sret != GNUTLS_E_AGAIN))
+			break;
+		ck_assert_msg(moved > 0 || st != TLS_SESSION_STATUS_AGAIN,
+			      "handshake stalled");
+	}
+	/* Flush what the client queued last (Finished or an alert). */
+	client_to_server(c, s);
+	if (sret == GNUTLS_E_AGAIN)
+		sret = tls_test_server_handshake(s);
+	if (ret_server != NULL)
+		*ret_server = sret;
+	return st;
+}
+
+/* A client and server with the handshake done. */
+static void connect_pair(const char *priority, TlsSession **ret_c,
+			 TlsTestServer **ret_s)
+{
+	g_autoptr(GError) error = NULL;
+	int sret = 0;
+	gint64 t0 = g_get_monotonic_time();
+	TlsSession *c = tls_session_new(DOMAIN, matrix->ca_file, &error);
+	ck_assert_msg(c != NULL, "%s", error ? error->message : "?");
+	gint64 t1 = g_get_monotonic_time();
+	TlsTestServer *s = tls_test_server_new(
+		matrix->server[TLS_TEST_SERVER_CERT_GOOD], priority);
+
+	gint64 t2 = g_get_monotonic_time();
+	TlsSessionStatus st = run_handshake(c, s, &sret, &error);
+	printf("# tls_session_new %" G_GINT64_FORMAT
+	       " us, handshake (both sides) %" G_GINT64_FORMAT " us\n",
+	       t1 - t0, g_get_monotonic_time() - t2);
+	fflush(stdout);
+	ck_assert_msg(st == TLS_SESSION_STATUS_DONE, "client: %s",
+		      error ? error->message : "?");
+	ck_assert_msg(sret == 0, "server: %s", gnutls_strerror(sret));
+	*ret_c = c;
+	*ret_s = s;
+}
+
+static void fill_pattern(guint8 *buf, size_t len, guint8 seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (guint8)(i * 131u + seed + (i >> 10));
+}
+
+START_TEST(test_good_certificate)
+{
+	g_autoptr(GError) error = NULL;
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+
+	connect_pair(NULL, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+
+	/* Handshake again after DONE is a no-op. */
+	ck_assert_int_eq(tls_session_handshake(c, &error),
+			 TLS_SESSION_STATUS_DONE);
+
+	/* SNI carried the domain (RFC 6066 §3). */
+	char name[256];
+	size_t name_len = sizeof(name);
+	unsigned type = 0;
+	ck_assert_int_eq(gnutls_server_name_get(tls_test_server_get_session(s),
+						name, &name_len, &type, 0),
+			 0);
+	ck_assert_uint_eq(type, GNUTLS_NAME_DNS);
+	ck_assert_str_eq(name, DOMAIN);
+
+	g_autofree char *desc = tls_session_describe(c);
+	ck_assert_msg(g_str_has_prefix(desc, "TLS1.3/"), "%s", desc);
+
+	/* Client to server. */
+	ck_assert(tls_session_write(c, "<stream:stream>", 15, &error));
+	client_to_server(c, s);
+	g_autoptr(GByteArray) at_server = g_byte_array_new();
+	ck_assert_int_eq(tls_test_server_read(s, at_server), 0);
+	ck_assert_uint_eq(at_server->len, 15);
+	ck_assert(memcmp(at_server->data, "<stream:stream>", 15) == 0);
+
+	/* Server to client. */
+	ck_assert_int_eq(tls_test_server_write(s, "<features/>", 11), 0);
+	server_to_client(s, c);
+	g_autoptr(GByteArray) at_client = g_byte_array_new();
+	ck_assert_msg(tls_session_read(c, at_client, &error), "%s",
+		      error ? error->message : "?");
+	ck_assert_uint_eq(at_client->len, 11);
+	ck_assert(memcmp(at_client->data, "<features/>", 11) == 0);
+
+	/* Nothing more: a read finds nothing and is not an error. */
+	g_byte_array_set_size(at_client, 0);
+	ck_assert(tls_session_read(c, at_client, &error));
+	ck_assert_uint_eq(at_client->len, 0);
+}
+END_TEST
+
+START_TEST(test_large_payload)
+{
+	g_autoptr(GError) error = NULL;
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+	const size_t len = 300 * 1024;
+	g_autofree guint8 *payload = g_malloc(len);
+
+	connect_pair(NULL, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+
+	/*
+	 * Server to client: ~19 records, all fed at once; ONE read must
+	 * return everything, or a daemon waiting on the socket would stall.
+	 */
+	fill_pattern(payload, len, 7);
+	ck_assert_int_eq(tls_test_server_write(s, payload, len), 0);
+	ck_assert_uint_gt(server_to_client(s, c), len);
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	ck_assert_msg(tls_session_read(c, got, &error), "%s",
+		      error ? error->message : "?");
+	ck_assert_uint_eq(got->len, len);
+	ck_assert(memcmp(got->data, payload, len) == 0);
+
+	/* Client to server, in records the server can read. */
+	fill_pattern(payload, len, 99);
+	ck_assert(tls_session_write(c, (const char *)payload, len, &error));
+	ck_assert(tls_session_has_output(c));
+	client_to_server(c, s);
+	g_autoptr(GByteArray) at_server = g_byte_array_new();
+	ck_assert_int_eq(tls_test_server_read(s, at_server), 0);
+	ck_assert_uint_eq(at_server->len, len);
+	ck_assert(memcmp(at_server->data, payload, len) == 0);
+}
+END_TEST
+
+START_TEST(test_split_ciphertext)
+{
+	g_autoptr(GError) error = NULL;
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+	const size_t len = 40000;
+	g_autofree guint8 *payload = g_malloc(len);
+
+	connect_pair(NULL, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+
+	/* Ciphertext arriving in odd-sized pieces, a read after each. */
+	fill_pattern(payload, len, 3);
+	ck_assert_int_eq(tls_test_server_write(s, payload, len), 0);
+	g_autoptr(GByteArray) wire = g_byte_array_new();
+	tls_test_server_take_output(s, wire);
+
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	size_t piece = 1;
+	for (size_t off = 0; off < wire->len; off += piece) {
+		piece = MIN(wire->len - off, (off % 7) * 97 + 1);
+		tls_session_feed(c, (const char *)wire->data + off, piece);
+		ck_assert_msg(tls_session_read(c, got, &error), "%s",
+			      error ? error->message : "?");
+	}
+	ck_assert_uint_eq(got->len, len);
+	ck_assert(memcmp(got->data, payload, len) == 0);
+}
+END_TEST
+
+/* The bad rows of the matrix, each with the reason GnuTLS gives. */
+static const struct {
+	TlsTestServerCertKind kind;
+	const char *reason; /* a substring of the message */
+} bad_certs[] = {
+	{TLS_TEST_SERVER_CERT_WRONG_NAME, "does not match"},
+	{TLS_TEST_SERVER_CERT_EXPIRED, "expired"},
+	{TLS_TEST_SERVER_CERT_NOT_YET_VALID, "not yet"},
+	{TLS_TEST_SERVER_CERT_UNKNOWN_CA, "issuer is unknown"},
+	{TLS_TEST_SERVER_CERT_SELF_SIGNED, "issuer is unknown"},
+};
+
+START_TEST(test_bad_certificate)
+{
+	g_autoptr(GError) error = NULL;
+	TlsTestServerCertKind kind = bad_certs[_i].kind;
+	g_autoptr(TlsSession) c =
+		tls_session_new(DOMAIN, matrix->ca_file, &error);
+	ck_assert_ptr_nonnull(c);
+	g_autoptr(TlsTestServer) s =
+		tls_test_server_new(matrix->server[kind], NULL);
+
+	int sret = 0;
+	TlsSessionStatus st = run_handshake(c, s, &sret, &error);
+	ck_assert_msg(st == TLS_SESSION_STATUS_ERROR, "%s accepted",
+		      tls_test_server_cert_kind_to_string(kind));
+	/* The server was told why (RFC 8446 §6.2). */
+	ck_assert_int_eq(sret, GNUTLS_E_FATAL_ALERT_RECEIVED);
+	ck_assert_msg(g_error_matches(error, TLS_SESSION_ERROR,
+				      TLS_SESSION_ERROR_CERTIFICATE),
+		      "%s: %s", tls_test_server_cert_kind_to_string(kind),
+		      error->message);
+	printf("# %s: %s\n", tls_test_server_cert_kind_to_string(kind),
+	       error->message);
+	fflush(stdout);
+	ck_assert_ptr_nonnull(strstr(error->message, DOMAIN));
+	ck_assert_msg(strstr(error->message, bad_certs[_i].reason) != NULL,
+		      "\"%s\" lacks \"%s\"", error->message,
+		      bad_certs[_i].reason);
+
+	/* Dead for good: no data path, no binding. */
+	g_clear_error(&error);
+	ck_assert_int_eq(tls_session_handshake(c, &error),
+			 TLS_SESSION_STATUS_ERROR);
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_CERTIFICATE));
+	g_clear_error(&error);
+	ck_assert(!tls_session_write(c, "x", 1, &error));
+	ck_assert_ptr_null(tls_session_get_channel_binding(c));
+}
+END_TEST
+
+START_TEST(test_system_trust_only)
+{
+	/* Our test CA is not in the system store. */
+	g_autoptr(GError) error = NULL;
+	g_autoptr(TlsSession) c = tls_session_new(DOMAIN, NULL, &error);
+	ck_assert_msg(c != NULL, "%s", error ? error->message : "?");
+	g_autoptr(TlsTestServer) s = tls_test_server_new(
+		matrix->server[TLS_TEST_SERVER_CERT_GOOD], NULL);
+
+	ck_assert_int_eq(run_handshake(c, s, NULL, &error),
+			 TLS_SESSION_STATUS_ERROR);
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_CERTIFICATE));
+	ck_assert_ptr_nonnull(strstr(error->message, DOMAIN));
+}
+END_TEST
+
+START_TEST(test_domain_case_insensitive)
+{
+	/* RFC 6125 §6.4.1: DNS names compare case-insensitively. */
+	g_autoptr(GError) error = NULL;
+	g_autoptr(TlsSession) c =
+		tls_session_new("Example.ORG", matrix->ca_file, &error);
+	g_autoptr(TlsTestServer) s = tls_test_server_new(
+		matrix->server[TLS_TEST_SERVER_CERT_GOOD], NULL);
+
+	ck_assert_msg(run_handshake(c, s, NULL, &error) ==
+			      TLS_SESSION_STATUS_DONE,
+		      "%s", error ? error->message : "?");
+}
+END_TEST
+
+START_TEST(test_idn_domain)
+{
+	/* A U-label JID domain matches the A-label in the certificate. */
+	g_autoptr(GError) error = NULL;
+	time_t now = time(NULL);
+	g_autoptr(TlsTestCert) cert =
+		tls_test_cert_new(matrix->ca, "xn--bcher-kva.example", false,
+				  now - 3600, now + 3600, &error);
+	ck_assert_ptr_nonnull(cert);
+	g_autoptr(TlsSession) c = tls_session_new("b\xc3\xbc"
+						  "cher.example",
+						  matrix->ca_file, &error);
+	ck_assert_ptr_nonnull(c);
+	g_autoptr(TlsTestServer) s = tls_test_server_new(cert, NULL);
+
+	ck_assert_msg(run_handshake(c, s, NULL, &error) ==
+			      TLS_SESSION_STATUS_DONE,
+		      "%s", error ? error->message : "?");
+
+	char name[256];
+	size_t name_len = sizeof(name);
+	unsigned type = 0;
+	ck_assert_int_eq(gnutls_server_name_get(tls_test_server_get_session(s),
+						name, &name_len, &type, 0),
+			 0);
+	ck_assert_str_eq(name, "xn--bcher-kva.example");
+}
+END_TEST
+
+START_TEST(test_key_update)
+{
+	/* TLS 1.3 KeyUpdate from the server (RFC 8446 §4.6.3), both ways. */
+	g_autoptr(GError) error = NULL;
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+
+	connect_pair(TLS13_ONLY, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+	gnutls_session_t ss = tls_test_server_get_session(s);
+
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(gnutls_session_key_update(ss, GNUTLS_KU_PEER),
+				 0);
+		ck_assert_int_eq(tls_test_server_write(s, "ping", 4), 0);
+		server_to_client(s, c);
+		g_autoptr(GByteArray) got = g_byte_array_new();
+		ck_assert_msg(tls_session_read(c, got, &error), "%s",
+			      error ? error->message : "?");
+		ck_assert_uint_eq(got->len, 4);
+
+		ck_assert(tls_session_write(c, "pong", 4, &error));
+		client_to_server(c, s);
+		g_autoptr(GByteArray) back = g_byte_array_new();
+		ck_assert_int_eq(tls_test_server_read(s, back), 0);
+		ck_assert_uint_eq(back->len, 4);
+		ck_assert(memcmp(back->data, "pong", 4) == 0);
+	}
+}
+END_TEST
+
+START_TEST(test_ca_file_errors)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *missing =
+		g_build_filename(matrix->dir, "missing.pem", NULL);
+	g_autofree char *empty =
+		g_build_filename(matrix->dir, "junk.pem", NULL);
+
+	TlsSession *c = tls_session_new(DOMAIN, missing, &error);
+	ck_assert_ptr_null(c);
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_SETUP));
+	ck_assert_msg(strstr(error->message, missing) != NULL, "%s",
+		      error->message);
+
+	/* A readable file without any certificate in it. */
+	g_clear_error(&error);
+	ck_assert(g_file_set_contents(empty, "not a certificate\n", -1, NULL));
+	c = tls_session_new(DOMAIN, empty, &error);
+	(void)g_unlink(empty);
+	ck_assert_ptr_null(c);
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_SETUP));
+	ck_assert_msg(strstr(error->message, empty) != NULL, "%s",
+		      error->message);
+}
+END_TEST
+
+START_TEST(test_tls12_no_binding)
+{
+	g_autoptr(GError) error = NULL;
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+
+	connect_pair(TLS12_ONLY, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+
+	g_autofree char *desc = tls_session_describe(c);
+	ck_assert_msg(g_str_has_prefix(desc, "TLS1.2/"), "%s", desc);
+	ck_assert_ptr_null(tls_session_get_channel_binding(c));
+
+	/* Data still flows. */
+	ck_assert_int_eq(tls_test_server_write(s, "hello", 5), 0);
+	server_to_client(s, c);
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	ck_assert(tls_session_read(c, got, &error));
+	ck_assert_uint_eq(got->len, 5);
+}
+END_TEST
+
+START_TEST(test_tls13_binding)
+{
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+	static const char label[] = "EXPORTER-Channel-Binding";
+	char expected[32];
+
+	connect_pair(TLS13_ONLY, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+
+	g_autoptr(GBytes) cb = tls_session_get_channel_binding(c);
+	ck_assert_ptr_nonnull(cb);
+	ck_assert_uint_eq(g_bytes_get_size(cb), 32);
+	ck_assert_int_eq(gnutls_prf_rfc5705(tls_test_server_get_session(s),
+					    strlen(label), label, 0, NULL,
+					    sizeof(expected), expected),
+			 0);
+	ck_assert(memcmp(g_bytes_get_data(cb, NULL), expected, 32) == 0);
+
+	/* A different session binds to different bytes. */
+	connect_pair(TLS13_ONLY, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c2 = c_raw;
+	g_autoptr(TlsTestServer) s2 = s_raw;
+	ck_assert_ptr_nonnull(s2);
+	g_autoptr(GBytes) cb2 = tls_session_get_channel_binding(c2);
+	ck_assert(!g_bytes_equal(cb, cb2));
+}
+END_TEST
+
+START_TEST(test_data_with_last_handshake_flight)
+{
+	/*
+	 * TLS 1.2: the server's Finished and its first application data
+	 * arrive in one feed; the handshake call completes and the data must
+	 * come out of the next read without any further input.
+	 */
+	g_autoptr(GError) error = NULL;
+	g_autoptr(TlsSession) c =
+		tls_session_new(DOMAIN, matrix->ca_file, &error);
+	g_autoptr(TlsTestServer) s = tls_test_server_new(
+		matrix->server[TLS_TEST_SERVER_CERT_GOOD], TLS12_ONLY);
+	TlsSessionStatus st = tls_session_handshake(c, &error);
+	int sret = GNUTLS_E_AGAIN;
+	bool written = false;
+
+	for (int round = 0; round < 16 && !written; round++) {
+		client_to_server(c, s);
+		if (sret == GNUTLS_E_AGAIN)
+			sret = tls_test_server_handshake(s);
+		if (sret == 0) {
+			ck_assert_int_eq(
+				tls_test_server_write(s, "<stream>", 8), 0);
+			written = true;
+		}
+		server_to_client(s, c);
+		ck_assert_int_eq(st, TLS_SESSION_STATUS_AGAIN);
+		st = tls_session_handshake(c, &error);
+	}
+	ck_assert(written);
+	ck_assert_msg(st == TLS_SESSION_STATUS_DONE, "%s",
+		      error ? error->message : "?");
+
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	ck_assert(tls_session_read(c, got, &error));
+	ck_assert_uint_eq(got->len, 8);
+	ck_assert(memcmp(got->data, "<stream>", 8) == 0);
+}
+END_TEST
+
+START_TEST(test_peer_close_notify)
+{
+	g_autoptr(GError) error = NULL;
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+
+	connect_pair(NULL, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+
+	ck_assert_int_eq(tls_test_server_write(s, "</stream:stream>", 16), 0);
+	tls_test_server_bye(s);
+	server_to_client(s, c);
+
+	/* The data before close_notify is delivered, then CLOSED. */
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	ck_assert(!tls_session_read(c, got, &error));
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_CLOSED));
+	ck_assert_uint_eq(got->len, 16);
+	ck_assert(memcmp(got->data, "</stream:stream>", 16) == 0);
+
+	g_clear_error(&error);
+	ck_assert(!tls_session_read(c, got, &error));
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_CLOSED));
+}
+END_TEST
+
+START_TEST(test_own_close_notify)
+{
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+
+	connect_pair(NULL, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+
+	tls_session_close(c);
+	ck_assert(tls_session_has_output(c));
+	client_to_server(c, s);
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	ck_assert_int_eq(tls_test_server_read(s, got), 1);
+}
+END_TEST
+
+START_TEST(test_garbage_after_handshake)
+{
+	g_autoptr(GError) error = NULL;
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+	/* An application_data record header and bytes that fail the AEAD. */
+	guint8 garbage[5 + 64] = {0x17, 0x03, 0x03, 0x00, 64};
+
+	connect_pair(NULL, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+
+	/* The alert we send back reaches the server as a fatal one. */
+	fill_pattern(garbage + 5, 64, 1);
+	tls_session_feed(c, (const char *)garbage, sizeof(garbage));
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	ck_assert(!tls_session_read(c, got, &error));
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_IO));
+	ck_assert_uint_eq(got->len, 0);
+	printf("# garbage: %s\n", error->message);
+	fflush(stdout);
+	client_to_server(c, s);
+	ck_assert_int_eq(tls_test_server_read(s, got),
+			 GNUTLS_E_FATAL_ALERT_RECEIVED);
+
+	/* Still dead afterwards. */
+	g_clear_error(&error);
+	ck_assert(!tls_session_read(c, got, &error));
+	ck_assert_ptr_nonnull(error);
+}
+END_TEST
+
+START_TEST(test_alerts_received)
+{
+	g_autoptr(GError) error = NULL;
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+
+	/* TLS 1.2 still has warning alerts: logged, reading goes on. */
+	connect_pair(TLS12_ONLY, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+	gnutls_session_t ss = tls_test_server_get_session(s);
+
+	ck_assert_int_eq(gnutls_alert_send(ss, GNUTLS_AL_WARNING,
+					   GNUTLS_A_USER_CANCELED),
+			 0);
+	ck_assert_int_eq(tls_test_server_write(s, "after", 5), 0);
+	server_to_client(s, c);
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	ck_assert_msg(tls_session_read(c, got, &error), "%s",
+		      error ? error->message : "?");
+	ck_assert_uint_eq(got->len, 5);
+
+	/* A fatal alert kills the session and is named. */
+	ck_assert_int_eq(
+		gnutls_alert_send(ss, GNUTLS_AL_FATAL, GNUTLS_A_INTERNAL_ERROR),
+		0);
+	server_to_client(s, c);
+	ck_assert(!tls_session_read(c, got, &error));
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_IO));
+	ck_assert_msg(strstr(error->message, "Internal error") != NULL, "%s",
+		      error->message);
+	ck_assert_ptr_nonnull(strstr(error->message, DOMAIN));
+}
+END_TEST
+
+START_TEST(test_garbage_handshake)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(TlsSession) c =
+		tls_session_new(DOMAIN, matrix->ca_file, &error);
+	static const char reply[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+
+	ck_assert_int_eq(tls_session_handshake(c, &error),
+			 TLS_SESSION_STATUS_AGAIN);
+	ck_assert(tls_session_has_output(c));
+	tls_session_feed(c, reply, sizeof(reply) - 1);
+	ck_assert_int_eq(tls_session_handshake(c, &error),
+			 TLS_SESSION_STATUS_ERROR);
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_HANDSHAKE));
+	ck_assert_ptr_nonnull(strstr(error->message, DOMAIN));
+}
+END_TEST
+
+START_TEST(test_tls11_refused)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(TlsSession) c =
+		tls_session_new(DOMAIN, matrix->ca_file, &error);
+	g_autoptr(TlsTestServer) s = tls_test_server_new(
+		matrix->server[TLS_TEST_SERVER_CERT_GOOD],
+		"NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0");
+	int sret = 0;
+
+	ck_assert_int_eq(run_handshake(c, s, &sret, &error),
+			 TLS_SESSION_STATUS_ERROR);
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_HANDSHAKE));
+	/* The server did negotiate 1.1 and was told no. */
+	ck_assert_int_eq(sret, GNUTLS_E_FATAL_ALERT_RECEIVED);
+	gnutls_session_t ss = tls_test_server_get_session(s);
+	printf("# TLS 1.1: %s / server got alert: %s\n", error->message,
+	       gnutls_alert_get_name(gnutls_alert_get(ss)));
+	fflush(stdout);
+}
+END_TEST
+
+START_TEST(test_renegotiation_refused)
+{
+	g_autoptr(GError) error = NULL;
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+
+	connect_pair(TLS12_ONLY, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+
+	ck_assert_int_eq(gnutls_rehandshake(tls_test_server_get_session(s)), 0);
+	server_to_client(s, c);
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	ck_assert(!tls_session_read(c, got, &error));
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_IO));
+	ck_assert_ptr_nonnull(strstr(error->message, "renegotiation"));
+}
+END_TEST
+
+START_TEST(test_not_ready)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(TlsSession) c =
+		tls_session_new(DOMAIN, matrix->ca_file, &error);
+	g_autoptr(GByteArray) got = g_byte_array_new();
+
+	ck_assert(!tls_session_write(c, "x", 1, &error));
+	ck_assert_ptr_nonnull(error);
+	g_clear_error(&error);
+	ck_assert(!tls_session_read(c, got, &error));
+	ck_assert_ptr_nonnull(error);
+	ck_assert_ptr_null(tls_session_get_channel_binding(c));
+	g_autofree char *desc = tls_session_describe(c);
+	ck_assert_ptr_nonnull(desc);
+	/* Closing before the handshake queues nothing and does not crash. */
+	tls_session_close(c);
+	ck_assert(!tls_session_has_output(c));
+}
+END_TEST
+
+static Suite *tls_suite(void)
+{
+	Suite *s = suite_create("tls-session");
+	struct {
+		const char *name;
+		const TTest *test;
+		int loops;
+	} cases[] = {
+		{"good-certificate", test_good_certificate, 0},
+		{"large-payload", test_large_payload, 0},
+		{"split-ciphertext", test_split_ciphertext, 0},
+		{"bad-certificate", test_bad_certificate,
+		 (int)G_N_ELEMENTS(bad_certs)},
+		{"system-trust-only", test_system_trust_only, 0},
+		{"domain-case-insensitive", test_domain_case_insensitive, 0},
+		{"idn-domain", test_idn_domain, 0},
+		{"key-update", test_key_update, 0},
+		{"ca-file-errors", test_ca_file_errors, 0},
+		{"tls12-no-binding", test_tls12_no_binding, 0},
+		{"tls13-binding", test_tls13_binding, 0},
+		{"data-with-last-flight", test_data_with_last_handshake_flight,
+		 0},
+		{"peer-close-notify", test_peer_close_notify, 0},
+		{"own-close-notify", test_own_close_notify, 0},
+		{"garbage-after-handshake", test_garbage_after_handshake, 0},
+		{"alerts-received", test_alerts_received, 0},
+		{"garbage-handshake", test_garbage_handshake, 0},
+		{"tls11-refused", test_tls11_refused, 0},
+		{"renegotiation-refused", test_renegotiation_refused, 0},
+		{"not-ready", test_not_ready, 0},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		TCase *tc = tcase_create(cases[i].name);
+		tcase_set_timeout(tc, 60);
+		if (cases[i].loops > 0)
+			tcase_add_loop_test(tc, cases[i].test, 0,
+					    cases[i].loops);
+		else
+			tcase_add_test(tc, cases[i].test);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int main(void)
+{
+	g_autoptr(GError) error = NULL;
+
+	gint64 start = g_get_monotonic_time();
+	matrix = tls_test_cert_matrix_new(DOMAIN, &error);
+	printf("# certificate matrix generated in %" G_GINT64_FORMAT " us\n",
+	       g_get_monotonic_time() - start);
+	if (matrix == NULL) {
+		printf("Bail out! certificate generation: %s\n",
+		       error->message);
+		return 1;
+	}
+
+	SRunner *sr = srunner_create(tls_suite());
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	g_clear_pointer(&matrix, tls_test_cert_matrix_free);
+	return failed == 0 ? 0 : 1;
+}
