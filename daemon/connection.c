@@ -338,12 +338,18 @@ static void connect_next(Connection *conn)
 	const Target *t;
 
 	if (conn->next_target >= conn->targets->len) {
+		const char *cause = conn->last_error ? conn->last_error->message
+						     : "no address";
+		const char *colon;
+
+		/* GSocketClient says "Could not connect to HOST: why". */
+		if (g_str_has_prefix(cause, "Could not connect to ") &&
+		    (colon = strstr(cause, ": ")))
+			cause = colon + 2;
 		fail(conn,
 		     g_error_new(CONNECTION_ERROR, CONNECTION_ERROR_CONNECT,
 				 "Could not connect to %s (tried %s): %s",
-				 conn->domain, conn->tried->str,
-				 conn->last_error ? conn->last_error->message
-						  : "no address"));
+				 conn->domain, conn->tried->str, cause));
 		return;
 	}
 
