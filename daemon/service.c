@@ -670,6 +670,9 @@ bool service_reload_config(Service *service, GError **error)
 
 	g_info("configuration reloaded from %s", config->path);
 	changed = account_changed(service->config, config);
+	/* The complaint about the previous file no longer holds. */
+	if (g_strcmp0(service->state_reason, "config") == 0)
+		set_reason(service, "", "");
 	config_free(service->config);
 	service->config = g_steal_pointer(&config);
 	if (service->state != SERVICE_STATE_ONLINE)

@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "daemon/service.h"
@@ -332,6 +333,71 @@ START_TEST(test_stop)
 }
 END_TEST
 
+/* ---- SIGHUP reload ------------------------------------------------------ */
+
+static char *write_config(const char *dir, const char *text)
+{
+	char *path = g_build_filename(dir, "presenced.conf", NULL);
+
+	ck_assert(g_file_set_contents_full(
+		path, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+	return path;
+}
+
+/*
+ * An invalid file: StateReason config naming the file, the old config
+ * stays. A valid one: a service that is offline (not by request) tries
+ * again at once.
+ */
+START_TEST(test_reload)
+{
+	g_autofree char *dir = g_dir_make_tmp("presenced-test-XXXXXX", NULL);
+	g_autofree char *bad = NULL, *good = NULL, *text = NULL;
+	g_autoptr(GError) error = NULL;
+	Watch w = {0};
+	Config *c;
+	Service *s;
+
+	ck_assert_ptr_nonnull(dir);
+	bad = write_config(dir, "[account]\njid = not a jid@@\n");
+	c = make_config(closed_port());
+	g_free(c->path);
+	c->path = g_strdup(bad);
+	s = service_new(c);
+	w.props = g_ptr_array_new_with_free_func(g_free);
+	w.service = s;
+	service_set_observer(s, &observer, &w);
+
+	ck_assert(!service_reload_config(s, &error));
+	ck_assert_ptr_nonnull(error);
+	ck_assert_str_eq(service_get_state_reason(s), "config");
+	ck_assert_ptr_nonnull(strstr(service_get_state_message(s), bad));
+	ck_assert_uint_eq(count_prop(&w, "StateReason"), 1);
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_OFFLINE);
+	ck_assert_str_eq(service_get_config(s)->jid, "alice@example.org");
+	g_clear_error(&error);
+
+	text = g_strdup_printf("[account]\njid = carol@example.net\n"
+			       "password = pw\nserver = 127.0.0.1\n"
+			       "port = %u\n",
+			       closed_port());
+	good = write_config(dir, text);
+	ck_assert_str_eq(good, bad); /* same path, new content */
+	ck_assert(service_reload_config(s, &error));
+	ck_assert_str_eq(service_get_config(s)->jid, "carol@example.net");
+	ck_assert_str_eq(service_get_jid(s), "carol@example.net");
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_CONNECTING);
+	ck_assert_str_eq(service_get_state_reason(s), "");
+	/* The desired presence is the user's, not the file's. */
+	ck_assert_int_eq(service_get_priority(s), -1);
+
+	service_free(s);
+	watch_clear(&w);
+	(void)g_remove(good);
+	(void)g_rmdir(dir);
+}
+END_TEST
+
 /* ---- subscriptions ------------------------------------------------------ */
 
 START_TEST(test_subscription_args)
@@ -397,6 +463,7 @@ static Suite *service_suite(void)
 	tc = tcase_create("session state");
 	tcase_add_test(tc, test_offline_stays_offline);
 	tcase_add_test(tc, test_stop);
+	tcase_add_test(tc, test_reload);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;
