@@ -395,7 +395,11 @@ static void finish_stop(Service *service)
 static void session_ended(Service *service, XmppSessionEnd reason,
 			  const char *message)
 {
-	g_autofree char *text = message_naming_domain(service, message);
+	g_autofree char *text =
+		reason == XMPP_SESSION_END_REQUESTED
+			? g_strdup_printf("Disconnected from %s as requested",
+					  jid_domain(service->config->jid))
+			: message_naming_domain(service, message);
 	int64_t now = g_get_monotonic_time();
 
 	if (service->online_since &&
@@ -848,7 +852,7 @@ bool service_set_presence(Service *service, const char *show_str,
 					  g_source_remove);
 			service->attempts = 0;
 			set_reason(service, "requested",
-				   "Disconnected as requested");
+				   "Not reconnecting: offline as requested");
 			set_state(service, SERVICE_STATE_OFFLINE);
 		}
 		/* xmpp_session_close() sends the unavailable presence. */
