@@ -503,6 +503,69 @@ START_TEST(test_password_saslprep)
 }
 END_TEST
 
+START_TEST(test_mutated_server_messages)
+{
+	/*
+	 * Every single-byte change of a valid server-first and server-final:
+	 * an answer or an error, never both, never neither, never a crash.
+	 * A changed server-final must never verify.
+	 */
+	const char first[] = RFC5802_SERVER_FIRST;
+	const char final_ok[] = "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=";
+	static const guint8 subst[] = {'\0', ',', '=', 'A', '9', 0xff};
+
+	for (size_t i = 0; i < sizeof(first) - 1; i++) {
+		for (size_t k = 0; k < sizeof(subst); k++) {
+			g_autoptr(GError) error = NULL;
+			g_autoptr(SaslClient) c = started_client();
+			guint8 msg[sizeof(first)];
+
+			memcpy(msg, first, sizeof(first));
+			if (msg[i] == subst[k])
+				continue;
+			msg[i] = subst[k];
+			g_autoptr(GBytes) out = sasl_client_step(
+				c, msg, sizeof(first) - 1, &error);
+			ck_assert((out == NULL) != (error == NULL));
+		}
+	}
+
+	for (size_t i = 0; i < sizeof(final_ok) - 1; i++) {
+		for (size_t k = 0; k < sizeof(subst); k++) {
+			g_autoptr(GError) error = NULL;
+			g_autoptr(SaslClient) c = final_sent_client();
+			guint8 msg[sizeof(final_ok)];
+
+			memcpy(msg, final_ok, sizeof(final_ok));
+			if (msg[i] == subst[k])
+				continue;
+			msg[i] = subst[k];
+			ck_assert_msg(
+				!sasl_client_verify_final(
+					c, msg, sizeof(final_ok) - 1, &error),
+				"mutation at %zu verified", i);
+			ck_assert_ptr_nonnull(error);
+		}
+	}
+
+	/* Random junk, deterministic. */
+	GRand *rand = g_rand_new_with_seed(5802);
+	for (int n = 0; n < 500; n++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(SaslClient) c = started_client();
+		guint8 junk[64];
+		size_t len = (size_t)g_rand_int_range(rand, 0, sizeof(junk));
+
+		for (size_t i = 0; i < len; i++)
+			junk[i] = (guint8)g_rand_int_range(rand, 0, 256);
+		g_autoptr(GBytes) out = sasl_client_step(c, junk, len, &error);
+		ck_assert_ptr_null(out);
+		ck_assert_ptr_nonnull(error);
+	}
+	g_rand_free(rand);
+}
+END_TEST
+
 START_TEST(test_mechanism_names)
 {
 	ck_assert_str_eq(sasl_mechanism_to_string(SASL_MECHANISM_PLAIN),
@@ -622,6 +685,7 @@ static Suite *sasl_suite(void)
 		{"verify-state", test_verify_state},
 		{"plain", test_plain},
 		{"password-saslprep", test_password_saslprep},
+		{"mutated-server-messages", test_mutated_server_messages},
 		{"mechanism-names", test_mechanism_names},
 		{"choose-mechanism", test_choose_mechanism},
 	};

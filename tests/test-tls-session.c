@@ -626,6 +626,33 @@ START_TEST(test_garbage_handshake)
 	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
 				  TLS_SESSION_ERROR_HANDSHAKE));
 	ck_assert_ptr_nonnull(strstr(error->message, DOMAIN));
+
+	/* Random answers, some dressed as handshake records: no crash. */
+	GRand *rand = g_rand_new_with_seed(8446);
+	for (int n = 0; n < 40; n++) {
+		g_autoptr(GError) err = NULL;
+		g_autoptr(TlsSession) t =
+			tls_session_new(DOMAIN, matrix->ca_file, &err);
+		guint8 junk[512];
+		size_t len = (size_t)g_rand_int_range(rand, 1, sizeof(junk));
+
+		for (size_t i = 0; i < len; i++)
+			junk[i] = (guint8)g_rand_int_range(rand, 0, 256);
+		if (n % 2 == 0 && len >= 5) {
+			junk[0] = 0x16; /* handshake */
+			junk[1] = 0x03;
+			junk[2] = 0x03;
+			junk[3] = (guint8)((len - 5) >> 8);
+			junk[4] = (guint8)(len - 5);
+		}
+		ck_assert_int_eq(tls_session_handshake(t, &err),
+				 TLS_SESSION_STATUS_AGAIN);
+		tls_session_feed(t, (const char *)junk, len);
+		TlsSessionStatus st = tls_session_handshake(t, &err);
+		ck_assert_int_ne(st, TLS_SESSION_STATUS_DONE);
+		ck_assert((st == TLS_SESSION_STATUS_ERROR) == (err != NULL));
+	}
+	g_rand_free(rand);
 }
 END_TEST
 

@@ -1,1 +1,15 @@
 # SPDX-License-Identifier: MIT
+# The XMPP client session state machine and its scripted-exchange tests.
+libpresenced_core_la_SOURCES += \
+	daemon/core/xmpp-session.c daemon/core/xmpp-session.h
+
+if HAVE_CHECK
+check_PROGRAMS += tests/test-xmpp-session
+TESTS += tests/test-xmpp-session
+tests_test_xmpp_session_SOURCES = \
+	tests/test-xmpp-session.c \
+	tests/session-test-server.c tests/session-test-server.h \
+	tests/session-test-certs.c tests/session-test-certs.h
+tests_test_xmpp_session_CFLAGS = $(unit_cflags)
+tests_test_xmpp_session_LDADD = $(unit_ldadd)
+endif

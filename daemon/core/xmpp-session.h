@@ -69,10 +69,13 @@ typedef struct {
 	/* Inbound subscription request (RFC 6121 §3.1.2); message may be "". */
 	void (*subscription_request)(void *user_data, const char *bare_jid,
 				     const char *message);
-	/* The session ended; error says why, for people, without secrets. */
+	/* The session ended; error says why, for people, without secrets.
+	 * error is in XMPP_SESSION_ERROR with code == reason. */
 	void (*closed)(void *user_data, XmppSessionEnd reason,
 		       const GError *error);
-	/* --debug wire log: each stanza already redacted. May be NULL. */
+	/* --debug wire log: each stanza already redacted. May be NULL.
+	 * text is the XML alone (stanza, stream header or closing tag);
+	 * the caller prefixes "SEND: " or "RECV: " according to sent. */
 	void (*log_wire)(void *user_data, bool sent, const char *text);
 } XmppSessionCallbacks;
 
@@ -119,3 +122,13 @@ bool xmpp_session_send_subscription(XmppSession *session, PresenceType type,
 /* Graceful end: unavailable presence, </stream:stream>, close_notify;
  * closed(REQUESTED) follows when the server closes or at once. */
 void xmpp_session_close(XmppSession *session);
+
+/* "init", "stream-opening", ... for logs. Static string. */
+const char *xmpp_session_state_to_string(XmppSessionState state);
+/* "requested", "network", "auth-failed", "tls-failed", "conflict",
+ * "server-error": the StateReason names of CONTRACT.md. Static string. */
+const char *xmpp_session_end_to_string(XmppSessionEnd reason);
+
+/* The roster version (RFC 6121 §2.6) from the last roster result or push,
+ * NULL when the server sent none. Transfer none. */
+const char *xmpp_session_get_roster_ver(const XmppSession *session);

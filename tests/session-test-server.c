@@ -1,0 +1,693 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <string.h>
+
+#include "session-test-server.h"
+
+#define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
+#define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
+#define NS_BIND "urn:ietf:params:xml:ns:xmpp-bind"
+#define NS_CLIENT "jabber:client"
+#define NS_ROSTER "jabber:iq:roster"
+
+#define SCRAM_SALT "presenced-test-salt"
+#define SCRAM_ITERATIONS 4096u
+#define SCRAM_SERVER_NONCE "3rfcNHYJY1ZVvWVs7j"
+
+/* ---- session callbacks -------------------------------------------------- */
+
+static void on_online(void *user_data, const char *full_jid)
+{
+	TestServer *ts = user_data;
+
+	ts->online_count++;
+	g_free(ts->online_jid);
+	ts->online_jid = g_strdup(full_jid);
+	ck_assert_str_eq(xmpp_session_get_full_jid(ts->session), full_jid);
+	if (ts->send_initial_presence) {
+		PresenceSpec spec = {.show = PRESENCE_SHOW_AVAILABLE,
+				     .status = "here",
+				     .priority = 5};
+
+		ck_assert(xmpp_session_send_presence(ts->session, &spec));
+	}
+}
+
+static void on_contact_changed(void *user_data, const char *bare_jid)
+{
+	TestServer *ts = user_data;
+
+	g_ptr_array_add(ts->changed, g_strdup(bare_jid));
+	if (ts->close_on_change)
+		xmpp_session_close(ts->session);
+}
+
+static void on_subscription_request(void *user_data, const char *bare_jid,
+				    const char *message)
+{
+	TestServer *ts = user_data;
+
+	g_ptr_array_add(ts->subscriptions,
+			g_strdup_printf("%s|%s", bare_jid, message));
+}
+
+static void on_closed(void *user_data, XmppSessionEnd reason,
+		      const GError *error)
+{
+	TestServer *ts = user_data;
+
+	ck_assert_ptr_nonnull(error);
+	ck_assert(error->domain == XMPP_SESSION_ERROR);
+	ck_assert_int_eq(error->code, (int)reason);
+	ts->closed_count++;
+	ts->closed_reason = reason;
+	g_free(ts->closed_message);
+	ts->closed_message = g_strdup(error->message);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_CLOSED);
+}
+
+static void on_log_wire(void *user_data, bool sent, const char *text)
+{
+	TestServer *ts = user_data;
+
+	g_string_append_printf(ts->wire, "%s: %s\n", sent ? "SEND" : "RECV",
+			       text);
+}
+
+/* ---- construction ------------------------------------------------------- */
+
+TestServer *ts_new(const TestServerOptions *options)
+{
+	static const TestServerOptions defaults = {0};
+	TestServer *ts = g_new0(TestServer, 1);
+	XmppSessionCallbacks callbacks = {
+		.online = on_online,
+		.contact_changed = on_contact_changed,
+		.subscription_request = on_subscription_request,
+		.closed = on_closed,
+		.log_wire = on_log_wire,
+	};
+	XmppSessionConfig config = {0};
+	g_autoptr(GError) error = NULL;
+
+	if (!options)
+		options = &defaults;
+	if (options->no_log_wire)
+		callbacks.log_wire = NULL;
+	ts->certs = session_test_certs_new(TS_DOMAIN);
+	ts->contacts = contacts_new();
+	ts->changed = g_ptr_array_new_with_free_func(g_free);
+	ts->subscriptions = g_ptr_array_new_with_free_func(g_free);
+	ts->wire = g_string_new(NULL);
+	ts->reader = xml_reader_new(NULL);
+	ts->client_plain = g_string_new(NULL);
+	ts->client_raw = g_byte_array_new();
+	ts->tls_in = g_byte_array_new();
+	ts->tls_out = g_byte_array_new();
+	ts->now = 1000 * G_USEC_PER_SEC;
+	ts->send_initial_presence = true;
+
+	config.jid = TS_JID;
+	config.password = TS_PASSWORD;
+	config.resource = options->resource ? options->resource : TS_RESOURCE;
+	config.ca_file = options->no_ca_file ? NULL : ts->certs->ca_file;
+	config.direct_tls = options->direct_tls;
+	config.negotiation_timeout = options->negotiation_timeout;
+	ts->session = xmpp_session_new(&config, ts->contacts, &callbacks, ts,
+				       &error);
+	ck_assert_msg(ts->session != NULL, "%s",
+		      error ? error->message : "");
+	return ts;
+}
+
+void ts_free(TestServer *ts)
+{
+	if (!ts)
+		return;
+	xmpp_session_free(ts->session);
+	contacts_free(ts->contacts);
+	session_test_certs_free(ts->certs);
+	g_free(ts->online_jid);
+	g_ptr_array_unref(ts->changed);
+	g_ptr_array_unref(ts->subscriptions);
+	g_free(ts->closed_message);
+	g_string_free(ts->wire, TRUE);
+	xml_reader_free(ts->reader);
+	g_string_free(ts->client_plain, TRUE);
+	g_byte_array_unref(ts->client_raw);
+	if (ts->tls)
+		gnutls_deinit(ts->tls);
+	g_byte_array_unref(ts->tls_in);
+	g_byte_array_unref(ts->tls_out);
+	g_free(ts->scram_client_first_bare);
+	g_free(ts->scram_server_first);
+	g_free(ts->scram_gs2_header);
+	g_free(ts);
+}
+
+void ts_start(TestServer *ts)
+{
+	xmpp_session_start(ts->session, ts->now);
+}
+
+/* ---- wire --------------------------------------------------------------- */
+
+static void read_tls_plain(TestServer *ts)
+{
+	char buf[16384];
+
+	for (;;) {
+		ssize_t n = gnutls_record_recv(ts->tls, buf, sizeof(buf));
+
+		if (n > 0) {
+			g_string_append_len(ts->client_plain, buf, n);
+			xml_reader_feed(ts->reader, buf, (size_t)n);
+			continue;
+		}
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			return;
+		/* 0: close_notify; anything else: the client broke TLS,
+		 * which the tests notice through the session. */
+		return;
+	}
+}
+
+/* Moves the client's output to the server side. */
+static void pump_client(TestServer *ts)
+{
+	g_autoptr(GByteArray) out = g_byte_array_new();
+
+	xmpp_session_take_output(ts->session, out);
+	ck_assert(!xmpp_session_has_output(ts->session));
+	g_byte_array_append(ts->client_raw, out->data, out->len);
+	if (!ts->tls) {
+		g_string_append_len(ts->client_plain, (const char *)out->data,
+				    out->len);
+		xml_reader_feed(ts->reader, (const char *)out->data, out->len);
+		return;
+	}
+	g_byte_array_append(ts->tls_in, out->data, out->len);
+	if (ts->tls_up)
+		read_tls_plain(ts);
+}
+
+static void feed_split(TestServer *ts, const guint8 *data, size_t len,
+		       size_t split)
+{
+	size_t step = split ? split : len;
+
+	for (size_t off = 0; off < len; off += step) {
+		size_t n = MIN(step, len - off);
+
+		xmpp_session_feed(ts->session, (const char *)data + off, n,
+				  ts->now);
+	}
+}
+
+/* Server ciphertext → client. */
+static void deliver_wire(TestServer *ts)
+{
+	g_autoptr(GByteArray) wire = NULL;
+
+	if (!ts->tls_out->len)
+		return;
+	wire = ts->tls_out;
+	ts->tls_out = g_byte_array_new();
+	feed_split(ts, wire->data, wire->len, ts->split_wire);
+}
+
+void ts_send_raw(TestServer *ts, const char *data, size_t len)
+{
+	xmpp_session_feed(ts->session, data, len, ts->now);
+}
+
+void ts_send(TestServer *ts, const char *xml)
+{
+	size_t len = strlen(xml);
+	size_t step;
+
+	if (!ts->tls_up) {
+		feed_split(ts, (const guint8 *)xml, len, ts->split_plain);
+		return;
+	}
+	step = ts->split_plain ? ts->split_plain : len;
+	for (size_t off = 0; off < len;) {
+		ssize_t n = gnutls_record_send(ts->tls, xml + off,
+					       MIN(step, len - off));
+
+		ck_assert_msg(n > 0, "server record_send: %s",
+			      gnutls_strerror((int)n));
+		off += (size_t)n;
+		/* One record per step reaches the client by itself. */
+		if (ts->split_plain)
+			deliver_wire(ts);
+	}
+	deliver_wire(ts);
+}
+
+XmlReaderEvent ts_next(TestServer *ts, Stanza **ret_stanza)
+{
+	g_autoptr(GError) error = NULL;
+	XmlReaderEvent event;
+
+	pump_client(ts);
+	event = xml_reader_next(ts->reader, ret_stanza, &error);
+	ck_assert_msg(event != XML_READER_EVENT_ERROR,
+		      "client sent bad XML: %s\n%s", error->message,
+		      ts->client_plain->str);
+	return event;
+}
+
+Stanza *ts_expect(TestServer *ts, const char *name, const char *ns)
+{
+	Stanza *stanza = NULL;
+	XmlReaderEvent event = ts_next(ts, &stanza);
+
+	ck_assert_msg(event == XML_READER_EVENT_STANZA,
+		      "expected <%s/>, got event %d; client sent:\n%s", name,
+		      event, ts->client_plain->str);
+	ck_assert_str_eq(stanza_get_name(stanza), name);
+	if (ns)
+		ck_assert_str_eq(stanza_get_ns(stanza), ns);
+	return stanza;
+}
+
+void ts_expect_header(TestServer *ts, bool with_from)
+{
+	g_autoptr(Stanza) header = NULL;
+	XmlReaderEvent event = ts_next(ts, &header);
+
+	ck_assert_msg(event == XML_READER_EVENT_STREAM_OPEN,
+		      "expected a stream header, got event %d:\n%s", event,
+		      ts->client_plain->str);
+	ck_assert_str_eq(stanza_get_name(header), "stream");
+	ck_assert_str_eq(stanza_get_ns(header),
+			 "http://etherx.jabber.org/streams");
+	ck_assert_str_eq(stanza_get_attr(header, "to"), TS_DOMAIN);
+	ck_assert_str_eq(stanza_get_attr(header, "version"), "1.0");
+	if (with_from)
+		ck_assert_str_eq(stanza_get_attr(header, "from"), TS_JID);
+	else
+		ck_assert_ptr_null(stanza_get_attr(header, "from"));
+}
+
+void ts_expect_nothing(TestServer *ts)
+{
+	g_autoptr(Stanza) stanza = NULL;
+	XmlReaderEvent event = ts_next(ts, &stanza);
+
+	ck_assert_msg(event == XML_READER_EVENT_NONE,
+		      "expected nothing from the client, got event %d (%s)",
+		      event, stanza ? stanza_get_name(stanza) : "");
+}
+
+void ts_expect_close(TestServer *ts)
+{
+	g_autoptr(Stanza) stanza = NULL;
+	XmlReaderEvent event = ts_next(ts, &stanza);
+
+	ck_assert_msg(event == XML_READER_EVENT_STREAM_CLOSE,
+		      "expected </stream:stream>, got event %d (%s)", event,
+		      stanza ? stanza_get_name(stanza) : "");
+}
+
+void ts_reset_reader(TestServer *ts)
+{
+	xml_reader_reset(ts->reader);
+}
+
+/* ---- TLS ---------------------------------------------------------------- */
+
+static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
+{
+	TestServer *ts = ptr;
+	size_t n = MIN(len, ts->tls_in->len);
+
+	if (n == 0) {
+		gnutls_transport_set_errno(ts->tls, EAGAIN);
+		return -1;
+	}
+	memcpy(data, ts->tls_in->data, n);
+	g_byte_array_remove_range(ts->tls_in, 0, (guint)n);
+	return (ssize_t)n;
+}
+
+static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms)
+{
+	TestServer *ts = ptr;
+
+	return ts->tls_in->len ? 1 : 0;
+}
+
+static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *data,
+			size_t len)
+{
+	TestServer *ts = ptr;
+
+	g_byte_array_append(ts->tls_out, data, (guint)len);
+	return (ssize_t)len;
+}
+
+bool ts_tls_handshake(TestServer *ts, SessionTestCert cert)
+{
+	ck_assert_ptr_null(ts->tls);
+	ck_assert_int_eq(gnutls_init(&ts->tls,
+				     GNUTLS_SERVER | GNUTLS_NONBLOCK),
+			 0);
+	ck_assert_int_eq(gnutls_set_default_priority(ts->tls), 0);
+	ck_assert_int_eq(gnutls_credentials_set(ts->tls, GNUTLS_CRD_CERTIFICATE,
+						ts->certs->creds[cert]),
+			 0);
+	gnutls_transport_set_ptr(ts->tls, ts);
+	gnutls_transport_set_pull_function(ts->tls, tls_pull);
+	gnutls_transport_set_pull_timeout_function(ts->tls, tls_pull_timeout);
+	gnutls_transport_set_push_function(ts->tls, tls_push);
+
+	for (int i = 0; i < 64; i++) {
+		int ret;
+
+		pump_client(ts);
+		ret = gnutls_handshake(ts->tls);
+		deliver_wire(ts);
+		if (ret == 0) {
+			ts->tls_up = true;
+			pump_client(ts);
+			return xmpp_session_get_state(ts->session) !=
+			       XMPP_SESSION_STATE_CLOSED;
+		}
+		if (gnutls_error_is_fatal(ret))
+			return false;
+		if (xmpp_session_get_state(ts->session) ==
+		    XMPP_SESSION_STATE_CLOSED)
+			return false;
+	}
+	ck_abort_msg("TLS handshake did not finish");
+	return false;
+}
+
+/* ---- SCRAM (RFC 5802 §3, server side) ----------------------------------- */
+
+static char *attr_value(const char *msg, char key)
+{
+	g_auto(GStrv) parts = g_strsplit(msg, ",", -1);
+
+	for (size_t i = 0; parts[i]; i++)
+		if (parts[i][0] == key && parts[i][1] == '=')
+			return g_strdup(parts[i] + 2);
+	return NULL;
+}
+
+char *ts_scram_server_first(TestServer *ts, const char *mech,
+			    const char *client_first)
+{
+	const char *p = client_first;
+	g_autofree char *nonce = NULL;
+	g_autofree char *salt = NULL;
+
+	if (g_str_has_prefix(mech, "SCRAM-SHA-256")) {
+		ts->scram_mac = GNUTLS_MAC_SHA256;
+		ts->scram_digest = GNUTLS_DIG_SHA256;
+		ts->scram_hash_len = 32;
+	} else {
+		ts->scram_mac = GNUTLS_MAC_SHA1;
+		ts->scram_digest = GNUTLS_DIG_SHA1;
+		ts->scram_hash_len = 20;
+	}
+	/* gs2-header: cbind-flag "," [authzid] "," */
+	p = strchr(p, ',');
+	ck_assert_ptr_nonnull(p);
+	p = strchr(p + 1, ',');
+	ck_assert_ptr_nonnull(p);
+	p++;
+	g_free(ts->scram_gs2_header);
+	ts->scram_gs2_header = g_strndup(client_first, p - client_first);
+	g_free(ts->scram_client_first_bare);
+	ts->scram_client_first_bare = g_strdup(p);
+	ck_assert(g_str_has_prefix(p, "n=alice,"));
+	nonce = attr_value(p, 'r');
+	ck_assert_ptr_nonnull(nonce);
+	ck_assert_uint_ge(strlen(nonce), 16);
+	salt = g_base64_encode((const guchar *)SCRAM_SALT,
+			       strlen(SCRAM_SALT));
+	g_free(ts->scram_server_first);
+	ts->scram_server_first =
+		g_strdup_printf("r=%s" SCRAM_SERVER_NONCE ",s=%s,i=%u", nonce,
+				salt, SCRAM_ITERATIONS);
+	return g_strdup(ts->scram_server_first);
+}
+
+static void hmac(TestServer *ts, const guint8 *key, const char *data,
+		 size_t len, guint8 *out)
+{
+	ck_assert_int_eq(gnutls_hmac_fast(ts->scram_mac, key,
+					  ts->scram_hash_len, data, len, out),
+			 0);
+}
+
+char *ts_scram_server_final(TestServer *ts, const char *client_final)
+{
+	const char *proof_at = strstr(client_final, ",p=");
+	g_autofree char *without_proof = NULL;
+	g_autofree char *auth_message = NULL;
+	g_autofree char *c_attr = NULL;
+	g_autofree char *r_attr = NULL;
+	g_autofree char *expected_c = NULL;
+	g_autofree char *expected_r = NULL;
+	g_autofree guchar *proof = NULL;
+	g_autofree char *v = NULL;
+	g_autoptr(GByteArray) cbind = g_byte_array_new();
+	gnutls_datum_t pw = {(unsigned char *)TS_PASSWORD,
+			     strlen(TS_PASSWORD)};
+	gnutls_datum_t salt = {(unsigned char *)SCRAM_SALT,
+			       strlen(SCRAM_SALT)};
+	guint8 salted[64], client_key[64], stored_key[64], client_sig[64];
+	guint8 server_key[64], server_sig[64];
+	gsize proof_len = 0;
+
+	ck_assert_ptr_nonnull(proof_at);
+	without_proof = g_strndup(client_final, proof_at - client_final);
+	c_attr = attr_value(without_proof, 'c');
+	r_attr = attr_value(without_proof, 'r');
+	ck_assert_ptr_nonnull(c_attr);
+	ck_assert_ptr_nonnull(r_attr);
+
+	/* c= is the gs2 header plus, for p=, the tls-exporter bytes. */
+	g_byte_array_append(cbind, (const guint8 *)ts->scram_gs2_header,
+			    strlen(ts->scram_gs2_header));
+	if (ts->scram_gs2_header[0] == 'p') {
+		guint8 exporter[32];
+		static const char label[] = "EXPORTER-Channel-Binding";
+
+		ck_assert(g_str_has_prefix(ts->scram_gs2_header,
+					   "p=tls-exporter,"));
+		ck_assert_int_eq(gnutls_prf_rfc5705(ts->tls, strlen(label),
+						    label, 0, NULL,
+						    sizeof(exporter),
+						    (char *)exporter),
+				 0);
+		g_byte_array_append(cbind, exporter, sizeof(exporter));
+	}
+	expected_c = g_base64_encode(cbind->data, cbind->len);
+	ck_assert_str_eq(c_attr, expected_c);
+	expected_r = attr_value(ts->scram_server_first, 'r');
+	ck_assert_str_eq(r_attr, expected_r);
+
+	auth_message = g_strdup_printf("%s,%s,%s", ts->scram_client_first_bare,
+				       ts->scram_server_first, without_proof);
+	ck_assert_int_eq(gnutls_pbkdf2(ts->scram_mac, &pw, &salt,
+				       SCRAM_ITERATIONS, salted,
+				       ts->scram_hash_len),
+			 0);
+	hmac(ts, salted, "Client Key", 10, client_key);
+	ck_assert_int_eq(gnutls_hash_fast(ts->scram_digest, client_key,
+					  ts->scram_hash_len, stored_key),
+			 0);
+	hmac(ts, stored_key, auth_message, strlen(auth_message), client_sig);
+	proof = g_base64_decode(proof_at + 3, &proof_len);
+	if (proof_len != ts->scram_hash_len)
+		return NULL;
+	for (size_t i = 0; i < proof_len; i++)
+		if ((proof[i] ^ client_sig[i]) != client_key[i])
+			return NULL;
+	hmac(ts, salted, "Server Key", 10, server_key);
+	hmac(ts, server_key, auth_message, strlen(auth_message), server_sig);
+	if (ts->corrupt_server_signature)
+		server_sig[0] ^= 0x01;
+	v = g_base64_encode(server_sig, ts->scram_hash_len);
+	return g_strdup_printf("v=%s", v);
+}
+
+char *ts_sasl_text(const Stanza *el, gsize *ret_len)
+{
+	const char *text = stanza_get_text(el);
+	g_autofree guchar *data = NULL;
+	gsize len = 0;
+	char *str;
+
+	if (strcmp(text, "=") == 0 || !*text) {
+		*ret_len = 0;
+		return g_strdup("");
+	}
+	data = g_base64_decode(text, &len);
+	str = g_malloc(len + 1);
+	memcpy(str, data, len);
+	str[len] = '\0';
+	*ret_len = len;
+	return str;
+}
+
+/* ---- scripted login ----------------------------------------------------- */
+
+static char *mechanisms_features(const char *mechanisms)
+{
+	g_auto(GStrv) names = g_strsplit(mechanisms, " ", -1);
+	GString *xml = g_string_new(
+		"<stream:features><mechanisms "
+		"xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
+
+	for (size_t i = 0; names[i]; i++)
+		if (*names[i])
+			g_string_append_printf(
+				xml, "<mechanism>%s</mechanism>", names[i]);
+	g_string_append(xml, "</mechanisms></stream:features>");
+	return g_string_free(xml, FALSE);
+}
+
+void ts_login_to_auth(TestServer *ts, const char *mechanisms)
+{
+	g_autofree char *features = mechanisms_features(mechanisms);
+	g_autoptr(Stanza) starttls = NULL;
+
+	ts_start(ts);
+	if (!ts->tls) {
+		XmppSessionState state = xmpp_session_get_state(ts->session);
+
+		if (state == XMPP_SESSION_STATE_TLS_HANDSHAKE) {
+			ck_assert(ts_tls_handshake(ts, SESSION_TEST_CERT_GOOD));
+		} else {
+			ts_expect_header(ts, false);
+			ts_send(ts, TS_SERVER_HEADER TS_FEATURES_STARTTLS);
+			starttls = ts_expect(ts, "starttls", NS_TLS);
+			ts_expect_nothing(ts);
+			ck_assert_int_eq(xmpp_session_get_state(ts->session),
+					 XMPP_SESSION_STATE_STARTTLS);
+			ts_send(ts, "<proceed "
+				    "xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+			ts_reset_reader(ts);
+			ck_assert(ts_tls_handshake(ts, SESSION_TEST_CERT_GOOD));
+		}
+	}
+	ts_expect_header(ts, true);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_STREAM_OPENING);
+	ts_send(ts, TS_SERVER_HEADER);
+	ts_send(ts, features);
+}
+
+char *ts_login(TestServer *ts, const char *mechanisms,
+	       const char *roster_items)
+{
+	g_autoptr(Stanza) auth = NULL;
+	g_autoptr(Stanza) bind_iq = NULL;
+	g_autoptr(Stanza) roster_iq = NULL;
+	g_autofree char *mech = NULL;
+	g_autofree char *initial = NULL;
+	g_autofree char *reply = NULL;
+	Stanza *bind, *resource, *query;
+	gsize len;
+
+	ts_login_to_auth(ts, mechanisms);
+	auth = ts_expect(ts, "auth", NS_SASL);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_AUTHENTICATING);
+	mech = g_strdup(stanza_get_attr(auth, "mechanism"));
+	ck_assert_ptr_nonnull(mech);
+	initial = ts_sasl_text(auth, &len);
+	if (strcmp(mech, "PLAIN") == 0) {
+		ck_assert_uint_eq(len, sizeof("\0alice\0" TS_PASSWORD) - 1);
+		ck_assert_mem_eq(initial, "\0alice\0" TS_PASSWORD, len);
+		ts_send(ts, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+	} else {
+		g_autofree char *server_first =
+			ts_scram_server_first(ts, mech, initial);
+		g_autofree char *b64 = g_base64_encode(
+			(const guchar *)server_first, strlen(server_first));
+		g_autofree char *challenge = g_strdup_printf(
+			"<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+			"%s</challenge>",
+			b64);
+		g_autoptr(Stanza) response = NULL;
+		g_autofree char *client_final = NULL;
+		g_autofree char *server_final = NULL;
+		g_autofree char *final_b64 = NULL;
+		g_autofree char *success = NULL;
+
+		ts_send(ts, challenge);
+		response = ts_expect(ts, "response", NS_SASL);
+		client_final = ts_sasl_text(response, &len);
+		server_final = ts_scram_server_final(ts, client_final);
+		ck_assert_ptr_nonnull(server_final);
+		final_b64 = g_base64_encode((const guchar *)server_final,
+					    strlen(server_final));
+		success = g_strdup_printf(
+			"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+			"%s</success>",
+			final_b64);
+		ts_send(ts, success);
+		if (ts->corrupt_server_signature)
+			return g_steal_pointer(&mech);
+	}
+	ts_reset_reader(ts);
+	ts_expect_header(ts, true);
+	ts_send(ts, TS_SERVER_HEADER TS_FEATURES_BIND);
+
+	bind_iq = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_BINDING);
+	ck_assert_str_eq(stanza_get_attr(bind_iq, "type"), "set");
+	ck_assert_ptr_nonnull(stanza_get_attr(bind_iq, "id"));
+	bind = stanza_get_child(bind_iq, "bind", NS_BIND);
+	ck_assert_ptr_nonnull(bind);
+	resource = stanza_get_child(bind, "resource", NULL);
+	ck_assert_ptr_nonnull(resource);
+	ck_assert_str_eq(stanza_get_text(resource), TS_RESOURCE);
+	reply = g_strdup_printf(
+		"<iq type='result' id='%s'><bind "
+		"xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>%s</jid></bind>"
+		"</iq>",
+		stanza_get_attr(bind_iq, "id"), TS_FULL_JID);
+	ts_send(ts, reply);
+	g_clear_pointer(&reply, g_free);
+
+	roster_iq = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_ROSTER);
+	ck_assert_str_eq(stanza_get_attr(roster_iq, "type"), "get");
+	query = stanza_get_child(roster_iq, "query", NS_ROSTER);
+	ck_assert_ptr_nonnull(query);
+	ck_assert_int_eq(ts->online_count, 0);
+	reply = g_strdup_printf("<iq type='result' id='%s' to='%s'><query "
+				"xmlns='jabber:iq:roster' ver='v1'>%s</query>"
+				"</iq>",
+				stanza_get_attr(roster_iq, "id"), TS_FULL_JID,
+				roster_items ? roster_items : "");
+	ts_send(ts, reply);
+	ck_assert_int_eq(ts->online_count, 1);
+	ck_assert_str_eq(ts->online_jid, TS_FULL_JID);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_ONLINE);
+	ck_assert_int_eq(ts->closed_count, 0);
+	if (ts->send_initial_presence) {
+		g_autoptr(Stanza) presence =
+			ts_expect(ts, "presence", NS_CLIENT);
+
+		ck_assert_ptr_null(stanza_get_attr(presence, "type"));
+	}
+	ts_expect_nothing(ts);
+	return g_steal_pointer(&mech);
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An in-process XMPP server for scripted session tests (STYLE.md §9): it
+ * reads what the client session wrote with an XmlReader (ids are random,
+ * so tests match elements, not bytes), answers with scripted XML, runs a
+ * real GnuTLS server on memory for STARTTLS/direct TLS, and computes the
+ * server side of SCRAM with GnuTLS PBKDF2/HMAC so logins run offline.
+ */
+#pragma once
+
+#include <glib.h>
+#include <gnutls/gnutls.h>
+#include <stdbool.h>
+
+#include "core/contacts.h"
+#include "core/stanza.h"
+#include "core/xml-reader.h"
+#include "core/xmpp-session.h"
+#include "session-test-certs.h"
+
+#define TS_DOMAIN "example.org"
+#define TS_JID "alice@example.org"
+#define TS_PASSWORD "Tr0ub4dor&3-secret"
+#define TS_RESOURCE "laptop"
+#define TS_FULL_JID TS_JID "/" TS_RESOURCE
+
+#define TS_SERVER_HEADER                                                    \
+	"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "        \
+	"xmlns:stream='http://etherx.jabber.org/streams' "                  \
+	"from='example.org' id='s-1' version='1.0' xml:lang='en'>"
+#define TS_FEATURES_STARTTLS                                                \
+	"<stream:features><starttls "                                       \
+	"xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"    \
+	"</stream:features>"
+#define TS_FEATURES_BIND                                                    \
+	"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>" \
+	"</stream:features>"
+
+typedef struct {
+	/* The session under test and what its callbacks saw. */
+	XmppSession *session;
+	ContactTable *contacts;
+	SessionTestCerts *certs;
+	int online_count;
+	char *online_jid;
+	GPtrArray *changed;	/* bare JIDs, in order */
+	GPtrArray *subscriptions; /* "bare|message" */
+	int closed_count;
+	XmppSessionEnd closed_reason;
+	char *closed_message;
+	GString *wire;		/* "SEND: ..."/"RECV: ..." lines */
+	bool send_initial_presence; /* from online(), like the owner */
+	bool close_on_change;	/* xmpp_session_close from contact_changed */
+
+	/* Server side. */
+	int64_t now;
+	size_t split_plain;	/* server plaintext per feed/record; 0: all */
+	size_t split_wire;	/* ciphertext per feed; 0: all */
+	XmlReader *reader;	/* the client's stream */
+	GString *client_plain;	/* everything the client sent, decrypted */
+	GByteArray *client_raw;	/* pending client bytes (wire) */
+	gnutls_session_t tls;
+	bool tls_up;
+	GByteArray *tls_in;	/* ciphertext from the client, unread */
+	GByteArray *tls_out;	/* ciphertext to the client */
+
+	/* SCRAM server state. */
+	gnutls_mac_algorithm_t scram_mac;
+	gnutls_digest_algorithm_t scram_digest;
+	size_t scram_hash_len;
+	char *scram_client_first_bare;
+	char *scram_server_first;
+	char *scram_gs2_header;
+	bool corrupt_server_signature;
+} TestServer;
+
+typedef struct {
+	const char *resource;	/* NULL: TS_RESOURCE; "" : server assigns */
+	bool direct_tls;
+	bool no_ca_file;
+	int64_t negotiation_timeout;
+	bool no_log_wire;
+} TestServerOptions;
+
+TestServer *ts_new(const TestServerOptions *options);
+void ts_free(TestServer *ts);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TestServer, ts_free)
+
+void ts_start(TestServer *ts);
+
+/* Server → client: plaintext (encrypted when TLS is up), split per
+ * split_plain/split_wire. */
+void ts_send(TestServer *ts, const char *xml);
+/* Raw bytes to the client, bypassing TLS (injection tests). */
+void ts_send_raw(TestServer *ts, const char *data, size_t len);
+
+/* Client → server: the next event from the client's stream. */
+XmlReaderEvent ts_next(TestServer *ts, Stanza **ret_stanza);
+/* Asserts the next client element is name/ns; transfer full. */
+Stanza *ts_expect(TestServer *ts, const char *name, const char *ns);
+/* Asserts the client sent a stream header (with or without 'from'). */
+void ts_expect_header(TestServer *ts, bool with_from);
+/* Asserts the client sent nothing more. */
+void ts_expect_nothing(TestServer *ts);
+/* Asserts </stream:stream> from the client. */
+void ts_expect_close(TestServer *ts);
+
+/* Restart the server's view of the client stream (after proceed or
+ * SASL success). */
+void ts_reset_reader(TestServer *ts);
+
+/* Runs the server TLS handshake with the given certificate; true if
+ * both sides completed it. */
+bool ts_tls_handshake(TestServer *ts, SessionTestCert cert);
+
+/* SCRAM server side: answers client-first (initial response, decoded),
+ * returns server-first. */
+char *ts_scram_server_first(TestServer *ts, const char *mech,
+			    const char *client_first);
+/* Verifies client-final; returns server-final ("v=...") or NULL if the
+ * proof is wrong. */
+char *ts_scram_server_final(TestServer *ts, const char *client_final);
+
+/* Decodes the base64 text of a SASL element; transfer full, NUL-ended. */
+char *ts_sasl_text(const Stanza *el, gsize *ret_len);
+
+/* Full login with the given mechanisms offered; stops at ONLINE with the
+ * roster answered by roster_items (inner XML of <query/>). Returns the
+ * mechanism the client chose. */
+char *ts_login(TestServer *ts, const char *mechanisms,
+	       const char *roster_items);
+/* Login up to (and including) the post-TLS stream header and features. */
+void ts_login_to_auth(TestServer *ts, const char *mechanisms);

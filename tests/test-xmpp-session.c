@@ -1,0 +1,1342 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scripted exchanges between XmppSession and an in-process server
+ * (session-test-server.c): expected client elements, server replies, next.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/contacts.h"
+#include "core/xmpp-session.h"
+#include "session-test-server.h"
+
+#define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
+#define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
+#define NS_CLIENT "jabber:client"
+#define NS_STREAMS "http://etherx.jabber.org/streams"
+#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define ALL_MECHS "SCRAM-SHA-1 PLAIN SCRAM-SHA-256"
+
+static const char roster_items[] =
+	"<item jid='bob@example.net' name='Bob' subscription='both'>"
+	"<group>Friends</group><group>Work</group></item>"
+	"<item jid='carol@example.com' subscription='to'/>"
+	"<item jid='dave@example.com' subscription='none' ask='subscribe'/>";
+
+static TestServer *new_online(const char *items)
+{
+	TestServer *ts = ts_new(NULL);
+	g_autofree char *mech = ts_login(ts, ALL_MECHS, items);
+
+	ck_assert_str_eq(mech, "SCRAM-SHA-256");
+	g_ptr_array_set_size(ts->changed, 0);
+	return ts;
+}
+
+static void assert_closed(TestServer *ts, XmppSessionEnd reason,
+			  const char *fragment)
+{
+	ck_assert_int_eq(ts->closed_count, 1);
+	ck_assert_msg(ts->closed_reason == reason,
+		      "ended with %s (%s), expected %s",
+		      xmpp_session_end_to_string(ts->closed_reason),
+		      ts->closed_message, xmpp_session_end_to_string(reason));
+	if (fragment)
+		ck_assert_msg(strstr(ts->closed_message, fragment),
+			      "'%s' not in '%s'", fragment,
+			      ts->closed_message);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_CLOSED);
+	ck_assert_ptr_null(xmpp_session_get_full_jid(ts->session));
+	ck_assert(xmpp_session_get_deadline(ts->session) == INT64_MAX);
+	/* Nothing that could hold a secret leaks into the message. */
+	ck_assert_ptr_null(strstr(ts->closed_message, TS_PASSWORD));
+}
+
+static void assert_no_password(TestServer *ts)
+{
+	g_autofree char *b64 = g_base64_encode((const guchar *)TS_PASSWORD,
+					       strlen(TS_PASSWORD));
+
+	ck_assert_ptr_null(strstr(ts->wire->str, TS_PASSWORD));
+	ck_assert_ptr_null(strstr(ts->wire->str, b64));
+}
+
+static bool bytes_contain(const GByteArray *haystack, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; i + n <= haystack->len; i++)
+		if (memcmp(haystack->data + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+static void send_fmt(TestServer *ts, const char *format, ...)
+	G_GNUC_PRINTF(2, 3);
+
+static void send_fmt(TestServer *ts, const char *format, ...)
+{
+	g_autofree char *xml = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	xml = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	ts_send(ts, xml);
+}
+
+/* ---- logins ------------------------------------------------------------- */
+
+START_TEST(test_login_scram_sha256)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autofree char *mech = ts_login(ts, ALL_MECHS, roster_items);
+
+	ck_assert_str_eq(mech, "SCRAM-SHA-256");
+	ck_assert_str_eq(xmpp_session_get_full_jid(ts->session), TS_FULL_JID);
+	ck_assert(xmpp_session_get_deadline(ts->session) == INT64_MAX);
+	ck_assert_str_eq(xmpp_session_get_roster_ver(ts->session), "v1");
+	/* The first header goes out before TLS: no 'from' (RFC 6120
+	 * §4.7.1); checked by ts_expect_header. The wire log has the
+	 * exchange, redacted. */
+	ck_assert_ptr_nonnull(strstr(ts->wire->str, "SEND: <?xml"));
+	ck_assert_ptr_nonnull(strstr(ts->wire->str, "RECV: <stream:stream"));
+	ck_assert_ptr_nonnull(strstr(ts->wire->str, "SEND: <auth"));
+	ck_assert_ptr_nonnull(strstr(ts->wire->str, "RECV: <iq"));
+	assert_no_password(ts);
+	ck_assert_int_eq(ts->closed_count, 0);
+}
+END_TEST
+
+START_TEST(test_login_scram_sha1)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autofree char *mech = ts_login(ts, "PLAIN SCRAM-SHA-1", NULL);
+
+	ck_assert_str_eq(mech, "SCRAM-SHA-1");
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_ONLINE);
+	assert_no_password(ts);
+}
+END_TEST
+
+START_TEST(test_login_plain_inside_tls)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autofree char *mech = ts_login(ts, "PLAIN", NULL);
+
+	ck_assert_str_eq(mech, "PLAIN");
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_ONLINE);
+	/* The PLAIN payload was encrypted on the wire ... */
+	ck_assert(!bytes_contain(ts->client_raw, TS_PASSWORD));
+	/* ... and never logged. */
+	assert_no_password(ts);
+}
+END_TEST
+
+START_TEST(test_login_scram_plus)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autofree char *mech = ts_login(
+		ts, "SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-256-PLUS", NULL);
+
+	/* TLS 1.3 in-process: tls-exporter binding (RFC 9266), checked by
+	 * the server side in ts_scram_server_final. */
+	ck_assert_str_eq(mech, "SCRAM-SHA-256-PLUS");
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_ONLINE);
+}
+END_TEST
+
+START_TEST(test_login_direct_tls)
+{
+	TestServerOptions options = {.direct_tls = true};
+	g_autoptr(TestServer) ts = ts_new(&options);
+	g_autofree char *mech = NULL;
+
+	ts_start(ts);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_TLS_HANDSHAKE);
+	ck_assert(xmpp_session_has_output(ts->session));
+	/* ts_login sees the handshake state and skips STARTTLS. */
+	mech = ts_login(ts, ALL_MECHS, NULL);
+	ck_assert_str_eq(mech, "SCRAM-SHA-256");
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "starttls"));
+}
+END_TEST
+
+START_TEST(test_login_server_assigned_resource)
+{
+	TestServerOptions options = {.resource = ""};
+	g_autoptr(TestServer) ts = ts_new(&options);
+	g_autoptr(Stanza) auth = NULL;
+	g_autoptr(Stanza) iq = NULL;
+	g_autoptr(Stanza) roster = NULL;
+	Stanza *bind;
+
+	ts_login_to_auth(ts, "PLAIN");
+	auth = ts_expect(ts, "auth", NS_SASL);
+	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
+	ts_reset_reader(ts);
+	ts_expect_header(ts, true);
+	/* Legacy session establishment, mandatory here (RFC 3921 §3). */
+	ts_send(ts, TS_SERVER_HEADER
+		"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+		"<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>"
+		"</stream:features>");
+	iq = ts_expect(ts, "iq", NS_CLIENT);
+	bind = stanza_get_child(iq, "bind", NULL);
+	ck_assert_ptr_nonnull(bind);
+	ck_assert_ptr_null(stanza_get_child(bind, "resource", NULL));
+	send_fmt(ts,
+		 "<iq type='result' id='%s'><bind "
+		 "xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+		 "<jid>alice@example.org/srv-42</jid></bind></iq>",
+		 stanza_get_attr(iq, "id"));
+	g_clear_pointer(&iq, stanza_free);
+	iq = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(iq, "type"), "set");
+	ck_assert_ptr_nonnull(stanza_get_child(
+		iq, "session", "urn:ietf:params:xml:ns:xmpp-session"));
+	send_fmt(ts, "<iq type='result' id='%s'/>", stanza_get_attr(iq, "id"));
+	roster = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_ptr_nonnull(
+		stanza_get_child(roster, "query", "jabber:iq:roster"));
+	/* A roster error is not fatal: presence works without it. */
+	send_fmt(ts,
+		 "<iq type='error' id='%s'><error type='cancel'>"
+		 "<service-unavailable xmlns='" NS_STANZAS "'/></error></iq>",
+		 stanza_get_attr(roster, "id"));
+	ck_assert_int_eq(ts->online_count, 1);
+	ck_assert_str_eq(ts->online_jid, "alice@example.org/srv-42");
+}
+END_TEST
+
+START_TEST(test_login_optional_session_skipped)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(Stanza) auth = NULL;
+	g_autoptr(Stanza) iq = NULL;
+	g_autoptr(Stanza) roster = NULL;
+
+	ts_login_to_auth(ts, "PLAIN");
+	auth = ts_expect(ts, "auth", NS_SASL);
+	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
+	ts_reset_reader(ts);
+	ts_expect_header(ts, true);
+	ts_send(ts, TS_SERVER_HEADER
+		"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+		"<session xmlns='urn:ietf:params:xml:ns:xmpp-session'>"
+		"<optional/></session></stream:features>");
+	iq = ts_expect(ts, "iq", NS_CLIENT);
+	send_fmt(ts,
+		 "<iq type='result' id='%s'><bind "
+		 "xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+		 "<jid>" TS_FULL_JID "</jid></bind></iq>",
+		 stanza_get_attr(iq, "id"));
+	roster = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_ptr_nonnull(
+		stanza_get_child(roster, "query", "jabber:iq:roster"));
+}
+END_TEST
+
+/* ---- TLS ---------------------------------------------------------------- */
+
+START_TEST(test_no_starttls)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+
+	ts_start(ts);
+	ts_expect_header(ts, false);
+	ts_send(ts, TS_SERVER_HEADER
+		"<stream:features><mechanisms xmlns='" NS_SASL "'>"
+		"<mechanism>PLAIN</mechanism></mechanisms></stream:features>");
+	assert_closed(ts, XMPP_SESSION_END_TLS_FAILED,
+		      "server example.org does not offer STARTTLS; refusing "
+		      "to log in without TLS");
+	ts_expect_close(ts);
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "<auth"));
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "alice"));
+	/* Inert afterwards. */
+	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
+	ck_assert(!xmpp_session_has_output(ts->session));
+	ck_assert_int_eq(ts->closed_count, 1);
+}
+END_TEST
+
+START_TEST(test_starttls_failure)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(Stanza) starttls = NULL;
+
+	ts_start(ts);
+	ts_expect_header(ts, false);
+	ts_send(ts, TS_SERVER_HEADER TS_FEATURES_STARTTLS);
+	starttls = ts_expect(ts, "starttls", NS_TLS);
+	ts_send(ts, "<failure xmlns='" NS_TLS "'/></stream:stream>");
+	assert_closed(ts, XMPP_SESSION_END_TLS_FAILED, "STARTTLS");
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "<auth"));
+}
+END_TEST
+
+/*
+ * Plaintext after <proceed/> in the same read must not survive into the
+ * TLS stream (STARTTLS command injection): here a fake <success/> and
+ * features that would skip authentication.
+ */
+START_TEST(test_proceed_injection_dropped)
+{
+	static const char injected[] =
+		"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+		"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"
+		"<stream:features><bind "
+		"xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
+		"<iq type='get' id='x'><ping xmlns='urn:xmpp:ping'/></iq>";
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(Stanza) starttls = NULL;
+	g_autoptr(Stanza) auth = NULL;
+
+	ts_start(ts);
+	ts_expect_header(ts, false);
+	ts_send(ts, TS_SERVER_HEADER TS_FEATURES_STARTTLS);
+	starttls = ts_expect(ts, "starttls", NS_TLS);
+	ts_send_raw(ts, injected, strlen(injected));
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_TLS_HANDSHAKE);
+	/* Only the ClientHello left the client: no ping answer. */
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "result"));
+	ts_reset_reader(ts);
+	ck_assert(ts_tls_handshake(ts, SESSION_TEST_CERT_GOOD));
+	ts_expect_header(ts, true);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_STREAM_OPENING);
+	ts_send(ts, TS_SERVER_HEADER
+		"<stream:features><mechanisms xmlns='" NS_SASL "'>"
+		"<mechanism>PLAIN</mechanism></mechanisms></stream:features>");
+	/* The session authenticates as if nothing had been injected. */
+	auth = ts_expect(ts, "auth", NS_SASL);
+	ck_assert_int_eq(ts->closed_count, 0);
+}
+END_TEST
+
+static void check_bad_cert(SessionTestCert cert, const char *fragment)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(Stanza) starttls = NULL;
+
+	ts_start(ts);
+	ts_expect_header(ts, false);
+	ts_send(ts, TS_SERVER_HEADER TS_FEATURES_STARTTLS);
+	starttls = ts_expect(ts, "starttls", NS_TLS);
+	ts_send(ts, "<proceed xmlns='" NS_TLS "'/>");
+	ts_reset_reader(ts);
+	ck_assert(!ts_tls_handshake(ts, cert));
+	assert_closed(ts, XMPP_SESSION_END_TLS_FAILED, fragment);
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "<auth"));
+}
+
+START_TEST(test_bad_cert_wrong_name)
+{
+	check_bad_cert(SESSION_TEST_CERT_WRONG_NAME, "example.org");
+}
+END_TEST
+
+START_TEST(test_bad_cert_self_signed)
+{
+	check_bad_cert(SESSION_TEST_CERT_SELF_SIGNED, "example.org");
+}
+END_TEST
+
+START_TEST(test_bad_cert_expired)
+{
+	check_bad_cert(SESSION_TEST_CERT_EXPIRED, "example.org");
+}
+END_TEST
+
+START_TEST(test_bad_cert_direct_tls)
+{
+	TestServerOptions options = {.direct_tls = true};
+	g_autoptr(TestServer) ts = ts_new(&options);
+
+	ts_start(ts);
+	ck_assert(!ts_tls_handshake(ts, SESSION_TEST_CERT_WRONG_NAME));
+	assert_closed(ts, XMPP_SESSION_END_TLS_FAILED, NULL);
+	ck_assert_uint_eq(ts->client_plain->len, 0);
+}
+END_TEST
+
+/* ---- SASL --------------------------------------------------------------- */
+
+START_TEST(test_sasl_failure)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(Stanza) auth = NULL;
+
+	ts_login_to_auth(ts, "SCRAM-SHA-256");
+	auth = ts_expect(ts, "auth", NS_SASL);
+	ts_send(ts, "<failure xmlns='" NS_SASL "'><not-authorized/>"
+		    "<text xml:lang='en'>Wrong password, try again</text>"
+		    "</failure>");
+	assert_closed(ts, XMPP_SESSION_END_AUTH_FAILED, "not-authorized");
+	ck_assert_ptr_nonnull(
+		strstr(ts->closed_message, "Wrong password, try again"));
+	ts_expect_close(ts);
+}
+END_TEST
+
+START_TEST(test_sasl_bad_server_signature)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autofree char *mech = NULL;
+
+	ts->corrupt_server_signature = true;
+	mech = ts_login(ts, "SCRAM-SHA-256", NULL);
+	/* The server said <success/>, but could not prove it knows the
+	 * password: nothing more is sent but the close. */
+	assert_closed(ts, XMPP_SESSION_END_AUTH_FAILED, NULL);
+	ck_assert_int_eq(ts->online_count, 0);
+	ts_expect_close(ts);
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "bind"));
+}
+END_TEST
+
+START_TEST(test_sasl_success_without_signature)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(Stanza) auth = NULL;
+
+	ts_login_to_auth(ts, "SCRAM-SHA-1");
+	auth = ts_expect(ts, "auth", NS_SASL);
+	/* A server that skips the whole exchange. */
+	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
+	assert_closed(ts, XMPP_SESSION_END_AUTH_FAILED, NULL);
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "bind"));
+}
+END_TEST
+
+START_TEST(test_sasl_no_mechanism)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+
+	ts_login_to_auth(ts, "DIGEST-MD5 X-OAUTH2");
+	assert_closed(ts, XMPP_SESSION_END_AUTH_FAILED, NULL);
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "<auth"));
+}
+END_TEST
+
+START_TEST(test_sasl_bad_base64)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(Stanza) auth = NULL;
+
+	ts_login_to_auth(ts, "SCRAM-SHA-256");
+	auth = ts_expect(ts, "auth", NS_SASL);
+	ts_send(ts, "<challenge xmlns='" NS_SASL "'>!!notbase64**</challenge>");
+	assert_closed(ts, XMPP_SESSION_END_AUTH_FAILED, "base64");
+}
+END_TEST
+
+
+/* Servers that send server-final in a last <challenge/> and then an empty
+ * <success/> (RFC 6120 §6.3.10 allows both). */
+START_TEST(test_sasl_final_in_challenge)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(Stanza) auth = NULL;
+	g_autoptr(Stanza) response = NULL;
+	g_autoptr(Stanza) empty = NULL;
+	g_autofree char *client_first = NULL;
+	g_autofree char *server_first = NULL;
+	g_autofree char *client_final = NULL;
+	g_autofree char *server_final = NULL;
+	g_autofree char *b64 = NULL;
+	gsize len;
+
+	ts_login_to_auth(ts, "SCRAM-SHA-1");
+	auth = ts_expect(ts, "auth", NS_SASL);
+	client_first = ts_sasl_text(auth, &len);
+	server_first = ts_scram_server_first(ts, "SCRAM-SHA-1", client_first);
+	b64 = g_base64_encode((const guchar *)server_first,
+			      strlen(server_first));
+	send_fmt(ts, "<challenge xmlns='" NS_SASL "'>%s</challenge>", b64);
+	response = ts_expect(ts, "response", NS_SASL);
+	client_final = ts_sasl_text(response, &len);
+	server_final = ts_scram_server_final(ts, client_final);
+	g_free(b64);
+	b64 = g_base64_encode((const guchar *)server_final,
+			      strlen(server_final));
+	send_fmt(ts, "<challenge xmlns='" NS_SASL "'>%s</challenge>", b64);
+	empty = ts_expect(ts, "response", NS_SASL);
+	ck_assert(strcmp(stanza_get_text(empty), "") == 0 ||
+		  strcmp(stanza_get_text(empty), "=") == 0);
+	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
+	ts_reset_reader(ts);
+	ts_expect_header(ts, true);
+	ck_assert_int_eq(ts->closed_count, 0);
+}
+END_TEST
+
+/* A forged or corrupted TLS record once online ends the session. */
+START_TEST(test_tls_record_error)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+	static const char garbage[] = "\x17\x03\x03\x00\x20"
+				      "0123456789abcdef0123456789abcdef";
+
+	ts_send_raw(ts, garbage, sizeof(garbage) - 1);
+	assert_closed(ts, XMPP_SESSION_END_NETWORK, NULL);
+}
+END_TEST
+
+/* The server's close_notify without </stream:stream>. */
+START_TEST(test_tls_close_notify)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+
+	gnutls_bye(ts->tls, GNUTLS_SHUT_WR);
+	ts_send(ts, "");
+	assert_closed(ts, XMPP_SESSION_END_NETWORK, NULL);
+}
+END_TEST
+
+/* Callbacks may call back into the session: closing from
+ * contact_changed ignores the rest of the read. */
+START_TEST(test_close_from_callback)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+	g_autoptr(Stanza) presence = NULL;
+
+	ts->close_on_change = true;
+	ts_send(ts, "<presence from='bob@example.net/a'/>"
+		    "<presence from='carol@example.net/a'/>"
+		    "<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>");
+	ck_assert_uint_eq(ts->changed->len, 1);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_CLOSING);
+	presence = ts_expect(ts, "presence", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(presence, "type"), "unavailable");
+	ts_expect_close(ts);
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "'p1'"));
+	ts_send(ts, "</stream:stream>");
+	assert_closed(ts, XMPP_SESSION_END_REQUESTED, NULL);
+}
+END_TEST
+
+/* ---- bind --------------------------------------------------------------- */
+
+START_TEST(test_bind_conflict)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(Stanza) auth = NULL;
+	g_autoptr(Stanza) iq = NULL;
+
+	ts_login_to_auth(ts, "PLAIN");
+	auth = ts_expect(ts, "auth", NS_SASL);
+	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
+	ts_reset_reader(ts);
+	ts_expect_header(ts, true);
+	ts_send(ts, TS_SERVER_HEADER TS_FEATURES_BIND);
+	iq = ts_expect(ts, "iq", NS_CLIENT);
+	send_fmt(ts,
+		 "<iq type='error' id='%s'><error type='cancel'>"
+		 "<conflict xmlns='" NS_STANZAS "'/></error></iq>",
+		 stanza_get_attr(iq, "id"));
+	assert_closed(ts, XMPP_SESSION_END_CONFLICT, "conflict");
+}
+END_TEST
+
+START_TEST(test_bind_wrong_jid)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(Stanza) auth = NULL;
+	g_autoptr(Stanza) iq = NULL;
+
+	ts_login_to_auth(ts, "PLAIN");
+	auth = ts_expect(ts, "auth", NS_SASL);
+	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
+	ts_reset_reader(ts);
+	ts_expect_header(ts, true);
+	ts_send(ts, TS_SERVER_HEADER TS_FEATURES_BIND);
+	iq = ts_expect(ts, "iq", NS_CLIENT);
+	/* A reply with another id changes nothing ... */
+	ts_send(ts, "<iq type='result' id='other'><bind "
+		    "xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+		    "<jid>alice@example.org/x</jid></bind></iq>");
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_BINDING);
+	/* ... and someone else's JID is refused. */
+	send_fmt(ts,
+		 "<iq type='result' id='%s'><bind "
+		 "xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+		 "<jid>mallory@example.org/x</jid></bind></iq>",
+		 stanza_get_attr(iq, "id"));
+	assert_closed(ts, XMPP_SESSION_END_SERVER_ERROR, NULL);
+}
+END_TEST
+
+/* ---- stream errors and closing ----------------------------------------- */
+
+START_TEST(test_stream_error_conflict)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+
+	ts_send(ts, "<stream:error><conflict "
+		    "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+		    "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>"
+		    "Replaced by new connection</text></stream:error>"
+		    "</stream:stream>");
+	assert_closed(ts, XMPP_SESSION_END_CONFLICT, "conflict");
+	ck_assert_ptr_nonnull(
+		strstr(ts->closed_message, "Replaced by new connection"));
+	ts_expect_close(ts);
+}
+END_TEST
+
+START_TEST(test_stream_error_system_shutdown)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+
+	ts_send(ts, "<stream:error><system-shutdown "
+		    "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+		    "</stream:error></stream:stream>");
+	assert_closed(ts, XMPP_SESSION_END_SERVER_ERROR,
+		      "stream error from example.org: system-shutdown");
+}
+END_TEST
+
+START_TEST(test_stream_error_see_other_host)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+
+	ts_send(ts, "<stream:error><see-other-host "
+		    "xmlns='urn:ietf:params:xml:ns:xmpp-streams'>"
+		    "xmpp2.example.org:5222</see-other-host></stream:error>");
+	assert_closed(ts, XMPP_SESSION_END_SERVER_ERROR,
+		      "xmpp2.example.org:5222");
+}
+END_TEST
+
+START_TEST(test_stream_error_before_tls)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+
+	ts_start(ts);
+	ts_expect_header(ts, false);
+	ts_send(ts, TS_SERVER_HEADER
+		"<stream:error><host-unknown "
+		"xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+		"</stream:error>");
+	assert_closed(ts, XMPP_SESSION_END_SERVER_ERROR, "host-unknown");
+}
+END_TEST
+
+static void check_bad_xml(const char *xml, const char *condition)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+	g_autoptr(Stanza) error = NULL;
+	g_autofree char *expected = g_strdup_printf("(%s)", condition);
+
+	ts_send(ts, xml);
+	assert_closed(ts, XMPP_SESSION_END_SERVER_ERROR, expected);
+	error = ts_expect(ts, "error", NS_STREAMS);
+	ck_assert_ptr_nonnull(stanza_get_child(
+		error, condition, "urn:ietf:params:xml:ns:xmpp-streams"));
+	ts_expect_close(ts);
+}
+
+START_TEST(test_restricted_xml_comment)
+{
+	check_bad_xml("<!-- hello -->", "restricted-xml");
+}
+END_TEST
+
+START_TEST(test_restricted_xml_pi)
+{
+	check_bad_xml("<presence from='bob@example.net/a'><?evil x?>"
+		      "</presence>",
+		      "restricted-xml");
+}
+END_TEST
+
+START_TEST(test_not_well_formed)
+{
+	check_bad_xml("<presence></iq>", "not-well-formed");
+}
+END_TEST
+
+START_TEST(test_bad_header_version)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(Stanza) error = NULL;
+
+	ts_start(ts);
+	ts_expect_header(ts, false);
+	ts_send(ts, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+		    "xmlns:stream='http://etherx.jabber.org/streams' "
+		    "from='example.org' id='s-1'>");
+	assert_closed(ts, XMPP_SESSION_END_SERVER_ERROR, "version");
+	error = ts_expect(ts, "error", NS_STREAMS);
+	ck_assert_ptr_nonnull(stanza_get_child(error, "unsupported-version",
+					       NULL));
+}
+END_TEST
+
+START_TEST(test_server_closes_stream)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+
+	ts_send(ts, "</stream:stream>");
+	assert_closed(ts, XMPP_SESSION_END_NETWORK, "closed the stream");
+	ts_expect_close(ts);
+}
+END_TEST
+
+START_TEST(test_eof)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+
+	xmpp_session_eof(ts->session, NULL);
+	assert_closed(ts, XMPP_SESSION_END_NETWORK, NULL);
+	xmpp_session_eof(ts->session, NULL);
+	ck_assert_int_eq(ts->closed_count, 1);
+}
+END_TEST
+
+START_TEST(test_close_online)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+	g_autoptr(Stanza) presence = NULL;
+	PresenceSpec spec = {.show = PRESENCE_SHOW_AWAY};
+
+	xmpp_session_close(ts->session);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_CLOSING);
+	ck_assert_int_eq(ts->closed_count, 0);
+	ck_assert(!xmpp_session_send_presence(ts->session, &spec));
+	presence = ts_expect(ts, "presence", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(presence, "type"), "unavailable");
+	ts_expect_close(ts);
+	/* Stanzas in flight are ignored; the server's close ends it. */
+	ts_send(ts, "<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>");
+	ts_send(ts, "</stream:stream>");
+	assert_closed(ts, XMPP_SESSION_END_REQUESTED, NULL);
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "'p1'"));
+}
+END_TEST
+
+START_TEST(test_close_online_eof)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+
+	xmpp_session_close(ts->session);
+	xmpp_session_eof(ts->session, NULL);
+	assert_closed(ts, XMPP_SESSION_END_REQUESTED, NULL);
+}
+END_TEST
+
+START_TEST(test_close_before_online)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+
+	ts_start(ts);
+	ts_expect_header(ts, false);
+	xmpp_session_close(ts->session);
+	assert_closed(ts, XMPP_SESSION_END_REQUESTED, NULL);
+	ts_expect_close(ts);
+	xmpp_session_close(ts->session);
+	ck_assert_int_eq(ts->closed_count, 1);
+}
+END_TEST
+
+START_TEST(test_close_before_start)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+
+	xmpp_session_close(ts->session);
+	assert_closed(ts, XMPP_SESSION_END_REQUESTED, NULL);
+	ck_assert(!xmpp_session_has_output(ts->session));
+}
+END_TEST
+
+/* ---- deadline ----------------------------------------------------------- */
+
+START_TEST(test_negotiation_timeout)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	int64_t start = ts->now;
+
+	ck_assert(xmpp_session_get_deadline(ts->session) == INT64_MAX);
+	ts_start(ts);
+	ck_assert(xmpp_session_get_deadline(ts->session) ==
+		  start + 30 * G_USEC_PER_SEC);
+	ts_expect_header(ts, false);
+	ts_send(ts, TS_SERVER_HEADER);
+	xmpp_session_tick(ts->session, start + 30 * G_USEC_PER_SEC - 1);
+	ck_assert_int_eq(ts->closed_count, 0);
+	xmpp_session_tick(ts->session, start + 30 * G_USEC_PER_SEC);
+	assert_closed(ts, XMPP_SESSION_END_NETWORK, "timed out");
+}
+END_TEST
+
+START_TEST(test_negotiation_timeout_configured)
+{
+	TestServerOptions options = {.negotiation_timeout = 5 * G_USEC_PER_SEC};
+	g_autoptr(TestServer) ts = ts_new(&options);
+
+	ts_start(ts);
+	ck_assert(xmpp_session_get_deadline(ts->session) ==
+		  ts->now + 5 * G_USEC_PER_SEC);
+	xmpp_session_tick(ts->session, ts->now + 5 * G_USEC_PER_SEC);
+	assert_closed(ts, XMPP_SESSION_END_NETWORK, "timed out");
+}
+END_TEST
+
+START_TEST(test_no_deadline_online)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+
+	ck_assert(xmpp_session_get_deadline(ts->session) == INT64_MAX);
+	xmpp_session_tick(ts->session, ts->now + (int64_t)3600 * G_USEC_PER_SEC);
+	ck_assert_int_eq(ts->closed_count, 0);
+}
+END_TEST
+
+/* ---- IQ ----------------------------------------------------------------- */
+
+START_TEST(test_iq_unhandled)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+	g_autoptr(Stanza) reply = NULL;
+	Stanza *error;
+
+	ts_send(ts, "<iq type='get' id='v1' from='bob@example.net/phone' "
+		    "to='" TS_FULL_JID "'><query xmlns='jabber:iq:version'/>"
+		    "</iq>");
+	reply = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(reply, "type"), "error");
+	ck_assert_str_eq(stanza_get_attr(reply, "id"), "v1");
+	ck_assert_str_eq(stanza_get_attr(reply, "to"), "bob@example.net/phone");
+	error = stanza_get_child(reply, "error", NULL);
+	ck_assert_ptr_nonnull(error);
+	ck_assert_str_eq(stanza_get_attr(error, "type"), "cancel");
+	ck_assert_ptr_nonnull(
+		stanza_get_child(error, "service-unavailable", NS_STANZAS));
+	ts_expect_nothing(ts);
+}
+END_TEST
+
+START_TEST(test_iq_set_unhandled)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+	g_autoptr(Stanza) reply = NULL;
+
+	ts_send(ts, "<iq type='set' id='s&amp;1'><block "
+		    "xmlns='urn:xmpp:blocking'/></iq>");
+	reply = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(reply, "type"), "error");
+	ck_assert_str_eq(stanza_get_attr(reply, "id"), "s&1");
+	ck_assert_ptr_null(stanza_get_attr(reply, "to"));
+}
+END_TEST
+
+START_TEST(test_ping)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+	g_autoptr(Stanza) reply = NULL;
+
+	ts_send(ts, "<iq type='get' id='ping-1' from='example.org'>"
+		    "<ping xmlns='urn:xmpp:ping'/></iq>");
+	reply = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(reply, "type"), "result");
+	ck_assert_str_eq(stanza_get_attr(reply, "id"), "ping-1");
+	ck_assert_str_eq(stanza_get_attr(reply, "to"), "example.org");
+	ck_assert_uint_eq(stanza_get_n_children(reply), 0);
+}
+END_TEST
+
+START_TEST(test_iq_result_error_unanswered)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+
+	ts_send(ts, "<iq type='result' id='zz'/>"
+		    "<iq type='error' id='zy'><error type='cancel'>"
+		    "<item-not-found xmlns='" NS_STANZAS "'/></error></iq>"
+		    "<iq type='get'><ping xmlns='urn:xmpp:ping'/></iq>"
+		    "<iq type='bogus' id='q'/>"
+		    "<message from='bob@example.net'><body>hi</body></message>");
+	ts_expect_nothing(ts);
+	ck_assert_int_eq(ts->closed_count, 0);
+}
+END_TEST
+
+/* ---- presence ----------------------------------------------------------- */
+
+START_TEST(test_presence_updates)
+{
+	g_autoptr(TestServer) ts = new_online(roster_items);
+	const Contact *bob;
+
+	bob = contacts_lookup(ts->contacts, "bob@example.net");
+	ck_assert_ptr_nonnull(bob);
+	ck_assert_int_eq(contact_get_show(bob), PRESENCE_SHOW_OFFLINE);
+
+	ts_send(ts, "<presence from='bob@example.net/phone'>"
+		    "<show>away</show><status>lunch</status></presence>");
+	ck_assert_uint_eq(ts->changed->len, 1);
+	ck_assert_str_eq(g_ptr_array_index(ts->changed, 0), "bob@example.net");
+	bob = contacts_lookup(ts->contacts, "bob@example.net");
+	ck_assert_int_eq(contact_get_show(bob), PRESENCE_SHOW_AWAY);
+	ck_assert_str_eq(contact_get_status(bob), "lunch");
+
+	/* The same presence again is no change. */
+	ts_send(ts, "<presence from='bob@example.net/phone'>"
+		    "<show>away</show><status>lunch</status></presence>");
+	ck_assert_uint_eq(ts->changed->len, 1);
+
+	ts_send(ts, "<presence from='Bob@Example.NET/laptop'/>");
+	ck_assert_uint_eq(ts->changed->len, 2);
+	bob = contacts_lookup(ts->contacts, "bob@example.net");
+	ck_assert_int_eq(contact_get_show(bob), PRESENCE_SHOW_AVAILABLE);
+	ck_assert_uint_eq(contact_get_n_resources(bob), 2);
+
+	ts_send(ts, "<presence from='bob@example.net/laptop' "
+		    "type='unavailable'/>");
+	ck_assert_uint_eq(ts->changed->len, 3);
+	bob = contacts_lookup(ts->contacts, "bob@example.net");
+	ck_assert_int_eq(contact_get_show(bob), PRESENCE_SHOW_AWAY);
+
+	ts_send(ts, "<presence from='bob@example.net' type='unavailable'>"
+		    "<status>gone</status></presence>");
+	ck_assert_uint_eq(ts->changed->len, 4);
+	bob = contacts_lookup(ts->contacts, "bob@example.net");
+	ck_assert_int_eq(contact_get_show(bob), PRESENCE_SHOW_OFFLINE);
+	ck_assert_str_eq(contact_get_status(bob), "gone");
+	ts_expect_nothing(ts);
+}
+END_TEST
+
+START_TEST(test_presence_ignored)
+{
+	g_autoptr(TestServer) ts = new_online(roster_items);
+
+	/* Our own broadcast echoed back. */
+	ts_send(ts, "<presence from='" TS_FULL_JID "'><show>dnd</show>"
+		    "</presence>");
+	/* An error about our presence. */
+	ts_send(ts, "<presence from='bob@example.net/phone' type='error'>"
+		    "<error type='cancel'><remote-server-not-found "
+		    "xmlns='" NS_STANZAS "'/></error></presence>");
+	/* No from. */
+	ts_send(ts, "<presence><show>chat</show></presence>");
+	/* Invalid: bad from, unknown type, unknown show. */
+	ts_send(ts, "<presence from='bob@@example.net/x'/>");
+	ts_send(ts, "<presence from='bob@example.net/x' type='bogus'/>");
+	/* Subscription results the server handles. */
+	ts_send(ts, "<presence from='carol@example.com' type='subscribed'/>");
+	ts_send(ts, "<presence from='carol@example.com' type='probe'/>");
+	ck_assert_uint_eq(ts->changed->len, 0);
+	ck_assert_ptr_null(contacts_lookup(ts->contacts, TS_JID));
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts->contacts,
+							  "bob@example.net")),
+			 PRESENCE_SHOW_OFFLINE);
+	ck_assert_int_eq(ts->closed_count, 0);
+	ts_expect_nothing(ts);
+}
+END_TEST
+
+START_TEST(test_presence_own_other_resource)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+
+	ts_send(ts, "<presence from='" TS_JID "/desktop'/>");
+	ck_assert_uint_eq(ts->changed->len, 1);
+	ck_assert_ptr_nonnull(contacts_lookup(ts->contacts, TS_JID));
+}
+END_TEST
+
+START_TEST(test_subscription_request)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+
+	ts_send(ts, "<presence from='eve@example.com' type='subscribe'>"
+		    "<status>Hi, it is Eve</status></presence>");
+	ts_send(ts, "<presence from='frank@example.com/x' type='subscribe'/>");
+	ck_assert_uint_eq(ts->subscriptions->len, 2);
+	ck_assert_str_eq(g_ptr_array_index(ts->subscriptions, 0),
+			 "eve@example.com|Hi, it is Eve");
+	ck_assert_str_eq(g_ptr_array_index(ts->subscriptions, 1),
+			 "frank@example.com|");
+	ck_assert_uint_eq(ts->changed->len, 0);
+}
+END_TEST
+
+START_TEST(test_send_presence_and_subscription)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+	g_autoptr(Stanza) p = NULL;
+	g_autoptr(Stanza) s = NULL;
+	PresenceSpec spec = {.show = PRESENCE_SHOW_DND, .status = "busy",
+			     .priority = -1};
+
+	ck_assert(xmpp_session_send_presence(ts->session, &spec));
+	p = ts_expect(ts, "presence", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_text(stanza_get_child(p, "show", NULL)),
+			 "dnd");
+	ck_assert(xmpp_session_send_subscription(ts->session,
+						 PRESENCE_TYPE_SUBSCRIBED,
+						 "eve@example.com", NULL,
+						 NULL));
+	s = ts_expect(ts, "presence", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(s, "type"), "subscribed");
+	ck_assert_str_eq(stanza_get_attr(s, "to"), "eve@example.com");
+}
+END_TEST
+
+START_TEST(test_send_before_online)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	PresenceSpec spec = {.show = PRESENCE_SHOW_AVAILABLE};
+
+	ck_assert(!xmpp_session_send_presence(ts->session, &spec));
+	ts_start(ts);
+	ck_assert(!xmpp_session_send_presence(ts->session, &spec));
+	ck_assert(!xmpp_session_send_subscription(
+		ts->session, PRESENCE_TYPE_SUBSCRIBE, "eve@example.com", NULL,
+		NULL));
+	ts_expect_header(ts, false);
+	ts_expect_nothing(ts);
+}
+END_TEST
+
+/* ---- roster ------------------------------------------------------------- */
+
+START_TEST(test_roster_result)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autofree char *mech = NULL;
+	const Contact *c;
+	const char *const *groups;
+
+	/* A contact left over from an earlier session and gone from the
+	 * roster since. */
+	contacts_set_roster_item(ts->contacts, "old@example.org", NULL,
+				 ROSTER_SUBSCRIPTION_BOTH, false, NULL, 0);
+	mech = ts_login(ts, ALL_MECHS, roster_items);
+	ck_assert_uint_eq(contacts_size(ts->contacts), 3);
+	ck_assert_ptr_null(contacts_lookup(ts->contacts, "old@example.org"));
+
+	c = contacts_lookup(ts->contacts, "bob@example.net");
+	ck_assert_ptr_nonnull(c);
+	ck_assert(contact_is_in_roster(c));
+	ck_assert_str_eq(contact_get_name(c), "Bob");
+	ck_assert_int_eq(contact_get_subscription(c), ROSTER_SUBSCRIPTION_BOTH);
+	groups = contact_get_groups(c);
+	ck_assert_ptr_nonnull(groups);
+	ck_assert_str_eq(groups[0], "Friends");
+	ck_assert_str_eq(groups[1], "Work");
+	ck_assert_ptr_null(groups[2]);
+
+	c = contacts_lookup(ts->contacts, "carol@example.com");
+	ck_assert_int_eq(contact_get_subscription(c), ROSTER_SUBSCRIPTION_TO);
+	ck_assert(!contact_get_ask(c));
+	c = contacts_lookup(ts->contacts, "dave@example.com");
+	ck_assert_int_eq(contact_get_subscription(c), ROSTER_SUBSCRIPTION_NONE);
+	ck_assert(contact_get_ask(c));
+	ck_assert_int_eq(contact_get_show(c), PRESENCE_SHOW_UNKNOWN);
+	ck_assert_str_eq(xmpp_session_get_roster_ver(ts->session), "v1");
+}
+END_TEST
+
+START_TEST(test_roster_push)
+{
+	g_autoptr(TestServer) ts = new_online(roster_items);
+	g_autoptr(Stanza) reply = NULL;
+	g_autoptr(Stanza) reply2 = NULL;
+	g_autoptr(Stanza) reply3 = NULL;
+
+	ts_send(ts, "<iq type='set' id='push1'><query xmlns='jabber:iq:roster' "
+		    "ver='v2'><item jid='erin@example.org' name='Erin' "
+		    "subscription='from'/></query></iq>");
+	reply = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(reply, "type"), "result");
+	ck_assert_str_eq(stanza_get_attr(reply, "id"), "push1");
+	ck_assert_ptr_nonnull(contacts_lookup(ts->contacts, "erin@example.org"));
+	ck_assert_str_eq(xmpp_session_get_roster_ver(ts->session), "v2");
+
+	/* From our bare JID: fine too. */
+	ts_send(ts, "<iq type='set' id='push2' from='" TS_JID "'><query "
+		    "xmlns='jabber:iq:roster'><item jid='bob@example.net' "
+		    "subscription='remove'/></query></iq>");
+	reply2 = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(reply2, "type"), "result");
+	ck_assert_str_eq(stanza_get_attr(reply2, "to"), TS_JID);
+	ck_assert_ptr_null(contacts_lookup(ts->contacts, "bob@example.net"));
+
+	/* Two items is a bad request (RFC 6121 §2.1.6). */
+	ts_send(ts, "<iq type='set' id='push3'><query xmlns='jabber:iq:roster'>"
+		    "<item jid='x@example.org'/><item jid='y@example.org'/>"
+		    "</query></iq>");
+	reply3 = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(reply3, "type"), "error");
+	ck_assert_ptr_null(contacts_lookup(ts->contacts, "x@example.org"));
+	ts_expect_nothing(ts);
+}
+END_TEST
+
+START_TEST(test_roster_push_spoofed)
+{
+	g_autoptr(TestServer) ts = new_online(roster_items);
+	static const char *const spoofers[] = {
+		"mallory@evil.example", TS_JID "/desktop", "example.org",
+		"evil.example", "not a jid@@",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(spoofers); i++) {
+		send_fmt(ts,
+			 "<iq type='set' id='spoof%zu' from='%s'><query "
+			 "xmlns='jabber:iq:roster'><item "
+			 "jid='mallory@evil.example' subscription='both'/>"
+			 "<item jid='bob@example.net' subscription='remove'/>"
+			 "</query></iq>",
+			 i, spoofers[i]);
+	}
+	ts_send(ts, "<iq type='set' id='spoof-one' from='mallory@evil.example'>"
+		    "<query xmlns='jabber:iq:roster'><item "
+		    "jid='bob@example.net' subscription='remove'/></query></iq>");
+	ck_assert_ptr_null(contacts_lookup(ts->contacts, "mallory@evil.example"));
+	ck_assert_ptr_nonnull(contacts_lookup(ts->contacts, "bob@example.net"));
+	ck_assert_uint_eq(ts->changed->len, 0);
+	ts_expect_nothing(ts);
+}
+END_TEST
+
+/* ---- splits ------------------------------------------------------------- */
+
+/* The whole login with the server's plaintext one byte per TLS record
+ * and the ciphertext one byte per feed. */
+START_TEST(test_split_bytewise)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autofree char *mech = NULL;
+
+	ts->split_plain = 1;
+	ts->split_wire = 1;
+	mech = ts_login(ts, ALL_MECHS, roster_items);
+	ck_assert_str_eq(mech, "SCRAM-SHA-256");
+	ts_send(ts, "<presence from='bob@example.net/phone'><show>xa</show>"
+		    "</presence><iq type='get' id='p'><ping "
+		    "xmlns='urn:xmpp:ping'/></iq>");
+	ck_assert_uint_eq(ts->changed->len, 4);
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts->contacts,
+							  "bob@example.net")),
+			 PRESENCE_SHOW_XA);
+	g_autoptr(Stanza) pong = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(pong, "type"), "result");
+}
+END_TEST
+
+/* Records of 7 bytes, wire chunks of 13: splits that fall anywhere. */
+START_TEST(test_split_odd)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autofree char *mech = NULL;
+
+	ts->split_plain = 7;
+	ts->split_wire = 13;
+	mech = ts_login(ts, "SCRAM-SHA-1", roster_items);
+	ck_assert_str_eq(mech, "SCRAM-SHA-1");
+}
+END_TEST
+
+/* Every two-piece split of the pre-TLS server side. */
+START_TEST(test_split_every_byte_pre_tls)
+{
+	static const char server[] = TS_SERVER_HEADER TS_FEATURES_STARTTLS;
+	size_t len = strlen(server);
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		g_autoptr(TestServer) ts = ts_new(NULL);
+		g_autoptr(Stanza) starttls = NULL;
+
+		ts_start(ts);
+		ts_expect_header(ts, false);
+		ts_send_raw(ts, server, cut);
+		ts_send_raw(ts, server + cut, len - cut);
+		starttls = ts_expect(ts, "starttls", NS_TLS);
+		ck_assert_int_eq(ts->closed_count, 0);
+	}
+}
+END_TEST
+
+/* ---- performance -------------------------------------------------------- */
+
+static void check_flood(bool log_wire)
+{
+	TestServerOptions options = {.no_log_wire = !log_wire};
+	g_autoptr(TestServer) ts = ts_new(&options);
+	g_autofree char *mech = ts_login(ts, "PLAIN", NULL);
+	g_autoptr(GString) flood = g_string_new(NULL);
+	const char *preload = g_getenv("LD_PRELOAD");
+	/* Under valgrind a tenth is plenty to see O(n) per stanza. */
+	const unsigned n =
+		preload && strstr(preload, "vgpreload") ? 10000 : 100000;
+	int64_t t0, t1;
+
+	for (unsigned i = 0; i < n; i++)
+		g_string_append_printf(
+			flood,
+			"<presence from='user%u@example.net/res'><show>%s</show>"
+			"<status>status %u</status></presence>",
+			i % 500, i % 2 ? "away" : "dnd", i);
+	t0 = g_get_monotonic_time();
+	ts_send(ts, flood->str);
+	t1 = g_get_monotonic_time();
+	ck_assert_int_eq(ts->closed_count, 0);
+	ck_assert_uint_eq(ts->changed->len, n);
+	fprintf(stderr, "# flood (log_wire %s): %u presences, %zu bytes, "
+			"%.3f s\n",
+		log_wire ? "on" : "off", n, flood->len, (t1 - t0) / 1e6);
+	/* Generous for valgrind/ASan; typically well under a second. */
+	ck_assert_msg(t1 - t0 < 20 * G_USEC_PER_SEC, "flood took %.3f s",
+		      (t1 - t0) / 1e6);
+}
+
+START_TEST(test_presence_flood)
+{
+	check_flood(false);
+}
+END_TEST
+
+START_TEST(test_presence_flood_logged)
+{
+	check_flood(true);
+}
+END_TEST
+
+/* ---- config ------------------------------------------------------------- */
+
+START_TEST(test_new_bad_config)
+{
+	g_autoptr(ContactTable) contacts = contacts_new();
+	XmppSessionCallbacks callbacks = {0};
+	XmppSessionConfig config = {.jid = "not a jid@@",
+				    .password = "x"};
+	g_autoptr(GError) error = NULL;
+	XmppSession *s;
+
+	s = xmpp_session_new(&config, contacts, &callbacks, NULL, &error);
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(error);
+	g_clear_error(&error);
+
+	config.jid = "example.org";
+	s = xmpp_session_new(&config, contacts, &callbacks, NULL, &error);
+	ck_assert_ptr_null(s);
+	g_clear_error(&error);
+
+	config.jid = TS_JID;
+	config.ca_file = "/nonexistent/ca.pem";
+	s = xmpp_session_new(&config, contacts, &callbacks, NULL, &error);
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(strstr(error->message, "ca-file"));
+}
+END_TEST
+
+static Suite *xmpp_session_suite(void)
+{
+	Suite *s = suite_create("xmpp-session");
+	struct {
+		const char *name;
+		const TTest *test;
+	} cases[] = {
+#define CASE(fn) {#fn, fn}
+		CASE(test_login_scram_sha256),
+		CASE(test_login_scram_sha1),
+		CASE(test_login_plain_inside_tls),
+		CASE(test_login_scram_plus),
+		CASE(test_login_direct_tls),
+		CASE(test_login_server_assigned_resource),
+		CASE(test_login_optional_session_skipped),
+		CASE(test_no_starttls),
+		CASE(test_starttls_failure),
+		CASE(test_proceed_injection_dropped),
+		CASE(test_bad_cert_wrong_name),
+		CASE(test_bad_cert_self_signed),
+		CASE(test_bad_cert_expired),
+		CASE(test_bad_cert_direct_tls),
+		CASE(test_sasl_failure),
+		CASE(test_sasl_bad_server_signature),
+		CASE(test_sasl_success_without_signature),
+		CASE(test_sasl_no_mechanism),
+		CASE(test_sasl_bad_base64),
+		CASE(test_sasl_final_in_challenge),
+		CASE(test_tls_record_error),
+		CASE(test_tls_close_notify),
+		CASE(test_close_from_callback),
+		CASE(test_bind_conflict),
+		CASE(test_bind_wrong_jid),
+		CASE(test_stream_error_conflict),
+		CASE(test_stream_error_system_shutdown),
+		CASE(test_stream_error_see_other_host),
+		CASE(test_stream_error_before_tls),
+		CASE(test_restricted_xml_comment),
+		CASE(test_restricted_xml_pi),
+		CASE(test_not_well_formed),
+		CASE(test_bad_header_version),
+		CASE(test_server_closes_stream),
+		CASE(test_eof),
+		CASE(test_close_online),
+		CASE(test_close_online_eof),
+		CASE(test_close_before_online),
+		CASE(test_close_before_start),
+		CASE(test_negotiation_timeout),
+		CASE(test_negotiation_timeout_configured),
+		CASE(test_no_deadline_online),
+		CASE(test_iq_unhandled),
+		CASE(test_iq_set_unhandled),
+		CASE(test_ping),
+		CASE(test_iq_result_error_unanswered),
+		CASE(test_presence_updates),
+		CASE(test_presence_ignored),
+		CASE(test_presence_own_other_resource),
+		CASE(test_subscription_request),
+		CASE(test_send_presence_and_subscription),
+		CASE(test_send_before_online),
+		CASE(test_roster_result),
+		CASE(test_roster_push),
+		CASE(test_roster_push_spoofed),
+		CASE(test_split_bytewise),
+		CASE(test_split_odd),
+		CASE(test_split_every_byte_pre_tls),
+		CASE(test_presence_flood),
+		CASE(test_presence_flood_logged),
+		CASE(test_new_bad_config),
+#undef CASE
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		TCase *tc = tcase_create(cases[i].name + strlen("test_"));
+
+		tcase_set_timeout(tc, 120);
+		tcase_add_test(tc, cases[i].test);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(xmpp_session_suite());
+	int failed;
+
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
