@@ -144,8 +144,13 @@ int main(int argc, char **argv)
 		puts(PACKAGE_STRING);
 		return EXIT_SUCCESS;
 	}
-	if (opt_debug)
-		g_log_set_debug_enabled(TRUE);
+	/*
+	 * --debug shows our debug/info messages (wire lines included) on
+	 * stderr or in the journal, without GLib's own debug chatter; an
+	 * explicit G_MESSAGES_DEBUG wins. Still single-threaded here.
+	 */
+	if (opt_debug && !g_getenv("G_MESSAGES_DEBUG"))
+		g_setenv("G_MESSAGES_DEBUG", G_LOG_DOMAIN, TRUE);
 
 	path = opt_config ? g_strdup(opt_config) : config_default_path();
 	g_clear_pointer(&opt_config, g_free);

@@ -25,6 +25,7 @@ struct _Service {
 
 	XmppSession *session;
 	Connection *connection;
+	char *host;	     /* connected to, for messages; NULL before */
 	bool session_closed; /* closed() seen, teardown pending */
 	XmppSessionEnd end_reason;
 	char *end_message;
@@ -160,16 +161,26 @@ static const char *jid_domain(const char *bare)
 	return at ? at + 1 : bare;
 }
 
-/* Session messages should name the domain (CONTRACT.md StateMessage). */
+/*
+ * Session messages name the domain, and the host connected to where it is
+ * another (CONTRACT.md StateMessage).
+ */
 static char *message_naming_domain(const Service *service, const char *message)
 {
 	const char *domain = jid_domain(service->config->jid);
+	const char *host = service->host;
+	g_autofree char *text = NULL;
 
 	if (!message || !*message)
-		return g_strdup_printf("Session with %s ended", domain);
-	if (strstr(message, domain))
-		return g_strdup(message);
-	return g_strdup_printf("%s: %s", domain, message);
+		text = g_strdup_printf("Session with %s ended", domain);
+	else if (strstr(message, domain))
+		text = g_strdup(message);
+	else
+		text = g_strdup_printf("%s: %s", domain, message);
+	if (host && g_ascii_strcasecmp(host, domain) != 0 &&
+	    !strstr(text, host))
+		return g_strdup_printf("%s (server %s)", text, host);
+	return g_steal_pointer(&text);
 }
 
 /* ---- session callbacks -------------------------------------------------- */
@@ -321,6 +332,8 @@ static void on_connected(void *user_data, const char *host)
 {
 	Service *service = user_data;
 
+	g_free(service->host);
+	service->host = g_strdup(host);
 	g_info("connected to %s for %s", host,
 	       jid_domain(service->config->jid));
 }
@@ -498,6 +511,7 @@ static void connect_now(Service *service)
 	if (service->session || service->stopping)
 		return;
 
+	g_clear_pointer(&service->host, g_free);
 	service->session = xmpp_session_new(&scfg, service->contacts,
 					    &callbacks, service, &error);
 	if (!service->session) {
@@ -570,6 +584,7 @@ void service_free(Service *service)
 	contacts_free(service->contacts);
 	config_free(service->config);
 	g_free(service->end_message);
+	g_free(service->host);
 	g_free(service->status);
 	g_free(service->nick);
 	g_free(service->state_reason);
