@@ -462,6 +462,11 @@ Connection *connection_new(const ConnectionConfig *config,
 	timeout = conn->connect_timeout > 0 ? conn->connect_timeout
 					    : DEFAULT_CONNECT_TIMEOUT;
 	conn->client = g_socket_client_new();
+	/*
+	 * Straight TCP to the XMPP server: no HTTP/SOCKS proxy resolution,
+	 * which would also load GIO proxy modules on the first connect.
+	 */
+	g_socket_client_set_enable_proxy(conn->client, FALSE);
 	g_socket_client_set_timeout(
 		conn->client,
 		(guint)MAX(1, (timeout + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC));
