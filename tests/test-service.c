@@ -333,6 +333,112 @@ START_TEST(test_stop)
 }
 END_TEST
 
+/* ---- a real session over loopback -------------------------------------- */
+
+typedef struct {
+	GSocketService *service;
+	guint16 port;
+	GSocketConnection *peer;
+	GString *received;
+	char buf[4096];
+	GCancellable *cancel;
+} HeaderServer;
+
+static void header_read(GObject *source, GAsyncResult *result, gpointer data)
+{
+	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result,
+					      NULL);
+	HeaderServer *h;
+
+	if (n <= 0)
+		return; /* includes cancelled: h may be gone */
+	h = data;
+	g_string_append_len(h->received, h->buf, n);
+	if (!strstr(h->received->str, "<stream:stream") ||
+	    !strchr(strstr(h->received->str, "<stream:stream"), '>')) {
+		g_input_stream_read_async(G_INPUT_STREAM(source), h->buf,
+					  sizeof(h->buf), G_PRIORITY_DEFAULT,
+					  h->cancel, header_read, h);
+		return;
+	}
+	/* Header seen: hang up, as a server going away would. */
+	(void)g_io_stream_close(G_IO_STREAM(h->peer), NULL, NULL);
+}
+
+static gboolean header_incoming(GSocketService *service,
+				GSocketConnection *connection,
+				GObject *source_object, gpointer data)
+{
+	HeaderServer *h = data;
+
+	g_clear_object(&h->peer);
+	h->peer = g_object_ref(connection);
+	g_input_stream_read_async(
+		g_io_stream_get_input_stream(G_IO_STREAM(connection)), h->buf,
+		sizeof(h->buf), G_PRIORITY_DEFAULT, h->cancel, header_read, h);
+	return TRUE;
+}
+
+/*
+ * Service, connection and the real XmppSession together: the stream
+ * header reaches the server, the server hangs up, the service reports a
+ * network failure naming the domain and the host, and will retry.
+ */
+START_TEST(test_session_loopback)
+{
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	g_autoptr(GInetAddress) lo =
+		g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
+	g_autoptr(GSocketAddress) eff = NULL;
+	HeaderServer h = {0};
+	Watch w = {0};
+	Service *s;
+
+	h.service = g_socket_service_new();
+	h.received = g_string_new(NULL);
+	h.cancel = g_cancellable_new();
+	ck_assert(g_socket_listener_add_address(
+		G_SOCKET_LISTENER(h.service), addr, G_SOCKET_TYPE_STREAM,
+		G_SOCKET_PROTOCOL_TCP, NULL, &eff, NULL));
+	h.port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(eff));
+	g_signal_connect(h.service, "incoming", G_CALLBACK(header_incoming),
+			 &h);
+	g_socket_service_start(h.service);
+
+	s = make_service(&w, h.port);
+	w.loop = loop;
+	w.quit_on_state = SERVICE_STATE_RECONNECTING;
+	service_start(s);
+	g_main_loop_run(loop);
+
+	ck_assert_ptr_nonnull(strstr(h.received->str, "<stream:stream"));
+	ck_assert_ptr_nonnull(strstr(h.received->str, "example.org"));
+	ck_assert_ptr_null(strstr(h.received->str, "hunter2"));
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_RECONNECTING);
+	ck_assert_msg(strcmp(service_get_state_reason(s), "network") == 0 ||
+			      strcmp(service_get_state_reason(s),
+				     "server-error") == 0,
+		      "reason %s", service_get_state_reason(s));
+	ck_assert_ptr_nonnull(
+		strstr(service_get_state_message(s), "example.org"));
+	ck_assert_ptr_nonnull(
+		strstr(service_get_state_message(s), "127.0.0.1"));
+	ck_assert_str_eq(service_get_jid(s), "alice@example.org");
+	ck_assert(!service_get_roster_ready(s));
+
+	service_free(s);
+	watch_clear(&w);
+	g_cancellable_cancel(h.cancel);
+	g_socket_service_stop(h.service);
+	g_socket_listener_close(G_SOCKET_LISTENER(h.service));
+	g_object_unref(h.service);
+	g_clear_object(&h.peer);
+	g_object_unref(h.cancel);
+	g_string_free(h.received, TRUE);
+}
+END_TEST
+
 /* ---- SIGHUP reload ------------------------------------------------------ */
 
 static char *write_config(const char *dir, const char *text)
@@ -464,6 +570,7 @@ static Suite *service_suite(void)
 	tcase_add_test(tc, test_offline_stays_offline);
 	tcase_add_test(tc, test_stop);
 	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_session_loopback);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;
