@@ -22,6 +22,7 @@ G_DEFINE_QUARK(presenced - connection - error - quark, connection_error)
 #define READ_CHUNK (64 * 1024)
 #define MAX_READS_PER_DISPATCH 16
 #define DEFAULT_CONNECT_TIMEOUT (10 * G_USEC_PER_SEC)
+#define DEFAULT_TOTAL_TIMEOUT (30 * G_USEC_PER_SEC)
 
 typedef struct {
 	char *host;
@@ -48,6 +49,8 @@ struct _Connection {
 	GString *tried;	    /* "host:port, host:port" for messages */
 	GError *last_error; /* of the last failed connect */
 	char *host;	    /* being tried or connected to */
+
+	GSource *give_up; /* total_timeout while resolving/connecting */
 
 	GSocketConnection *stream;
 	GSocket *socket;
@@ -90,9 +93,19 @@ static char *describe_peer(const Connection *conn)
 	return g_strdup(conn->domain);
 }
 
+static void stop_give_up(Connection *conn)
+{
+	if (conn->give_up) {
+		g_source_destroy(conn->give_up);
+		g_clear_pointer(&conn->give_up, g_source_unref);
+	}
+}
+
 static void fail(Connection *conn, GError *error)
 {
 	g_autoptr(GError) owned = error;
+
+	stop_give_up(conn);
 
 	g_debug("connection to %s failed: %s", conn->domain, error->message);
 	/* Last act: the owner may free conn in here. */
@@ -325,6 +338,7 @@ static void connect_done(GObject *source, GAsyncResult *result,
 	}
 
 	g_debug("connected to %s for %s", conn->host, conn->domain);
+	stop_give_up(conn);
 	set_up_socket(conn, stream);
 	if (conn->callbacks.connected)
 		conn->callbacks.connected(conn->user_data, conn->host);
@@ -430,6 +444,25 @@ static void resolved(GObject *source, GAsyncResult *result, gpointer user_data)
 	connect_next(conn);
 }
 
+static gboolean on_give_up(gpointer user_data)
+{
+	Connection *conn = user_data;
+
+	/* Pending callbacks see CANCELLED and leave conn alone. */
+	g_cancellable_cancel(conn->cancellable);
+	if (conn->tried->len)
+		fail(conn,
+		     g_error_new(CONNECTION_ERROR, CONNECTION_ERROR_TIMED_OUT,
+				 "Timed out connecting to %s (tried %s)",
+				 conn->domain, conn->tried->str));
+	else
+		fail(conn,
+		     g_error_new(CONNECTION_ERROR, CONNECTION_ERROR_TIMED_OUT,
+				 "Timed out looking up the servers of %s",
+				 conn->domain));
+	return G_SOURCE_REMOVE;
+}
+
 Connection *connection_new(const ConnectionConfig *config,
 			   const ConnectionSinkFuncs *funcs, void *sink,
 			   const ConnectionCallbacks *callbacks,
@@ -470,6 +503,12 @@ Connection *connection_new(const ConnectionConfig *config,
 	g_socket_client_set_timeout(
 		conn->client,
 		(guint)MAX(1, (timeout + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC));
+
+	timeout = config->total_timeout > 0 ? config->total_timeout
+					    : DEFAULT_TOTAL_TIMEOUT;
+	conn->give_up = g_timeout_source_new((guint)(timeout / 1000));
+	g_source_set_callback(conn->give_up, on_give_up, conn, NULL);
+	g_source_attach(conn->give_up, conn->context);
 
 	if (conn->server && *conn->server) {
 		add_target(conn, conn->server,
@@ -517,6 +556,7 @@ void connection_free(Connection *conn)
 		return;
 
 	g_cancellable_cancel(conn->cancellable);
+	stop_give_up(conn);
 	if (conn->socket && !conn->io_done) {
 		/*
 		 * Best effort, without blocking: the closing </stream:stream>

@@ -21,6 +21,7 @@ typedef enum {
 	CONNECTION_ERROR_CONNECT,    /* no address could be reached */
 	CONNECTION_ERROR_IO,	     /* read or write failed after connecting */
 	CONNECTION_ERROR_CLOSED,     /* the peer closed the connection */
+	CONNECTION_ERROR_TIMED_OUT,  /* no connection within total_timeout */
 } ConnectionError;
 
 /*
@@ -60,6 +61,11 @@ typedef struct {
 	bool direct_tls;    /* XEP-0368: _xmpps-client._tcp */
 	/* Per-address connect timeout, microseconds; 0: 10 s. */
 	int64_t connect_timeout;
+	/*
+	 * Bound on look-up plus every connect attempt, microseconds; 0: 30 s.
+	 * A resolver that never answers must not leave us "connecting".
+	 */
+	int64_t total_timeout;
 } ConnectionConfig;
 
 typedef struct _Connection Connection;

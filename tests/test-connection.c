@@ -18,6 +18,8 @@ typedef struct {
 	GResolver parent;
 	char *last_rrname;
 	GList *records; /* GSrvTarget*, handed out as copies; NULL: NOT_FOUND */
+	bool hang;	/* never answer (until cancelled) */
+	GTask *hung;
 } FakeResolver;
 
 typedef struct {
@@ -48,6 +50,12 @@ static void fake_lookup_service_async(GResolver *resolver, const char *rrname,
 
 	g_free(self->last_rrname);
 	self->last_rrname = g_strdup(rrname);
+	if (self->hang) {
+		/* Kept, never completed: like a resolver that is stuck. */
+		g_clear_object(&self->hung);
+		self->hung = g_steal_pointer(&task);
+		return;
+	}
 	if (self->records)
 		g_task_return_pointer(task, copy_records(self), NULL);
 	else
@@ -105,6 +113,7 @@ static void fake_resolver_finalize(GObject *object)
 	FakeResolver *self = (FakeResolver *)object;
 
 	g_free(self->last_rrname);
+	g_clear_object(&self->hung);
 	g_list_free_full(self->records, (GDestroyNotify)g_srv_target_free);
 	G_OBJECT_CLASS(fake_resolver_parent_class)->finalize(object);
 }
@@ -572,6 +581,33 @@ START_TEST(test_srv_fallback)
 }
 END_TEST
 
+/* A look-up that never answers ends in a timeout, not in "connecting". */
+START_TEST(test_resolver_hangs)
+{
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	g_autoptr(FakeResolver) r = install_resolver();
+	Sink *k = sink_new(loop);
+	ConnectionConfig cfg = {.domain = "example.org",
+				.total_timeout = 200 * 1000};
+	int64_t start = g_get_monotonic_time();
+	Connection *conn;
+
+	r->hang = true;
+	conn = connection_new(&cfg, &sink_funcs, k, &callbacks, k);
+	g_main_loop_run(loop);
+
+	ck_assert(k->failed);
+	ck_assert(g_error_matches(k->fail_error, CONNECTION_ERROR,
+				  CONNECTION_ERROR_TIMED_OUT));
+	ck_assert_ptr_nonnull(strstr(k->fail_error->message, "example.org"));
+	ck_assert_int_ge(g_get_monotonic_time() - start, 200 * 1000);
+	ck_assert(!k->started);
+	connection_free(conn);
+	sink_free(k);
+	restore_resolver();
+}
+END_TEST
+
 /* Output larger than the socket buffer goes out through the G_IO_OUT
  * watch; input larger than a read chunk comes in whole. */
 START_TEST(test_bulk)
@@ -643,6 +679,7 @@ static Suite *connection_suite(void)
 	tcase_add_test(tc, test_srv_failover);
 	tcase_add_test(tc, test_srv_dot);
 	tcase_add_loop_test(tc, test_srv_fallback, 0, 2);
+	tcase_add_test(tc, test_resolver_hangs);
 	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
 
