@@ -9,6 +9,7 @@
 #include <check.h>
 #include <gio/gio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "daemon/connection.h"
 
@@ -169,6 +170,7 @@ typedef struct {
 	GString *received;
 	const char *reply;   /* written after the first read */
 	size_t expect_bytes; /* read until this many, then reply+close */
+	bool reset;	     /* close with RST instead of FIN */
 	GSocketConnection *peer;
 	GMainLoop *loop; /* quit when expect_bytes arrived */
 	GCancellable *cancel;
@@ -225,6 +227,15 @@ static void server_read(GObject *source, GAsyncResult *result,
 						G_PRIORITY_DEFAULT, s->cancel,
 						server_written, s);
 		return;
+	}
+	if (s->reset) {
+		/* SO_LINGER 0: close() sends RST, the client sees ECONNRESET */
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+		GSocket *sock = g_socket_connection_get_socket(s->peer);
+
+		ck_assert_int_eq(setsockopt(g_socket_get_fd(sock), SOL_SOCKET,
+					    SO_LINGER, &lg, sizeof(lg)),
+				 0);
 	}
 	(void)g_io_stream_close(G_IO_STREAM(s->peer), NULL, NULL);
 }
@@ -637,6 +648,37 @@ START_TEST(test_bulk)
 }
 END_TEST
 
+/* A reset connection is an EOF with an error naming domain and host. */
+START_TEST(test_reset)
+{
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	TestServer *s = server_new();
+	Sink *k = sink_new(loop);
+	ConnectionConfig cfg = {.domain = "example.org",
+				.server = "127.0.0.1",
+				.port = s->port};
+	Connection *conn;
+
+	s->expect_bytes = strlen(k->greeting);
+	s->reset = true;
+	conn = connection_new(&cfg, &sink_funcs, k, &callbacks, k);
+	g_main_loop_run(loop);
+
+	ck_assert(k->eof);
+	ck_assert_ptr_nonnull(k->eof_error);
+	ck_assert(g_error_matches(k->eof_error, CONNECTION_ERROR,
+				  CONNECTION_ERROR_CLOSED));
+	ck_assert_msg(strstr(k->eof_error->message, "reset"), "%s",
+		      k->eof_error->message);
+	ck_assert_ptr_nonnull(strstr(k->eof_error->message, "example.org"));
+	ck_assert_ptr_nonnull(strstr(k->eof_error->message, "127.0.0.1"));
+	ck_assert(!connection_is_connected(conn));
+	connection_free(conn);
+	server_free(s);
+	sink_free(k);
+}
+END_TEST
+
 /* The sink's deadline drives tick() on the monotonic clock. */
 START_TEST(test_timer)
 {
@@ -685,6 +727,7 @@ static Suite *connection_suite(void)
 
 	tc = tcase_create("io");
 	tcase_add_test(tc, test_bulk);
+	tcase_add_test(tc, test_reset);
 	tcase_add_test(tc, test_timer);
 	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
