@@ -496,8 +496,17 @@ static int cmd_watch(DBusConnection *conn)
 		return report_error(err.name, err.message);
 	}
 	/* Like every other command, make sure the daemon runs (D-Bus
-	 * activation starts it where installed). */
-	if (!dbus_bus_start_service_by_name(conn, NAME, 0, NULL, &err)) {
+	 * activation starts it where installed). Ask the owner first: the
+	 * bus refuses StartServiceByName for a name that has no .service
+	 * file even while someone owns it. */
+	if (!dbus_bus_name_has_owner(conn, NAME, &err) &&
+	    !dbus_error_is_set(&err) &&
+	    !dbus_bus_start_service_by_name(conn, NAME, 0, NULL, &err)) {
+		g_source_remove(term);
+		g_source_remove(intr);
+		return report_error(err.name, err.message);
+	}
+	if (dbus_error_is_set(&err)) {
 		g_source_remove(term);
 		g_source_remove(intr);
 		return report_error(err.name, err.message);
