@@ -786,6 +786,59 @@ START_TEST(test_after_close)
 }
 END_TEST
 
+START_TEST(test_unpopped_events_freed)
+{
+	/* Events nobody pops are freed by reset and free (valgrind and
+	 * LeakSanitizer check this). */
+	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
+
+	for (int round = 0; round < 2; round++) {
+		xml_reader_feed(reader, HEADER, strlen(HEADER));
+		for (int i = 0; i < 1000; i++)
+			xml_reader_feed(reader, "<presence><show>x</show>",
+					strlen("<presence><show>x</show>"));
+		xml_reader_feed(reader, "</presence>", 11);
+		xml_reader_feed(reader, "<message><body>unfinished", 25);
+		if (round == 0)
+			xml_reader_reset(reader);
+	}
+}
+END_TEST
+
+/*
+ * The fuzzing seeds double as regression inputs: each must give the same
+ * events whole, byte by byte and at every split.
+ */
+START_TEST(test_fuzz_corpus)
+{
+	const char *top = g_getenv("top_srcdir");
+	g_autofree char *dir_path = NULL;
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+	int n = 0;
+
+	if (top == NULL)
+		top = "..";
+	dir_path = g_build_filename(top, "tests", "fuzz", "corpus",
+				    "xml-reader", NULL);
+	dir = g_dir_open(dir_path, 0, NULL);
+	ck_assert_msg(dir != NULL, "no corpus at %s", dir_path);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *path = g_build_filename(dir_path, name, NULL);
+		g_autofree char *data = NULL;
+		gsize len;
+
+		ck_assert(g_file_get_contents(path, &data, &len, NULL));
+		/* The first byte is the fuzzer's split position. */
+		if (len < 2 || memchr(data + 1, '\0', len - 1) != NULL)
+			continue;
+		check_splits(data + 1);
+		n++;
+	}
+	ck_assert_int_gt(n, 8);
+}
+END_TEST
+
 START_TEST(test_error_condition_names)
 {
 	ck_assert_str_eq(
@@ -955,6 +1008,8 @@ static Suite *xml_reader_suite(void)
 	tcase_add_test(tc, test_restart);
 	tcase_add_test(tc, test_after_close);
 	tcase_add_test(tc, test_error_condition_names);
+	tcase_add_test(tc, test_unpopped_events_freed);
+	tcase_add_test(tc, test_fuzz_corpus);
 
 	tc = tcase(s, "big-stanzas", 300);
 	tcase_add_test(tc, test_big_roster_whole);
