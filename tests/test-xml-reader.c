@@ -21,8 +21,10 @@
 	"xmlns:stream='http://etherx.jabber.org/streams' "                     \
 	"from='example.com' id='s1' version='1.0' xml:lang='en'>"
 
-/* A realistic stream: features, roster, presence with caps and multi-byte
- * UTF-8 (2, 3 and 4 byte sequences), entities and char refs, CDATA. */
+/*
+ * A realistic stream: features, roster, presence with caps and multi-byte
+ * UTF-8 (2, 3 and 4 byte sequences), entities and char refs, CDATA.
+ */
 static const char stream_text[] = HEADER
 	"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
 	"<required/></starttls></stream:features>\n"
@@ -187,8 +189,10 @@ START_TEST(test_every_double_split)
 {
 	size_t len = strlen(stream_text);
 
-	/* Two cuts, the second a prime stride away, to cover cuts on both
-	 * sides of every construct without len^2 runs. */
+	/*
+	 * Two cuts, the second a prime stride away, to cover cuts on both
+	 * sides of every construct without len^2 runs.
+	 */
 	for (size_t i = 0; i <= len; i++) {
 		size_t cuts[2] = {i, MIN(len, i + 1 + (i * 7919) % 61)};
 		g_autofree char *log = parse_chunks(stream_text, len, cuts, 2);
@@ -244,8 +248,10 @@ END_TEST
 
 /* ---- promptness --------------------------------------------------------- */
 
-/* Feeding up to each '>' that ends a top-level element must make exactly
- * that element available: libxml2 must not sit on its end. */
+/*
+ * Feeding up to each '>' that ends a top-level element must make exactly
+ * that element available: libxml2 must not sit on its end.
+ */
 START_TEST(test_prompt_delivery)
 {
 	size_t len = strlen(stream_text);
@@ -347,8 +353,10 @@ END_TEST
 
 START_TEST(test_default_namespace)
 {
-	/* No default namespace on the header: stanzas are jabber:client,
-	 * children inherit, prefixed ones resolve. */
+	/*
+	 * No default namespace on the header: stanzas are jabber:client,
+	 * children inherit, prefixed ones resolve.
+	 */
 	const char *in =
 		"<stream:stream "
 		"xmlns:stream='http://etherx.jabber.org/streams'>"
@@ -548,8 +556,10 @@ START_TEST(test_size_limit)
 		ck_assert_uint_lt(fed, 1000);
 	}
 
-	/* A stanza of exactly 1000 bytes passes, one of 1001 does not;
-	 * the limit applies afresh to each stanza. */
+	/*
+	 * A stanza of exactly 1000 bytes passes, one of 1001 does not;
+	 * the limit applies afresh to each stanza.
+	 */
 	while (stanza->len < 1000 - strlen("</body></message>"))
 		g_string_append_c(stanza, 'c');
 	g_string_append(stanza, "</body></message>");
@@ -750,8 +760,10 @@ END_TEST
 
 START_TEST(test_restart)
 {
-	/* STARTTLS: everything after <proceed/> belongs to the TLS layer;
-	 * the session resets and feeds the new stream. */
+	/*
+	 * STARTTLS: everything after <proceed/> belongs to the TLS layer;
+	 * the session resets and feeds the new stream.
+	 */
 	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
 	g_autoptr(Stanza) s = NULL;
 	const char *in = HEADER "<proceed xmlns='urn:ietf:params:xml:ns:"
@@ -788,8 +800,10 @@ END_TEST
 
 START_TEST(test_unpopped_events_freed)
 {
-	/* Events nobody pops are freed by reset and free (valgrind and
-	 * LeakSanitizer check this). */
+	/*
+	 * Events nobody pops are freed by reset and free (valgrind and
+	 * LeakSanitizer check this).
+	 */
 	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
 
 	for (int round = 0; round < 2; round++) {
@@ -925,16 +939,20 @@ START_TEST(test_big_roster_chunks)
 		xml_reader_feed(reader, in->str + pos,
 				MIN(4096, in->len - pos));
 	check_roster(reader, 100000);
-	/* Linear: a few hundred ms even under sanitizers; quadratic
-	 * behaviour would take minutes. */
+	/*
+	 * Linear: a few hundred ms even under sanitizers; quadratic
+	 * behaviour would take minutes.
+	 */
 	ck_assert_int_lt(g_get_monotonic_time() - start, 20 * G_USEC_PER_SEC);
 }
 END_TEST
 
 START_TEST(test_long_attribute_chunks)
 {
-	/* One 8 MB attribute value full of '>' (legal there), fed in 4 KB
-	 * chunks: must stay linear too. */
+	/*
+	 * One 8 MB attribute value full of '>' (legal there), fed in 4 KB
+	 * chunks: must stay linear too.
+	 */
 	g_autoptr(GString) in = g_string_new(HEADER "<message x='");
 	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
 	g_autoptr(Stanza) m = NULL;
