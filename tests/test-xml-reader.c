@@ -579,6 +579,57 @@ START_TEST(test_size_limit)
 }
 END_TEST
 
+static void check_splits(const char *in);
+
+static char *many_attrs(unsigned n, bool xmlns)
+{
+	GString *s = g_string_new(HEADER "<presence/><message");
+
+	for (unsigned i = 0; i < n; i++)
+		g_string_append_printf(
+			s, xmlns ? " xmlns:p%u='urn:%u'" : " a%u = \"%u\"", i,
+			i);
+	g_string_append(s, "/>");
+	return g_string_free(s, FALSE);
+}
+
+START_TEST(test_attr_limit)
+{
+	g_autofree char *ok = many_attrs(XML_READER_DEFAULT_MAX_ATTRS, false);
+	g_autofree char *bad =
+		many_attrs(XML_READER_DEFAULT_MAX_ATTRS + 1, false);
+	g_autofree char *bad_ns =
+		many_attrs(XML_READER_DEFAULT_MAX_ATTRS + 1, true);
+	g_autofree char *huge = many_attrs(500000, false);
+	g_autofree char *log = NULL;
+	/* The stream header has 6 attributes. */
+	XmlReaderLimits lim = {.max_attrs = 6};
+	gint64 start;
+
+	assert_condition(ok, NULL, "none");
+	assert_condition(bad, NULL, "policy-violation");
+	assert_condition(bad_ns, NULL, "policy-violation");
+	assert_condition(HEADER "<a a='' b='' c='' d='' e='' f=''/>", &lim,
+			 "none");
+	assert_condition(HEADER "<a a='' b='' c='' d='' e='' f='' g=''/>", &lim,
+			 "policy-violation");
+	/* '=' inside values and text does not count. */
+	assert_condition(HEADER "<a x='=1=' y=\"==\" z='' a='' b='' c=''>"
+				"a=b=c=d=e=f=g</a>",
+			 &lim, "none");
+	/* Refused without libxml2's quadratic duplicate check running. */
+	start = g_get_monotonic_time();
+	log = parse_whole(huge, strlen(huge), NULL);
+	ck_assert_str_eq(log, "OPEN <stream xmlns='http://etherx.jabber.org/"
+			      "streams' from='example.com' id='s1' "
+			      "version='1.0' xml:lang='en'/>\n"
+			      "STANZA <presence/>\n"
+			      "ERROR policy-violation\n");
+	ck_assert_int_lt(g_get_monotonic_time() - start, 5 * G_USEC_PER_SEC);
+	check_splits(bad);
+}
+END_TEST
+
 static char *nested(unsigned depth)
 {
 	GString *s = g_string_new(HEADER);
@@ -1010,6 +1061,7 @@ static Suite *xml_reader_suite(void)
 	tc = tcase(s, "limits", 60);
 	tcase_add_test(tc, test_size_limit);
 	tcase_add_test(tc, test_depth_limit);
+	tcase_add_test(tc, test_attr_limit);
 
 	tc = tcase(s, "encoding", 30);
 	tcase_add_test(tc, test_encoding);

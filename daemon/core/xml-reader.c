@@ -85,6 +85,7 @@ struct _XmlReader {
 	LexState lex;
 	unsigned lex_n; /* LEX_BANG_PREFIX: chars matched; LEX_CDATA: ']'s */
 	char lex_quote;
+	unsigned lex_attrs;    /* '=' seen in the current tag */
 	const char *lex_error; /* set by lex(): input is bad from cut on */
 	XmlReaderError lex_error_code;
 	bool failed; /* an error is queued: ignore everything */
@@ -623,6 +624,8 @@ XmlReader *xml_reader_new(const XmlReaderLimits *limits)
 			XML_READER_DEFAULT_MAX_STANZA_BYTES;
 	if (reader->limits.max_depth == 0)
 		reader->limits.max_depth = XML_READER_DEFAULT_MAX_DEPTH;
+	if (reader->limits.max_attrs == 0)
+		reader->limits.max_attrs = XML_READER_DEFAULT_MAX_ATTRS;
 	g_queue_init(&reader->events);
 	return reader;
 }
@@ -682,8 +685,9 @@ static bool lex_skips(LexState state)
 
 /*
  * Scans data with the lexer state and returns the length of its longest
- * prefix that ends where markup ends (0: none). See LexState. Two things
- * the lexer rejects itself, since libxml2 would misreport or sit on them:
+ * prefix that ends where markup ends (0: none). See LexState. It counts
+ * attributes (libxml2's duplicate check is quadratic in their number) and
+ * rejects two things itself, since libxml2 would misreport or sit on them:
  * a markup declaration ("<!DOCTYPE", "<!ENTITY", ...: after the stream
  * header just a syntax error to libxml2, but it is the DTD RFC 6120 §11.1
  * forbids) and '<' in an attribute value (libxml2 waits for
@@ -728,6 +732,7 @@ static size_t lex(XmlReader *reader, const char *data, size_t len,
 				cut = i + 1;
 			} else {
 				reader->lex = LEX_TAG;
+				reader->lex_attrs = 0;
 			}
 			break;
 		case LEX_TAG:
@@ -736,6 +741,14 @@ static size_t lex(XmlReader *reader, const char *data, size_t len,
 				cut = i + 1;
 			} else if (c == '=') {
 				reader->lex = LEX_TAG_EQ;
+				if (++reader->lex_attrs >
+				    reader->limits.max_attrs) {
+					reader->lex_error_code =
+						XML_READER_ERROR_POLICY_VIOLATION;
+					reader->lex_error = "element has too "
+							    "many attributes";
+					return i;
+				}
 			} else if (c == '<') {
 				reader->lex = LEX_TAG_OPEN;
 			}
