@@ -32,8 +32,10 @@ const char *stanza_get_ns(const Stanza *stanza);
 const char *stanza_get_attr(const Stanza *stanza, const char *name);
 /* Sets (value != NULL) or removes (value == NULL) an attribute. Copies. */
 void stanza_set_attr(Stanza *stanza, const char *name, const char *value);
-/* Same with a value of len bytes (need not be NUL-terminated; value NULL
- * removes). For parsers, which have lengths already. */
+/*
+ * Same with a value of len bytes (need not be NUL-terminated; value NULL
+ * removes). For parsers, which have lengths already.
+ */
 void stanza_set_attr_len(Stanza *stanza, const char *name, const char *value,
 			 size_t len);
 /* Iterate attributes: index from 0; false past the end. Borrowed out-ptrs. */
