@@ -8,7 +8,8 @@
  * reference beyond the five predefined (and character references), a
  * processing instruction or a comment is a stream error (restricted-xml) and
  * is never expanded. A stanza over max_stanza_bytes of raw input (counted
- * from its '<', so a start tag that never closes hits it too), nested
+ * from the end of the previous top-level tag, whitespace included, so a
+ * start tag or text that never ends hits it too), nested
  * deeper than max_depth or with an element of more than max_attrs
  * attributes is policy-violation. After an error the reader
  * yields nothing more until xml_reader_reset().
