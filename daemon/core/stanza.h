@@ -73,6 +73,8 @@ size_t stanza_get_n_children(const Stanza *stanza);
  * and control whitespace as character references). parent_ns is the
  * namespace in scope at the insertion point (e.g. "jabber:client" for a
  * top-level stanza); xmlns is written only where the element's differs.
+ * Attribute values are quoted with '. C0 controls other than tab, LF and
+ * CR, which XML 1.0 cannot carry at all, are dropped.
  */
 void stanza_serialize(const Stanza *stanza, const char *parent_ns,
 		      GString *out);

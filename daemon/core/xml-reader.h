@@ -8,10 +8,13 @@
  * reference beyond the five predefined (and character references), a
  * processing instruction or a comment is a stream error (restricted-xml) and
  * is never expanded. A stanza over max_stanza_bytes of raw input (counted
- * from its '<', so a start tag that never closes hits it too), nested
+ * from the end of the previous top-level tag, whitespace included, so a
+ * start tag or text that never ends hits it too), nested
  * deeper than max_depth or with an element of more than max_attrs
- * attributes is policy-violation. After an error the reader
- * yields nothing more until xml_reader_reset().
+ * attributes is policy-violation. The ERROR event is queued once, after
+ * the events that preceded the fault; after it, and after STREAM_CLOSE,
+ * the reader ignores input and yields nothing more until
+ * xml_reader_reset().
  *
  * The reader never calls back: feed bytes, then pop events in order. This
  * lets the session drop what follows <proceed/> and reset for the new stream
