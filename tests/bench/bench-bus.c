@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <dbus/dbus.h>
+#include <gio/gio.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,7 +47,8 @@ BenchBus *bench_bus_new(const char *dir, GError **error)
 	bus = g_new0(BenchBus, 1);
 	if (!g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
 				      G_SPAWN_SEARCH_PATH |
-					      G_SPAWN_DO_NOT_REAP_CHILD,
+					      G_SPAWN_DO_NOT_REAP_CHILD |
+					      G_SPAWN_STDERR_TO_DEV_NULL,
 				      NULL, NULL, &bus->pid, NULL, &out_fd,
 				      NULL, error)) {
 		g_free(bus);

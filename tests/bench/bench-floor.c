@@ -249,7 +249,7 @@ static void scan_ping(gnutls_session_t tls, GString *win, const char *buf,
 	g_string_append_len(win, buf + len - take, (gssize)take);
 	if (win->len > 256)
 		g_string_erase(win, 0, (gssize)(win->len - 256));
-	end = memmem(win->str, win->len, "</iq>", 5);
+	end = g_strstr_len(win->str, (gssize)win->len, "</iq>");
 	if (end == NULL)
 		return;
 	p = g_strrstr_len(win->str, end - win->str, "id='bping-");

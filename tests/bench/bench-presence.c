@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@
 #include "bench-floor.h"
 #include "bench-server.h"
 #include "bench-wire.h"
-#include "tls-test-certs.h"
+#include "tests/tls-test-certs.h"
 
 #define R_RESOURCES 2
 
@@ -69,6 +70,7 @@ typedef struct {
 	char *presenced;
 	char *tracker;
 	char *self;
+	bool skip[SUBJ_N];
 	/* state */
 	char *dir;
 	char *ca_file;
@@ -245,7 +247,8 @@ static void stop_child(Bench *b, GPid pid)
 			g_spawn_close_pid(pid);
 			return;
 		}
-		(void)bench_server_pump(b->server, 20) || (g_usleep(20000), 0);
+		if (!bench_server_pump(b->server, 20))
+			g_usleep(20000);
 	}
 	kill(pid, SIGKILL);
 	(void)waitpid(pid, &status, 0);
@@ -267,14 +270,18 @@ static bool write_config(Bench *b, const char *path)
 	return g_file_set_contents(path, text, -1, NULL);
 }
 
+static void string_free(gpointer p)
+{
+	g_string_free(p, TRUE);
+}
+
 /* The extras on a live presenced: stanza → PresenceChanged, SetPresence →
  * wire, idle wake-ups. */
 static void measure_extras(Bench *b, GPid pid, BenchWatch *watch)
 {
 	BenchServerEvents *ev = bench_server_get_events(b->server);
 	g_autofree int64_t *calls = g_new0(int64_t, b->calls + 1);
-	GPtrArray *probes = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)g_string_free);
+	GPtrArray *probes = g_ptr_array_new_with_free_func(string_free);
 	BenchSetter *setter;
 
 	/* Stanza arrival → PresenceChanged at a bus client. */
@@ -661,6 +668,7 @@ int main(int argc, char **argv)
 	g_autofree char *sizes = NULL;
 	g_autoptr(GError) error = NULL;
 	gboolean smoke = FALSE;
+	g_autofree char *subjects = NULL;
 	int runs = 0, idle = -1, calls = 0;
 	GOptionEntry entries[] = {
 		{ "smoke", 0, 0, G_OPTION_ARG_NONE, &smoke,
@@ -672,6 +680,8 @@ int main(int argc, char **argv)
 		  "idle window", "S" },
 		{ "calls", 0, 0, G_OPTION_ARG_INT, &calls,
 		  "SetPresence calls", "C" },
+		{ "subjects", 0, 0, G_OPTION_ARG_STRING, &subjects,
+		  "which to run (default all)", "presenced,strophe,floors" },
 		{ "presenced", 0, 0, G_OPTION_ARG_FILENAME, &b.presenced,
 		  "the daemon", "PATH" },
 		{ "tracker", 0, 0, G_OPTION_ARG_FILENAME, &b.tracker,
@@ -714,6 +724,14 @@ int main(int argc, char **argv)
 		b.idle_seconds = (unsigned)idle;
 	if (calls > 0)
 		b.calls = MIN((unsigned)calls, BENCH_SP_MAX);
+	if (subjects != NULL) {
+		bool pd = strstr(subjects, "presenced") != NULL;
+		bool fl = strstr(subjects, "floor") != NULL;
+		b.skip[SUBJ_PRESENCED_CC] = b.skip[SUBJ_PRESENCED_PC] = !pd;
+		b.skip[SUBJ_STROPHE] = strstr(subjects, "strophe") == NULL;
+		b.skip[SUBJ_FLOOR_TABLE] = b.skip[SUBJ_FLOOR_TLS] =
+			b.skip[SUBJ_FLOOR_SAX] = !fl;
+	}
 	b.self = g_file_read_link("/proc/self/exe", NULL);
 	if (b.presenced == NULL)
 		b.presenced = g_strdup("./presenced");
@@ -766,6 +784,8 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		for (unsigned k = 0; k < b.runs; k++)
 			for (Subject s = 0; s < SUBJ_N; s++) {
+				if (b.skip[s])
+					continue;
 				bool extras = si == 0 && k == 0 &&
 					      s == SUBJ_PRESENCED_PC;
 				res->r[s][si][k] = run_subject(

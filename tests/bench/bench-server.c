@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gio.h>
 #include <gnutls/crypto.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -204,8 +205,9 @@ bool bench_server_accept(BenchServer *s, bool direct, int timeout_ms,
 			    "no client connected within %d ms", timeout_ms);
 		return false;
 	}
-	s->fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (s->fd < 0) {
+	s->fd = accept(s->listen_fd, NULL, NULL);
+	if (s->fd < 0 || fcntl(s->fd, F_SETFL, O_NONBLOCK) < 0 ||
+	    fcntl(s->fd, F_SETFD, FD_CLOEXEC) < 0) {
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
 			    "accept: %s", g_strerror(errno));
 		return false;
