@@ -51,6 +51,9 @@ static const KeyInfo known_keys[] = {
 typedef struct {
 	const char *path;
 	GKeyFile *kf;
+	/* [account] password, parsed by us so that GKeyFile never holds a
+	 * copy we cannot wipe; NULL when the key is absent. */
+	char *password;
 } Loader;
 
 char *config_default_path(void)
@@ -119,10 +122,75 @@ static void set_key_error(GError **error, ConfigError code, const char *path,
  * its number but not its content (it may be a password), and turns
  * ';' comment lines into '#' ones for GKeyFile. Returns the data to load.
  */
-static char *preprocess(const char *path, const char *data, gsize len,
-			GError **error)
+/* The lines of the file, wiped before they are freed: one may hold the
+ * password. */
+typedef char **SecretLines;
+
+static void secret_lines_free(SecretLines lines)
 {
-	g_auto(GStrv) lines = NULL;
+	if (lines == NULL)
+		return;
+	for (size_t i = 0; lines[i] != NULL; i++)
+		explicit_bzero(lines[i], strlen(lines[i]));
+	g_strfreev(lines);
+}
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC(SecretLines, secret_lines_free, NULL)
+
+/*
+ * The value of a "password = ..." line with GKeyFile's string rules:
+ * leading blanks skipped, escapes \s \n \t \r \\ decoded, any other
+ * escape an error. Never quotes the value.
+ */
+static char *parse_password_value(const char *path, const char *value,
+				  GError **error)
+{
+	size_t len = strlen(value);
+	char *out = g_malloc(len + 1);
+	char *q = out;
+
+	while (*value == ' ' || *value == '\t')
+		value++;
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p != '\\') {
+			*q++ = *p;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 's':
+			*q++ = ' ';
+			break;
+		case 'n':
+			*q++ = '\n';
+			break;
+		case 't':
+			*q++ = '\t';
+			break;
+		case 'r':
+			*q++ = '\r';
+			break;
+		case '\\':
+			*q++ = '\\';
+			break;
+		default:
+			explicit_bzero(out, len + 1);
+			g_free(out);
+			g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
+				    "%s: key 'password' in [%s]: invalid "
+				    "escape sequence (write a backslash as "
+				    "\\\\)",
+				    path, GROUP_ACCOUNT);
+			return NULL;
+		}
+	}
+	*q = '\0';
+	return out;
+}
+
+static char *preprocess(Loader *l, const char *data, gsize len, GError **error)
+{
+	const char *path = l->path;
+	g_auto(SecretLines) lines = NULL;
 	g_autofree char *group = NULL;
 	GString *out;
 
@@ -221,6 +289,19 @@ static char *preprocess(const char *path, const char *data, gsize len,
 					    "[%s]",
 					    path, i + 1, key, group);
 				return NULL;
+			}
+			if (strcmp(group, GROUP_ACCOUNT) == 0 &&
+			    strcmp(key, "password") == 0) {
+				/* As GKeyFile: the last one counts. */
+				wipe_free(l->password);
+				l->password = parse_password_value(path, eq + 1,
+								   error);
+				if (l->password == NULL) {
+					g_string_free(out, TRUE);
+					return NULL;
+				}
+				g_string_append_c(out, '\n');
+				continue;
 			}
 		}
 		g_string_append(out, line);
@@ -473,21 +554,17 @@ static bool read_credential(const Loader *l, char **ret_password,
 	return true;
 }
 
-static bool load_password(const Loader *l, Config *config, GError **error)
+static bool load_password(Loader *l, Config *config, GError **error)
 {
 	g_autofree char *file_value = NULL;
-	char *value = NULL;
 
-	if (!get_string(l, GROUP_ACCOUNT, "password", &value, error))
-		return false;
-	if (value != NULL) {
-		if (value[0] == '\0') {
-			g_free(value);
+	if (l->password != NULL) {
+		if (l->password[0] == '\0') {
 			set_key_error(error, CONFIG_ERROR_PASSWORD, l->path,
 				      GROUP_ACCOUNT, "password", "is empty");
 			return false;
 		}
-		config->password = value;
+		config->password = g_steal_pointer(&l->password);
 		return true;
 	}
 	if (!get_string(l, GROUP_ACCOUNT, "password-file", &file_value, error))
@@ -509,7 +586,7 @@ static bool load_password(const Loader *l, Config *config, GError **error)
 	return true;
 }
 
-static bool load_account(const Loader *l, Config *config, GError **error)
+static bool load_account(Loader *l, Config *config, GError **error)
 {
 	g_autofree char *value = NULL;
 
@@ -732,8 +809,9 @@ Config *config_load(const char *path, GError **error)
 	g_autoptr(GError) local = NULL;
 	g_autofree char *data = NULL;
 	g_autofree char *text = NULL;
+	Loader l = {.path = path, .kf = kf};
 	gsize len = 0;
-	Loader l;
+	bool ok;
 
 	g_return_val_if_fail(path != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -745,20 +823,22 @@ Config *config_load(const char *path, GError **error)
 			    local->message);
 		return NULL;
 	}
-	text = preprocess(path, data, len, error);
-	/* data may hold a password: wipe the raw copy now. */
+	text = preprocess(&l, data, len, error);
+	/* data holds the password line: wipe the raw copy now. text does
+	 * not (preprocess took the password out). */
 	explicit_bzero(data, len);
-	if (text == NULL)
+	if (text == NULL) {
+		wipe_free(l.password);
 		return NULL;
+	}
 	if (!g_key_file_load_from_data(kf, text, (gsize)-1, G_KEY_FILE_NONE,
 				       &local)) {
-		explicit_bzero(text, strlen(text));
-		/* GLib's message quotes lines; a password could be one. */
+		wipe_free(l.password);
+		/* GLib's message quotes lines; we give none away. */
 		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_READ,
 			    "%s: syntax error (not a valid key file)", path);
 		return NULL;
 	}
-	explicit_bzero(text, strlen(text));
 
 	config->path = g_strdup(path);
 	config->show = PRESENCE_SHOW_AVAILABLE;
@@ -766,10 +846,8 @@ Config *config_load(const char *path, GError **error)
 	config->priority = 0;
 	config->away_on_lock = true;
 
-	l.path = path;
-	l.kf = kf;
-	if (!check_known(&l, error) || !load_account(&l, config, error) ||
-	    !load_presence(&l, config, error))
-		return NULL;
-	return g_steal_pointer(&config);
+	ok = check_known(&l, error) && load_account(&l, config, error) &&
+	     load_presence(&l, config, error);
+	wipe_free(l.password); /* NULL if config took it */
+	return ok ? g_steal_pointer(&config) : NULL;
 }

@@ -487,6 +487,21 @@ START_TEST(test_credential)
 }
 END_TEST
 
+START_TEST(test_password_escapes)
+{
+	/* GKeyFile's string rules, applied by our own parser. */
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Config) c = load_text("[account]\n"
+					"jid = alice@example.org\n"
+					"password = first\n"
+					"password =  \\sa\\\\b\\t=c#d;e \n",
+					&error);
+
+	ck_assert_msg(c != NULL, "%s", error ? error->message : "");
+	ck_assert_str_eq(c->password, " a\\b\t=c#d;e ");
+}
+END_TEST
+
 START_TEST(test_default_path)
 {
 	g_autofree char *path = config_default_path();
@@ -513,6 +528,7 @@ static Suite *config_suite(void)
 		{"password-file-mode", test_password_file_mode},
 		{"password-file-forms", test_password_file_forms},
 		{"credential", test_credential},
+		{"password-escapes", test_password_escapes},
 		{"default-path", test_default_path},
 	};
 	TCase *tc;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/presence.h"
+#include "core/xml-reader.h"
 
 #define NS_CLIENT "jabber:client"
 #define NS_NICK "http://jabber.org/protocol/nick"
@@ -370,6 +371,58 @@ START_TEST(test_parse_foreign_namespace)
 }
 END_TEST
 
+/* The stanza as the stream reader yields it from bytes on the wire. */
+static Stanza *from_wire(const char *xml)
+{
+	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
+	g_autofree char *data =
+		g_strconcat("<stream:stream xmlns='jabber:client' "
+			    "xmlns:stream='http://etherx.jabber.org/streams' "
+			    "version='1.0'>",
+			    xml, NULL);
+	Stanza *stanza = NULL;
+
+	xml_reader_feed(reader, data, strlen(data));
+	ck_assert_int_eq(xml_reader_next(reader, NULL, NULL),
+			 XML_READER_EVENT_STREAM_OPEN);
+	ck_assert_int_eq(xml_reader_next(reader, &stanza, NULL),
+			 XML_READER_EVENT_STANZA);
+	return stanza;
+}
+
+START_TEST(test_parse_wire)
+{
+	g_autoptr(Stanza) s = from_wire(
+		"<presence from='juliet@example.com/balcony' xml:lang='en'>"
+		"<show>away</show>"
+		"<status xml:lang='cs'>Jsem pryč</status>"
+		"<status>be right back &amp; more</status>"
+		"<priority>-3</priority>"
+		"<nick xmlns='http://jabber.org/protocol/nick'>Jule</nick>"
+		"<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
+		"node='n' ver='v'/>"
+		"<x xmlns='urn:other'><status>not ours</status></x>"
+		"</presence>");
+	g_autoptr(Stanza) foreign =
+		from_wire("<presence from='romeo@example.net'>"
+			  "<show xmlns='urn:other'>dnd</show>"
+			  "<status xmlns='urn:other'>no</status></presence>");
+	g_auto(PresenceInfo) info = {0};
+	g_auto(PresenceInfo) finfo = {0};
+
+	ck_assert(presence_parse(s, &info, NULL));
+	ck_assert_int_eq(info.show, PRESENCE_SHOW_AWAY);
+	ck_assert_str_eq(info.status, "be right back & more");
+	ck_assert_int_eq(info.priority, -3);
+	ck_assert_str_eq(info.nick, "Jule");
+	ck_assert_str_eq(info.from_resource, "balcony");
+
+	ck_assert(presence_parse(foreign, &finfo, NULL));
+	ck_assert_int_eq(finfo.show, PRESENCE_SHOW_AVAILABLE);
+	ck_assert(finfo.status == NULL);
+}
+END_TEST
+
 /* ---- building -------------------------------------------------------------
  */
 
@@ -537,6 +590,7 @@ static Suite *presence_suite(void)
 		{"parse-priority", test_parse_priority},
 		{"parse-show-values", test_parse_show_values},
 		{"parse-foreign-namespace", test_parse_foreign_namespace},
+		{"parse-wire", test_parse_wire},
 		{"build-shows", test_build_shows},
 		{"build-offline", test_build_offline},
 		{"build-nick-only-directed", test_build_nick_only_directed},
