@@ -33,8 +33,8 @@ BenchBus *bench_bus_new(const char *dir, GError **error)
 		"<allow eavesdrop='true'/><allow own='*'/></policy>"
 		"</busconfig>\n",
 		dir);
-	const char *argv[] = { "dbus-daemon", "--nofork", "--print-address=1",
-			       NULL, NULL };
+	const char *argv[] = {"dbus-daemon", "--nofork", "--print-address=1",
+			      NULL, NULL};
 	g_autofree char *arg = g_strdup_printf("--config-file=%s", conf);
 	BenchBus *bus;
 	int out_fd = -1;
@@ -45,12 +45,11 @@ BenchBus *bench_bus_new(const char *dir, GError **error)
 		return NULL;
 	argv[3] = arg;
 	bus = g_new0(BenchBus, 1);
-	if (!g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
-				      G_SPAWN_SEARCH_PATH |
-					      G_SPAWN_DO_NOT_REAP_CHILD |
-					      G_SPAWN_STDERR_TO_DEV_NULL,
-				      NULL, NULL, &bus->pid, NULL, &out_fd,
-				      NULL, error)) {
+	if (!g_spawn_async_with_pipes(
+		    NULL, (char **)argv, NULL,
+		    G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+			    G_SPAWN_STDERR_TO_DEV_NULL,
+		    NULL, NULL, &bus->pid, NULL, &out_fd, NULL, error)) {
 		g_free(bus);
 		return NULL;
 	}
@@ -100,8 +99,8 @@ static DBusConnection *connect_bus(BenchBus *bus, GError **error)
 	dbus_error_init(&err);
 	c = dbus_connection_open_private(bus->address, &err);
 	if (c == NULL || !dbus_bus_register(c, &err)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-			    "bus: %s", err.message);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "bus: %s",
+			    err.message);
 		dbus_error_free(&err);
 		if (c != NULL) {
 			dbus_connection_close(c);
@@ -143,21 +142,19 @@ static DBusHandlerResult filter(DBusConnection *c, DBusMessage *m, void *data)
 	DBusMessageIter it, arr, st;
 	const char *s1, *s2, *s3;
 
-	if (dbus_message_is_signal(m, DBUS_INTERFACE_DBUS, "NameOwnerChanged")) {
-		if (dbus_message_get_args(m, NULL, DBUS_TYPE_STRING, &s1,
-					  DBUS_TYPE_STRING, &s2,
-					  DBUS_TYPE_STRING, &s3,
-					  DBUS_TYPE_INVALID) &&
+	if (dbus_message_is_signal(m, DBUS_INTERFACE_DBUS,
+				   "NameOwnerChanged")) {
+		if (dbus_message_get_args(
+			    m, NULL, DBUS_TYPE_STRING, &s1, DBUS_TYPE_STRING,
+			    &s2, DBUS_TYPE_STRING, &s3, DBUS_TYPE_INVALID) &&
 		    strcmp(s1, BUS_NAME) == 0 && s3[0] != '\0')
-			__atomic_store_n(&w->name_owned, now,
-					 __ATOMIC_RELEASE);
+			__atomic_store_n(&w->name_owned, now, __ATOMIC_RELEASE);
 	} else if (dbus_message_is_signal(m, BUS_IFACE, "PresenceChanged")) {
 		__atomic_add_fetch(&w->n_signals, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&w->n_entries, 1, __ATOMIC_RELAXED);
-		if (dbus_message_get_args(m, NULL, DBUS_TYPE_STRING, &s1,
-					  DBUS_TYPE_STRING, &s2,
-					  DBUS_TYPE_STRING, &s3,
-					  DBUS_TYPE_INVALID))
+		if (dbus_message_get_args(
+			    m, NULL, DBUS_TYPE_STRING, &s1, DBUS_TYPE_STRING,
+			    &s2, DBUS_TYPE_STRING, &s3, DBUS_TYPE_INVALID))
 			note_status(w, s3, now);
 	} else if (dbus_message_is_signal(m, BUS_IFACE, "ContactsChanged")) {
 		guint64 n = 0;
@@ -327,7 +324,8 @@ static gpointer setter_thread(gpointer data)
 			       0 &&
 		       bench_now_us() < deadline)
 			g_usleep(20);
-		if (__atomic_load_n(&s->ev->sp_time[i], __ATOMIC_ACQUIRE) == 0) {
+		if (__atomic_load_n(&s->ev->sp_time[i], __ATOMIC_ACQUIRE) ==
+		    0) {
 			s->failed++;
 			misses++;
 		} else {

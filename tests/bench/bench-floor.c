@@ -63,7 +63,8 @@ static const char *find_attr(int n, const xmlChar **attrs, const char *name)
 	/* SAX2 attributes: localname, prefix, URI, value, end. */
 	for (int i = 0; i < n; i++) {
 		if (strcmp((const char *)attrs[i * 5], name) == 0) {
-			size_t len = (size_t)(attrs[i * 5 + 4] - attrs[i * 5 + 3]);
+			size_t len =
+				(size_t)(attrs[i * 5 + 4] - attrs[i * 5 + 3]);
 			if (len >= sizeof(buf))
 				len = sizeof(buf) - 1;
 			memcpy(buf, attrs[i * 5 + 3], len);
@@ -144,7 +145,8 @@ static void presence_done(FloorParser *p)
 		g_hash_table_insert(p->contacts, g_steal_pointer(&bare),
 				    resources);
 	}
-	FloorResource *r = g_hash_table_lookup(resources, slash ? slash + 1 : "");
+	FloorResource *r =
+		g_hash_table_lookup(resources, slash ? slash + 1 : "");
 	if (r == NULL) {
 		r = g_new0(FloorResource, 1);
 		g_hash_table_insert(resources, g_strdup(slash ? slash + 1 : ""),
@@ -204,7 +206,7 @@ static xmlSAXHandler sax_handler(void)
 double bench_floor_sax(const GString *bytes, unsigned long *ret_elements)
 {
 	xmlSAXHandler h = sax_handler();
-	FloorParser p = { 0 };
+	FloorParser p = {0};
 	xmlParserCtxtPtr ctx;
 	int64_t t0, t1;
 
@@ -224,7 +226,7 @@ double bench_floor_sax(const GString *bytes, unsigned long *ret_elements)
 
 static int connect_loopback(unsigned port)
 {
-	struct sockaddr_in sa = { 0 };
+	struct sockaddr_in sa = {0};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
 
@@ -272,7 +274,7 @@ int bench_floor_client(const char *mode, unsigned port, const char *ca_file)
 	g_autoptr(GString) win = g_string_new(NULL);
 	int fd, r;
 	xmlSAXHandler h = sax_handler();
-	FloorParser p = { 0 };
+	FloorParser p = {0};
 	xmlParserCtxtPtr ctx = NULL;
 
 	fd = connect_loopback(port);

@@ -123,8 +123,7 @@ static long ctxt_switches(GPid pid)
 			continue;
 		if ((p = strstr(text, "\nvoluntary_ctxt_switches:")) != NULL)
 			sum += strtol(p + 25, NULL, 10);
-		if ((p = strstr(text, "\nnonvoluntary_ctxt_switches:")) !=
-		    NULL)
+		if ((p = strstr(text, "\nnonvoluntary_ctxt_switches:")) != NULL)
 			sum += strtol(p + 28, NULL, 10);
 	}
 	g_dir_close(d);
@@ -180,11 +179,10 @@ static bool pump_until_pong(Bench *b, int slot, int64_t timeout_us)
 }
 
 /* Sends blob + ping in slot, timed from the first write() to the pong. */
-static double timed_blob(Bench *b, GString *blob, int slot,
-			 int64_t timeout_us)
+static double timed_blob(Bench *b, GString *blob, int slot, int64_t timeout_us)
 {
 	BenchServerEvents *ev = bench_server_get_events(b->server);
-	char tag[2] = { (char)('0' + slot), 0 };
+	char tag[2] = {(char)('0' + slot), 0};
 	gsize len = blob->len;
 
 	bench_wire_append_ping(blob, tag);
@@ -213,9 +211,8 @@ static GPid spawn(Bench *b, char **argv, const char *log_name)
 			       bench_bus_get_address(b->bus), TRUE);
 	env = g_environ_unsetenv(env, "G_MESSAGES_DEBUG");
 	env = g_environ_unsetenv(env, "DBUS_SYSTEM_BUS_ADDRESS");
-	if (!g_spawn_async_with_fds(NULL, argv, env,
-				    G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-				    &pid, -1, fd, fd, &error)) {
+	if (!g_spawn_async_with_fds(NULL, argv, env, G_SPAWN_DO_NOT_REAP_CHILD,
+				    NULL, NULL, &pid, -1, fd, fd, &error)) {
 		g_printerr("spawn %s: %s\n", argv[0], error->message);
 		pid = 0;
 	}
@@ -336,15 +333,16 @@ static void measure_extras(Bench *b, GPid pid, BenchWatch *watch)
 	}
 }
 
-static RunResult run_subject(Bench *b, Subject subj, unsigned n,
-			     GString *flood, GString *updates, bool extras)
+static RunResult run_subject(Bench *b, Subject subj, unsigned n, GString *flood,
+			     GString *updates, bool extras)
 {
-	RunResult res = { .roster_s = -1, .start_s = -1 };
+	RunResult res = {.roster_s = -1, .start_s = -1};
 	BenchServerEvents *ev = bench_server_get_events(b->server);
 	g_autoptr(GError) error = NULL;
-	g_autofree char *conf = g_build_filename(b->dir, "presenced.conf", NULL);
-	g_autofree char *port = g_strdup_printf(
-		"%u", bench_server_get_port(b->server));
+	g_autofree char *conf =
+		g_build_filename(b->dir, "presenced.conf", NULL);
+	g_autofree char *port =
+		g_strdup_printf("%u", bench_server_get_port(b->server));
 	const char *log = "subject.log";
 	BenchWatch *watch = NULL;
 	bool xmpp = subj == SUBJ_PRESENCED_CC || subj == SUBJ_PRESENCED_PC ||
@@ -370,28 +368,35 @@ static RunResult run_subject(Bench *b, Subject subj, unsigned n,
 	if (bus) {
 		if (!write_config(b, conf))
 			return res;
-		watch = bench_watch_new(
-			b->bus,
-			subj == SUBJ_PRESENCED_CC ? BENCH_WATCH_CONTACTS_CHANGED
-						  : BENCH_WATCH_PRESENCE_CHANGED,
-			b->probes, &error);
+		watch = bench_watch_new(b->bus,
+					subj == SUBJ_PRESENCED_CC
+						? BENCH_WATCH_CONTACTS_CHANGED
+						: BENCH_WATCH_PRESENCE_CHANGED,
+					b->probes, &error);
 		if (watch == NULL) {
 			g_printerr("watch: %s\n", error->message);
 			return res;
 		}
-		char *argv[] = { b->presenced, "--config", conf, NULL };
+		char *argv[] = {b->presenced, "--config", conf, NULL};
 		t_spawn = bench_now_us();
 		pid = spawn(b, argv, log);
 	} else if (subj == SUBJ_STROPHE) {
-		char *argv[] = { b->tracker, "127.0.0.1", port,
-				 BENCH_USER "@" BENCH_DOMAIN, BENCH_PASSWORD,
-				 b->ca_file, NULL };
+		char *argv[] = {b->tracker,
+				"127.0.0.1",
+				port,
+				BENCH_USER "@" BENCH_DOMAIN,
+				BENCH_PASSWORD,
+				b->ca_file,
+				NULL};
 		t_spawn = bench_now_us();
 		pid = spawn(b, argv, log);
 	} else {
-		char *argv[] = { b->self, "--floor-client",
-				 subj == SUBJ_FLOOR_TLS ? "tls" : "table",
-				 port, b->ca_file, NULL };
+		char *argv[] = {b->self,
+				"--floor-client",
+				subj == SUBJ_FLOOR_TLS ? "tls" : "table",
+				port,
+				b->ca_file,
+				NULL};
 		t_spawn = bench_now_us();
 		pid = spawn(b, argv, log);
 	}
@@ -431,9 +436,9 @@ static RunResult run_subject(Bench *b, Subject subj, unsigned n,
 		res.rss_base_kb = proc_status_kb(pid, "VmRSS:");
 	}
 	if (watch != NULL && bench_watch_get_name_owned(watch) != 0)
-		res.start_s = (double)(bench_watch_get_name_owned(watch) -
-				       t_spawn) /
-			      1e6;
+		res.start_s =
+			(double)(bench_watch_get_name_owned(watch) - t_spawn) /
+			1e6;
 
 	res.flood_s = timed_blob(b, flood, 0, 180000000);
 	if (isnan(res.flood_s))
@@ -546,18 +551,18 @@ static int print_table(Bench *b, Results *res)
 		       "flood st/s", "of floor", "updates/s", "roster ms",
 		       "B/contact", "peak MiB", "start ms");
 		for (Subject s = 0; s < SUBJ_N; s++) {
-			double fl = med_field(b, res, s, si,
-					      G_STRUCT_OFFSET(RunResult,
-							      flood_s));
-			double up = med_field(b, res, s, si,
-					      G_STRUCT_OFFSET(RunResult,
-							      updates_s));
-			double ro = med_field(b, res, s, si,
-					      G_STRUCT_OFFSET(RunResult,
-							      roster_s));
-			double st = med_field(b, res, s, si,
-					      G_STRUCT_OFFSET(RunResult,
-							      start_s));
+			double fl =
+				med_field(b, res, s, si,
+					  G_STRUCT_OFFSET(RunResult, flood_s));
+			double up = med_field(
+				b, res, s, si,
+				G_STRUCT_OFFSET(RunResult, updates_s));
+			double ro =
+				med_field(b, res, s, si,
+					  G_STRUCT_OFFSET(RunResult, roster_s));
+			double st =
+				med_field(b, res, s, si,
+					  G_STRUCT_OFFSET(RunResult, start_s));
 			fmt(c[0], 32, "%.0f", stanzas / fl);
 			fmt(c[1], 32, "%.0f%%", 100.0 * floor_s / fl);
 			fmt(c[2], 32, "%.0f", (double)n / up);
@@ -579,11 +584,13 @@ static int print_table(Bench *b, Results *res)
 				printf("  %s: %" G_GUINT64_FORMAT
 				       " signals, %" G_GUINT64_FORMAT
 				       " contact entries (run 1)\n",
-				       subject_names[s], r->signals, r->entries);
+				       subject_names[s], r->signals,
+				       r->entries);
 		}
 	}
 
-	double p50 = percentile(b->sp_lat, 0.50), p99 = percentile(b->sp_lat, 0.99);
+	double p50 = percentile(b->sp_lat, 0.50),
+	       p99 = percentile(b->sp_lat, 0.99);
 	double q50 = percentile(b->probe_lat, 0.50),
 	       q99 = percentile(b->probe_lat, 0.99);
 	printf("\nSetPresence call -> stanza at the server: p50 %.0f us, "
@@ -609,9 +616,9 @@ static int print_table(Bench *b, Results *res)
 	double ro = med_field(b, res, SUBJ_PRESENCED_CC, last,
 			      G_STRUCT_OFFSET(RunResult, roster_s));
 	/* A keepalive costs a few switches (timer, write, the answer). */
-	bool idle_ok = b->idle_measured &&
-		       b->idle_wakeups_per_min <=
-			       4 * b->idle_keepalives_per_min + 2;
+	bool idle_ok =
+		b->idle_measured &&
+		b->idle_wakeups_per_min <= 4 * b->idle_keepalives_per_min + 2;
 	struct {
 		const char *what;
 		bool ok;
@@ -645,6 +652,22 @@ static int print_table(Bench *b, Results *res)
 	return misses;
 }
 
+/* The run's directory holds only plain files (the bus socket is gone). */
+static void remove_dir(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	if (d == NULL)
+		return;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		(void)unlink(path);
+	}
+	g_dir_close(d);
+	(void)rmdir(dir);
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static bool parse_sizes(const char *s, GArray *out)
@@ -663,39 +686,38 @@ static bool parse_sizes(const char *s, GArray *out)
 
 int main(int argc, char **argv)
 {
-	Bench b = { .runs = 3, .idle_seconds = 60, .calls = 10000,
-		    .probes = 2000 };
+	Bench b = {
+		.runs = 3, .idle_seconds = 60, .calls = 10000, .probes = 2000};
 	g_autofree char *sizes = NULL;
 	g_autoptr(GError) error = NULL;
 	gboolean smoke = FALSE;
 	g_autofree char *subjects = NULL;
 	int runs = 0, idle = -1, calls = 0;
 	GOptionEntry entries[] = {
-		{ "smoke", 0, 0, G_OPTION_ARG_NONE, &smoke,
-		  "tiny N, one run, short idle window", NULL },
-		{ "runs", 0, 0, G_OPTION_ARG_INT, &runs, "runs per figure", "K" },
-		{ "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes,
-		  "contact counts", "1000,10000,50000" },
-		{ "idle-seconds", 0, 0, G_OPTION_ARG_INT, &idle,
-		  "idle window", "S" },
-		{ "calls", 0, 0, G_OPTION_ARG_INT, &calls,
-		  "SetPresence calls", "C" },
-		{ "subjects", 0, 0, G_OPTION_ARG_STRING, &subjects,
-		  "which to run (default all)", "presenced,strophe,floors" },
-		{ "presenced", 0, 0, G_OPTION_ARG_FILENAME, &b.presenced,
-		  "the daemon", "PATH" },
-		{ "tracker", 0, 0, G_OPTION_ARG_FILENAME, &b.tracker,
-		  "the libstrophe tracker", "PATH" },
-		{ NULL },
+		{"smoke", 0, 0, G_OPTION_ARG_NONE, &smoke,
+		 "tiny N, one run, short idle window", NULL},
+		{"runs", 0, 0, G_OPTION_ARG_INT, &runs, "runs per figure", "K"},
+		{"sizes", 0, 0, G_OPTION_ARG_STRING, &sizes, "contact counts",
+		 "1000,10000,50000"},
+		{"idle-seconds", 0, 0, G_OPTION_ARG_INT, &idle, "idle window",
+		 "S"},
+		{"calls", 0, 0, G_OPTION_ARG_INT, &calls, "SetPresence calls",
+		 "C"},
+		{"subjects", 0, 0, G_OPTION_ARG_STRING, &subjects,
+		 "which to run (default all)", "presenced,strophe,floors"},
+		{"presenced", 0, 0, G_OPTION_ARG_FILENAME, &b.presenced,
+		 "the daemon", "PATH"},
+		{"tracker", 0, 0, G_OPTION_ARG_FILENAME, &b.tracker,
+		 "the libstrophe tracker", "PATH"},
+		{NULL},
 	};
 	g_autoptr(GOptionContext) ctx = NULL;
 	Results *res;
 	int misses;
 
 	if (argc == 5 && strcmp(argv[1], "--floor-client") == 0)
-		return bench_floor_client(argv[2],
-					  (unsigned)strtoul(argv[3], NULL, 10),
-					  argv[4]);
+		return bench_floor_client(
+			argv[2], (unsigned)strtoul(argv[3], NULL, 10), argv[4]);
 	signal(SIGPIPE, SIG_IGN);
 	ctx = g_option_context_new("- presence benchmark (issue #6)");
 	g_option_context_add_main_entries(ctx, entries, NULL);
@@ -745,9 +767,9 @@ int main(int argc, char **argv)
 		g_printerr("%s\n", error->message);
 		return 1;
 	}
-	g_autoptr(TlsTestCert) ca = tls_test_cert_new(
-		NULL, "bench CA", true, time(NULL) - 3600,
-		time(NULL) + 86400, &error);
+	g_autoptr(TlsTestCert) ca =
+		tls_test_cert_new(NULL, "bench CA", true, time(NULL) - 3600,
+				  time(NULL) + 86400, &error);
 	g_autoptr(TlsTestCert) cert =
 		ca ? tls_test_cert_new(ca, BENCH_DOMAIN, false,
 				       time(NULL) - 3600, time(NULL) + 86400,
@@ -786,10 +808,14 @@ int main(int argc, char **argv)
 			for (Subject s = 0; s < SUBJ_N; s++) {
 				if (b.skip[s])
 					continue;
+				/* libstrophe's roster is quadratic (65 s at
+				 * 50,000 here): one run is its median. */
+				if (s == SUBJ_STROPHE && n >= 20000 && k > 0)
+					continue;
 				bool extras = si == 0 && k == 0 &&
 					      s == SUBJ_PRESENCED_PC;
-				res->r[s][si][k] = run_subject(
-					&b, s, n, flood, updates, extras);
+				res->r[s][si][k] = run_subject(&b, s, n, flood,
+							       updates, extras);
 				printf("  run %u %-28s %s\n", k + 1,
 				       subject_names[s],
 				       res->r[s][si][k].ok ? "ok" : "FAILED");
@@ -800,11 +826,16 @@ int main(int argc, char **argv)
 
 	bench_bus_free(b.bus);
 	bench_server_free(b.server);
-	{
-		g_autofree char *rm = g_strdup_printf("rm -rf '%s'", b.dir);
-		(void)system(rm);
-	}
+	remove_dir(b.dir);
 	g_free(res);
+	g_array_unref(b.sizes);
+	g_array_unref(b.sp_lat);
+	g_array_unref(b.probe_lat);
+	g_free(b.self);
+	g_free(b.presenced);
+	g_free(b.tracker);
+	g_free(b.dir);
+	g_free(b.ca_file);
 	/* Misses are reported, not a failure: the machine is shared. */
 	return misses >= 0 ? 0 : 1;
 }

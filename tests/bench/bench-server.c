@@ -83,8 +83,7 @@ static ssize_t pull_cb(gnutls_transport_ptr_t ptr, void *data, size_t len)
 	return (ssize_t)len;
 }
 
-static ssize_t push_cb(gnutls_transport_ptr_t ptr, const void *data,
-		       size_t len)
+static ssize_t push_cb(gnutls_transport_ptr_t ptr, const void *data, size_t len)
 {
 	BenchServer *s = ptr;
 
@@ -96,12 +95,12 @@ BenchServer *bench_server_new(const char *cert_pem, const char *key_pem,
 			      GError **error)
 {
 	g_autofree BenchServer *s = g_new0(BenchServer, 1);
-	struct sockaddr_in sa = { 0 };
+	struct sockaddr_in sa = {0};
 	socklen_t sl = sizeof(sa);
-	gnutls_datum_t c = { (unsigned char *)cert_pem,
-			     (unsigned)strlen(cert_pem) };
-	gnutls_datum_t k = { (unsigned char *)key_pem,
-			     (unsigned)strlen(key_pem) };
+	gnutls_datum_t c = {(unsigned char *)cert_pem,
+			    (unsigned)strlen(cert_pem)};
+	gnutls_datum_t k = {(unsigned char *)key_pem,
+			    (unsigned)strlen(key_pem)};
 	int one = 1;
 
 	gnutls_certificate_allocate_credentials(&s->creds);
@@ -196,7 +195,7 @@ static void start_tls(BenchServer *s)
 bool bench_server_accept(BenchServer *s, bool direct, int timeout_ms,
 			 GError **error)
 {
-	struct pollfd p = { s->listen_fd, POLLIN, 0 };
+	struct pollfd p = {s->listen_fd, POLLIN, 0};
 	int one = 1;
 
 	reset_conn(s);
@@ -274,7 +273,8 @@ static char *attr(const char *elem, const char *name)
 	const char *end = strchr(elem, '>');
 	size_t nl = strlen(name);
 
-	for (const char *p = elem; p != NULL && p < end; p = strchr(p + 1, ' ')) {
+	for (const char *p = elem; p != NULL && p < end;
+	     p = strchr(p + 1, ' ')) {
 		const char *a = p + 1;
 		if (strncmp(a, name, nl) == 0 && a[nl] == '=' &&
 		    (a[nl + 1] == '\'' || a[nl + 1] == '"')) {
@@ -345,8 +345,8 @@ static void sasl_auth(BenchServer *s, const char *elem)
 	gsize rawlen = 0;
 	guint8 nonce[18];
 	g_autofree char *snonce = NULL;
-	g_autofree char *salt = g_base64_encode((const guchar *)SCRAM_SALT,
-						strlen(SCRAM_SALT));
+	g_autofree char *salt =
+		g_base64_encode((const guchar *)SCRAM_SALT, strlen(SCRAM_SALT));
 
 	if (g_strcmp0(mech, "SCRAM-SHA-256") == 0) {
 		s->mac = GNUTLS_MAC_SHA256;
@@ -377,9 +377,8 @@ static void sasl_auth(BenchServer *s, const char *elem)
 		*comma = '\0';
 	s->server_first = g_strdup_printf("r=%s%s,s=%s,i=%d", cnonce, snonce,
 					  salt, SCRAM_ITERATIONS);
-	g_autofree char *out =
-		g_base64_encode((const guchar *)s->server_first,
-				strlen(s->server_first));
+	g_autofree char *out = g_base64_encode((const guchar *)s->server_first,
+					       strlen(s->server_first));
 	g_autofree char *stanza = g_strdup_printf(
 		"<challenge xmlns='" NS_SASL "'>%s</challenge>", out);
 	send_str(s, stanza);
@@ -395,10 +394,9 @@ static void sasl_response(BenchServer *s, const char *elem)
 	const char *p = strstr(msg, ",p=");
 	guint8 salted[64], ckey[64], skey[64], stored[64], csig[64], ssig[64];
 	size_t hl = gnutls_hmac_get_len(s->mac);
-	gnutls_datum_t pw = { (unsigned char *)BENCH_PASSWORD,
-			      strlen(BENCH_PASSWORD) };
-	gnutls_datum_t salt = { (unsigned char *)SCRAM_SALT,
-				strlen(SCRAM_SALT) };
+	gnutls_datum_t pw = {(unsigned char *)BENCH_PASSWORD,
+			     strlen(BENCH_PASSWORD)};
+	gnutls_datum_t salt = {(unsigned char *)SCRAM_SALT, strlen(SCRAM_SALT)};
 
 	if (p == NULL || s->server_first == NULL) {
 		sasl_fail(s);
@@ -451,11 +449,11 @@ static void handle_iq(BenchServer *s, const char *elem, int64_t now)
 		return;
 	}
 	if (strstr(elem, "urn:ietf:params:xml:ns:xmpp-bind") != NULL) {
-		reply = g_strdup_printf(
-			"<iq type='result' id='%s'><bind xmlns="
-			"'urn:ietf:params:xml:ns:xmpp-bind'><jid>" BENCH_FULL_JID
-			"</jid></bind></iq>",
-			id);
+		reply = g_strdup_printf("<iq type='result' id='%s'><bind xmlns="
+					"'urn:ietf:params:xml:ns:xmpp-bind'><"
+					"jid>" BENCH_FULL_JID
+					"</jid></bind></iq>",
+					id);
 		s->ev.bound = true;
 	} else if (strstr(elem, "urn:ietf:params:xml:ns:xmpp-session") !=
 		   NULL) {
@@ -468,9 +466,9 @@ static void handle_iq(BenchServer *s, const char *elem, int64_t now)
 		return;
 	} else if (strstr(elem, "urn:xmpp:ping") != NULL) {
 		s->ev.n_keepalive++;
-		reply = g_strdup_printf("<iq type='result' id='%s' from='"
-					BENCH_DOMAIN "'/>",
-					id);
+		reply = g_strdup_printf(
+			"<iq type='result' id='%s' from='" BENCH_DOMAIN "'/>",
+			id);
 	} else {
 		reply = g_strdup_printf(
 			"<iq type='error' id='%s'><error type='cancel'>"

@@ -29,12 +29,12 @@ typedef struct {
 	bool bound;
 	bool eof;
 	bool failed;
-	char *roster_iq_id;	     /* set when the roster get arrived */
-	unsigned n_client_presence;  /* presence stanzas from the client */
-	unsigned n_keepalive;	     /* pings and whitespace from the client */
-	int64_t pong_time[8];	     /* by ping slot; 0: not yet */
-	int64_t *sp_time;	     /* BENCH_SP_MAX entries */
-	int64_t first_write;	     /* time of the first write() of a blob */
+	char *roster_iq_id;	    /* set when the roster get arrived */
+	unsigned n_client_presence; /* presence stanzas from the client */
+	unsigned n_keepalive;	    /* pings and whitespace from the client */
+	int64_t pong_time[8];	    /* by ping slot; 0: not yet */
+	int64_t *sp_time;	    /* BENCH_SP_MAX entries */
+	int64_t first_write;	    /* time of the first write() of a blob */
 } BenchServerEvents;
 
 int64_t bench_now_us(void);

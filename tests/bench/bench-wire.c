@@ -3,15 +3,13 @@
 
 #include "bench-wire.h"
 
-static const char *const shows[] = { NULL, "away", "chat", "dnd", "xa" };
-static const char *const resources[] = { "laptop", "phone", "tablet",
-					 "desktop" };
+static const char *const shows[] = {NULL, "away", "chat", "dnd", "xa"};
+static const char *const resources[] = {"laptop", "phone", "tablet", "desktop"};
 
 /* What a real client's presence looks like: caps (XEP-0115), an avatar
  * hash (XEP-0153), a delay (XEP-0203) from the server's offline storage. */
 static void append_presence(GString *out, unsigned contact, unsigned res,
-			    const char *show, const char *status,
-			    int priority)
+			    const char *show, const char *status, int priority)
 {
 	g_string_append_printf(
 		out,
@@ -29,11 +27,12 @@ static void append_presence(GString *out, unsigned contact, unsigned res,
 		" node='https://gajim.org' ver='QgayPKawpkPSDYmwT/WM94uAlu0='/>"
 		"<x xmlns='vcard-temp:x:update'><photo>"
 		"01b87fcd030b72895ff8e88db57ec525450f000d</photo></x>");
-	g_string_append_printf(out,
-			       "<delay xmlns='urn:xmpp:delay' from='" BENCH_DOMAIN
-			       "' stamp='2024-05-01T09:%02u:%02u.123Z'/>"
-			       "</presence>",
-			       contact % 60, res % 60);
+	g_string_append_printf(
+		out,
+		"<delay xmlns='urn:xmpp:delay' from='" BENCH_DOMAIN
+		"' stamp='2024-05-01T09:%02u:%02u.123Z'/>"
+		"</presence>",
+		contact % 60, res % 60);
 }
 
 GString *bench_wire_roster(const char *iq_id, unsigned n)
@@ -62,10 +61,11 @@ GString *bench_wire_flood(unsigned n, unsigned r)
 
 	for (unsigned i = 0; i < n; i++)
 		for (unsigned j = 0; j < r; j++) {
-			g_snprintf(status, sizeof(status),
-				   "Working from the %s office on the quarterly "
-				   "plan, back after lunch (%u/%u)",
-				   j == 0 ? "Berlin" : "Lisbon", i, j);
+			g_snprintf(
+				status, sizeof(status),
+				"Working from the %s office on the quarterly "
+				"plan, back after lunch (%u/%u)",
+				j == 0 ? "Berlin" : "Lisbon", i, j);
 			append_presence(out, i, j,
 					shows[(i + j) % G_N_ELEMENTS(shows)],
 					status, j == 0 ? 5 : 1);

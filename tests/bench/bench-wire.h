@@ -34,7 +34,7 @@ GString *bench_wire_probe(unsigned index);
 void bench_wire_append_ping(GString *out, const char *tag);
 
 /* The stream header a server sends (for the floors' parsers too). */
-#define BENCH_STREAM_HEADER                                                   \
-	"<?xml version='1.0'?><stream:stream xmlns='jabber:client'"           \
-	" xmlns:stream='http://etherx.jabber.org/streams' from='"             \
-	BENCH_DOMAIN "' id='s1' version='1.0' xml:lang='en'>"
+#define BENCH_STREAM_HEADER                                                    \
+	"<?xml version='1.0'?><stream:stream xmlns='jabber:client'"            \
+	" xmlns:stream='http://etherx.jabber.org/streams' from='" BENCH_DOMAIN \
+	"' id='s1' version='1.0' xml:lang='en'>"

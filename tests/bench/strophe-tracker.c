@@ -144,8 +144,9 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 		xmpp_send(conn, iq);
 		xmpp_stanza_release(iq);
 	} else {
-		fprintf(stderr, "strophe-tracker: disconnected (%d), %u "
-				"contacts, %lu presence\n",
+		fprintf(stderr,
+			"strophe-tracker: disconnected (%d), %u "
+			"contacts, %lu presence\n",
 			error, g_hash_table_size(t->contacts), t->n_presence);
 		xmpp_stop(t->ctx);
 	}
@@ -153,7 +154,7 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 
 int main(int argc, char **argv)
 {
-	Tracker t = { 0 };
+	Tracker t = {0};
 	xmpp_conn_t *conn;
 
 	if (argc != 6) {
@@ -177,9 +178,8 @@ int main(int argc, char **argv)
 	xmpp_conn_set_cafile(conn, argv[5]);
 	xmpp_conn_set_jid(conn, argv[3]);
 	xmpp_conn_set_pass(conn, argv[4]);
-	if (xmpp_connect_client(conn, argv[1],
-				(unsigned short)atoi(argv[2]), on_conn,
-				&t) != XMPP_EOK) {
+	if (xmpp_connect_client(conn, argv[1], (unsigned short)atoi(argv[2]),
+				on_conn, &t) != XMPP_EOK) {
 		fprintf(stderr, "strophe-tracker: cannot connect\n");
 		return 1;
 	}
