@@ -33,6 +33,7 @@
 typedef enum {
 	SUBJ_PRESENCED_CC, /* presenced, a ContactsChanged subscriber */
 	SUBJ_PRESENCED_PC, /* presenced, a PresenceChanged subscriber */
+	SUBJ_CORE,	   /* tests/bench/core-tracker: the core, no bus */
 	SUBJ_STROPHE,	   /* tests/bench/strophe-tracker */
 	SUBJ_FLOOR_TABLE,  /* GnuTLS read + SAX parse + table */
 	SUBJ_FLOOR_TLS,	   /* GnuTLS read only */
@@ -43,6 +44,7 @@ typedef enum {
 static const char *const subject_names[SUBJ_N] = {
 	[SUBJ_PRESENCED_CC] = "presenced + ContactsChanged",
 	[SUBJ_PRESENCED_PC] = "presenced + PresenceChanged",
+	[SUBJ_CORE] = "presenced core, no bus",
 	[SUBJ_STROPHE] = "libstrophe tracker",
 	[SUBJ_FLOOR_TABLE] = "floor: TLS + SAX + table",
 	[SUBJ_FLOOR_TLS] = "floor: TLS read only",
@@ -69,6 +71,7 @@ typedef struct {
 	unsigned probes;
 	char *presenced;
 	char *tracker;
+	char *core;
 	char *self;
 	bool skip[SUBJ_N];
 	/* state */
@@ -209,7 +212,9 @@ static GPid spawn(Bench *b, char **argv, const char *log_name)
 
 	env = g_environ_setenv(env, "DBUS_SESSION_BUS_ADDRESS",
 			       bench_bus_get_address(b->bus), TRUE);
-	env = g_environ_unsetenv(env, "G_MESSAGES_DEBUG");
+	/* BENCH_DEBUG=1: the subjects' debug logs in the failure output. */
+	if (g_getenv("BENCH_DEBUG") == NULL)
+		env = g_environ_unsetenv(env, "G_MESSAGES_DEBUG");
 	env = g_environ_unsetenv(env, "DBUS_SYSTEM_BUS_ADDRESS");
 	if (!g_spawn_async_with_fds(NULL, argv, env, G_SPAWN_DO_NOT_REAP_CHILD,
 				    NULL, NULL, &pid, -1, fd, fd, &error)) {
@@ -346,7 +351,7 @@ static RunResult run_subject(Bench *b, Subject subj, unsigned n, GString *flood,
 	const char *log = "subject.log";
 	BenchWatch *watch = NULL;
 	bool xmpp = subj == SUBJ_PRESENCED_CC || subj == SUBJ_PRESENCED_PC ||
-		    subj == SUBJ_STROPHE;
+		    subj == SUBJ_STROPHE || subj == SUBJ_CORE;
 	bool bus = subj == SUBJ_PRESENCED_CC || subj == SUBJ_PRESENCED_PC;
 	int64_t t_spawn;
 	GPid pid = 0;
@@ -380,8 +385,8 @@ static RunResult run_subject(Bench *b, Subject subj, unsigned n, GString *flood,
 		char *argv[] = {b->presenced, "--config", conf, NULL};
 		t_spawn = bench_now_us();
 		pid = spawn(b, argv, log);
-	} else if (subj == SUBJ_STROPHE) {
-		char *argv[] = {b->tracker,
+	} else if (subj == SUBJ_STROPHE || subj == SUBJ_CORE) {
+		char *argv[] = {subj == SUBJ_CORE ? b->core : b->tracker,
 				"127.0.0.1",
 				port,
 				BENCH_USER "@" BENCH_DOMAIN,
@@ -460,9 +465,10 @@ static RunResult run_subject(Bench *b, Subject subj, unsigned n, GString *flood,
 	goto out;
 fail:
 	g_printerr("%s, N=%u: run failed\n", subject_names[subj], n);
-	print_log(b, log);
 out:
 	stop_child(b, pid);
+	if (!res.ok)
+		print_log(b, log);
 	bench_server_close(b->server);
 	bench_watch_free(watch);
 	return res;
@@ -704,7 +710,7 @@ int main(int argc, char **argv)
 		{"calls", 0, 0, G_OPTION_ARG_INT, &calls, "SetPresence calls",
 		 "C"},
 		{"subjects", 0, 0, G_OPTION_ARG_STRING, &subjects,
-		 "which to run (default all)", "presenced,strophe,floors"},
+		 "which to run (default all)", "presenced,core,strophe,floors"},
 		{"presenced", 0, 0, G_OPTION_ARG_FILENAME, &b.presenced,
 		 "the daemon", "PATH"},
 		{"tracker", 0, 0, G_OPTION_ARG_FILENAME, &b.tracker,
@@ -751,6 +757,7 @@ int main(int argc, char **argv)
 		bool fl = strstr(subjects, "floor") != NULL;
 		b.skip[SUBJ_PRESENCED_CC] = b.skip[SUBJ_PRESENCED_PC] = !pd;
 		b.skip[SUBJ_STROPHE] = strstr(subjects, "strophe") == NULL;
+		b.skip[SUBJ_CORE] = strstr(subjects, "core") == NULL;
 		b.skip[SUBJ_FLOOR_TABLE] = b.skip[SUBJ_FLOOR_TLS] =
 			b.skip[SUBJ_FLOOR_SAX] = !fl;
 	}
@@ -759,6 +766,8 @@ int main(int argc, char **argv)
 		b.presenced = g_strdup("./presenced");
 	if (b.tracker == NULL)
 		b.tracker = g_strdup("./tests/bench/strophe-tracker");
+	if (b.core == NULL)
+		b.core = g_strdup("./tests/bench/core-tracker");
 	b.sp_lat = g_array_new(FALSE, FALSE, sizeof(double));
 	b.probe_lat = g_array_new(FALSE, FALSE, sizeof(double));
 
@@ -834,6 +843,7 @@ int main(int argc, char **argv)
 	g_free(b.self);
 	g_free(b.presenced);
 	g_free(b.tracker);
+	g_free(b.core);
 	g_free(b.dir);
 	g_free(b.ca_file);
 	/* Misses are reported, not a failure: the machine is shared. */

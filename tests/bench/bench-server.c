@@ -330,8 +330,9 @@ static void send_features(BenchServer *s)
 	send_str(s, "</stream:features>");
 }
 
-static void sasl_fail(BenchServer *s)
+static void sasl_fail(BenchServer *s, const char *why)
 {
+	g_printerr("bench server: SASL failure: %s\n", why);
 	send_str(s, "<failure xmlns='" NS_SASL "'><not-authorized/></failure>");
 	s->ev.failed = true;
 }
@@ -355,7 +356,7 @@ static void sasl_auth(BenchServer *s, const char *elem)
 		s->mac = GNUTLS_MAC_SHA1;
 		s->digest = GNUTLS_DIG_SHA1;
 	} else {
-		sasl_fail(s);
+		sasl_fail(s, "mechanism");
 		return;
 	}
 	raw = g_base64_decode(b64, &rawlen);
@@ -365,7 +366,7 @@ static void sasl_auth(BenchServer *s, const char *elem)
 	const char *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
 	const char *r = c2 ? strstr(c2, "r=") : NULL;
 	if (r == NULL) {
-		sasl_fail(s);
+		sasl_fail(s, "client-first");
 		return;
 	}
 	s->client_first_bare = g_strdup(c2 + 1);
@@ -399,7 +400,7 @@ static void sasl_response(BenchServer *s, const char *elem)
 	gnutls_datum_t salt = {(unsigned char *)SCRAM_SALT, strlen(SCRAM_SALT)};
 
 	if (p == NULL || s->server_first == NULL) {
-		sasl_fail(s);
+		sasl_fail(s, "client-final");
 		return;
 	}
 	g_autofree char *without_proof = g_strndup(msg, (gsize)(p - msg));
@@ -410,7 +411,7 @@ static void sasl_response(BenchServer *s, const char *elem)
 
 	if (gnutls_pbkdf2(s->mac, &pw, &salt, SCRAM_ITERATIONS, salted, hl) <
 	    0) {
-		sasl_fail(s);
+		sasl_fail(s, "PBKDF2");
 		return;
 	}
 	gnutls_hmac_fast(s->mac, salted, hl, "Client Key", 10, ckey);
@@ -420,7 +421,7 @@ static void sasl_response(BenchServer *s, const char *elem)
 	for (size_t i = 0; ok && i < hl; i++)
 		ok = (guint8)(ckey[i] ^ csig[i]) == proof[i];
 	if (!ok) {
-		sasl_fail(s);
+		sasl_fail(s, "client proof");
 		return;
 	}
 	gnutls_hmac_fast(s->mac, salted, hl, "Server Key", 10, skey);

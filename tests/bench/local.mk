@@ -4,7 +4,8 @@
 # Built only on demand (EXTRA_PROGRAMS), so libstrophe is needed for
 # `make bench` alone.
 
-EXTRA_PROGRAMS = tests/bench/bench-presence tests/bench/strophe-tracker
+EXTRA_PROGRAMS = tests/bench/bench-presence tests/bench/strophe-tracker \
+	tests/bench/core-tracker
 
 tests_bench_bench_presence_SOURCES = \
 	tests/bench/bench-presence.c \
@@ -23,18 +24,24 @@ tests_bench_strophe_tracker_SOURCES = tests/bench/strophe-tracker.c
 tests_bench_strophe_tracker_CFLAGS = $(AM_CFLAGS)
 tests_bench_strophe_tracker_LDADD = $(GLIB_LIBS) -lstrophe
 
+tests_bench_core_tracker_SOURCES = tests/bench/core-tracker.c
+tests_bench_core_tracker_LDADD = libpresenced-core.la $(GLIB_LIBS) \
+	$(XML_LIBS) $(GNUTLS_LIBS)
+
 CLEANFILES += $(EXTRA_PROGRAMS)
 EXTRA_DIST += BENCHMARKS.md
 
 bench_programs = presenced tests/bench/bench-presence \
-	tests/bench/strophe-tracker
+	tests/bench/strophe-tracker tests/bench/core-tracker
 
 bench: $(bench_programs)
 	./tests/bench/bench-presence --presenced ./presenced \
-		--tracker ./tests/bench/strophe-tracker $(BENCH_FLAGS)
+		--tracker ./tests/bench/strophe-tracker \
+		--core ./tests/bench/core-tracker $(BENCH_FLAGS)
 
 bench-smoke: $(bench_programs)
 	./tests/bench/bench-presence --smoke --presenced ./presenced \
-		--tracker ./tests/bench/strophe-tracker $(BENCH_FLAGS)
+		--tracker ./tests/bench/strophe-tracker \
+		--core ./tests/bench/core-tracker $(BENCH_FLAGS)
 
 .PHONY: bench bench-smoke
