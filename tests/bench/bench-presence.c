@@ -715,6 +715,8 @@ int main(int argc, char **argv)
 		 "the daemon", "PATH"},
 		{"tracker", 0, 0, G_OPTION_ARG_FILENAME, &b.tracker,
 		 "the libstrophe tracker", "PATH"},
+		{"core", 0, 0, G_OPTION_ARG_FILENAME, &b.core,
+		 "the core tracker", "PATH"},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) ctx = NULL;
