@@ -86,6 +86,11 @@ void bench_bus_free(BenchBus *bus)
 	g_free(bus);
 }
 
+GPid bench_bus_get_pid(const BenchBus *bus)
+{
+	return bus->pid;
+}
+
 const char *bench_bus_get_address(const BenchBus *bus)
 {
 	return bus->address;

@@ -18,6 +18,7 @@ typedef struct _BenchBus BenchBus;
 BenchBus *bench_bus_new(const char *dir, GError **error);
 void bench_bus_free(BenchBus *bus); /* kills the daemon by PID */
 const char *bench_bus_get_address(const BenchBus *bus);
+GPid bench_bus_get_pid(const BenchBus *bus);
 
 typedef enum {
 	BENCH_WATCH_CONTACTS_CHANGED,

@@ -57,6 +57,8 @@ typedef struct {
 	double updates_s; /* updates first byte → ping answer */
 	double roster_s;  /* roster first byte → ping answer; <0: n/a */
 	double start_s;	  /* spawn → bus name owned; <0: n/a */
+	double flood_cpu_s; /* the subject's CPU time over the flood */
+	double bus_cpu_s;   /* dbus-daemon's, over the same flood */
 	long rss_base_kb, rss_after_kb, hwm_kb;
 	uint64_t signals, entries;
 } RunResult;
@@ -128,6 +130,27 @@ static long ctxt_switches(GPid pid)
 			sum += strtol(p + 25, NULL, 10);
 		if ((p = strstr(text, "\nnonvoluntary_ctxt_switches:")) != NULL)
 			sum += strtol(p + 28, NULL, 10);
+	}
+	g_dir_close(d);
+	return sum;
+}
+
+/* CPU time of every thread of pid, in seconds (schedstat: ns on CPU). */
+static double cpu_seconds(GPid pid)
+{
+	g_autofree char *tdir = g_strdup_printf("/proc/%d/task", (int)pid);
+	GDir *d = g_dir_open(tdir, 0, NULL);
+	const char *name;
+	double sum = 0;
+
+	if (d == NULL)
+		return NAN;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *path =
+			g_strdup_printf("%s/%s/schedstat", tdir, name);
+		g_autofree char *text = NULL;
+		if (g_file_get_contents(path, &text, NULL, NULL))
+			sum += g_ascii_strtod(text, NULL) / 1e9;
 	}
 	g_dir_close(d);
 	return sum;
@@ -362,6 +385,7 @@ static RunResult run_subject(Bench *b, Subject subj, unsigned n, GString *flood,
 		g_string_append_len(all, flood->str, (gssize)flood->len);
 		bench_wire_append_ping(all, "0");
 		res.flood_s = bench_floor_sax(all, &elements);
+		res.flood_cpu_s = res.flood_s;
 		g_string_assign(all, BENCH_STREAM_HEADER);
 		g_string_append_len(all, updates->str, (gssize)updates->len);
 		bench_wire_append_ping(all, "1");
@@ -445,9 +469,13 @@ static RunResult run_subject(Bench *b, Subject subj, unsigned n, GString *flood,
 			(double)(bench_watch_get_name_owned(watch) - t_spawn) /
 			1e6;
 
+	double cpu0 = cpu_seconds(pid);
+	double bus0 = cpu_seconds(bench_bus_get_pid(b->bus));
 	res.flood_s = timed_blob(b, flood, 0, 180000000);
 	if (isnan(res.flood_s))
 		goto fail;
+	res.flood_cpu_s = cpu_seconds(pid) - cpu0;
+	res.bus_cpu_s = cpu_seconds(bench_bus_get_pid(b->bus)) - bus0;
 	res.rss_after_kb = proc_status_kb(pid, "VmRSS:");
 	res.hwm_kb = proc_status_kb(pid, "VmHWM:");
 	res.updates_s = timed_blob(b, updates, 1, 120000000);
@@ -540,7 +568,7 @@ static int print_table(Bench *b, Results *res)
 	unsigned last = b->sizes->len - 1;
 	unsigned nmax = g_array_index(b->sizes, unsigned, last);
 	int misses = 0;
-	char c[8][32];
+	char c[10][32];
 
 	printf("\nPresence benchmark: R = %u resources per contact, median of "
 	       "%u run(s)%s\n",
@@ -553,9 +581,10 @@ static int print_table(Bench *b, Results *res)
 
 		printf("\nN = %u contacts (%u stanzas; %u updates)\n", n,
 		       n * R_RESOURCES, n);
-		printf("%-28s %12s %9s %12s %10s %10s %9s %10s\n", "subject",
-		       "flood st/s", "of floor", "updates/s", "roster ms",
-		       "B/contact", "peak MiB", "start ms");
+		printf("%-28s %10s %8s %8s %7s %10s %9s %9s %8s %8s\n",
+		       "subject", "flood st/s", "of floor", "CPU us/st",
+		       "bus us", "updates/s", "roster ms", "B/contact",
+		       "peak MiB", "start ms");
 		for (Subject s = 0; s < SUBJ_N; s++) {
 			double fl =
 				med_field(b, res, s, si,
@@ -579,9 +608,19 @@ static int print_table(Bench *b, Results *res)
 				    : med_rss_per_contact(b, res, s, si, n));
 			fmt(c[5], 32, "%.1f", med_hwm(b, res, s, si));
 			fmt(c[6], 32, "%.1f", st * 1000);
-			printf("%-28s %12s %9s %12s %10s %10s %9s %10s\n",
-			       subject_names[s], c[0], c[1], c[2], c[3], c[4],
-			       c[5], c[6]);
+			double cpu = med_field(
+				b, res, s, si,
+				G_STRUCT_OFFSET(RunResult, flood_cpu_s));
+			double bcpu = med_field(
+				b, res, s, si,
+				G_STRUCT_OFFSET(RunResult, bus_cpu_s));
+			fmt(c[7], 32, "%.2f", cpu * 1e6 / stanzas);
+			fmt(c[8], 32, "%.2f",
+			    s <= SUBJ_PRESENCED_PC ? bcpu * 1e6 / stanzas
+						   : NAN);
+			printf("%-28s %10s %8s %8s %7s %10s %9s %9s %8s %8s\n",
+			       subject_names[s], c[0], c[1], c[7], c[8], c[2],
+			       c[3], c[4], c[5], c[6]);
 		}
 		for (Subject s = SUBJ_PRESENCED_CC; s <= SUBJ_PRESENCED_PC;
 		     s++) {
@@ -630,10 +669,19 @@ static int print_table(Bench *b, Results *res)
 		bool ok;
 		char fig[64];
 	} t[6];
-	g_snprintf(t[0].fig, 64, "%.2fx", sd / pd);
+	double pc = med_field(b, res, SUBJ_PRESENCED_CC, last,
+			      G_STRUCT_OFFSET(RunResult, flood_cpu_s));
+	double sc = med_field(b, res, SUBJ_STROPHE, last,
+			      G_STRUCT_OFFSET(RunResult, flood_cpu_s));
+	double fc = med_field(b, res, SUBJ_FLOOR_TABLE, last,
+			      G_STRUCT_OFFSET(RunResult, flood_cpu_s));
+	/* Wall clock decides (the issue's figure); CPU time is printed
+	 * because a shared machine moves wall clock more. */
+	g_snprintf(t[0].fig, 64, "%.2fx (CPU %.2fx)", sd / pd, sc / pc);
 	t[0].what = "flood with D-Bus live >= 2.0x libstrophe tracker";
 	t[0].ok = sd / pd >= 2.0;
-	g_snprintf(t[1].fig, 64, "%.0f%%", 100 * fd / pd);
+	g_snprintf(t[1].fig, 64, "%.0f%% (CPU %.0f%%)", 100 * fd / pd,
+		   100 * fc / pc);
 	t[1].what = "flood with D-Bus live >= 70% of TLS+SAX+table floor";
 	t[1].ok = fd / pd >= 0.70;
 	g_snprintf(t[2].fig, 64, "%.0f B", rpc);
