@@ -266,7 +266,7 @@ static void stop_child(Bench *b, GPid pid)
 	if (pid <= 0)
 		return;
 	kill(pid, SIGTERM);
-	end = bench_now_us() + 3000000;
+	end = bench_now_us() + 10000000; /* perf needs time to write */
 	while (bench_now_us() < end) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			g_spawn_close_pid(pid);
