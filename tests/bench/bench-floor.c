@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench-floor.h"
@@ -203,6 +204,16 @@ static xmlSAXHandler sax_handler(void)
 	return h;
 }
 
+/* The parser alone, in this thread: CPU time is its time, whatever else
+ * the shared machine runs. */
+static int64_t thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 double bench_floor_sax(const GString *bytes, unsigned long *ret_elements)
 {
 	xmlSAXHandler h = sax_handler();
@@ -210,13 +221,13 @@ double bench_floor_sax(const GString *bytes, unsigned long *ret_elements)
 	xmlParserCtxtPtr ctx;
 	int64_t t0, t1;
 
-	t0 = g_get_monotonic_time();
+	t0 = thread_cpu_us();
 	ctx = xmlCreatePushParserCtxt(&h, &p, NULL, 0, NULL);
 	for (gsize off = 0; off < bytes->len; off += 16384) {
 		gsize n = MIN((gsize)16384, bytes->len - off);
 		(void)xmlParseChunk(ctx, bytes->str + off, (int)n, 0);
 	}
-	t1 = g_get_monotonic_time();
+	t1 = thread_cpu_us();
 	xmlFreeParserCtxt(ctx);
 	*ret_elements = p.n_elements;
 	return (double)(t1 - t0) / 1e6;

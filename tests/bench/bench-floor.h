@@ -5,7 +5,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
-/* Seconds for libxml2's SAX2 push parser over bytes (16 KiB chunks). */
+/* CPU seconds of libxml2's SAX2 push parser over bytes (16 KiB chunks). */
 double bench_floor_sax(const GString *bytes, unsigned long *ret_elements);
 
 /* Runs a floor client ("tls" or "table") against the bench server in

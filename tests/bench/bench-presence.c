@@ -53,10 +53,10 @@ static const char *const subject_names[SUBJ_N] = {
 
 typedef struct {
 	bool ok;
-	double flood_s;	  /* flood first byte → ping answer */
-	double updates_s; /* updates first byte → ping answer */
-	double roster_s;  /* roster first byte → ping answer; <0: n/a */
-	double start_s;	  /* spawn → bus name owned; <0: n/a */
+	double flood_s;	    /* flood first byte → ping answer */
+	double updates_s;   /* updates first byte → ping answer */
+	double roster_s;    /* roster first byte → ping answer; <0: n/a */
+	double start_s;	    /* spawn → bus name owned; <0: n/a */
 	double flood_cpu_s; /* the subject's CPU time over the flood */
 	double bus_cpu_s;   /* dbus-daemon's, over the same flood */
 	long rss_base_kb, rss_after_kb, hwm_kb;
@@ -476,6 +476,8 @@ static RunResult run_subject(Bench *b, Subject subj, unsigned n, GString *flood,
 		goto fail;
 	res.flood_cpu_s = cpu_seconds(pid) - cpu0;
 	res.bus_cpu_s = cpu_seconds(bench_bus_get_pid(b->bus)) - bus0;
+	/* What stays once the burst is over (the subject is idle now). */
+	g_usleep(50000);
 	res.rss_after_kb = proc_status_kb(pid, "VmRSS:");
 	res.hwm_kb = proc_status_kb(pid, "VmHWM:");
 	res.updates_s = timed_blob(b, updates, 1, 120000000);
