@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The benchmark's D-Bus side: a private dbus-daemon, a watcher thread that
+ * counts ContactsChanged or PresenceChanged signals and notices the name
+ * im.presenced.Presence1 being owned, and a SetPresence caller thread.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bench-server.h"
+
+typedef struct _BenchBus BenchBus;
+
+/* Starts dbus-daemon with a generated config in dir. */
+BenchBus *bench_bus_new(const char *dir, GError **error);
+void bench_bus_free(BenchBus *bus); /* kills the daemon by PID */
+const char *bench_bus_get_address(const BenchBus *bus);
+GPid bench_bus_get_pid(const BenchBus *bus);
+
+typedef enum {
+	BENCH_WATCH_CONTACTS_CHANGED,
+	BENCH_WATCH_PRESENCE_CHANGED,
+} BenchWatchKind;
+
+typedef struct _BenchWatch BenchWatch;
+
+/* Connected and subscribed when this returns. probe_max: how many
+ * "lat-<i>" statuses to timestamp (PresenceChanged). */
+BenchWatch *bench_watch_new(BenchBus *bus, BenchWatchKind kind,
+			    unsigned probe_max, GError **error);
+void bench_watch_free(BenchWatch *watch);
+/* Monotonic µs when the name became owned; 0: not yet. */
+int64_t bench_watch_get_name_owned(BenchWatch *watch);
+/* Signals and contact entries received so far. */
+uint64_t bench_watch_get_signals(BenchWatch *watch);
+uint64_t bench_watch_get_entries(BenchWatch *watch);
+/* When "lat-<i>" arrived; 0: not yet. */
+int64_t bench_watch_get_probe(BenchWatch *watch, unsigned i);
+
+/*
+ * Calls SetPresence("available", "sp-<i>", {}) n times from its own
+ * thread, each after the server saw the previous one (or 1 s passed).
+ * ret_call[i] gets the monotonic µs just before each call is sent.
+ */
+typedef struct _BenchSetter BenchSetter;
+BenchSetter *bench_setter_start(BenchBus *bus, unsigned n,
+				const BenchServerEvents *ev, int64_t *ret_call);
+bool bench_setter_is_done(BenchSetter *setter);
+/* Joins; returns how many calls failed. */
+unsigned bench_setter_finish(BenchSetter *setter);
