@@ -30,6 +30,7 @@
 
 #include <check.h>
 #include <glib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -248,12 +249,35 @@ static void drain_client(TestServer *ts)
  * fuzzer's job). */
 static const char *fuzz_input;
 
+/*
+ * srunner_run_all installs its own SIGALRM/SIGINT/SIGTERM handlers, which
+ * killpg(SIGKILL) the process group in CK_NOFORK mode; libFuzzer's
+ * -timeout timer is a periodic SIGALRM, so within a few seconds that
+ * killed the fuzzer and its shell. The test puts libFuzzer's handlers back
+ * for its duration (check restores them itself afterwards).
+ */
+static const int fuzz_signals[] = {SIGALRM, SIGINT, SIGTERM};
+static struct sigaction fuzz_actions[G_N_ELEMENTS(fuzz_signals)];
+
+static void save_fuzzer_handlers(void)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(fuzz_signals); i++)
+		(void)sigaction(fuzz_signals[i], NULL, &fuzz_actions[i]);
+}
+
+static void restore_fuzzer_handlers(void)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(fuzz_signals); i++)
+		(void)sigaction(fuzz_signals[i], &fuzz_actions[i], NULL);
+}
+
 START_TEST(test_one_input)
 {
 	g_autoptr(FuzzServer) ts = NULL;
 	g_autofree char *mech = NULL;
 	const char *input = fuzz_input;
 
+	restore_fuzzer_handlers();
 	ts = fuzz_server_new();
 	mech = ts_login(ts, "SCRAM-SHA-1", FUZZ_ROSTER);
 	if (xmpp_session_get_state(ts->session) != XMPP_SESSION_STATE_ONLINE)
@@ -313,6 +337,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sr = srunner_create(suite);
 	srunner_set_fork_status(sr, CK_NOFORK);
 	fuzz_input = input;
+	save_fuzzer_handlers();
 	srunner_run_all(sr, CK_SILENT);
 	failed = srunner_ntests_failed(sr);
 	if (failed) {
