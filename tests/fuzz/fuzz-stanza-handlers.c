@@ -253,8 +253,10 @@ static const char *fuzz_input;
  * srunner_run_all installs its own SIGALRM/SIGINT/SIGTERM handlers, which
  * killpg(SIGKILL) the process group in CK_NOFORK mode; libFuzzer's
  * -timeout timer is a periodic SIGALRM, so within a few seconds that
- * killed the fuzzer and its shell. The test puts libFuzzer's handlers back
- * for its duration (check restores them itself afterwards).
+ * killed the fuzzer and its shell. So the signals stay blocked while
+ * check runs, and are let through only inside the test, with libFuzzer's
+ * handlers put back (check restores them itself afterwards); one that
+ * arrives meanwhile is delivered once check has restored them.
  */
 static const int fuzz_signals[] = {SIGALRM, SIGINT, SIGTERM};
 static struct sigaction fuzz_actions[G_N_ELEMENTS(fuzz_signals)];
@@ -271,6 +273,16 @@ static void restore_fuzzer_handlers(void)
 		(void)sigaction(fuzz_signals[i], &fuzz_actions[i], NULL);
 }
 
+static void block_fuzzer_signals(bool block)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < G_N_ELEMENTS(fuzz_signals); i++)
+		sigaddset(&set, fuzz_signals[i]);
+	(void)sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
 START_TEST(test_one_input)
 {
 	g_autoptr(FuzzServer) ts = NULL;
@@ -278,6 +290,7 @@ START_TEST(test_one_input)
 	const char *input = fuzz_input;
 
 	restore_fuzzer_handlers();
+	block_fuzzer_signals(false);
 	ts = fuzz_server_new();
 	mech = ts_login(ts, "SCRAM-SHA-1", FUZZ_ROSTER);
 	if (xmpp_session_get_state(ts->session) != XMPP_SESSION_STATE_ONLINE)
@@ -321,6 +334,7 @@ START_TEST(test_one_input)
 	drain_client(ts);
 	if (ts->closed_count > 1)
 		fuzz_abort("closed() more than once", NULL);
+	block_fuzzer_signals(true);
 }
 END_TEST
 
@@ -338,7 +352,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	srunner_set_fork_status(sr, CK_NOFORK);
 	fuzz_input = input;
 	save_fuzzer_handlers();
+	block_fuzzer_signals(true);
 	srunner_run_all(sr, CK_SILENT);
+	block_fuzzer_signals(false);
 	failed = srunner_ntests_failed(sr);
 	if (failed) {
 		TestResult **results = srunner_failures(sr);
