@@ -432,6 +432,20 @@ SCENARIO_XXE = dtd_scenario(
     "</stream:features>" % NS_TLS)
 
 
+def sc_xxe_after_restart(c):
+    """The same external entity inside TLS, in the stream the server opens
+    after SASL success: the reader reset for the restart must keep the
+    restrictions."""
+    c.authenticate()
+    c.expect("header")
+    c.send("<?xml version='1.0'?><!DOCTYPE stream:stream [<!ENTITY xxe "
+           "SYSTEM 'file:///etc/passwd'>]>" +
+           header().replace("<?xml version='1.0'?>", "") +
+           "<stream:features><bind xmlns='%s'/>&xxe;</stream:features>"
+           % NS_BIND)
+    c.drain(10)
+
+
 def online_then(payload_fn):
     """Logs the client in, then hands the connection to payload_fn."""
     def run(c):
@@ -581,6 +595,7 @@ SCENARIOS = {
     "billion-laughs": SCENARIO_LAUGHS,
     "external-entity": SCENARIO_XXE,
     "undeclared-entity": online_then(sc_undeclared_entity),
+    "xxe-after-restart": sc_xxe_after_restart,
     "endless-stanza": online_then(sc_endless_stanza),
     "deep-nesting": online_then(sc_deep_nesting),
     "invalid-utf8": online_then(sc_invalid_utf8),
@@ -592,6 +607,7 @@ SCENARIOS = {
     "close-mid-stanza": online_then(sc_close_mid_stanza),
     "tcp-reset": online_then(sc_tcp_reset),
     "never-answers": sc_never_answers,
+    "connect-timeout": None,  # Server.serve: the handshake never completes
     "sasl-failure": sc_sasl_failure,
     "bad-server-signature": sc_bad_server_signature,
     "presence-flood": lambda c: (c.login(),
@@ -614,8 +630,22 @@ class Server:
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(8)
         self.port = self.listener.getsockname()[1]
+        self.fillers = []
+        if scenario == "connect-timeout":
+            # A full accept queue: the kernel drops further SYNs, so the
+            # client's connect() hangs until its own timeout.
+            self.listener.listen(0)
+            for _ in range(3):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setblocking(False)
+                try:
+                    s.connect(("127.0.0.1", self.port))
+                except BlockingIOError:
+                    pass
+                self.fillers.append(s)
+        else:
+            self.listener.listen(8)
         for suffix in (".plain", ".tls", ".events"):
             open(capture + suffix, "wb").close()
 
@@ -653,6 +683,10 @@ class Server:
     def serve(self):
         deadline = time.monotonic() + self.lifetime
         n = 0
+        if self.scenario is None:
+            self.event("listening, never accepting")
+            time.sleep(self.lifetime)
+            return
         while True:
             left = deadline - time.monotonic()
             if left <= 0:

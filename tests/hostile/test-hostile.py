@@ -22,6 +22,7 @@ tree), HOSTILE_SCENARIOS (comma-separated subset), HOSTILE_FLOOD_COUNT
 HOSTILE_JOBS (scenarios run at once, default 2).
 """
 
+import base64
 import concurrent.futures
 import ctypes
 import os
@@ -263,8 +264,9 @@ class Scenario:
     states: acceptable State values once it failed (None: online)."""
 
     def __init__(self, name, reasons, states=("reconnecting", "offline"),
-                 timeout=20, check=None, rss=False, desc=None):
+                 timeout=20, check=None, rss=False, desc=None, alone=False):
         self.name = name
+        self.alone = alone
         self.reasons = reasons
         self.states = states
         self.timeout = timeout
@@ -402,7 +404,6 @@ class Run:
 
     def wire_checks(self):
         plain = self.read(".plain")
-        import base64
         secrets = [hs.PASSWORD.encode(),
                    base64.b64encode(b"\0" + hs.USER.encode() + b"\0" +
                                     hs.PASSWORD.encode())]
@@ -560,6 +561,8 @@ SCENARIOS = [
              desc="billion laughs: server-error, memory bounded"),
     Scenario("external-entity", ("server-error",), check=check_no_passwd,
              desc="external entity file:///etc/passwd: never read"),
+    Scenario("xxe-after-restart", ("server-error",), check=check_no_passwd,
+             desc="external entity in the post-SASL stream, inside TLS"),
     Scenario("undeclared-entity", ("server-error",), check=check_no_passwd,
              desc="undeclared entity reference online: server-error"),
     Scenario("endless-stanza", ("server-error",), rss=True, timeout=90,
@@ -581,6 +584,8 @@ SCENARIOS = [
     Scenario("never-answers", ("network",),
              timeout=NEGOTIATION_TIMEOUT + 20,
              desc="server accepts and never answers: negotiation timeout"),
+    Scenario("connect-timeout", ("network",), timeout=40,
+             desc="TCP connect never completes: connect timeout"),
     Scenario("sasl-failure", ("auth-failed",),
              desc="SASL failure: auth-failed"),
     Scenario("bad-server-signature", ("auth-failed",),
@@ -588,11 +593,11 @@ SCENARIOS = [
              desc="SCRAM server signature does not verify: auth-failed"),
     Scenario("slow-drip", ("network",), timeout=NEGOTIATION_TIMEOUT + 20,
              desc="one byte a second: the negotiation timeout ends it"),
-    Scenario("presence-flood", None, states=("online",), timeout=600,
-             check=flood_check(False),
+    Scenario("presence-flood", None, states=("online",), timeout=300,
+             check=flood_check(False), alone=True,
              desc="a flood of presences: memory bounded, responsive"),
-    Scenario("distinct-jids", None, states=("online",), timeout=600,
-             check=flood_check(True),
+    Scenario("distinct-jids", None, states=("online",), timeout=300,
+             check=flood_check(True), alone=True,
              desc="presence from distinct JIDs: stranger bound holds"),
 ]
 
@@ -660,8 +665,7 @@ def main():
     failed = 0
     jobs = int(os.environ.get("HOSTILE_JOBS", "2"))
     # The floods measure memory and latency: they run alone, last.
-    parallel = [s for s in scenarios if s.timeout < 600]
-    alone = [s for s in scenarios if s.timeout >= 600]
+    parallel = [s for s in scenarios if not s.alone]
     n = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(run_scenario, s, top, binary, asan)
