@@ -48,6 +48,7 @@ DOMAIN = "hostile.example"
 USER = "alice"
 PASSWORD = "h0stile-Pa55word-never-in-clear"
 ROSTER_CONTACT = "bob@" + DOMAIN
+MARKER_CONTACT = "carol@" + DOMAIN  # says "the flood is over"
 SALT = b"hostile-test-salt"
 ITERATIONS = 4096
 IO_TIMEOUT = 20.0
@@ -329,7 +330,8 @@ class Conn:
             raise Closed("expected the roster get")
         items = roster if roster is not None else (
             "<item jid='%s' subscription='both' name='Bob'/>"
-            % ROSTER_CONTACT)
+            "<item jid='%s' subscription='both' name='Carol'/>"
+            % (ROSTER_CONTACT, MARKER_CONTACT))
         self.send("<iq type='result' id='%s' to='%s'><query xmlns='%s'>%s"
                   "</query></iq>" % (xml_attr(iq.get("id", "")),
                                      self.full_jid, NS_ROSTER, items))
@@ -552,9 +554,10 @@ def flood(make, count, batch=5000):
             c.send("".join(make(i) for i in range(sent, sent + n)))
             sent += n
         # The marker the test waits for: everything before it was read.
+        # From another contact: bob's resources may be at their bound.
         c.send("<presence from='%s/marker'><show>chat</show>"
                "<status>flood-done</status><priority>1</priority>"
-               "</presence>" % ROSTER_CONTACT)
+               "</presence>" % MARKER_CONTACT)
         c.event("flood of %d sent" % count)
         c.drain(c.server.lifetime)
     return run
@@ -565,7 +568,7 @@ SHOWS = ("away", "dnd", "xa", "chat")
 
 def flood_presence(i):
     return ("<presence from='%s/r%d'><show>%s</show><status>n%d</status>"
-            "</presence>" % (ROSTER_CONTACT, i % 8, SHOWS[i % 4], i))
+            "</presence>" % (ROSTER_CONTACT, i % 100, SHOWS[i % 4], i))
 
 
 def flood_distinct(i):
