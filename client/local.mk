@@ -1,1 +1,14 @@
 # SPDX-License-Identifier: MIT
+# presencectl: the command-line client, libdbus through libpresenced-bus.la.
+bin_PROGRAMS += presencectl
+presencectl_SOURCES = client/presencectl.c
+presencectl_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"presencectl\"
+presencectl_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
+presencectl_LDADD = libpresenced-bus.la $(DBUS_LIBS) $(GLIB_LIBS)
+
+dist_man_MANS += man/presenced.8 man/presencectl.1 man/presenced.conf.5
+
+# presencectl against tests/fake-presenced on a private bus: output
+# formats and escaping, exit statuses, --help, "not running".
+dist_check_SCRIPTS += tests/test-presencectl.sh
+TESTS += tests/test-presencectl.sh

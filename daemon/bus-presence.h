@@ -32,4 +32,17 @@ BusPresence *bus_presence_new(Service *service,
 			      void (*on_disconnect)(void *user_data),
 			      void *user_data, GError **error);
 void bus_presence_free(BusPresence *bus);
+
+/* The D-Bus name, object path and interface (CONTRACT.md). */
+#define BUS_PRESENCE_NAME "im.presenced.Presence1"
+#define BUS_PRESENCE_PATH "/im/presenced/Presence1"
+#define BUS_PRESENCE_INTERFACE "im.presenced.Presence1"
+#define BUS_PRESENCE_ERROR_NOT_CONNECTED                                       \
+	"im.presenced.Presence1.Error.NotConnected"
+
+/* The object's static method/signal/property tables (dbus/bus-object.h),
+ * for the test that checks them against the introspection XML. Transfer
+ * none, static. */
+struct _BusInterface;
+const struct _BusInterface *bus_presence_get_interface(void);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BusPresence, bus_presence_free)

@@ -1,5 +1,39 @@
 # SPDX-License-Identifier: MIT
+# The daemon (STYLE.md §1 layer 2): sockets, SRV, back-off, signals, wiring.
+#
+# daemon/config.h shares its name with autoconf's config.h, and a quoted
+# include looks in the including file's directory first; so daemon code
+# names the Config API "daemon/config.h" and gets autoconf's header with
+# -include from the build directory.
+daemon_cppflags = $(AM_CPPFLAGS) -include $(top_builddir)/config.h \
+	-DG_LOG_DOMAIN=\"presenced\"
+
 bin_PROGRAMS += presenced
-presenced_SOURCES = daemon/main.c
-presenced_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"presenced\"
-presenced_LDADD = libpresenced-core.la $(GLIB_LIBS) $(XML_LIBS) $(GNUTLS_LIBS) $(DBUS_LIBS)
+presenced_SOURCES = daemon/main.c \
+	daemon/service.c daemon/service.h \
+	daemon/connection.c daemon/connection.h \
+	daemon/bus-presence.c daemon/bus-presence.h
+presenced_CPPFLAGS = $(daemon_cppflags)
+presenced_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
+presenced_LDADD = libpresenced-config.la libpresenced-bus.la \
+	libpresenced-core.la \
+	$(GLIB_LIBS) $(XML_LIBS) $(GNUTLS_LIBS) $(DBUS_LIBS)
+
+if HAVE_CHECK
+check_PROGRAMS += tests/test-connection tests/test-service
+TESTS += tests/test-connection tests/test-service
+
+# Loopback only: a GSocketService plays the server, a fake GResolver the DNS.
+tests_test_connection_SOURCES = tests/test-connection.c \
+	daemon/connection.c daemon/connection.h
+tests_test_connection_CPPFLAGS = $(daemon_cppflags)
+tests_test_connection_CFLAGS = $(unit_cflags)
+tests_test_connection_LDADD = $(CHECK_LIBS) $(GLIB_LIBS)
+
+tests_test_service_SOURCES = tests/test-service.c \
+	daemon/service.c daemon/service.h \
+	daemon/connection.c daemon/connection.h
+tests_test_service_CPPFLAGS = $(daemon_cppflags)
+tests_test_service_CFLAGS = $(unit_cflags)
+tests_test_service_LDADD = libpresenced-config.la $(unit_ldadd)
+endif

@@ -9,16 +9,19 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/contacts.h"
 #include "core/presence.h"
+#include "daemon/config.h"
 
 #define SERVICE_ERROR (service_error_quark())
 GQuark service_error_quark(void);
 
 typedef enum {
-	SERVICE_ERROR_INVALID_ARGS, /* → org.freedesktop.DBus.Error.InvalidArgs */
-	SERVICE_ERROR_NOT_CONNECTED,/* needs an online session */
+	SERVICE_ERROR_INVALID_ARGS, /* → org.freedesktop.DBus.Error.InvalidArgs
+				     */
+	SERVICE_ERROR_NOT_CONNECTED, /* needs an online session */
 	SERVICE_ERROR_FAILED,
 } ServiceError;
 
@@ -33,6 +36,62 @@ typedef enum {
 const char *service_state_to_string(ServiceState state);
 
 typedef struct _Service Service;
+
+/*
+ * Takes config (transfer full). The desired presence starts as the
+ * config's [presence] section. Nothing happens until service_start().
+ * Transfer full.
+ */
+Service *service_new(Config *config);
+/*
+ * Drops the connection at once (no goodbye: see service_stop). NULL-safe.
+ * No autoptr cleanup is declared: tests/fake-service.h declares one for
+ * its stand-in Service.
+ */
+void service_free(Service *service);
+
+/* Connects unless the desired show is offline. */
+void service_start(Service *service);
+
+/*
+ * Graceful stop: no more reconnecting; an open session sends unavailable
+ * presence, </stream:stream> and TLS close_notify and waits for the server
+ * to close (the session's own deadline bounds that). done is called once,
+ * from the main loop, when the session is gone (at once if there is none).
+ */
+void service_stop(Service *service, void (*done)(void *user_data),
+		  void *user_data);
+
+/*
+ * SIGHUP: reload the file the config came from. Invalid: StateReason
+ * "config", StateMessage says why, everything keeps running, false with
+ * error. Valid: account changes restart the session; a session that
+ * failed for auth, TLS, conflict or config, or is waiting to reconnect,
+ * is tried again at once. The desired presence is kept.
+ */
+bool service_reload_config(Service *service, GError **error);
+
+/* The current configuration. Transfer none, valid until a reload. */
+const Config *service_get_config(const Service *service);
+
+/*
+ * --debug: every stanza sent and received, already redacted by the
+ * session, for sessions started after this call. NULL turns it off.
+ */
+typedef void (*ServiceWireLogFunc)(void *user_data, bool sent,
+				   const char *text);
+void service_set_wire_log(Service *service, ServiceWireLogFunc func,
+			  void *user_data);
+
+/*
+ * Delay before reconnect attempt `attempt` (0: the first retry), in
+ * microseconds: exponential from 1 s with jitter from random (any 32-bit
+ * value), at most 5 minutes: attempt 0 gives 1..2 s.
+ */
+#define SERVICE_BACKOFF_CAP ((int64_t)300 * G_USEC_PER_SEC)
+int64_t service_backoff_delay(unsigned attempt, uint32_t random);
+/* A session that stayed online this long resets the back-off. */
+#define SERVICE_BACKOFF_RESET ((int64_t)60 * G_USEC_PER_SEC)
 
 typedef struct {
 	/* A contact's aggregated presence changed (PresenceChanged). */
@@ -88,8 +147,7 @@ bool service_subscribe(Service *service, const char *jid, const char *message,
 bool service_unsubscribe(Service *service, const char *jid, GError **error);
 bool service_authorize(Service *service, const char *jid, bool allow,
 		       GError **error);
-bool service_remove_contact(Service *service, const char *jid,
-			    GError **error);
+bool service_remove_contact(Service *service, const char *jid, GError **error);
 /* Pending inbound requests: GPtrArray of pairs (jid, message) flattened:
  * [jid0, msg0, jid1, msg1, ...]. Transfer none. */
 const GPtrArray *service_get_subscription_requests(const Service *service);

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <check.h>
-#include <errno.h>
 #include <gnutls/crypto.h>
 #include <string.h>
 
@@ -99,7 +98,8 @@ TestServer *ts_new(const TestServerOptions *options)
 		options = &defaults;
 	if (options->no_log_wire)
 		callbacks.log_wire = NULL;
-	ts->certs = session_test_certs_new(TS_DOMAIN);
+	ts->certs = tls_test_cert_matrix_new(TS_DOMAIN, &error);
+	ck_assert_msg(ts->certs != NULL, "%s", error ? error->message : "");
 	ts->contacts = contacts_new();
 	ts->changed = g_ptr_array_new_with_free_func(g_free);
 	ts->subscriptions = g_ptr_array_new_with_free_func(g_free);
@@ -107,8 +107,6 @@ TestServer *ts_new(const TestServerOptions *options)
 	ts->reader = xml_reader_new(NULL);
 	ts->client_plain = g_string_new(NULL);
 	ts->client_raw = g_byte_array_new();
-	ts->tls_in = g_byte_array_new();
-	ts->tls_out = g_byte_array_new();
 	ts->now = 1000 * G_USEC_PER_SEC;
 	ts->send_initial_presence = true;
 
@@ -118,10 +116,9 @@ TestServer *ts_new(const TestServerOptions *options)
 	config.ca_file = options->no_ca_file ? NULL : ts->certs->ca_file;
 	config.direct_tls = options->direct_tls;
 	config.negotiation_timeout = options->negotiation_timeout;
-	ts->session = xmpp_session_new(&config, ts->contacts, &callbacks, ts,
-				       &error);
-	ck_assert_msg(ts->session != NULL, "%s",
-		      error ? error->message : "");
+	ts->session =
+		xmpp_session_new(&config, ts->contacts, &callbacks, ts, &error);
+	ck_assert_msg(ts->session != NULL, "%s", error ? error->message : "");
 	return ts;
 }
 
@@ -131,7 +128,7 @@ void ts_free(TestServer *ts)
 		return;
 	xmpp_session_free(ts->session);
 	contacts_free(ts->contacts);
-	session_test_certs_free(ts->certs);
+	tls_test_cert_matrix_free(ts->certs);
 	g_free(ts->online_jid);
 	g_ptr_array_unref(ts->changed);
 	g_ptr_array_unref(ts->subscriptions);
@@ -140,10 +137,8 @@ void ts_free(TestServer *ts)
 	xml_reader_free(ts->reader);
 	g_string_free(ts->client_plain, TRUE);
 	g_byte_array_unref(ts->client_raw);
-	if (ts->tls)
-		gnutls_deinit(ts->tls);
-	g_byte_array_unref(ts->tls_in);
-	g_byte_array_unref(ts->tls_out);
+	if (ts->tls_server)
+		tls_test_server_free(ts->tls_server);
 	g_free(ts->scram_client_first_bare);
 	g_free(ts->scram_server_first);
 	g_free(ts->scram_gs2_header);
@@ -159,22 +154,14 @@ void ts_start(TestServer *ts)
 
 static void read_tls_plain(TestServer *ts)
 {
-	char buf[16384];
+	g_autoptr(GByteArray) plain = g_byte_array_new();
 
-	for (;;) {
-		ssize_t n = gnutls_record_recv(ts->tls, buf, sizeof(buf));
-
-		if (n > 0) {
-			g_string_append_len(ts->client_plain, buf, n);
-			xml_reader_feed(ts->reader, buf, (size_t)n);
-			continue;
-		}
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-			return;
-		/* 0: close_notify; anything else: the client broke TLS,
-		 * which the tests notice through the session. */
-		return;
-	}
+	/* 1 (close_notify) or an error: the tests notice through the
+	 * session. */
+	(void)tls_test_server_read(ts->tls_server, plain);
+	g_string_append_len(ts->client_plain, (const char *)plain->data,
+			    plain->len);
+	xml_reader_feed(ts->reader, (const char *)plain->data, plain->len);
 }
 
 /* Moves the client's output to the server side. */
@@ -185,13 +172,13 @@ static void pump_client(TestServer *ts)
 	xmpp_session_take_output(ts->session, out);
 	ck_assert(!xmpp_session_has_output(ts->session));
 	g_byte_array_append(ts->client_raw, out->data, out->len);
-	if (!ts->tls) {
+	if (!ts->tls_server) {
 		g_string_append_len(ts->client_plain, (const char *)out->data,
 				    out->len);
 		xml_reader_feed(ts->reader, (const char *)out->data, out->len);
 		return;
 	}
-	g_byte_array_append(ts->tls_in, out->data, out->len);
+	tls_test_server_feed(ts->tls_server, out->data, out->len);
 	if (ts->tls_up)
 		read_tls_plain(ts);
 }
@@ -212,13 +199,11 @@ static void feed_split(TestServer *ts, const guint8 *data, size_t len,
 /* Server ciphertext → client. */
 static void deliver_wire(TestServer *ts)
 {
-	g_autoptr(GByteArray) wire = NULL;
+	g_autoptr(GByteArray) wire = g_byte_array_new();
 
-	if (!ts->tls_out->len)
-		return;
-	wire = ts->tls_out;
-	ts->tls_out = g_byte_array_new();
-	feed_split(ts, wire->data, wire->len, ts->split_wire);
+	tls_test_server_take_output(ts->tls_server, wire);
+	if (wire->len)
+		feed_split(ts, wire->data, wire->len, ts->split_wire);
 }
 
 void ts_send_raw(TestServer *ts, const char *data, size_t len)
@@ -237,12 +222,12 @@ void ts_send(TestServer *ts, const char *xml)
 	}
 	step = ts->split_plain ? ts->split_plain : len;
 	for (size_t off = 0; off < len;) {
-		ssize_t n = gnutls_record_send(ts->tls, xml + off,
-					       MIN(step, len - off));
+		size_t n = MIN(step, len - off);
+		int ret = tls_test_server_write(ts->tls_server, xml + off, n);
 
-		ck_assert_msg(n > 0, "server record_send: %s",
-			      gnutls_strerror((int)n));
-		off += (size_t)n;
+		ck_assert_msg(ret == 0, "server write: %s",
+			      gnutls_strerror(ret));
+		off += n;
 		/* One record per step reaches the client by itself. */
 		if (ts->split_plain)
 			deliver_wire(ts);
@@ -323,56 +308,17 @@ void ts_reset_reader(TestServer *ts)
 
 /* ---- TLS ---------------------------------------------------------------- */
 
-static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
+bool ts_tls_handshake(TestServer *ts, TlsTestServerCertKind cert)
 {
-	TestServer *ts = ptr;
-	size_t n = MIN(len, ts->tls_in->len);
-
-	if (n == 0) {
-		gnutls_transport_set_errno(ts->tls, EAGAIN);
-		return -1;
-	}
-	memcpy(data, ts->tls_in->data, n);
-	g_byte_array_remove_range(ts->tls_in, 0, (guint)n);
-	return (ssize_t)n;
-}
-
-static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms)
-{
-	TestServer *ts = ptr;
-
-	return ts->tls_in->len ? 1 : 0;
-}
-
-static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *data,
-			size_t len)
-{
-	TestServer *ts = ptr;
-
-	g_byte_array_append(ts->tls_out, data, (guint)len);
-	return (ssize_t)len;
-}
-
-bool ts_tls_handshake(TestServer *ts, SessionTestCert cert)
-{
-	ck_assert_ptr_null(ts->tls);
-	ck_assert_int_eq(gnutls_init(&ts->tls,
-				     GNUTLS_SERVER | GNUTLS_NONBLOCK),
-			 0);
-	ck_assert_int_eq(gnutls_set_default_priority(ts->tls), 0);
-	ck_assert_int_eq(gnutls_credentials_set(ts->tls, GNUTLS_CRD_CERTIFICATE,
-						ts->certs->creds[cert]),
-			 0);
-	gnutls_transport_set_ptr(ts->tls, ts);
-	gnutls_transport_set_pull_function(ts->tls, tls_pull);
-	gnutls_transport_set_pull_timeout_function(ts->tls, tls_pull_timeout);
-	gnutls_transport_set_push_function(ts->tls, tls_push);
+	ck_assert_ptr_null(ts->tls_server);
+	ts->tls_server = tls_test_server_new(ts->certs->server[cert], NULL);
+	ts->tls = tls_test_server_get_session(ts->tls_server);
 
 	for (int i = 0; i < 64; i++) {
 		int ret;
 
 		pump_client(ts);
-		ret = gnutls_handshake(ts->tls);
+		ret = tls_test_server_handshake(ts->tls_server);
 		deliver_wire(ts);
 		if (ret == 0) {
 			ts->tls_up = true;
@@ -432,8 +378,7 @@ char *ts_scram_server_first(TestServer *ts, const char *mech,
 	nonce = attr_value(p, 'r');
 	ck_assert_ptr_nonnull(nonce);
 	ck_assert_uint_ge(strlen(nonce), 16);
-	salt = g_base64_encode((const guchar *)SCRAM_SALT,
-			       strlen(SCRAM_SALT));
+	salt = g_base64_encode((const guchar *)SCRAM_SALT, strlen(SCRAM_SALT));
 	g_free(ts->scram_server_first);
 	ts->scram_server_first =
 		g_strdup_printf("r=%s" SCRAM_SERVER_NONCE ",s=%s,i=%u", nonce,
@@ -461,10 +406,8 @@ char *ts_scram_server_final(TestServer *ts, const char *client_final)
 	g_autofree guchar *proof = NULL;
 	g_autofree char *v = NULL;
 	g_autoptr(GByteArray) cbind = g_byte_array_new();
-	gnutls_datum_t pw = {(unsigned char *)TS_PASSWORD,
-			     strlen(TS_PASSWORD)};
-	gnutls_datum_t salt = {(unsigned char *)SCRAM_SALT,
-			       strlen(SCRAM_SALT)};
+	gnutls_datum_t pw = {(unsigned char *)TS_PASSWORD, strlen(TS_PASSWORD)};
+	gnutls_datum_t salt = {(unsigned char *)SCRAM_SALT, strlen(SCRAM_SALT)};
 	guint8 salted[64], client_key[64], stored_key[64], client_sig[64];
 	guint8 server_key[64], server_sig[64];
 	gsize proof_len = 0;
@@ -485,10 +428,9 @@ char *ts_scram_server_final(TestServer *ts, const char *client_final)
 
 		ck_assert(g_str_has_prefix(ts->scram_gs2_header,
 					   "p=tls-exporter,"));
-		ck_assert_int_eq(gnutls_prf_rfc5705(ts->tls, strlen(label),
-						    label, 0, NULL,
-						    sizeof(exporter),
-						    (char *)exporter),
+		ck_assert_int_eq(gnutls_prf_rfc5705(
+					 ts->tls, strlen(label), label, 0, NULL,
+					 sizeof(exporter), (char *)exporter),
 				 0);
 		g_byte_array_append(cbind, exporter, sizeof(exporter));
 	}
@@ -546,14 +488,14 @@ char *ts_sasl_text(const Stanza *el, gsize *ret_len)
 static char *mechanisms_features(const char *mechanisms)
 {
 	g_auto(GStrv) names = g_strsplit(mechanisms, " ", -1);
-	GString *xml = g_string_new(
-		"<stream:features><mechanisms "
-		"xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
+	GString *xml =
+		g_string_new("<stream:features><mechanisms "
+			     "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
 
 	for (size_t i = 0; names[i]; i++)
 		if (*names[i])
-			g_string_append_printf(
-				xml, "<mechanism>%s</mechanism>", names[i]);
+			g_string_append_printf(xml, "<mechanism>%s</mechanism>",
+					       names[i]);
 	g_string_append(xml, "</mechanisms></stream:features>");
 	return g_string_free(xml, FALSE);
 }
@@ -564,11 +506,12 @@ void ts_login_to_auth(TestServer *ts, const char *mechanisms)
 	g_autoptr(Stanza) starttls = NULL;
 
 	ts_start(ts);
-	if (!ts->tls) {
+	if (!ts->tls_server) {
 		XmppSessionState state = xmpp_session_get_state(ts->session);
 
 		if (state == XMPP_SESSION_STATE_TLS_HANDSHAKE) {
-			ck_assert(ts_tls_handshake(ts, SESSION_TEST_CERT_GOOD));
+			ck_assert(ts_tls_handshake(ts,
+						   TLS_TEST_SERVER_CERT_GOOD));
 		} else {
 			ts_expect_header(ts, false);
 			ts_send(ts, TS_SERVER_HEADER TS_FEATURES_STARTTLS);
@@ -576,10 +519,12 @@ void ts_login_to_auth(TestServer *ts, const char *mechanisms)
 			ts_expect_nothing(ts);
 			ck_assert_int_eq(xmpp_session_get_state(ts->session),
 					 XMPP_SESSION_STATE_STARTTLS);
-			ts_send(ts, "<proceed "
-				    "xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+			ts_send(ts,
+				"<proceed "
+				"xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
 			ts_reset_reader(ts);
-			ck_assert(ts_tls_handshake(ts, SESSION_TEST_CERT_GOOD));
+			ck_assert(ts_tls_handshake(ts,
+						   TLS_TEST_SERVER_CERT_GOOD));
 		}
 	}
 	ts_expect_header(ts, true);
@@ -589,8 +534,7 @@ void ts_login_to_auth(TestServer *ts, const char *mechanisms)
 	ts_send(ts, features);
 }
 
-char *ts_login(TestServer *ts, const char *mechanisms,
-	       const char *roster_items)
+char *ts_login(TestServer *ts, const char *mechanisms, const char *roster_items)
 {
 	g_autoptr(Stanza) auth = NULL;
 	g_autoptr(Stanza) bind_iq = NULL;
@@ -611,7 +555,8 @@ char *ts_login(TestServer *ts, const char *mechanisms,
 	if (strcmp(mech, "PLAIN") == 0) {
 		ck_assert_uint_eq(len, sizeof("\0alice\0" TS_PASSWORD) - 1);
 		ck_assert_mem_eq(initial, "\0alice\0" TS_PASSWORD, len);
-		ts_send(ts, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+		ts_send(ts,
+			"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
 	} else {
 		g_autofree char *server_first =
 			ts_scram_server_first(ts, mech, initial);

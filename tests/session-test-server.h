@@ -16,7 +16,7 @@
 #include "core/stanza.h"
 #include "core/xml-reader.h"
 #include "core/xmpp-session.h"
-#include "session-test-certs.h"
+#include "tls-test-certs.h"
 
 #define TS_DOMAIN "example.org"
 #define TS_JID "alice@example.org"
@@ -24,33 +24,33 @@
 #define TS_RESOURCE "laptop"
 #define TS_FULL_JID TS_JID "/" TS_RESOURCE
 
-#define TS_SERVER_HEADER                                                    \
-	"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "        \
-	"xmlns:stream='http://etherx.jabber.org/streams' "                  \
+#define TS_SERVER_HEADER                                                       \
+	"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "           \
+	"xmlns:stream='http://etherx.jabber.org/streams' "                     \
 	"from='example.org' id='s-1' version='1.0' xml:lang='en'>"
-#define TS_FEATURES_STARTTLS                                                \
-	"<stream:features><starttls "                                       \
-	"xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"    \
+#define TS_FEATURES_STARTTLS                                                   \
+	"<stream:features><starttls "                                          \
+	"xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"       \
 	"</stream:features>"
-#define TS_FEATURES_BIND                                                    \
-	"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>" \
+#define TS_FEATURES_BIND                                                       \
+	"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"    \
 	"</stream:features>"
 
 typedef struct {
 	/* The session under test and what its callbacks saw. */
 	XmppSession *session;
 	ContactTable *contacts;
-	SessionTestCerts *certs;
+	TlsTestCertMatrix *certs;
 	int online_count;
 	char *online_jid;
-	GPtrArray *changed;	/* bare JIDs, in order */
+	GPtrArray *changed;	  /* bare JIDs, in order */
 	GPtrArray *subscriptions; /* "bare|message" */
 	int closed_count;
 	XmppSessionEnd closed_reason;
 	char *closed_message;
-	GString *wire;		/* "SEND: ..."/"RECV: ..." lines */
+	GString *wire;		    /* "SEND: ..."/"RECV: ..." lines */
 	bool send_initial_presence; /* from online(), like the owner */
-	bool close_on_change;	/* xmpp_session_close from contact_changed */
+	bool close_on_change; /* xmpp_session_close from contact_changed */
 
 	/* Server side. */
 	int64_t now;
@@ -58,11 +58,10 @@ typedef struct {
 	size_t split_wire;	/* ciphertext per feed; 0: all */
 	XmlReader *reader;	/* the client's stream */
 	GString *client_plain;	/* everything the client sent, decrypted */
-	GByteArray *client_raw;	/* pending client bytes (wire) */
-	gnutls_session_t tls;
+	GByteArray *client_raw; /* pending client bytes (wire) */
+	TlsTestServer *tls_server; /* crypto's in-process TLS server */
+	gnutls_session_t tls;	   /* its session, once TLS started */
 	bool tls_up;
-	GByteArray *tls_in;	/* ciphertext from the client, unread */
-	GByteArray *tls_out;	/* ciphertext to the client */
 
 	/* SCRAM server state. */
 	gnutls_mac_algorithm_t scram_mac;
@@ -75,7 +74,7 @@ typedef struct {
 } TestServer;
 
 typedef struct {
-	const char *resource;	/* NULL: TS_RESOURCE; "" : server assigns */
+	const char *resource; /* NULL: TS_RESOURCE; "" : server assigns */
 	bool direct_tls;
 	bool no_ca_file;
 	int64_t negotiation_timeout;
@@ -111,7 +110,7 @@ void ts_reset_reader(TestServer *ts);
 
 /* Runs the server TLS handshake with the given certificate; true if
  * both sides completed it. */
-bool ts_tls_handshake(TestServer *ts, SessionTestCert cert);
+bool ts_tls_handshake(TestServer *ts, TlsTestServerCertKind cert);
 
 /* SCRAM server side: answers client-first (initial response, decoded),
  * returns server-first. */

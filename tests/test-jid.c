@@ -17,48 +17,55 @@ typedef struct {
 
 /* RFC 7622 §3.5 examples first, then our own. */
 static const ValidCase valid_cases[] = {
-	{ "juliet@example.com", "juliet", "example.com", NULL },
-	{ "juliet@example.com/foo", "juliet", "example.com", "foo" },
-	{ "juliet@example.com/foo bar", "juliet", "example.com", "foo bar" },
-	{ "juliet@example.com/foo@bar", "juliet", "example.com", "foo@bar" },
-	{ "foo\\20bar@example.com", "foo\\20bar", "example.com", NULL },
-	{ "fussball@example.com", "fussball", "example.com", NULL },
-	{ "fu\xc3\x9f" "ball@example.com", "fussball", "example.com", NULL },
-	{ "\xcf\x80@example.com", "\xcf\x80", "example.com", NULL },
-	{ "\xce\xa3@example.com/foo", "\xcf\x83", "example.com", "foo" },
-	{ "\xcf\x83@example.com/foo", "\xcf\x83", "example.com", "foo" },
-	{ "\xcf\x82@example.com/foo", "\xcf\x83", "example.com", "foo" },
-	{ "king@example.com/\xe2\x99\x9a", "king", "example.com",
-	  "\xe2\x99\x9a" },
-	{ "example.com", NULL, "example.com", NULL },
-	{ "example.com/foobar", NULL, "example.com", "foobar" },
-	{ "a.example.com/b@example.net", NULL, "a.example.com",
-	  "b@example.net" },
+	{"juliet@example.com", "juliet", "example.com", NULL},
+	{"juliet@example.com/foo", "juliet", "example.com", "foo"},
+	{"juliet@example.com/foo bar", "juliet", "example.com", "foo bar"},
+	{"juliet@example.com/foo@bar", "juliet", "example.com", "foo@bar"},
+	{"foo\\20bar@example.com", "foo\\20bar", "example.com", NULL},
+	{"fussball@example.com", "fussball", "example.com", NULL},
+	{"fu\xc3\x9f"
+	 "ball@example.com",
+	 "fussball", "example.com", NULL},
+	{"\xcf\x80@example.com", "\xcf\x80", "example.com", NULL},
+	{"\xce\xa3@example.com/foo", "\xcf\x83", "example.com", "foo"},
+	{"\xcf\x83@example.com/foo", "\xcf\x83", "example.com", "foo"},
+	{"\xcf\x82@example.com/foo", "\xcf\x83", "example.com", "foo"},
+	{"king@example.com/\xe2\x99\x9a", "king", "example.com",
+	 "\xe2\x99\x9a"},
+	{"example.com", NULL, "example.com", NULL},
+	{"example.com/foobar", NULL, "example.com", "foobar"},
+	{"a.example.com/b@example.net", NULL, "a.example.com", "b@example.net"},
 	/* Case folding of local and domain, not of the resource. */
-	{ "Juliet@Example.COM/Balcony", "juliet", "example.com", "Balcony" },
+	{"Juliet@Example.COM/Balcony", "juliet", "example.com", "Balcony"},
 	/* Trailing dot of the domain is removed (RFC 7622 §3.2). */
-	{ "romeo@example.net.", "romeo", "example.net", NULL },
-	{ "romeo@example.net./r", "romeo", "example.net", "r" },
+	{"romeo@example.net.", "romeo", "example.net", NULL},
+	{"romeo@example.net./r", "romeo", "example.net", "r"},
 	/* Resource may hold '/', '@' and spaces. */
-	{ "a@b/c/d@e f", "a", "b", "c/d@e f" },
+	{"a@b/c/d@e f", "a", "b", "c/d@e f"},
 	/* IP literals. */
-	{ "a@192.0.2.1", "a", "192.0.2.1", NULL },
-	{ "a@[2001:db8::1]/r", "a", "[2001:db8::1]", "r" },
-	{ "[::1]", NULL, "[::1]", NULL },
-	{ "a@[2001:DB8::A]", "a", "[2001:db8::a]", NULL },
+	{"a@192.0.2.1", "a", "192.0.2.1", NULL},
+	{"a@[2001:db8::1]/r", "a", "[2001:db8::1]", "r"},
+	{"[::1]", NULL, "[::1]", NULL},
+	{"a@[2001:DB8::A]", "a", "[2001:db8::a]", NULL},
 	/* NFC: e + combining acute becomes U+00E9. */
-	{ "e\xcc\x81@example.com/e\xcc\x81", "\xc3\xa9", "example.com",
-	  "\xc3\xa9" },
+	{"e\xcc\x81@example.com/e\xcc\x81", "\xc3\xa9", "example.com",
+	 "\xc3\xa9"},
 	/* Fullwidth letters map to ASCII in the localpart. */
-	{ "\xef\xbd\x8a\xef\xbd\x95@example.com", "ju", "example.com", NULL },
+	{"\xef\xbd\x8a\xef\xbd\x95@example.com", "ju", "example.com", NULL},
 	/* Internationalized domain. */
-	{ "user@M\xc3\x9cNCHEN.example", "user", "m\xc3\xbcnchen.example",
-	  NULL },
-	{ "user@xn--mnchen-3ya.de", "user", "xn--mnchen-3ya.de", NULL },
+	{"user@M\xc3\x9cNCHEN.example", "user", "m\xc3\xbcnchen.example", NULL},
+	{"user@xn--mnchen-3ya.de", "user", "xn--mnchen-3ya.de", NULL},
+	/* IDNA full stops (U+3002, U+FF0E) separate labels too. */
+	{"a@example\xe3\x80\x82"
+	 "com",
+	 "a", "example.com", NULL},
+	{"a@example\xef\xbc\x8e"
+	 "com/r",
+	 "a", "example.com", "r"},
 	/* Printable ASCII allowed in a localpart. */
-	{ "a.b_c-d+e!#$%*=?^`{|}~@x", "a.b_c-d+e!#$%*=?^`{|}~", "x", NULL },
-	{ "localhost", NULL, "localhost", NULL },
-	{ "under_score.example", NULL, "under_score.example", NULL },
+	{"a.b_c-d+e!#$%*=?^`{|}~@x", "a.b_c-d+e!#$%*=?^`{|}~", "x", NULL},
+	{"localhost", NULL, "localhost", NULL},
+	{"under_score.example", NULL, "under_score.example", NULL},
 };
 
 typedef struct {
@@ -68,56 +75,61 @@ typedef struct {
 
 static const InvalidCase invalid_cases[] = {
 	/* RFC 7622 §3.5 */
-	{ "\"juliet\"@example.com",
-	  "localpart contains forbidden character '\"'" },
-	{ "foo bar@example.com", "localpart contains forbidden character" },
-	{ "juliet@example.com/ foo", "resourcepart starts with a space" },
-	{ "@example.com/", "localpart is empty" },
-	{ "henri\xe2\x85\xa3@example.com", "compatibility equivalent" },
-	{ "\xe2\x99\x9a@example.com", "localpart contains forbidden character" },
-	{ "juliet@", "domainpart is empty" },
-	{ "/foobar", "domainpart is empty" },
+	{"\"juliet\"@example.com",
+	 "localpart contains forbidden character '\"'"},
+	{"foo bar@example.com", "localpart contains forbidden character"},
+	{"juliet@example.com/ foo", "resourcepart starts with a space"},
+	{"@example.com/", "localpart is empty"},
+	{"henri\xe2\x85\xa3@example.com", "compatibility equivalent"},
+	{"\xe2\x99\x9a@example.com", "localpart contains forbidden character"},
+	{"juliet@", "domainpart is empty"},
+	{"/foobar", "domainpart is empty"},
 	/* Empty pieces. */
-	{ "", "JID is empty" },
-	{ "a@b/", "resourcepart is empty" },
-	{ "@b", "localpart is empty" },
-	{ "a@/r", "domainpart is empty" },
+	{"", "JID is empty"},
+	{"a@b/", "resourcepart is empty"},
+	{"@b", "localpart is empty"},
+	{"a@/r", "domainpart is empty"},
 	/* Forbidden localpart characters (RFC 7622 §3.3.1). */
-	{ "a&b@example.com", "localpart contains forbidden character '&'" },
-	{ "a'b@example.com", "localpart contains forbidden character '''" },
-	{ "a:b@example.com", "localpart contains forbidden character ':'" },
-	{ "a<b@example.com", "localpart contains forbidden character '<'" },
-	{ "a>b@example.com", "localpart contains forbidden character '>'" },
-	{ "a\tb@example.com", "localpart contains forbidden character U+0009" },
-	{ "a\x7f" "b@example.com", "localpart contains forbidden character" },
-	{ "a\xc2\xa0" "b@example.com",
-	  "localpart contains forbidden character U+00A0" },
+	{"a&b@example.com", "localpart contains forbidden character '&'"},
+	{"a'b@example.com", "localpart contains forbidden character '''"},
+	{"a:b@example.com", "localpart contains forbidden character ':'"},
+	{"a<b@example.com", "localpart contains forbidden character '<'"},
+	{"a>b@example.com", "localpart contains forbidden character '>'"},
+	{"a\tb@example.com", "localpart contains forbidden character U+0009"},
+	{"a\x7f"
+	 "b@example.com",
+	 "localpart contains forbidden character"},
+	{"a\xc2\xa0"
+	 "b@example.com",
+	 "localpart contains forbidden character U+00A0"},
 	/* A second '@' ends up in the domain. */
-	{ "a@b@c", "domainpart contains forbidden character '@'" },
+	{"a@b@c", "domainpart contains forbidden character '@'"},
 	/* Domain rules. */
-	{ "a@exa mple.com", "domainpart contains forbidden character" },
-	{ "a@example..com", "domainpart contains an empty label" },
-	{ "a@.example.com", "domainpart contains an empty label" },
-	{ "a@example.com..", "domainpart contains an empty label" },
-	{ "a@.", "domainpart contains an empty label" },
-	{ "a@-bad.example", "starts or ends with '-'" },
-	{ "a@bad-.example", "starts or ends with '-'" },
-	{ "a@exa:mple.com", "domainpart contains forbidden character ':'" },
-	{ "a@x\xe2\x99\x9ay.com", "domainpart contains forbidden character" },
-	{ "a@[::1", "bracketed IPv6" },
-	{ "a@[]", "bracketed IPv6" },
-	{ "a@[not:an:ip:address]", "IPv6" },
-	{ "a@[192.0.2.1]", "IPv6" },
-	{ "a@256.1.1.1", "IPv4" },
-	{ "a@1.2.3", "IPv4" },
+	{"a@exa mple.com", "domainpart contains forbidden character"},
+	{"a@example..com", "domainpart contains an empty label"},
+	{"a@.example.com", "domainpart contains an empty label"},
+	{"a@example.com..", "domainpart contains an empty label"},
+	{"a@.", "domainpart contains an empty label"},
+	{"a@-bad.example", "starts or ends with '-'"},
+	{"a@bad-.example", "starts or ends with '-'"},
+	{"a@exa:mple.com", "domainpart contains forbidden character ':'"},
+	{"a@x\xe2\x99\x9ay.com", "domainpart contains forbidden character"},
+	{"a@[::1", "bracketed IPv6"},
+	{"a@[]", "bracketed IPv6"},
+	{"a@[not:an:ip:address]", "IPv6"},
+	{"a@[192.0.2.1]", "IPv6"},
+	{"a@256.1.1.1", "IPv4"},
+	{"a@1.2.3", "IPv4"},
 	/* Resource rules. */
-	{ "a@b/c\x01" "d", "resourcepart contains forbidden character U+0001" },
-	{ "a@b/c\nd", "resourcepart contains forbidden character U+000A" },
-	{ "a@b/\xe2\x80\xa8", "resourcepart contains forbidden character" },
+	{"a@b/c\x01"
+	 "d",
+	 "resourcepart contains forbidden character U+0001"},
+	{"a@b/c\nd", "resourcepart contains forbidden character U+000A"},
+	{"a@b/\xe2\x80\xa8", "resourcepart contains forbidden character"},
 	/* Encoding. */
-	{ "a\xff@example.com", "not valid UTF-8" },
-	{ "a@example.com/\xc3", "not valid UTF-8" },
-	{ "\xed\xa0\x80@example.com", "not valid UTF-8" },
+	{"a\xff@example.com", "not valid UTF-8"},
+	{"a@example.com/\xc3", "not valid UTF-8"},
+	{"\xed\xa0\x80@example.com", "not valid UTF-8"},
 };
 
 START_TEST(test_valid)
@@ -136,10 +148,10 @@ START_TEST(test_valid)
 	ck_assert_pstr_eq(jid_get_resource(jid), c->resource);
 	ck_assert(jid_is_bare(jid) == (c->resource == NULL));
 
-	bare = c->local ? g_strconcat(c->local, "@", c->domain, NULL) :
-			  g_strdup(c->domain);
-	full = c->resource ? g_strconcat(bare, "/", c->resource, NULL) :
-			     g_strdup(bare);
+	bare = c->local ? g_strconcat(c->local, "@", c->domain, NULL)
+			: g_strdup(c->domain);
+	full = c->resource ? g_strconcat(bare, "/", c->resource, NULL)
+			   : g_strdup(bare);
 	ck_assert_str_eq(jid_get_bare(jid), bare);
 	ck_assert_str_eq(jid_get_full(jid), full);
 }

@@ -41,7 +41,7 @@ END_TEST
 
 START_TEST(test_sasl_scram)
 {
-	const char *names[] = { "auth", "challenge", "response", "success" };
+	const char *names[] = {"auth", "challenge", "response", "success"};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
 		g_autoptr(Stanza) s = stanza_new(names[i], SASL);

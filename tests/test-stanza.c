@@ -123,7 +123,9 @@ START_TEST(test_serialize_controls_dropped)
 	g_autoptr(Stanza) m = stanza_new("status", NULL);
 	g_autofree char *xml = NULL;
 
-	stanza_set_text(m, "a\x01" "b\x1f" "c\td");
+	stanza_set_text(m, "a\x01"
+			   "b\x1f"
+			   "c\td");
 	xml = stanza_to_string(m);
 	ck_assert_str_eq(xml, "<status>abc\td</status>");
 }
@@ -150,8 +152,8 @@ START_TEST(test_serialize_namespaces)
 			 " hash='sha-1'><inner/><other xmlns='urn:other'/>"
 			 "</c><show>away</show><status>x</status></presence>");
 	xml2 = serialize(p, "jabber:server");
-	ck_assert(g_str_has_prefix(xml2,
-				   "<presence xmlns='jabber:client'><c "));
+	ck_assert(
+		g_str_has_prefix(xml2, "<presence xmlns='jabber:client'><c "));
 	xml3 = serialize(p, NULL);
 	ck_assert(g_str_has_prefix(xml3, "<presence xmlns='jabber:client'>"));
 }
@@ -221,16 +223,16 @@ static Suite *stanza_suite(void)
 		const char *name;
 		const TTest *test;
 	} cases[] = {
-		{ "build-and-query", test_build_and_query },
-		{ "attributes", test_attr_replace_remove },
-		{ "text", test_text },
-		{ "serialize-escaping", test_serialize_escaping },
-		{ "serialize-controls", test_serialize_controls_dropped },
-		{ "serialize-namespaces", test_serialize_namespaces },
-		{ "serialize-empty", test_serialize_empty_and_xmlns_attr },
-		{ "copy", test_copy },
-		{ "wide-tree", test_wide_tree },
-		{ "free-null", test_null_safe_free },
+		{"build-and-query", test_build_and_query},
+		{"attributes", test_attr_replace_remove},
+		{"text", test_text},
+		{"serialize-escaping", test_serialize_escaping},
+		{"serialize-controls", test_serialize_controls_dropped},
+		{"serialize-namespaces", test_serialize_namespaces},
+		{"serialize-empty", test_serialize_empty_and_xmlns_attr},
+		{"copy", test_copy},
+		{"wide-tree", test_wide_tree},
+		{"free-null", test_null_safe_free},
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {

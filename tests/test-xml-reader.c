@@ -15,16 +15,17 @@
 
 #include "core/xml-reader.h"
 
-#define HEADER                                                                \
-	"<?xml version='1.0'?>"                                               \
-	"<stream:stream xmlns='jabber:client' "                               \
-	"xmlns:stream='http://etherx.jabber.org/streams' "                    \
+#define HEADER                                                                 \
+	"<?xml version='1.0'?>"                                                \
+	"<stream:stream xmlns='jabber:client' "                                \
+	"xmlns:stream='http://etherx.jabber.org/streams' "                     \
 	"from='example.com' id='s1' version='1.0' xml:lang='en'>"
 
-/* A realistic stream: features, roster, presence with caps and multi-byte
- * UTF-8 (2, 3 and 4 byte sequences), entities and char refs, CDATA. */
-static const char stream_text[] =
-	HEADER
+/*
+ * A realistic stream: features, roster, presence with caps and multi-byte
+ * UTF-8 (2, 3 and 4 byte sequences), entities and char refs, CDATA.
+ */
+static const char stream_text[] = HEADER
 	"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
 	"<required/></starttls></stream:features>\n"
 	"<iq type='result' id='r1' to='alice@example.com/laptop'>"
@@ -35,7 +36,8 @@ static const char stream_text[] =
 	"</query></iq>"
 	" \t\r\n"
 	"<presence from='bob@example.com/phone'>"
-	"<show>away</show><status>Gr\xc3\xbc\xc3\x9f" "e \xe2\x98\x83 "
+	"<show>away</show><status>Gr\xc3\xbc\xc3\x9f"
+	"e \xe2\x98\x83 "
 	"\xf0\x9d\x84\x9e &lt;tag&gt; &quot;q&quot; &apos;a&apos;</status>"
 	"<priority>-1</priority>"
 	"<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
@@ -59,7 +61,8 @@ static const char *const stream_expected =
 	"</item><item jid='carol@example.com' subscription='to'/></query>"
 	"</iq>\n"
 	"STANZA <presence from='bob@example.com/phone'><show>away</show>"
-	"<status>Gr\xc3\xbc\xc3\x9f" "e \xe2\x98\x83 \xf0\x9d\x84\x9e "
+	"<status>Gr\xc3\xbc\xc3\x9f"
+	"e \xe2\x98\x83 \xf0\x9d\x84\x9e "
 	"&lt;tag&gt; \"q\" 'a'</status><priority>-1</priority>"
 	"<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
 	"node='http://example.org' ver='QgayPKawpkPSDYmwT/WM94uAlu0='/>"
@@ -150,20 +153,20 @@ static char *final_condition(const char *data, const XmlReaderLimits *limits)
 	return g_strndup(err + 6, (size_t)(nl - err - 6));
 }
 
-#define assert_condition(data, limits, cond)                                  \
-	do {                                                                  \
-		g_autofree char *got_ = final_condition(data, limits);        \
-		ck_assert_msg(strcmp(got_, cond) == 0,                        \
-			      "expected %s, got %s for: %.200s", cond, got_,  \
-			      data);                                          \
+#define assert_condition(data, limits, cond)                                   \
+	do {                                                                   \
+		g_autofree char *got_ = final_condition(data, limits);         \
+		ck_assert_msg(strcmp(got_, cond) == 0,                         \
+			      "expected %s, got %s for: %.200s", cond, got_,   \
+			      data);                                           \
 	} while (0)
 
 /* ---- splits ------------------------------------------------------------- */
 
 START_TEST(test_whole)
 {
-	g_autofree char *log = parse_whole(stream_text, strlen(stream_text),
-					   NULL);
+	g_autofree char *log =
+		parse_whole(stream_text, strlen(stream_text), NULL);
 
 	ck_assert_str_eq(log, stream_expected);
 }
@@ -186,10 +189,12 @@ START_TEST(test_every_double_split)
 {
 	size_t len = strlen(stream_text);
 
-	/* Two cuts, the second a prime stride away, to cover cuts on both
-	 * sides of every construct without len^2 runs. */
+	/*
+	 * Two cuts, the second a prime stride away, to cover cuts on both
+	 * sides of every construct without len^2 runs.
+	 */
 	for (size_t i = 0; i <= len; i++) {
-		size_t cuts[2] = { i, MIN(len, i + 1 + (i * 7919) % 61) };
+		size_t cuts[2] = {i, MIN(len, i + 1 + (i * 7919) % 61)};
 		g_autofree char *log = parse_chunks(stream_text, len, cuts, 2);
 
 		ck_assert_msg(strcmp(log, stream_expected) == 0,
@@ -243,8 +248,10 @@ END_TEST
 
 /* ---- promptness --------------------------------------------------------- */
 
-/* Feeding up to each '>' that ends a top-level element must make exactly
- * that element available: libxml2 must not sit on its end. */
+/*
+ * Feeding up to each '>' that ends a top-level element must make exactly
+ * that element available: libxml2 must not sit on its end.
+ */
 START_TEST(test_prompt_delivery)
 {
 	size_t len = strlen(stream_text);
@@ -253,8 +260,8 @@ START_TEST(test_prompt_delivery)
 	size_t pos = 0;
 	int expected_events = 0;
 	const char *ends[] = {
-		"xml:lang='en'>", "</stream:features>", "</iq>",
-		"</presence>",	  "</message>",		"<presence/>",
+		"xml:lang='en'>",   "</stream:features>", "</iq>",
+		"</presence>",	    "</message>",	  "<presence/>",
 		"</stream:stream>",
 	};
 
@@ -289,6 +296,10 @@ START_TEST(test_prompt_single_stanzas)
 		"<iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>",
 		"<message><body>x</body></message>",
 		"<a b='>'/>",
+		"<a b=\">'\" c = '\">'/>",
+		"<message><body><![CDATA[it's <a b='x]]></body></message>",
+		"<message><body><![CDATA[]]]]><![CDATA[>]]></body></message>",
+		"<message><body>a > b</body></message>",
 	};
 	Stanza *s = NULL;
 
@@ -312,11 +323,11 @@ END_TEST
 
 START_TEST(test_entities_and_refs)
 {
-	const char *in = HEADER
-		"<message a='&amp;&#38;&lt;x&#x41;&gt;&quot;&apos;' "
-		"b='&amp;#38;' c='t&#9;n&#10;'>"
-		"<body>&amp;&#38;&#x26;&lt;&gt;&#233;&#x1D11E;</body>"
-		"</message>";
+	const char *in =
+		HEADER "<message a='&amp;&#38;&lt;x&#x41;&gt;&quot;&apos;' "
+		       "b='&amp;#38;' c='t&#9;n&#10;'>"
+		       "<body>&amp;&#38;&#x26;&lt;&gt;&#233;&#x1D11E;</body>"
+		       "</message>";
 	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
 	g_autoptr(Stanza) m = NULL;
 	Stanza *hdr = NULL;
@@ -342,10 +353,13 @@ END_TEST
 
 START_TEST(test_default_namespace)
 {
-	/* No default namespace on the header: stanzas are jabber:client,
-	 * children inherit, prefixed ones resolve. */
+	/*
+	 * No default namespace on the header: stanzas are jabber:client,
+	 * children inherit, prefixed ones resolve.
+	 */
 	const char *in =
-		"<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>"
+		"<stream:stream "
+		"xmlns:stream='http://etherx.jabber.org/streams'>"
 		"<message><body/><p:x xmlns:p='urn:p'><y/></p:x></message>"
 		"<stream:error><conflict "
 		"xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>";
@@ -400,39 +414,46 @@ static xmlParserInputPtr spy_loader(const char *url, const char *id,
 	return NULL;
 }
 
+static const char *const restricted_cases[] = {
+	/* DTD with internal subset */
+	"<?xml version='1.0'?><!DOCTYPE stream [<!ELEMENT stream ANY>]>"
+	"<stream:stream xmlns='jabber:client' "
+	"xmlns:stream='http://etherx.jabber.org/streams'>",
+	/* external subset only */
+	"<!DOCTYPE stream SYSTEM 'file:///etc/passwd'>"
+	"<stream:stream xmlns='jabber:client' "
+	"xmlns:stream='http://etherx.jabber.org/streams'>",
+	/* external entity (XXE) */
+	"<?xml version='1.0'?><!DOCTYPE s [<!ENTITY xxe SYSTEM "
+	"'file:///etc/passwd'>]><stream:stream xmlns='jabber:client' "
+	"xmlns:stream='http://etherx.jabber.org/streams'>"
+	"<message><body>&xxe;</body></message>",
+	/* markup declarations after the stream header */
+	HEADER "<presence/><!DOCTYPE x>",
+	HEADER "<!ENTITY a 'b'><presence/>",
+	HEADER "<message><!ELEMENT x ANY></message>",
+	HEADER "<message><body><!ATTLIST x y CDATA #IMPLIED></body></message>",
+	/* undeclared entity in text and in an attribute */
+	HEADER "<message><body>&nbsp;</body></message>",
+	HEADER "<message to='&foo;'/>",
+	/* processing instructions, a late XML declaration */
+	HEADER "<?php evil()?>",
+	HEADER "<message><?pi x?></message>",
+	HEADER "<presence/><?xml version='1.0'?>",
+	"<?xml-stylesheet href='x'?><stream:stream xmlns='jabber:client' "
+	"xmlns:stream='http://etherx.jabber.org/streams'>",
+	/* comments */
+	HEADER "<!-- hi -->",
+	HEADER "<message><body>a<!--x-->b</body></message>",
+	HEADER "<message><body>a<!-- it's > '\" <x> -->b</body></message>",
+	"<!-- before --><stream:stream xmlns='jabber:client' "
+	"xmlns:stream='http://etherx.jabber.org/streams'>",
+};
+
 START_TEST(test_restricted)
 {
-	static const char *const cases[] = {
-		/* DTD with internal subset */
-		"<?xml version='1.0'?><!DOCTYPE stream [<!ELEMENT stream ANY>]>"
-		"<stream:stream xmlns='jabber:client' "
-		"xmlns:stream='http://etherx.jabber.org/streams'>",
-		/* external subset only */
-		"<!DOCTYPE stream SYSTEM 'file:///etc/passwd'>"
-		"<stream:stream xmlns='jabber:client' "
-		"xmlns:stream='http://etherx.jabber.org/streams'>",
-		/* external entity (XXE) */
-		"<?xml version='1.0'?><!DOCTYPE s [<!ENTITY xxe SYSTEM "
-		"'file:///etc/passwd'>]><stream:stream xmlns='jabber:client' "
-		"xmlns:stream='http://etherx.jabber.org/streams'>"
-		"<message><body>&xxe;</body></message>",
-		/* undeclared entity in text and in an attribute */
-		HEADER "<message><body>&nbsp;</body></message>",
-		HEADER "<message to='&foo;'/>",
-		/* processing instructions */
-		HEADER "<?php evil()?>",
-		HEADER "<message><?pi x?></message>",
-		"<?xml-stylesheet href='x'?><stream:stream xmlns='jabber:client' "
-		"xmlns:stream='http://etherx.jabber.org/streams'>",
-		/* comments */
-		HEADER "<!-- hi -->",
-		HEADER "<message><body>a<!--x-->b</body></message>",
-		"<!-- before --><stream:stream xmlns='jabber:client' "
-		"xmlns:stream='http://etherx.jabber.org/streams'>",
-	};
-
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
-		assert_condition(cases[i], NULL, "restricted-xml");
+	for (size_t i = 0; i < G_N_ELEMENTS(restricted_cases); i++)
+		assert_condition(restricted_cases[i], NULL, "restricted-xml");
 }
 END_TEST
 
@@ -500,7 +521,7 @@ END_TEST
 
 START_TEST(test_size_limit)
 {
-	XmlReaderLimits lim = { .max_stanza_bytes = 1000, .max_depth = 8 };
+	XmlReaderLimits lim = {.max_stanza_bytes = 1000, .max_depth = 8};
 	g_autoptr(GString) in = g_string_new(HEADER);
 	g_autoptr(GString) stanza = g_string_new("<message><body>");
 	g_autofree char *log = NULL;
@@ -535,8 +556,10 @@ START_TEST(test_size_limit)
 		ck_assert_uint_lt(fed, 1000);
 	}
 
-	/* A stanza of exactly 1000 bytes passes, one of 1001 does not;
-	 * the limit applies afresh to each stanza. */
+	/*
+	 * A stanza of exactly 1000 bytes passes, one of 1001 does not;
+	 * the limit applies afresh to each stanza.
+	 */
 	while (stanza->len < 1000 - strlen("</body></message>"))
 		g_string_append_c(stanza, 'c');
 	g_string_append(stanza, "</body></message>");
@@ -556,6 +579,57 @@ START_TEST(test_size_limit)
 }
 END_TEST
 
+static void check_splits(const char *in);
+
+static char *many_attrs(unsigned n, bool xmlns)
+{
+	GString *s = g_string_new(HEADER "<presence/><message");
+
+	for (unsigned i = 0; i < n; i++)
+		g_string_append_printf(
+			s, xmlns ? " xmlns:p%u='urn:%u'" : " a%u = \"%u\"", i,
+			i);
+	g_string_append(s, "/>");
+	return g_string_free(s, FALSE);
+}
+
+START_TEST(test_attr_limit)
+{
+	g_autofree char *ok = many_attrs(XML_READER_DEFAULT_MAX_ATTRS, false);
+	g_autofree char *bad =
+		many_attrs(XML_READER_DEFAULT_MAX_ATTRS + 1, false);
+	g_autofree char *bad_ns =
+		many_attrs(XML_READER_DEFAULT_MAX_ATTRS + 1, true);
+	g_autofree char *huge = many_attrs(500000, false);
+	g_autofree char *log = NULL;
+	/* The stream header has 6 attributes. */
+	XmlReaderLimits lim = {.max_attrs = 6};
+	gint64 start;
+
+	assert_condition(ok, NULL, "none");
+	assert_condition(bad, NULL, "policy-violation");
+	assert_condition(bad_ns, NULL, "policy-violation");
+	assert_condition(HEADER "<a a='' b='' c='' d='' e='' f=''/>", &lim,
+			 "none");
+	assert_condition(HEADER "<a a='' b='' c='' d='' e='' f='' g=''/>", &lim,
+			 "policy-violation");
+	/* '=' inside values and text does not count. */
+	assert_condition(HEADER "<a x='=1=' y=\"==\" z='' a='' b='' c=''>"
+				"a=b=c=d=e=f=g</a>",
+			 &lim, "none");
+	/* Refused without libxml2's quadratic duplicate check running. */
+	start = g_get_monotonic_time();
+	log = parse_whole(huge, strlen(huge), NULL);
+	ck_assert_str_eq(log, "OPEN <stream xmlns='http://etherx.jabber.org/"
+			      "streams' from='example.com' id='s1' "
+			      "version='1.0' xml:lang='en'/>\n"
+			      "STANZA <presence/>\n"
+			      "ERROR policy-violation\n");
+	ck_assert_int_lt(g_get_monotonic_time() - start, 5 * G_USEC_PER_SEC);
+	check_splits(bad);
+}
+END_TEST
+
 static char *nested(unsigned depth)
 {
 	GString *s = g_string_new(HEADER);
@@ -572,7 +646,7 @@ START_TEST(test_depth_limit)
 	g_autofree char *ok = nested(XML_READER_DEFAULT_MAX_DEPTH);
 	g_autofree char *bad = nested(XML_READER_DEFAULT_MAX_DEPTH + 1);
 	g_autofree char *deep = nested(100000);
-	XmlReaderLimits lim = { .max_depth = 3 };
+	XmlReaderLimits lim = {.max_depth = 3};
 	g_autofree char *ok3 = nested(3);
 	g_autofree char *bad3 = nested(4);
 
@@ -630,22 +704,61 @@ START_TEST(test_bad_utf8_and_nul)
 }
 END_TEST
 
+static const char *const malformed_cases[] = {
+	HEADER "<message></presence>",
+	HEADER "<message a='1' a='2'/>",
+	HEADER "<message a=1/>",
+	HEADER "<message type=chat'><body/></message>",
+	HEADER "<message to='a<b'/><presence/>",
+	HEADER "<message to=\"a'<b\"/>",
+	HEADER "<1message/>",
+	HEADER "</stream:features>",
+	HEADER "<message>&#0;</message>",
+	HEADER "<message>&#xD800;</message>",
+	HEADER "<message>&#x1;</message>",
+	HEADER "<presence/><presence xml:lang='en' xml:lang='de'/>",
+	("<stream:stream xmlns:stream='http://etherx.jabber.org/"
+	 "streams' xmlns:stream='http://etherx.jabber.org/streams'>"),
+};
+
 START_TEST(test_not_well_formed)
 {
-	static const char *const cases[] = {
-		HEADER "<message></presence>",
-		HEADER "<message a='1' a='2'/>",
-		HEADER "<message a=1/>",
-		HEADER "<1message/>",
-		HEADER "</stream:features>",
-		HEADER "<message>&#0;</message>",
-		HEADER "<message>&#xD800;</message>",
-		"<stream:stream xmlns:stream='http://etherx.jabber.org/streams'"
-		" xmlns:stream='http://etherx.jabber.org/streams'>",
-	};
+	for (size_t i = 0; i < G_N_ELEMENTS(malformed_cases); i++)
+		assert_condition(malformed_cases[i], NULL, "not-well-formed");
+}
+END_TEST
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
-		assert_condition(cases[i], NULL, "not-well-formed");
+/* Errors too come out the same, after the same stanzas, at every split. */
+static void check_splits(const char *in)
+{
+	size_t len = strlen(in);
+	g_autofree char *whole = parse_whole(in, len, NULL);
+
+	for (size_t i = 0; i <= len; i++) {
+		g_autofree char *log = parse_chunks(in, len, &i, 1);
+
+		ck_assert_msg(strcmp(log, whole) == 0,
+			      "split at %zu of %s:\n%s\nwhole:\n%s", i, in, log,
+			      whole);
+	}
+	{
+		g_autofree size_t *cuts = g_new(size_t, len);
+		g_autofree char *log = NULL;
+
+		for (size_t i = 0; i < len; i++)
+			cuts[i] = i;
+		log = parse_chunks(in, len, cuts, len);
+		ck_assert_msg(strcmp(log, whole) == 0, "bytewise %s:\n%s", in,
+			      log);
+	}
+}
+
+START_TEST(test_error_splits)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(restricted_cases); i++)
+		check_splits(restricted_cases[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(malformed_cases); i++)
+		check_splits(malformed_cases[i]);
 }
 END_TEST
 
@@ -664,8 +777,7 @@ START_TEST(test_namespaces)
 			 NULL, "invalid-namespace");
 	assert_condition("<stream:stream xmlns='jabber:client'>", NULL,
 			 "bad-namespace-prefix");
-	assert_condition(HEADER "<foo:message/>", NULL,
-			 "bad-namespace-prefix");
+	assert_condition(HEADER "<foo:message/>", NULL, "bad-namespace-prefix");
 	assert_condition(HEADER "<message><x:y/></message>", NULL,
 			 "bad-namespace-prefix");
 }
@@ -682,8 +794,8 @@ START_TEST(test_nothing_after_error)
 	xml_reader_feed(reader, in, strlen(in));
 	xml_reader_feed(reader, "<presence/>", strlen("<presence/>"));
 	drain(reader, log);
-	ck_assert(g_str_has_suffix(log->str,
-				   "STANZA <presence/>\nERROR restricted-xml\n"));
+	ck_assert(g_str_has_suffix(
+		log->str, "STANZA <presence/>\nERROR restricted-xml\n"));
 	xml_reader_feed(reader, "<presence/>", strlen("<presence/>"));
 	ck_assert_int_eq(xml_reader_next(reader, NULL, NULL),
 			 XML_READER_EVENT_NONE);
@@ -699,8 +811,10 @@ END_TEST
 
 START_TEST(test_restart)
 {
-	/* STARTTLS: everything after <proceed/> belongs to the TLS layer;
-	 * the session resets and feeds the new stream. */
+	/*
+	 * STARTTLS: everything after <proceed/> belongs to the TLS layer;
+	 * the session resets and feeds the new stream.
+	 */
 	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
 	g_autoptr(Stanza) s = NULL;
 	const char *in = HEADER "<proceed xmlns='urn:ietf:params:xml:ns:"
@@ -735,6 +849,61 @@ START_TEST(test_after_close)
 }
 END_TEST
 
+START_TEST(test_unpopped_events_freed)
+{
+	/*
+	 * Events nobody pops are freed by reset and free (valgrind and
+	 * LeakSanitizer check this).
+	 */
+	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
+
+	for (int round = 0; round < 2; round++) {
+		xml_reader_feed(reader, HEADER, strlen(HEADER));
+		for (int i = 0; i < 1000; i++)
+			xml_reader_feed(reader, "<presence><show>x</show>",
+					strlen("<presence><show>x</show>"));
+		xml_reader_feed(reader, "</presence>", 11);
+		xml_reader_feed(reader, "<message><body>unfinished", 25);
+		if (round == 0)
+			xml_reader_reset(reader);
+	}
+}
+END_TEST
+
+/*
+ * The fuzzing seeds double as regression inputs: each must give the same
+ * events whole, byte by byte and at every split.
+ */
+START_TEST(test_fuzz_corpus)
+{
+	const char *top = g_getenv("top_srcdir");
+	g_autofree char *dir_path = NULL;
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+	int n = 0;
+
+	if (top == NULL)
+		top = "..";
+	dir_path = g_build_filename(top, "tests", "fuzz", "corpus",
+				    "xml-reader", NULL);
+	dir = g_dir_open(dir_path, 0, NULL);
+	ck_assert_msg(dir != NULL, "no corpus at %s", dir_path);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *path = g_build_filename(dir_path, name, NULL);
+		g_autofree char *data = NULL;
+		gsize len;
+
+		ck_assert(g_file_get_contents(path, &data, &len, NULL));
+		/* The first byte is the fuzzer's split position. */
+		if (len < 2 || memchr(data + 1, '\0', len - 1) != NULL)
+			continue;
+		check_splits(data + 1);
+		n++;
+	}
+	ck_assert_int_gt(n, 8);
+}
+END_TEST
+
 START_TEST(test_error_condition_names)
 {
 	ck_assert_str_eq(
@@ -764,7 +933,7 @@ END_TEST
 static GString *big_roster(unsigned items)
 {
 	GString *s = g_string_new(HEADER "<iq type='result' id='roster1'>"
-					  "<query xmlns='jabber:iq:roster'>");
+					 "<query xmlns='jabber:iq:roster'>");
 
 	for (unsigned i = 0; i < items; i++)
 		g_string_append_printf(
@@ -821,16 +990,20 @@ START_TEST(test_big_roster_chunks)
 		xml_reader_feed(reader, in->str + pos,
 				MIN(4096, in->len - pos));
 	check_roster(reader, 100000);
-	/* Linear: a few hundred ms even under sanitizers; quadratic
-	 * behaviour would take minutes. */
+	/*
+	 * Linear: a few hundred ms even under sanitizers; quadratic
+	 * behaviour would take minutes.
+	 */
 	ck_assert_int_lt(g_get_monotonic_time() - start, 20 * G_USEC_PER_SEC);
 }
 END_TEST
 
 START_TEST(test_long_attribute_chunks)
 {
-	/* One 8 MB attribute value full of '>' (legal there), fed in 4 KB
-	 * chunks: must stay linear too. */
+	/*
+	 * One 8 MB attribute value full of '>' (legal there), fed in 4 KB
+	 * chunks: must stay linear too.
+	 */
 	g_autoptr(GString) in = g_string_new(HEADER "<message x='");
 	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
 	g_autoptr(Stanza) m = NULL;
@@ -888,6 +1061,7 @@ static Suite *xml_reader_suite(void)
 	tc = tcase(s, "limits", 60);
 	tcase_add_test(tc, test_size_limit);
 	tcase_add_test(tc, test_depth_limit);
+	tcase_add_test(tc, test_attr_limit);
 
 	tc = tcase(s, "encoding", 30);
 	tcase_add_test(tc, test_encoding);
@@ -897,12 +1071,15 @@ static Suite *xml_reader_suite(void)
 	tc = tcase(s, "malformed", 30);
 	tcase_add_test(tc, test_not_well_formed);
 	tcase_add_test(tc, test_namespaces);
+	tcase_add_test(tc, test_error_splits);
 
 	tc = tcase(s, "lifecycle", 30);
 	tcase_add_test(tc, test_nothing_after_error);
 	tcase_add_test(tc, test_restart);
 	tcase_add_test(tc, test_after_close);
 	tcase_add_test(tc, test_error_condition_names);
+	tcase_add_test(tc, test_unpopped_events_freed);
+	tcase_add_test(tc, test_fuzz_corpus);
 
 	tc = tcase(s, "big-stanzas", 300);
 	tcase_add_test(tc, test_big_roster_whole);

@@ -46,8 +46,7 @@ static void assert_closed(TestServer *ts, XmppSessionEnd reason,
 		      ts->closed_message, xmpp_session_end_to_string(reason));
 	if (fragment)
 		ck_assert_msg(strstr(ts->closed_message, fragment),
-			      "'%s' not in '%s'", fragment,
-			      ts->closed_message);
+			      "'%s' not in '%s'", fragment, ts->closed_message);
 	ck_assert_int_eq(xmpp_session_get_state(ts->session),
 			 XMPP_SESSION_STATE_CLOSED);
 	ck_assert_ptr_null(xmpp_session_get_full_jid(ts->session));
@@ -107,6 +106,15 @@ START_TEST(test_login_scram_sha256)
 	ck_assert_ptr_nonnull(strstr(ts->wire->str, "RECV: <stream:stream"));
 	ck_assert_ptr_nonnull(strstr(ts->wire->str, "SEND: <auth"));
 	ck_assert_ptr_nonnull(strstr(ts->wire->str, "RECV: <iq"));
+	/* SASL payloads are blanked in the log (redact.h). */
+	{
+		const char *auth = strstr(ts->wire->str, "SEND: <auth");
+		const char *eol = strchr(auth, '\n');
+		g_autofree char *line = g_strndup(auth, eol - auth);
+
+		ck_assert_ptr_nonnull(strstr(line, "[redacted]"));
+		ck_assert_ptr_null(strstr(line, "biwsbj1hbGljZ"));
+	}
 	assert_no_password(ts);
 	ck_assert_int_eq(ts->closed_count, 0);
 }
@@ -186,7 +194,8 @@ START_TEST(test_login_server_assigned_resource)
 	ts_expect_header(ts, true);
 	/* Legacy session establishment, mandatory here (RFC 3921 §3). */
 	ts_send(ts, TS_SERVER_HEADER
-		"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+		"<stream:features><bind "
+		"xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
 		"<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>"
 		"</stream:features>");
 	iq = ts_expect(ts, "iq", NS_CLIENT);
@@ -230,7 +239,8 @@ START_TEST(test_login_optional_session_skipped)
 	ts_reset_reader(ts);
 	ts_expect_header(ts, true);
 	ts_send(ts, TS_SERVER_HEADER
-		"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+		"<stream:features><bind "
+		"xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
 		"<session xmlns='urn:ietf:params:xml:ns:xmpp-session'>"
 		"<optional/></session></stream:features>");
 	iq = ts_expect(ts, "iq", NS_CLIENT);
@@ -311,7 +321,7 @@ START_TEST(test_proceed_injection_dropped)
 	/* Only the ClientHello left the client: no ping answer. */
 	ck_assert_ptr_null(strstr(ts->client_plain->str, "result"));
 	ts_reset_reader(ts);
-	ck_assert(ts_tls_handshake(ts, SESSION_TEST_CERT_GOOD));
+	ck_assert(ts_tls_handshake(ts, TLS_TEST_SERVER_CERT_GOOD));
 	ts_expect_header(ts, true);
 	ck_assert_int_eq(xmpp_session_get_state(ts->session),
 			 XMPP_SESSION_STATE_STREAM_OPENING);
@@ -324,7 +334,7 @@ START_TEST(test_proceed_injection_dropped)
 }
 END_TEST
 
-static void check_bad_cert(SessionTestCert cert, const char *fragment)
+static void check_bad_cert(TlsTestServerCertKind cert, const char *fragment)
 {
 	g_autoptr(TestServer) ts = ts_new(NULL);
 	g_autoptr(Stanza) starttls = NULL;
@@ -342,19 +352,31 @@ static void check_bad_cert(SessionTestCert cert, const char *fragment)
 
 START_TEST(test_bad_cert_wrong_name)
 {
-	check_bad_cert(SESSION_TEST_CERT_WRONG_NAME, "example.org");
+	check_bad_cert(TLS_TEST_SERVER_CERT_WRONG_NAME, "example.org");
 }
 END_TEST
 
 START_TEST(test_bad_cert_self_signed)
 {
-	check_bad_cert(SESSION_TEST_CERT_SELF_SIGNED, "example.org");
+	check_bad_cert(TLS_TEST_SERVER_CERT_SELF_SIGNED, "example.org");
 }
 END_TEST
 
 START_TEST(test_bad_cert_expired)
 {
-	check_bad_cert(SESSION_TEST_CERT_EXPIRED, "example.org");
+	check_bad_cert(TLS_TEST_SERVER_CERT_EXPIRED, "example.org");
+}
+END_TEST
+
+START_TEST(test_bad_cert_not_yet_valid)
+{
+	check_bad_cert(TLS_TEST_SERVER_CERT_NOT_YET_VALID, "example.org");
+}
+END_TEST
+
+START_TEST(test_bad_cert_unknown_ca)
+{
+	check_bad_cert(TLS_TEST_SERVER_CERT_UNKNOWN_CA, "example.org");
 }
 END_TEST
 
@@ -364,7 +386,7 @@ START_TEST(test_bad_cert_direct_tls)
 	g_autoptr(TestServer) ts = ts_new(&options);
 
 	ts_start(ts);
-	ck_assert(!ts_tls_handshake(ts, SESSION_TEST_CERT_WRONG_NAME));
+	ck_assert(!ts_tls_handshake(ts, TLS_TEST_SERVER_CERT_WRONG_NAME));
 	assert_closed(ts, XMPP_SESSION_END_TLS_FAILED, NULL);
 	ck_assert_uint_eq(ts->client_plain->len, 0);
 }
@@ -441,7 +463,6 @@ START_TEST(test_sasl_bad_base64)
 }
 END_TEST
 
-
 /* Servers that send server-final in a last <challenge/> and then an empty
  * <success/> (RFC 6120 §6.3.10 allows both). */
 START_TEST(test_sasl_final_in_challenge)
@@ -498,7 +519,7 @@ START_TEST(test_tls_close_notify)
 {
 	g_autoptr(TestServer) ts = new_online(NULL);
 
-	gnutls_bye(ts->tls, GNUTLS_SHUT_WR);
+	tls_test_server_bye(ts->tls_server);
 	ts_send(ts, "");
 	assert_closed(ts, XMPP_SESSION_END_NETWORK, NULL);
 }
@@ -512,9 +533,10 @@ START_TEST(test_close_from_callback)
 	g_autoptr(Stanza) presence = NULL;
 
 	ts->close_on_change = true;
-	ts_send(ts, "<presence from='bob@example.net/a'/>"
-		    "<presence from='carol@example.net/a'/>"
-		    "<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>");
+	ts_send(ts,
+		"<presence from='bob@example.net/a'/>"
+		"<presence from='carol@example.net/a'/>"
+		"<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>");
 	ck_assert_uint_eq(ts->changed->len, 1);
 	ck_assert_int_eq(xmpp_session_get_state(ts->session),
 			 XMPP_SESSION_STATE_CLOSING);
@@ -627,10 +649,10 @@ START_TEST(test_stream_error_before_tls)
 
 	ts_start(ts);
 	ts_expect_header(ts, false);
-	ts_send(ts, TS_SERVER_HEADER
-		"<stream:error><host-unknown "
-		"xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
-		"</stream:error>");
+	ts_send(ts,
+		TS_SERVER_HEADER "<stream:error><host-unknown "
+				 "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+				 "</stream:error>");
 	assert_closed(ts, XMPP_SESSION_END_SERVER_ERROR, "host-unknown");
 }
 END_TEST
@@ -681,8 +703,8 @@ START_TEST(test_bad_header_version)
 		    "from='example.org' id='s-1'>");
 	assert_closed(ts, XMPP_SESSION_END_SERVER_ERROR, "version");
 	error = ts_expect(ts, "error", NS_STREAMS);
-	ck_assert_ptr_nonnull(stanza_get_child(error, "unsupported-version",
-					       NULL));
+	ck_assert_ptr_nonnull(
+		stanza_get_child(error, "unsupported-version", NULL));
 }
 END_TEST
 
@@ -722,7 +744,8 @@ START_TEST(test_close_online)
 	ck_assert_str_eq(stanza_get_attr(presence, "type"), "unavailable");
 	ts_expect_close(ts);
 	/* Stanzas in flight are ignored; the server's close ends it. */
-	ts_send(ts, "<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>");
+	ts_send(ts,
+		"<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>");
 	ts_send(ts, "</stream:stream>");
 	assert_closed(ts, XMPP_SESSION_END_REQUESTED, NULL);
 	ck_assert_ptr_null(strstr(ts->client_plain->str, "'p1'"));
@@ -801,7 +824,8 @@ START_TEST(test_no_deadline_online)
 	g_autoptr(TestServer) ts = new_online(NULL);
 
 	ck_assert(xmpp_session_get_deadline(ts->session) == INT64_MAX);
-	xmpp_session_tick(ts->session, ts->now + (int64_t)3600 * G_USEC_PER_SEC);
+	xmpp_session_tick(ts->session,
+			  ts->now + (int64_t)3600 * G_USEC_PER_SEC);
 	ck_assert_int_eq(ts->closed_count, 0);
 }
 END_TEST
@@ -863,12 +887,13 @@ START_TEST(test_iq_result_error_unanswered)
 {
 	g_autoptr(TestServer) ts = new_online(NULL);
 
-	ts_send(ts, "<iq type='result' id='zz'/>"
-		    "<iq type='error' id='zy'><error type='cancel'>"
-		    "<item-not-found xmlns='" NS_STANZAS "'/></error></iq>"
-		    "<iq type='get'><ping xmlns='urn:xmpp:ping'/></iq>"
-		    "<iq type='bogus' id='q'/>"
-		    "<message from='bob@example.net'><body>hi</body></message>");
+	ts_send(ts,
+		"<iq type='result' id='zz'/>"
+		"<iq type='error' id='zy'><error type='cancel'>"
+		"<item-not-found xmlns='" NS_STANZAS "'/></error></iq>"
+		"<iq type='get'><ping xmlns='urn:xmpp:ping'/></iq>"
+		"<iq type='bogus' id='q'/>"
+		"<message from='bob@example.net'><body>hi</body></message>");
 	ts_expect_nothing(ts);
 	ck_assert_int_eq(ts->closed_count, 0);
 }
@@ -980,17 +1005,16 @@ START_TEST(test_send_presence_and_subscription)
 	g_autoptr(TestServer) ts = new_online(NULL);
 	g_autoptr(Stanza) p = NULL;
 	g_autoptr(Stanza) s = NULL;
-	PresenceSpec spec = {.show = PRESENCE_SHOW_DND, .status = "busy",
-			     .priority = -1};
+	PresenceSpec spec = {
+		.show = PRESENCE_SHOW_DND, .status = "busy", .priority = -1};
 
 	ck_assert(xmpp_session_send_presence(ts->session, &spec));
 	p = ts_expect(ts, "presence", NS_CLIENT);
 	ck_assert_str_eq(stanza_get_text(stanza_get_child(p, "show", NULL)),
 			 "dnd");
-	ck_assert(xmpp_session_send_subscription(ts->session,
-						 PRESENCE_TYPE_SUBSCRIBED,
-						 "eve@example.com", NULL,
-						 NULL));
+	ck_assert(xmpp_session_send_subscription(
+		ts->session, PRESENCE_TYPE_SUBSCRIBED, "eve@example.com", NULL,
+		NULL));
 	s = ts_expect(ts, "presence", NS_CLIENT);
 	ck_assert_str_eq(stanza_get_attr(s, "type"), "subscribed");
 	ck_assert_str_eq(stanza_get_attr(s, "to"), "eve@example.com");
@@ -1065,7 +1089,8 @@ START_TEST(test_roster_push)
 	reply = ts_expect(ts, "iq", NS_CLIENT);
 	ck_assert_str_eq(stanza_get_attr(reply, "type"), "result");
 	ck_assert_str_eq(stanza_get_attr(reply, "id"), "push1");
-	ck_assert_ptr_nonnull(contacts_lookup(ts->contacts, "erin@example.org"));
+	ck_assert_ptr_nonnull(
+		contacts_lookup(ts->contacts, "erin@example.org"));
 	ck_assert_str_eq(xmpp_session_get_roster_ver(ts->session), "v2");
 
 	/* From our bare JID: fine too. */
@@ -1093,7 +1118,7 @@ START_TEST(test_roster_push_spoofed)
 	g_autoptr(TestServer) ts = new_online(roster_items);
 	static const char *const spoofers[] = {
 		"mallory@evil.example", TS_JID "/desktop", "example.org",
-		"evil.example", "not a jid@@",
+		"evil.example",		"not a jid@@",
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(spoofers); i++) {
@@ -1105,10 +1130,12 @@ START_TEST(test_roster_push_spoofed)
 			 "</query></iq>",
 			 i, spoofers[i]);
 	}
-	ts_send(ts, "<iq type='set' id='spoof-one' from='mallory@evil.example'>"
-		    "<query xmlns='jabber:iq:roster'><item "
-		    "jid='bob@example.net' subscription='remove'/></query></iq>");
-	ck_assert_ptr_null(contacts_lookup(ts->contacts, "mallory@evil.example"));
+	ts_send(ts,
+		"<iq type='set' id='spoof-one' from='mallory@evil.example'>"
+		"<query xmlns='jabber:iq:roster'><item "
+		"jid='bob@example.net' subscription='remove'/></query></iq>");
+	ck_assert_ptr_null(
+		contacts_lookup(ts->contacts, "mallory@evil.example"));
 	ck_assert_ptr_nonnull(contacts_lookup(ts->contacts, "bob@example.net"));
 	ck_assert_uint_eq(ts->changed->len, 0);
 	ts_expect_nothing(ts);
@@ -1179,7 +1206,7 @@ static void check_flood(bool log_wire)
 {
 	TestServerOptions options = {.no_log_wire = !log_wire};
 	g_autoptr(TestServer) ts = ts_new(&options);
-	g_autofree char *mech = ts_login(ts, "PLAIN", NULL);
+	g_autofree char *mech = NULL;
 	g_autoptr(GString) flood = g_string_new(NULL);
 	const char *preload = g_getenv("LD_PRELOAD");
 	/* Under valgrind a tenth is plenty to see O(n) per stanza. */
@@ -1187,10 +1214,13 @@ static void check_flood(bool log_wire)
 		preload && strstr(preload, "vgpreload") ? 10000 : 100000;
 	int64_t t0, t1;
 
+	mech = ts_login(ts, "PLAIN", NULL);
+	ck_assert_str_eq(mech, "PLAIN");
 	for (unsigned i = 0; i < n; i++)
 		g_string_append_printf(
 			flood,
-			"<presence from='user%u@example.net/res'><show>%s</show>"
+			"<presence "
+			"from='user%u@example.net/res'><show>%s</show>"
 			"<status>status %u</status></presence>",
 			i % 500, i % 2 ? "away" : "dnd", i);
 	t0 = g_get_monotonic_time();
@@ -1198,8 +1228,9 @@ static void check_flood(bool log_wire)
 	t1 = g_get_monotonic_time();
 	ck_assert_int_eq(ts->closed_count, 0);
 	ck_assert_uint_eq(ts->changed->len, n);
-	fprintf(stderr, "# flood (log_wire %s): %u presences, %zu bytes, "
-			"%.3f s\n",
+	fprintf(stderr,
+		"# flood (log_wire %s): %u presences, %zu bytes, "
+		"%.3f s\n",
 		log_wire ? "on" : "off", n, flood->len, (t1 - t0) / 1e6);
 	/* Generous for valgrind/ASan; typically well under a second. */
 	ck_assert_msg(t1 - t0 < 20 * G_USEC_PER_SEC, "flood took %.3f s",
@@ -1224,8 +1255,7 @@ START_TEST(test_new_bad_config)
 {
 	g_autoptr(ContactTable) contacts = contacts_new();
 	XmppSessionCallbacks callbacks = {0};
-	XmppSessionConfig config = {.jid = "not a jid@@",
-				    .password = "x"};
+	XmppSessionConfig config = {.jid = "not a jid@@", .password = "x"};
 	g_autoptr(GError) error = NULL;
 	XmppSession *s;
 
@@ -1268,6 +1298,8 @@ static Suite *xmpp_session_suite(void)
 		CASE(test_bad_cert_wrong_name),
 		CASE(test_bad_cert_self_signed),
 		CASE(test_bad_cert_expired),
+		CASE(test_bad_cert_not_yet_valid),
+		CASE(test_bad_cert_unknown_ca),
 		CASE(test_bad_cert_direct_tls),
 		CASE(test_sasl_failure),
 		CASE(test_sasl_bad_server_signature),

@@ -13,12 +13,16 @@
 
 #include "core/jid.h"
 
+/* clang-format off */
 G_DEFINE_QUARK(jid-error-quark, jid_error)
+/* clang-format on */
 
 /* RFC 7622 §3.1: each part is 1..1023 octets. */
 #define JID_PART_MAX 1023
-/* Bound the work done on hostile input before normalization can shrink
- * it: NFC never shrinks by more than a few times. */
+/*
+ * Bound the work done on hostile input before normalization can shrink
+ * it: NFC never shrinks by more than a few times.
+ */
 #define JID_INPUT_MAX (4 * (3 * JID_PART_MAX + 2))
 
 struct _Jid {
@@ -36,9 +40,9 @@ static bool fail(GError **error, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	g_propagate_error(error, g_error_new_valist(JID_ERROR,
-						    JID_ERROR_INVALID, fmt,
-						    ap));
+	g_propagate_error(
+		error,
+		g_error_new_valist(JID_ERROR, JID_ERROR_INVALID, fmt, ap));
 	va_end(ap);
 	return false;
 }
@@ -98,8 +102,10 @@ static bool is_space_or_control(gunichar c)
 	return false;
 }
 
-/* Letters, digits and combining marks: PRECIS LetterDigits (RFC 8264
- * §9.1), which is what IdentifierClass admits beyond printable ASCII. */
+/*
+ * Letters, digits and combining marks: PRECIS LetterDigits (RFC 8264
+ * §9.1), which is what IdentifierClass admits beyond printable ASCII.
+ */
 static bool is_letter_digit(gunichar c)
 {
 	switch (g_unichar_type(c)) {
@@ -139,15 +145,19 @@ static bool is_letter_digit(gunichar c)
 	return false;
 }
 
-/* Fullwidth and halfwidth forms (U+FF01..U+FFEE): the width mapping rule
- * of UsernameCaseMapped maps them to their decomposition. */
+/*
+ * Fullwidth and halfwidth forms (U+FF01..U+FFEE): the width mapping rule
+ * of UsernameCaseMapped maps them to their decomposition.
+ */
 static bool is_width_variant(gunichar c)
 {
 	return c >= 0xff01 && c <= 0xffee;
 }
 
-/* NFKC of a single character differs from it: PRECIS
- * CompatibilityEquivalent, disallowed in IdentifierClass. */
+/*
+ * NFKC of a single character differs from it: PRECIS
+ * CompatibilityEquivalent, disallowed in IdentifierClass.
+ */
 static bool is_compat_equivalent(gunichar c)
 {
 	char buf[8];
@@ -205,13 +215,14 @@ static char *prepare_local(const char *s, size_t len, GError **error)
 		gunichar c = g_utf8_get_char(p);
 		g_autofree char *desc = NULL;
 
-		/* RFC 7622 §3.3.1: forbidden even though IdentifierClass
-		 * would admit them as ASCII7. */
+		/*
+		 * RFC 7622 §3.3.1: forbidden even though IdentifierClass
+		 * would admit them as ASCII7.
+		 */
 		if (c < 0x80 && c > 0x20 && c != 0x7f &&
 		    strchr("\"&'/:<>@", (int)c) == NULL)
 			continue;
-		if (c >= 0x80 && is_letter_digit(c) &&
-		    !is_compat_equivalent(c))
+		if (c >= 0x80 && is_letter_digit(c) && !is_compat_equivalent(c))
 			continue;
 		desc = describe_char(c);
 		if (c >= 0x80 && !is_space_or_control(c) &&
@@ -279,8 +290,10 @@ static char *prepare_domain(const char *s, size_t len, GError **error)
 		copy[--len] = '\0';
 
 	out = fold_nfc(copy, (gssize)len);
-	/* IDNA2008 label separators other than '.' (RFC 5895 §2 and
-	 * RFC 3490 §3.1): U+3002, U+FF0E, U+FF61 are full stops too. */
+	/*
+	 * IDNA2008 label separators other than '.' (RFC 5895 §2 and
+	 * RFC 3490 §3.1): U+3002, U+FF0E, U+FF61 are full stops too.
+	 */
 	if (strstr(out, "\xe3\x80\x82") != NULL ||
 	    strstr(out, "\xef\xbc\x8e") != NULL ||
 	    strstr(out, "\xef\xbd\xa1") != NULL) {
@@ -323,7 +336,8 @@ static char *prepare_domain(const char *s, size_t len, GError **error)
 			size_t label_len = (size_t)(p - label);
 
 			if (label_len == 0) {
-				fail(error, "domainpart contains an empty label");
+				fail(error,
+				     "domainpart contains an empty label");
 				return NULL;
 			}
 			if (label_len > 63) {
@@ -332,8 +346,10 @@ static char *prepare_domain(const char *s, size_t len, GError **error)
 				     "63 bytes");
 				return NULL;
 			}
-			/* RFC 5891 §4.2.3.1 / STD3: no hyphen at either end
-			 * of a label. */
+			/*
+			 * RFC 5891 §4.2.3.1 / STD3: no hyphen at either end
+			 * of a label.
+			 */
 			if (label[0] == '-' || p[-1] == '-') {
 				fail(error,
 				     "domainpart contains a label that starts "
@@ -345,8 +361,8 @@ static char *prepare_domain(const char *s, size_t len, GError **error)
 			label = p + 1;
 			continue;
 		}
-		if (c < 0x80 && (g_ascii_isalnum((char)c) || c == '-' ||
-				 c == '_'))
+		if (c < 0x80 &&
+		    (g_ascii_isalnum((char)c) || c == '-' || c == '_'))
 			continue;
 		if (c >= 0x80 && is_letter_digit(c))
 			continue;
@@ -428,8 +444,10 @@ Jid *jid_parse(const char *str, GError **error)
 		return NULL;
 	}
 
-	/* RFC 7622 §3.2: the resourcepart starts at the first '/', the
-	 * localpart ends at the first '@' before it. */
+	/*
+	 * RFC 7622 §3.2: the resourcepart starts at the first '/', the
+	 * localpart ends at the first '@' before it.
+	 */
 	slash = strchr(str, '/');
 	if (slash == NULL)
 		slash = str + len;
@@ -446,9 +464,8 @@ Jid *jid_parse(const char *str, GError **error)
 	if (domain == NULL)
 		return NULL;
 	if (*slash == '/') {
-		resource = prepare_resource(slash + 1,
-					    (size_t)(str + len - slash - 1),
-					    error);
+		resource = prepare_resource(
+			slash + 1, (size_t)(str + len - slash - 1), error);
 		if (resource == NULL)
 			return NULL;
 	}
@@ -457,12 +474,12 @@ Jid *jid_parse(const char *str, GError **error)
 	jid->local = g_steal_pointer(&local);
 	jid->domain = g_steal_pointer(&domain);
 	jid->resource = g_steal_pointer(&resource);
-	jid->bare = jid->local != NULL ?
-			    g_strconcat(jid->local, "@", jid->domain, NULL) :
-			    g_strdup(jid->domain);
-	jid->full = jid->resource != NULL ?
-			    g_strconcat(jid->bare, "/", jid->resource, NULL) :
-			    g_strdup(jid->bare);
+	jid->bare = jid->local != NULL
+			    ? g_strconcat(jid->local, "@", jid->domain, NULL)
+			    : g_strdup(jid->domain);
+	jid->full = jid->resource != NULL
+			    ? g_strconcat(jid->bare, "/", jid->resource, NULL)
+			    : g_strdup(jid->bare);
 	return jid;
 }
 

@@ -44,7 +44,20 @@ tests_bench_bench_xml_reader_LDADD = libpresenced-core.la \
 # libFuzzer target (configure --enable-fuzzing CC=clang). The fuzzer flags
 # are added here, not to AM_CFLAGS, so the library is instrumented for
 # coverage but keeps its own main-less build.
-EXTRA_DIST += $(wildcard $(srcdir)/tests/fuzz/corpus/xml-reader/*)
+EXTRA_DIST += tests/fuzz/fuzz-xml-reader.c \
+	tests/fuzz/corpus/xml-reader/badns \
+	tests/fuzz/corpus/xml-reader/badprefix-utf8 \
+	tests/fuzz/corpus/xml-reader/comment \
+	tests/fuzz/corpus/xml-reader/deep \
+	tests/fuzz/corpus/xml-reader/dtd \
+	tests/fuzz/corpus/xml-reader/encoding \
+	tests/fuzz/corpus/xml-reader/entities \
+	tests/fuzz/corpus/xml-reader/pi \
+	tests/fuzz/corpus/xml-reader/presence \
+	tests/fuzz/corpus/xml-reader/refs \
+	tests/fuzz/corpus/xml-reader/roster \
+	tests/fuzz/corpus/xml-reader/starttls \
+	tests/fuzz/corpus/xml-reader/xxe
 if ENABLE_FUZZING
 fuzz_cflags = -fsanitize=fuzzer-no-link,address,undefined -g
 noinst_PROGRAMS += tests/fuzz/fuzz-xml-reader

@@ -9,7 +9,7 @@ TESTS += tests/test-xmpp-session
 tests_test_xmpp_session_SOURCES = \
 	tests/test-xmpp-session.c \
 	tests/session-test-server.c tests/session-test-server.h \
-	tests/session-test-certs.c tests/session-test-certs.h
+	tests/tls-test-certs.c tests/tls-test-certs.h
 tests_test_xmpp_session_CFLAGS = $(unit_cflags)
 tests_test_xmpp_session_LDADD = $(unit_ldadd)
 endif

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The element tree. Kept small because every received stanza is built into
- * one: children are a singly linked list with a tail pointer (appending is
- * O(1)), attributes a flat name/value array, text a lazily allocated GString.
+ * one: the name lives in the node's own allocation, a namespace equal to
+ * the parent's (or a common one) is shared rather than copied, each
+ * attribute is one "name\0value" block, children are a singly linked list
+ * with a tail pointer (O(1) append), text is one buffer allocated on first
+ * use.
  */
 #include "config.h"
 
@@ -12,29 +15,64 @@
 #include "core/stanza.h"
 
 struct _Stanza {
-	char *name;
-	char *ns; /* NULL: inherited from the parent when serialized */
-	char **attrs; /* n_attrs name/value pairs, both owned */
-	GString *text; /* NULL: "" */
+	const char *ns; /* NULL: inherited; owned unless ns_borrowed */
+	char **attrs;	/* per attribute: "name\0value\0" block, value ptr */
+	char *text;	/* NULL: "" */
+	size_t text_len;
+	size_t text_alloc;
 	Stanza *parent;
 	Stanza *first_child;
 	Stanza *last_child;
 	Stanza *next;
+	size_t n_children;
 	uint32_t n_attrs;
 	uint32_t attrs_alloc;
-	size_t n_children;
+	bool ns_borrowed; /* ns points at a parent's or a static string */
+	char name[];	  /* allocated with the struct */
 };
+
+/* Namespaces most elements carry: shared instead of copied. */
+static const char *const common_ns[] = {
+	"jabber:client",
+	"http://etherx.jabber.org/streams",
+	"jabber:iq:roster",
+	"http://jabber.org/protocol/caps",
+	"vcard-temp:x:update",
+	"urn:xmpp:delay",
+	"urn:ietf:params:xml:ns:xmpp-stanzas",
+};
+
+static Stanza *stanza_alloc(const char *name, const char *xmlns,
+			    const Stanza *parent)
+{
+	size_t len = strlen(name);
+	Stanza *stanza = g_malloc0(sizeof(Stanza) + len + 1);
+
+	memcpy(stanza->name, name, len + 1);
+	if (xmlns == NULL)
+		return stanza;
+	if (parent != NULL && parent->ns != NULL &&
+	    (parent->ns == xmlns || strcmp(parent->ns, xmlns) == 0)) {
+		/* A child lives no longer than its parent. */
+		stanza->ns = parent->ns;
+		stanza->ns_borrowed = true;
+		return stanza;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(common_ns); i++) {
+		if (strcmp(common_ns[i], xmlns) == 0) {
+			stanza->ns = common_ns[i];
+			stanza->ns_borrowed = true;
+			return stanza;
+		}
+	}
+	stanza->ns = g_strdup(xmlns);
+	return stanza;
+}
 
 Stanza *stanza_new(const char *name, const char *xmlns)
 {
-	Stanza *stanza;
-
 	g_return_val_if_fail(name != NULL, NULL);
-
-	stanza = g_new0(Stanza, 1);
-	stanza->name = g_strdup(name);
-	stanza->ns = g_strdup(xmlns);
-	return stanza;
+	return stanza_alloc(name, xmlns, NULL);
 }
 
 void stanza_free(Stanza *stanza)
@@ -44,8 +82,10 @@ void stanza_free(Stanza *stanza)
 	if (stanza == NULL)
 		return;
 
-	/* Iterative over siblings, recursive only in depth (which the reader
-	 * caps), so a 100,000-item roster does not recurse 100,000 deep. */
+	/*
+	 * Iterative over siblings, recursive only in depth (which the reader
+	 * caps), so a 100,000-item roster does not recurse 100,000 deep.
+	 */
 	child = stanza->first_child;
 	while (child != NULL) {
 		Stanza *next = child->next;
@@ -54,13 +94,12 @@ void stanza_free(Stanza *stanza)
 		stanza_free(child);
 		child = next;
 	}
-	for (uint32_t i = 0; i < stanza->n_attrs * 2; i++)
-		g_free(stanza->attrs[i]);
+	for (uint32_t i = 0; i < stanza->n_attrs; i++)
+		g_free(stanza->attrs[2 * i]);
 	g_free(stanza->attrs);
-	if (stanza->text != NULL)
-		g_string_free(stanza->text, TRUE);
-	g_free(stanza->name);
-	g_free(stanza->ns);
+	g_free(stanza->text);
+	if (!stanza->ns_borrowed)
+		g_free((char *)stanza->ns);
 	g_free(stanza);
 }
 
@@ -95,25 +134,37 @@ const char *stanza_get_attr(const Stanza *stanza, const char *name)
 	return i < 0 ? NULL : stanza->attrs[2 * i + 1];
 }
 
-void stanza_set_attr(Stanza *stanza, const char *name, const char *value)
+static char *attr_block(const char *name, const char *value, size_t len,
+			char **ret_value)
+{
+	size_t name_len = strlen(name);
+	char *block = g_malloc(name_len + 1 + len + 1);
+
+	memcpy(block, name, name_len + 1);
+	memcpy(block + name_len + 1, value, len);
+	block[name_len + 1 + len] = '\0';
+	*ret_value = block + name_len + 1;
+	return block;
+}
+
+void stanza_set_attr_len(Stanza *stanza, const char *name, const char *value,
+			 size_t len)
 {
 	int i;
+	char *v;
 
 	g_return_if_fail(stanza != NULL);
 	g_return_if_fail(name != NULL);
 
 	i = find_attr(stanza, name);
 	if (i >= 0) {
+		g_free(stanza->attrs[2 * i]);
 		if (value != NULL) {
-			char *copy = g_strdup(value);
-
-			g_free(stanza->attrs[2 * i + 1]);
-			stanza->attrs[2 * i + 1] = copy;
+			stanza->attrs[2 * i] = attr_block(name, value, len, &v);
+			stanza->attrs[2 * i + 1] = v;
 			return;
 		}
 		/* Removal keeps the order of the others. */
-		g_free(stanza->attrs[2 * i]);
-		g_free(stanza->attrs[2 * i + 1]);
 		memmove(&stanza->attrs[2 * i], &stanza->attrs[2 * i + 2],
 			(stanza->n_attrs - i - 1) * 2 * sizeof(char *));
 		stanza->n_attrs--;
@@ -122,15 +173,20 @@ void stanza_set_attr(Stanza *stanza, const char *name, const char *value)
 	if (value == NULL)
 		return;
 	if (stanza->n_attrs == stanza->attrs_alloc) {
-		stanza->attrs_alloc = stanza->attrs_alloc ?
-					      stanza->attrs_alloc * 2 :
-					      4;
+		stanza->attrs_alloc =
+			stanza->attrs_alloc ? stanza->attrs_alloc * 2 : 4;
 		stanza->attrs = g_renew(char *, stanza->attrs,
 					(size_t)stanza->attrs_alloc * 2);
 	}
-	stanza->attrs[2 * stanza->n_attrs] = g_strdup(name);
-	stanza->attrs[2 * stanza->n_attrs + 1] = g_strdup(value);
+	stanza->attrs[2 * stanza->n_attrs] = attr_block(name, value, len, &v);
+	stanza->attrs[2 * stanza->n_attrs + 1] = v;
 	stanza->n_attrs++;
+}
+
+void stanza_set_attr(Stanza *stanza, const char *name, const char *value)
+{
+	stanza_set_attr_len(stanza, name, value,
+			    value != NULL ? strlen(value) : 0);
 }
 
 bool stanza_get_attr_nth(const Stanza *stanza, size_t index,
@@ -150,29 +206,39 @@ bool stanza_get_attr_nth(const Stanza *stanza, size_t index,
 const char *stanza_get_text(const Stanza *stanza)
 {
 	g_return_val_if_fail(stanza != NULL, NULL);
-	return stanza->text != NULL ? stanza->text->str : "";
+	return stanza->text != NULL ? stanza->text : "";
 }
 
 void stanza_append_text(Stanza *stanza, const char *text, gssize len)
 {
+	size_t n;
+
 	g_return_if_fail(stanza != NULL);
 	g_return_if_fail(text != NULL || len == 0);
 
-	if (len < 0)
-		len = (gssize)strlen(text);
-	if (len == 0)
+	n = len < 0 ? strlen(text) : (size_t)len;
+	if (n == 0)
 		return;
-	if (stanza->text == NULL)
-		stanza->text = g_string_sized_new((gsize)len);
-	g_string_append_len(stanza->text, text, len);
+	if (stanza->text_len + n + 1 > stanza->text_alloc) {
+		/* Exact for the usual single piece, doubling after. */
+		stanza->text_alloc = stanza->text == NULL
+					     ? n + 1
+					     : MAX(stanza->text_alloc * 2,
+						   stanza->text_len + n + 1);
+		stanza->text = g_realloc(stanza->text, stanza->text_alloc);
+	}
+	memcpy(stanza->text + stanza->text_len, text, n);
+	stanza->text_len += n;
+	stanza->text[stanza->text_len] = '\0';
 }
 
 void stanza_set_text(Stanza *stanza, const char *text)
 {
 	g_return_if_fail(stanza != NULL);
 
+	stanza->text_len = 0;
 	if (stanza->text != NULL)
-		g_string_truncate(stanza->text, 0);
+		stanza->text[0] = '\0';
 	if (text != NULL)
 		stanza_append_text(stanza, text, -1);
 }
@@ -198,7 +264,8 @@ Stanza *stanza_add_child_new(Stanza *parent, const char *name,
 			     const char *xmlns)
 {
 	g_return_val_if_fail(parent != NULL, NULL);
-	return stanza_add_child(parent, stanza_new(name, xmlns));
+	g_return_val_if_fail(name != NULL, NULL);
+	return stanza_add_child(parent, stanza_alloc(name, xmlns, parent));
 }
 
 Stanza *stanza_add_child_text(Stanza *parent, const char *name,
@@ -311,8 +378,7 @@ static bool is_xmlns_attr(const char *name)
 	       (name[5] == '\0' || name[5] == ':');
 }
 
-void stanza_serialize(const Stanza *stanza, const char *parent_ns,
-		      GString *out)
+void stanza_serialize(const Stanza *stanza, const char *parent_ns, GString *out)
 {
 	const char *ns;
 
@@ -340,15 +406,13 @@ void stanza_serialize(const Stanza *stanza, const char *parent_ns,
 		append_escaped(out, value, strlen(value), true);
 		g_string_append_c(out, '\'');
 	}
-	if (stanza->first_child == NULL &&
-	    (stanza->text == NULL || stanza->text->len == 0)) {
+	if (stanza->first_child == NULL && stanza->text_len == 0) {
 		g_string_append(out, "/>");
 		return;
 	}
 	g_string_append_c(out, '>');
-	if (stanza->text != NULL)
-		append_escaped(out, stanza->text->str, stanza->text->len,
-			       false);
+	if (stanza->text_len > 0)
+		append_escaped(out, stanza->text, stanza->text_len, false);
 	for (Stanza *c = stanza->first_child; c != NULL; c = c->next)
 		stanza_serialize(c, ns, out);
 	g_string_append(out, "</");
@@ -367,24 +431,35 @@ char *stanza_to_string(const Stanza *stanza)
 	return g_string_free(out, FALSE);
 }
 
-Stanza *stanza_copy(const Stanza *stanza)
+static Stanza *copy_into(const Stanza *stanza, Stanza *parent)
 {
-	Stanza *copy;
+	Stanza *copy = stanza_alloc(stanza->name, stanza->ns, parent);
 
-	g_return_val_if_fail(stanza != NULL, NULL);
-
-	copy = stanza_new(stanza->name, stanza->ns);
+	if (parent != NULL)
+		stanza_add_child(parent, copy);
 	if (stanza->n_attrs > 0) {
 		copy->attrs_alloc = stanza->n_attrs;
-		copy->n_attrs = stanza->n_attrs;
 		copy->attrs = g_new(char *, (size_t)stanza->n_attrs * 2);
-		for (uint32_t i = 0; i < stanza->n_attrs * 2; i++)
-			copy->attrs[i] = g_strdup(stanza->attrs[i]);
+		for (uint32_t i = 0; i < stanza->n_attrs; i++) {
+			char *v;
+
+			copy->attrs[2 * i] = attr_block(
+				stanza->attrs[2 * i], stanza->attrs[2 * i + 1],
+				strlen(stanza->attrs[2 * i + 1]), &v);
+			copy->attrs[2 * i + 1] = v;
+		}
+		copy->n_attrs = stanza->n_attrs;
 	}
-	if (stanza->text != NULL && stanza->text->len > 0)
-		stanza_append_text(copy, stanza->text->str,
-				   (gssize)stanza->text->len);
+	if (stanza->text_len > 0)
+		stanza_append_text(copy, stanza->text,
+				   (gssize)stanza->text_len);
 	for (Stanza *c = stanza->first_child; c != NULL; c = c->next)
-		stanza_add_child(copy, stanza_copy(c));
+		copy_into(c, copy);
 	return copy;
+}
+
+Stanza *stanza_copy(const Stanza *stanza)
+{
+	g_return_val_if_fail(stanza != NULL, NULL);
+	return copy_into(stanza, NULL);
 }

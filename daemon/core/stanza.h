@@ -32,6 +32,12 @@ const char *stanza_get_ns(const Stanza *stanza);
 const char *stanza_get_attr(const Stanza *stanza, const char *name);
 /* Sets (value != NULL) or removes (value == NULL) an attribute. Copies. */
 void stanza_set_attr(Stanza *stanza, const char *name, const char *value);
+/*
+ * Same with a value of len bytes (need not be NUL-terminated; value NULL
+ * removes). For parsers, which have lengths already.
+ */
+void stanza_set_attr_len(Stanza *stanza, const char *name, const char *value,
+			 size_t len);
 /* Iterate attributes: index from 0; false past the end. Borrowed out-ptrs. */
 bool stanza_get_attr_nth(const Stanza *stanza, size_t index,
 			 const char **ret_name, const char **ret_value);
@@ -45,7 +51,8 @@ void stanza_set_text(Stanza *stanza, const char *text);
 
 /* Appends child (transfer full) and returns it (transfer none). */
 Stanza *stanza_add_child(Stanza *parent, Stanza *child);
-/* Shorthand: new child element appended to parent; returns it (transfer none). */
+/* Shorthand: new child element appended to parent; returns it (transfer none).
+ */
 Stanza *stanza_add_child_new(Stanza *parent, const char *name,
 			     const char *xmlns);
 /* Shorthand: child element with text. Returns it (transfer none). */
@@ -66,6 +73,8 @@ size_t stanza_get_n_children(const Stanza *stanza);
  * and control whitespace as character references). parent_ns is the
  * namespace in scope at the insertion point (e.g. "jabber:client" for a
  * top-level stanza); xmlns is written only where the element's differs.
+ * Attribute values are quoted with '. C0 controls other than tab, LF and
+ * CR, which XML 1.0 cannot carry at all, are dropped.
  */
 void stanza_serialize(const Stanza *stanza, const char *parent_ns,
 		      GString *out);

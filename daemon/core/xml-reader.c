@@ -23,18 +23,46 @@
 
 #include "core/xml-reader.h"
 
+/* clang-format off */
 G_DEFINE_QUARK(xml-reader-error-quark, xml_reader_error)
+/* clang-format on */
 
 #define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_CLIENT "jabber:client"
 
-/* Bytes handed to libxml2 per call: small enough that the size limit is
- * checked often, big enough that the call overhead does not show. */
-#define FEED_SLICE ((size_t)64 * 1024)
+/*
+ * Bytes handed to libxml2 per call: small enough to bound the tree built
+ * before a size check, big enough that libxml2's per-call rescans of an
+ * unfinished tag stay few.
+ */
+#define FEED_SLICE ((size_t)1024 * 1024)
 
-/* libxml2's own cap on its name dictionary, which XML_PARSE_HUGE lifts:
- * names a peer invents are interned for the life of the stream. */
+/* A held-back buffer bigger than this is freed rather than kept. */
+#define HELD_KEEP ((size_t)64 * 1024)
+
+/*
+ * libxml2's own cap on its name dictionary, which XML_PARSE_HUGE lifts:
+ * names a peer invents are interned for the life of the stream.
+ */
 #define DICT_LIMIT ((size_t)10000000)
+
+/*
+ * Where the bytes fed so far stand, as far as finding the end of a tag
+ * goes. libxml2 2.9's push parser rescans an unfinished start tag each
+ * time a chunk with a '>' arrives, which a '>' inside an attribute value
+ * (legal) turns into quadratic time. So the reader hands libxml2 only
+ * input up to the last '>' that ends markup, and holds the rest.
+ */
+typedef enum {
+	LEX_TEXT,	 /* character data */
+	LEX_TAG_OPEN,	 /* just after '<' */
+	LEX_TAG,	 /* in a start or end tag */
+	LEX_TAG_EQ,	 /* after '=' in a tag, before the quote */
+	LEX_QUOTE,	 /* in a quoted attribute value */
+	LEX_BANG_PREFIX, /* after "<!", matching "[CDATA[" */
+	LEX_BANG,	 /* "<?...", "<!...": ends at any '>' */
+	LEX_CDATA,	 /* in a CDATA section, ends at "]]>" */
+} LexState;
 
 typedef struct {
 	XmlReaderEvent type;
@@ -45,12 +73,21 @@ typedef struct {
 struct _XmlReader {
 	XmlReaderLimits limits;
 	xmlParserCtxtPtr ctxt; /* NULL until fed, and after an error */
-	GQueue events; /* of Event *, in order */
-	Stanza *stanza; /* top-level element being built */
-	Stanza *cursor; /* innermost open element of it */
-	unsigned depth; /* open elements; the stream header is 1 */
-	uint64_t fed; /* bytes handed to libxml2 since the reset */
-	uint64_t boundary; /* offset just past the last top-level tag */
+	GQueue events;	       /* of Event *, in order */
+	Stanza *stanza;	       /* top-level element being built */
+	Stanza *cursor;	       /* innermost open element of it */
+	unsigned depth;	       /* open elements; the stream header is 1 */
+	uint64_t fed;	       /* bytes handed to libxml2 since the reset */
+	uint64_t boundary;     /* offset just past the last top-level tag */
+	char *held; /* fed but not yet given to libxml2 (no tag end in it) */
+	size_t held_len;
+	size_t held_alloc;
+	LexState lex;
+	unsigned lex_n; /* LEX_BANG_PREFIX: chars matched; LEX_CDATA: ']'s */
+	char lex_quote;
+	unsigned lex_attrs;    /* '=' seen in the current tag */
+	const char *lex_error; /* set by lex(): input is bad from cut on */
+	XmlReaderError lex_error_code;
 	bool failed; /* an error is queued: ignore everything */
 	bool closed; /* </stream:stream> seen */
 };
@@ -71,8 +108,8 @@ const char *xml_reader_error_condition(XmlReaderError code)
 	return condition_names[code];
 }
 
-static void push_event(XmlReader *reader, XmlReaderEvent type,
-		       Stanza *stanza, GError *error)
+static void push_event(XmlReader *reader, XmlReaderEvent type, Stanza *stanza,
+		       GError *error)
 {
 	Event *ev = g_new(Event, 1);
 
@@ -92,8 +129,10 @@ static void event_free(gpointer data)
 	g_free(ev);
 }
 
-/* Stops parsing without freeing libxml2's input under its feet; see the
- * comment at the top. */
+/*
+ * Stops parsing without freeing libxml2's input under its feet; see the
+ * comment at the top.
+ */
 static void halt(XmlReader *reader)
 {
 	if (reader->ctxt != NULL) {
@@ -144,9 +183,11 @@ static void on_start_document(void *user_data)
 	XmlReader *reader = user_data;
 	xmlParserInputPtr input = reader->ctxt->input;
 
-	/* RFC 6120 §11.6: UTF-8 only. A declared encoding libxml2 knows has
+	/*
+	 * RFC 6120 §11.6: UTF-8 only. A declared encoding libxml2 knows has
 	 * already switched the input to a converter by now; a UTF-16 BOM
-	 * has done the same. */
+	 * has done the same.
+	 */
 	if (input != NULL && input->encoding != NULL &&
 	    !is_utf8_name((const char *)input->encoding)) {
 		fail(reader, XML_READER_ERROR_UNSUPPORTED_ENCODING,
@@ -167,14 +208,17 @@ static void on_start_document(void *user_data)
  * substitution is off (libxml2 keeps them for re-parsing by its tree
  * builder). Any other '&' cannot occur, so decoding is unambiguous.
  */
-static char *attr_value(const xmlChar *start, const xmlChar *end)
+static void set_attr(Stanza *el, const char *name, const xmlChar *start,
+		     const xmlChar *end)
 {
 	const char *s = (const char *)start;
 	size_t len = (size_t)(end - start);
-	GString *out;
+	g_autoptr(GString) out = NULL;
 
-	if (memchr(s, '&', len) == NULL)
-		return g_strndup(s, len);
+	if (memchr(s, '&', len) == NULL) {
+		stanza_set_attr_len(el, name, s, len);
+		return;
+	}
 	out = g_string_sized_new(len);
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '&' && len - i >= 5 &&
@@ -185,26 +229,27 @@ static char *attr_value(const xmlChar *start, const xmlChar *end)
 		}
 		g_string_append_c(out, s[i]);
 	}
-	return g_string_free(out, FALSE);
+	stanza_set_attr_len(el, name, out->str, out->len);
 }
 
 static void set_attrs(Stanza *el, int nb_attributes, const xmlChar **attrs)
 {
 	for (int i = 0; i < nb_attributes; i++) {
 		const xmlChar **a = &attrs[5 * i];
-		g_autofree char *value = attr_value(a[3], a[4]);
 
 		if (a[2] == NULL) {
-			stanza_set_attr(el, (const char *)a[0], value);
+			set_attr(el, (const char *)a[0], a[3], a[4]);
 		} else if (a[1] != NULL &&
 			   strcmp((const char *)a[1], "xml") == 0) {
-			g_autofree char *name = g_strconcat(
-				"xml:", (const char *)a[0], NULL);
+			g_autofree char *name =
+				g_strconcat("xml:", (const char *)a[0], NULL);
 
-			stanza_set_attr(el, name, value);
+			set_attr(el, name, a[3], a[4]);
 		}
-		/* Other namespaced attributes carry nothing XMPP core
-		 * needs and could shadow plain ones: dropped. */
+		/*
+		 * Other namespaced attributes carry nothing XMPP core
+		 * needs and could shadow plain ones: dropped.
+		 */
 	}
 }
 
@@ -284,16 +329,20 @@ static void on_start_element(void *user_data, const xmlChar *localname,
 	}
 	reader->depth++;
 
-	/* libxml2 resolved default and prefixed namespaces; an element in
+	/*
+	 * libxml2 resolved default and prefixed namespaces; an element in
 	 * no namespace at all (no default declared anywhere in scope) is in
-	 * the stream's content namespace (RFC 6120 §4.8.2). */
+	 * the stream's content namespace (RFC 6120 §4.8.2).
+	 */
 	ns = uri != NULL ? (const char *)uri : NS_CLIENT;
-	el = stanza_new((const char *)localname, ns);
-	set_attrs(el, nb_attributes, attributes);
-	if (reader->cursor == NULL)
+	if (reader->cursor == NULL) {
+		el = stanza_new((const char *)localname, ns);
 		reader->stanza = el;
-	else
-		stanza_add_child(reader->cursor, el);
+	} else {
+		el = stanza_add_child_new(reader->cursor,
+					  (const char *)localname, ns);
+	}
+	set_attrs(el, nb_attributes, attributes);
 	reader->cursor = el;
 }
 
@@ -305,8 +354,10 @@ static void on_end_element(void *user_data, const xmlChar *localname,
 	if (reader->failed || reader->closed)
 		return;
 	if (reader->depth == 1) {
-		/* RFC 6120 §4.4: the stream is closed; anything after it is
-		 * not ours to parse. */
+		/*
+		 * RFC 6120 §4.4: the stream is closed; anything after it is
+		 * not ours to parse.
+		 */
 		reader->depth = 0;
 		push_event(reader, XML_READER_EVENT_STREAM_CLOSE, NULL, NULL);
 		reader->closed = true;
@@ -320,8 +371,10 @@ static void on_end_element(void *user_data, const xmlChar *localname,
 	if (reader->depth == 1) {
 		uint64_t end = consumed(reader);
 
-		/* The stanza may have ended inside the slice that took it
-		 * over the limit. */
+		/*
+		 * The stanza may have ended inside the slice that took it
+		 * over the limit.
+		 */
 		if (end - reader->boundary > reader->limits.max_stanza_bytes) {
 			fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
 			     "stanza larger than %zu bytes",
@@ -339,8 +392,10 @@ static void on_characters(void *user_data, const xmlChar *text, int len)
 {
 	XmlReader *reader = user_data;
 
-	/* Whitespace between stanzas (RFC 6120 §4.6.1 keepalives) and any
-	 * other text outside a stanza is dropped. */
+	/*
+	 * Whitespace between stanzas (RFC 6120 §4.6.1 keepalives) and any
+	 * other text outside a stanza is dropped.
+	 */
 	if (reader->failed || reader->cursor == NULL)
 		return;
 	stanza_append_text(reader->cursor, (const char *)text, len);
@@ -372,8 +427,7 @@ static void on_unparsed_entity_decl(void *user_data, const xmlChar *name,
 }
 
 static void on_notation_decl(void *user_data, const xmlChar *name,
-			     const xmlChar *public_id,
-			     const xmlChar *system_id)
+			     const xmlChar *public_id, const xmlChar *system_id)
 {
 	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
 	     "notation declaration is not allowed");
@@ -398,8 +452,10 @@ static void on_element_decl(void *user_data, const xmlChar *name, int type,
 
 static xmlEntityPtr on_get_entity(void *user_data, const xmlChar *name)
 {
-	/* Only reached for names other than the five predefined ones,
-	 * which libxml2 resolves before asking. */
+	/*
+	 * Only reached for names other than the five predefined ones,
+	 * which libxml2 resolves before asking.
+	 */
 	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
 	     "entity reference &%s; is not allowed", (const char *)name);
 	return NULL;
@@ -480,8 +536,10 @@ static void on_error(void *user_data, xmlErrorPtr err)
 	XmlReader *reader = user_data;
 	g_autofree char *msg = NULL;
 
-	/* Warnings (a relative namespace URI such as "vcard-temp", ...)
-	 * are not errors in XMPP. */
+	/*
+	 * Warnings (a relative namespace URI such as "vcard-temp", ...)
+	 * are not errors in XMPP.
+	 */
 	if (err == NULL || err->level == XML_ERR_WARNING)
 		return;
 	msg = g_strdup(err->message != NULL ? err->message : "parse error");
@@ -530,10 +588,11 @@ static bool ensure_ctxt(XmlReader *reader)
 		     "cannot create XML parser");
 		return false;
 	}
-	/* No XML_PARSE_NOENT (entities are never substituted), no
-	 * XML_PARSE_DTDLOAD/DTDATTR/DTDVALID, no network. */
-	(void)xmlCtxtUseOptions(reader->ctxt, XML_PARSE_NONET |
-						      XML_PARSE_HUGE |
+	/*
+	 * No XML_PARSE_NOENT (entities are never substituted), no
+	 * XML_PARSE_DTDLOAD/DTDATTR/DTDVALID, no network.
+	 */
+	(void)xmlCtxtUseOptions(reader->ctxt, XML_PARSE_NONET | XML_PARSE_HUGE |
 						      XML_PARSE_NOWARNING);
 	reader->ctxt->replaceEntities = 0;
 	reader->ctxt->loadsubset = 0;
@@ -565,6 +624,8 @@ XmlReader *xml_reader_new(const XmlReaderLimits *limits)
 			XML_READER_DEFAULT_MAX_STANZA_BYTES;
 	if (reader->limits.max_depth == 0)
 		reader->limits.max_depth = XML_READER_DEFAULT_MAX_DEPTH;
+	if (reader->limits.max_attrs == 0)
+		reader->limits.max_attrs = XML_READER_DEFAULT_MAX_ATTRS;
 	g_queue_init(&reader->events);
 	return reader;
 }
@@ -581,6 +642,13 @@ void xml_reader_reset(XmlReader *reader)
 	reader->depth = 0;
 	reader->fed = 0;
 	reader->boundary = 0;
+	g_free(reader->held);
+	reader->held = NULL;
+	reader->held_len = 0;
+	reader->held_alloc = 0;
+	reader->lex = LEX_TEXT;
+	reader->lex_n = 0;
+	reader->lex_error = NULL;
 	reader->failed = false;
 	reader->closed = false;
 }
@@ -593,23 +661,208 @@ void xml_reader_free(XmlReader *reader)
 	g_free(reader);
 }
 
-void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
+/* The bytes that can change LEX_TEXT, LEX_TAG, LEX_QUOTE or LEX_BANG. */
+static const bool lex_special[256] = {
+	['<'] = true, ['>'] = true, ['='] = true, ['\''] = true, ['"'] = true,
+};
+
+static bool lex_skips(LexState state)
 {
-	size_t max;
+	switch (state) {
+	case LEX_TEXT:
+	case LEX_TAG:
+	case LEX_QUOTE:
+	case LEX_BANG:
+		return true;
+	case LEX_TAG_OPEN:
+	case LEX_TAG_EQ:
+	case LEX_BANG_PREFIX:
+	case LEX_CDATA:
+		break;
+	}
+	return false;
+}
 
-	g_return_if_fail(reader != NULL);
-	g_return_if_fail(data != NULL || len == 0);
+/*
+ * Scans data with the lexer state and returns the length of its longest
+ * prefix that ends where markup ends (0: none). See LexState. It counts
+ * attributes (libxml2's duplicate check is quadratic in their number) and
+ * rejects two things itself, since libxml2 would misreport or sit on them:
+ * a markup declaration ("<!DOCTYPE", "<!ENTITY", ...: after the stream
+ * header just a syntax error to libxml2, but it is the DTD RFC 6120 §11.1
+ * forbids) and '<' in an attribute value (libxml2 waits for
+ * a '>' after a closing quote that may never come). Then lex_error is set
+ * and the return value is where the bad construct starts, which is up to
+ * two bytes before data (*ret_back bytes of the held input) when "<!"
+ * came in an earlier feed.
+ */
+static size_t lex(XmlReader *reader, const char *data, size_t len,
+		  size_t *ret_back)
+{
+	static const char cdata[] = "[CDATA[";
+	size_t cut = 0;
 
-	max = reader->limits.max_stanza_bytes;
+	*ret_back = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c;
+
+		/* Most bytes change nothing: skip them in a tight loop. */
+		if (lex_skips(reader->lex)) {
+			while (i < len && !lex_special[(unsigned char)data[i]])
+				i++;
+			if (i == len)
+				break;
+		}
+		c = data[i];
+		switch (reader->lex) {
+		case LEX_TEXT:
+			if (c == '<')
+				reader->lex = LEX_TAG_OPEN;
+			else if (c == '>')
+				cut = i + 1;
+			break;
+		case LEX_TAG_OPEN:
+			if (c == '!') {
+				reader->lex = LEX_BANG_PREFIX;
+				reader->lex_n = 0;
+			} else if (c == '?') {
+				reader->lex = LEX_BANG;
+			} else if (c == '>') {
+				reader->lex = LEX_TEXT;
+				cut = i + 1;
+			} else {
+				reader->lex = LEX_TAG;
+				reader->lex_attrs = 0;
+			}
+			break;
+		case LEX_TAG:
+			if (c == '>') {
+				reader->lex = LEX_TEXT;
+				cut = i + 1;
+			} else if (c == '=') {
+				reader->lex = LEX_TAG_EQ;
+				if (++reader->lex_attrs >
+				    reader->limits.max_attrs) {
+					reader->lex_error_code =
+						XML_READER_ERROR_POLICY_VIOLATION;
+					reader->lex_error = "element has too "
+							    "many attributes";
+					return i;
+				}
+			} else if (c == '<') {
+				reader->lex = LEX_TAG_OPEN;
+			}
+			break;
+		case LEX_TAG_EQ:
+			if (c == '\'' || c == '"') {
+				reader->lex = LEX_QUOTE;
+				reader->lex_quote = c;
+			} else if (c == '>') {
+				reader->lex = LEX_TEXT;
+				cut = i + 1;
+			} else if (c != ' ' && c != '\t' && c != '\n' &&
+				   c != '\r') {
+				reader->lex = LEX_TAG;
+			}
+			break;
+		case LEX_QUOTE:
+			if (c == reader->lex_quote) {
+				reader->lex = LEX_TAG;
+			} else if (c == '<') {
+				/* XML 1.0 §3.1 [10] */
+				reader->lex_error_code =
+					XML_READER_ERROR_NOT_WELL_FORMED;
+				reader->lex_error = "'<' in an attribute value";
+				return i;
+			}
+			break;
+		case LEX_BANG_PREFIX:
+			if (reader->lex_n == 0 && c != '[' && c != '-') {
+				reader->lex_error_code =
+					XML_READER_ERROR_RESTRICTED_XML;
+				reader->lex_error = "markup declaration (DTD) "
+						    "is not allowed";
+				if (i >= 2)
+					return i - 2;
+				*ret_back = 2 - i;
+				return 0;
+			}
+			if (c == cdata[reader->lex_n]) {
+				if (++reader->lex_n == sizeof(cdata) - 1) {
+					reader->lex = LEX_CDATA;
+					reader->lex_n = 0;
+				}
+			} else if (c == '>') {
+				reader->lex = LEX_TEXT;
+				cut = i + 1;
+			} else {
+				reader->lex = LEX_BANG;
+			}
+			break;
+		case LEX_BANG:
+			if (c == '>') {
+				reader->lex = LEX_TEXT;
+				cut = i + 1;
+			}
+			break;
+		case LEX_CDATA:
+			if (c == ']') {
+				reader->lex_n++;
+			} else if (c == '>' && reader->lex_n >= 2) {
+				reader->lex = LEX_TEXT;
+				reader->lex_n = 0;
+				cut = i + 1;
+			} else {
+				reader->lex_n = 0;
+			}
+			break;
+		}
+	}
+	return cut;
+}
+
+static void hold(XmlReader *reader, const char *data, size_t len)
+{
+	if (reader->held_len + len > reader->held_alloc) {
+		reader->held_alloc = MAX(reader->held_alloc * 2,
+					 MAX(reader->held_len + len, 4096));
+		reader->held = g_realloc(reader->held, reader->held_alloc);
+	}
+	memcpy(reader->held + reader->held_len, data, len);
+	reader->held_len += len;
+}
+
+static void release_held(XmlReader *reader)
+{
+	reader->held_len = 0;
+	if (reader->held_alloc > HELD_KEEP) {
+		g_free(reader->held);
+		reader->held = NULL;
+		reader->held_alloc = 0;
+	}
+}
+
+static uint64_t pending_bytes(const XmlReader *reader)
+{
+	return reader->fed + reader->held_len - reader->boundary;
+}
+
+/* Hands data to libxml2 in slices, checking the size limit after each. */
+static void parse(XmlReader *reader, const char *data, size_t len)
+{
+	size_t max = reader->limits.max_stanza_bytes;
+
 	while (len > 0 && !reader->failed && !reader->closed) {
 		uint64_t pending = reader->fed - reader->boundary;
 		size_t room = pending < max ? (size_t)(max - pending) : 0;
-		/* Never hand over more than one byte past the limit, so
-		 * the check below is exact. */
+		/*
+		 * Never more than one byte past the limit at a time, so the
+		 * check below is exact for a stanza still open.
+		 */
 		size_t n = MIN(len, MIN(FEED_SLICE, room + 1));
 
 		if (!ensure_ctxt(reader))
-			break;
+			return;
 		reader->fed += n;
 		(void)xmlParseChunk(reader->ctxt, data, (int)n, 0);
 		data += n;
@@ -619,13 +872,60 @@ void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
 			fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
 			     "stanza larger than %zu bytes", max);
 	}
-	/* Safe now that libxml2 has returned: free what a failed or closed
-	 * stream no longer needs. */
+}
+
+void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
+{
+	size_t cut;
+	size_t back;
+
+	g_return_if_fail(reader != NULL);
+	g_return_if_fail(data != NULL || len == 0);
+
+	if (reader->failed || reader->closed || len == 0)
+		return;
+
+	cut = lex(reader, data, len, &back);
+	if (reader->lex_error != NULL) {
+		/* Everything before the bad construct still counts. */
+		reader->held_len -= MIN(back, reader->held_len);
+		parse(reader, reader->held, reader->held_len);
+		release_held(reader);
+		parse(reader, data, cut);
+		fail(reader, reader->lex_error_code, "%s", reader->lex_error);
+	} else if (cut > 0) {
+		/*
+		 * Two calls rather than a copy: the held part holds the
+		 * start of at most one tag, so libxml2 scans it once.
+		 */
+		if (reader->held_len > 0) {
+			parse(reader, reader->held, reader->held_len);
+			release_held(reader);
+		}
+		parse(reader, data, cut);
+	}
+	if (!reader->failed && !reader->closed && cut < len) {
+		hold(reader, data + cut, len - cut);
+		/* A start tag or text that never ends (RFC 6120 §13.12). */
+		if (pending_bytes(reader) > reader->limits.max_stanza_bytes)
+			fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
+			     "stanza larger than %zu bytes",
+			     reader->limits.max_stanza_bytes);
+	}
+
+	/*
+	 * Safe now that libxml2 has returned: free what a failed or closed
+	 * stream no longer needs.
+	 */
 	if (reader->failed || reader->closed) {
 		drop_ctxt(reader);
 		stanza_free(reader->stanza);
 		reader->stanza = NULL;
 		reader->cursor = NULL;
+		g_free(reader->held);
+		reader->held = NULL;
+		reader->held_len = 0;
+		reader->held_alloc = 0;
 	}
 }
 

@@ -24,7 +24,7 @@
 #include "core/xml-reader.h"
 #include "core/xmpp-session.h"
 
-G_DEFINE_QUARK(xmpp-session-error-quark, xmpp_session_error)
+G_DEFINE_QUARK(xmpp - session - error - quark, xmpp_session_error)
 
 #define NS_CLIENT "jabber:client"
 #define NS_STREAMS "http://etherx.jabber.org/streams"
@@ -72,8 +72,8 @@ struct _XmppSession {
 	char *stream_from;  /* the server's header 'from', for messages */
 
 	SaslClient *sasl;
-	unsigned sasl_round;	/* challenges answered so far */
-	bool sasl_verified;	/* server-final verified */
+	unsigned sasl_round; /* challenges answered so far */
+	bool sasl_verified;  /* server-final verified */
 
 	char *bind_id;
 	char *session_id;
@@ -128,7 +128,8 @@ const char *xmpp_session_end_to_string(XmppSessionEnd reason)
 
 static void set_state(XmppSession *s, XmppSessionState state)
 {
-	g_debug("xmpp session: %s -> %s", xmpp_session_state_to_string(s->state),
+	g_debug("xmpp session: %s -> %s",
+		xmpp_session_state_to_string(s->state),
 		xmpp_session_state_to_string(state));
 	s->state = state;
 }
@@ -150,6 +151,12 @@ static char *clip_text(const char *text, size_t max)
 	if (!end)
 		end = text;
 	return g_strdup_printf("%.*s…", (int)(end - text), text);
+}
+
+static void wipe_string(char *str)
+{
+	if (str)
+		explicit_bzero(str, strlen(str));
 }
 
 /* ---- ending ------------------------------------------------------------- */
@@ -203,8 +210,7 @@ static void send_raw(XmppSession *s, const char *data, size_t len)
 	}
 	if (!tls_session_write(s->tls, data, len, &error)) {
 		flush_tls(s);
-		end_session(s, XMPP_SESSION_END_NETWORK, "%s",
-			    error->message);
+		end_session(s, XMPP_SESSION_END_NETWORK, "%s", error->message);
 		return;
 	}
 	flush_tls(s);
@@ -266,8 +272,7 @@ static void send_stream_header(XmppSession *s)
 	}
 	g_string_append_printf(header,
 			       " to='%s' version='1.0' xmlns='" NS_CLIENT
-			       "' xmlns:stream='" NS_STREAMS
-			       "' xml:lang='en'>",
+			       "' xmlns:stream='" NS_STREAMS "' xml:lang='en'>",
 			       to);
 	s->header_seen = false;
 	send_text(s, header->str);
@@ -285,10 +290,10 @@ static void send_stream_close(XmppSession *s)
 /* RFC 6120 §4.9: our own stream error, then the closing tag. */
 static void send_stream_error(XmppSession *s, const char *condition)
 {
-	g_autofree char *text = g_strdup_printf(
-		"<stream:error><%s xmlns='" NS_STREAM_ERRORS
-		"'/></stream:error>",
-		condition);
+	g_autofree char *text =
+		g_strdup_printf("<stream:error><%s xmlns='" NS_STREAM_ERRORS
+				"'/></stream:error>",
+				condition);
 
 	send_text(s, text);
 	send_stream_close(s);
@@ -347,9 +352,9 @@ XmppSession *xmpp_session_new(const XmppSessionConfig *config,
 		return NULL;
 	}
 	if (config->negotiation_timeout < 0) {
-		g_set_error_literal(error, XMPP_SESSION_ERROR,
-				    XMPP_SESSION_END_NETWORK,
-				    "negotiation timeout: must not be negative");
+		g_set_error_literal(
+			error, XMPP_SESSION_ERROR, XMPP_SESSION_END_NETWORK,
+			"negotiation timeout: must not be negative");
 		return NULL;
 	}
 	if (config->ca_file && *config->ca_file) {
@@ -389,12 +394,6 @@ XmppSession *xmpp_session_new(const XmppSessionConfig *config,
 	s->out = g_byte_array_new();
 	s->plain = g_byte_array_new();
 	return g_steal_pointer(&s);
-}
-
-static void wipe_string(char *str)
-{
-	if (str)
-		explicit_bzero(str, strlen(str));
 }
 
 void xmpp_session_free(XmppSession *s)
@@ -539,8 +538,8 @@ static void on_stream_open(XmppSession *s, const Stanza *header)
 		g_autoptr(GString) text = g_string_new("<stream:stream");
 		const char *name, *value;
 
-		for (size_t i = 0; stanza_get_attr_nth(header, i, &name, &value);
-		     i++) {
+		for (size_t i = 0;
+		     stanza_get_attr_nth(header, i, &name, &value); i++) {
 			g_autofree char *v = g_markup_escape_text(value, -1);
 
 			g_string_append_printf(text, " %s='%s'", name, v);
@@ -693,8 +692,8 @@ static void on_features(XmppSession *s, const Stanza *features)
 		return;
 	}
 	if (!s->authenticated) {
-		begin_auth(s, stanza_get_child(features, "mechanisms",
-					       NS_SASL));
+		begin_auth(s,
+			   stanza_get_child(features, "mechanisms", NS_SASL));
 		return;
 	}
 	begin_bind(s, features);
@@ -721,8 +720,8 @@ static GBytes *decode_sasl_payload(const char *text)
 			continue;
 		if (c == '=') {
 			pad++;
-		} else if (pad || !(g_ascii_isalnum(c) || c == '+' ||
-				    c == '/')) {
+		} else if (pad ||
+			   !(g_ascii_isalnum(c) || c == '+' || c == '/')) {
 			return NULL;
 		}
 		clean[n++] = c;
@@ -781,17 +780,15 @@ static void begin_auth(XmppSession *s, const Stanza *mechanisms)
 		send_stream_close(s);
 		end_session(s, XMPP_SESSION_END_AUTH_FAILED,
 			    "%s offers no SASL mechanism we accept: %s",
-			    s->domain,
-			    error ? error->message : "none offered");
+			    s->domain, error ? error->message : "none offered");
 		return;
 	}
-	s->sasl = sasl_client_new(
-		mech, s->localpart, s->password,
-		(mech == SASL_MECHANISM_SCRAM_SHA_1_PLUS ||
-		 mech == SASL_MECHANISM_SCRAM_SHA_256_PLUS)
-			? cb
-			: NULL,
-		cb != NULL, NULL);
+	s->sasl = sasl_client_new(mech, s->localpart, s->password,
+				  (mech == SASL_MECHANISM_SCRAM_SHA_1_PLUS ||
+				   mech == SASL_MECHANISM_SCRAM_SHA_256_PLUS)
+					  ? cb
+					  : NULL,
+				  cb != NULL, NULL);
 	s->sasl_round = 0;
 	s->sasl_verified = false;
 	initial = sasl_client_initial_response(s->sasl);
@@ -816,15 +813,17 @@ static void fail_auth(XmppSession *s, const char *format, ...)
 
 static void on_sasl_challenge(XmppSession *s, const Stanza *challenge)
 {
-	g_autoptr(GBytes) data = decode_sasl_payload(stanza_get_text(challenge));
+	g_autoptr(GBytes) data =
+		decode_sasl_payload(stanza_get_text(challenge));
 	g_autoptr(GBytes) response = NULL;
 	g_autoptr(GError) error = NULL;
 	const guint8 *bytes;
 	gsize len;
 
 	if (!data) {
-		fail_auth(s, "authentication with %s failed: malformed "
-			     "base64 in challenge",
+		fail_auth(s,
+			  "authentication with %s failed: malformed "
+			  "base64 in challenge",
 			  s->domain);
 		return;
 	}
@@ -865,8 +864,9 @@ static void on_sasl_success(XmppSession *s, const Stanza *success)
 	gsize len;
 
 	if (!data) {
-		fail_auth(s, "authentication with %s failed: malformed "
-			     "base64 in success",
+		fail_auth(s,
+			  "authentication with %s failed: malformed "
+			  "base64 in success",
 			  s->domain);
 		return;
 	}
@@ -885,6 +885,10 @@ static void on_sasl_success(XmppSession *s, const Stanza *success)
 	}
 	g_clear_pointer(&s->sasl, sasl_client_free);
 	s->authenticated = true;
+	/* Nothing needs the password any more: do not keep it in memory
+	 * for the life of the session. */
+	wipe_string(s->password);
+	g_clear_pointer(&s->password, g_free);
 	/* RFC 6120 §6.4.6: restart the stream; nothing of the old one
 	 * counts any more. */
 	xml_reader_reset(s->reader);
@@ -911,8 +915,8 @@ static void on_sasl_failure(XmppSession *s, const Stanza *failure)
 	if (text && *text)
 		clipped = clip_text(text, MAX_ERROR_TEXT_BYTES);
 	fail_auth(s, "authentication with %s failed: %s%s%s", s->domain,
-		  condition ? condition : "not-authorized",
-		  clipped ? ": " : "", clipped ? clipped : "");
+		  condition ? condition : "not-authorized", clipped ? ": " : "",
+		  clipped ? clipped : "");
 }
 
 /* ---- bind, session, roster --------------------------------------------- */
@@ -943,8 +947,8 @@ static void begin_bind(XmppSession *s, const Stanza *features)
 	}
 	/* RFC 3921 §3 session establishment, needed only by old servers;
 	 * RFC 6121 Appendix E: <optional/> means skip it. */
-	s->need_session = session && !stanza_get_child(session, "optional",
-						       NULL);
+	s->need_session =
+		session && !stanza_get_child(session, "optional", NULL);
 	g_free(s->bind_id);
 	iq = new_iq(s, "set", &s->bind_id);
 	bind = stanza_add_child_new(iq, "bind", NS_BIND);
@@ -1018,8 +1022,8 @@ static void on_bind_result(XmppSession *s, const Stanza *iq)
 				    ? XMPP_SESSION_END_CONFLICT
 				    : XMPP_SESSION_END_SERVER_ERROR,
 			    "%s refused to bind resource '%s': %s%s%s",
-			    s->domain, s->resource ? s->resource : "",
-			    cond, clipped ? ": " : "", clipped ? clipped : "");
+			    s->domain, s->resource ? s->resource : "", cond,
+			    clipped ? ": " : "", clipped ? clipped : "");
 		return;
 	}
 	if (jid_el)
@@ -1152,7 +1156,8 @@ static void collect_stale(const Contact *contact, void *user_data)
 
 	if (contact_is_in_roster(contact) &&
 	    !g_hash_table_contains(stale->keep, contact_get_jid(contact)))
-		g_ptr_array_add(stale->gone, g_strdup(contact_get_jid(contact)));
+		g_ptr_array_add(stale->gone,
+				g_strdup(contact_get_jid(contact)));
 }
 
 static void go_online(XmppSession *s);
@@ -1223,8 +1228,7 @@ static void go_online(XmppSession *s)
 
 /* ---- IQ ----------------------------------------------------------------- */
 
-static void send_iq_reply(XmppSession *s, const Stanza *request,
-			  Stanza *reply)
+static void send_iq_reply(XmppSession *s, const Stanza *request, Stanza *reply)
 {
 	const char *from = stanza_get_attr(request, "from");
 
@@ -1380,8 +1384,8 @@ static void on_presence(XmppSession *s, const Stanza *stanza)
 			return;
 		changed = contacts_update_resource(
 			s->contacts, info.from_bare,
-			info.from_resource ? info.from_resource : "",
-			info.show, info.status, info.priority, s->now);
+			info.from_resource ? info.from_resource : "", info.show,
+			info.status, info.priority, s->now);
 		report_change(s, info.from_bare, changed);
 		return;
 	case PRESENCE_TYPE_UNAVAILABLE:
@@ -1611,8 +1615,7 @@ void xmpp_session_eof(XmppSession *s, const GError *error)
 			    error->message);
 	else
 		end_session(s, XMPP_SESSION_END_NETWORK,
-			    "connection to %s closed by the server",
-			    s->domain);
+			    "connection to %s closed by the server", s->domain);
 }
 
 void xmpp_session_take_output(XmppSession *s, GByteArray *out)
@@ -1653,8 +1656,8 @@ void xmpp_session_tick(XmppSession *s, int64_t now)
 	if (s->state != XMPP_SESSION_STATE_TLS_HANDSHAKE)
 		send_stream_close(s);
 	end_session(s, XMPP_SESSION_END_NETWORK,
-		    "timed out negotiating the session with %s (%s)",
-		    s->domain, xmpp_session_state_to_string(s->state));
+		    "timed out negotiating the session with %s (%s)", s->domain,
+		    xmpp_session_state_to_string(s->state));
 }
 
 XmppSessionState xmpp_session_get_state(const XmppSession *s)
@@ -1719,9 +1722,8 @@ void xmpp_session_close(XmppSession *s)
 	switch (s->state) {
 	case XMPP_SESSION_STATE_ONLINE: {
 		/* RFC 6121 §4.5.1: unavailable before closing the stream. */
-		g_autoptr(Stanza) presence =
-			presence_build(&(PresenceSpec){
-				.show = PRESENCE_SHOW_OFFLINE });
+		g_autoptr(Stanza) presence = presence_build(
+			&(PresenceSpec){.show = PRESENCE_SHOW_OFFLINE});
 
 		send_stanza(s, presence);
 		send_stream_close(s);

@@ -30,11 +30,11 @@ GQuark xmpp_session_error_quark(void);
 
 /* Why a session ended; maps onto the StateReason property. */
 typedef enum {
-	XMPP_SESSION_END_REQUESTED,    /* we closed it (xmpp_session_close) */
-	XMPP_SESSION_END_NETWORK,      /* EOF, reset, timeout, TLS record error */
-	XMPP_SESSION_END_AUTH_FAILED,  /* SASL failure, bad server signature */
-	XMPP_SESSION_END_TLS_FAILED,   /* no STARTTLS, bad certificate */
-	XMPP_SESSION_END_CONFLICT,     /* stream error conflict, bind conflict */
+	XMPP_SESSION_END_REQUESTED, /* we closed it (xmpp_session_close) */
+	XMPP_SESSION_END_NETWORK,   /* EOF, reset, timeout, TLS record error */
+	XMPP_SESSION_END_AUTH_FAILED, /* SASL failure, bad server signature */
+	XMPP_SESSION_END_TLS_FAILED,  /* no STARTTLS, bad certificate */
+	XMPP_SESSION_END_CONFLICT,    /* stream error conflict, bind conflict */
 	XMPP_SESSION_END_SERVER_ERROR, /* any other stream error, bad XML */
 } XmppSessionEnd;
 
@@ -45,18 +45,18 @@ typedef enum {
 	XMPP_SESSION_STATE_STARTTLS,	   /* <starttls/> sent */
 	XMPP_SESSION_STATE_AUTHENTICATING,
 	XMPP_SESSION_STATE_BINDING,
-	XMPP_SESSION_STATE_ROSTER,	   /* bound, roster requested */
+	XMPP_SESSION_STATE_ROSTER, /* bound, roster requested */
 	XMPP_SESSION_STATE_ONLINE,
 	XMPP_SESSION_STATE_CLOSING,
 	XMPP_SESSION_STATE_CLOSED,
 } XmppSessionState;
 
 typedef struct {
-	const char *jid;	/* bare JID, validated */
-	const char *password;	/* copied; wiped on free */
-	const char *resource;	/* NULL or "": the server assigns one */
-	const char *ca_file;	/* NULL: system trust store only */
-	bool direct_tls;	/* XEP-0368: TLS from the first byte */
+	const char *jid;      /* bare JID, validated */
+	const char *password; /* copied; wiped on free */
+	const char *resource; /* NULL or "": the server assigns one */
+	const char *ca_file;  /* NULL: system trust store only */
+	bool direct_tls;      /* XEP-0368: TLS from the first byte */
 	/* Deadline for reaching ONLINE after start, microseconds; 0: 30 s. */
 	int64_t negotiation_timeout;
 } XmppSessionConfig;
@@ -82,7 +82,8 @@ typedef struct {
 typedef struct _XmppSession XmppSession;
 
 /* contacts is borrowed and must outlive the session. Transfer full; NULL
- * with error on a bad config (e.g. unreadable ca_file). */
+ * with error on a bad config (e.g. unreadable ca_file; the error names the
+ * key, its code is the XmppSessionEnd such a failure would have caused). */
 XmppSession *xmpp_session_new(const XmppSessionConfig *config,
 			      ContactTable *contacts,
 			      const XmppSessionCallbacks *callbacks,
@@ -112,8 +113,7 @@ XmppSessionState xmpp_session_get_state(const XmppSession *session);
 const char *xmpp_session_get_full_jid(const XmppSession *session);
 
 /* Sends presence (broadcast or directed) when ONLINE; false otherwise. */
-bool xmpp_session_send_presence(XmppSession *session,
-				const PresenceSpec *spec);
+bool xmpp_session_send_presence(XmppSession *session, const PresenceSpec *spec);
 /* Subscription management (RFC 6121 §3); false when not ONLINE. */
 bool xmpp_session_send_subscription(XmppSession *session, PresenceType type,
 				    const char *to, const char *nick,

@@ -13,15 +13,15 @@
 
 #include "core/xml-reader.h"
 
-#define HEADER                                                                \
-	"<?xml version='1.0'?>"                                               \
-	"<stream:stream xmlns='jabber:client' "                               \
-	"xmlns:stream='http://etherx.jabber.org/streams' "                    \
+#define HEADER                                                                 \
+	"<?xml version='1.0'?>"                                                \
+	"<stream:stream xmlns='jabber:client' "                                \
+	"xmlns:stream='http://etherx.jabber.org/streams' "                     \
 	"from='example.com' id='bench' version='1.0' xml:lang='en'>"
 
 #define CHUNK 4096
 
-static const char *const shows[] = { "away", "chat", "dnd", "xa" };
+static const char *const shows[] = {"away", "chat", "dnd", "xa"};
 
 static GString *presence_flood(unsigned n)
 {
@@ -53,9 +53,9 @@ static GString *presence_flood(unsigned n)
 static GString *big_roster(unsigned items)
 {
 	GString *s = g_string_new(HEADER "<iq type='result' id='roster1' "
-					  "to='alice@example.com/desktop'>"
-					  "<query xmlns='jabber:iq:roster' "
-					  "ver='ver42'>");
+					 "to='alice@example.com/desktop'>"
+					 "<query xmlns='jabber:iq:roster' "
+					 "ver='ver42'>");
 
 	for (unsigned i = 0; i < items; i++)
 		g_string_append_printf(

@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * presencectl: the command-line client of presenced. It talks to the
+ * daemon over the session bus only (im.presenced.Presence1) and prints
+ * tab-separated lines. Exit status (CONTRACT.md): 0 success, 1 the daemon
+ * answered with an error or is not running, 2 usage error.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbus/bus-autoptr.h"
+#include "dbus/bus-mainloop.h"
+
+#define NAME "im.presenced.Presence1"
+#define PATH "/im/presenced/Presence1"
+#define IFACE "im.presenced.Presence1"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_DAEMON = 1,
+	EXIT_USAGE = 2,
+};
+
+static const char usage_text[] =
+	"Usage: presencectl [--help] [--version] COMMAND [ARGS...]\n"
+	"\n"
+	"Talk to the presenced XMPP presence daemon over D-Bus.\n"
+	"\n"
+	"Commands:\n"
+	"  set SHOW [STATUS] [--priority N] [--nick NICK] [--to JID]\n"
+	"                       set own presence; SHOW is available, chat,\n"
+	"                       away, xa, dnd or offline; with --to, send\n"
+	"                       directed presence to JID only\n"
+	"  get                  own presence: SHOW<TAB>STATUS<TAB>PRIORITY\n"
+	"  state                connection state (offline, connecting, "
+	"online,\n"
+	"                       reconnecting)\n"
+	"  list                 every contact: JID<TAB>SHOW<TAB>STATUS\n"
+	"  contact JID          the contact (JID<TAB>SHOW<TAB>STATUS), then\n"
+	"                       each online resource:\n"
+	"                       RESOURCE<TAB>SHOW<TAB>STATUS<TAB>PRIORITY\n"
+	"  watch                print JID<TAB>SHOW<TAB>STATUS for every "
+	"presence\n"
+	"                       change until interrupted\n"
+	"  subscribe JID [MESSAGE]\n"
+	"                       ask to see JID's presence\n"
+	"  unsubscribe JID      stop seeing JID's presence\n"
+	"  authorize JID        let JID see our presence\n"
+	"  deny JID             refuse JID's subscription request\n"
+	"  remove JID           remove JID from the roster\n"
+	"  requests             pending subscription requests: "
+	"JID<TAB>MESSAGE\n"
+	"  roster               roster items:\n"
+	"                       JID<TAB>NAME<TAB>SUBSCRIPTION<TAB>GROUP,GROUP\n"
+	"\n"
+	"In output fields a backslash, tab or newline is written \\\\, \\t, "
+	"\\n;\n"
+	"a comma in a group name is written \\,.\n"
+	"\n"
+	"Exit status: 0 on success, 1 if the daemon answered with an error or\n"
+	"is not running, 2 on a usage error.\n";
+
+static int usage_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
+static int usage_error(const char *format, ...)
+{
+	va_list ap;
+
+	fputs("presencectl: ", stderr);
+	va_start(ap, format);
+	vfprintf(stderr, format, ap);
+	va_end(ap);
+	fputs("\nTry 'presencectl --help' for more information.\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+/* Appends str escaped for a tab-separated field; commas too in a group. */
+static void append_escaped(GString *out, const char *str, bool group)
+{
+	for (const char *p = str; *p; p++) {
+		switch (*p) {
+		case '\\':
+			g_string_append(out, "\\\\");
+			break;
+		case '\t':
+			g_string_append(out, "\\t");
+			break;
+		case '\n':
+			g_string_append(out, "\\n");
+			break;
+		case ',':
+			g_string_append(out, group ? "\\," : ",");
+			break;
+		default:
+			g_string_append_c(out, *p);
+		}
+	}
+}
+
+/* Prints the fields (NULL-terminated) as one escaped, tab-separated line. */
+static void print_fields(const char *first, ...) G_GNUC_NULL_TERMINATED;
+static void print_fields(const char *first, ...)
+{
+	g_autoptr(GString) line = g_string_new(NULL);
+	va_list ap;
+
+	va_start(ap, first);
+	for (const char *f = first; f; f = va_arg(ap, const char *)) {
+		if (f != first)
+			g_string_append_c(line, '\t');
+		append_escaped(line, f, false);
+	}
+	va_end(ap);
+	g_string_append_c(line, '\n');
+	fputs(line->str, stdout);
+}
+
+/* ---- talking to the daemon -------------------------------------------- */
+
+static int report_error(const char *name, const char *message)
+{
+	if (g_strcmp0(name, DBUS_ERROR_SERVICE_UNKNOWN) == 0 ||
+	    g_strcmp0(name, DBUS_ERROR_NAME_HAS_NO_OWNER) == 0)
+		fprintf(stderr, "presencectl: the presenced daemon is not "
+				"running (" NAME " has no owner)\n");
+	else if (name && g_str_has_prefix(name, "org.freedesktop.DBus.Error."
+						"Spawn."))
+		fprintf(stderr, "presencectl: could not start presenced: %s\n",
+			message);
+	else if (g_strcmp0(name, DBUS_ERROR_NO_REPLY) == 0 ||
+		 g_strcmp0(name, DBUS_ERROR_TIMEOUT) == 0)
+		fprintf(stderr, "presencectl: presenced did not answer: %s\n",
+			message);
+	else
+		fprintf(stderr, "presencectl: %s\n", message);
+	return EXIT_DAEMON;
+}
+
+static DBusConnection *connect_bus(void)
+{
+	g_auto(DBusError) err = DBUS_ERROR_INIT;
+	DBusConnection *conn = dbus_bus_get_private(DBUS_BUS_SESSION, &err);
+
+	if (!conn) {
+		fprintf(stderr,
+			"presencectl: cannot connect to the session bus: %s\n",
+			err.message);
+		return NULL;
+	}
+	dbus_connection_set_exit_on_disconnect(conn, FALSE);
+	return conn;
+}
+
+/*
+ * Sends msg and waits for the reply. NULL after reporting an error. The
+ * default timeout leaves D-Bus activation time to start the daemon.
+ */
+static DBusMessage *call(DBusConnection *conn, DBusMessage *msg)
+{
+	g_auto(DBusError) err = DBUS_ERROR_INIT;
+	DBusMessage *reply = dbus_connection_send_with_reply_and_block(
+		conn, msg, DBUS_TIMEOUT_USE_DEFAULT, &err);
+
+	if (!reply)
+		report_error(err.name, err.message);
+	return reply;
+}
+
+static DBusMessage *new_call(const char *method)
+{
+	DBusMessage *msg =
+		dbus_message_new_method_call(NAME, PATH, IFACE, method);
+
+	if (!msg)
+		g_error("out of memory");
+	return msg;
+}
+
+static bool has_signature(DBusMessage *reply, const char *sig)
+{
+	if (dbus_message_has_signature(reply, sig))
+		return true;
+	fprintf(stderr,
+		"presencectl: unexpected reply from presenced: signature "
+		"'%s', expected '%s'\n",
+		dbus_message_get_signature(reply), sig);
+	return false;
+}
+
+/* ---- commands --------------------------------------------------------- */
+
+typedef struct {
+	const char *show;
+	const char *status;
+	bool has_priority;
+	dbus_int32_t priority;
+	const char *nick;
+	const char *to;
+} SetArgs;
+
+static bool append_option(DBusMessageIter *dict, const char *key, int type,
+			  const void *value)
+{
+	DBusMessageIter entry, var;
+	char sig[2] = {(char)type, '\0'};
+
+	return dbus_message_iter_open_container(dict, DBUS_TYPE_DICT_ENTRY,
+						NULL, &entry) &&
+	       dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &key) &&
+	       dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, sig,
+						&var) &&
+	       dbus_message_iter_append_basic(&var, type, value) &&
+	       dbus_message_iter_close_container(&entry, &var) &&
+	       dbus_message_iter_close_container(dict, &entry);
+}
+
+static int cmd_set(DBusConnection *conn, const SetArgs *args)
+{
+	g_autoptr(DBusMessage) msg = new_call("SetPresence");
+	g_autoptr(DBusMessage) reply = NULL;
+	DBusMessageIter iter, dict;
+	const char *status = args->status ? args->status : "";
+	bool ok;
+
+	dbus_message_iter_init_append(msg, &iter);
+	ok = dbus_message_iter_append_basic(&iter, DBUS_TYPE_STRING,
+					    &args->show) &&
+	     dbus_message_iter_append_basic(&iter, DBUS_TYPE_STRING, &status) &&
+	     dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "{sv}",
+					      &dict);
+	if (ok && args->has_priority)
+		ok = append_option(&dict, "priority", DBUS_TYPE_INT32,
+				   &args->priority);
+	if (ok && args->nick)
+		ok = append_option(&dict, "nick", DBUS_TYPE_STRING,
+				   &args->nick);
+	if (ok && args->to)
+		ok = append_option(&dict, "to", DBUS_TYPE_STRING, &args->to);
+	if (!ok || !dbus_message_iter_close_container(&iter, &dict))
+		g_error("out of memory");
+	reply = call(conn, msg);
+	return reply ? EXIT_OK : EXIT_DAEMON;
+}
+
+static int cmd_get(DBusConnection *conn)
+{
+	g_autoptr(DBusMessage) msg = new_call("GetPresence");
+	g_autoptr(DBusMessage) reply = call(conn, msg);
+	g_autofree char *prio = NULL;
+	const char *show, *status;
+	dbus_int32_t priority;
+
+	if (!reply)
+		return EXIT_DAEMON;
+	if (!has_signature(reply, "ssi"))
+		return EXIT_DAEMON;
+	dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &show,
+			      DBUS_TYPE_STRING, &status, DBUS_TYPE_INT32,
+			      &priority, DBUS_TYPE_INVALID);
+	prio = g_strdup_printf("%d", (int)priority);
+	print_fields(show, status, prio, NULL);
+	return EXIT_OK;
+}
+
+static int cmd_state(DBusConnection *conn)
+{
+	g_autoptr(DBusMessage) msg = dbus_message_new_method_call(
+		NAME, PATH, DBUS_INTERFACE_PROPERTIES, "Get");
+	g_autoptr(DBusMessage) reply = NULL;
+	const char *iface = IFACE, *prop = "State", *value;
+	DBusMessageIter iter, var;
+
+	if (!msg || !dbus_message_append_args(msg, DBUS_TYPE_STRING, &iface,
+					      DBUS_TYPE_STRING, &prop,
+					      DBUS_TYPE_INVALID))
+		g_error("out of memory");
+	reply = call(conn, msg);
+	if (!reply || !has_signature(reply, "v"))
+		return EXIT_DAEMON;
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &var);
+	if (dbus_message_iter_get_arg_type(&var) != DBUS_TYPE_STRING) {
+		fprintf(stderr, "presencectl: State is not a string\n");
+		return EXIT_DAEMON;
+	}
+	dbus_message_iter_get_basic(&var, &value);
+	print_fields(value, NULL);
+	return EXIT_OK;
+}
+
+/* Prints each (sss) or (ss) struct of the array reply as a line. */
+static int print_string_structs(DBusConnection *conn, const char *method,
+				const char *sig, int n)
+{
+	g_autoptr(DBusMessage) msg = new_call(method);
+	g_autoptr(DBusMessage) reply = call(conn, msg);
+	DBusMessageIter iter, array, st;
+
+	if (!reply || !has_signature(reply, sig))
+		return EXIT_DAEMON;
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &array);
+	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT) {
+		const char *f[3] = {NULL, NULL, NULL};
+
+		dbus_message_iter_recurse(&array, &st);
+		for (int i = 0; i < n; i++) {
+			dbus_message_iter_get_basic(&st, &f[i]);
+			dbus_message_iter_next(&st);
+		}
+		print_fields(f[0], f[1], f[2], NULL);
+		dbus_message_iter_next(&array);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_contact(DBusConnection *conn, const char *jid)
+{
+	g_autoptr(DBusMessage) msg = new_call("GetContact");
+	g_autoptr(DBusMessage) reply = NULL;
+	DBusMessageIter iter, array, st;
+	const char *show, *status;
+
+	if (!dbus_message_append_args(msg, DBUS_TYPE_STRING, &jid,
+				      DBUS_TYPE_INVALID))
+		g_error("out of memory");
+	reply = call(conn, msg);
+	if (!reply || !has_signature(reply, "ssa(sssi)"))
+		return EXIT_DAEMON;
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_get_basic(&iter, &show);
+	dbus_message_iter_next(&iter);
+	dbus_message_iter_get_basic(&iter, &status);
+	dbus_message_iter_next(&iter);
+	print_fields(jid, show, status, NULL);
+	dbus_message_iter_recurse(&iter, &array);
+	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT) {
+		const char *resource, *rshow, *rstatus;
+		dbus_int32_t priority;
+		g_autofree char *prio = NULL;
+
+		dbus_message_iter_recurse(&array, &st);
+		dbus_message_iter_get_basic(&st, &resource);
+		dbus_message_iter_next(&st);
+		dbus_message_iter_get_basic(&st, &rshow);
+		dbus_message_iter_next(&st);
+		dbus_message_iter_get_basic(&st, &rstatus);
+		dbus_message_iter_next(&st);
+		dbus_message_iter_get_basic(&st, &priority);
+		prio = g_strdup_printf("%d", (int)priority);
+		print_fields(resource, rshow, rstatus, prio, NULL);
+		dbus_message_iter_next(&array);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_roster(DBusConnection *conn)
+{
+	g_autoptr(DBusMessage) msg = new_call("GetRoster");
+	g_autoptr(DBusMessage) reply = call(conn, msg);
+	DBusMessageIter iter, array, st, groups;
+
+	if (!reply || !has_signature(reply, "a(sssas)"))
+		return EXIT_DAEMON;
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &array);
+	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT) {
+		g_autoptr(GString) line = g_string_new(NULL);
+		const char *f;
+		bool first = true;
+
+		dbus_message_iter_recurse(&array, &st);
+		for (int i = 0; i < 3; i++) {
+			dbus_message_iter_get_basic(&st, &f);
+			append_escaped(line, f, false);
+			g_string_append_c(line, '\t');
+			dbus_message_iter_next(&st);
+		}
+		dbus_message_iter_recurse(&st, &groups);
+		while (dbus_message_iter_get_arg_type(&groups) ==
+		       DBUS_TYPE_STRING) {
+			dbus_message_iter_get_basic(&groups, &f);
+			if (!first)
+				g_string_append_c(line, ',');
+			append_escaped(line, f, true);
+			first = false;
+			dbus_message_iter_next(&groups);
+		}
+		g_string_append_c(line, '\n');
+		fputs(line->str, stdout);
+		dbus_message_iter_next(&array);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_jid(DBusConnection *conn, const char *command, const char *jid,
+		   const char *message)
+{
+	g_autoptr(DBusMessage) msg = NULL;
+	g_autoptr(DBusMessage) reply = NULL;
+	dbus_bool_t allow;
+	bool ok;
+
+	if (strcmp(command, "subscribe") == 0) {
+		msg = new_call("Subscribe");
+		message = message ? message : "";
+		ok = dbus_message_append_args(msg, DBUS_TYPE_STRING, &jid,
+					      DBUS_TYPE_STRING, &message,
+					      DBUS_TYPE_INVALID);
+	} else if (strcmp(command, "authorize") == 0 ||
+		   strcmp(command, "deny") == 0) {
+		msg = new_call("Authorize");
+		allow = strcmp(command, "authorize") == 0;
+		ok = dbus_message_append_args(msg, DBUS_TYPE_STRING, &jid,
+					      DBUS_TYPE_BOOLEAN, &allow,
+					      DBUS_TYPE_INVALID);
+	} else {
+		msg = new_call(strcmp(command, "remove") == 0 ? "RemoveContact"
+							      : "Unsubscribe");
+		ok = dbus_message_append_args(msg, DBUS_TYPE_STRING, &jid,
+					      DBUS_TYPE_INVALID);
+	}
+	if (!ok)
+		g_error("out of memory");
+	reply = call(conn, msg);
+	return reply ? EXIT_OK : EXIT_DAEMON;
+}
+
+/* ---- watch ------------------------------------------------------------ */
+
+typedef struct {
+	GMainLoop *loop;
+	int status;
+} Watch;
+
+static DBusHandlerResult watch_filter(DBusConnection *conn, DBusMessage *msg,
+				      void *user_data)
+{
+	Watch *watch = user_data;
+	const char *jid, *show, *status;
+
+	if (dbus_message_is_signal(msg, DBUS_INTERFACE_LOCAL, "Disconnected")) {
+		fprintf(stderr, "presencectl: lost the session bus\n");
+		watch->status = EXIT_DAEMON;
+		g_main_loop_quit(watch->loop);
+		return DBUS_HANDLER_RESULT_HANDLED;
+	}
+	if (!dbus_message_is_signal(msg, IFACE, "PresenceChanged") ||
+	    !dbus_message_has_path(msg, PATH) ||
+	    !dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &jid,
+				   DBUS_TYPE_STRING, &show, DBUS_TYPE_STRING,
+				   &status, DBUS_TYPE_INVALID))
+		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+	print_fields(jid, show, status, NULL);
+	/* One line per change, as it happens, even into a pipe. */
+	if (fflush(stdout) != 0) {
+		watch->status = EXIT_DAEMON;
+		g_main_loop_quit(watch->loop);
+	}
+	return DBUS_HANDLER_RESULT_HANDLED;
+}
+
+static gboolean on_quit_signal(gpointer user_data)
+{
+	Watch *watch = user_data;
+
+	g_main_loop_quit(watch->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static int cmd_watch(DBusConnection *conn)
+{
+	g_auto(DBusError) err = DBUS_ERROR_INIT;
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	Watch watch = {loop, EXIT_OK};
+	guint term, intr;
+
+	/* Interruption is the normal end: handle it from the start. */
+	term = g_unix_signal_add(SIGTERM, on_quit_signal, &watch);
+	intr = g_unix_signal_add(SIGINT, on_quit_signal, &watch);
+
+	/* Match first, so nothing is missed between start and match. */
+	dbus_bus_add_match(conn,
+			   "type='signal',sender='" NAME "',path='" PATH "',"
+			   "interface='" IFACE "',member='PresenceChanged'",
+			   &err);
+	if (dbus_error_is_set(&err)) {
+		g_source_remove(term);
+		g_source_remove(intr);
+		return report_error(err.name, err.message);
+	}
+	/* Like every other command, make sure the daemon runs (D-Bus
+	 * activation starts it where installed). Ask the owner first: the
+	 * bus refuses StartServiceByName for a name that has no .service
+	 * file even while someone owns it. */
+	if (!dbus_bus_name_has_owner(conn, NAME, &err) &&
+	    !dbus_error_is_set(&err) &&
+	    !dbus_bus_start_service_by_name(conn, NAME, 0, NULL, &err)) {
+		g_source_remove(term);
+		g_source_remove(intr);
+		return report_error(err.name, err.message);
+	}
+	if (dbus_error_is_set(&err)) {
+		g_source_remove(term);
+		g_source_remove(intr);
+		return report_error(err.name, err.message);
+	}
+
+	if (!dbus_connection_add_filter(conn, watch_filter, &watch, NULL) ||
+	    !bus_mainloop_attach(conn, NULL))
+		g_error("out of memory");
+	g_main_loop_run(loop);
+	g_source_remove(term);
+	g_source_remove(intr);
+	bus_mainloop_detach(conn);
+	dbus_connection_remove_filter(conn, watch_filter, &watch);
+	return watch.status;
+}
+
+/* ---- command line ----------------------------------------------------- */
+
+typedef struct {
+	const char *name;
+	int min_args, max_args;
+	bool set_options;
+} Command;
+
+static const Command commands[] = {
+	{"set", 1, 2, true},	    {"get", 0, 0, false},
+	{"state", 0, 0, false},	    {"list", 0, 0, false},
+	{"contact", 1, 1, false},   {"watch", 0, 0, false},
+	{"subscribe", 1, 2, false}, {"unsubscribe", 1, 2, false},
+	{"authorize", 1, 2, false}, {"deny", 1, 2, false},
+	{"remove", 1, 2, false},    {"requests", 0, 0, false},
+	{"roster", 0, 0, false},
+};
+
+static bool parse_priority(const char *str, dbus_int32_t *ret)
+{
+	char *end;
+	long value;
+
+	errno = 0;
+	value = strtol(str, &end, 10);
+	if (errno || end == str || *end || value < G_MININT32 ||
+	    value > G_MAXINT32)
+		return false;
+	*ret = (dbus_int32_t)value;
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	g_autoptr(GPtrArray) args = g_ptr_array_new();
+	const Command *command = NULL;
+	DBusConnection *conn;
+	SetArgs set = {0};
+	bool options_done = false;
+	int status;
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *value = NULL;
+		const char *opt = NULL;
+
+		if (options_done || arg[0] != '-' || arg[1] == '\0') {
+			g_ptr_array_add(args, (gpointer)arg);
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			options_done = true;
+			continue;
+		}
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		}
+		if (strcmp(arg, "--version") == 0) {
+			puts("presencectl " PACKAGE_VERSION);
+			return EXIT_OK;
+		}
+		for (const char *const *o =
+			     (const char *const[]){"--priority", "--nick",
+						   "--to", NULL};
+		     *o; o++) {
+			size_t len = strlen(*o);
+
+			if (strncmp(arg, *o, len) != 0)
+				continue;
+			if (arg[len] == '=') {
+				opt = *o;
+				value = arg + len + 1;
+			} else if (arg[len] == '\0') {
+				opt = *o;
+				if (i + 1 >= argc)
+					return usage_error(
+						"option %s needs a value", *o);
+				value = argv[++i];
+			}
+		}
+		if (!opt)
+			return usage_error("unknown option '%s'", arg);
+		if (strcmp(opt, "--priority") == 0) {
+			if (!parse_priority(value, &set.priority))
+				return usage_error("--priority needs an "
+						   "integer, not '%s'",
+						   value);
+			set.has_priority = true;
+		} else if (strcmp(opt, "--nick") == 0) {
+			set.nick = value;
+		} else {
+			set.to = value;
+		}
+	}
+
+	if (args->len == 0)
+		return usage_error("no command given");
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+		if (strcmp(commands[i].name, args->pdata[0]) == 0)
+			command = &commands[i];
+	if (!command)
+		return usage_error("unknown command '%s'",
+				   (const char *)args->pdata[0]);
+	if ((int)args->len - 1 < command->min_args ||
+	    (int)args->len - 1 > command->max_args)
+		return usage_error("wrong number of arguments for '%s'",
+				   command->name);
+	if (!command->set_options && (set.has_priority || set.nick || set.to))
+		return usage_error("--priority, --nick and --to go with 'set' "
+				   "only");
+
+	conn = connect_bus();
+	if (!conn)
+		return EXIT_DAEMON;
+
+	if (strcmp(command->name, "set") == 0) {
+		set.show = args->pdata[1];
+		set.status = args->len > 2 ? args->pdata[2] : "";
+		status = cmd_set(conn, &set);
+	} else if (strcmp(command->name, "get") == 0) {
+		status = cmd_get(conn);
+	} else if (strcmp(command->name, "state") == 0) {
+		status = cmd_state(conn);
+	} else if (strcmp(command->name, "list") == 0) {
+		status =
+			print_string_structs(conn, "ListContacts", "a(sss)", 3);
+	} else if (strcmp(command->name, "contact") == 0) {
+		status = cmd_contact(conn, args->pdata[1]);
+	} else if (strcmp(command->name, "watch") == 0) {
+		status = cmd_watch(conn);
+	} else if (strcmp(command->name, "requests") == 0) {
+		status = print_string_structs(conn, "ListSubscriptionRequests",
+					      "a(ss)", 2);
+	} else if (strcmp(command->name, "roster") == 0) {
+		status = cmd_roster(conn);
+	} else {
+		status = cmd_jid(conn, command->name, args->pdata[1],
+				 args->len > 2 ? args->pdata[2] : NULL);
+	}
+
+	dbus_connection_close(conn);
+	dbus_connection_unref(conn);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "presencectl: cannot write output: %s\n",
+			g_strerror(errno));
+		return EXIT_DAEMON;
+	}
+	return status;
+}

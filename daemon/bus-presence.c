@@ -1,0 +1,1019 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /im/presenced/Presence1: a thin D-Bus view of the Service. Every handler
+ * checks every argument before calling the service, so bad input is
+ * answered with InvalidArgs and nothing reaches the server; the service's
+ * observer becomes PresenceChanged, ContactsChanged (batched),
+ * SubscriptionRequested and PropertiesChanged.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "core/jid.h"
+#include "dbus/bus-autoptr.h"
+#include "dbus/bus-mainloop.h"
+#include "dbus/bus-object.h"
+#include "dbus/presence1-xml.h"
+#include "bus-presence.h"
+
+G_DEFINE_QUARK(bus - presence - error - quark, bus_presence_error)
+
+struct _BusPresence {
+	Service *service;
+	DBusConnection *conn;
+	BusObject *object;
+	void (*on_disconnect)(void *user_data);
+	void *user_data;
+	bool filter_added;
+	bool observing;
+	GSource *disconnect_idle;
+	/* ContactsChanged batch: bare JID → ContactState as last reported. */
+	GHashTable *changed;
+	GSource *contacts_idle;
+};
+
+typedef struct {
+	PresenceShow show;
+	char *status;
+} ContactState;
+
+static void contact_state_free(void *data)
+{
+	ContactState *state = data;
+
+	g_free(state->status);
+	g_free(state);
+}
+
+/*
+ * The one GError → D-Bus error mapping (STYLE.md §4). Validation codes of
+ * any layer are InvalidArgs.
+ */
+static const char *error_name(const GError *error)
+{
+	if (error->domain == SERVICE_ERROR) {
+		switch ((ServiceError)error->code) {
+		case SERVICE_ERROR_INVALID_ARGS:
+			return DBUS_ERROR_INVALID_ARGS;
+		case SERVICE_ERROR_NOT_CONNECTED:
+			return BUS_PRESENCE_ERROR_NOT_CONNECTED;
+		case SERVICE_ERROR_FAILED:
+			return DBUS_ERROR_FAILED;
+		}
+	}
+	if (error->domain == JID_ERROR || error->domain == PRESENCE_ERROR)
+		return DBUS_ERROR_INVALID_ARGS;
+	return DBUS_ERROR_FAILED;
+}
+
+static DBusMessage *error_reply(DBusMessage *msg, const GError *error)
+{
+	g_autofree char *text = g_utf8_make_valid(error->message, -1);
+
+	return dbus_message_new_error(msg, error_name(error), text);
+}
+
+static DBusMessage *empty_reply(DBusMessage *msg, bool ok, const GError *error)
+{
+	return ok ? dbus_message_new_method_return(msg)
+		  : error_reply(msg, error);
+}
+
+/*
+ * Parses a JID argument; *ret_jid is the normalized bare JID (or the full
+ * one if full). On failure returns the InvalidArgs reply.
+ */
+static DBusMessage *parse_jid_arg(DBusMessage *msg, const char *arg,
+				  const char *str, bool full, char **ret_jid)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Jid) jid = NULL;
+
+	if (str[0] == '\0')
+		return bus_error_invalid_args(msg,
+					      "Argument %s is empty: "
+					      "expected a JID",
+					      arg);
+	jid = jid_parse(str, &error);
+	if (!jid)
+		return bus_error_invalid_args(msg,
+					      "Argument %s: '%.200s' is not a "
+					      "valid JID: %s",
+					      arg, str, error->message);
+	*ret_jid = g_strdup(full ? jid_get_full(jid) : jid_get_bare(jid));
+	return NULL;
+}
+
+static DBusMessage *check_text_arg(DBusMessage *msg, const char *arg,
+				   const char *str, size_t max)
+{
+	size_t len = strlen(str);
+
+	/* libdbus has already refused anything that is not UTF-8. */
+	if (len > max)
+		return bus_error_invalid_args(msg,
+					      "Argument %s is %zu bytes long: "
+					      "at most %zu bytes are allowed",
+					      arg, len, max);
+	return NULL;
+}
+
+static DBusMessage *parse_show_arg(DBusMessage *msg, const char *str,
+				   PresenceShow *ret_show)
+{
+	if (!presence_show_from_string(str, false, ret_show))
+		return bus_error_invalid_args(
+			msg,
+			"Argument show: unknown show '%.100s': expected one "
+			"of available, chat, away, xa, dnd, offline",
+			str);
+	return NULL;
+}
+
+/* ---- SetPresence -------------------------------------------------------- */
+
+typedef struct {
+	bool has_priority;
+	int priority;
+	bool has_nick;
+	char *nick;
+	char *to;
+} Options;
+
+static void options_clear(Options *opts)
+{
+	g_free(opts->nick);
+	g_free(opts->to);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Options, options_clear)
+
+static DBusMessage *wrong_option_type(DBusMessage *msg, const char *key,
+				      const char *want, DBusMessageIter *var)
+{
+	char *got = dbus_message_iter_get_signature(var);
+	DBusMessage *reply = bus_error_invalid_args(
+		msg, "Option '%s' must be of type '%s', got '%s'", key, want,
+		got ? got : "?");
+
+	dbus_free(got);
+	return reply;
+}
+
+static DBusMessage *parse_option(DBusMessage *msg, const char *key,
+				 DBusMessageIter *var, Options *opts)
+{
+	const char *str;
+	dbus_int32_t i32;
+	int type = dbus_message_iter_get_arg_type(var);
+
+	if (strcmp(key, "priority") == 0) {
+		if (type != DBUS_TYPE_INT32)
+			return wrong_option_type(msg, key, "i", var);
+		if (opts->has_priority)
+			return bus_error_invalid_args(msg, "Option 'priority' "
+							   "given twice");
+		dbus_message_iter_get_basic(var, &i32);
+		/* RFC 6121 §4.7.2.3: an integer between -128 and +127. */
+		if (i32 < -128 || i32 > 127)
+			return bus_error_invalid_args(
+				msg,
+				"Option 'priority' is %d: it must be between "
+				"-128 and 127",
+				(int)i32);
+		opts->has_priority = true;
+		opts->priority = i32;
+		return NULL;
+	}
+	if (strcmp(key, "nick") == 0) {
+		DBusMessage *reply;
+
+		if (type != DBUS_TYPE_STRING)
+			return wrong_option_type(msg, key, "s", var);
+		if (opts->has_nick)
+			return bus_error_invalid_args(msg, "Option 'nick' "
+							   "given twice");
+		dbus_message_iter_get_basic(var, &str);
+		reply = check_text_arg(msg, "nick", str,
+				       PRESENCE_MAX_NICK_BYTES);
+		if (reply)
+			return reply;
+		opts->has_nick = true;
+		opts->nick = g_strdup(str);
+		return NULL;
+	}
+	if (strcmp(key, "to") == 0) {
+		if (type != DBUS_TYPE_STRING)
+			return wrong_option_type(msg, key, "s", var);
+		if (opts->to)
+			return bus_error_invalid_args(msg, "Option 'to' given "
+							   "twice");
+		dbus_message_iter_get_basic(var, &str);
+		return parse_jid_arg(msg, "options['to']", str, true,
+				     &opts->to);
+	}
+	return bus_error_invalid_args(msg,
+				      "Unknown option '%.100s': expected "
+				      "priority (i), nick (s) or to (s)",
+				      key);
+}
+
+static DBusMessage *set_presence(BusObject *object, DBusMessage *msg,
+				 void *user_data)
+{
+	BusPresence *bus = user_data;
+	g_auto(Options) opts = {0};
+	g_autoptr(GError) error = NULL;
+	ServicePresenceOptions sopts = {0};
+	DBusMessageIter iter, array;
+	const char *show, *status;
+	PresenceShow unused;
+	DBusMessage *reply;
+	bool ok;
+
+	dbus_message_iter_init(msg, &iter);
+	dbus_message_iter_get_basic(&iter, &show);
+	dbus_message_iter_next(&iter);
+	dbus_message_iter_get_basic(&iter, &status);
+	dbus_message_iter_next(&iter);
+
+	reply = parse_show_arg(msg, show, &unused);
+	if (!reply)
+		reply = check_text_arg(msg, "status", status,
+				       PRESENCE_MAX_STATUS_BYTES);
+	if (reply)
+		return reply;
+
+	dbus_message_iter_recurse(&iter, &array);
+	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_DICT_ENTRY) {
+		DBusMessageIter entry, var;
+		const char *key;
+
+		dbus_message_iter_recurse(&array, &entry);
+		dbus_message_iter_get_basic(&entry, &key);
+		dbus_message_iter_next(&entry);
+		dbus_message_iter_recurse(&entry, &var);
+		reply = parse_option(msg, key, &var, &opts);
+		if (reply)
+			return reply;
+		dbus_message_iter_next(&array);
+	}
+
+	sopts.has_priority = opts.has_priority;
+	sopts.priority = opts.priority;
+	sopts.nick = opts.nick;
+	sopts.to = opts.to;
+	ok = service_set_presence(bus->service, show, status, &sopts, &error);
+	return empty_reply(msg, ok, error);
+}
+
+/* ---- other methods ------------------------------------------------------ */
+
+static DBusMessage *get_presence(BusObject *object, DBusMessage *msg,
+				 void *user_data)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(DBusMessage) reply = dbus_message_new_method_return(msg);
+	const char *show =
+		presence_show_to_string(service_get_show(bus->service));
+	dbus_int32_t priority = service_get_priority(bus->service);
+	DBusMessageIter iter;
+
+	if (!reply)
+		return NULL;
+	dbus_message_iter_init_append(reply, &iter);
+	if (!bus_iter_append_string(&iter, show) ||
+	    !bus_iter_append_string(&iter, service_get_status(bus->service)) ||
+	    !dbus_message_iter_append_basic(&iter, DBUS_TYPE_INT32, &priority))
+		return NULL;
+	return g_steal_pointer(&reply);
+}
+
+static bool append_contact_state(DBusMessageIter *array, const char *jid,
+				 PresenceShow show, const char *status)
+{
+	DBusMessageIter st;
+
+	if (!dbus_message_iter_open_container(array, DBUS_TYPE_STRUCT, NULL,
+					      &st))
+		return false;
+	if (!bus_iter_append_string(&st, jid) ||
+	    !bus_iter_append_string(&st, presence_show_to_string(show)) ||
+	    !bus_iter_append_string(&st, status)) {
+		dbus_message_iter_abandon_container(array, &st);
+		return false;
+	}
+	return dbus_message_iter_close_container(array, &st);
+}
+
+typedef struct {
+	DBusMessageIter *array;
+	bool ok;
+} AppendData;
+
+static void append_contact_cb(const Contact *contact, void *user_data)
+{
+	AppendData *data = user_data;
+
+	if (data->ok)
+		data->ok = append_contact_state(
+			data->array, contact_get_jid(contact),
+			contact_get_show(contact), contact_get_status(contact));
+}
+
+static void collect_cb(const Contact *contact, void *user_data)
+{
+	g_ptr_array_add(user_data, (gpointer)contact);
+}
+
+static int compare_jid(gconstpointer a, gconstpointer b)
+{
+	const Contact *ca = *(const Contact *const *)a;
+	const Contact *cb = *(const Contact *const *)b;
+
+	return strcmp(contact_get_jid(ca), contact_get_jid(cb));
+}
+
+/* Every contact, sorted by JID so that replies are stable. */
+static void foreach_sorted(const ContactTable *table, ContactFunc func,
+			   void *user_data)
+{
+	g_autoptr(GPtrArray) all = g_ptr_array_new();
+
+	contacts_foreach(table, collect_cb, all);
+	g_ptr_array_sort(all, compare_jid);
+	for (guint i = 0; i < all->len; i++)
+		func(all->pdata[i], user_data);
+}
+
+static DBusMessage *list_contacts(BusObject *object, DBusMessage *msg,
+				  void *user_data)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(DBusMessage) reply = dbus_message_new_method_return(msg);
+	DBusMessageIter iter, array;
+	AppendData data = {&array, true};
+
+	if (!reply)
+		return NULL;
+	dbus_message_iter_init_append(reply, &iter);
+	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "(sss)",
+					      &array))
+		return NULL;
+	foreach_sorted(service_get_contacts(bus->service), append_contact_cb,
+		       &data);
+	if (!data.ok) {
+		dbus_message_iter_abandon_container(&iter, &array);
+		return NULL;
+	}
+	if (!dbus_message_iter_close_container(&iter, &array))
+		return NULL;
+	return g_steal_pointer(&reply);
+}
+
+static bool append_resources(DBusMessageIter *iter, const Contact *contact)
+{
+	DBusMessageIter array;
+	size_t n = contact ? contact_get_n_resources(contact) : 0;
+
+	if (!dbus_message_iter_open_container(iter, DBUS_TYPE_ARRAY, "(sssi)",
+					      &array))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const char *resource, *status;
+		PresenceShow show;
+		int priority;
+		dbus_int32_t prio;
+		DBusMessageIter st;
+
+		if (!contact_get_resource(contact, i, &resource, &show, &status,
+					  &priority))
+			continue;
+		prio = priority;
+		if (!dbus_message_iter_open_container(&array, DBUS_TYPE_STRUCT,
+						      NULL, &st))
+			goto fail;
+		if (!bus_iter_append_string(&st, resource) ||
+		    !bus_iter_append_string(&st,
+					    presence_show_to_string(show)) ||
+		    !bus_iter_append_string(&st, status) ||
+		    !dbus_message_iter_append_basic(&st, DBUS_TYPE_INT32,
+						    &prio)) {
+			dbus_message_iter_abandon_container(&array, &st);
+			goto fail;
+		}
+		if (!dbus_message_iter_close_container(&array, &st))
+			goto fail;
+	}
+	return dbus_message_iter_close_container(iter, &array);
+fail:
+	dbus_message_iter_abandon_container(iter, &array);
+	return false;
+}
+
+static DBusMessage *get_contact(BusObject *object, DBusMessage *msg,
+				void *user_data)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(DBusMessage) reply = NULL;
+	g_autofree char *jid = NULL;
+	const Contact *contact;
+	DBusMessageIter iter;
+	const char *arg;
+
+	dbus_message_iter_init(msg, &iter);
+	dbus_message_iter_get_basic(&iter, &arg);
+	reply = parse_jid_arg(msg, "jid", arg, false, &jid);
+	if (reply)
+		return g_steal_pointer(&reply);
+
+	contact = contacts_lookup(service_get_contacts(bus->service), jid);
+	reply = dbus_message_new_method_return(msg);
+	if (!reply)
+		return NULL;
+	dbus_message_iter_init_append(reply, &iter);
+	/* A JID never seen is offline with no resources (CONTRACT.md). */
+	if (!bus_iter_append_string(
+		    &iter,
+		    presence_show_to_string(contact ? contact_get_show(contact)
+						    : PRESENCE_SHOW_OFFLINE)) ||
+	    !bus_iter_append_string(&iter, contact ? contact_get_status(contact)
+						   : "") ||
+	    !append_resources(&iter, contact))
+		return NULL;
+	return g_steal_pointer(&reply);
+}
+
+static DBusMessage *subscribe(BusObject *object, DBusMessage *msg,
+			      void *user_data)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *jid = NULL;
+	const char *arg, *message;
+	DBusMessage *reply;
+	bool ok;
+
+	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &arg,
+				   DBUS_TYPE_STRING, &message,
+				   DBUS_TYPE_INVALID))
+		return NULL;
+	reply = parse_jid_arg(msg, "jid", arg, false, &jid);
+	if (!reply)
+		reply = check_text_arg(msg, "message", message,
+				       PRESENCE_MAX_STATUS_BYTES);
+	if (reply)
+		return reply;
+	ok = service_subscribe(bus->service, jid, message, &error);
+	return empty_reply(msg, ok, error);
+}
+
+static DBusMessage *unsubscribe(BusObject *object, DBusMessage *msg,
+				void *user_data)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *jid = NULL;
+	DBusMessage *reply;
+	const char *arg;
+	bool ok;
+
+	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &arg,
+				   DBUS_TYPE_INVALID))
+		return NULL;
+	reply = parse_jid_arg(msg, "jid", arg, false, &jid);
+	if (reply)
+		return reply;
+	ok = service_unsubscribe(bus->service, jid, &error);
+	return empty_reply(msg, ok, error);
+}
+
+static DBusMessage *authorize(BusObject *object, DBusMessage *msg,
+			      void *user_data)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *jid = NULL;
+	dbus_bool_t allow;
+	DBusMessage *reply;
+	const char *arg;
+	bool ok;
+
+	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &arg,
+				   DBUS_TYPE_BOOLEAN, &allow,
+				   DBUS_TYPE_INVALID))
+		return NULL;
+	reply = parse_jid_arg(msg, "jid", arg, false, &jid);
+	if (reply)
+		return reply;
+	ok = service_authorize(bus->service, jid, allow, &error);
+	return empty_reply(msg, ok, error);
+}
+
+static DBusMessage *remove_contact(BusObject *object, DBusMessage *msg,
+				   void *user_data)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *jid = NULL;
+	DBusMessage *reply;
+	const char *arg;
+	bool ok;
+
+	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &arg,
+				   DBUS_TYPE_INVALID))
+		return NULL;
+	reply = parse_jid_arg(msg, "jid", arg, false, &jid);
+	if (reply)
+		return reply;
+	ok = service_remove_contact(bus->service, jid, &error);
+	return empty_reply(msg, ok, error);
+}
+
+static void append_roster_cb(const Contact *contact, void *user_data)
+{
+	AppendData *data = user_data;
+	DBusMessageIter st, groups;
+	const char *const *g;
+
+	if (!data->ok || !contact_is_in_roster(contact))
+		return;
+	data->ok = false;
+	if (!dbus_message_iter_open_container(data->array, DBUS_TYPE_STRUCT,
+					      NULL, &st))
+		return;
+	if (!bus_iter_append_string(&st, contact_get_jid(contact)) ||
+	    !bus_iter_append_string(&st, contact_get_name(contact)) ||
+	    !bus_iter_append_string(
+		    &st, roster_subscription_to_string(
+				 contact_get_subscription(contact))) ||
+	    !dbus_message_iter_open_container(&st, DBUS_TYPE_ARRAY, "s",
+					      &groups)) {
+		dbus_message_iter_abandon_container(data->array, &st);
+		return;
+	}
+	for (g = contact_get_groups(contact); g && *g; g++) {
+		if (!bus_iter_append_string(&groups, *g)) {
+			dbus_message_iter_abandon_container(&st, &groups);
+			dbus_message_iter_abandon_container(data->array, &st);
+			return;
+		}
+	}
+	data->ok = dbus_message_iter_close_container(&st, &groups) &&
+		   dbus_message_iter_close_container(data->array, &st);
+}
+
+static DBusMessage *get_roster(BusObject *object, DBusMessage *msg,
+			       void *user_data)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(DBusMessage) reply = dbus_message_new_method_return(msg);
+	DBusMessageIter iter, array;
+	AppendData data = {&array, true};
+
+	if (!reply)
+		return NULL;
+	dbus_message_iter_init_append(reply, &iter);
+	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "(sssas)",
+					      &array))
+		return NULL;
+	foreach_sorted(service_get_contacts(bus->service), append_roster_cb,
+		       &data);
+	if (!data.ok) {
+		dbus_message_iter_abandon_container(&iter, &array);
+		return NULL;
+	}
+	if (!dbus_message_iter_close_container(&iter, &array))
+		return NULL;
+	return g_steal_pointer(&reply);
+}
+
+static DBusMessage *
+list_subscription_requests(BusObject *object, DBusMessage *msg, void *user_data)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(DBusMessage) reply = dbus_message_new_method_return(msg);
+	const GPtrArray *reqs = service_get_subscription_requests(bus->service);
+	DBusMessageIter iter, array, st;
+
+	if (!reply)
+		return NULL;
+	dbus_message_iter_init_append(reply, &iter);
+	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "(ss)",
+					      &array))
+		return NULL;
+	for (guint i = 0; reqs && i + 1 < reqs->len; i += 2) {
+		if (!dbus_message_iter_open_container(&array, DBUS_TYPE_STRUCT,
+						      NULL, &st))
+			goto fail;
+		if (!bus_iter_append_string(&st, reqs->pdata[i]) ||
+		    !bus_iter_append_string(&st, reqs->pdata[i + 1])) {
+			dbus_message_iter_abandon_container(&array, &st);
+			goto fail;
+		}
+		if (!dbus_message_iter_close_container(&array, &st))
+			goto fail;
+	}
+	if (!dbus_message_iter_close_container(&iter, &array))
+		return NULL;
+	return g_steal_pointer(&reply);
+fail:
+	dbus_message_iter_abandon_container(&iter, &array);
+	return NULL;
+}
+
+/* ---- properties --------------------------------------------------------- */
+
+static bool get_string_prop(DBusMessageIter *iter, const char *value)
+{
+	return bus_iter_append_string(iter, value);
+}
+
+static bool get_state(BusObject *o, DBusMessageIter *iter, void *user_data)
+{
+	BusPresence *bus = user_data;
+
+	return get_string_prop(
+		iter, service_state_to_string(service_get_state(bus->service)));
+}
+
+static bool get_state_reason(BusObject *o, DBusMessageIter *iter,
+			     void *user_data)
+{
+	BusPresence *bus = user_data;
+
+	return get_string_prop(iter, service_get_state_reason(bus->service));
+}
+
+static bool get_state_message(BusObject *o, DBusMessageIter *iter,
+			      void *user_data)
+{
+	BusPresence *bus = user_data;
+
+	return get_string_prop(iter, service_get_state_message(bus->service));
+}
+
+static bool get_roster_ready(BusObject *o, DBusMessageIter *iter,
+			     void *user_data)
+{
+	BusPresence *bus = user_data;
+	dbus_bool_t ready = service_get_roster_ready(bus->service);
+
+	return dbus_message_iter_append_basic(iter, DBUS_TYPE_BOOLEAN, &ready);
+}
+
+static bool get_jid(BusObject *o, DBusMessageIter *iter, void *user_data)
+{
+	BusPresence *bus = user_data;
+
+	return get_string_prop(iter, service_get_jid(bus->service));
+}
+
+static bool get_show(BusObject *o, DBusMessageIter *iter, void *user_data)
+{
+	BusPresence *bus = user_data;
+
+	return get_string_prop(
+		iter, presence_show_to_string(service_get_show(bus->service)));
+}
+
+static bool get_status(BusObject *o, DBusMessageIter *iter, void *user_data)
+{
+	BusPresence *bus = user_data;
+
+	return get_string_prop(iter, service_get_status(bus->service));
+}
+
+static bool get_priority(BusObject *o, DBusMessageIter *iter, void *user_data)
+{
+	BusPresence *bus = user_data;
+	dbus_int32_t priority = service_get_priority(bus->service);
+
+	return dbus_message_iter_append_basic(iter, DBUS_TYPE_INT32, &priority);
+}
+
+/* ---- tables (checked against im.presenced.Presence1.xml by a test) ----- */
+
+static const BusMethod methods[] = {
+	{"SetPresence", "ssa{sv}", "", set_presence},
+	{"GetPresence", "", "ssi", get_presence},
+	{"ListContacts", "", "a(sss)", list_contacts},
+	{"GetContact", "s", "ssa(sssi)", get_contact},
+	{"Subscribe", "ss", "", subscribe},
+	{"Unsubscribe", "s", "", unsubscribe},
+	{"Authorize", "sb", "", authorize},
+	{"GetRoster", "", "a(sssas)", get_roster},
+	{"RemoveContact", "s", "", remove_contact},
+	{"ListSubscriptionRequests", "", "a(ss)", list_subscription_requests},
+	{NULL},
+};
+
+static const BusSignal signals[] = {
+	{"PresenceChanged", "sss"},
+	{"ContactsChanged", "a(sss)"},
+	{"SubscriptionRequested", "ss"},
+	{NULL},
+};
+
+static const BusProperty properties[] = {
+	{"State", "s", get_state},
+	{"StateReason", "s", get_state_reason},
+	{"StateMessage", "s", get_state_message},
+	{"RosterReady", "b", get_roster_ready},
+	{"Jid", "s", get_jid},
+	{"Show", "s", get_show},
+	{"Status", "s", get_status},
+	{"Priority", "i", get_priority},
+	{NULL},
+};
+
+static const BusInterface interface = {
+	.name = BUS_PRESENCE_INTERFACE,
+	.methods = methods,
+	.signals = signals,
+	.properties = properties,
+};
+
+const struct _BusInterface *bus_presence_get_interface(void)
+{
+	return &interface;
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+static void emit(BusPresence *bus, DBusMessage *sig)
+{
+	if (!sig || !bus_object_send(bus->object, sig))
+		g_warning("Could not emit a D-Bus signal: out of memory");
+}
+
+/* Sends the pending ContactsChanged batch, if any. */
+static void flush_contacts(BusPresence *bus)
+{
+	g_autoptr(GHashTable) changed = NULL;
+	g_autoptr(DBusMessage) sig = NULL;
+	const ContactTable *table = service_get_contacts(bus->service);
+	DBusMessageIter iter, array;
+	GHashTableIter it;
+	gpointer key, value;
+	bool ok = true;
+
+	if (bus->contacts_idle) {
+		g_source_destroy(bus->contacts_idle);
+		g_clear_pointer(&bus->contacts_idle, g_source_unref);
+	}
+	if (g_hash_table_size(bus->changed) == 0)
+		return;
+	changed = g_steal_pointer(&bus->changed);
+	bus->changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     contact_state_free);
+
+	sig = bus_object_new_signal(bus->object, "ContactsChanged");
+	if (!sig)
+		goto out;
+	dbus_message_iter_init_append(sig, &iter);
+	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "(sss)",
+					      &array)) {
+		g_clear_pointer(&sig, dbus_message_unref);
+		goto out;
+	}
+	g_hash_table_iter_init(&it, changed);
+	while (ok && g_hash_table_iter_next(&it, &key, &value)) {
+		const Contact *contact = contacts_lookup(table, key);
+		const ContactState *last = value;
+
+		/* The state when the batch is sent; a contact that left the
+		 * table keeps what was last reported for it. */
+		if (contact)
+			ok = append_contact_state(&array, key,
+						  contact_get_show(contact),
+						  contact_get_status(contact));
+		else
+			ok = append_contact_state(&array, key, last->show,
+						  last->status);
+	}
+	if (!ok || !dbus_message_iter_close_container(&iter, &array)) {
+		if (ok)
+			dbus_message_iter_abandon_container(&iter, &array);
+		g_clear_pointer(&sig, dbus_message_unref);
+	}
+out:
+	emit(bus, sig);
+}
+
+static gboolean contacts_idle_cb(gpointer user_data)
+{
+	/* flush_contacts destroys this source: GLib keeps it alive until
+	 * the dispatch returns. */
+	flush_contacts(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+static void on_presence_changed(void *user_data, const char *jid,
+				PresenceShow show, const char *status)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(DBusMessage) sig = NULL;
+	ContactState *state;
+	DBusMessageIter iter;
+
+	sig = bus_object_new_signal(bus->object, "PresenceChanged");
+	if (sig) {
+		dbus_message_iter_init_append(sig, &iter);
+		if (!bus_iter_append_string(&iter, jid) ||
+		    !bus_iter_append_string(&iter,
+					    presence_show_to_string(show)) ||
+		    !bus_iter_append_string(&iter, status))
+			g_clear_pointer(&sig, dbus_message_unref);
+	}
+	emit(bus, sig);
+
+	state = g_new0(ContactState, 1);
+	state->show = show;
+	state->status = g_strdup(status ? status : "");
+	g_hash_table_replace(bus->changed, g_strdup(jid), state);
+	if (bus->contacts_idle)
+		return;
+	/*
+	 * Low priority: runs once the current iteration's events (a burst of
+	 * stanzas from one read, a roster push) have all been handled, so
+	 * they share one ContactsChanged.
+	 */
+	bus->contacts_idle = g_idle_source_new();
+	g_source_set_priority(bus->contacts_idle, G_PRIORITY_LOW);
+	g_source_set_callback(bus->contacts_idle, contacts_idle_cb, bus, NULL);
+	g_source_set_static_name(bus->contacts_idle,
+				 "[presenced] ContactsChanged");
+	g_source_attach(bus->contacts_idle,
+			g_main_context_get_thread_default());
+}
+
+static void on_property_changed(void *user_data, const char *name)
+{
+	BusPresence *bus = user_data;
+
+	bus_object_property_changed(bus->object, name);
+}
+
+static void on_subscription_requested(void *user_data, const char *jid,
+				      const char *message)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(DBusMessage) sig = NULL;
+	DBusMessageIter iter;
+
+	sig = bus_object_new_signal(bus->object, "SubscriptionRequested");
+	if (sig) {
+		dbus_message_iter_init_append(sig, &iter);
+		if (!bus_iter_append_string(&iter, jid) ||
+		    !bus_iter_append_string(&iter, message))
+			g_clear_pointer(&sig, dbus_message_unref);
+	}
+	emit(bus, sig);
+}
+
+static const ServiceObserver observer = {
+	.presence_changed = on_presence_changed,
+	.property_changed = on_property_changed,
+	.subscription_requested = on_subscription_requested,
+};
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static gboolean disconnect_idle_cb(gpointer user_data)
+{
+	BusPresence *bus = user_data;
+
+	g_clear_pointer(&bus->disconnect_idle, g_source_unref);
+	g_warning("Lost the connection to the session bus");
+	if (bus->on_disconnect)
+		bus->on_disconnect(bus->user_data);
+	return G_SOURCE_REMOVE;
+}
+
+static DBusHandlerResult filter_cb(DBusConnection *conn, DBusMessage *msg,
+				   void *user_data)
+{
+	BusPresence *bus = user_data;
+
+	if (dbus_message_is_signal(msg, DBUS_INTERFACE_LOCAL, "Disconnected") &&
+	    dbus_message_has_path(msg, DBUS_PATH_LOCAL) &&
+	    !bus->disconnect_idle) {
+		/* Not from inside libdbus' dispatch: the callback may well
+		 * free us. */
+		bus->disconnect_idle = g_idle_source_new();
+		g_source_set_callback(bus->disconnect_idle, disconnect_idle_cb,
+				      bus, NULL);
+		g_source_attach(bus->disconnect_idle,
+				g_main_context_get_thread_default());
+	}
+	return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+}
+
+BusPresence *bus_presence_new(Service *service,
+			      void (*on_disconnect)(void *user_data),
+			      void *user_data, GError **error)
+{
+	g_autoptr(BusPresence) bus = NULL;
+	g_auto(DBusError) err = DBUS_ERROR_INIT;
+	g_autoptr(GError) local = NULL;
+	int ret;
+
+	g_return_val_if_fail(service != NULL, NULL);
+
+	bus = g_new0(BusPresence, 1);
+	bus->service = service;
+	bus->on_disconnect = on_disconnect;
+	bus->user_data = user_data;
+	bus->changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     contact_state_free);
+
+	/* Private: nobody else in the process can close or share it. */
+	bus->conn = dbus_bus_get_private(DBUS_BUS_SESSION, &err);
+	if (!bus->conn) {
+		g_set_error(error, BUS_PRESENCE_ERROR,
+			    BUS_PRESENCE_ERROR_CONNECT,
+			    "Could not connect to the session bus: %s",
+			    err.message);
+		return NULL;
+	}
+	/* Bus loss ends the main loop with a failure status, not exit(). */
+	dbus_connection_set_exit_on_disconnect(bus->conn, FALSE);
+	if (!bus_mainloop_attach(bus->conn, NULL) ||
+	    !dbus_connection_add_filter(bus->conn, filter_cb, bus, NULL)) {
+		g_set_error(error, BUS_PRESENCE_ERROR,
+			    BUS_PRESENCE_ERROR_CONNECT,
+			    "Could not set up the session bus connection: "
+			    "out of memory");
+		return NULL;
+	}
+	bus->filter_added = true;
+
+	bus->object = bus_object_new(bus->conn, BUS_PRESENCE_PATH, &interface,
+				     presence1_xml, bus, &local);
+	if (!bus->object) {
+		g_set_error(error, BUS_PRESENCE_ERROR,
+			    BUS_PRESENCE_ERROR_CONNECT, "%s", local->message);
+		return NULL;
+	}
+	service_set_observer(service, &observer, bus);
+	bus->observing = true;
+
+	/*
+	 * Last: owning the name is the Type=dbus readiness signal, so the
+	 * object must already answer (STYLE.md §5).
+	 */
+	ret = dbus_bus_request_name(bus->conn, BUS_PRESENCE_NAME,
+				    DBUS_NAME_FLAG_DO_NOT_QUEUE, &err);
+	if (ret == -1) {
+		g_set_error(error, BUS_PRESENCE_ERROR,
+			    BUS_PRESENCE_ERROR_CONNECT,
+			    "Could not request the name %s: %s",
+			    BUS_PRESENCE_NAME, err.message);
+		return NULL;
+	}
+	if (ret != DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER) {
+		g_set_error(error, BUS_PRESENCE_ERROR,
+			    BUS_PRESENCE_ERROR_NAME_TAKEN,
+			    "another presenced already owns %s on this bus",
+			    BUS_PRESENCE_NAME);
+		return NULL;
+	}
+	return g_steal_pointer(&bus);
+}
+
+void bus_presence_free(BusPresence *bus)
+{
+	if (!bus)
+		return;
+	if (bus->observing)
+		service_set_observer(bus->service, NULL, NULL);
+	/* What changed last (e.g. State going offline on shutdown) still
+	 * reaches the bus before the name is released. */
+	if (bus->object && dbus_connection_get_is_connected(bus->conn)) {
+		flush_contacts(bus);
+		bus_object_flush_properties(bus->object);
+	}
+	if (bus->contacts_idle) {
+		g_source_destroy(bus->contacts_idle);
+		g_source_unref(bus->contacts_idle);
+	}
+	if (bus->disconnect_idle) {
+		g_source_destroy(bus->disconnect_idle);
+		g_source_unref(bus->disconnect_idle);
+	}
+	g_clear_pointer(&bus->object, bus_object_free);
+	if (bus->conn) {
+		if (bus->filter_added)
+			dbus_connection_remove_filter(bus->conn, filter_cb,
+						      bus);
+		/* Closing releases the name; flush what is queued first. */
+		if (dbus_connection_get_is_connected(bus->conn))
+			dbus_connection_flush(bus->conn);
+		dbus_connection_close(bus->conn);
+		bus_mainloop_detach(bus->conn);
+		dbus_connection_unref(bus->conn);
+	}
+	g_clear_pointer(&bus->changed, g_hash_table_unref);
+	g_free(bus);
+}

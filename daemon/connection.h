@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TCP connection to the XMPP server: the only code that touches
+ * sockets (STYLE.md §1). It finds the server (configured host, or the SRV
+ * records of RFC 6120 §3.2 / XEP-0368), connects without blocking, then
+ * moves raw bytes between the socket and a byte sink (the I/O-free
+ * XmppSession in the daemon, a fake in tests) and keeps the sink's timer.
+ * TLS is not done here: it lives inside the session.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CONNECTION_ERROR (connection_error_quark())
+GQuark connection_error_quark(void);
+
+typedef enum {
+	CONNECTION_ERROR_NO_SERVICE, /* SRV target "." (RFC 2782) */
+	CONNECTION_ERROR_CONNECT,    /* no address could be reached */
+	CONNECTION_ERROR_IO,	     /* read or write failed after connecting */
+	CONNECTION_ERROR_CLOSED,     /* the peer closed the connection */
+	CONNECTION_ERROR_TIMED_OUT,  /* no connection within total_timeout */
+} ConnectionError;
+
+/*
+ * What the connection drives. The daemon wraps xmpp_session_*(); every
+ * function gets the sink pointer given to connection_new(). now is
+ * g_get_monotonic_time() (microseconds).
+ */
+typedef struct {
+	void (*start)(void *sink, int64_t now);
+	void (*feed)(void *sink, const char *data, size_t len, int64_t now);
+	void (*eof)(void *sink, const GError *error);
+	void (*take_output)(void *sink, GByteArray *out);
+	/* Monotonic microseconds of the next timer, INT64_MAX when none. */
+	int64_t (*get_deadline)(void *sink);
+	void (*tick)(void *sink, int64_t now);
+} ConnectionSinkFuncs;
+
+typedef struct {
+	/*
+	 * TCP is up to host (the name connected to, for messages); the sink's
+	 * start() is called right after. May be NULL.
+	 */
+	void (*connected)(void *user_data, const char *host);
+	/*
+	 * No connection could be made (look-up or connect failed for every
+	 * target). The message names the domain and the hosts tried. The
+	 * sink was never started. This is the connection's last act, so
+	 * the owner may free it from inside the callback.
+	 */
+	void (*failed)(void *user_data, const GError *error);
+} ConnectionCallbacks;
+
+typedef struct {
+	const char *domain; /* the JID's domain: SRV look-up, messages */
+	const char *server; /* NULL: SRV look-up; else connect here */
+	unsigned port;	    /* 0: 5222, or 5223 for direct TLS */
+	bool direct_tls;    /* XEP-0368: _xmpps-client._tcp */
+	/* Per-address connect timeout, microseconds; 0: 10 s. */
+	int64_t connect_timeout;
+	/*
+	 * Bound on look-up plus every connect attempt, microseconds; 0: 30 s.
+	 * A resolver that never answers must not leave us "connecting".
+	 */
+	int64_t total_timeout;
+} ConnectionConfig;
+
+typedef struct _Connection Connection;
+
+/*
+ * Starts resolving and connecting in the thread-default main context at
+ * once. sink and user_data are borrowed and must outlive the connection.
+ * The sink's functions must not free the connection (the daemon tears it
+ * down from an idle once the session has closed). Transfer full.
+ */
+Connection *connection_new(const ConnectionConfig *config,
+			   const ConnectionSinkFuncs *funcs, void *sink,
+			   const ConnectionCallbacks *callbacks,
+			   void *user_data);
+/*
+ * Cancels whatever is in progress, writes what output can be written
+ * without blocking, closes the socket. NULL-safe. Never calls back.
+ */
+void connection_free(Connection *conn);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Connection, connection_free)
+
+/*
+ * Call after driving the sink from outside (e.g. it queued a stanza):
+ * takes its output, writes what the socket accepts, re-arms the timer.
+ * Does nothing before the connection is up.
+ */
+void connection_flush(Connection *conn);
+
+bool connection_is_connected(const Connection *conn);
+/* The host connected to (or being tried), NULL before. Transfer none. */
+const char *connection_get_host(const Connection *conn);
+
+/* RFC 6120 §3.2.1 fallback port, and the XEP-0368 one for direct TLS. */
+#define CONNECTION_DEFAULT_PORT 5222
+#define CONNECTION_DEFAULT_TLS_PORT 5223

@@ -1,0 +1,1027 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The service: one XMPP session kept alive on behalf of the desktop.
+ *
+ * Life of a session: connect_now() creates an XmppSession and a Connection
+ * that feeds it. The session reports online() (send the desired presence),
+ * contact changes, subscription requests and finally closed(). closed() can
+ * come from deep inside the connection's I/O callbacks or synchronously
+ * from xmpp_session_close(), so it only records why and schedules an idle
+ * (teardown) that frees the connection and session and then decides what
+ * next: nothing, wait for the user, or reconnect after a back-off.
+ */
+#include <string.h>
+
+#include "core/jid.h"
+#include "core/xmpp-session.h"
+#include "daemon/connection.h"
+#include "daemon/service.h"
+
+G_DEFINE_QUARK(presenced - service - error - quark, service_error)
+
+struct _Service {
+	Config *config;
+	ContactTable *contacts;
+
+	XmppSession *session;
+	Connection *connection;
+	char *host;	     /* connected to, for messages; NULL before */
+	bool session_closed; /* closed() seen, teardown pending */
+	XmppSessionEnd end_reason;
+	char *end_message;
+	guint teardown_id;
+	guint reconnect_id;
+	unsigned attempts; /* reconnects since the last long session */
+	int64_t online_since;
+
+	/* Desired own presence (SetPresence, else the config). */
+	PresenceShow show;
+	char *status;
+	int priority;
+	char *nick; /* NULL: none */
+
+	ServiceState state;
+	char *state_reason;
+	char *state_message;
+	char *jid; /* bound full JID while online, else the bare JID */
+	bool roster_ready;
+	GPtrArray *requests; /* jid, message, jid, message, ... */
+
+	ServiceObserver observer;
+	void *observer_data;
+	ServiceWireLogFunc wire_log;
+	void *wire_log_data;
+
+	bool stopping;
+	void (*stop_done)(void *user_data);
+	void *stop_data;
+	guint stop_idle_id;
+};
+
+static void connect_now(Service *service);
+
+const char *service_state_to_string(ServiceState state)
+{
+	switch (state) {
+	case SERVICE_STATE_OFFLINE:
+		return "offline";
+	case SERVICE_STATE_CONNECTING:
+		return "connecting";
+	case SERVICE_STATE_ONLINE:
+		return "online";
+	case SERVICE_STATE_RECONNECTING:
+		return "reconnecting";
+	}
+	return "offline";
+}
+
+/* CONTRACT.md StateReason values. */
+static const char *end_reason_to_string(XmppSessionEnd reason)
+{
+	switch (reason) {
+	case XMPP_SESSION_END_REQUESTED:
+		return "requested";
+	case XMPP_SESSION_END_NETWORK:
+		return "network";
+	case XMPP_SESSION_END_AUTH_FAILED:
+		return "auth-failed";
+	case XMPP_SESSION_END_TLS_FAILED:
+		return "tls-failed";
+	case XMPP_SESSION_END_CONFLICT:
+		return "conflict";
+	case XMPP_SESSION_END_SERVER_ERROR:
+		return "server-error";
+	}
+	return "server-error";
+}
+
+int64_t service_backoff_delay(unsigned attempt, uint32_t random)
+{
+	/*
+	 * base = 1 s << attempt, at most half the cap; the delay is uniform
+	 * in [base, 2 base): spread out so that many clients cut off at once
+	 * do not come back at once, and never above the cap.
+	 */
+	int64_t base = G_USEC_PER_SEC;
+
+	for (unsigned i = 0; i < attempt && base < SERVICE_BACKOFF_CAP / 2; i++)
+		base *= 2;
+	base = MIN(base, SERVICE_BACKOFF_CAP / 2);
+	return base + (int64_t)(((uint64_t)base * random) >> 32);
+}
+
+/* ---- properties --------------------------------------------------------- */
+
+static void notify(Service *service, const char *name)
+{
+	if (service->observer.property_changed)
+		service->observer.property_changed(service->observer_data,
+						   name);
+}
+
+static void set_string(Service *service, char **field, const char *value,
+		       const char *name)
+{
+	if (g_strcmp0(*field, value) == 0)
+		return;
+	g_free(*field);
+	*field = g_strdup(value);
+	notify(service, name);
+}
+
+static void set_state(Service *service, ServiceState state)
+{
+	if (service->state == state)
+		return;
+	g_info("state: %s -> %s", service_state_to_string(service->state),
+	       service_state_to_string(state));
+	service->state = state;
+	notify(service, "State");
+}
+
+static void set_reason(Service *service, const char *reason,
+		       const char *message)
+{
+	set_string(service, &service->state_reason, reason, "StateReason");
+	set_string(service, &service->state_message, message, "StateMessage");
+}
+
+static void set_roster_ready(Service *service, bool ready)
+{
+	if (service->roster_ready == ready)
+		return;
+	service->roster_ready = ready;
+	notify(service, "RosterReady");
+}
+
+static const char *jid_domain(const char *bare)
+{
+	const char *at = strchr(bare, '@');
+
+	return at ? at + 1 : bare;
+}
+
+/*
+ * Session messages name the domain, and the host connected to where it is
+ * another (CONTRACT.md StateMessage).
+ */
+static char *message_naming_domain(const Service *service, const char *message)
+{
+	const char *domain = jid_domain(service->config->jid);
+	const char *host = service->host;
+	g_autofree char *text = NULL;
+
+	if (!message || !*message)
+		text = g_strdup_printf("Session with %s ended", domain);
+	else if (strstr(message, domain))
+		text = g_strdup(message);
+	else
+		text = g_strdup_printf("%s: %s", domain, message);
+	if (host && g_ascii_strcasecmp(host, domain) != 0 &&
+	    !strstr(text, host))
+		return g_strdup_printf("%s (server %s)", text, host);
+	return g_steal_pointer(&text);
+}
+
+/* ---- session callbacks -------------------------------------------------- */
+
+static void send_own_presence(Service *service)
+{
+	PresenceSpec spec = {
+		.show = service->show,
+		.status = service->status,
+		.priority = service->priority,
+	};
+
+	if (!service->session || service->session_closed ||
+	    service->state != SERVICE_STATE_ONLINE)
+		return;
+	if (!xmpp_session_send_presence(service->session, &spec))
+		g_warning("could not send presence: session not online");
+}
+
+static void on_online(void *user_data, const char *full_jid)
+{
+	Service *service = user_data;
+
+	g_info("online as %s", full_jid);
+	service->online_since = g_get_monotonic_time();
+	set_string(service, &service->jid, full_jid, "Jid");
+	set_reason(service, "", "");
+	set_roster_ready(service, true);
+	set_state(service, SERVICE_STATE_ONLINE);
+	/*
+	 * The connection flushes after the feed that brought us here.
+	 * TODO(#3): publish the nick with PEP (XEP-0163/XEP-0172) where
+	 * disco#info shows pubsub/pep.
+	 */
+	send_own_presence(service);
+}
+
+static void emit_contact(Service *service, const char *bare)
+{
+	const Contact *c = contacts_lookup(service->contacts, bare);
+
+	if (!service->observer.presence_changed)
+		return;
+	service->observer.presence_changed(service->observer_data, bare,
+					   c ? contact_get_show(c)
+					     : PRESENCE_SHOW_OFFLINE,
+					   c ? contact_get_status(c) : "");
+}
+
+static void on_contact_changed(void *user_data, const char *bare_jid)
+{
+	emit_contact(user_data, bare_jid);
+}
+
+static void on_subscription_request(void *user_data, const char *bare_jid,
+				    const char *message)
+{
+	Service *service = user_data;
+	GPtrArray *r = service->requests;
+	bool found = false;
+
+	/* A repeated request replaces the message (CONTRACT.md). */
+	for (guint i = 0; i + 1 < r->len; i += 2) {
+		if (strcmp(g_ptr_array_index(r, i), bare_jid) == 0) {
+			g_free(g_ptr_array_index(r, i + 1));
+			r->pdata[i + 1] = g_strdup(message ? message : "");
+			found = true;
+			break;
+		}
+	}
+	if (!found) {
+		g_ptr_array_add(r, g_strdup(bare_jid));
+		g_ptr_array_add(r, g_strdup(message ? message : ""));
+	}
+	g_info("subscription request from %s", bare_jid);
+	if (service->observer.subscription_requested)
+		service->observer.subscription_requested(
+			service->observer_data, bare_jid,
+			message ? message : "");
+}
+
+static gboolean teardown(gpointer user_data);
+
+static void on_closed(void *user_data, XmppSessionEnd reason,
+		      const GError *error)
+{
+	Service *service = user_data;
+
+	if (service->session_closed)
+		return;
+	service->session_closed = true;
+	service->end_reason = reason;
+	g_free(service->end_message);
+	service->end_message = error ? g_strdup(error->message) : NULL;
+	/* Not here: we may be deep inside the session or the connection. */
+	service->teardown_id = g_idle_add(teardown, service);
+}
+
+static void on_log_wire(void *user_data, bool sent, const char *text)
+{
+	Service *service = user_data;
+
+	if (service->wire_log)
+		service->wire_log(service->wire_log_data, sent, text);
+}
+
+/* ---- connection sink: the session behind the Connection ---------------- */
+
+static void sink_start(void *sink, int64_t now)
+{
+	xmpp_session_start(sink, now);
+}
+
+static void sink_feed(void *sink, const char *data, size_t len, int64_t now)
+{
+	xmpp_session_feed(sink, data, len, now);
+}
+
+static void sink_eof(void *sink, const GError *error)
+{
+	xmpp_session_eof(sink, error);
+}
+
+static void sink_take_output(void *sink, GByteArray *out)
+{
+	xmpp_session_take_output(sink, out);
+}
+
+static int64_t sink_get_deadline(void *sink)
+{
+	return xmpp_session_get_deadline(sink);
+}
+
+static void sink_tick(void *sink, int64_t now)
+{
+	xmpp_session_tick(sink, now);
+}
+
+static const ConnectionSinkFuncs session_sink = {
+	.start = sink_start,
+	.feed = sink_feed,
+	.eof = sink_eof,
+	.take_output = sink_take_output,
+	.get_deadline = sink_get_deadline,
+	.tick = sink_tick,
+};
+
+static void on_connected(void *user_data, const char *host)
+{
+	Service *service = user_data;
+
+	g_free(service->host);
+	service->host = g_strdup(host);
+	g_info("connected to %s for %s", host,
+	       jid_domain(service->config->jid));
+}
+
+/* No TCP connection could be made: the session never started. */
+static void on_connect_failed(void *user_data, const GError *error)
+{
+	Service *service = user_data;
+
+	/* Allowed: failed() is the connection's last act. */
+	g_clear_pointer(&service->connection, connection_free);
+	if (service->session_closed)
+		return; /* teardown pending already */
+	on_closed(service, XMPP_SESSION_END_NETWORK, error);
+}
+
+/* ---- session life ------------------------------------------------------- */
+
+static void drop_session(Service *service)
+{
+	g_clear_handle_id(&service->teardown_id, g_source_remove);
+	/* Connection first: its last flush still reads the session. */
+	g_clear_pointer(&service->connection, connection_free);
+	g_clear_pointer(&service->session, xmpp_session_free);
+	service->session_closed = false;
+}
+
+static void clear_presence(Service *service)
+{
+	g_autoptr(GPtrArray) changed =
+		contacts_clear_presence(service->contacts);
+
+	/* TODO(#5): keep contacts through a short outage to avoid flapping. */
+	for (guint i = 0; changed && i < changed->len; i++)
+		emit_contact(service, g_ptr_array_index(changed, i));
+}
+
+static gboolean reconnect_due(gpointer user_data)
+{
+	Service *service = user_data;
+
+	service->reconnect_id = 0;
+	connect_now(service);
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule_reconnect(Service *service)
+{
+	int64_t delay =
+		service_backoff_delay(service->attempts, g_random_int());
+
+	service->attempts++;
+	g_warning("%s, retrying in %.1f s", service->state_message,
+		  (double)delay / G_USEC_PER_SEC);
+	g_clear_handle_id(&service->reconnect_id, g_source_remove);
+	service->reconnect_id =
+		g_timeout_add_full(G_PRIORITY_DEFAULT, (guint)(delay / 1000),
+				   reconnect_due, service, NULL);
+	set_state(service, SERVICE_STATE_RECONNECTING);
+}
+
+static void finish_stop(Service *service)
+{
+	void (*done)(void *) = service->stop_done;
+
+	service->stop_done = NULL;
+	if (done)
+		done(service->stop_data);
+}
+
+/* After a session is gone: say why and decide what comes next. */
+static void session_ended(Service *service, XmppSessionEnd reason,
+			  const char *message)
+{
+	g_autofree char *text =
+		reason == XMPP_SESSION_END_REQUESTED
+			? g_strdup_printf("Disconnected from %s as requested",
+					  jid_domain(service->config->jid))
+			: message_naming_domain(service, message);
+	int64_t now = g_get_monotonic_time();
+
+	if (service->online_since &&
+	    now - service->online_since >= SERVICE_BACKOFF_RESET)
+		service->attempts = 0;
+	service->online_since = 0;
+
+	set_roster_ready(service, false);
+	set_string(service, &service->jid, service->config->jid, "Jid");
+	clear_presence(service);
+	set_reason(service, end_reason_to_string(reason), text);
+
+	if (service->stopping) {
+		set_state(service, SERVICE_STATE_OFFLINE);
+		finish_stop(service);
+		return;
+	}
+
+	switch (reason) {
+	case XMPP_SESSION_END_REQUESTED:
+		g_info("%s", text);
+		/* Closed for a restart (config reload) rather than offline? */
+		if (service->show != PRESENCE_SHOW_OFFLINE)
+			connect_now(service);
+		else
+			set_state(service, SERVICE_STATE_OFFLINE);
+		return;
+	case XMPP_SESSION_END_NETWORK:
+	case XMPP_SESSION_END_SERVER_ERROR:
+		if (service->show == PRESENCE_SHOW_OFFLINE) {
+			set_state(service, SERVICE_STATE_OFFLINE);
+			return;
+		}
+		schedule_reconnect(service);
+		return;
+	case XMPP_SESSION_END_AUTH_FAILED:
+	case XMPP_SESSION_END_TLS_FAILED:
+		/* Retrying cannot help: wait for SIGHUP or a SetPresence. */
+		g_warning("%s; not retrying until the configuration is "
+			  "reloaded or presence is set again",
+			  text);
+		set_state(service, SERVICE_STATE_OFFLINE);
+		return;
+	case XMPP_SESSION_END_CONFLICT:
+		/*
+		 * Another client took our resource (RFC 6120 §4.9.3.3): coming
+		 * back would throw it out in turn, and so on for ever.
+		 */
+		g_warning("%s; not reconnecting", text);
+		set_state(service, SERVICE_STATE_OFFLINE);
+		return;
+	}
+}
+
+static gboolean teardown(gpointer user_data)
+{
+	Service *service = user_data;
+	XmppSessionEnd reason = service->end_reason;
+	g_autofree char *message = g_steal_pointer(&service->end_message);
+
+	service->teardown_id = 0;
+	drop_session(service);
+	session_ended(service, reason, message);
+	return G_SOURCE_REMOVE;
+}
+
+static void connect_now(Service *service)
+{
+	g_autoptr(GError) error = NULL;
+	XmppSessionConfig scfg = {
+		.jid = service->config->jid,
+		.password = service->config->password,
+		.resource = service->config->resource,
+		.ca_file = service->config->ca_file,
+		.direct_tls = service->config->direct_tls,
+	};
+	XmppSessionCallbacks callbacks = {
+		.online = on_online,
+		.contact_changed = on_contact_changed,
+		.subscription_request = on_subscription_request,
+		.closed = on_closed,
+		.log_wire = service->wire_log ? on_log_wire : NULL,
+	};
+	ConnectionConfig ccfg = {
+		.domain = jid_domain(service->config->jid),
+		.server = service->config->server,
+		.port = service->config->port,
+		.direct_tls = service->config->direct_tls,
+	};
+	static const ConnectionCallbacks conn_callbacks = {
+		.connected = on_connected,
+		.failed = on_connect_failed,
+	};
+
+	g_clear_handle_id(&service->reconnect_id, g_source_remove);
+	if (service->session || service->stopping)
+		return;
+
+	g_clear_pointer(&service->host, g_free);
+	service->session = xmpp_session_new(&scfg, service->contacts,
+					    &callbacks, service, &error);
+	if (!service->session) {
+		g_autofree char *text = g_strdup_printf(
+			"%s: %s", service->config->path, error->message);
+
+		g_warning("cannot start a session: %s", text);
+		set_reason(service, "config", text);
+		set_state(service, SERVICE_STATE_OFFLINE);
+		return;
+	}
+	set_state(service, service->attempts > 0 ? SERVICE_STATE_RECONNECTING
+						 : SERVICE_STATE_CONNECTING);
+	g_info("connecting to %s as %s", ccfg.domain, service->config->jid);
+	service->connection =
+		connection_new(&ccfg, &session_sink, service->session,
+			       &conn_callbacks, service);
+}
+
+/*
+ * Ends the session on the user's behalf. An established stream gets its
+ * goodbye (xmpp_session_close); one still looking for its server is just
+ * dropped.
+ */
+static void close_session(Service *service)
+{
+	if (!service->session || service->session_closed)
+		return;
+	if (!connection_is_connected(service->connection)) {
+		drop_session(service);
+		session_ended(service, XMPP_SESSION_END_REQUESTED, NULL);
+		return;
+	}
+	xmpp_session_close(service->session);
+	if (service->connection)
+		connection_flush(service->connection);
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+Service *service_new(Config *config)
+{
+	Service *service;
+
+	g_return_val_if_fail(config && config->jid, NULL);
+
+	service = g_new0(Service, 1);
+	service->config = config;
+	service->contacts = contacts_new();
+	service->show = config->show;
+	service->status = g_strdup(config->status ? config->status : "");
+	service->priority = config->priority;
+	service->nick =
+		config->nick && *config->nick ? g_strdup(config->nick) : NULL;
+	service->state = SERVICE_STATE_OFFLINE;
+	service->state_reason = g_strdup("");
+	service->state_message = g_strdup("");
+	service->jid = g_strdup(config->jid);
+	service->requests = g_ptr_array_new_with_free_func(g_free);
+	return service;
+}
+
+void service_free(Service *service)
+{
+	if (!service)
+		return;
+	g_clear_handle_id(&service->reconnect_id, g_source_remove);
+	g_clear_handle_id(&service->stop_idle_id, g_source_remove);
+	drop_session(service);
+	contacts_free(service->contacts);
+	config_free(service->config);
+	g_free(service->end_message);
+	g_free(service->host);
+	g_free(service->status);
+	g_free(service->nick);
+	g_free(service->state_reason);
+	g_free(service->state_message);
+	g_free(service->jid);
+	g_ptr_array_unref(service->requests);
+	g_free(service);
+}
+
+void service_set_observer(Service *service, const ServiceObserver *observer,
+			  void *user_data)
+{
+	g_return_if_fail(service);
+
+	if (observer)
+		service->observer = *observer;
+	else
+		memset(&service->observer, 0, sizeof(service->observer));
+	service->observer_data = user_data;
+}
+
+void service_set_wire_log(Service *service, ServiceWireLogFunc func,
+			  void *user_data)
+{
+	g_return_if_fail(service);
+
+	service->wire_log = func;
+	service->wire_log_data = user_data;
+}
+
+void service_start(Service *service)
+{
+	g_return_if_fail(service);
+
+	if (service->show != PRESENCE_SHOW_OFFLINE)
+		connect_now(service);
+}
+
+static gboolean stop_idle(gpointer user_data)
+{
+	Service *service = user_data;
+
+	service->stop_idle_id = 0;
+	finish_stop(service);
+	return G_SOURCE_REMOVE;
+}
+
+void service_stop(Service *service, void (*done)(void *user_data),
+		  void *user_data)
+{
+	g_return_if_fail(service);
+
+	service->stop_done = done;
+	service->stop_data = user_data;
+	if (service->stopping)
+		return;
+	service->stopping = true;
+	g_clear_handle_id(&service->reconnect_id, g_source_remove);
+
+	if (service->session && !service->session_closed) {
+		close_session(service); /* session_ended() calls done */
+		if (service->session)
+			return;
+	} else if (service->session) {
+		return; /* teardown pending: it calls done */
+	}
+	set_state(service, SERVICE_STATE_OFFLINE);
+	if (!service->stop_idle_id && service->stop_done)
+		service->stop_idle_id = g_idle_add(stop_idle, service);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return g_strcmp0(a && *a ? a : NULL, b && *b ? b : NULL) == 0;
+}
+
+static bool account_changed(const Config *a, const Config *b)
+{
+	return !same_str(a->jid, b->jid) ||
+	       !same_str(a->password, b->password) ||
+	       !same_str(a->resource, b->resource) ||
+	       !same_str(a->server, b->server) || a->port != b->port ||
+	       a->direct_tls != b->direct_tls ||
+	       !same_str(a->ca_file, b->ca_file);
+}
+
+bool service_reload_config(Service *service, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	g_autoptr(Config) config = NULL;
+	bool changed;
+
+	g_return_val_if_fail(service, false);
+
+	config = config_load(service->config->path, &local);
+	if (!config) {
+		g_warning("configuration not reloaded: %s", local->message);
+		set_reason(service, "config", local->message);
+		g_propagate_error(error, g_steal_pointer(&local));
+		return false;
+	}
+
+	g_info("configuration reloaded from %s", config->path);
+	changed = account_changed(service->config, config);
+	/* The complaint about the previous file no longer holds. */
+	if (g_strcmp0(service->state_reason, "config") == 0)
+		set_reason(service, "", "");
+	config_free(service->config);
+	service->config = g_steal_pointer(&config);
+	if (service->state != SERVICE_STATE_ONLINE)
+		set_string(service, &service->jid, service->config->jid, "Jid");
+
+	if (service->stopping || service->show == PRESENCE_SHOW_OFFLINE)
+		return true;
+	if (service->session && !service->session_closed) {
+		/* session_ended(REQUESTED) reconnects with the new account. */
+		if (changed)
+			close_session(service);
+		return true;
+	}
+	if (service->session)
+		return true; /* teardown pending decides */
+	/* Failed for auth/TLS/conflict/config, or waiting to retry. */
+	service->attempts = 0;
+	connect_now(service);
+	return true;
+}
+
+const Config *service_get_config(const Service *service)
+{
+	return service->config;
+}
+
+static bool check_text(const char *name, const char *text, size_t max,
+		       GError **error)
+{
+	if (!g_utf8_validate(text, -1, NULL)) {
+		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
+			    "%s: not valid UTF-8", name);
+		return false;
+	}
+	if (strlen(text) > max) {
+		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
+			    "%s: longer than %zu bytes", name, max);
+		return false;
+	}
+	return true;
+}
+
+static char *check_jid(const char *name, const char *str, bool bare,
+		       GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	g_autoptr(Jid) jid = NULL;
+
+	if (!str || !g_utf8_validate(str, -1, NULL)) {
+		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
+			    "%s: not valid UTF-8", name);
+		return NULL;
+	}
+	jid = jid_parse(str, &local);
+	if (!jid) {
+		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
+			    "%s: '%s' is not a valid JID: %s", name, str,
+			    local->message);
+		return NULL;
+	}
+	return g_strdup(bare ? jid_get_bare(jid) : jid_get_full(jid));
+}
+
+static bool check_online(const Service *service, const char *what,
+			 GError **error)
+{
+	if (service->state == SERVICE_STATE_ONLINE && service->session &&
+	    !service->session_closed)
+		return true;
+	g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_NOT_CONNECTED,
+		    "%s needs an online session (state is %s)", what,
+		    service_state_to_string(service->state));
+	return false;
+}
+
+bool service_set_presence(Service *service, const char *show_str,
+			  const char *status,
+			  const ServicePresenceOptions *options, GError **error)
+{
+	static const ServicePresenceOptions no_options;
+	g_autofree char *to = NULL;
+	PresenceShow show;
+	int priority;
+
+	g_return_val_if_fail(service, false);
+	if (!options)
+		options = &no_options;
+	if (!status)
+		status = "";
+
+	/* Everything is checked before anything changes or is sent. */
+	if (!show_str || !g_utf8_validate(show_str, -1, NULL) ||
+	    !presence_show_from_string(show_str, false, &show)) {
+		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
+			    "show: unknown value '%s' (expected available, "
+			    "chat, away, xa, dnd or offline)",
+			    show_str && g_utf8_validate(show_str, -1, NULL)
+				    ? show_str
+				    : "");
+		return false;
+	}
+	if (!check_text("status", status, PRESENCE_MAX_STATUS_BYTES, error))
+		return false;
+	if (options->has_priority &&
+	    (options->priority < -128 || options->priority > 127)) {
+		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
+			    "priority: %d is out of range -128..127",
+			    options->priority);
+		return false;
+	}
+	if (options->nick &&
+	    !check_text("nick", options->nick, PRESENCE_MAX_NICK_BYTES, error))
+		return false;
+	if (options->to) {
+		to = check_jid("to", options->to, false, error);
+		if (!to)
+			return false;
+	}
+	priority =
+		options->has_priority ? options->priority : service->priority;
+
+	if (to) {
+		/* Directed presence (RFC 6121 §4.6): own presence unchanged. */
+		PresenceSpec spec = {
+			.show = show,
+			.status = status,
+			.priority = priority,
+			.to = to,
+			.nick = options->nick ? options->nick : service->nick,
+		};
+
+		if (!check_online(service, "directed presence", error))
+			return false;
+		if (!xmpp_session_send_presence(service->session, &spec)) {
+			g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
+				    "directed presence to %s not sent", to);
+			return false;
+		}
+		connection_flush(service->connection);
+		return true;
+	}
+
+	if (options->nick) {
+		/*
+		 * The user's nickname (XEP-0172): carried in later subscription
+		 * requests and directed presence, never in broadcasts (§4.5).
+		 * TODO(#3): publish it with PEP as well.
+		 */
+		const char *nick = *options->nick ? options->nick : NULL;
+
+		if (g_strcmp0(service->nick, nick) != 0) {
+			g_free(service->nick);
+			service->nick = g_strdup(nick);
+		}
+	}
+	if (service->show != show) {
+		service->show = show;
+		notify(service, "Show");
+	}
+	set_string(service, &service->status, status, "Status");
+	if (service->priority != priority) {
+		service->priority = priority;
+		notify(service, "Priority");
+	}
+
+	if (show == PRESENCE_SHOW_OFFLINE) {
+		/*
+		 * Unavailable presence, then the stream closes and stays
+		 * closed until a SetPresence with another show.
+		 */
+		if (service->reconnect_id) {
+			g_clear_handle_id(&service->reconnect_id,
+					  g_source_remove);
+			service->attempts = 0;
+			set_reason(service, "requested",
+				   "Not reconnecting: offline as requested");
+			set_state(service, SERVICE_STATE_OFFLINE);
+		}
+		/* xmpp_session_close() sends the unavailable presence. */
+		close_session(service);
+		if (!service->session &&
+		    service->state != SERVICE_STATE_OFFLINE)
+			set_state(service, SERVICE_STATE_OFFLINE);
+		return true;
+	}
+
+	if (service->state == SERVICE_STATE_ONLINE) {
+		send_own_presence(service);
+		connection_flush(service->connection);
+	} else if (!service->session && !service->reconnect_id &&
+		   !service->stopping) {
+		/* Offline (asked, or failed): a new SetPresence tries again. */
+		service->attempts = 0;
+		connect_now(service);
+	}
+	/* Else: negotiating or waiting to retry; sent once online. */
+	return true;
+}
+
+PresenceShow service_get_show(const Service *service)
+{
+	return service->show;
+}
+
+const char *service_get_status(const Service *service)
+{
+	return service->status;
+}
+
+int service_get_priority(const Service *service)
+{
+	return service->priority;
+}
+
+ServiceState service_get_state(const Service *service)
+{
+	return service->state;
+}
+
+const char *service_get_state_reason(const Service *service)
+{
+	return service->state_reason;
+}
+
+const char *service_get_state_message(const Service *service)
+{
+	return service->state_message;
+}
+
+const char *service_get_jid(const Service *service)
+{
+	return service->jid;
+}
+
+bool service_get_roster_ready(const Service *service)
+{
+	return service->roster_ready;
+}
+
+const ContactTable *service_get_contacts(const Service *service)
+{
+	return service->contacts;
+}
+
+const GPtrArray *service_get_subscription_requests(const Service *service)
+{
+	return service->requests;
+}
+
+static void forget_request(Service *service, const char *bare)
+{
+	GPtrArray *r = service->requests;
+
+	for (guint i = 0; i + 1 < r->len; i += 2) {
+		if (strcmp(g_ptr_array_index(r, i), bare) == 0) {
+			g_ptr_array_remove_range(r, i, 2);
+			return;
+		}
+	}
+}
+
+static bool send_subscription(Service *service, PresenceType type,
+			      const char *jid, const char *nick,
+			      const char *message, const char *what,
+			      GError **error)
+{
+	g_autofree char *bare = check_jid("jid", jid, true, error);
+
+	if (!bare)
+		return false;
+	if (message &&
+	    !check_text("message", message, PRESENCE_MAX_STATUS_BYTES, error))
+		return false;
+	if (!check_online(service, what, error))
+		return false;
+	if (!xmpp_session_send_subscription(service->session, type, bare, nick,
+					    message)) {
+		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
+			    "%s for %s not sent", what, bare);
+		return false;
+	}
+	connection_flush(service->connection);
+	if (type == PRESENCE_TYPE_SUBSCRIBED ||
+	    type == PRESENCE_TYPE_UNSUBSCRIBED)
+		forget_request(service, bare);
+	return true;
+}
+
+bool service_subscribe(Service *service, const char *jid, const char *message,
+		       GError **error)
+{
+	/* XEP-0172 §4.2: the nick goes with the subscription request. */
+	return send_subscription(service, PRESENCE_TYPE_SUBSCRIBE, jid,
+				 service->nick,
+				 message && *message ? message : NULL,
+				 "a subscription request", error);
+}
+
+bool service_unsubscribe(Service *service, const char *jid, GError **error)
+{
+	return send_subscription(service, PRESENCE_TYPE_UNSUBSCRIBE, jid, NULL,
+				 NULL, "unsubscribing", error);
+}
+
+bool service_authorize(Service *service, const char *jid, bool allow,
+		       GError **error)
+{
+	return send_subscription(service,
+				 allow ? PRESENCE_TYPE_SUBSCRIBED
+				       : PRESENCE_TYPE_UNSUBSCRIBED,
+				 jid, NULL, NULL, "answering a request", error);
+}
+
+bool service_remove_contact(Service *service, const char *jid, GError **error)
+{
+	g_autofree char *bare = check_jid("jid", jid, true, error);
+	const Contact *c;
+
+	if (!bare)
+		return false;
+	c = contacts_lookup(service->contacts, bare);
+	if (!c || !contact_is_in_roster(c))
+		return true; /* CONTRACT.md: nothing happens */
+	if (!check_online(service, "removing a contact", error))
+		return false;
+	/*
+	 * TODO(#4): roster set with subscription='remove' (RFC 6121 §2.5)
+	 * needs an xmpp_session call for it.
+	 */
+	g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
+		    "removing roster items is not supported yet");
+	return false;
+}

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/* Test double of daemon/service.h; see fake-service.h. */
+#include "config.h"
+
+#include <string.h>
+
+#include "fake-service.h"
+
+G_DEFINE_QUARK(service - error - quark, service_error)
+
+struct _Service {
+	const ServiceObserver *observer;
+	void *observer_data;
+	ContactTable *contacts;
+	GPtrArray *requests; /* jid, message, jid, message, ... */
+	GPtrArray *calls;
+	bool fail_next;
+	ServiceError fail_code;
+	char *fail_message;
+	PresenceShow show;
+	char *status;
+	int priority;
+	ServiceState state;
+	char *reason;
+	char *message;
+	char *jid;
+	bool roster_ready;
+	char *echo_jid;
+	int64_t clock;
+	FILE *log;
+};
+
+static const char *const state_names[] = {
+	[SERVICE_STATE_OFFLINE] = "offline",
+	[SERVICE_STATE_CONNECTING] = "connecting",
+	[SERVICE_STATE_ONLINE] = "online",
+	[SERVICE_STATE_RECONNECTING] = "reconnecting",
+};
+
+const char *service_state_to_string(ServiceState state)
+{
+	if ((size_t)state >= G_N_ELEMENTS(state_names))
+		return "offline";
+	return state_names[state];
+}
+
+Service *fake_service_new(void)
+{
+	Service *service = g_new0(Service, 1);
+
+	service->contacts = contacts_new();
+	service->requests = g_ptr_array_new_with_free_func(g_free);
+	service->calls = g_ptr_array_new_with_free_func(g_free);
+	service->show = PRESENCE_SHOW_AVAILABLE;
+	service->status = g_strdup("");
+	service->priority = 0;
+	service->reason = g_strdup("");
+	service->message = g_strdup("");
+	service->jid = g_strdup("alice@example.org");
+	return service;
+}
+
+void fake_service_free(Service *service)
+{
+	if (!service)
+		return;
+	contacts_free(service->contacts);
+	g_ptr_array_unref(service->requests);
+	g_ptr_array_unref(service->calls);
+	g_free(service->fail_message);
+	g_free(service->status);
+	g_free(service->reason);
+	g_free(service->message);
+	g_free(service->jid);
+	g_free(service->echo_jid);
+	g_free(service);
+}
+
+const GPtrArray *fake_service_get_calls(const Service *service)
+{
+	return service->calls;
+}
+
+void fake_service_clear_calls(Service *service)
+{
+	g_ptr_array_set_size(service->calls, 0);
+}
+
+void fake_service_fail_next(Service *service, ServiceError code,
+			    const char *message)
+{
+	service->fail_next = true;
+	service->fail_code = code;
+	g_free(service->fail_message);
+	service->fail_message = g_strdup(message);
+}
+
+static void record(Service *service, const char *format, ...)
+	G_GNUC_PRINTF(2, 3);
+static void record(Service *service, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	g_ptr_array_add(service->calls, g_strdup_vprintf(format, ap));
+	va_end(ap);
+	if (service->log) {
+		fprintf(service->log, "%s\n",
+			(const char *)
+				service->calls->pdata[service->calls->len - 1]);
+		fflush(service->log);
+	}
+}
+
+void fake_service_set_log(Service *service, FILE *out)
+{
+	service->log = out;
+}
+
+static bool failing(Service *service, GError **error)
+{
+	if (!service->fail_next)
+		return false;
+	service->fail_next = false;
+	g_set_error_literal(error, SERVICE_ERROR, service->fail_code,
+			    service->fail_message);
+	return true;
+}
+
+static void notify(Service *service, const char *name)
+{
+	if (service->observer && service->observer->property_changed)
+		service->observer->property_changed(service->observer_data,
+						    name);
+}
+
+void service_set_observer(Service *service, const ServiceObserver *observer,
+			  void *user_data)
+{
+	service->observer = observer;
+	service->observer_data = user_data;
+}
+
+bool service_set_presence(Service *service, const char *show,
+			  const char *status,
+			  const ServicePresenceOptions *options, GError **error)
+{
+	PresenceShow value;
+
+	record(service,
+	       "set_presence show=%s status=%s priority=%s%d "
+	       "nick=%s to=%s",
+	       show, status,
+	       options->has_priority ? "" : "unset:", options->priority,
+	       options->nick ? options->nick : "(null)",
+	       options->to ? options->to : "(null)");
+	if (failing(service, error))
+		return false;
+	if (!presence_show_from_string(show, false, &value)) {
+		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
+			    "fake: bad show %s", show);
+		return false;
+	}
+	if (options->to)
+		return true; /* directed: own presence unchanged */
+	if (value != service->show) {
+		service->show = value;
+		notify(service, "Show");
+	}
+	if (strcmp(status, service->status) != 0) {
+		g_free(service->status);
+		service->status = g_strdup(status);
+		notify(service, "Status");
+	}
+	if (options->has_priority && options->priority != service->priority) {
+		service->priority = options->priority;
+		notify(service, "Priority");
+	}
+	if (service->echo_jid)
+		fake_service_emit_presence(service, service->echo_jid, value,
+					   status);
+	return true;
+}
+
+PresenceShow service_get_show(const Service *service)
+{
+	return service->show;
+}
+
+const char *service_get_status(const Service *service)
+{
+	return service->status;
+}
+
+int service_get_priority(const Service *service)
+{
+	return service->priority;
+}
+
+ServiceState service_get_state(const Service *service)
+{
+	return service->state;
+}
+
+const char *service_get_state_reason(const Service *service)
+{
+	return service->reason;
+}
+
+const char *service_get_state_message(const Service *service)
+{
+	return service->message;
+}
+
+const char *service_get_jid(const Service *service)
+{
+	return service->jid;
+}
+
+bool service_get_roster_ready(const Service *service)
+{
+	return service->roster_ready;
+}
+
+const ContactTable *service_get_contacts(const Service *service)
+{
+	return service->contacts;
+}
+
+bool service_subscribe(Service *service, const char *jid, const char *message,
+		       GError **error)
+{
+	record(service, "subscribe jid=%s message=%s", jid, message);
+	return !failing(service, error);
+}
+
+bool service_unsubscribe(Service *service, const char *jid, GError **error)
+{
+	record(service, "unsubscribe jid=%s", jid);
+	return !failing(service, error);
+}
+
+bool service_authorize(Service *service, const char *jid, bool allow,
+		       GError **error)
+{
+	record(service, "authorize jid=%s allow=%s", jid,
+	       allow ? "true" : "false");
+	return !failing(service, error);
+}
+
+bool service_remove_contact(Service *service, const char *jid, GError **error)
+{
+	record(service, "remove_contact jid=%s", jid);
+	return !failing(service, error);
+}
+
+const GPtrArray *service_get_subscription_requests(const Service *service)
+{
+	return service->requests;
+}
+
+/* ---- driving the observer ---------------------------------------------- */
+
+static void replace(char **field, const char *value)
+{
+	g_free(*field);
+	*field = g_strdup(value ? value : "");
+}
+
+void fake_service_set_state(Service *service, ServiceState state,
+			    const char *reason, const char *message)
+{
+	service->state = state;
+	replace(&service->reason, reason);
+	replace(&service->message, message);
+	notify(service, "State");
+	notify(service, "StateReason");
+	notify(service, "StateMessage");
+}
+
+void fake_service_set_jid(Service *service, const char *jid)
+{
+	replace(&service->jid, jid);
+	notify(service, "Jid");
+}
+
+void fake_service_set_roster_ready(Service *service, bool ready)
+{
+	service->roster_ready = ready;
+	notify(service, "RosterReady");
+}
+
+void fake_service_emit_presence(Service *service, const char *jid,
+				PresenceShow show, const char *status)
+{
+	if (service->observer && service->observer->presence_changed)
+		service->observer->presence_changed(service->observer_data, jid,
+						    show, status);
+}
+
+static void report(Service *service, const char *bare)
+{
+	const Contact *contact = contacts_lookup(service->contacts, bare);
+
+	if (contact)
+		fake_service_emit_presence(service, bare,
+					   contact_get_show(contact),
+					   contact_get_status(contact));
+	else
+		fake_service_emit_presence(service, bare, PRESENCE_SHOW_OFFLINE,
+					   "");
+}
+
+void fake_service_contact_online(Service *service, const char *bare,
+				 const char *resource, PresenceShow show,
+				 const char *status, int priority)
+{
+	if (contacts_update_resource(service->contacts, bare, resource, show,
+				     status, priority, ++service->clock))
+		report(service, bare);
+}
+
+void fake_service_contact_offline(Service *service, const char *bare,
+				  const char *resource, const char *status)
+{
+	if (contacts_remove_resource(service->contacts, bare, resource, status,
+				     ++service->clock))
+		report(service, bare);
+}
+
+void fake_service_roster_item(Service *service, const char *bare,
+			      const char *name, RosterSubscription sub,
+			      const char *const *groups)
+{
+	size_t n = groups ? g_strv_length((char **)groups) : 0;
+
+	if (contacts_set_roster_item(service->contacts, bare, name, sub, false,
+				     groups, n))
+		report(service, bare);
+}
+
+void fake_service_request(Service *service, const char *jid,
+			  const char *message)
+{
+	g_ptr_array_add(service->requests, g_strdup(jid));
+	g_ptr_array_add(service->requests, g_strdup(message));
+	if (service->observer && service->observer->subscription_requested)
+		service->observer->subscription_requested(
+			service->observer_data, jid, message);
+}
+
+void fake_service_set_echo(Service *service, const char *echo_jid)
+{
+	replace(&service->echo_jid, echo_jid);
+	if (!echo_jid)
+		g_clear_pointer(&service->echo_jid, g_free);
+}

@@ -1,0 +1,1029 @@
+# SPDX-License-Identifier: MIT
+"""
+Integration-test harness: a throwaway Prosody on 127.0.0.1, a private D-Bus
+session bus, presenced and presencectl from the build tree, and TAP output.
+
+Everything started here has a bounded lifetime: Prosody runs under
+timeout(1), every child gets PR_SET_PDEATHSIG so it dies with the test, the
+whole test is bounded by SIGALRM, and TestEnv.close() (also run at exit)
+ends each process it started, by PID, then removes the temporary directory.
+
+Environment:
+  PRESENCED, PRESENCECTL   build-tree binaries (set by make check)
+  PRESENCED_IT_KEEP=1      keep the temporary directory for inspection
+  PRESENCED_IT_VERBOSE=1   print every log on exit, not only on failure
+"""
+
+import atexit
+import ctypes
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SKIP = 77
+BUS_NAME = "im.presenced.Presence1"
+OBJ_PATH = "/im/presenced/Presence1"
+IFACE = "im.presenced.Presence1"
+DOMAIN = "localhost"
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+# ---------------------------------------------------------------- python --
+
+def ensure_slixmpp():
+    """
+    The peer needs python3-slixmpp, which lives in the system Python's
+    dist-packages. If the python3 first in PATH (pyenv, venv) lacks it,
+    re-run this script with the system interpreter, once.
+    """
+    import logging
+    logging.getLogger("slixmpp").setLevel(logging.ERROR)
+    try:
+        import slixmpp  # noqa: F401
+        return True
+    except ImportError:
+        pass
+    system = "/usr/bin/python3"
+    if (os.path.exists(system) and os.path.realpath(sys.executable)
+            != os.path.realpath(system)
+            and not os.environ.get("PRESENCED_IT_REEXEC")):
+        os.environ["PRESENCED_IT_REEXEC"] = "1"
+        sys.stdout.flush()
+        os.execv(system, [system] + sys.argv)
+    return False
+
+
+# ------------------------------------------------------------------- TAP --
+
+class Tap:
+    """Minimal TAP producer; counts failures for the exit status."""
+
+    def __init__(self, plan=None):
+        self.n = 0
+        self.failed = 0
+        self.planned = plan
+        if plan is not None:
+            print("1..%d" % plan, flush=True)
+
+    def ok(self, cond, desc, diag=None):
+        self.n += 1
+        cond = bool(cond)
+        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, desc),
+              flush=True)
+        if not cond:
+            self.failed += 1
+            if diag:
+                self.diag(diag)
+        return cond
+
+    @staticmethod
+    def diag(msg):
+        for line in str(msg).splitlines() or [""]:
+            print("# " + line, flush=True)
+
+    def skip_all(self, reason):
+        """
+        Nothing can run here (no Prosody, no slixmpp). Under make the
+        tap-driver turns "1..0 # SKIP" into a SKIP result (which CI counts
+        as a failure); run by hand we exit 77, the automake skip status.
+        """
+        print("1..0 # SKIP %s" % reason, flush=True)
+        sys.exit(0 if os.environ.get("MAKELEVEL") else SKIP)
+
+    def bail(self, reason):
+        print("Bail out! %s" % reason, flush=True)
+        sys.exit(1)
+
+    def done(self):
+        if self.planned is None:
+            print("1..%d" % self.n, flush=True)
+        return 1 if self.failed or (self.planned is not None
+                                    and self.n != self.planned) else 0
+
+
+# ------------------------------------------------------------- processes --
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """preexec_fn: the child gets SIGTERM when the test process dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except OSError:
+        pass
+    os.setpgid(0, 0)
+
+
+def free_port():
+    """A TCP port free on 127.0.0.1 right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout, interval=0.02):
+    """Poll pred() until it returns a true value or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+def find_tool(name):
+    return shutil.which(name)
+
+
+class Proc:
+    """A child process with its output in a log file."""
+
+    def __init__(self, name, argv, log_path, env=None, cwd=None,
+                 stdin=subprocess.DEVNULL):
+        self.name = name
+        self.argv = argv
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        self.started = time.monotonic()
+        self.p = subprocess.Popen(argv, stdout=self.log,
+                                  stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                  stdin=stdin, preexec_fn=_die_with_parent)
+        self.pid = self.p.pid
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def wait(self, timeout):
+        try:
+            return self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def signal(self, sig):
+        if self.alive():
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def stop(self, timeout=5):
+        """SIGTERM, then SIGKILL after timeout. Returns the exit status."""
+        if self.alive():
+            self.signal(signal.SIGTERM)
+            if self.wait(timeout) is None:
+                self.signal(signal.SIGKILL)
+                self.wait(5)
+        self.log.close()
+        return self.p.returncode
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+class LineReader:
+    """
+    A long-running command (presencectl watch, gdbus monitor) whose stdout
+    lines are collected by a thread and can be awaited.
+    """
+
+    def __init__(self, argv, env, stderr_path):
+        self.lines = []
+        self.cond = threading.Condition()
+        self.err = open(stderr_path, "ab")
+        if not os.access(argv[0], os.X_OK) and not shutil.which(argv[0]):
+            # Keep the interface (an empty reader) so the test fails on
+            # its assertions rather than with a traceback.
+            argv = ["sh", "-c", "echo '%s: not found' >&2" % argv[0]]
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                                  stderr=self.err, env=env,
+                                  stdin=subprocess.DEVNULL,
+                                  preexec_fn=_die_with_parent)
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        for raw in self.p.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+
+    def wait_line(self, pred, timeout, start=0):
+        """First line (index >= start) matching pred, or None."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines[start:]:
+                    if pred(line):
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def snapshot(self):
+        with self.cond:
+            return list(self.lines)
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(5)
+        self.err.close()
+
+
+# ------------------------------------------------------ GVariant parsing --
+
+_GV_TOKEN = re.compile(r"""
+    \s*(?:
+      (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
+    | (?P<num>-?\d+(?:\.\d+)?)
+    | (?P<kw>true|false|nothing|just)
+    | (?P<typed>(?:byte|int16|uint16|int32|uint32|int64|uint64|handle|double
+                 |objectpath|signature)\b)
+    | (?P<at>@[a-z{}()*?]+[^\s]*)
+    | (?P<p>[()\[\]{}<>,:])
+    )""", re.X)
+
+_GV_ESC = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"',
+           "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def _gv_unescape(s):
+    out = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            n = s[i + 1]
+            if n == "u":
+                out.append(chr(int(s[i + 2:i + 6], 16)))
+                i += 6
+                continue
+            if n == "U":
+                out.append(chr(int(s[i + 2:i + 10], 16)))
+                i += 10
+                continue
+            out.append(_GV_ESC.get(n, n))
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def parse_gvariant(text):
+    """
+    Parse the GVariant text format gdbus prints (tuples, arrays, dicts,
+    variants, strings, numbers, booleans) into Python values: tuples,
+    lists, dicts, str, int, bool. Enough for our API's types.
+    """
+    toks = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _GV_TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise ValueError("cannot parse GVariant at %r" % text[pos:])
+        pos = m.end()
+        kind = m.lastgroup
+        toks.append((kind, m.group(kind)))
+    toks.append(("end", None))
+    i = 0
+
+    def value():
+        nonlocal i
+        kind, tok = toks[i]
+        i += 1
+        if kind in ("typed", "at"):
+            return value()
+        if kind == "str":
+            return _gv_unescape(tok[1:-1])
+        if kind == "num":
+            return float(tok) if "." in tok else int(tok)
+        if kind == "kw":
+            if tok == "just":
+                return value()
+            return {"true": True, "false": False, "nothing": None}[tok]
+        if tok == "(":
+            items = seq(")")
+            return tuple(items)
+        if tok == "[":
+            return seq("]")
+        if tok == "<":
+            v = value()
+            expect(">")
+            return v
+        if tok == "{":
+            d = {}
+            while toks[i][1] != "}":
+                k = value()
+                expect(":")
+                d[k] = value()
+                if toks[i][1] == ",":
+                    i += 1
+            i += 1
+            return d
+        raise ValueError("unexpected token %r" % (tok,))
+
+    def expect(t):
+        nonlocal i
+        if toks[i][1] != t:
+            raise ValueError("expected %r, got %r" % (t, toks[i][1]))
+        i += 1
+
+    def seq(close):
+        nonlocal i
+        items = []
+        while toks[i][1] != close:
+            items.append(value())
+            if toks[i][1] == ",":
+                i += 1
+        i += 1
+        return items
+
+    v = value()
+    return v
+
+
+# ---------------------------------------------------------------- Prosody --
+
+class ProsodyError(Exception):
+    pass
+
+
+def make_certificate(workdir, name=DOMAIN):
+    """
+    A self-signed certificate for `name` (also its own CA, so it can be a
+    trust anchor in ca-file). Prefers certtool (gnutls-bin), else openssl.
+    Returns (cert_path, key_path).
+    """
+    key = os.path.join(workdir, "%s.key" % name)
+    cert = os.path.join(workdir, "%s.crt" % name)
+    if find_tool("certtool"):
+        tmpl = os.path.join(workdir, "%s.tmpl" % name)
+        with open(tmpl, "w") as f:
+            f.write('cn = "%s"\ndns_name = "%s"\nca\ncert_signing_key\n'
+                    'signing_key\nencryption_key\ntls_www_server\n'
+                    'expiration_days = 2\n' % (name, name))
+        subprocess.run(["certtool", "--generate-privkey", "--key-type=ecdsa",
+                        "--outfile", key], check=True, timeout=30,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["certtool", "--generate-self-signed",
+                        "--load-privkey", key, "--template", tmpl,
+                        "--outfile", cert], check=True, timeout=30,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elif find_tool("openssl"):
+        subprocess.run(["openssl", "req", "-x509", "-newkey",
+                        "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                        "-subj", "/CN=%s" % name,
+                        "-addext", "subjectAltName=DNS:%s" % name,
+                        "-addext", "basicConstraints=critical,CA:TRUE"],
+                       check=True, timeout=30, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    else:
+        raise ProsodyError("neither certtool nor openssl found")
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+def _lua_str(s):
+    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+class Prosody:
+    """
+    A throwaway Prosody 0.12: own config, data dir, pid file and log in
+    workdir; c2s (STARTTLS) and direct-TLS c2s on free loopback ports;
+    internal_hashed auth (SCRAM); encryption required.
+    """
+
+    # A second virtual host served with the certificate for "localhost":
+    # a client for a JID at this domain must refuse it (RFC 6125 name
+    # check), whatever trust anchors it has.
+    WRONG_NAME_HOST = "wrongname.test"
+
+    def __init__(self, workdir, lifetime=300):
+        self.dir = os.path.join(workdir, "prosody")
+        os.makedirs(self.dir, exist_ok=True)
+        self.data = os.path.join(self.dir, "data")
+        os.makedirs(self.data, exist_ok=True)
+        self.certdir = os.path.join(self.dir, "certs")
+        os.makedirs(self.certdir, exist_ok=True)
+        self.config = os.path.join(self.dir, "prosody.cfg.lua")
+        self.log_path = os.path.join(self.dir, "prosody.log")
+        self.pidfile = os.path.join(self.dir, "prosody.pid")
+        self.lifetime = lifetime
+        self.proc = None
+        self.cert, self.key = make_certificate(self.certdir)
+        self._log_start = 0
+        self._pick_ports()
+        self._write_config()
+
+    def _pick_ports(self):
+        self.port = free_port()
+        self.tls_port = free_port()
+        while self.tls_port == self.port:
+            self.tls_port = free_port()
+
+    @staticmethod
+    def available():
+        return find_tool("prosody") and find_tool("prosodyctl")
+
+    def _write_config(self):
+        d = {k: _lua_str(v) for k, v in {
+            "pid": self.pidfile, "data": self.data, "log": self.log_path,
+            "certs": self.certdir, "cert": self.cert, "key": self.key,
+        }.items()}
+        root = "run_as_root = true\n" if os.geteuid() == 0 else ""
+        # s2s is not loaded (nothing here federates, and its default port
+        # 5269 would collide between parallel tests); offline storage is
+        # left out so a test never sees a stale stanza.
+        cfg = f"""-- generated by tests/integration/harness.py
+{root}pidfile = {d['pid']}
+data_path = {d['data']}
+certificates = {d['certs']}
+log = {{ {{ levels = {{ min = "debug" }}, to = "file", filename = {d['log']} }} }}
+interfaces = {{ "127.0.0.1" }}
+local_interfaces = {{ "127.0.0.1" }}
+c2s_ports = {{ {self.port} }}
+c2s_direct_tls_ports = {{ {self.tls_port} }}
+legacy_ssl_ports = {{ }}
+s2s_ports = {{ }}
+http_ports = {{ }}
+https_ports = {{ }}
+modules_enabled = {{
+	"roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; "pep";
+}}
+modules_disabled = {{ "s2s"; "offline" }}
+authentication = "internal_hashed"
+storage = "internal"
+c2s_require_encryption = true
+allow_registration = false
+ssl = {{ key = {d['key']}, certificate = {d['cert']} }}
+c2s_direct_tls_ssl = {{ key = {d['key']}, certificate = {d['cert']} }}
+
+VirtualHost "{DOMAIN}"
+	ssl = {{ key = {d['key']}, certificate = {d['cert']} }}
+
+VirtualHost "{self.WRONG_NAME_HOST}"
+	ssl = {{ key = {d['key']}, certificate = {d['cert']} }}
+"""
+        with open(self.config, "w") as f:
+            f.write(cfg)
+
+    def prosodyctl(self, *args, check=True):
+        r = subprocess.run(["prosodyctl", "--config", self.config] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=30, stdin=subprocess.DEVNULL)
+        if check and r.returncode != 0:
+            raise ProsodyError("prosodyctl %s: %s" % (
+                " ".join(args[:2]), r.stdout.decode(errors="replace")))
+        return r
+
+    def register(self, user, password, host=DOMAIN):
+        """Creates user@host (works with the server up or down)."""
+        self.prosodyctl("register", user, host, password)
+
+    def set_roster(self, user, items):
+        """
+        Writes user's roster straight into Prosody's storage, before the
+        user or anyone interested in them logs in (Prosody caches rosters).
+        items: {bare_jid: subscription} ("both", "to", "from", "none").
+        """
+        d = os.path.join(self.data, DOMAIN, "roster")
+        os.makedirs(d, exist_ok=True)
+        lines = ["return {",
+                 '\t[false] = { ["version"] = 1; ["pending"] = {} };']
+        for jid, sub in items.items():
+            lines.append('\t[%s] = { ["subscription"] = %s; ["groups"] = {};'
+                         ' ["name"] = %s };' % (_lua_str(jid), _lua_str(sub),
+                                                _lua_str(jid.split("@")[0])))
+        lines.append("};")
+        with open(os.path.join(d, "%s.dat" % user), "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start(self, attempts=3, same_ports=False):
+        """Starts the server and waits until c2s accepts connections.
+        same_ports: a restart, on the ports clients were configured with."""
+        if not self.available():
+            raise ProsodyError("prosody not installed")
+        last = ""
+        if same_ports:
+            attempts = 1
+        for n in range(attempts):
+            if n:
+                self._pick_ports()
+                self._write_config()
+            self._log_start = len(self.read_log())
+            # timeout(1) bounds the server's life even if everything else
+            # here fails; -F keeps it in the foreground.
+            self.proc = Proc("prosody",
+                             ["timeout", "-k", "5", str(self.lifetime),
+                              "prosody", "-F", "--config", self.config],
+                             os.path.join(self.dir, "prosody.out"))
+            if wait_for(lambda: self._ready() or not self.proc.alive(), 20):
+                if self.proc.alive() and self._ready():
+                    return self
+            last = self.read_log()[-3000:] + self.proc.read_log()[-2000:]
+            self.proc.stop()
+        raise ProsodyError("Prosody did not start:\n" + last)
+
+    def _ready(self):
+        log = self.read_log()[self._log_start:]
+        if ("Activated service 'c2s' on [127.0.0.1]:%d" % self.port) not in log:
+            return False
+        with socket.socket() as s:
+            s.settimeout(1)
+            try:
+                s.connect(("127.0.0.1", self.port))
+                return True
+            except OSError:
+                return False
+
+    def read_log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def server_pid(self):
+        """Prosody's own PID (from its pid file; proc is timeout(1))."""
+        try:
+            with open(self.pidfile) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def crash(self):
+        """SIGKILL the server: connections drop without a stream error."""
+        pid = self.server_pid()
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait(10)
+        self.proc.stop()
+        try:
+            os.unlink(self.pidfile)
+        except OSError:
+            pass
+
+    def stop(self):
+        if self.proc:
+            self.proc.stop()
+
+
+# ------------------------------------------------------------------ D-Bus --
+
+SESSION_CONF = """<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<!-- generated by tests/integration/harness.py: a private session bus -->
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={dir}</listen>
+  <auth>EXTERNAL</auth>
+  {servicedir}
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+class Bus:
+    """
+    dbus-daemon --nofork --print-address with a generated session config;
+    servicedir (optional) holds activation files. env: environment passed
+    to the bus (and so to activated services).
+    """
+
+    def __init__(self, workdir, servicedir=None, env=None):
+        self.dir = os.path.join(workdir, "bus")
+        os.makedirs(self.dir, exist_ok=True)
+        self.conf = os.path.join(self.dir, "session.conf")
+        sd = "<servicedir>%s</servicedir>" % servicedir if servicedir else ""
+        with open(self.conf, "w") as f:
+            f.write(SESSION_CONF.format(dir=self.dir, servicedir=sd))
+        self.log_path = os.path.join(self.dir, "dbus-daemon.log")
+        self.log = open(self.log_path, "ab")
+        e = dict(env or os.environ)
+        self.p = subprocess.Popen(
+            ["dbus-daemon", "--nofork", "--print-address=1",
+             "--nopidfile", "--config-file=" + self.conf],
+            stdout=subprocess.PIPE, stderr=self.log, env=e,
+            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        self.pid = self.p.pid
+        self.address = self._read_address(10)
+        if not self.address:
+            self.stop()
+            raise RuntimeError("dbus-daemon printed no address: " +
+                               self.read_log())
+
+    def _read_address(self, timeout):
+        result = []
+
+        def rd():
+            result.append(self.p.stdout.readline().decode().strip())
+        t = threading.Thread(target=rd, daemon=True)
+        t.start()
+        t.join(timeout)
+        return result[0] if result else None
+
+    def env(self, base=None):
+        e = dict(base or os.environ)
+        e["DBUS_SESSION_BUS_ADDRESS"] = self.address
+        return e
+
+    def read_log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(5)
+        self.log.close()
+
+
+# --------------------------------------------------------- the test env --
+
+def presenced_path():
+    return os.environ.get("PRESENCED") or os.path.join(
+        os.environ.get("top_builddir", "."), "presenced")
+
+
+def presencectl_path():
+    return os.environ.get("PRESENCECTL") or os.path.join(
+        os.environ.get("top_builddir", "."), "presencectl")
+
+
+class Daemon:
+    """A presenced we started ourselves (not bus-activated)."""
+
+    def __init__(self, env, conf, log_path, debug=True, extra_args=()):
+        argv = [presenced_path(), "--config", conf]
+        if debug:
+            argv.append("--debug")
+        argv += list(extra_args)
+        self.conf = conf
+        self.proc = Proc("presenced", argv, log_path, env=env)
+        self.started = self.proc.started
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc.alive()
+
+    def read_log(self):
+        return self.proc.read_log()
+
+    def stop(self, timeout=10):
+        return self.proc.stop(timeout)
+
+
+class TestEnv:
+    """
+    Owns every process and file of one test script. Use as a context
+    manager; on failure (or PRESENCED_IT_VERBOSE=1) it prints the logs.
+    """
+
+    def __init__(self, tap, name, budget=120):
+        self.tap = tap
+        self.name = name
+        self.tmp = tempfile.mkdtemp(prefix="presenced-it-%s-" % name)
+        os.chmod(self.tmp, 0o700)
+        self.prosody = None
+        self.bus = None
+        self.buses = []
+        self.daemons = []
+        self.readers = []
+        self.peers = []
+        self.extra_pids = []
+        self.logs = []
+        self._closed = False
+        atexit.register(self.close)
+        # The hard bound on the whole script: SIGALRM raises, and the
+        # finally/atexit clean-up still runs.
+        signal.signal(signal.SIGALRM, self._on_alarm)
+        signal.signal(signal.SIGTERM, self._on_alarm)
+        signal.alarm(budget)
+
+    def _on_alarm(self, signum, frame):
+        raise TimeoutError("test budget exceeded (signal %d)" % signum)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, ev, tb):
+        if et is not None and et is not SystemExit:
+            import traceback
+            self.tap.ok(False, "no exception in the test script",
+                        "".join(traceback.format_exception(et, ev, tb)))
+        self.close()
+        # The exception is reported as a failed TAP test; the script goes on
+        # to print its plan and exit non-zero.
+        return et is not SystemExit if et else False
+
+    # --- pieces --------------------------------------------------------
+
+    def start_prosody(self, accounts):
+        """accounts: {user: password}. Returns the running Prosody."""
+        self.prosody = Prosody(self.tmp)
+        for u, p in accounts.items():
+            self.prosody.register(u, p)
+        return self.prosody
+
+    def launch_prosody(self):
+        self.prosody.start()
+        self.logs.append(("prosody", self.prosody.log_path))
+        return self.prosody
+
+    def start_bus(self, servicedir=None, env=None):
+        n = len(self.buses)
+        self.bus = Bus(os.path.join(self.tmp, "bus%d" % n) if n else
+                       self.tmp, servicedir, env)
+        self.buses.append(self.bus)
+        self.logs.append(("dbus-daemon (and activated services)",
+                          self.bus.log_path))
+        return self.bus
+
+    def write_config(self, name, account, presence=None, path=None):
+        """A presenced.conf from dicts; returns its path."""
+        lines = ["[account]"]
+        lines += ["%s = %s" % (k, v) for k, v in account.items()]
+        if presence:
+            lines.append("")
+            lines.append("[presence]")
+            lines += ["%s = %s" % (k, v) for k, v in presence.items()]
+        path = path or os.path.join(self.tmp, "%s.conf" % name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def account(self, user, password, tls="starttls", ca=True,
+                domain=DOMAIN, **extra):
+        p = self.prosody
+        a = {"jid": "%s@%s" % (user, domain), "password": password,
+             "server": "127.0.0.1",
+             "port": p.tls_port if tls == "direct" else p.port,
+             "tls": tls}
+        if ca:
+            a["ca-file"] = p.cert
+        a.update(extra)
+        return a
+
+    def daemon_env(self):
+        e = self.bus.env()
+        # --debug alone must make the wire log visible (CONTRACT.md), so
+        # the daemon does not inherit make check's G_MESSAGES_DEBUG=all.
+        e.pop("G_MESSAGES_DEBUG", None)
+        # Keep the daemon away from the user's real config.
+        e["XDG_CONFIG_HOME"] = os.path.join(self.tmp, "xdg-config")
+        return e
+
+    def start_daemon(self, name, conf, debug=True, env=None):
+        log = os.path.join(self.tmp, "%s.log" % name)
+        d = Daemon(env or self.daemon_env(), conf, log, debug)
+        self.daemons.append(d)
+        self.logs.append(("presenced %s" % name, log))
+        return d
+
+    def peer(self, user, password, resource="peer", **kw):
+        import peer as peermod
+        p = peermod.Peer("%s@%s/%s" % (user, DOMAIN, resource), password,
+                         "127.0.0.1", self.prosody.port, self.prosody.cert,
+                         **kw)
+        self.peers.append(p)
+        return p
+
+    def setup_server(self, users=("alice", "bob", "carol")):
+        """
+        Prosody with the given accounts, each with a distinctive random
+        password (so a log can be grepped for it), all in each other's
+        roster with subscription "both". Returns {user: password}.
+        """
+        import secrets
+        pw = {u: "%s-Pw-%s" % (u, secrets.token_hex(6)) for u in users}
+        self.passwords = pw
+        pr = self.start_prosody(pw)
+        for u in users:
+            pr.set_roster(u, {"%s@%s" % (o, DOMAIN): "both"
+                              for o in users if o != u})
+        self.launch_prosody()
+        return pw
+
+    def start_alice(self, name="alice", user="alice", presence=None,
+                    debug=True, **account):
+        """Config for user + a presenced started with it (not waited)."""
+        a = self.account(user, self.passwords[user], **account)
+        conf = self.write_config(name, a, presence)
+        return self.start_daemon(name, conf, debug)
+
+    def fail_with_log(self, d):
+        """Diagnostics for a daemon that did not do what was expected."""
+        return ("State=%r StateReason=%r StateMessage=%r alive=%s "
+                "exit=%r" % (
+                    self.get_property("State"),
+                    self.get_property("StateReason"),
+                    self.get_property("StateMessage"), d.alive(),
+                    d.proc.p.returncode))
+
+    # --- talking to the daemon ----------------------------------------
+
+    def ctl(self, *args, timeout=15, env=None):
+        """Runs presencectl; returns CompletedProcess (text). A missing
+        binary or a hang is a failed call (rc 127 / 124), not an
+        exception."""
+        argv = [presencectl_path()] + [str(a) for a in args]
+        try:
+            return subprocess.run(argv, env=env or self.bus.env(),
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE,
+                                  stdin=subprocess.DEVNULL, timeout=timeout,
+                                  text=True, errors="replace")
+        except OSError as e:
+            return subprocess.CompletedProcess(argv, 127, "", str(e))
+        except subprocess.TimeoutExpired:
+            return subprocess.CompletedProcess(argv, 124, "",
+                                               "timed out after %ss" %
+                                               timeout)
+
+    def gdbus_call(self, method, *args, iface=IFACE, timeout=15):
+        """gdbus call; returns (ok, parsed result or error text)."""
+        argv = ["gdbus", "call", "--address", self.bus.address,
+                "--dest", BUS_NAME, "--object-path", OBJ_PATH,
+                "--method", "%s.%s" % (iface, method),
+                "--timeout", str(timeout)] + [str(a) for a in args]
+        r = subprocess.run(argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True,
+                           errors="replace", timeout=timeout + 5,
+                           stdin=subprocess.DEVNULL)
+        if r.returncode != 0:
+            return False, r.stderr.strip()
+        try:
+            return True, parse_gvariant(r.stdout)
+        except ValueError as e:
+            return False, "unparsable reply %r: %s" % (r.stdout, e)
+
+    def get_property(self, name, timeout=5):
+        ok, v = self.gdbus_call("Get", IFACE, name,
+                                iface="org.freedesktop.DBus.Properties",
+                                timeout=timeout)
+        return v[0] if ok else None
+
+    def get_all(self):
+        ok, v = self.gdbus_call("GetAll", IFACE,
+                                iface="org.freedesktop.DBus.Properties")
+        return v[0] if ok else {}
+
+    def name_owner_pid(self):
+        """PID owning our bus name, or None."""
+        r = subprocess.run(
+            ["gdbus", "call", "--address", self.bus.address,
+             "--dest", "org.freedesktop.DBus", "--object-path",
+             "/org/freedesktop/DBus", "--method",
+             "org.freedesktop.DBus.GetConnectionUnixProcessID", BUS_NAME],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            timeout=10, stdin=subprocess.DEVNULL)
+        if r.returncode != 0:
+            return None
+        try:
+            return int(parse_gvariant(r.stdout)[0])
+        except (ValueError, IndexError, TypeError):
+            return None
+
+    def wait_state(self, state, timeout=20, daemon=None):
+        """Polls State until it equals state; returns the last value."""
+        last = [None]
+
+        def check():
+            if daemon is not None and not daemon.alive():
+                return True
+            last[0] = self.get_property("State", timeout=2)
+            return last[0] == state
+        wait_for(check, timeout, 0.02)
+        return last[0]
+
+    def watch(self, name="watch"):
+        """presencectl watch, lines collected."""
+        r = LineReader([presencectl_path(), "watch"], self.bus.env(),
+                       os.path.join(self.tmp, "%s.err" % name))
+        self.readers.append(r)
+        self.logs.append(("presencectl watch stderr",
+                          os.path.join(self.tmp, "%s.err" % name)))
+        return r
+
+    def monitor(self, name="monitor"):
+        """gdbus monitor on our object, lines collected."""
+        r = LineReader(["gdbus", "monitor", "--address", self.bus.address,
+                        "--dest", BUS_NAME, "--object-path", OBJ_PATH],
+                       self.bus.env(), os.path.join(self.tmp, "%s.err" % name))
+        self.readers.append(r)
+        return r
+
+    # --- the end ---------------------------------------------------------
+
+    def print_logs(self, tail=40000):
+        for title, path in self.logs:
+            try:
+                with open(path, errors="replace") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            self.tap.diag("----- %s (%s) -----" % (title, path))
+            if len(text) > tail:
+                text = "[... %d bytes cut ...]\n" % (len(text) - tail) + \
+                    text[-tail:]
+            self.tap.diag(text)
+
+    def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        signal.alarm(0)
+        for p in self.peers:
+            try:
+                p.stop()
+            except Exception:
+                pass
+        for r in self.readers:
+            r.stop()
+        for d in self.daemons:
+            d.stop(5)
+        for pid in self.extra_pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+        for b in self.buses:
+            b.stop()
+        if self.prosody:
+            self.prosody.stop()
+        if self.tap.failed or os.environ.get("PRESENCED_IT_VERBOSE"):
+            self.print_logs()
+        if os.environ.get("PRESENCED_IT_KEEP"):
+            self.tap.diag("kept %s" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def run_test(name, body, budget=120, need_peer=True):
+    """
+    The main() of a test script: TAP, preflight (skip without Prosody),
+    one TestEnv, body(tap, env), clean-up, exit status.
+    """
+    tap = Tap()
+    preflight(tap, need_peer)
+    with TestEnv(tap, name, budget) as env:
+        body(tap, env)
+    return tap.done()
+
+
+def preflight(tap, need_peer=True):
+    """Skip (77) without Prosody or slixmpp; fail without the binaries."""
+    if need_peer and not ensure_slixmpp():
+        tap.skip_all("python3-slixmpp not installed")
+    if not Prosody.available():
+        tap.skip_all("prosody not installed")
+    for tool in ("dbus-daemon", "gdbus", "timeout"):
+        if not find_tool(tool):
+            tap.skip_all("%s not installed" % tool)
+    sys.path.insert(0, HERE)

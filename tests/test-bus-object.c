@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The static tables of /im/presenced/Presence1 against the interface XML
+ * that Introspect serves and that is installed; UTF-8 repair of strings
+ * put on the bus.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <string.h>
+
+#include "bus-presence.h"
+#include "dbus/bus-autoptr.h"
+#include "dbus/bus-object.h"
+#include "dbus/presence1-xml.h"
+
+static xmlDocPtr doc;
+static xmlNodePtr iface_node;
+
+static bool is(xmlNodePtr node, const char *name)
+{
+	return node->type == XML_ELEMENT_NODE &&
+	       strcmp((const char *)node->name, name) == 0;
+}
+
+static char *prop(xmlNodePtr node, const char *name)
+{
+	xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
+	char *copy = g_strdup((const char *)v);
+
+	xmlFree(v);
+	return copy;
+}
+
+static xmlNodePtr find_child(xmlNodePtr parent, const char *element,
+			     const char *name)
+{
+	for (xmlNodePtr n = parent->children; n; n = n->next) {
+		g_autofree char *v = NULL;
+
+		if (!is(n, element))
+			continue;
+		v = prop(n, "name");
+		if (g_strcmp0(v, name) == 0)
+			return n;
+	}
+	return NULL;
+}
+
+static size_t count_children(xmlNodePtr parent, const char *element)
+{
+	size_t n = 0;
+
+	for (xmlNodePtr c = parent->children; c; c = c->next)
+		n += is(c, element);
+	return n;
+}
+
+/* Concatenated types of the <arg>s with the given direction ("in"/"out";
+ * NULL: all, for signals). Methods default to "in". */
+static char *arg_signature(xmlNodePtr node, const char *direction)
+{
+	GString *sig = g_string_new(NULL);
+
+	for (xmlNodePtr a = node->children; a; a = a->next) {
+		g_autofree char *dir = NULL;
+		g_autofree char *type = NULL;
+
+		if (!is(a, "arg"))
+			continue;
+		dir = prop(a, "direction");
+		type = prop(a, "type");
+		if (direction && g_strcmp0(dir ? dir : "in", direction) != 0)
+			continue;
+		g_string_append(sig, type);
+	}
+	return g_string_free(sig, FALSE);
+}
+
+static void setup(void)
+{
+	doc = xmlReadMemory(presence1_xml, (int)strlen(presence1_xml),
+			    "im.presenced.Presence1.xml", NULL,
+			    XML_PARSE_NONET);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert(is(xmlDocGetRootElement(doc), "node"));
+	iface_node = find_child(xmlDocGetRootElement(doc), "interface",
+				BUS_PRESENCE_INTERFACE);
+	ck_assert_ptr_nonnull(iface_node);
+}
+
+static void teardown(void)
+{
+	xmlFreeDoc(doc);
+}
+
+START_TEST(test_methods_match_xml)
+{
+	const BusInterface *iface = bus_presence_get_interface();
+	size_t n = 0;
+
+	ck_assert_str_eq(iface->name, BUS_PRESENCE_INTERFACE);
+	for (const BusMethod *m = iface->methods; m->name; m++, n++) {
+		xmlNodePtr node = find_child(iface_node, "method", m->name);
+		g_autofree char *in = NULL;
+		g_autofree char *out = NULL;
+
+		ck_assert_msg(node, "method %s missing from the XML", m->name);
+		in = arg_signature(node, "in");
+		out = arg_signature(node, "out");
+		ck_assert_str_eq(in, m->in_sig);
+		ck_assert_str_eq(out, m->out_sig);
+		ck_assert_ptr_nonnull(m->func);
+	}
+	ck_assert_uint_eq(n, count_children(iface_node, "method"));
+	/* Every method of the contract. */
+	ck_assert_uint_eq(n, 10);
+}
+END_TEST
+
+START_TEST(test_signals_match_xml)
+{
+	const BusInterface *iface = bus_presence_get_interface();
+	size_t n = 0;
+
+	for (const BusSignal *s = iface->signals; s->name; s++, n++) {
+		xmlNodePtr node = find_child(iface_node, "signal", s->name);
+		g_autofree char *sig = NULL;
+
+		ck_assert_msg(node, "signal %s missing from the XML", s->name);
+		sig = arg_signature(node, NULL);
+		ck_assert_str_eq(sig, s->sig);
+	}
+	ck_assert_uint_eq(n, count_children(iface_node, "signal"));
+	ck_assert_uint_eq(n, 3);
+}
+END_TEST
+
+START_TEST(test_properties_match_xml)
+{
+	const BusInterface *iface = bus_presence_get_interface();
+	size_t n = 0;
+
+	for (const BusProperty *p = iface->properties; p->name; p++, n++) {
+		xmlNodePtr node = find_child(iface_node, "property", p->name);
+		xmlNodePtr ann;
+		g_autofree char *type = NULL;
+		g_autofree char *access = NULL;
+		g_autofree char *value = NULL;
+
+		ck_assert_msg(node, "property %s missing from the XML",
+			      p->name);
+		type = prop(node, "type");
+		access = prop(node, "access");
+		ck_assert_str_eq(type, p->sig);
+		ck_assert_str_eq(access, "read");
+		ann = find_child(node, "annotation",
+				 "org.freedesktop.DBus.Property."
+				 "EmitsChangedSignal");
+		ck_assert_ptr_nonnull(ann);
+		value = prop(ann, "value");
+		ck_assert_str_eq(value, "true");
+		ck_assert_ptr_nonnull(p->get);
+	}
+	ck_assert_uint_eq(n, count_children(iface_node, "property"));
+	ck_assert_uint_eq(n, 8);
+}
+END_TEST
+
+START_TEST(test_only_one_interface)
+{
+	ck_assert_uint_eq(
+		count_children(xmlDocGetRootElement(doc), "interface"), 1);
+}
+END_TEST
+
+static char *roundtrip(const char *in)
+{
+	g_autoptr(DBusMessage) msg = dbus_message_new_signal("/a", "a.b", "C");
+	DBusMessageIter iter;
+	const char *out;
+
+	dbus_message_iter_init_append(msg, &iter);
+	ck_assert(bus_iter_append_string(&iter, in));
+	ck_assert(dbus_message_iter_init(msg, &iter));
+	ck_assert_int_eq(dbus_message_iter_get_arg_type(&iter),
+			 DBUS_TYPE_STRING);
+	dbus_message_iter_get_basic(&iter, &out);
+	return g_strdup(out);
+}
+
+START_TEST(test_append_string_repairs_utf8)
+{
+	g_autofree char *ok = roundtrip("h\xc3\xa9llo\ttab");
+	g_autofree char *bad = roundtrip("a\xff\xfe"
+					 "b\xc3");
+	g_autofree char *surrogate = roundtrip("x\xed\xa0\x80y");
+	g_autofree char *null = roundtrip(NULL);
+
+	ck_assert_str_eq(ok, "h\xc3\xa9llo\ttab");
+	ck_assert(g_utf8_validate(bad, -1, NULL));
+	ck_assert(g_str_has_prefix(bad, "a"));
+	ck_assert_ptr_nonnull(strchr(bad, 'b'));
+	ck_assert(g_utf8_validate(surrogate, -1, NULL));
+	ck_assert_str_eq(null, "");
+}
+END_TEST
+
+START_TEST(test_invalid_args_message)
+{
+	g_autoptr(DBusMessage) call =
+		dbus_message_new_method_call("a.b", "/a", "a.b", "C");
+	g_autoptr(DBusMessage) err = NULL;
+
+	dbus_message_set_serial(call, 7);
+	err = bus_error_invalid_args(call, "bad %s: %d", "x\xff", 3);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_str_eq(dbus_message_get_error_name(err),
+			 DBUS_ERROR_INVALID_ARGS);
+	ck_assert_uint_eq(dbus_message_get_reply_serial(err), 7);
+}
+END_TEST
+
+static Suite *bus_object_suite(void)
+{
+	Suite *s = suite_create("bus-object");
+	TCase *tc = tcase_create("tables");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, test_methods_match_xml);
+	tcase_add_test(tc, test_signals_match_xml);
+	tcase_add_test(tc, test_properties_match_xml);
+	tcase_add_test(tc, test_only_one_interface);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("strings");
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, test_append_string_repairs_utf8);
+	tcase_add_test(tc, test_invalid_args_message);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(bus_object_suite());
+	int failed;
+
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

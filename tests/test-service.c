@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/service.c without a server: SetPresence validation (nothing
+ * changes on error), the desired presence kept until online, offline /
+ * reconnect state handling against a refused loopback port, the back-off
+ * curve, and the argument checks of the subscription calls.
+ */
+#include <check.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "daemon/service.h"
+
+typedef struct {
+	GMainLoop *loop;
+	GPtrArray *props; /* names, in order */
+	ServiceState quit_on_state;
+	Service *service;
+} Watch;
+
+static void on_property(void *user_data, const char *name)
+{
+	Watch *w = user_data;
+
+	g_ptr_array_add(w->props, g_strdup(name));
+	if (w->loop && strcmp(name, "State") == 0 &&
+	    service_get_state(w->service) == w->quit_on_state)
+		g_main_loop_quit(w->loop);
+}
+
+static const ServiceObserver observer = {
+	.property_changed = on_property,
+};
+
+static unsigned count_prop(const Watch *w, const char *name)
+{
+	unsigned n = 0;
+
+	for (guint i = 0; i < w->props->len; i++)
+		n += strcmp(g_ptr_array_index(w->props, i), name) == 0;
+	return n;
+}
+
+static guint16 closed_port(void)
+{
+	g_autoptr(GSocketListener) l = g_socket_listener_new();
+	g_autoptr(GInetAddress) lo =
+		g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
+	g_autoptr(GSocketAddress) eff = NULL;
+	guint16 port;
+
+	ck_assert(g_socket_listener_add_address(l, addr, G_SOCKET_TYPE_STREAM,
+						G_SOCKET_PROTOCOL_TCP, NULL,
+						&eff, NULL));
+	port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(eff));
+	g_socket_listener_close(l);
+	return port;
+}
+
+static Config *make_config(guint16 port)
+{
+	Config *c = g_new0(Config, 1);
+
+	c->path = g_strdup("/nonexistent/presenced.conf");
+	c->jid = g_strdup("alice@example.org");
+	c->password = g_strdup("hunter2-secret");
+	c->server = g_strdup("127.0.0.1");
+	c->port = port;
+	c->show = PRESENCE_SHOW_AVAILABLE;
+	c->status = g_strdup("");
+	c->priority = -1;
+	c->away_on_lock = true;
+	return c;
+}
+
+static Service *make_service(Watch *w, guint16 port)
+{
+	Service *s = service_new(make_config(port));
+
+	w->props = g_ptr_array_new_with_free_func(g_free);
+	w->service = s;
+	service_set_observer(s, &observer, w);
+	return s;
+}
+
+static void watch_clear(Watch *w)
+{
+	g_ptr_array_unref(w->props);
+}
+
+/* ---- back-off ----------------------------------------------------------- */
+
+START_TEST(test_backoff)
+{
+	int64_t prev = 0;
+
+	ck_assert_int_eq(service_backoff_delay(0, 0), G_USEC_PER_SEC);
+	ck_assert_int_lt(service_backoff_delay(0, UINT32_MAX),
+			 2 * G_USEC_PER_SEC);
+	ck_assert_int_ge(service_backoff_delay(0, UINT32_MAX), G_USEC_PER_SEC);
+	ck_assert_int_eq(service_backoff_delay(1, 0), 2 * G_USEC_PER_SEC);
+	ck_assert_int_eq(service_backoff_delay(3, 0), 8 * G_USEC_PER_SEC);
+	for (unsigned a = 0; a < 100; a++) {
+		int64_t lo = service_backoff_delay(a, 0);
+		int64_t hi = service_backoff_delay(a, UINT32_MAX);
+
+		ck_assert_int_ge(lo, prev);
+		ck_assert_int_le(hi, SERVICE_BACKOFF_CAP);
+		ck_assert_int_le(lo, hi);
+		prev = lo;
+	}
+	/* The cap is reached, with jitter still spreading retries. */
+	ck_assert_int_ge(service_backoff_delay(30, 0), SERVICE_BACKOFF_CAP / 2);
+	ck_assert_int_gt(service_backoff_delay(30, UINT32_MAX),
+			 SERVICE_BACKOFF_CAP * 9 / 10);
+	ck_assert_int_eq(service_backoff_delay(UINT32_MAX, 0),
+			 SERVICE_BACKOFF_CAP / 2);
+}
+END_TEST
+
+/* ---- SetPresence validation --------------------------------------------- */
+
+typedef struct {
+	const char *show;
+	const char *status;
+	ServicePresenceOptions options;
+	const char *names; /* expected in the message */
+} BadCase;
+
+static char long_status[PRESENCE_MAX_STATUS_BYTES + 2];
+
+static const BadCase bad_cases[] = {
+	{"busy", "", {0}, "show"},
+	{"", "", {0}, "show"},
+	{"unknown", "", {0}, "show"}, /* contacts only */
+	{"AWAY", "", {0}, "show"},
+	{"away", "\xff\xfe", {0}, "status"},
+	{"away", long_status, {0}, "status"},
+	{"away", "", {.has_priority = true, .priority = 128}, "priority"},
+	{"away", "", {.has_priority = true, .priority = -129}, "priority"},
+	{"away", "", {.to = "not a jid@"}, "to"},
+	{"away", "", {.to = "@example.org"}, "to"},
+	{"away", "", {.to = ""}, "to"},
+	{"away", "", {.to = "bob@\xc3\x28"}, "to"},
+	{"away", "", {.nick = "\xc3\x28"}, "nick"},
+	{"away", "", {.nick = long_status}, "nick"},
+};
+
+START_TEST(test_invalid_args)
+{
+	const BadCase *bc = &bad_cases[_i];
+	g_autoptr(GError) error = NULL;
+	Watch w = {0};
+	Service *s;
+
+	memset(long_status, 'a', sizeof(long_status) - 1);
+	s = make_service(&w, closed_port());
+	ck_assert(!service_set_presence(s, bc->show, bc->status, &bc->options,
+					&error));
+	ck_assert(g_error_matches(error, SERVICE_ERROR,
+				  SERVICE_ERROR_INVALID_ARGS));
+	ck_assert_msg(
+		strncmp(error->message, bc->names, strlen(bc->names)) == 0,
+		"message '%s' should name '%s'", error->message, bc->names);
+	ck_assert(g_utf8_validate(error->message, -1, NULL));
+	/* Nothing changed, nothing connected. */
+	ck_assert_uint_eq(w.props->len, 0);
+	ck_assert_int_eq(service_get_show(s), PRESENCE_SHOW_AVAILABLE);
+	ck_assert_str_eq(service_get_status(s), "");
+	ck_assert_int_eq(service_get_priority(s), -1);
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_OFFLINE);
+	service_free(s);
+	watch_clear(&w);
+}
+END_TEST
+
+START_TEST(test_valid_edges)
+{
+	g_autoptr(GError) error = NULL;
+	char max_status[PRESENCE_MAX_STATUS_BYTES + 1];
+	ServicePresenceOptions o = {.has_priority = true, .priority = -128};
+	Watch w = {0};
+	Service *s = make_service(&w, closed_port());
+
+	memset(max_status, 'b', sizeof(max_status) - 1);
+	max_status[sizeof(max_status) - 1] = '\0';
+	/* Not started: kept, nothing connects (no loop runs here). */
+	ck_assert(service_set_presence(s, "offline", max_status, &o, &error));
+	ck_assert_int_eq(service_get_priority(s), -128);
+	ck_assert_str_eq(service_get_status(s), max_status);
+	o.priority = 127;
+	ck_assert(service_set_presence(s, "offline", "\xc3\xa9t\xc3\xa9", &o,
+				       &error));
+	ck_assert_int_eq(service_get_priority(s), 127);
+	ck_assert_str_eq(service_get_status(s), "\xc3\xa9t\xc3\xa9");
+	service_free(s);
+	watch_clear(&w);
+}
+END_TEST
+
+/* ---- desired presence --------------------------------------------------- */
+
+START_TEST(test_kept_until_online)
+{
+	g_autoptr(GError) error = NULL;
+	ServicePresenceOptions o = {
+		.has_priority = true, .priority = 5, .nick = "Alice"};
+	Watch w = {0};
+	Service *s = make_service(&w, closed_port());
+
+	ck_assert_int_eq(service_get_show(s), PRESENCE_SHOW_AVAILABLE);
+	ck_assert_str_eq(service_get_jid(s), "alice@example.org");
+	ck_assert(!service_get_roster_ready(s));
+	ck_assert_str_eq(service_get_state_reason(s), "");
+
+	/* Offline show first, so nothing connects in this test. */
+	ck_assert(service_set_presence(s, "offline", "brb", &o, &error));
+	ck_assert_int_eq(service_get_show(s), PRESENCE_SHOW_OFFLINE);
+	ck_assert_str_eq(service_get_status(s), "brb");
+	ck_assert_int_eq(service_get_priority(s), 5);
+	ck_assert_uint_eq(count_prop(&w, "Show"), 1);
+	ck_assert_uint_eq(count_prop(&w, "Status"), 1);
+	ck_assert_uint_eq(count_prop(&w, "Priority"), 1);
+
+	/* The same again: no change, no notification. */
+	ck_assert(service_set_presence(s, "offline", "brb", &o, &error));
+	ck_assert_uint_eq(w.props->len, 3);
+
+	/* Without a priority option the last one is kept. */
+	ck_assert(service_set_presence(s, "offline", "", NULL, &error));
+	ck_assert_int_eq(service_get_priority(s), 5);
+	ck_assert_uint_eq(count_prop(&w, "Status"), 2);
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_OFFLINE);
+	service_free(s);
+	watch_clear(&w);
+}
+END_TEST
+
+/* Directed presence needs a session and never touches own presence. */
+START_TEST(test_directed_offline)
+{
+	g_autoptr(GError) error = NULL;
+	ServicePresenceOptions o = {.to = "bob@example.net/phone",
+				    .nick = "Al"};
+	Watch w = {0};
+	Service *s = make_service(&w, closed_port());
+
+	ck_assert(!service_set_presence(s, "dnd", "busy", &o, &error));
+	ck_assert(g_error_matches(error, SERVICE_ERROR,
+				  SERVICE_ERROR_NOT_CONNECTED));
+	ck_assert_int_eq(service_get_show(s), PRESENCE_SHOW_AVAILABLE);
+	ck_assert_str_eq(service_get_status(s), "");
+	ck_assert_uint_eq(w.props->len, 0);
+	service_free(s);
+	watch_clear(&w);
+}
+END_TEST
+
+/*
+ * A refused connection is a network failure: State reconnecting with a
+ * back-off; offline then stops retrying (StateReason requested) until a
+ * SetPresence with another show connects again.
+ */
+START_TEST(test_offline_stays_offline)
+{
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	g_autoptr(GError) error = NULL;
+	Watch w = {0};
+	Service *s = make_service(&w, closed_port());
+
+	service_start(s);
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_CONNECTING);
+	w.loop = loop;
+	w.quit_on_state = SERVICE_STATE_RECONNECTING;
+	g_main_loop_run(loop);
+
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_RECONNECTING);
+	ck_assert_str_eq(service_get_state_reason(s), "network");
+	ck_assert_ptr_nonnull(
+		strstr(service_get_state_message(s), "example.org"));
+	ck_assert_ptr_nonnull(
+		strstr(service_get_state_message(s), "127.0.0.1"));
+	ck_assert_ptr_null(strstr(service_get_state_message(s), "hunter2"));
+	ck_assert(!service_get_roster_ready(s));
+
+	ck_assert(service_set_presence(s, "offline", "", NULL, &error));
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_OFFLINE);
+	ck_assert_str_eq(service_get_state_reason(s), "requested");
+	/* No retry timer left: the loop has nothing to do. */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_OFFLINE);
+
+	/* Another show connects again. */
+	ck_assert(service_set_presence(s, "away", "", NULL, &error));
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_CONNECTING);
+	ck_assert_int_eq(service_get_show(s), PRESENCE_SHOW_AWAY);
+	/* And fails again the same way. */
+	g_main_loop_run(loop);
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_RECONNECTING);
+	service_free(s);
+	watch_clear(&w);
+}
+END_TEST
+
+static void note_done(void *user_data)
+{
+	bool *done = user_data;
+
+	*done = true;
+}
+
+START_TEST(test_stop)
+{
+	Watch w = {0};
+	Service *s = make_service(&w, closed_port());
+	bool done = false;
+
+	/* Connecting (TCP not up yet): dropped at once. */
+	service_start(s);
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_CONNECTING);
+	service_stop(s, note_done, &done);
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_OFFLINE);
+	while (!done)
+		g_main_context_iteration(NULL, TRUE);
+	/* Stopped: a later SetPresence does not connect. */
+	ck_assert(service_set_presence(s, "chat", "", NULL, NULL));
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_OFFLINE);
+	service_free(s);
+	watch_clear(&w);
+}
+END_TEST
+
+/* ---- a real session over loopback -------------------------------------- */
+
+typedef struct {
+	GSocketService *service;
+	guint16 port;
+	GSocketConnection *peer;
+	GString *received;
+	char buf[4096];
+	GCancellable *cancel;
+} HeaderServer;
+
+static void header_read(GObject *source, GAsyncResult *result, gpointer data)
+{
+	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result,
+					      NULL);
+	HeaderServer *h;
+
+	if (n <= 0)
+		return; /* includes cancelled: h may be gone */
+	h = data;
+	g_string_append_len(h->received, h->buf, n);
+	if (!strstr(h->received->str, "<stream:stream") ||
+	    !strchr(strstr(h->received->str, "<stream:stream"), '>')) {
+		g_input_stream_read_async(G_INPUT_STREAM(source), h->buf,
+					  sizeof(h->buf), G_PRIORITY_DEFAULT,
+					  h->cancel, header_read, h);
+		return;
+	}
+	/* Header seen: hang up, as a server going away would. */
+	(void)g_io_stream_close(G_IO_STREAM(h->peer), NULL, NULL);
+}
+
+static gboolean header_incoming(GSocketService *service,
+				GSocketConnection *connection,
+				GObject *source_object, gpointer data)
+{
+	HeaderServer *h = data;
+
+	g_clear_object(&h->peer);
+	h->peer = g_object_ref(connection);
+	g_input_stream_read_async(
+		g_io_stream_get_input_stream(G_IO_STREAM(connection)), h->buf,
+		sizeof(h->buf), G_PRIORITY_DEFAULT, h->cancel, header_read, h);
+	return TRUE;
+}
+
+/*
+ * Service, connection and the real XmppSession together: the stream
+ * header reaches the server, the server hangs up, the service reports a
+ * network failure naming the domain and the host, and will retry.
+ */
+START_TEST(test_session_loopback)
+{
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	g_autoptr(GInetAddress) lo =
+		g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
+	g_autoptr(GSocketAddress) eff = NULL;
+	HeaderServer h = {0};
+	Watch w = {0};
+	Service *s;
+
+	h.service = g_socket_service_new();
+	h.received = g_string_new(NULL);
+	h.cancel = g_cancellable_new();
+	ck_assert(g_socket_listener_add_address(
+		G_SOCKET_LISTENER(h.service), addr, G_SOCKET_TYPE_STREAM,
+		G_SOCKET_PROTOCOL_TCP, NULL, &eff, NULL));
+	h.port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(eff));
+	g_signal_connect(h.service, "incoming", G_CALLBACK(header_incoming),
+			 &h);
+	g_socket_service_start(h.service);
+
+	s = make_service(&w, h.port);
+	w.loop = loop;
+	w.quit_on_state = SERVICE_STATE_RECONNECTING;
+	service_start(s);
+	g_main_loop_run(loop);
+
+	ck_assert_ptr_nonnull(strstr(h.received->str, "<stream:stream"));
+	ck_assert_ptr_nonnull(strstr(h.received->str, "example.org"));
+	ck_assert_ptr_null(strstr(h.received->str, "hunter2"));
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_RECONNECTING);
+	ck_assert_msg(strcmp(service_get_state_reason(s), "network") == 0 ||
+			      strcmp(service_get_state_reason(s),
+				     "server-error") == 0,
+		      "reason %s", service_get_state_reason(s));
+	ck_assert_ptr_nonnull(
+		strstr(service_get_state_message(s), "example.org"));
+	ck_assert_ptr_nonnull(
+		strstr(service_get_state_message(s), "127.0.0.1"));
+	ck_assert_str_eq(service_get_jid(s), "alice@example.org");
+	ck_assert(!service_get_roster_ready(s));
+
+	service_free(s);
+	watch_clear(&w);
+	g_cancellable_cancel(h.cancel);
+	g_socket_service_stop(h.service);
+	g_socket_listener_close(G_SOCKET_LISTENER(h.service));
+	g_object_unref(h.service);
+	g_clear_object(&h.peer);
+	g_object_unref(h.cancel);
+	g_string_free(h.received, TRUE);
+}
+END_TEST
+
+/* ---- SIGHUP reload ------------------------------------------------------ */
+
+static char *write_config(const char *dir, const char *text)
+{
+	char *path = g_build_filename(dir, "presenced.conf", NULL);
+
+	ck_assert(g_file_set_contents_full(
+		path, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+	return path;
+}
+
+/*
+ * An invalid file: StateReason config naming the file, the old config
+ * stays. A valid one: a service that is offline (not by request) tries
+ * again at once.
+ */
+START_TEST(test_reload)
+{
+	g_autofree char *dir = g_dir_make_tmp("presenced-test-XXXXXX", NULL);
+	g_autofree char *bad = NULL, *good = NULL, *text = NULL;
+	g_autoptr(GError) error = NULL;
+	Watch w = {0};
+	Config *c;
+	Service *s;
+
+	ck_assert_ptr_nonnull(dir);
+	bad = write_config(dir, "[account]\njid = not a jid@@\n");
+	c = make_config(closed_port());
+	g_free(c->path);
+	c->path = g_strdup(bad);
+	s = service_new(c);
+	w.props = g_ptr_array_new_with_free_func(g_free);
+	w.service = s;
+	service_set_observer(s, &observer, &w);
+
+	ck_assert(!service_reload_config(s, &error));
+	ck_assert_ptr_nonnull(error);
+	ck_assert_str_eq(service_get_state_reason(s), "config");
+	ck_assert_ptr_nonnull(strstr(service_get_state_message(s), bad));
+	ck_assert_uint_eq(count_prop(&w, "StateReason"), 1);
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_OFFLINE);
+	ck_assert_str_eq(service_get_config(s)->jid, "alice@example.org");
+	g_clear_error(&error);
+
+	text = g_strdup_printf("[account]\njid = carol@example.net\n"
+			       "password = pw\nserver = 127.0.0.1\n"
+			       "port = %u\n",
+			       closed_port());
+	good = write_config(dir, text);
+	ck_assert_str_eq(good, bad); /* same path, new content */
+	ck_assert(service_reload_config(s, &error));
+	ck_assert_str_eq(service_get_config(s)->jid, "carol@example.net");
+	ck_assert_str_eq(service_get_jid(s), "carol@example.net");
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_CONNECTING);
+	ck_assert_str_eq(service_get_state_reason(s), "");
+	/* The desired presence is the user's, not the file's. */
+	ck_assert_int_eq(service_get_priority(s), -1);
+
+	service_free(s);
+	watch_clear(&w);
+	(void)g_remove(good);
+	(void)g_rmdir(dir);
+}
+END_TEST
+
+/* ---- subscriptions ------------------------------------------------------ */
+
+START_TEST(test_subscription_args)
+{
+	Watch w = {0};
+	Service *s = make_service(&w, closed_port());
+	GError *error = NULL;
+
+	ck_assert(!service_subscribe(s, "not a jid@", "hi", &error));
+	ck_assert(g_error_matches(error, SERVICE_ERROR,
+				  SERVICE_ERROR_INVALID_ARGS));
+	ck_assert_ptr_nonnull(strstr(error->message, "jid"));
+	g_clear_error(&error);
+	ck_assert(!service_subscribe(s, "bob@example.net", "\xff", &error));
+	ck_assert(g_error_matches(error, SERVICE_ERROR,
+				  SERVICE_ERROR_INVALID_ARGS));
+	g_clear_error(&error);
+	ck_assert(!service_subscribe(s, "bob@example.net", "hi", &error));
+	ck_assert(g_error_matches(error, SERVICE_ERROR,
+				  SERVICE_ERROR_NOT_CONNECTED));
+	g_clear_error(&error);
+	ck_assert(!service_authorize(s, "bob@example.net", true, &error));
+	ck_assert(g_error_matches(error, SERVICE_ERROR,
+				  SERVICE_ERROR_NOT_CONNECTED));
+	g_clear_error(&error);
+	ck_assert(!service_unsubscribe(s, "", &error));
+	ck_assert(g_error_matches(error, SERVICE_ERROR,
+				  SERVICE_ERROR_INVALID_ARGS));
+	g_clear_error(&error);
+	/* Not in the roster: nothing happens, successfully. */
+	ck_assert(service_remove_contact(s, "bob@example.net", &error));
+	ck_assert_ptr_null(error);
+	ck_assert_uint_eq(service_get_subscription_requests(s)->len, 0);
+	service_free(s);
+	watch_clear(&w);
+}
+END_TEST
+
+static Suite *service_suite(void)
+{
+	Suite *s = suite_create("service");
+	TCase *tc;
+
+	tc = tcase_create("backoff");
+	tcase_add_test(tc, test_backoff);
+	tcase_set_timeout(tc, 10);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("validation");
+	tcase_add_loop_test(tc, test_invalid_args, 0,
+			    (int)G_N_ELEMENTS(bad_cases));
+	tcase_add_test(tc, test_valid_edges);
+	tcase_add_test(tc, test_subscription_args);
+	tcase_set_timeout(tc, 10);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("desired presence");
+	tcase_add_test(tc, test_kept_until_online);
+	tcase_add_test(tc, test_directed_offline);
+	tcase_set_timeout(tc, 10);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("session state");
+	tcase_add_test(tc, test_offline_stays_offline);
+	tcase_add_test(tc, test_stop);
+	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_session_loopback);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	/*
+	 * Reconnect warnings ("..., retrying") are expected here even when
+	 * G_DEBUG=fatal-warnings; criticals stay fatal.
+	 */
+	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+	sr = srunner_create(service_suite());
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
