@@ -10,7 +10,7 @@ EXTRA_DIST += tests/hostile/hostile_server.py tests/hostile/README.md
 # Stanza handlers of an ONLINE session (configure --enable-fuzzing CC=clang).
 # Every input starts from a real in-memory login through the session test
 # server, so the target links check for that server's assertions.
-EXTRA_DIST += $(wildcard $(srcdir)/tests/fuzz/corpus/stanza-handlers/*)
+EXTRA_DIST += tests/fuzz/corpus/stanza-handlers
 if ENABLE_FUZZING
 if HAVE_CHECK
 noinst_PROGRAMS += tests/fuzz/fuzz-stanza-handlers
