@@ -42,11 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A roster with every subscription kind, so presence meets roster items
  * as well as strangers. */
-#define FUZZ_ROSTER                                                       \
-	"<item jid='bob@example.org' subscription='both' name='Bob'>"     \
-	"<group>Friends</group></item>"                                   \
-	"<item jid='carol@example.org' subscription='to'/>"               \
-	"<item jid='dave@example.org' subscription='from' ask='subscribe'/>" \
+#define FUZZ_ROSTER                                                            \
+	"<item jid='bob@example.org' subscription='both' name='Bob'>"          \
+	"<group>Friends</group></item>"                                        \
+	"<item jid='carol@example.org' subscription='to'/>"                    \
+	"<item jid='dave@example.org' subscription='from' ask='subscribe'/>"   \
 	"<item jid='eve@example.net' subscription='none'/>"
 
 static void fuzz_abort(const char *what, const char *detail)
@@ -84,8 +84,8 @@ static void check_contact(const Contact *contact, void *user_data)
 		PresenceShow show;
 		int priority;
 
-		if (!contact_get_resource(contact, i, &resource, &show,
-					  &status, &priority))
+		if (!contact_get_resource(contact, i, &resource, &show, &status,
+					  &priority))
 			fuzz_abort("resource index in range not found",
 				   contact_get_jid(contact));
 		check_utf8("resource", resource);
@@ -158,7 +158,7 @@ static void on_log_wire(void *user_data, bool sent, const char *text)
 		fuzz_abort("password in the wire log", NULL);
 }
 
-static SessionTestCerts *fuzz_certs;
+static TlsTestCertMatrix *fuzz_certs;
 
 /*
  * Every session loads the system trust store, which under ASan costs more
@@ -174,7 +174,7 @@ int gnutls_certificate_set_x509_system_trust(
 
 static void free_certs(void)
 {
-	g_clear_pointer(&fuzz_certs, session_test_certs_free);
+	g_clear_pointer(&fuzz_certs, tls_test_cert_matrix_free);
 }
 
 /* A TestServer whose certificates are not its own. */
@@ -199,7 +199,11 @@ static TestServer *fuzz_server_new(void)
 	TestServer *ts = g_new0(TestServer, 1);
 
 	if (!fuzz_certs) {
-		fuzz_certs = session_test_certs_new(TS_DOMAIN);
+		g_autoptr(GError) cert_error = NULL;
+
+		fuzz_certs = tls_test_cert_matrix_new(TS_DOMAIN, &cert_error);
+		if (!fuzz_certs)
+			fuzz_abort("test certificates", cert_error->message);
 		/* libFuzzer ends with exit(): remove the CA file then. */
 		atexit(free_certs);
 	}
@@ -211,13 +215,11 @@ static TestServer *fuzz_server_new(void)
 	ts->reader = xml_reader_new(NULL);
 	ts->client_plain = g_string_new(NULL);
 	ts->client_raw = g_byte_array_new();
-	ts->tls_in = g_byte_array_new();
-	ts->tls_out = g_byte_array_new();
 	ts->now = 1000 * G_USEC_PER_SEC;
 	ts->send_initial_presence = true;
 	config.ca_file = ts->certs->ca_file;
-	ts->session = xmpp_session_new(&config, ts->contacts, &callbacks, ts,
-				       &error);
+	ts->session =
+		xmpp_session_new(&config, ts->contacts, &callbacks, ts, &error);
 	if (!ts->session)
 		fuzz_abort("xmpp_session_new", error->message);
 	return ts;
@@ -323,10 +325,10 @@ START_TEST(test_one_input)
 		 * session closing (our close, awaiting the server's). */
 		if (xmpp_session_get_state(ts->session) !=
 		    XMPP_SESSION_STATE_CLOSING)
-			fuzz_abort("left ONLINE without closing",
-				   xmpp_session_state_to_string(
-					   xmpp_session_get_state(
-						   ts->session)));
+			fuzz_abort(
+				"left ONLINE without closing",
+				xmpp_session_state_to_string(
+					xmpp_session_get_state(ts->session)));
 	}
 	/* Time passes: pending timers (ping, close deadline) fire. */
 	ts->now += 120 * G_USEC_PER_SEC;
@@ -359,8 +361,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (failed) {
 		TestResult **results = srunner_failures(sr);
 
-		fuzz_abort("check assertion failed",
-			   tr_msg(results[0]));
+		fuzz_abort("check assertion failed", tr_msg(results[0]));
 	}
 	srunner_free(sr);
 	return 0;

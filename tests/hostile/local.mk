@@ -17,7 +17,7 @@ noinst_PROGRAMS += tests/fuzz/fuzz-stanza-handlers
 tests_fuzz_fuzz_stanza_handlers_SOURCES = \
 	tests/fuzz/fuzz-stanza-handlers.c \
 	tests/session-test-server.c tests/session-test-server.h \
-	tests/session-test-certs.c tests/session-test-certs.h \
+	tests/tls-test-certs.c tests/tls-test-certs.h \
 	$(libpresenced_core_la_SOURCES)
 tests_fuzz_fuzz_stanza_handlers_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 	-DG_LOG_DOMAIN=\"presenced\"
