@@ -386,6 +386,10 @@ class Run:
             self.fail("empty StateMessage")
         if hs.PASSWORD in msg:
             self.fail("password in StateMessage")
+        # One line: it is logged as one and shown in one (gdbus prints a
+        # control character escaped, as \n or \t).
+        if re.search(r"\\[ntr]|[\x00-\x1f]", msg):
+            self.fail("StateMessage spans lines or has control characters")
 
     def log_line_check(self, props):
         """The clear log line: a warning that carries the StateMessage."""
