@@ -12,7 +12,9 @@ bin_PROGRAMS += presenced
 presenced_SOURCES = daemon/main.c \
 	daemon/service.c daemon/service.h \
 	daemon/connection.c daemon/connection.h \
-	daemon/bus-presence.c daemon/bus-presence.h
+	daemon/bus-presence.c daemon/bus-presence.h \
+	daemon/bus-desktop.c daemon/bus-desktop.h \
+	daemon/lock-policy.c daemon/lock-policy.h
 presenced_CPPFLAGS = $(daemon_cppflags)
 presenced_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
 presenced_LDADD = libpresenced-config.la libpresenced-bus.la \
@@ -32,6 +34,7 @@ tests_test_connection_LDADD = $(CHECK_LIBS) $(GLIB_LIBS)
 
 tests_test_service_SOURCES = tests/test-service.c \
 	daemon/service.c daemon/service.h \
+	daemon/lock-policy.c daemon/lock-policy.h \
 	daemon/connection.c daemon/connection.h
 tests_test_service_CPPFLAGS = $(daemon_cppflags)
 tests_test_service_CFLAGS = $(unit_cflags)
