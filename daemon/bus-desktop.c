@@ -69,11 +69,11 @@ struct _BusDesktop {
 
 	Saver savers[N_SAVERS];
 
-	char *login1_owner;  /* NULL: no logind */
-	char *session_path;  /* our (or the display) session; NULL: none */
-	int inhibit_fd;	     /* -1: no inhibitor held */
-	bool inhibit_asked;  /* an Inhibit call is on its way */
-	bool sleeping;	     /* between PrepareForSleep(true) and (false) */
+	char *login1_owner; /* NULL: no logind */
+	char *session_path; /* our (or the display) session; NULL: none */
+	int inhibit_fd;	    /* -1: no inhibitor held */
+	bool inhibit_asked; /* an Inhibit call is on its way */
+	bool sleeping;	    /* between PrepareForSleep(true) and (false) */
 	guint sleep_deadline_id;
 
 	GPtrArray *pending; /* DBusPendingCall, cancelled on free */
@@ -107,8 +107,8 @@ static void set_source(BusDesktop *bd, unsigned source, bool locked)
 
 /* ---- asynchronous calls ------------------------------------------------- */
 
-typedef void (*ReplyFunc)(BusDesktop *bd, DBusMessage *reply,
-			  const char *owner, unsigned arg);
+typedef void (*ReplyFunc)(BusDesktop *bd, DBusMessage *reply, const char *owner,
+			  unsigned arg);
 
 typedef struct {
 	BusDesktop *bd;
@@ -216,8 +216,8 @@ static DBusMessage *new_get_property(const char *dest, const char *path,
 
 static void saver_get_active(BusDesktop *bd, Saver *saver, unsigned path_i);
 
-static void on_get_active(BusDesktop *bd, DBusMessage *reply,
-			  const char *owner, unsigned arg)
+static void on_get_active(BusDesktop *bd, DBusMessage *reply, const char *owner,
+			  unsigned arg)
 {
 	Saver *saver = &bd->savers[arg >> 8];
 	unsigned path_i = arg & 0xff;
@@ -251,7 +251,7 @@ static void saver_get_active(BusDesktop *bd, Saver *saver, unsigned path_i)
 	unsigned index = (unsigned)(saver - bd->savers);
 
 	(void)call_async(bd, bd->session, msg, on_get_active, saver->owner,
-		   index << 8 | path_i);
+			 index << 8 | path_i);
 }
 
 static void saver_set_owner(BusDesktop *bd, Saver *saver, const char *owner)
@@ -262,8 +262,7 @@ static void saver_set_owner(BusDesktop *bd, Saver *saver, const char *owner)
 		return;
 	g_free(saver->owner);
 	saver->owner = g_strdup(owner);
-	g_debug("%s: %s", saver->desc->name,
-		owner ? "appeared" : "went away");
+	g_debug("%s: %s", saver->desc->name, owner ? "appeared" : "went away");
 	/* A new owner starts from what it says now; none means unlocked. */
 	set_source(bd, saver->desc->source, false);
 	if (owner)
@@ -343,11 +342,10 @@ static void take_inhibitor(BusDesktop *bd)
 		return;
 	msg = dbus_message_new_method_call(LOGIN1_NAME, LOGIN1_PATH,
 					   LOGIN1_MANAGER, "Inhibit");
-	if (!msg || !dbus_message_append_args(msg, DBUS_TYPE_STRING, &what,
-					      DBUS_TYPE_STRING, &who,
-					      DBUS_TYPE_STRING, &why,
-					      DBUS_TYPE_STRING, &mode,
-					      DBUS_TYPE_INVALID))
+	if (!msg || !dbus_message_append_args(
+			    msg, DBUS_TYPE_STRING, &what, DBUS_TYPE_STRING,
+			    &who, DBUS_TYPE_STRING, &why, DBUS_TYPE_STRING,
+			    &mode, DBUS_TYPE_INVALID))
 		return;
 	bd->inhibit_asked = call_async(bd, bd->system, msg, on_inhibit,
 				       bd->login1_owner, 0);
@@ -374,7 +372,8 @@ static void get_locked_hint(BusDesktop *bd)
 	g_autoptr(DBusMessage) msg = new_get_property(
 		LOGIN1_NAME, bd->session_path, LOGIN1_SESSION, "LockedHint");
 
-	(void)call_async(bd, bd->system, msg, on_locked_hint, bd->login1_owner, 0);
+	(void)call_async(bd, bd->system, msg, on_locked_hint, bd->login1_owner,
+			 0);
 }
 
 static void use_session(BusDesktop *bd, const char *path, const char *how)
@@ -414,8 +413,8 @@ static void on_display(BusDesktop *bd, DBusMessage *reply, const char *owner,
 	use_session(bd, path, "the user's display session");
 }
 
-static void on_get_user(BusDesktop *bd, DBusMessage *reply,
-			const char *owner, unsigned arg)
+static void on_get_user(BusDesktop *bd, DBusMessage *reply, const char *owner,
+			unsigned arg)
 {
 	g_autoptr(DBusMessage) msg = NULL;
 	const char *path = NULL;
@@ -456,7 +455,7 @@ static void on_session_by_pid(BusDesktop *bd, DBusMessage *reply,
 	if (msg && dbus_message_append_args(msg, DBUS_TYPE_UINT32, &uid,
 					    DBUS_TYPE_INVALID))
 		(void)call_async(bd, bd->system, msg, on_get_user,
-			   bd->login1_owner, 0);
+				 bd->login1_owner, 0);
 }
 
 static void logind_set_owner(BusDesktop *bd, const char *owner)
@@ -486,7 +485,7 @@ static void logind_set_owner(BusDesktop *bd, const char *owner)
 	if (msg && dbus_message_append_args(msg, DBUS_TYPE_UINT32, &pid,
 					    DBUS_TYPE_INVALID))
 		(void)call_async(bd, bd->system, msg, on_session_by_pid,
-			   bd->login1_owner, 0);
+				 bd->login1_owner, 0);
 }
 
 static void on_session_properties(BusDesktop *bd, DBusMessage *msg)
@@ -577,8 +576,8 @@ static void on_prepare_for_sleep(BusDesktop *bd, DBusMessage *msg)
 
 /* ---- connections -------------------------------------------------------- */
 
-static void on_name_owner(BusDesktop *bd, DBusMessage *reply,
-			  const char *owner, unsigned arg);
+static void on_name_owner(BusDesktop *bd, DBusMessage *reply, const char *owner,
+			  unsigned arg);
 
 static void get_name_owner(BusDesktop *bd, DBusConnection *conn,
 			   const char *name, unsigned arg)
@@ -693,8 +692,7 @@ static DBusHandlerResult filter_cb(DBusConnection *conn, DBusMessage *msg,
 	return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 }
 
-static void drop_connection(BusDesktop *bd, DBusConnection **conn,
-			    bool *filter)
+static void drop_connection(BusDesktop *bd, DBusConnection **conn, bool *filter)
 {
 	if (!*conn)
 		return;
@@ -708,8 +706,8 @@ static void drop_connection(BusDesktop *bd, DBusConnection **conn,
 }
 
 static DBusConnection *connect_bus(BusDesktop *bd, DBusBusType type,
-				   const char *what,
-				   const char *const *rules, bool *filter)
+				   const char *what, const char *const *rules,
+				   bool *filter)
 {
 	g_auto(DBusError) err = DBUS_ERROR_INIT;
 	DBusConnection *conn = dbus_bus_get_private(type, &err);

@@ -24,8 +24,7 @@ bool lock_sources_is_locked(const LockSources *sources)
 	return sources->locked != 0;
 }
 
-bool lock_sources_source_is_locked(const LockSources *sources,
-				   unsigned source)
+bool lock_sources_source_is_locked(const LockSources *sources, unsigned source)
 {
 	return source < LOCK_SOURCES_MAX &&
 	       (sources->locked & ((uint32_t)1 << source)) != 0;
@@ -33,7 +32,7 @@ bool lock_sources_source_is_locked(const LockSources *sources,
 
 struct _LockPolicy {
 	bool locked;
-	bool applied;	     /* our away is in place since the lock */
+	bool applied;		 /* our away is in place since the lock */
 	PresenceShow saved_show; /* what to restore, when applied */
 	char *saved_status;
 	int64_t locked_since; /* unix seconds */
@@ -69,8 +68,8 @@ static bool lock_may_replace(PresenceShow show)
 	return false;
 }
 
-bool lock_policy_lock(LockPolicy *policy, bool away_on_lock,
-		      PresenceShow show, const char *status, int64_t now)
+bool lock_policy_lock(LockPolicy *policy, bool away_on_lock, PresenceShow show,
+		      const char *status, int64_t now)
 {
 	g_return_val_if_fail(policy != NULL, false);
 

@@ -28,7 +28,10 @@ typedef struct {
 	uint32_t locked; /* bit n: source n says locked */
 } LockSources;
 
-#define LOCK_SOURCES_INIT {0}
+#define LOCK_SOURCES_INIT                                                      \
+	{                                                                      \
+		0                                                              \
+	}
 #define LOCK_SOURCES_MAX 32u
 
 /*
@@ -38,8 +41,7 @@ typedef struct {
  */
 bool lock_sources_set(LockSources *sources, unsigned source, bool locked);
 bool lock_sources_is_locked(const LockSources *sources);
-bool lock_sources_source_is_locked(const LockSources *sources,
-				   unsigned source);
+bool lock_sources_source_is_locked(const LockSources *sources, unsigned source);
 
 /* ---- the presence policy ------------------------------------------------ */
 
@@ -58,8 +60,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LockPolicy, lock_policy_free)
  * for the unlock. False: leave the presence alone (including when already
  * locked: a repeated lock changes nothing).
  */
-bool lock_policy_lock(LockPolicy *policy, bool away_on_lock,
-		      PresenceShow show, const char *status, int64_t now);
+bool lock_policy_lock(LockPolicy *policy, bool away_on_lock, PresenceShow show,
+		      const char *status, int64_t now);
 
 /*
  * The screen unlocked. True when the lock's away is still in place: the

@@ -1104,7 +1104,8 @@ void service_set_locked(Service *service, bool locked)
 	} else {
 		PresenceShow show = PRESENCE_SHOW_AVAILABLE;
 		g_autofree char *status = NULL;
-		bool restore = lock_policy_unlock(service->lock, &show, &status);
+		bool restore =
+			lock_policy_unlock(service->lock, &show, &status);
 
 		g_info("screen unlocked%s%s", restore ? ": back to " : "",
 		       restore ? presence_show_to_string(show) : "");
