@@ -273,7 +273,6 @@ static void on_active_changed(BusDesktop *bd, DBusMessage *msg)
 {
 	const char *iface = dbus_message_get_interface(msg);
 	const char *path = dbus_message_get_path(msg);
-	const char *sender = dbus_message_get_sender(msg);
 	dbus_bool_t active;
 
 	for (size_t i = 0; i < N_SAVERS; i++) {
@@ -281,10 +280,14 @@ static void on_active_changed(BusDesktop *bd, DBusMessage *msg)
 
 		if (g_strcmp0(iface, saver->desc->name) != 0)
 			continue;
-		/* Only the name's owner speaks for the screen (a signal can
-		 * be sent to us directly by anyone). */
-		if (!saver->owner || g_strcmp0(sender, saver->owner) != 0 ||
-		    !path || !g_strv_contains(saver->desc->paths, path))
+		/*
+		 * Any sender: the session bus is the user's own, and whoever
+		 * can send there can call SetPresence anyway; some lockers
+		 * emit from another connection than the one owning the name.
+		 * (logind's signals, on the shared system bus, must come from
+		 * logind.)
+		 */
+		if (!path || !g_strv_contains(saver->desc->paths, path))
 			return;
 		if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_BOOLEAN,
 					   &active, DBUS_TYPE_INVALID))
@@ -733,16 +736,19 @@ static DBusConnection *connect_bus(BusDesktop *bd, DBusBusType type,
 	return conn;
 }
 
-/* Match rules name the sender: the bus delivers only the owner's signals. */
+/*
+ * On the system bus the rules name the sender, so only logind's signals
+ * arrive (and the filter checks the sender again against unicast ones).
+ */
 static const char *const session_rules[] = {
 	"type='signal',sender='" DBUS_NAME "',interface='" DBUS_NAME "',"
 	"member='NameOwnerChanged',arg0='org.freedesktop.ScreenSaver'",
 	"type='signal',sender='" DBUS_NAME "',interface='" DBUS_NAME "',"
 	"member='NameOwnerChanged',arg0='org.gnome.ScreenSaver'",
-	"type='signal',sender='org.freedesktop.ScreenSaver',"
-	"interface='org.freedesktop.ScreenSaver',member='ActiveChanged'",
-	"type='signal',sender='org.gnome.ScreenSaver',"
-	"interface='org.gnome.ScreenSaver',member='ActiveChanged'",
+	"type='signal',interface='org.freedesktop.ScreenSaver',"
+	"member='ActiveChanged'",
+	"type='signal',interface='org.gnome.ScreenSaver',"
+	"member='ActiveChanged'",
 	NULL,
 };
 

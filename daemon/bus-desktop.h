@@ -9,8 +9,9 @@
  *   - org.freedesktop.ScreenSaver (objects /org/freedesktop/ScreenSaver and
  *     /ScreenSaver) and org.gnome.ScreenSaver (/org/gnome/ScreenSaver) on
  *     the session bus: GetActive when the name gets an owner (now or later,
- *     followed with NameOwnerChanged), then ActiveChanged(b) from that
- *     owner only; an owner that goes away no longer counts as locked;
+ *     followed with NameOwnerChanged), then ActiveChanged(b) on those
+ *     objects (from any sender: the session bus is the user's own); an
+ *     owner that goes away no longer counts as locked;
  *   - the LockedHint property of the daemon's logind session, else of the
  *     user's display session, on the system bus.
  *

@@ -240,6 +240,28 @@ def run(tap, env):
     tap.ok(not quiet(bob, start, 0.5), "repeated ActiveChanged(false): "
            "nothing sent")
 
+    # A signal from another connection than the name's owner (dbus-send;
+    # gdbus emit --address sends before Hello) counts as well: the session
+    # bus is the user's own.
+    def emit(path, iface, active):
+        subprocess.run(["dbus-send", "--bus=" + session.address,
+                        "--type=signal", path, iface + ".ActiveChanged",
+                        "boolean:" + active],
+                       check=True, timeout=20, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL)
+    if not harness.find_tool("dbus-send"):
+        tap.bail("dbus-send not installed")
+    emit("/org/freedesktop/ScreenSaver", FDO, "true")
+    tap.ok(wait_own(env, ("away", "working")) == ("away", "working"),
+           "ActiveChanged from gdbus emit locks")
+    emit("/org/freedesktop/ScreenSaver", FDO, "false")
+    tap.ok(wait_own(env, ("available", "working")) ==
+           ("available", "working"), "and unlocks")
+    emit("/org/freedesktop/Other", FDO, "true")
+    time.sleep(0.5)
+    tap.ok(own(env) == ("available", "working"),
+           "ActiveChanged on another object is ignored")
+
     # ---- never over dnd ----------------------------------------------------
     r = env.ctl("set", "dnd", "meeting")
     tap.ok(r.returncode == 0, "set dnd/meeting", r.stderr)
