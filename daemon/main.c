@@ -13,6 +13,7 @@
 #include <glib-unix.h>
 #include <glib.h>
 
+#include "daemon/bus-desktop.h"
 #include "daemon/bus-presence.h"
 #include "daemon/config.h"
 #include "daemon/service.h"
@@ -117,6 +118,7 @@ int main(int argc, char **argv)
 	g_autoptr(Config) config = NULL;
 	Service *service = NULL;
 	g_autoptr(BusPresence) bus = NULL;
+	g_autoptr(BusDesktop) desktop = NULL;
 	g_autoptr(GMainLoop) loop = NULL;
 	g_autofree char *path = NULL;
 	Daemon d = {0};
@@ -192,6 +194,9 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 
+	/* Screen lock and sleep (issue #7); each bus is optional. */
+	desktop = bus_desktop_new(service);
+
 	g_info("%s started", PACKAGE_STRING);
 	service_start(service);
 	g_main_loop_run(loop);
@@ -200,6 +205,7 @@ int main(int argc, char **argv)
 		g_source_remove(sources[i]);
 	g_clear_handle_id(&d.deadline_id, g_source_remove);
 	/* Reverse order of creation: the bus object observes the service. */
+	g_clear_pointer(&desktop, bus_desktop_free);
 	g_clear_pointer(&bus, bus_presence_free);
 	g_clear_pointer(&service, service_free);
 	g_info("stopped");

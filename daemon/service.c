@@ -15,6 +15,7 @@
 #include "core/jid.h"
 #include "core/xmpp-session.h"
 #include "daemon/connection.h"
+#include "daemon/lock-policy.h"
 #include "daemon/service.h"
 
 G_DEFINE_QUARK(presenced - service - error - quark, service_error)
@@ -51,6 +52,12 @@ struct _Service {
 	void *observer_data;
 	ServiceWireLogFunc wire_log;
 	void *wire_log_data;
+
+	/* Desktop integration (issue #7): screen lock and system sleep. */
+	LockPolicy *lock;
+	bool suspended; /* asleep: no session until service_resume() */
+	void (*suspend_done)(void *user_data);
+	void *suspend_data;
 
 	bool stopping;
 	void (*stop_done)(void *user_data);
@@ -191,6 +198,8 @@ static void send_own_presence(Service *service)
 		.show = service->show,
 		.status = service->status,
 		.priority = service->priority,
+		/* XEP-0319: idle since the lock, while its away is ours. */
+		.idle_since = lock_policy_get_idle_since(service->lock),
 	};
 
 	if (!service->session || service->session_closed ||
@@ -216,6 +225,9 @@ static void on_online(void *user_data, const char *full_jid)
 	 * disco#info shows pubsub/pep.
 	 */
 	send_own_presence(service);
+	/* XEP-0352: a new session starts active; say so if it is not. */
+	if (lock_policy_is_locked(service->lock))
+		(void)xmpp_session_send_csi(service->session, false);
 }
 
 static void emit_contact(Service *service, const char *bare)
@@ -395,6 +407,16 @@ static void schedule_reconnect(Service *service)
 	set_state(service, SERVICE_STATE_RECONNECTING);
 }
 
+static void finish_suspend(Service *service)
+{
+	void (*done)(void *) = service->suspend_done;
+
+	set_state(service, SERVICE_STATE_OFFLINE);
+	service->suspend_done = NULL;
+	if (done)
+		done(service->suspend_data);
+}
+
 static void finish_stop(Service *service)
 {
 	void (*done)(void *) = service->stop_done;
@@ -428,6 +450,10 @@ static void session_ended(Service *service, XmppSessionEnd reason,
 	if (service->stopping) {
 		set_state(service, SERVICE_STATE_OFFLINE);
 		finish_stop(service);
+		return;
+	}
+	if (service->suspended) {
+		finish_suspend(service);
 		return;
 	}
 
@@ -571,6 +597,7 @@ Service *service_new(Config *config)
 	service->state_message = g_strdup("");
 	service->jid = g_strdup(config->jid);
 	service->requests = g_ptr_array_new_with_free_func(g_free);
+	service->lock = lock_policy_new();
 	return service;
 }
 
@@ -591,6 +618,7 @@ void service_free(Service *service)
 	g_free(service->state_message);
 	g_free(service->jid);
 	g_ptr_array_unref(service->requests);
+	lock_policy_free(service->lock);
 	g_free(service);
 }
 
@@ -847,6 +875,8 @@ bool service_set_presence(Service *service, const char *show_str,
 			service->nick = g_strdup(nick);
 		}
 	}
+	/* Set by the user or an app: kept when the screen unlocks. */
+	lock_policy_presence_set(service->lock);
 	if (service->show != show) {
 		service->show = show;
 		notify(service, "Show");
@@ -1024,4 +1054,109 @@ bool service_remove_contact(Service *service, const char *jid, GError **error)
 	g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
 		    "removing roster items is not supported yet");
 	return false;
+}
+
+/* ---- desktop integration (issue #7) ------------------------------------- */
+
+static void send_csi(Service *service, bool active)
+{
+	if (service->state != SERVICE_STATE_ONLINE || !service->session ||
+	    service->session_closed)
+		return;
+	if (xmpp_session_send_csi(service->session, active) &&
+	    service->connection)
+		connection_flush(service->connection);
+}
+
+/* The lock's own change of presence: like SetPresence, minus the policy. */
+static void apply_lock_presence(Service *service, PresenceShow show,
+				const char *status)
+{
+	if (service->show != show) {
+		service->show = show;
+		notify(service, "Show");
+	}
+	set_string(service, &service->status, status, "Status");
+	if (service->state == SERVICE_STATE_ONLINE && service->connection) {
+		send_own_presence(service);
+		connection_flush(service->connection);
+	}
+}
+
+void service_set_locked(Service *service, bool locked)
+{
+	g_return_if_fail(service);
+
+	if (locked == lock_policy_is_locked(service->lock))
+		return;
+	if (locked) {
+		bool away = lock_policy_lock(
+			service->lock, service->config->away_on_lock,
+			service->show, service->status,
+			g_get_real_time() / G_USEC_PER_SEC);
+
+		g_info("screen locked%s", away ? ": away" : "");
+		/* The away goes out with <idle since=lock time/>. */
+		if (away)
+			apply_lock_presence(service, PRESENCE_SHOW_AWAY,
+					    service->status);
+		send_csi(service, false);
+	} else {
+		PresenceShow show = PRESENCE_SHOW_AVAILABLE;
+		g_autofree char *status = NULL;
+		bool restore =
+			lock_policy_unlock(service->lock, &show, &status);
+
+		g_info("screen unlocked%s%s", restore ? ": back to " : "",
+		       restore ? presence_show_to_string(show) : "");
+		send_csi(service, true);
+		if (restore)
+			apply_lock_presence(service, show, status);
+	}
+}
+
+bool service_is_locked(const Service *service)
+{
+	return lock_policy_is_locked(service->lock);
+}
+
+void service_suspend(Service *service, void (*done)(void *user_data),
+		     void *user_data)
+{
+	g_return_if_fail(service);
+
+	service->suspend_done = done;
+	service->suspend_data = user_data;
+	service->suspended = true;
+	g_clear_handle_id(&service->reconnect_id, g_source_remove);
+	if (service->stopping) {
+		finish_suspend(service);
+		return;
+	}
+	g_info("the system is going to sleep: going offline");
+	if (service->session && !service->session_closed) {
+		/* Unavailable presence and </stream:stream> (RFC 6121
+		 * §4.5.1); session_ended() calls done. */
+		close_session(service);
+		return;
+	}
+	if (service->session)
+		return; /* teardown pending: session_ended() calls done */
+	finish_suspend(service);
+}
+
+void service_resume(Service *service)
+{
+	g_return_if_fail(service);
+
+	service->suspended = false;
+	service->suspend_done = NULL;
+	if (service->stopping || service->show == PRESENCE_SHOW_OFFLINE)
+		return;
+	g_info("the system woke up: reconnecting");
+	/* The outage was ours, not the server's: no back-off. */
+	service->attempts = 0;
+	if (service->session)
+		return; /* still closing: session_ended() reconnects */
+	connect_now(service);
 }

@@ -151,3 +151,28 @@ bool service_remove_contact(Service *service, const char *jid, GError **error);
 /* Pending inbound requests: GPtrArray of pairs (jid, message) flattened:
  * [jid0, msg0, jid1, msg1, ...]. Transfer none. */
 const GPtrArray *service_get_subscription_requests(const Service *service);
+
+/* ---- desktop integration (issue #7; bus-desktop.c calls these) ---------- */
+
+/*
+ * The screen lock, as the desktop reports it (any source locked). Lock:
+ * away keeping the status, with XEP-0319 idle since the lock, unless
+ * away-on-lock is off or the show is away, dnd, xa or offline; XEP-0352
+ * <inactive/> where the server offers it. Unlock: the presence set before
+ * the lock comes back unless SetPresence changed it meanwhile; <active/>.
+ * A repeated value changes nothing.
+ */
+void service_set_locked(Service *service, bool locked);
+bool service_is_locked(const Service *service);
+
+/*
+ * The system is going to sleep (logind PrepareForSleep(true)): no more
+ * reconnecting; an open session sends unavailable presence and closes the
+ * stream. done is called once when no session is left: possibly before
+ * this returns, else from the main loop. The desired presence is kept.
+ */
+void service_suspend(Service *service, void (*done)(void *user_data),
+		     void *user_data);
+/* Woke up: connect at once (no back-off) unless the desired show is
+ * offline; the desired presence is sent once online. */
+void service_resume(Service *service);

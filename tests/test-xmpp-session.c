@@ -255,6 +255,64 @@ START_TEST(test_login_optional_session_skipped)
 }
 END_TEST
 
+/* XEP-0352: offered after auth → <inactive/> and <active/> when asked. */
+START_TEST(test_csi_offered)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(Stanza) auth = NULL;
+	g_autoptr(Stanza) iq = NULL;
+	g_autoptr(Stanza) roster = NULL;
+	g_autoptr(Stanza) presence = NULL;
+	g_autoptr(Stanza) inactive = NULL;
+	g_autoptr(Stanza) active = NULL;
+
+	ts_login_to_auth(ts, "PLAIN");
+	auth = ts_expect(ts, "auth", NS_SASL);
+	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
+	ts_reset_reader(ts);
+	ts_expect_header(ts, true);
+	ts_send(ts, TS_SERVER_HEADER
+		"<stream:features><bind "
+		"xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+		"<csi xmlns='urn:xmpp:csi:0'/></stream:features>");
+	iq = ts_expect(ts, "iq", NS_CLIENT);
+	/* Not online yet: nothing is sent. */
+	ck_assert(!xmpp_session_send_csi(ts->session, false));
+	send_fmt(ts,
+		 "<iq type='result' id='%s'><bind "
+		 "xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+		 "<jid>" TS_FULL_JID "</jid></bind></iq>",
+		 stanza_get_attr(iq, "id"));
+	roster = ts_expect(ts, "iq", NS_CLIENT);
+	send_fmt(ts, "<iq type='result' id='%s'/>",
+		 stanza_get_attr(roster, "id"));
+	ck_assert_int_eq(ts->online_count, 1);
+	ck_assert(xmpp_session_has_csi(ts->session));
+	if (ts->send_initial_presence)
+		presence = ts_expect(ts, "presence", NS_CLIENT);
+
+	ck_assert(xmpp_session_send_csi(ts->session, false));
+	inactive = ts_expect(ts, "inactive", "urn:xmpp:csi:0");
+	ck_assert_uint_eq(stanza_get_n_children(inactive), 0);
+	ck_assert(xmpp_session_send_csi(ts->session, true));
+	active = ts_expect(ts, "active", "urn:xmpp:csi:0");
+	ts_expect_nothing(ts);
+}
+END_TEST
+
+/* Not offered: never sent (XEP-0352 §2: only where advertised). */
+START_TEST(test_csi_not_offered)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+
+	ck_assert(!xmpp_session_has_csi(ts->session));
+	ck_assert(!xmpp_session_send_csi(ts->session, false));
+	ck_assert(!xmpp_session_send_csi(ts->session, true));
+	ts_expect_nothing(ts);
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "urn:xmpp:csi:0"));
+}
+END_TEST
+
 /* ---- TLS ---------------------------------------------------------------- */
 
 START_TEST(test_no_starttls)
@@ -1292,6 +1350,8 @@ static Suite *xmpp_session_suite(void)
 		CASE(test_login_direct_tls),
 		CASE(test_login_server_assigned_resource),
 		CASE(test_login_optional_session_skipped),
+		CASE(test_csi_offered),
+		CASE(test_csi_not_offered),
 		CASE(test_no_starttls),
 		CASE(test_starttls_failure),
 		CASE(test_proceed_injection_dropped),

@@ -36,6 +36,7 @@ G_DEFINE_QUARK(xmpp - session - error - quark, xmpp_session_error)
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 #define NS_ROSTER "jabber:iq:roster"
 #define NS_PING "urn:xmpp:ping"
+#define NS_CSI "urn:xmpp:csi:0"
 
 #define DEFAULT_NEGOTIATION_TIMEOUT ((int64_t)30 * G_USEC_PER_SEC)
 
@@ -75,6 +76,7 @@ struct _XmppSession {
 	bool header_seen;   /* the server's header of the current stream */
 	bool authenticated; /* SASL succeeded: features mean bind */
 	bool need_session;  /* RFC 3921 session establishment is mandatory */
+	bool csi;	    /* XEP-0352 offered in the post-auth features */
 	char *stream_from;  /* the server's header 'from', for messages */
 
 	SaslClient *sasl;
@@ -961,6 +963,8 @@ static void begin_bind(XmppSession *s, const Stanza *features)
 	 * RFC 6121 Appendix E: <optional/> means skip it. */
 	s->need_session =
 		session && !stanza_get_child(session, "optional", NULL);
+	/* XEP-0352 §2: advertised as a stream feature after auth. */
+	s->csi = stanza_get_child(features, "csi", NS_CSI) != NULL;
 	g_free(s->bind_id);
 	iq = new_iq(s, "set", &s->bind_id);
 	bind = stanza_add_child_new(iq, "bind", NS_BIND);
@@ -1706,6 +1710,27 @@ bool xmpp_session_send_presence(XmppSession *s, const PresenceSpec *spec)
 	if (!presence)
 		return false;
 	send_stanza(s, presence);
+	return !is_ended(s);
+}
+
+bool xmpp_session_has_csi(const XmppSession *s)
+{
+	g_return_val_if_fail(s != NULL, false);
+
+	return s->csi;
+}
+
+bool xmpp_session_send_csi(XmppSession *s, bool active)
+{
+	g_autoptr(Stanza) csi = NULL;
+
+	g_return_val_if_fail(s != NULL, false);
+
+	if (s->state != XMPP_SESSION_STATE_ONLINE || !s->csi)
+		return false;
+	/* XEP-0352 §3: a top-level element, not a stanza. */
+	csi = stanza_new(active ? "active" : "inactive", NS_CSI);
+	send_stanza(s, csi);
 	return !is_ended(s);
 }
 

@@ -114,6 +114,12 @@ const char *xmpp_session_get_full_jid(const XmppSession *session);
 
 /* Sends presence (broadcast or directed) when ONLINE; false otherwise. */
 bool xmpp_session_send_presence(XmppSession *session, const PresenceSpec *spec);
+/* The server offered XEP-0352 client state indication (stream feature
+ * <csi xmlns='urn:xmpp:csi:0'/> after authentication). */
+bool xmpp_session_has_csi(const XmppSession *session);
+/* XEP-0352: <active/> (true) or <inactive/>; false (nothing sent) when
+ * not ONLINE or the server does not offer CSI. */
+bool xmpp_session_send_csi(XmppSession *session, bool active);
 /* Subscription management (RFC 6121 §3); false when not ONLINE. */
 bool xmpp_session_send_subscription(XmppSession *session, PresenceType type,
 				    const char *to, const char *nick,

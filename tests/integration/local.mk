@@ -10,7 +10,8 @@ integration_tests = \
 	tests/integration/test-lifecycle.py \
 	tests/integration/test-reconnect.py \
 	tests/integration/test-roster.py \
-	tests/integration/test-cli.py
+	tests/integration/test-cli.py \
+	tests/integration/test-desktop.py
 
 TESTS += $(integration_tests)
 dist_check_SCRIPTS += $(integration_tests)
@@ -18,5 +19,6 @@ EXTRA_DIST += \
 	tests/integration/harness.py \
 	tests/integration/peer.py \
 	tests/integration/demo.py \
+	tests/integration/fake-desktop.py \
 	scripts/demo.sh \
 	scripts/run-tests.sh

@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""
+Issue #7 against a real Prosody, with a private session bus and a private
+"system" bus (two dbus-daemons), and fake ScreenSaver and logind services
+(fake-desktop.py) owned by the test:
+
+  - away on lock (CONTRACT.md away-on-lock): lock sets away keeping the
+    status, with XEP-0319 idle; GetPresence and Show say away; a repeated
+    signal changes nothing; unlock restores exactly what was set before;
+    never over dnd; a SetPresence while locked wins and is kept; locked
+    while any source says so (org.freedesktop.ScreenSaver,
+    org.gnome.ScreenSaver appearing after the daemon started, logind
+    LockedHint of the user's display session);
+  - XEP-0352: <inactive/> on lock and <active/> on unlock where Prosody
+    offers CSI;
+  - sleep: a logind delay inhibitor is held; PrepareForSleep(true) sends
+    unavailable and closes the stream, then releases it; PrepareForSleep
+    (false) reconnects at once and takes a new one;
+  - away-on-lock = false, and no system bus at all.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # the source tree may be read-only
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+ALICE = "alice@localhost"
+FDO = "org.freedesktop.ScreenSaver"
+GNOME = "org.gnome.ScreenSaver"
+LOGIN1 = "org.freedesktop.login1"
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAKE = os.path.join(HERE, "fake-desktop.py")
+
+
+def fake_python():
+    """An interpreter with python3-dbus and python3-gi, or None."""
+    for py in (sys.executable, "/usr/bin/python3"):
+        if not py or not os.path.exists(py):
+            continue
+        r = subprocess.run([py, "-c", "import dbus, dbus.mainloop.glib; "
+                            "from gi.repository import GLib"],
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=30)
+        if r.returncode == 0:
+            return py
+    return None
+
+
+class Desktop:
+    """The fake services and calls to them."""
+
+    def __init__(self, env, py, session, system):
+        self.env = env
+        self.py = py
+        self.session = session
+        self.system = system
+
+    def start(self, name, *args):
+        bus = self.system if args[0] == "logind" else self.session
+        argv = [self.py, FAKE, args[0], bus.address] + list(args[1:])
+        r = harness.LineReader(argv, bus.env(),
+                               os.path.join(self.env.tmp, "%s.err" % name))
+        self.env.readers.append(r)
+        self.env.logs.append(("fake %s stderr" % name,
+                              os.path.join(self.env.tmp, "%s.err" % name)))
+        if not r.wait_line(lambda line: line == "READY", 20):
+            raise RuntimeError("fake %s did not start" % name)
+        return r
+
+    def call(self, bus, dest, path, method, *args):
+        argv = ["gdbus", "call", "--address", bus.address, "--dest", dest,
+                "--object-path", path, "--method", method] + \
+            [str(a) for a in args]
+        r = subprocess.run(argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=20,
+                           stdin=subprocess.DEVNULL)
+        if r.returncode != 0:
+            raise RuntimeError("%s: %s" % (method, r.stderr.strip()))
+        return harness.parse_gvariant(r.stdout) if r.stdout.strip() else ()
+
+    def saver(self, name, active):
+        path = "/ScreenSaver" if name == FDO else "/org/gnome/ScreenSaver"
+        self.call(self.session, name, path, name + ".SetActive",
+                  "true" if active else "false")
+
+    def saver_emit(self, name, active):
+        path = "/ScreenSaver" if name == FDO else "/org/gnome/ScreenSaver"
+        self.call(self.session, name, path, "im.presenced.Test.Emit",
+                  "true" if active else "false")
+
+    def locked_hint(self, locked):
+        self.call(self.system, LOGIN1, "/org/freedesktop/login1",
+                  "im.presenced.Test.SetLockedHint",
+                  "true" if locked else "false")
+
+    def sleep(self, start):
+        self.call(self.system, LOGIN1, "/org/freedesktop/login1",
+                  "im.presenced.Test.Sleep", "true" if start else "false")
+
+    def inhibitors(self):
+        return self.call(self.system, LOGIN1, "/org/freedesktop/login1",
+                         "im.presenced.Test.Inhibitors")[0]
+
+
+def own(env):
+    ok, v = env.gdbus_call("GetPresence")
+    return tuple(v[:2]) if ok else None
+
+
+def wait_own(env, want, timeout=10):
+    harness.wait_for(lambda: own(env) == want, timeout)
+    return own(env)
+
+
+def from_alice(bob, start, pred=lambda e: True, timeout=10):
+    return bob.wait_presence(lambda e: e.bare == ALICE and pred(e),
+                             timeout, start)
+
+
+def has_idle(ev):
+    return ev is not None and "urn:xmpp:idle:1" in ev.xml and \
+        "since=" in ev.xml
+
+
+def quiet(bob, start, secs=1.0):
+    """No presence from alice arrives for secs; returns what did."""
+    time.sleep(secs)
+    return bob.events_from(ALICE, start)
+
+
+def wire(d, text):
+    return [line for line in d.read_log().splitlines()
+            if "SEND:" in line and text in line]
+
+
+def run(tap, env):
+    py = fake_python()
+    if not py:
+        tap.skip_all("python3-dbus and python3-gi not installed")
+
+    # Prosody with XEP-0352 (mod_csi_simple) in addition to the usual.
+    import secrets
+    pw = {u: "%s-Pw-%s" % (u, secrets.token_hex(6)) for u in
+          ("alice", "bob")}
+    env.passwords = pw
+    pr = env.start_prosody(pw)
+    pr.set_roster("alice", {"bob@localhost": "both"})
+    pr.set_roster("bob", {ALICE: "both"})
+    with open(pr.config) as f:
+        cfg = f.read()
+    with open(pr.config, "w") as f:
+        f.write(cfg.replace('"pep";', '"pep"; "csi_simple";', 1))
+    env.launch_prosody()
+
+    system = env.start_bus()
+    session = env.start_bus()  # env.bus: what presencectl and gdbus use
+    desk = Desktop(env, py, session, system)
+
+    bob = env.peer("bob", pw["bob"], resource="peer").start()
+    desk.start("fdo", "screensaver", FDO, "/org/freedesktop/ScreenSaver",
+               "/ScreenSaver")
+    desk.start("logind", "logind")
+
+    a = env.account("alice", pw["alice"], resource="desk")
+    conf = env.write_config("alice", a, {"show": "available",
+                                         "status": "working"})
+    denv = env.daemon_env()
+    denv["DBUS_SYSTEM_BUS_ADDRESS"] = system.address
+    start = bob.mark()
+    d = env.start_daemon("alice", conf, env=denv)
+    if not tap.ok(env.wait_state("online", 30, daemon=d) == "online",
+                  "daemon online", env.fail_with_log(d)):
+        return
+    tap.ok(from_alice(bob, start, lambda e: e.type == "available"),
+           "bob sees alice available")
+    tap.ok(wait_own(env, ("available", "working")) ==
+           ("available", "working"), "initial presence available/working")
+
+    # An inhibitor is taken at start (logind was there first).
+    inh = harness.wait_for(lambda: [i for i in desk.inhibitors()
+                                    if i[4]], 10)
+    tap.ok(inh and inh[0][0] == "sleep" and inh[0][3] == "delay" and
+           len(inh) == 1, "a sleep delay inhibitor is held",
+           repr(desk.inhibitors()))
+
+    # ---- lock / unlock: org.freedesktop.ScreenSaver ---------------------
+    start = bob.mark()
+    t_lock = int(time.time())
+    desk.saver(FDO, True)
+    tap.ok(wait_own(env, ("away", "working")) == ("away", "working"),
+           "lock: GetPresence away, status kept", repr(own(env)))
+    tap.ok(env.get_property("Show") == "away", "lock: Show is away")
+    ev = from_alice(bob, start, lambda e: e.show == "away")
+    tap.ok(ev and ev.status == "working", "lock: bob sees away/working",
+           repr(ev))
+    tap.ok(has_idle(ev), "lock: the away carries XEP-0319 idle",
+           ev.xml if ev else None)
+    if ev and has_idle(ev):
+        import re
+        m = re.search(r"since=['\"]([0-9T:\-]+)(?:\.\d+)?Z['\"]", ev.xml)
+        import calendar
+        ts = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")
+                             ) if m else None
+        tap.ok(ts is not None and abs(ts - t_lock) <= 2,
+               "idle since is the lock time", "%r vs %r" % (ts, t_lock))
+    else:
+        tap.ok(False, "idle since is the lock time")
+    tap.ok(harness.wait_for(lambda: wire(d, "<inactive"), 5) and
+           wire(d, "urn:xmpp:csi:0"),
+           "lock: XEP-0352 <inactive/> sent",
+           "\n".join(wire(d, "csi")))
+
+    # A repeated signal (from both objects) changes nothing.
+    start = bob.mark()
+    desk.saver_emit(FDO, True)
+    extra = quiet(bob, start)
+    tap.ok(not extra and own(env) == ("away", "working") and
+           len(wire(d, "<inactive")) == 1,
+           "repeated ActiveChanged(true): nothing sent, nothing changed",
+           repr(extra))
+
+    start = bob.mark()
+    desk.saver(FDO, False)
+    tap.ok(wait_own(env, ("available", "working")) ==
+           ("available", "working"), "unlock: available/working restored",
+           repr(own(env)))
+    ev = from_alice(bob, start, lambda e: e.show == "available")
+    tap.ok(ev and ev.status == "working" and not has_idle(ev),
+           "unlock: bob sees available/working without idle",
+           ev.xml if ev else None)
+    tap.ok(harness.wait_for(lambda: wire(d, "<active"), 5),
+           "unlock: XEP-0352 <active/> sent")
+    start = bob.mark()
+    desk.saver_emit(FDO, False)
+    tap.ok(not quiet(bob, start, 0.5), "repeated ActiveChanged(false): "
+           "nothing sent")
+
+    # A signal from another connection than the name's owner (dbus-send;
+    # gdbus emit --address sends before Hello) counts as well: the session
+    # bus is the user's own.
+    def emit(path, iface, active):
+        subprocess.run(["dbus-send", "--bus=" + session.address,
+                        "--type=signal", path, iface + ".ActiveChanged",
+                        "boolean:" + active],
+                       check=True, timeout=20, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL)
+    if not harness.find_tool("dbus-send"):
+        tap.bail("dbus-send not installed")
+    emit("/org/freedesktop/ScreenSaver", FDO, "true")
+    tap.ok(wait_own(env, ("away", "working")) == ("away", "working"),
+           "ActiveChanged from gdbus emit locks")
+    emit("/org/freedesktop/ScreenSaver", FDO, "false")
+    tap.ok(wait_own(env, ("available", "working")) ==
+           ("available", "working"), "and unlocks")
+    emit("/org/freedesktop/Other", FDO, "true")
+    time.sleep(0.5)
+    tap.ok(own(env) == ("available", "working"),
+           "ActiveChanged on another object is ignored")
+
+    # ---- never over dnd ----------------------------------------------------
+    r = env.ctl("set", "dnd", "meeting")
+    tap.ok(r.returncode == 0, "set dnd/meeting", r.stderr)
+    tap.ok(wait_own(env, ("dnd", "meeting")) == ("dnd", "meeting"),
+           "dnd/meeting set")
+    time.sleep(0.3)
+    start = bob.mark()
+    desk.saver(FDO, True)
+    extra = quiet(bob, start)
+    tap.ok(own(env) == ("dnd", "meeting") and not extra,
+           "lock during dnd: dnd kept, nothing sent",
+           "%r %r" % (own(env), extra))
+    desk.saver(FDO, False)
+    extra = quiet(bob, start, 0.5)
+    tap.ok(own(env) == ("dnd", "meeting") and not extra,
+           "unlock after dnd: dnd kept", "%r %r" % (own(env), extra))
+
+    # ---- SetPresence while locked wins -----------------------------------
+    env.ctl("set", "chat", "free")
+    wait_own(env, ("chat", "free"))
+    desk.saver(FDO, True)
+    tap.ok(wait_own(env, ("away", "free")) == ("away", "free"),
+           "lock over chat: away/free")
+    r = env.ctl("set", "available", "on the phone")
+    tap.ok(r.returncode == 0 and own(env) == ("available", "on the phone"),
+           "SetPresence while locked is taken", repr(own(env)))
+    start = bob.mark()
+    desk.saver(FDO, False)
+    extra = quiet(bob, start)
+    tap.ok(own(env) == ("available", "on the phone") and
+           not [e for e in extra if e.show == "chat"],
+           "unlock keeps the presence set while locked",
+           "%r %r" % (own(env), extra))
+
+    # ---- two sources: gnome appears later; logind LockedHint -------------
+    env.ctl("set", "available", "two")
+    wait_own(env, ("available", "two"))
+    desk.start("gnome", "screensaver", GNOME, "/org/gnome/ScreenSaver")
+    time.sleep(0.3)  # NameOwnerChanged → GetActive: not locked
+    tap.ok(own(env) == ("available", "two"),
+           "a screensaver appearing unlocked changes nothing")
+    desk.saver(GNOME, True)
+    tap.ok(wait_own(env, ("away", "two")) == ("away", "two"),
+           "gnome screensaver (appeared later) locks: away")
+    desk.saver(FDO, True)
+    desk.saver(GNOME, False)
+    time.sleep(0.5)
+    tap.ok(own(env) == ("away", "two"),
+           "gnome unlocks, fdo still locked: still away", repr(own(env)))
+    desk.locked_hint(True)
+    desk.saver(FDO, False)
+    time.sleep(0.5)
+    tap.ok(own(env) == ("away", "two"),
+           "fdo unlocks, logind LockedHint still set: still away",
+           repr(own(env)))
+    start = bob.mark()
+    desk.locked_hint(False)
+    tap.ok(wait_own(env, ("available", "two")) == ("available", "two"),
+           "LockedHint false: every source unlocked, available/two back")
+    ev = from_alice(bob, start, lambda e: e.show == "available")
+    tap.ok(ev and ev.status == "two", "bob sees available/two", repr(ev))
+    desk.locked_hint(True)
+    tap.ok(wait_own(env, ("away", "two")) == ("away", "two"),
+           "LockedHint alone locks (user's display session)")
+
+    # ---- sleep and wake (locked: the away survives) ----------------------
+    n_inactive = len(wire(d, "<inactive"))
+    start = bob.mark()
+    desk.sleep(True)
+    ev = from_alice(bob, start, lambda e: e.type == "unavailable")
+    tap.ok(ev, "sleep: bob sees alice unavailable")
+    released = harness.wait_for(
+        lambda: [i for i in desk.inhibitors() if not i[4]], 5)
+    tap.ok(released, "sleep: the inhibitor is released",
+           repr(desk.inhibitors()))
+    tap.ok(env.get_property("State") == "offline",
+           "sleep: State offline when the inhibitor is released")
+    tap.ok("</stream:stream>" in d.read_log(), "sleep: stream closed")
+    time.sleep(1.0)
+    tap.ok(env.get_property("State") == "offline",
+           "asleep: no reconnect attempt")
+
+    start = bob.mark()
+    t0 = time.monotonic()
+    desk.sleep(False)
+    st = env.wait_state("online", 10, daemon=d)
+    took = time.monotonic() - t0
+    tap.ok(st == "online" and took < 5, "wake: online again at once "
+           "(%.2f s)" % took, repr(st))
+    ev = from_alice(bob, start, lambda e: e.type == "available")
+    tap.ok(ev and ev.show == "away" and ev.status == "two" and has_idle(ev),
+           "wake: bob sees alice back, away/two with idle (still locked)",
+           ev.xml if ev else None)
+    held = harness.wait_for(lambda: [i for i in desk.inhibitors() if i[4]],
+                            5)
+    tap.ok(held and len(desk.inhibitors()) == 2,
+           "wake: a new inhibitor is held", repr(desk.inhibitors()))
+    tap.ok(harness.wait_for(lambda: len(wire(d, "<inactive")) > n_inactive,
+                            5),
+           "wake while locked: <inactive/> again on the new session")
+    desk.locked_hint(False)
+    tap.ok(wait_own(env, ("available", "two")) == ("available", "two"),
+           "unlock after wake: available/two")
+
+    # A clean stop releases what is held.
+    tap.ok(d.stop(10) == 0, "daemon stops cleanly")
+    tap.ok(not [i for i in desk.inhibitors() if i[4]],
+           "no inhibitor left after exit", repr(desk.inhibitors()))
+
+    # ---- away-on-lock = false, no system bus at all -----------------------
+    conf2 = env.write_config("alice2", a, {"show": "available",
+                                           "status": "off",
+                                           "away-on-lock": "false"})
+    denv = env.daemon_env()
+    denv["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=" + \
+        os.path.join(env.tmp, "no-such-bus")
+    d2 = env.start_daemon("alice2", conf2, env=denv)
+    tap.ok(env.wait_state("online", 30, daemon=d2) == "online",
+           "no system bus: daemon online", env.fail_with_log(d2))
+    start = bob.mark()
+    desk.saver(FDO, True)
+    time.sleep(0.5)
+    desk.saver(GNOME, True)
+    extra = quiet(bob, start)
+    tap.ok(own(env) == ("available", "off") and
+           not [e for e in extra if e.show == "away"],
+           "away-on-lock = false: lock leaves the presence alone",
+           "%r %r" % (own(env), extra))
+    desk.saver(FDO, False)
+    desk.saver(GNOME, False)
+    tap.ok(d2.stop(10) == 0, "second daemon stops cleanly")
+
+
+if __name__ == "__main__":
+    sys.exit(harness.run_test("desktop", run, budget=180))
