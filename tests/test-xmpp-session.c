@@ -902,8 +902,8 @@ static void sm_bind_to_online(TestServer *ts, const char *items)
 	g_autoptr(Stanza) presence = NULL;
 	g_autoptr(Stanza) r = NULL;
 
-	ck_assert_ptr_nonnull(
-		stanza_get_child(bind, "bind", "urn:ietf:params:xml:ns:xmpp-bind"));
+	ck_assert_ptr_nonnull(stanza_get_child(
+		bind, "bind", "urn:ietf:params:xml:ns:xmpp-bind"));
 	send_fmt(ts,
 		 "<iq type='result' id='%s'><bind "
 		 "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>%s</jid>"
@@ -912,7 +912,8 @@ static void sm_bind_to_online(TestServer *ts, const char *items)
 	enable = ts_expect(ts, "enable", NS_SM);
 	ck_assert_str_eq(stanza_get_attr(enable, "resume"), "true");
 	roster = ts_expect(ts, "iq", NS_CLIENT);
-	ck_assert_ptr_nonnull(stanza_get_child(roster, "query", "jabber:iq:roster"));
+	ck_assert_ptr_nonnull(
+		stanza_get_child(roster, "query", "jabber:iq:roster"));
 	ts_expect_nothing(ts);
 	ts_send(ts, "<enabled xmlns='" NS_SM "' id='sm-1' resume='true' "
 		    "max='300'/>");
@@ -1008,8 +1009,8 @@ static StreamMgmt *sm_drop(TestServer *ts)
 	g_ptr_array_set_size(ts->changed, 0);
 	/* Sent, never acked: must go out again on resumption. */
 	ck_assert(xmpp_session_send_presence(
-		ts->session, &(PresenceSpec){.show = PRESENCE_SHOW_DND,
-					     .status = "busy"}));
+		ts->session,
+		&(PresenceSpec){.show = PRESENCE_SHOW_DND, .status = "busy"}));
 	g_autoptr(Stanza) p = ts_expect(ts, "presence", NS_CLIENT);
 	xmpp_session_eof(ts->session, NULL);
 	assert_closed(ts, XMPP_SESSION_END_NETWORK, NULL);
@@ -1029,8 +1030,8 @@ START_TEST(test_sm_resume)
 
 	ck_assert_ptr_nonnull(sm);
 	/* The table stands through the drop. */
-	ck_assert_int_eq(contact_get_show(contacts_lookup(
-				 ts->contacts, "bob@example.net")),
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts->contacts,
+							  "bob@example.net")),
 			 PRESENCE_SHOW_AVAILABLE);
 
 	options.contacts = ts->contacts;
@@ -1087,9 +1088,10 @@ START_TEST(test_sm_resume_failed_resync)
 	ts2 = ts_new(&options);
 	sm_login_to_bind(ts2);
 	resume = ts_expect(ts2, "resume", NS_SM);
-	ts_send(ts2, "<failed xmlns='" NS_SM "'>"
-		     "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
-		     "</failed>");
+	ts_send(ts2,
+		"<failed xmlns='" NS_SM "'>"
+		"<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+		"</failed>");
 	sm_bind_to_online(ts2, bob_carol);
 	ck_assert_int_eq(ts2->online_count, 1);
 	ck_assert_int_eq(ts2->resumed_count, 0);
@@ -1107,11 +1109,11 @@ START_TEST(test_sm_resume_failed_resync)
 	ck_assert_uint_eq(ts2->changed->len, 1);
 	ck_assert_str_eq(g_ptr_array_index(ts2->changed, 0),
 			 "carol@example.com");
-	ck_assert_int_eq(contact_get_show(contacts_lookup(
-				 ts2->contacts, "carol@example.com")),
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts2->contacts,
+							  "carol@example.com")),
 			 PRESENCE_SHOW_OFFLINE);
-	ck_assert_int_eq(contact_get_show(contacts_lookup(
-				 ts2->contacts, "bob@example.net")),
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts2->contacts,
+							  "bob@example.net")),
 			 PRESENCE_SHOW_AVAILABLE);
 	ck_assert(xmpp_session_get_deadline(ts2->session) ==
 		  ts2->now + KEEPALIVE_IDLE);

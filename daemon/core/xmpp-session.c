@@ -97,7 +97,7 @@ struct _XmppSession {
 
 	/* Resynchronising the table after a new session (contacts.h). */
 	int64_t resync_grace;
-	bool resync;	  /* stale resources marked for this session */
+	bool resync;	   /* stale resources marked for this session */
 	int64_t settle_at; /* INT64_MAX: nothing to settle */
 
 	/* XEP-0198. */
@@ -285,8 +285,8 @@ static void send_stanza(XmppSession *s, const Stanza *stanza)
 		stream_mgmt_push_outbound(s->sm, buf->str, buf->len);
 		/* XEP-0198 §4: ask for an ack, one question at a time, so the
 		 * queue drains while we are online. */
-		if (s->state == XMPP_SESSION_STATE_ONLINE && !s->ack_requested &&
-		    !is_ended(s)) {
+		if (s->state == XMPP_SESSION_STATE_ONLINE &&
+		    !s->ack_requested && !is_ended(s)) {
 			s->ack_requested = true;
 			send_text(s, "<r xmlns='" NS_STREAM_MGMT "'/>");
 		}
@@ -430,9 +430,8 @@ XmppSession *xmpp_session_new(const XmppSessionConfig *config,
 	s->negotiation_timeout = config->negotiation_timeout
 					 ? config->negotiation_timeout
 					 : DEFAULT_NEGOTIATION_TIMEOUT;
-	s->keepalive_idle = config->keepalive_idle > 0
-				    ? config->keepalive_idle
-				    : DEFAULT_KEEPALIVE_IDLE;
+	s->keepalive_idle = config->keepalive_idle > 0 ? config->keepalive_idle
+						       : DEFAULT_KEEPALIVE_IDLE;
 	s->keepalive_timeout = config->keepalive_timeout > 0
 				       ? config->keepalive_timeout
 				       : DEFAULT_KEEPALIVE_TIMEOUT;
@@ -1586,9 +1585,9 @@ static void handle_negotiation_element(XmppSession *s, const Stanza *el)
 
 static void send_ack(XmppSession *s)
 {
-	g_autofree char *a = g_strdup_printf(
-		"<a xmlns='" NS_STREAM_MGMT "' h='%" G_GUINT32_FORMAT "'/>",
-		stream_mgmt_get_inbound(s->sm));
+	g_autofree char *a = g_strdup_printf("<a xmlns='" NS_STREAM_MGMT
+					     "' h='%" G_GUINT32_FORMAT "'/>",
+					     stream_mgmt_get_inbound(s->sm));
 
 	send_text(s, a);
 }
@@ -1622,10 +1621,10 @@ static void begin_resume(XmppSession *s)
 {
 	g_autofree char *id =
 		g_markup_escape_text(stream_mgmt_get_resume_id(s->resume), -1);
-	g_autofree char *text = g_strdup_printf(
-		"<resume xmlns='" NS_STREAM_MGMT "' previd='%s' h='%" G_GUINT32_FORMAT
-		"'/>",
-		id, stream_mgmt_get_inbound(s->resume));
+	g_autofree char *text =
+		g_strdup_printf("<resume xmlns='" NS_STREAM_MGMT
+				"' previd='%s' h='%" G_GUINT32_FORMAT "'/>",
+				id, stream_mgmt_get_inbound(s->resume));
 
 	set_state(s, XMPP_SESSION_STATE_RESUMING);
 	send_text(s, text);
