@@ -475,6 +475,7 @@ http_ports = {{ }}
 https_ports = {{ }}
 modules_enabled = {{
 	"roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; "pep";
+	"smacks";
 }}
 modules_disabled = {{ "s2s"; "offline" }}
 authentication = "internal_hashed"
