@@ -107,6 +107,7 @@ class CutProxy:
 
 
 def run(tap, env):
+    env.prosody_modules = ("smacks",)
     pw = env.setup_server(("alice", "bob", "carol"))
     pr = env.prosody
     env.start_bus()
