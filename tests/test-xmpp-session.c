@@ -961,6 +961,8 @@ START_TEST(test_sm_acks)
 		ts->session, &(PresenceSpec){.show = PRESENCE_SHOW_AWAY}));
 	g_autoptr(Stanza) p = ts_expect(ts, "presence", NS_CLIENT);
 	g_autoptr(Stanza) r = ts_expect(ts, "r", NS_SM);
+	ck_assert_ptr_nonnull(stanza_get_child(p, "show", NULL));
+	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(ts->closed_count, 0);
 	/* An ack for more than was sent breaks the stream. */
 	ts_send(ts, "<a xmlns='" NS_SM "' h='9'/>");
@@ -1012,6 +1014,7 @@ static StreamMgmt *sm_drop(TestServer *ts)
 		ts->session,
 		&(PresenceSpec){.show = PRESENCE_SHOW_DND, .status = "busy"}));
 	g_autoptr(Stanza) p = ts_expect(ts, "presence", NS_CLIENT);
+	ck_assert_ptr_nonnull(stanza_get_child(p, "show", NULL));
 	xmpp_session_eof(ts->session, NULL);
 	assert_closed(ts, XMPP_SESSION_END_NETWORK, NULL);
 	return xmpp_session_steal_resume_state(ts->session);

@@ -69,7 +69,8 @@ void stream_mgmt_push_outbound(StreamMgmt *sm, const char *xml, size_t len);
 /* Stanzas sent and not acknowledged yet (also those whose copy was
  * dropped past the bound). */
 uint32_t stream_mgmt_get_n_unacked(const StreamMgmt *sm);
-/* Copies held, oldest first; index < stream_mgmt_get_n_queued(). */
+/* Copies held, oldest first; index < stream_mgmt_get_n_queued(). The
+ * text is NUL-terminated; ret_len (may be NULL) its length. */
 size_t stream_mgmt_get_n_queued(const StreamMgmt *sm);
 const char *stream_mgmt_get_queued(const StreamMgmt *sm, size_t index,
 				   size_t *ret_len);
