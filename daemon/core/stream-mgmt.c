@@ -149,8 +149,9 @@ void stream_mgmt_push_outbound(StreamMgmt *sm, const char *xml, size_t len)
 	if (sm->n_unacked < UINT32_MAX)
 		sm->n_unacked++;
 	/* NUL-terminated copy (the GBytes size excludes the NUL). */
-	g_queue_push_tail(&sm->queue,
-			  g_bytes_new_take(g_strndup(xml ? xml : "", len), len));
+	g_queue_push_tail(
+		&sm->queue,
+		g_bytes_new_take(g_strndup(xml ? xml : "", len), len));
 	sm->queue_bytes += len;
 	while (sm->queue.length > STREAM_MGMT_MAX_QUEUE ||
 	       (sm->queue_bytes > STREAM_MGMT_MAX_QUEUE_BYTES &&
