@@ -10,6 +10,7 @@
  * (teardown) that frees the connection and session and then decides what
  * next: nothing, wait for the user, or reconnect after a back-off.
  */
+#include <gio/gio.h>
 #include <string.h>
 
 #include "core/jid.h"
@@ -19,6 +20,16 @@
 #include "daemon/service.h"
 
 G_DEFINE_QUARK(presenced - service - error - quark, service_error)
+
+/*
+ * After a drop, contacts keep their last known presence this long while we
+ * reconnect (a short outage should not flap every contact); past it the
+ * table says what we know: nothing (offline).
+ */
+#define HOLD_CONTACTS_MS (120u * 1000u)
+/* The network coming back starts an attempt at once, at most this often
+ * (a flapping link must not become a reconnect storm). */
+#define NETWORK_RETRY_MIN ((int64_t)5 * G_USEC_PER_SEC)
 
 struct _Service {
 	Config *config;
@@ -34,6 +45,21 @@ struct _Service {
 	guint reconnect_id;
 	unsigned attempts; /* reconnects since the last long session */
 	int64_t online_since;
+	int64_t last_connect; /* monotonic time of the last attempt */
+
+	/* Across a drop (issue #5): the XEP-0198 state to resume, and how
+	 * long the table is held before it is cleared. */
+	StreamMgmt *resume;
+	guint hold_id;
+	GNetworkMonitor *netmon;
+	gulong netmon_handler;
+
+	/* Own presence as last sent to the server: after a resumption only
+	 * a difference from what is wanted needs sending. */
+	bool sent_valid;
+	PresenceShow sent_show;
+	char *sent_status;
+	int sent_priority;
 
 	/* Desired own presence (SetPresence, else the config). */
 	PresenceShow show;
@@ -205,8 +231,20 @@ static void send_own_presence(Service *service)
 	if (!service->session || service->session_closed ||
 	    service->state != SERVICE_STATE_ONLINE)
 		return;
-	if (!xmpp_session_send_presence(service->session, &spec))
+	if (!xmpp_session_send_presence(service->session, &spec)) {
 		g_warning("could not send presence: session not online");
+		return;
+	}
+	service->sent_valid = true;
+	service->sent_show = service->show;
+	g_free(service->sent_status);
+	service->sent_status = g_strdup(service->status);
+	service->sent_priority = service->priority;
+}
+
+static void cancel_hold(Service *service)
+{
+	g_clear_handle_id(&service->hold_id, g_source_remove);
 }
 
 static void on_online(void *user_data, const char *full_jid)
@@ -214,6 +252,9 @@ static void on_online(void *user_data, const char *full_jid)
 	Service *service = user_data;
 
 	g_info("online as %s", full_jid);
+	cancel_hold(service);
+	g_clear_pointer(&service->resume, stream_mgmt_free);
+	service->sent_valid = false;
 	service->online_since = g_get_monotonic_time();
 	set_string(service, &service->jid, full_jid, "Jid");
 	set_reason(service, "", "");
@@ -228,6 +269,27 @@ static void on_online(void *user_data, const char *full_jid)
 	/* XEP-0352: a new session starts active; say so if it is not. */
 	if (lock_policy_is_locked(service->lock))
 		(void)xmpp_session_send_csi(service->session, false);
+}
+
+/*
+ * XEP-0198: the old stream is back. Contacts never saw us leave and the
+ * table stands; only a presence set during the drop still has to go.
+ */
+static void on_resumed(void *user_data, const char *full_jid)
+{
+	Service *service = user_data;
+
+	g_info("resumed the session as %s", full_jid);
+	cancel_hold(service);
+	service->online_since = g_get_monotonic_time();
+	set_string(service, &service->jid, full_jid, "Jid");
+	set_reason(service, "", "");
+	set_roster_ready(service, true);
+	set_state(service, SERVICE_STATE_ONLINE);
+	if (!service->sent_valid || service->sent_show != service->show ||
+	    g_strcmp0(service->sent_status, service->status) != 0 ||
+	    service->sent_priority != service->priority)
+		send_own_presence(service);
 }
 
 static void emit_contact(Service *service, const char *bare)
@@ -378,9 +440,32 @@ static void clear_presence(Service *service)
 	g_autoptr(GPtrArray) changed =
 		contacts_clear_presence(service->contacts);
 
-	/* TODO(#5): keep contacts through a short outage to avoid flapping. */
+	cancel_hold(service);
+	/* A resumed stream would not bring the presence again. */
+	g_clear_pointer(&service->resume, stream_mgmt_free);
 	for (guint i = 0; changed && i < changed->len; i++)
 		emit_contact(service, g_ptr_array_index(changed, i));
+}
+
+static gboolean hold_expired(gpointer user_data)
+{
+	Service *service = user_data;
+
+	service->hold_id = 0;
+	g_info("still not back online: contacts read offline until we are");
+	clear_presence(service);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * A drop we reconnect from: keep the table (a resumed stream keeps it for
+ * good, a new session resynchronises it, xmpp-session.h) for a while.
+ */
+static void hold_presence(Service *service)
+{
+	if (!service->hold_id)
+		service->hold_id =
+			g_timeout_add(HOLD_CONTACTS_MS, hold_expired, service);
 }
 
 static gboolean reconnect_due(gpointer user_data)
@@ -444,7 +529,12 @@ static void session_ended(Service *service, XmppSessionEnd reason,
 
 	set_roster_ready(service, false);
 	set_string(service, &service->jid, service->config->jid, "Jid");
-	clear_presence(service);
+	if ((reason == XMPP_SESSION_END_NETWORK ||
+	     reason == XMPP_SESSION_END_SERVER_ERROR) &&
+	    !service->stopping && service->show != PRESENCE_SHOW_OFFLINE)
+		hold_presence(service);
+	else
+		clear_presence(service);
 	set_reason(service, end_reason_to_string(reason), text);
 
 	if (service->stopping) {
@@ -500,6 +590,19 @@ static gboolean teardown(gpointer user_data)
 	g_autofree char *message = g_steal_pointer(&service->end_message);
 
 	service->teardown_id = 0;
+	/* A dropped link may be resumed (XEP-0198); a stream error or a
+	 * close of ours may not. */
+	if (reason == XMPP_SESSION_END_NETWORK && service->session) {
+		StreamMgmt *sm =
+			xmpp_session_steal_resume_state(service->session);
+
+		if (sm) {
+			stream_mgmt_free(service->resume);
+			service->resume = sm;
+		}
+	} else {
+		g_clear_pointer(&service->resume, stream_mgmt_free);
+	}
 	drop_session(service);
 	session_ended(service, reason, message);
 	return G_SOURCE_REMOVE;
@@ -521,6 +624,7 @@ static void connect_now(Service *service)
 		.subscription_request = on_subscription_request,
 		.closed = on_closed,
 		.log_wire = service->wire_log ? on_log_wire : NULL,
+		.resumed = on_resumed,
 	};
 	ConnectionConfig ccfg = {
 		.domain = jid_domain(service->config->jid),
@@ -538,8 +642,12 @@ static void connect_now(Service *service)
 		return;
 
 	g_clear_pointer(&service->host, g_free);
+	service->last_connect = g_get_monotonic_time();
 	service->session = xmpp_session_new(&scfg, service->contacts,
 					    &callbacks, service, &error);
+	if (service->session && service->resume)
+		xmpp_session_set_resume_state(
+			service->session, g_steal_pointer(&service->resume));
 	if (!service->session) {
 		g_autofree char *text = g_strdup_printf(
 			"%s: %s", service->config->path, error->message);
@@ -607,7 +715,15 @@ void service_free(Service *service)
 		return;
 	g_clear_handle_id(&service->reconnect_id, g_source_remove);
 	g_clear_handle_id(&service->stop_idle_id, g_source_remove);
+	cancel_hold(service);
+	if (service->netmon) {
+		g_signal_handler_disconnect(service->netmon,
+					    service->netmon_handler);
+		g_clear_object(&service->netmon);
+	}
 	drop_session(service);
+	stream_mgmt_free(service->resume);
+	g_free(service->sent_status);
 	contacts_free(service->contacts);
 	config_free(service->config);
 	g_free(service->end_message);
@@ -643,9 +759,36 @@ void service_set_wire_log(Service *service, ServiceWireLogFunc func,
 	service->wire_log_data = user_data;
 }
 
+/*
+ * GNetworkMonitor: the network is back while we wait out a back-off, so
+ * try now rather than in up to five minutes. The back-off is not reset:
+ * if the attempt fails, the next wait is as long as it would have been.
+ */
+static void on_network_changed(GNetworkMonitor *monitor, gboolean available,
+			       gpointer user_data)
+{
+	Service *service = user_data;
+	int64_t now = g_get_monotonic_time();
+
+	if (!available || !service->reconnect_id || service->stopping)
+		return;
+	if (service->last_connect &&
+	    now - service->last_connect < NETWORK_RETRY_MIN)
+		return;
+	g_info("network is available again: reconnecting now");
+	connect_now(service);
+}
+
 void service_start(Service *service)
 {
 	g_return_if_fail(service);
+
+	if (!service->netmon) {
+		service->netmon = g_object_ref(g_network_monitor_get_default());
+		service->netmon_handler = g_signal_connect(
+			service->netmon, "network-changed",
+			G_CALLBACK(on_network_changed), service);
+	}
 
 	if (service->show != PRESENCE_SHOW_OFFLINE)
 		connect_now(service);

@@ -36,6 +36,16 @@ static void on_online(void *user_data, const char *full_jid)
 	}
 }
 
+static void on_resumed(void *user_data, const char *full_jid)
+{
+	TestServer *ts = user_data;
+
+	ts->resumed_count++;
+	g_free(ts->online_jid);
+	ts->online_jid = g_strdup(full_jid);
+	ck_assert_str_eq(xmpp_session_get_full_jid(ts->session), full_jid);
+}
+
 static void on_contact_changed(void *user_data, const char *bare_jid)
 {
 	TestServer *ts = user_data;
@@ -90,6 +100,7 @@ TestServer *ts_new(const TestServerOptions *options)
 		.subscription_request = on_subscription_request,
 		.closed = on_closed,
 		.log_wire = on_log_wire,
+		.resumed = on_resumed,
 	};
 	XmppSessionConfig config = {0};
 	g_autoptr(GError) error = NULL;
@@ -100,7 +111,8 @@ TestServer *ts_new(const TestServerOptions *options)
 		callbacks.log_wire = NULL;
 	ts->certs = tls_test_cert_matrix_new(TS_DOMAIN, &error);
 	ck_assert_msg(ts->certs != NULL, "%s", error ? error->message : "");
-	ts->contacts = contacts_new();
+	ts->own_contacts = !options->contacts;
+	ts->contacts = options->contacts ? options->contacts : contacts_new();
 	ts->changed = g_ptr_array_new_with_free_func(g_free);
 	ts->subscriptions = g_ptr_array_new_with_free_func(g_free);
 	ts->wire = g_string_new(NULL);
@@ -119,6 +131,8 @@ TestServer *ts_new(const TestServerOptions *options)
 	ts->session =
 		xmpp_session_new(&config, ts->contacts, &callbacks, ts, &error);
 	ck_assert_msg(ts->session != NULL, "%s", error ? error->message : "");
+	if (options->resume)
+		xmpp_session_set_resume_state(ts->session, options->resume);
 	return ts;
 }
 
@@ -127,7 +141,8 @@ void ts_free(TestServer *ts)
 	if (!ts)
 		return;
 	xmpp_session_free(ts->session);
-	contacts_free(ts->contacts);
+	if (ts->own_contacts)
+		contacts_free(ts->contacts);
 	tls_test_cert_matrix_free(ts->certs);
 	g_free(ts->online_jid);
 	g_ptr_array_unref(ts->changed);

@@ -42,6 +42,8 @@ typedef struct {
 	ContactTable *contacts;
 	TlsTestCertMatrix *certs;
 	int online_count;
+	int resumed_count;
+	bool own_contacts;
 	char *online_jid;
 	GPtrArray *changed;	  /* bare JIDs, in order */
 	GPtrArray *subscriptions; /* "bare|message" */
@@ -79,6 +81,8 @@ typedef struct {
 	bool no_ca_file;
 	int64_t negotiation_timeout;
 	bool no_log_wire;
+	ContactTable *contacts; /* borrowed; NULL: the server's own */
+	StreamMgmt *resume;	/* XEP-0198 state to resume; transfer full */
 } TestServerOptions;
 
 TestServer *ts_new(const TestServerOptions *options);

@@ -529,6 +529,60 @@ START_TEST(test_clear_presence)
 }
 END_TEST
 
+/*
+ * Resync after a new session (hand clock): the burst confirms some
+ * resources; only real differences are reported when the rest go.
+ */
+START_TEST(test_resync_stale)
+{
+	g_autoptr(ContactTable) t = contacts_new();
+	g_autoptr(GPtrArray) changed = NULL;
+	int64_t now = 1;
+
+	ck_assert(contacts_set_roster_item(
+		t, "a@x.org", NULL, ROSTER_SUBSCRIPTION_BOTH, false, NULL, 0));
+	ck_assert(contacts_set_roster_item(
+		t, "b@x.org", NULL, ROSTER_SUBSCRIPTION_BOTH, false, NULL, 0));
+	ck_assert(contacts_set_roster_item(
+		t, "c@x.org", NULL, ROSTER_SUBSCRIPTION_FROM, false, NULL, 0));
+	ck_assert(contacts_set_roster_item(
+		t, "d@x.org", NULL, ROSTER_SUBSCRIPTION_BOTH, false, NULL, 0));
+	ck_assert(AVAIL(t, "a@x.org", "r", AWAY, "out", 0, now++));
+	ck_assert(AVAIL(t, "b@x.org", "phone", AVAILABLE, NULL, 0, now++));
+	ck_assert(AVAIL(t, "b@x.org", "pc", CHAT, "hi", 0, now++));
+	ck_assert(AVAIL(t, "c@x.org", "r", AVAILABLE, NULL, 0, now++));
+	ck_assert(contacts_remove_resource(t, "d@x.org", NULL, "gone", now++));
+
+	ck_assert_uint_eq(contacts_mark_stale(t), 4);
+	/* Stale resources still count until dropped. */
+	assert_state(t, "a@x.org", PRESENCE_SHOW_AWAY, "out");
+	assert_state(t, "c@x.org", PRESENCE_SHOW_AVAILABLE, "");
+	/* The burst: a exactly as before (no change), b's phone only. */
+	ck_assert(!AVAIL(t, "a@x.org", "r", AWAY, "out", 0, now++));
+	ck_assert(!AVAIL(t, "b@x.org", "phone", AVAILABLE, NULL, 0, now++));
+
+	changed = contacts_drop_stale(t);
+	g_ptr_array_sort(changed, cmp_str);
+	/* b lost its chat resource; c is none/from and went: unknown. a and
+	 * d (offline before and after, status kept) are not reported. */
+	ck_assert_uint_eq(changed->len, 2);
+	ck_assert_str_eq(g_ptr_array_index(changed, 0), "b@x.org");
+	ck_assert_str_eq(g_ptr_array_index(changed, 1), "c@x.org");
+	assert_state(t, "a@x.org", PRESENCE_SHOW_AWAY, "out");
+	assert_state(t, "b@x.org", PRESENCE_SHOW_AVAILABLE, "");
+	assert_state(t, "c@x.org", PRESENCE_SHOW_UNKNOWN, "");
+	assert_state(t, "d@x.org", PRESENCE_SHOW_OFFLINE, "gone");
+	ck_assert_uint_eq(
+		contact_get_n_resources(contacts_lookup(t, "b@x.org")), 1);
+
+	/* Nothing stale any more: a second drop changes nothing. */
+	g_clear_pointer(&changed, g_ptr_array_unref);
+	changed = contacts_drop_stale(t);
+	ck_assert_uint_eq(changed->len, 0);
+	ck_assert_uint_eq(contacts_mark_stale(t), 2);
+}
+END_TEST
+
 static void count_cb(const Contact *contact, void *user_data)
 {
 	GHashTable *seen = user_data;
@@ -626,6 +680,7 @@ static Suite *contacts_suite(void)
 		{"roster-add-remove", test_roster_add_remove},
 		{"unknown", test_unknown},
 		{"clear-presence", test_clear_presence},
+		{"resync-stale", test_resync_stale},
 		{"foreach", test_foreach},
 		{"many-contacts", test_many_contacts},
 	};

@@ -19,6 +19,11 @@
 #define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 #define ALL_MECHS "SCRAM-SHA-1 PLAIN SCRAM-SHA-256"
+#define NS_SM "urn:xmpp:sm:3"
+#define NS_PING "urn:xmpp:ping"
+#define KEEPALIVE_IDLE ((int64_t)90 * G_USEC_PER_SEC)
+#define KEEPALIVE_TIMEOUT ((int64_t)30 * G_USEC_PER_SEC)
+#define RESYNC_GRACE ((int64_t)10 * G_USEC_PER_SEC)
 
 static const char roster_items[] =
 	"<item jid='bob@example.net' name='Bob' subscription='both'>"
@@ -97,7 +102,9 @@ START_TEST(test_login_scram_sha256)
 
 	ck_assert_str_eq(mech, "SCRAM-SHA-256");
 	ck_assert_str_eq(xmpp_session_get_full_jid(ts->session), TS_FULL_JID);
-	ck_assert(xmpp_session_get_deadline(ts->session) == INT64_MAX);
+	/* Online, the only timer is the keepalive. */
+	ck_assert(xmpp_session_get_deadline(ts->session) ==
+		  ts->now + KEEPALIVE_IDLE);
 	ck_assert_str_eq(xmpp_session_get_roster_ver(ts->session), "v1");
 	/* The first header goes out before TLS: no 'from' (RFC 6120
 	 * §4.7.1); checked by ts_expect_header. The wire log has the
@@ -877,14 +884,318 @@ START_TEST(test_negotiation_timeout_configured)
 }
 END_TEST
 
-START_TEST(test_no_deadline_online)
+/*
+ * Online, the keepalive is the only deadline: a quiet link gets an
+ * XEP-0199 ping; any answer re-arms it; none within the timeout and the
+ * link is declared dead.
+ */
+START_TEST(test_keepalive_ping)
 {
 	g_autoptr(TestServer) ts = new_online(NULL);
+	g_autoptr(Stanza) ping = NULL;
+	g_autoptr(Stanza) ping2 = NULL;
+	g_autofree char *reply = NULL;
+	int64_t t0 = ts->now;
 
-	ck_assert(xmpp_session_get_deadline(ts->session) == INT64_MAX);
-	xmpp_session_tick(ts->session,
-			  ts->now + (int64_t)3600 * G_USEC_PER_SEC);
+	ck_assert(xmpp_session_get_deadline(ts->session) ==
+		  t0 + KEEPALIVE_IDLE);
+	xmpp_session_tick(ts->session, t0 + KEEPALIVE_IDLE - 1);
+	ts_expect_nothing(ts);
+	ts->now = t0 + KEEPALIVE_IDLE;
+	xmpp_session_tick(ts->session, ts->now);
+	ping = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(ping, "type"), "get");
+	ck_assert_str_eq(stanza_get_attr(ping, "to"), TS_DOMAIN);
+	ck_assert_ptr_nonnull(stanza_get_child(ping, "ping", NS_PING));
+	ck_assert(xmpp_session_get_deadline(ts->session) ==
+		  ts->now + KEEPALIVE_TIMEOUT);
+
+	/* The answer (or any byte) re-arms the idle timer from now. */
+	ts->now += G_USEC_PER_SEC;
+	reply = g_strdup_printf("<iq type='result' id='%s' from='%s'/>",
+				stanza_get_attr(ping, "id"), TS_DOMAIN);
+	ts_send(ts, reply);
+	ck_assert(xmpp_session_get_deadline(ts->session) ==
+		  ts->now + KEEPALIVE_IDLE);
+	ts_expect_nothing(ts);
+
+	/* No answer: dead after the timeout, not before. */
+	ts->now += KEEPALIVE_IDLE;
+	xmpp_session_tick(ts->session, ts->now);
+	ping2 = ts_expect(ts, "iq", NS_CLIENT);
+	xmpp_session_tick(ts->session, ts->now + KEEPALIVE_TIMEOUT - 1);
 	ck_assert_int_eq(ts->closed_count, 0);
+	xmpp_session_tick(ts->session, ts->now + KEEPALIVE_TIMEOUT);
+	assert_closed(ts, XMPP_SESSION_END_NETWORK, "dead");
+}
+END_TEST
+
+/* ---- stream management (XEP-0198) --------------------------------------- */
+
+static const char sm_features[] =
+	"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+	"<sm xmlns='" NS_SM "'/></stream:features>";
+
+/* Up to the features after SASL (PLAIN, for speed). */
+static void sm_login_to_bind(TestServer *ts)
+{
+	g_autoptr(Stanza) auth = NULL;
+
+	ts_login_to_auth(ts, "PLAIN");
+	auth = ts_expect(ts, "auth", NS_SASL);
+	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
+	ts_reset_reader(ts);
+	ts_expect_header(ts, true);
+	ts_send(ts, TS_SERVER_HEADER);
+	ts_send(ts, sm_features);
+}
+
+/* Bind, <enable/>, roster: online with stream management, the initial
+ * presence sent and an ack asked for. */
+static void sm_bind_to_online(TestServer *ts, const char *items)
+{
+	g_autoptr(Stanza) bind = ts_expect(ts, "iq", NS_CLIENT);
+	g_autoptr(Stanza) enable = NULL;
+	g_autoptr(Stanza) roster = NULL;
+	g_autoptr(Stanza) presence = NULL;
+	g_autoptr(Stanza) r = NULL;
+
+	ck_assert_ptr_nonnull(stanza_get_child(
+		bind, "bind", "urn:ietf:params:xml:ns:xmpp-bind"));
+	send_fmt(ts,
+		 "<iq type='result' id='%s'><bind "
+		 "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>%s</jid>"
+		 "</bind></iq>",
+		 stanza_get_attr(bind, "id"), TS_FULL_JID);
+	enable = ts_expect(ts, "enable", NS_SM);
+	ck_assert_str_eq(stanza_get_attr(enable, "resume"), "true");
+	roster = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_ptr_nonnull(
+		stanza_get_child(roster, "query", "jabber:iq:roster"));
+	ts_expect_nothing(ts);
+	ts_send(ts, "<enabled xmlns='" NS_SM "' id='sm-1' resume='true' "
+		    "max='300'/>");
+	send_fmt(ts,
+		 "<iq type='result' id='%s'><query xmlns='jabber:iq:roster'>"
+		 "%s</query></iq>",
+		 stanza_get_attr(roster, "id"), items ? items : "");
+	presence = ts_expect(ts, "presence", NS_CLIENT);
+	r = ts_expect(ts, "r", NS_SM);
+	ts_expect_nothing(ts);
+}
+
+static TestServer *sm_new_online(const char *items)
+{
+	TestServer *ts = ts_new(NULL);
+
+	sm_login_to_bind(ts);
+	sm_bind_to_online(ts, items);
+	ck_assert_int_eq(ts->online_count, 1);
+	g_ptr_array_set_size(ts->changed, 0);
+	return ts;
+}
+
+START_TEST(test_sm_acks)
+{
+	g_autoptr(TestServer) ts = sm_new_online(roster_items);
+	g_autoptr(Stanza) a = NULL;
+	g_autoptr(Stanza) a2 = NULL;
+	g_autoptr(StreamMgmt) sm = NULL;
+
+	/* Handled so far: the roster result (the bind result came before
+	 * <enable/>, XEP-0198 §4). */
+	ts_send(ts, "<r xmlns='" NS_SM "'/>");
+	a = ts_expect(ts, "a", NS_SM);
+	ck_assert_str_eq(stanza_get_attr(a, "h"), "1");
+	ts_send(ts, "<presence from='bob@example.net/phone'/>"
+		    "<message from='bob@example.net/phone'><body>x</body>"
+		    "</message><r xmlns='" NS_SM "'/>");
+	a2 = ts_expect(ts, "a", NS_SM);
+	ck_assert_str_eq(stanza_get_attr(a2, "h"), "3");
+	/* Ours: roster get and initial presence; the ack empties the
+	 * queue, and the next stanza asks again. */
+	ts_send(ts, "<a xmlns='" NS_SM "' h='2'/>");
+	ck_assert(xmpp_session_send_presence(
+		ts->session, &(PresenceSpec){.show = PRESENCE_SHOW_AWAY}));
+	g_autoptr(Stanza) p = ts_expect(ts, "presence", NS_CLIENT);
+	g_autoptr(Stanza) r = ts_expect(ts, "r", NS_SM);
+	ck_assert_ptr_nonnull(stanza_get_child(p, "show", NULL));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(ts->closed_count, 0);
+	/* An ack for more than was sent breaks the stream. */
+	ts_send(ts, "<a xmlns='" NS_SM "' h='9'/>");
+	assert_closed(ts, XMPP_SESSION_END_SERVER_ERROR, "acknowledged 9");
+	/* Not resumable after a stream error... but the state is there;
+	 * the owner steals it only after a network drop. */
+	sm = xmpp_session_steal_resume_state(ts->session);
+	ck_assert_ptr_nonnull(sm);
+}
+END_TEST
+
+/* With stream management the keepalive is an <r/>. */
+START_TEST(test_sm_keepalive)
+{
+	g_autoptr(TestServer) ts = sm_new_online(NULL);
+	g_autoptr(Stanza) r = NULL;
+	g_autoptr(Stanza) r2 = NULL;
+
+	ts->now += KEEPALIVE_IDLE;
+	xmpp_session_tick(ts->session, ts->now);
+	r = ts_expect(ts, "r", NS_SM);
+	ts_expect_nothing(ts);
+	ts->now += G_USEC_PER_SEC;
+	ts_send(ts, "<a xmlns='" NS_SM "' h='2'/>");
+	ck_assert(xmpp_session_get_deadline(ts->session) ==
+		  ts->now + KEEPALIVE_IDLE);
+	ts->now += KEEPALIVE_IDLE;
+	xmpp_session_tick(ts->session, ts->now);
+	r2 = ts_expect(ts, "r", NS_SM);
+	xmpp_session_tick(ts->session, ts->now + KEEPALIVE_TIMEOUT);
+	assert_closed(ts, XMPP_SESSION_END_NETWORK, "dead");
+}
+END_TEST
+
+static const char bob_carol[] =
+	"<item jid='bob@example.net' subscription='both'/>"
+	"<item jid='carol@example.com' subscription='both'/>";
+
+/* Online with SM and bob + carol available, then the TCP link drops. */
+static StreamMgmt *sm_drop(TestServer *ts)
+{
+	ts_send(ts, "<presence from='bob@example.net/phone'>"
+		    "<status>hi</status></presence>"
+		    "<presence from='carol@example.com/pc'/>");
+	ck_assert_uint_eq(ts->changed->len, 2);
+	g_ptr_array_set_size(ts->changed, 0);
+	/* Sent, never acked: must go out again on resumption. */
+	ck_assert(xmpp_session_send_presence(
+		ts->session,
+		&(PresenceSpec){.show = PRESENCE_SHOW_DND, .status = "busy"}));
+	g_autoptr(Stanza) p = ts_expect(ts, "presence", NS_CLIENT);
+	ck_assert_ptr_nonnull(stanza_get_child(p, "show", NULL));
+	xmpp_session_eof(ts->session, NULL);
+	assert_closed(ts, XMPP_SESSION_END_NETWORK, NULL);
+	return xmpp_session_steal_resume_state(ts->session);
+}
+
+START_TEST(test_sm_resume)
+{
+	g_autoptr(TestServer) ts = sm_new_online(bob_carol);
+	g_autoptr(TestServer) ts2 = NULL;
+	g_autoptr(Stanza) resume = NULL;
+	g_autoptr(Stanza) p1 = NULL;
+	g_autoptr(Stanza) p2 = NULL;
+	g_autoptr(Stanza) r = NULL;
+	TestServerOptions options = {0};
+	StreamMgmt *sm = sm_drop(ts);
+
+	ck_assert_ptr_nonnull(sm);
+	/* The table stands through the drop. */
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts->contacts,
+							  "bob@example.net")),
+			 PRESENCE_SHOW_AVAILABLE);
+
+	options.contacts = ts->contacts;
+	options.resume = sm;
+	ts2 = ts_new(&options);
+	sm_login_to_bind(ts2);
+	resume = ts_expect(ts2, "resume", NS_SM);
+	ck_assert_str_eq(stanza_get_attr(resume, "previd"), "sm-1");
+	/* roster result + two presences */
+	ck_assert_str_eq(stanza_get_attr(resume, "h"), "3");
+	ck_assert_int_eq(xmpp_session_get_state(ts2->session),
+			 XMPP_SESSION_STATE_RESUMING);
+	/* The server handled the roster get only: the initial presence and
+	 * the dnd one go out again, in order, then an ack request. */
+	ts_send(ts2, "<resumed xmlns='" NS_SM "' previd='sm-1' h='1'/>");
+	p1 = ts_expect(ts2, "presence", NS_CLIENT);
+	ck_assert_ptr_null(stanza_get_child(p1, "show", NULL));
+	p2 = ts_expect(ts2, "presence", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_text(stanza_get_child(p2, "show", NULL)),
+			 "dnd");
+	r = ts_expect(ts2, "r", NS_SM);
+	ts_expect_nothing(ts2);
+	ck_assert_int_eq(ts2->resumed_count, 1);
+	ck_assert_int_eq(ts2->online_count, 0);
+	ck_assert_str_eq(ts2->online_jid, TS_FULL_JID);
+	ck_assert_int_eq(xmpp_session_get_state(ts2->session),
+			 XMPP_SESSION_STATE_ONLINE);
+	ck_assert_uint_eq(ts2->changed->len, 0);
+	/* Counting goes on from the old stream. */
+	ts_send(ts2, "<r xmlns='" NS_SM "'/>");
+	g_autoptr(Stanza) a = ts_expect(ts2, "a", NS_SM);
+	ck_assert_str_eq(stanza_get_attr(a, "h"), "3");
+	ck_assert(xmpp_session_get_deadline(ts2->session) ==
+		  ts2->now + KEEPALIVE_IDLE);
+}
+END_TEST
+
+/*
+ * Resumption refused: a full new session. The table keeps what it knew;
+ * the server's presence burst confirms bob (no signal), carol is not sent
+ * again and goes offline after the grace period: one signal, not a storm.
+ */
+START_TEST(test_sm_resume_failed_resync)
+{
+	g_autoptr(TestServer) ts = sm_new_online(bob_carol);
+	g_autoptr(TestServer) ts2 = NULL;
+	g_autoptr(Stanza) resume = NULL;
+	TestServerOptions options = {0};
+	StreamMgmt *sm = sm_drop(ts);
+	int64_t online_at;
+
+	options.contacts = ts->contacts;
+	options.resume = sm;
+	ts2 = ts_new(&options);
+	sm_login_to_bind(ts2);
+	resume = ts_expect(ts2, "resume", NS_SM);
+	ts_send(ts2,
+		"<failed xmlns='" NS_SM "'>"
+		"<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+		"</failed>");
+	sm_bind_to_online(ts2, bob_carol);
+	ck_assert_int_eq(ts2->online_count, 1);
+	ck_assert_int_eq(ts2->resumed_count, 0);
+	ck_assert_uint_eq(ts2->changed->len, 0);
+	online_at = ts2->now;
+	/* The grace period is the next deadline. */
+	ck_assert(xmpp_session_get_deadline(ts2->session) ==
+		  online_at + RESYNC_GRACE);
+	ts_send(ts2, "<presence from='bob@example.net/phone'>"
+		     "<status>hi</status></presence>");
+	ck_assert_uint_eq(ts2->changed->len, 0);
+	xmpp_session_tick(ts2->session, online_at + RESYNC_GRACE - 1);
+	ck_assert_uint_eq(ts2->changed->len, 0);
+	xmpp_session_tick(ts2->session, online_at + RESYNC_GRACE);
+	ck_assert_uint_eq(ts2->changed->len, 1);
+	ck_assert_str_eq(g_ptr_array_index(ts2->changed, 0),
+			 "carol@example.com");
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts2->contacts,
+							  "carol@example.com")),
+			 PRESENCE_SHOW_OFFLINE);
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts2->contacts,
+							  "bob@example.net")),
+			 PRESENCE_SHOW_AVAILABLE);
+	ck_assert(xmpp_session_get_deadline(ts2->session) ==
+		  ts2->now + KEEPALIVE_IDLE);
+}
+END_TEST
+
+/* A server that no longer offers <sm/>: a new session straight away. */
+START_TEST(test_sm_resume_not_offered)
+{
+	g_autoptr(TestServer) ts = sm_new_online(bob_carol);
+	g_autoptr(TestServer) ts2 = NULL;
+	TestServerOptions options = {0};
+	g_autofree char *mech = NULL;
+
+	options.contacts = ts->contacts;
+	options.resume = sm_drop(ts);
+	ts2 = ts_new(&options);
+	mech = ts_login(ts2, "PLAIN", bob_carol);
+	ck_assert_int_eq(ts2->online_count, 1);
+	ck_assert_ptr_null(strstr(ts2->client_plain->str, "resume"));
+	ck_assert_ptr_null(xmpp_session_steal_resume_state(ts2->session));
 }
 END_TEST
 
@@ -1388,7 +1699,12 @@ static Suite *xmpp_session_suite(void)
 		CASE(test_close_before_start),
 		CASE(test_negotiation_timeout),
 		CASE(test_negotiation_timeout_configured),
-		CASE(test_no_deadline_online),
+		CASE(test_keepalive_ping),
+		CASE(test_sm_acks),
+		CASE(test_sm_keepalive),
+		CASE(test_sm_resume),
+		CASE(test_sm_resume_failed_resync),
+		CASE(test_sm_resume_not_offered),
 		CASE(test_iq_unhandled),
 		CASE(test_iq_set_unhandled),
 		CASE(test_ping),

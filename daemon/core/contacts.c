@@ -21,6 +21,9 @@ typedef struct {
 	uint16_t status_off; /* offset of the status inside data */
 	int8_t priority;
 	uint8_t show; /* PresenceShow */
+	/* From before a reconnect and not confirmed by the new session yet
+	 * (contacts_mark_stale). */
+	bool stale;
 } Resource;
 
 typedef struct {
@@ -406,6 +409,7 @@ bool contacts_update_resource(ContactTable *table, const char *bare,
 	res->updated = now;
 	res->priority = (int8_t)clamp_priority(priority);
 	res->show = (uint8_t)show;
+	res->stale = false;
 	resort(contact, (size_t)index);
 
 	contact->seen_available = true;
@@ -568,6 +572,73 @@ GPtrArray *contacts_clear_presence(ContactTable *table)
 		for (size_t i = 0; i < n_old_resources; i++)
 			g_free(old_resources[i].data);
 		g_free(old_offline);
+	}
+	return changed;
+}
+
+size_t contacts_mark_stale(ContactTable *table)
+{
+	GHashTableIter iter;
+	gpointer key;
+	size_t n = 0;
+
+	g_return_val_if_fail(table != NULL, 0);
+
+	g_hash_table_iter_init(&iter, table->by_jid);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		Contact *contact = contact_from_key(key);
+
+		for (size_t i = 0; i < contact->n_resources; i++)
+			contact->resources[i].stale = true;
+		n += contact->n_resources;
+		/* Only what the new session brings counts as seen: a none/from
+		 * item whose stale resources go reads unknown again. While
+		 * they are there, its state is theirs (is_unknown). */
+		contact->seen_available = false;
+	}
+	return n;
+}
+
+GPtrArray *contacts_drop_stale(ContactTable *table)
+{
+	GPtrArray *changed = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter iter;
+	gpointer key;
+
+	g_return_val_if_fail(table != NULL, changed);
+
+	g_hash_table_iter_init(&iter, table->by_jid);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		Contact *contact = contact_from_key(key);
+		g_autoptr(GPtrArray) old_data = NULL;
+		Snapshot old;
+		bool any = false;
+		size_t kept = 0;
+
+		for (size_t i = 0; i < contact->n_resources && !any; i++)
+			any = contact->resources[i].stale;
+		if (!any)
+			continue; /* the common case: nothing stale */
+		old = snapshot(contact);
+		/* The status strings of old stay alive until compared. */
+		old_data = g_ptr_array_new_with_free_func(g_free);
+		kept = 0;
+		for (size_t i = 0; i < contact->n_resources; i++) {
+			Resource *res = &contact->resources[i];
+
+			if (res->stale)
+				g_ptr_array_add(old_data, res->data);
+			else
+				contact->resources[kept++] = *res;
+		}
+		/* Removing entries keeps the rest in aggregation order. */
+		contact->n_resources = (uint8_t)kept;
+		if (kept == 0) {
+			g_clear_pointer(&contact->resources, g_free);
+			contact->resources_size = 0;
+		}
+		if (snapshot_changed(&old, contact))
+			g_ptr_array_add(changed, g_strdup(contact->jid));
 	}
 	return changed;
 }

@@ -89,6 +89,19 @@ bool contacts_remove_roster_item(ContactTable *table, const char *bare);
  */
 GPtrArray *contacts_clear_presence(ContactTable *table);
 
+/*
+ * Resynchronisation after a new session replaced one that dropped: the
+ * server sends every contact's presence again, and only real differences
+ * should be reported. contacts_mark_stale() flags every resource as left
+ * over from before (returns how many); an update of a resource confirms it;
+ * contacts_drop_stale() then removes the unconfirmed ones and returns the
+ * bare JIDs whose aggregated state changed by that (transfer full, may be
+ * empty). Offline statuses are kept. Until the drop, a stale resource
+ * counts in the aggregation like any other.
+ */
+size_t contacts_mark_stale(ContactTable *table);
+GPtrArray *contacts_drop_stale(ContactTable *table);
+
 /* Lookups: transfer none, valid until the next mutation. */
 const Contact *contacts_lookup(const ContactTable *table, const char *bare);
 size_t contacts_size(const ContactTable *table);

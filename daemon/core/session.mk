@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: MIT
 # The XMPP client session state machine and its scripted-exchange tests.
 libpresenced_core_la_SOURCES += \
-	daemon/core/xmpp-session.c daemon/core/xmpp-session.h
+	daemon/core/xmpp-session.c daemon/core/xmpp-session.h \
+	daemon/core/stream-mgmt.c daemon/core/stream-mgmt.h
 
 if HAVE_CHECK
-check_PROGRAMS += tests/test-xmpp-session
-TESTS += tests/test-xmpp-session
+check_PROGRAMS += tests/test-xmpp-session tests/test-stream-mgmt
+TESTS += tests/test-xmpp-session tests/test-stream-mgmt
+tests_test_stream_mgmt_SOURCES = tests/test-stream-mgmt.c
+tests_test_stream_mgmt_CFLAGS = $(unit_cflags)
+tests_test_stream_mgmt_LDADD = $(unit_ldadd)
 tests_test_xmpp_session_SOURCES = \
 	tests/test-xmpp-session.c \
 	tests/session-test-server.c tests/session-test-server.h \

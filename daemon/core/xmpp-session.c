@@ -39,6 +39,9 @@ G_DEFINE_QUARK(xmpp - session - error - quark, xmpp_session_error)
 #define NS_CSI "urn:xmpp:csi:0"
 
 #define DEFAULT_NEGOTIATION_TIMEOUT ((int64_t)30 * G_USEC_PER_SEC)
+#define DEFAULT_KEEPALIVE_IDLE ((int64_t)90 * G_USEC_PER_SEC)
+#define DEFAULT_KEEPALIVE_TIMEOUT ((int64_t)30 * G_USEC_PER_SEC)
+#define DEFAULT_RESYNC_GRACE ((int64_t)10 * G_USEC_PER_SEC)
 
 /* Caps on what the server controls (STYLE.md §3). */
 #define MAX_MECHANISMS 32u
@@ -91,8 +94,27 @@ struct _XmppSession {
 	unsigned id_prefix;
 	uint64_t id_counter;
 
-	int64_t deadline;
-	int64_t now; /* time of the current feed/tick */
+	int64_t deadline; /* negotiation and closing; ONLINE: see below */
+	int64_t now;	  /* time of the current feed/tick */
+
+	/* Keepalive while ONLINE (XEP-0199, XEP-0198 <r/>). */
+	int64_t keepalive_idle;
+	int64_t keepalive_timeout;
+	int64_t last_rx;    /* last byte from the server */
+	int64_t probe_sent; /* 0: no keepalive question outstanding */
+
+	/* Resynchronising the table after a new session (contacts.h). */
+	int64_t resync_grace;
+	bool resync;	   /* stale resources marked for this session */
+	int64_t settle_at; /* INT64_MAX: nothing to settle */
+
+	/* XEP-0198. */
+	StreamMgmt *sm;	    /* this stream's counters and queue */
+	StreamMgmt *resume; /* the previous stream's, to resume */
+	bool sm_offered;    /* <sm/> in the features after SASL */
+	bool sm_active;	    /* <enable/> sent or resumed: counting */
+	bool ack_requested; /* <r/> sent, no <a/> yet */
+	bool has_bind;	    /* <bind/> in the features after SASL */
 
 	GByteArray *out;   /* bytes for the socket, in order */
 	GByteArray *plain; /* scratch: decrypted input */
@@ -104,6 +126,7 @@ static const char *const state_names[] = {
 	[XMPP_SESSION_STATE_STREAM_OPENING] = "stream-opening",
 	[XMPP_SESSION_STATE_STARTTLS] = "starttls",
 	[XMPP_SESSION_STATE_AUTHENTICATING] = "authenticating",
+	[XMPP_SESSION_STATE_RESUMING] = "resuming",
 	[XMPP_SESSION_STATE_BINDING] = "binding",
 	[XMPP_SESSION_STATE_ROSTER] = "roster",
 	[XMPP_SESSION_STATE_ONLINE] = "online",
@@ -241,6 +264,18 @@ static void send_text(XmppSession *s, const char *text)
 	send_raw(s, text, strlen(text));
 }
 
+/* XEP-0198 §4 counts stanzas only (RFC 6120 §8), in jabber:client. */
+static bool is_counted_stanza(const Stanza *stanza)
+{
+	const char *name = stanza_get_name(stanza);
+	const char *ns = stanza_get_ns(stanza);
+
+	if (ns && strcmp(ns, NS_CLIENT) != 0)
+		return false;
+	return strcmp(name, "iq") == 0 || strcmp(name, "presence") == 0 ||
+	       strcmp(name, "message") == 0;
+}
+
 static void send_stanza(XmppSession *s, const Stanza *stanza)
 {
 	g_autoptr(GString) buf = NULL;
@@ -256,6 +291,16 @@ static void send_stanza(XmppSession *s, const Stanza *stanza)
 	buf = g_string_sized_new(256);
 	stanza_serialize(stanza, NS_CLIENT, buf);
 	send_raw(s, buf->str, buf->len);
+	if (s->sm_active && is_counted_stanza(stanza)) {
+		stream_mgmt_push_outbound(s->sm, buf->str, buf->len);
+		/* XEP-0198 §4: ask for an ack, one question at a time, so the
+		 * queue drains while we are online. */
+		if (s->state == XMPP_SESSION_STATE_ONLINE &&
+		    !s->ack_requested && !is_ended(s)) {
+			s->ack_requested = true;
+			send_text(s, "<r xmlns='" NS_STREAM_MGMT "'/>");
+		}
+	}
 }
 
 static char *next_id(XmppSession *s)
@@ -395,6 +440,14 @@ XmppSession *xmpp_session_new(const XmppSessionConfig *config,
 	s->negotiation_timeout = config->negotiation_timeout
 					 ? config->negotiation_timeout
 					 : DEFAULT_NEGOTIATION_TIMEOUT;
+	s->keepalive_idle = config->keepalive_idle > 0 ? config->keepalive_idle
+						       : DEFAULT_KEEPALIVE_IDLE;
+	s->keepalive_timeout = config->keepalive_timeout > 0
+				       ? config->keepalive_timeout
+				       : DEFAULT_KEEPALIVE_TIMEOUT;
+	s->resync_grace = config->resync_grace > 0 ? config->resync_grace
+						   : DEFAULT_RESYNC_GRACE;
+	s->settle_at = INT64_MAX;
 	s->contacts = contacts;
 	s->callbacks = *callbacks;
 	s->user_data = user_data;
@@ -429,6 +482,8 @@ void xmpp_session_free(XmppSession *s)
 		tls_session_free(s->tls);
 	if (s->sasl)
 		sasl_client_free(s->sasl);
+	stream_mgmt_free(s->sm);
+	stream_mgmt_free(s->resume);
 	if (s->out)
 		g_byte_array_unref(s->out);
 	if (s->plain) {
@@ -946,25 +1001,50 @@ static Stanza *new_iq(XmppSession *s, const char *type, char **ret_id)
 	return iq;
 }
 
-/* STREAM_OPENING (authenticated) → BINDING (RFC 6120 §7). */
+static void send_bind(XmppSession *s);
+static void begin_resume(XmppSession *s);
+
+/*
+ * STREAM_OPENING (authenticated) → RESUMING when there is a stream to
+ * resume and the server offers stream management (XEP-0198 §5), else
+ * BINDING (RFC 6120 §7).
+ */
 static void begin_bind(XmppSession *s, const Stanza *features)
+{
+	Stanza *session = stanza_get_child(features, "session", NS_SESSION);
+
+	s->has_bind = stanza_get_child(features, "bind", NS_BIND) != NULL;
+	s->sm_offered = stanza_get_child(features, "sm", NS_STREAM_MGMT);
+	/* RFC 3921 §3 session establishment, needed only by old servers;
+	 * RFC 6121 Appendix E: <optional/> means skip it. */
+	s->need_session =
+		session && !stanza_get_child(session, "optional", NULL);
+	/* XEP-0352 §2: advertised after auth; a resumed stream needs it too. */
+	s->csi = stanza_get_child(features, "csi", NS_CSI) != NULL;
+	if (s->resume && s->sm_offered) {
+		begin_resume(s);
+		return;
+	}
+	if (s->resume) {
+		g_debug("xmpp session: %s no longer offers stream "
+			"management; starting a new session",
+			s->domain);
+		g_clear_pointer(&s->resume, stream_mgmt_free);
+	}
+	send_bind(s);
+}
+
+static void send_bind(XmppSession *s)
 {
 	g_autoptr(Stanza) iq = NULL;
 	Stanza *bind;
-	Stanza *session = stanza_get_child(features, "session", NS_SESSION);
 
-	if (!stanza_get_child(features, "bind", NS_BIND)) {
+	if (!s->has_bind) {
 		send_stream_close(s);
 		end_session(s, XMPP_SESSION_END_SERVER_ERROR,
 			    "%s offers no resource binding", s->domain);
 		return;
 	}
-	/* RFC 3921 §3 session establishment, needed only by old servers;
-	 * RFC 6121 Appendix E: <optional/> means skip it. */
-	s->need_session =
-		session && !stanza_get_child(session, "optional", NULL);
-	/* XEP-0352 §2: advertised as a stream feature after auth. */
-	s->csi = stanza_get_child(features, "csi", NS_CSI) != NULL;
 	g_free(s->bind_id);
 	iq = new_iq(s, "set", &s->bind_id);
 	bind = stanza_add_child_new(iq, "bind", NS_BIND);
@@ -1088,10 +1168,34 @@ static void on_session_result(XmppSession *s, const Stanza *iq)
 	begin_roster(s);
 }
 
+/*
+ * XEP-0198 §3: after binding, before anything else, so that the roster
+ * request is already counted.
+ */
+static void enable_stream_mgmt(XmppSession *s)
+{
+	if (!s->sm_offered)
+		return;
+	if (!s->sm)
+		s->sm = stream_mgmt_new();
+	stream_mgmt_start(s->sm);
+	stream_mgmt_set_jid(s->sm, s->full_jid);
+	send_text(s, "<enable xmlns='" NS_STREAM_MGMT "' resume='true'/>");
+	s->sm_active = true;
+}
+
 /* BINDING → ROSTER (RFC 6121 §2.1.3). */
 static void begin_roster(XmppSession *s)
 {
 	g_autoptr(Stanza) iq = NULL;
+
+	enable_stream_mgmt(s);
+	/*
+	 * A new session after a drop: the server will send every contact's
+	 * presence again; what the table holds from before stays until then
+	 * so that nothing flaps (contacts_mark_stale).
+	 */
+	s->resync = contacts_mark_stale(s->contacts) > 0;
 
 	g_free(s->roster_id);
 	iq = new_iq(s, "get", &s->roster_id);
@@ -1238,6 +1342,12 @@ static void go_online(XmppSession *s)
 {
 	set_state(s, XMPP_SESSION_STATE_ONLINE);
 	s->deadline = INT64_MAX;
+	s->last_rx = s->now;
+	s->probe_sent = 0;
+	if (s->resync)
+		s->settle_at = s->now > INT64_MAX - s->resync_grace
+				       ? INT64_MAX
+				       : s->now + s->resync_grace;
 	if (s->callbacks.online)
 		s->callbacks.online(s->user_data, s->full_jid);
 }
@@ -1477,12 +1587,155 @@ static void handle_negotiation_element(XmppSession *s, const Stanza *el)
 		return;
 	case XMPP_SESSION_STATE_INIT:
 	case XMPP_SESSION_STATE_TLS_HANDSHAKE:
+	case XMPP_SESSION_STATE_RESUMING:
 	case XMPP_SESSION_STATE_BINDING:
 	case XMPP_SESSION_STATE_ROSTER:
 	case XMPP_SESSION_STATE_ONLINE:
 	case XMPP_SESSION_STATE_CLOSING:
 	case XMPP_SESSION_STATE_CLOSED:
 		return;
+	}
+}
+
+/* ---- stream management (XEP-0198) -------------------------------------- */
+
+static void send_ack(XmppSession *s)
+{
+	g_autofree char *a = g_strdup_printf("<a xmlns='" NS_STREAM_MGMT
+					     "' h='%" G_GUINT32_FORMAT "'/>",
+					     stream_mgmt_get_inbound(s->sm));
+
+	send_text(s, a);
+}
+
+/* An <a/> or <resumed/> h that is not a number, or acks stanzas never
+ * sent: §4 says the stream is broken. */
+static bool apply_ack(XmppSession *s, const Stanza *el)
+{
+	g_autoptr(GError) error = NULL;
+	uint32_t h;
+
+	if (!stream_mgmt_parse_h(stanza_get_attr(el, "h"), &h)) {
+		send_stream_error(s, "undefined-condition");
+		end_session(s, XMPP_SESSION_END_SERVER_ERROR,
+			    "%s sent a stream management ack without a valid "
+			    "count",
+			    s->domain);
+		return false;
+	}
+	if (!stream_mgmt_ack(s->sm, h, &error)) {
+		send_stream_error(s, "undefined-condition");
+		end_session(s, XMPP_SESSION_END_SERVER_ERROR, "%s: %s",
+			    s->domain, error->message);
+		return false;
+	}
+	return true;
+}
+
+/* AUTHENTICATED → RESUMING (XEP-0198 §5). */
+static void begin_resume(XmppSession *s)
+{
+	g_autofree char *id =
+		g_markup_escape_text(stream_mgmt_get_resume_id(s->resume), -1);
+	g_autofree char *text =
+		g_strdup_printf("<resume xmlns='" NS_STREAM_MGMT
+				"' previd='%s' h='%" G_GUINT32_FORMAT "'/>",
+				id, stream_mgmt_get_inbound(s->resume));
+
+	set_state(s, XMPP_SESSION_STATE_RESUMING);
+	send_text(s, text);
+}
+
+/*
+ * <resumed/>: the server kept our session. What it did not handle goes
+ * out again, in order; then we are online as before, table and all.
+ */
+static void on_resumed(XmppSession *s, const Stanza *el)
+{
+	const char *jid;
+	size_t n;
+
+	g_clear_pointer(&s->sm, stream_mgmt_free);
+	s->sm = g_steal_pointer(&s->resume);
+	s->sm_active = true;
+	if (g_strcmp0(stanza_get_attr(el, "previd"),
+		      stream_mgmt_get_resume_id(s->sm)) != 0)
+		g_debug("xmpp session: <resumed/> names another stream id");
+	if (!apply_ack(s, el))
+		return;
+	jid = stream_mgmt_get_jid(s->sm);
+	g_free(s->full_jid);
+	s->full_jid = g_strdup(jid);
+	n = stream_mgmt_get_n_queued(s->sm);
+	g_debug("xmpp session: resumed the stream with %s, sending %zu "
+		"unacknowledged stanzas again",
+		s->domain, n);
+	for (size_t i = 0; i < n && !is_ended(s); i++) {
+		size_t len = 0;
+		const char *xml = stream_mgmt_get_queued(s->sm, i, &len);
+		g_autofree char *copy = g_strndup(xml, len);
+
+		log_wire(s, true, copy);
+		send_raw(s, xml, len);
+	}
+	if (is_ended(s))
+		return;
+	set_state(s, XMPP_SESSION_STATE_ONLINE);
+	s->deadline = INT64_MAX;
+	s->last_rx = s->now;
+	s->probe_sent = 0;
+	s->ack_requested = false;
+	if (n) {
+		s->ack_requested = true;
+		send_text(s, "<r xmlns='" NS_STREAM_MGMT "'/>");
+	}
+	if (s->callbacks.resumed)
+		s->callbacks.resumed(s->user_data, s->full_jid);
+	else if (s->callbacks.online)
+		s->callbacks.online(s->user_data, s->full_jid);
+}
+
+static void on_stream_mgmt_element(XmppSession *s, const Stanza *el)
+{
+	const char *name = stanza_get_name(el);
+
+	if (s->state == XMPP_SESSION_STATE_RESUMING) {
+		if (strcmp(name, "resumed") == 0) {
+			on_resumed(s, el);
+		} else if (strcmp(name, "failed") == 0) {
+			/* §5: the session is gone; start a new one. */
+			g_debug("xmpp session: %s could not resume the stream; "
+				"starting a new session",
+				s->domain);
+			g_clear_pointer(&s->resume, stream_mgmt_free);
+			send_bind(s);
+		}
+		return;
+	}
+	if (!s->sm_active || s->state < XMPP_SESSION_STATE_BINDING ||
+	    s->state == XMPP_SESSION_STATE_CLOSED)
+		return;
+	if (strcmp(name, "enabled") == 0) {
+		const char *resume = stanza_get_attr(el, "resume");
+		uint32_t max = 0;
+
+		if (!stream_mgmt_parse_h(stanza_get_attr(el, "max"), &max))
+			max = 0;
+		stream_mgmt_set_enabled(s->sm, stanza_get_attr(el, "id"),
+					g_strcmp0(resume, "true") == 0 ||
+						g_strcmp0(resume, "1") == 0,
+					max);
+	} else if (strcmp(name, "failed") == 0) {
+		/* Enabling failed (§3): go on without. */
+		g_debug("xmpp session: %s refused stream management",
+			s->domain);
+		s->sm_active = false;
+		g_clear_pointer(&s->sm, stream_mgmt_free);
+	} else if (strcmp(name, "r") == 0) {
+		send_ack(s);
+	} else if (strcmp(name, "a") == 0) {
+		s->ack_requested = false;
+		(void)apply_ack(s, el);
 	}
 }
 
@@ -1499,8 +1752,15 @@ static void handle_element(XmppSession *s, const Stanza *el)
 		on_stream_error(s, el);
 		return;
 	}
+	if (g_strcmp0(stanza_get_ns(el), NS_STREAM_MGMT) == 0) {
+		on_stream_mgmt_element(s, el);
+		return;
+	}
 	if (is_client_ns(el)) {
 		const char *name = stanza_get_name(el);
+		/* The stanza that led to <enable/> (the bind result) is not
+		 * counted (XEP-0198 §4: from <enable/> on). */
+		bool counting = s->sm_active;
 
 		if (s->state < XMPP_SESSION_STATE_BINDING)
 			return;
@@ -1509,6 +1769,8 @@ static void handle_element(XmppSession *s, const Stanza *el)
 		else if (strcmp(name, "iq") == 0)
 			on_iq(s, el);
 		/* <message/>: not ours to handle (presence only). */
+		if (counting && s->sm_active && is_counted_stanza(el))
+			stream_mgmt_count_inbound(s->sm);
 		return;
 	}
 	handle_negotiation_element(s, el);
@@ -1602,6 +1864,9 @@ void xmpp_session_feed(XmppSession *s, const char *data, size_t len,
 	if (is_ended(s) || s->state == XMPP_SESSION_STATE_INIT || len == 0)
 		return;
 	s->now = now;
+	/* Any byte shows the link is alive (keepalive). */
+	s->last_rx = now;
+	s->probe_sent = 0;
 	if (s->state == XMPP_SESSION_STATE_TLS_HANDSHAKE) {
 		tls_session_feed(s->tls, data, len);
 		drive_handshake(s);
@@ -1652,11 +1917,77 @@ bool xmpp_session_has_output(const XmppSession *s)
 	return s->out->len > 0;
 }
 
+static int64_t add_clamped(int64_t a, int64_t b)
+{
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+/* ONLINE: the keepalive is the only timer, plus the end of a resync. */
+static int64_t online_deadline(const XmppSession *s)
+{
+	int64_t d = s->probe_sent
+			    ? add_clamped(s->probe_sent, s->keepalive_timeout)
+			    : add_clamped(s->last_rx, s->keepalive_idle);
+
+	return MIN(d, s->settle_at);
+}
+
 int64_t xmpp_session_get_deadline(const XmppSession *s)
 {
 	g_return_val_if_fail(s != NULL, INT64_MAX);
 
+	if (s->state == XMPP_SESSION_STATE_ONLINE)
+		return online_deadline(s);
 	return s->deadline;
+}
+
+/* The resync grace is over: what the server did not send again is gone. */
+static void settle_resync(XmppSession *s)
+{
+	g_autoptr(GPtrArray) changed = contacts_drop_stale(s->contacts);
+
+	s->settle_at = INT64_MAX;
+	s->resync = false;
+	for (size_t i = 0; i < changed->len && !is_ended(s); i++)
+		report_change(s, g_ptr_array_index(changed, i), true);
+}
+
+/*
+ * XEP-0199 §4.2 client-to-server ping, or with stream management an <r/>
+ * (XEP-0198 §4), which any server that offers it must answer.
+ */
+static void send_keepalive(XmppSession *s)
+{
+	s->probe_sent = s->now > 0 ? s->now : 1;
+	if (s->sm_active) {
+		send_text(s, "<r xmlns='" NS_STREAM_MGMT "'/>");
+	} else {
+		g_autofree char *id = NULL;
+		g_autoptr(Stanza) iq = new_iq(s, "get", &id);
+
+		stanza_set_attr(iq, "to", s->domain);
+		stanza_add_child_new(iq, "ping", NS_PING);
+		send_stanza(s, iq);
+	}
+}
+
+static void tick_online(XmppSession *s, int64_t now)
+{
+	if (now >= s->settle_at)
+		settle_resync(s);
+	if (is_ended(s))
+		return;
+	if (s->probe_sent) {
+		if (now >= add_clamped(s->probe_sent, s->keepalive_timeout))
+			end_session(s, XMPP_SESSION_END_NETWORK,
+				    "no answer from %s for %" G_GINT64_FORMAT
+				    " s; the connection is dead",
+				    s->domain,
+				    (now - s->last_rx) / G_USEC_PER_SEC);
+		return;
+	}
+	if (now >= add_clamped(s->last_rx, s->keepalive_idle))
+		send_keepalive(s);
 }
 
 void xmpp_session_tick(XmppSession *s, int64_t now)
@@ -1666,6 +1997,10 @@ void xmpp_session_tick(XmppSession *s, int64_t now)
 	if (is_ended(s))
 		return;
 	s->now = now;
+	if (s->state == XMPP_SESSION_STATE_ONLINE) {
+		tick_online(s, now);
+		return;
+	}
 	if (now < s->deadline)
 		return;
 	s->deadline = INT64_MAX;
@@ -1752,6 +2087,26 @@ bool xmpp_session_send_subscription(XmppSession *s, PresenceType type,
 	return !is_ended(s);
 }
 
+StreamMgmt *xmpp_session_steal_resume_state(XmppSession *s)
+{
+	g_return_val_if_fail(s != NULL, NULL);
+
+	/* Dropped again while resuming: the old stream is still the one. */
+	if (s->resume)
+		return g_steal_pointer(&s->resume);
+	if (!s->sm || !s->sm_active || !stream_mgmt_can_resume(s->sm))
+		return NULL;
+	return g_steal_pointer(&s->sm);
+}
+
+void xmpp_session_set_resume_state(XmppSession *s, StreamMgmt *sm)
+{
+	g_return_if_fail(s != NULL);
+
+	stream_mgmt_free(s->resume);
+	s->resume = sm;
+}
+
 void xmpp_session_close(XmppSession *s)
 {
 	g_return_if_fail(s != NULL);
@@ -1771,6 +2126,7 @@ void xmpp_session_close(XmppSession *s)
 	case XMPP_SESSION_STATE_STREAM_OPENING:
 	case XMPP_SESSION_STATE_STARTTLS:
 	case XMPP_SESSION_STATE_AUTHENTICATING:
+	case XMPP_SESSION_STATE_RESUMING:
 	case XMPP_SESSION_STATE_BINDING:
 	case XMPP_SESSION_STATE_ROSTER:
 		/* Nothing to wait for before online: close and be done. */

@@ -24,6 +24,7 @@
 
 #include "core/contacts.h"
 #include "core/presence.h"
+#include "core/stream-mgmt.h"
 
 #define XMPP_SESSION_ERROR (xmpp_session_error_quark())
 GQuark xmpp_session_error_quark(void);
@@ -44,6 +45,7 @@ typedef enum {
 	XMPP_SESSION_STATE_STREAM_OPENING, /* header sent, awaiting features */
 	XMPP_SESSION_STATE_STARTTLS,	   /* <starttls/> sent */
 	XMPP_SESSION_STATE_AUTHENTICATING,
+	XMPP_SESSION_STATE_RESUMING, /* XEP-0198 <resume/> sent */
 	XMPP_SESSION_STATE_BINDING,
 	XMPP_SESSION_STATE_ROSTER, /* bound, roster requested */
 	XMPP_SESSION_STATE_ONLINE,
@@ -59,6 +61,20 @@ typedef struct {
 	bool direct_tls;      /* XEP-0368: TLS from the first byte */
 	/* Deadline for reaching ONLINE after start, microseconds; 0: 30 s. */
 	int64_t negotiation_timeout;
+	/*
+	 * Keepalive (XEP-0199 §4.2, or an XEP-0198 <r/> once stream
+	 * management is on): after this long without a byte from the server
+	 * we ask; no byte within keepalive_timeout and the link is dead
+	 * (closed(NETWORK)). Microseconds; 0: 90 s and 30 s.
+	 */
+	int64_t keepalive_idle;
+	int64_t keepalive_timeout;
+	/*
+	 * A new session after a drop: the table still holds the presence of
+	 * before (contacts_mark_stale); resources the server has not sent
+	 * again this long after online() are dropped. 0: 10 s.
+	 */
+	int64_t resync_grace;
 } XmppSessionConfig;
 
 typedef struct {
@@ -77,6 +93,9 @@ typedef struct {
 	 * text is the XML alone (stanza, stream header or closing tag);
 	 * the caller prefixes "SEND: " or "RECV: " according to sent. */
 	void (*log_wire)(void *user_data, bool sent, const char *text);
+	/* XEP-0198 §5: the previous stream was resumed; the unacked stanzas
+	 * went out again and the table stands. Instead of online(). */
+	void (*resumed)(void *user_data, const char *full_jid);
 } XmppSessionCallbacks;
 
 typedef struct _XmppSession XmppSession;
@@ -128,6 +147,17 @@ bool xmpp_session_send_subscription(XmppSession *session, PresenceType type,
 /* Graceful end: unavailable presence, </stream:stream>, close_notify;
  * closed(REQUESTED) follows when the server closes or at once. */
 void xmpp_session_close(XmppSession *session);
+
+/*
+ * XEP-0198 resumption across sessions. After closed(NETWORK), steal the
+ * stream management state (NULL when the stream cannot be resumed: not
+ * enabled, no resumption offered, or the unacked queue overflowed) and
+ * hand it to the next session before xmpp_session_start(): after SASL it
+ * sends <resume/>; <resumed/> gives resumed(), <failed/> a full new
+ * session (bind, roster, online()). Transfer full both ways.
+ */
+StreamMgmt *xmpp_session_steal_resume_state(XmppSession *session);
+void xmpp_session_set_resume_state(XmppSession *session, StreamMgmt *sm);
 
 /* "init", "stream-opening", ... for logs. Static string. */
 const char *xmpp_session_state_to_string(XmppSessionState state);

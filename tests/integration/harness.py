@@ -424,7 +424,11 @@ class Prosody:
     # check), whatever trust anchors it has.
     WRONG_NAME_HOST = "wrongname.test"
 
-    def __init__(self, workdir, lifetime=300):
+    def __init__(self, workdir, lifetime=300, extra_modules=()):
+        # extra_modules: e.g. ("smacks",) for XEP-0198 (built into
+        # Prosody 0.12; it changes how a shutdown looks to clients, so
+        # only the tests that want it load it).
+        self.extra_modules = tuple(extra_modules)
         self.dir = os.path.join(workdir, "prosody")
         os.makedirs(self.dir, exist_ok=True)
         self.data = os.path.join(self.dir, "data")
@@ -457,6 +461,7 @@ class Prosody:
             "certs": self.certdir, "cert": self.cert, "key": self.key,
         }.items()}
         root = "run_as_root = true\n" if os.geteuid() == 0 else ""
+        extra = "".join(" %s;" % _lua_str(m) for m in self.extra_modules)
         # s2s is not loaded (nothing here federates, and its default port
         # 5269 would collide between parallel tests); offline storage is
         # left out so a test never sees a stale stanza.
@@ -474,7 +479,7 @@ s2s_ports = {{ }}
 http_ports = {{ }}
 https_ports = {{ }}
 modules_enabled = {{
-	"roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; "pep";
+	"roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; "pep";{extra}
 }}
 modules_disabled = {{ "s2s"; "offline" }}
 authentication = "internal_hashed"
@@ -729,6 +734,8 @@ class TestEnv:
         self.tmp = tempfile.mkdtemp(prefix="presenced-it-%s-" % name)
         os.chmod(self.tmp, 0o700)
         self.prosody = None
+        self.prosody_modules = ()  # extra Prosody modules (set before
+        # setup_server), e.g. ("smacks",)
         self.bus = None
         self.buses = []
         self.daemons = []
@@ -764,7 +771,7 @@ class TestEnv:
 
     def start_prosody(self, accounts):
         """accounts: {user: password}. Returns the running Prosody."""
-        self.prosody = Prosody(self.tmp)
+        self.prosody = Prosody(self.tmp, extra_modules=self.prosody_modules)
         for u, p in accounts.items():
             self.prosody.register(u, p)
         return self.prosody

@@ -9,6 +9,7 @@ integration_tests = \
 	tests/integration/test-failures.py \
 	tests/integration/test-lifecycle.py \
 	tests/integration/test-reconnect.py \
+	tests/integration/test-resume.py \
 	tests/integration/test-roster.py \
 	tests/integration/test-cli.py \
 	tests/integration/test-desktop.py

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""
+Surviving a drop, against a real Prosody with mod_smacks (XEP-0198):
+
+- the TCP connection is cut under the daemon (a loopback proxy between it
+  and Prosody, which the test can cut and refuse): the daemon resumes the
+  stream, the peer sees no unavailable/available flap, and a presence set
+  during the drop arrives after the resumption;
+- the server restarts (stream error system-shutdown, session lost): a full
+  new session with the same presence, and on the bus no storm of
+  PresenceChanged: contacts whose state did not change are not signalled.
+"""
+
+import os
+import socket
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True  # the source tree may be read-only
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+ALICE = "alice@localhost/sm"
+
+
+class CutProxy:
+    """TCP proxy on 127.0.0.1 to a target port; cut() drops every open
+    connection, down() also stops accepting until up()."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.port = harness.free_port()
+        self.lock = threading.Lock()
+        self.conns = []
+        self.listener = None
+        self.accepted = 0
+        self.up()
+
+    def up(self):
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", self.port))
+        ls.listen(8)
+        self.listener = ls
+        threading.Thread(target=self._accept, args=(ls,),
+                         daemon=True).start()
+
+    def _accept(self, ls):
+        while True:
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                return
+            try:
+                s = socket.create_connection(("127.0.0.1", self.target), 5)
+            except OSError:
+                c.close()
+                continue
+            with self.lock:
+                self.conns += [c, s]
+                self.accepted += 1
+            for a, b in ((c, s), (s, c)):
+                threading.Thread(target=self._pump, args=(a, b),
+                                 daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for x in conns:
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            x.close()
+
+    def down(self):
+        if self.listener:
+            try:
+                # Wakes the accept() of the other thread (Linux).
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.listener.close()
+            self.listener = None
+        self.cut()
+
+    def close(self):
+        self.down()
+
+
+def run(tap, env):
+    env.prosody_modules = ("smacks",)
+    pw = env.setup_server(("alice", "bob", "carol"))
+    pr = env.prosody
+    env.start_bus()
+    proxy = CutProxy(pr.port)
+    try:
+        run_with_proxy(tap, env, pw, pr, proxy)
+    finally:
+        proxy.close()
+
+
+def run_with_proxy(tap, env, pw, pr, proxy):
+    bob = env.peer("bob", pw["bob"]).start()
+    carol = env.peer("carol", pw["carol"]).start()
+    d = env.start_alice(resource="sm", port=proxy.port,
+                        presence={"show": "chat", "status": "first"})
+    state = env.wait_state("online", 30, daemon=d)
+    if not tap.ok(state == "online", "daemon online through the proxy",
+                  env.fail_with_log(d)):
+        return
+    ok = harness.wait_for(lambda: "<enabled" in d.read_log(), 10)
+    tap.ok(ok, "stream management enabled (Prosody mod_smacks)")
+    ev = bob.wait_presence(lambda e: e.frm == ALICE and
+                           e.type == "available", 10)
+    tap.ok(ev and ev.status == "first", "peer sees alice online", repr(ev))
+    harness.wait_for(lambda: env.ctl("contact", "carol@localhost")
+                     .stdout.startswith("carol@localhost\tavailable"), 10)
+
+    # ---- the link drops; resumption --------------------------------------
+    m = bob.mark()
+    mon = env.monitor("resume-monitor")
+    harness.wait_for(lambda: any("is owned by" in x for x in mon.snapshot()),
+                     5)
+    proxy.down()
+    state = env.wait_state("reconnecting", 15, daemon=d)
+    tap.ok(state == "reconnecting", "link cut: State reconnecting",
+           env.fail_with_log(d))
+    tap.ok(env.get_property("StateReason") == "network",
+           "link cut: StateReason network")
+    r = env.ctl("set", "away", "during the drop")
+    tap.ok(r.returncode == 0, "SetPresence during the drop", r.stderr)
+    t0 = time.monotonic()
+    proxy.up()
+    state = env.wait_state("online", 30, daemon=d)
+    tap.ok(state == "online", "link back: online again",
+           env.fail_with_log(d))
+    tap.diag("proxy up -> State online (resumed): %.0f ms" %
+             ((time.monotonic() - t0) * 1000))
+    tap.ok("<resumed" in d.read_log(), "the stream was resumed (XEP-0198)")
+    ev = bob.wait_presence(lambda e: e.frm == ALICE and
+                           e.status == "during the drop", 10, m)
+    tap.ok(ev and ev.show == "away",
+           "presence set during the drop arrives after resuming", repr(ev))
+    flap = [e for e in bob.events_from("alice@localhost", m)
+            if e.type == "unavailable"]
+    tap.ok(not flap, "peer saw no unavailable from alice", repr(flap))
+    r = env.ctl("contact", "carol@localhost")
+    tap.ok(r.stdout.startswith("carol@localhost\tavailable"),
+           "table kept through the resumption", r.stdout)
+    sigs = [x for x in mon.snapshot() if "PresenceChanged" in x]
+    tap.ok(not sigs, "no PresenceChanged across the resumption", repr(sigs))
+
+    # ---- server restart: resumption refused, a full session, no storm --
+    # The daemon is cut off first, so it sees none of what happens next:
+    # Prosody restarts (the old session is gone), bob comes back as he
+    # was, carol does not. The new session must report carol only.
+    mon2 = env.monitor("restart-monitor")
+    harness.wait_for(lambda: any("is owned by" in x
+                                 for x in mon2.snapshot()), 5)
+    proxy.down()
+    state = env.wait_state("reconnecting", 15, daemon=d)
+    tap.ok(state == "reconnecting", "cut again: reconnecting",
+           env.fail_with_log(d))
+    bob.stop()
+    carol.stop()
+    pr.stop()
+    pr.start(same_ports=True)
+    bob = env.peer("bob", pw["bob"]).start()
+    t0 = time.monotonic()
+    proxy.up()
+    state = env.wait_state("online", 60, daemon=d)
+    tap.ok(state == "online", "server restarted: online again",
+           env.fail_with_log(d))
+    tap.diag("proxy up -> State online (new session): %.0f ms" %
+             ((time.monotonic() - t0) * 1000))
+    tap.ok("<failed" in d.read_log(),
+           "resumption refused by the restarted server: new session")
+    ev = bob.wait_presence(lambda e: e.frm == ALICE and
+                           e.type == "available", 10)
+    tap.ok(ev and (ev.show, ev.status) == ("away", "during the drop"),
+           "the new session has the same presence", repr(ev))
+    # Resync: stale resources go after the grace period (10 s).
+    ok = harness.wait_for(lambda: env.ctl("contact", "carol@localhost")
+                          .stdout.startswith("carol@localhost\toffline"), 20)
+    tap.ok(ok, "carol, gone while we were away, reads offline after resync")
+    r = env.ctl("contact", "bob@localhost")
+    tap.ok(r.stdout.startswith("bob@localhost\tavailable"),
+           "bob available in the table", r.stdout)
+    sigs = [x for x in mon2.snapshot() if "PresenceChanged" in x]
+    bob_sigs = [x for x in sigs if "'bob@localhost'" in x]
+    carol_sigs = [x for x in sigs if "'carol@localhost'" in x]
+    tap.ok(len(carol_sigs) == 1 and not bob_sigs,
+           "no PresenceChanged storm after a full reconnect: only carol "
+           "(%d signals)" % len(sigs), repr(sigs))
+    tap.ok(d.alive(), "daemon still running")
+
+
+if __name__ == "__main__":
+    sys.exit(harness.run_test("resume", run, budget=200))
