@@ -704,6 +704,26 @@ START_TEST(test_bad_utf8_and_nul)
 }
 END_TEST
 
+/* The message becomes one log line and StateMessage: no line breaks. */
+START_TEST(test_error_message_one_line)
+{
+	static const char bad[] = HEADER "<message><body>\xc3(\xff\xfe</body>";
+	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
+	g_autoptr(GError) error = NULL;
+	XmlReaderEvent ev;
+
+	xml_reader_feed(reader, bad, sizeof(bad) - 1);
+	do {
+		g_autoptr(Stanza) st = NULL;
+
+		ev = xml_reader_next(reader, &st, &error);
+	} while (ev != XML_READER_EVENT_ERROR && ev != XML_READER_EVENT_NONE);
+	ck_assert_int_eq(ev, XML_READER_EVENT_ERROR);
+	ck_assert_ptr_nonnull(error);
+	ck_assert_ptr_null(strpbrk(error->message, "\r\n\t"));
+}
+END_TEST
+
 static const char *const malformed_cases[] = {
 	HEADER "<message></presence>",
 	HEADER "<message a='1' a='2'/>",
@@ -1067,6 +1087,7 @@ static Suite *xml_reader_suite(void)
 	tcase_add_test(tc, test_encoding);
 	tcase_add_test(tc, test_utf16_bom);
 	tcase_add_test(tc, test_bad_utf8_and_nul);
+	tcase_add_test(tc, test_error_message_one_line);
 
 	tc = tcase(s, "malformed", 30);
 	tcase_add_test(tc, test_not_well_formed);

@@ -544,6 +544,9 @@ static void on_error(void *user_data, xmlErrorPtr err)
 		return;
 	msg = g_strdup(err->message != NULL ? err->message : "parse error");
 	g_strstrip(msg);
+	/* libxml2 splits some messages over lines ("...\nBytes: 0xC3");
+	 * the message ends up in one log line and in StateMessage. */
+	g_strdelimit(msg, "\r\n\t", ' ');
 	fail(reader, classify(err), "%s (line %d)", msg, err->line);
 }
 
