@@ -872,10 +872,26 @@ static void on_subscription_requested(void *user_data, const char *jid,
 	emit(bus, sig);
 }
 
+/*
+ * Signals wait in libdbus' outgoing queue until the bus takes them; past
+ * this much, the service stops reading from the server (a flood from a
+ * million JIDs must not become a gigabyte queue, or a bus that drops us).
+ */
+#define BUS_CONGESTION_BYTES ((long)1024 * 1024)
+
+static bool is_congested(void *user_data)
+{
+	BusPresence *bus = user_data;
+
+	return dbus_connection_get_outgoing_size(bus->conn) >
+	       BUS_CONGESTION_BYTES;
+}
+
 static const ServiceObserver observer = {
 	.presence_changed = on_presence_changed,
 	.property_changed = on_property_changed,
 	.subscription_requested = on_subscription_requested,
+	.is_congested = is_congested,
 };
 
 /* ---- life cycle --------------------------------------------------------- */

@@ -55,6 +55,8 @@ struct _Connection {
 	GSocketConnection *stream;
 	GSocket *socket;
 	GSource *in_source;
+	GSource *resume_source; /* reading paused while the sink's consumer
+				 * is congested */
 	GSource *out_source;
 	GSource *timer;
 	GByteArray *out;
@@ -142,6 +144,10 @@ static void rearm_timer(Connection *conn)
 static void stop_io(Connection *conn)
 {
 	conn->io_done = true;
+	if (conn->resume_source) {
+		g_source_destroy(conn->resume_source);
+		g_clear_pointer(&conn->resume_source, g_source_unref);
+	}
 	if (conn->in_source) {
 		g_source_destroy(conn->in_source);
 		g_clear_pointer(&conn->in_source, g_source_unref);
@@ -235,6 +241,55 @@ static gboolean on_writable(GSocket *socket, GIOCondition cond,
 /* ---- input -------------------------------------------------------------- */
 
 static gboolean on_readable(GSocket *socket, GIOCondition cond,
+			    gpointer user_data);
+
+static void watch_input(Connection *conn)
+{
+	conn->in_source = g_socket_create_source(
+		conn->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+	g_source_set_callback(conn->in_source,
+			      (GSourceFunc)(void (*)(void))on_readable, conn,
+			      NULL);
+	g_source_attach(conn->in_source, conn->context);
+}
+
+static bool is_congested(Connection *conn)
+{
+	return conn->callbacks.congested &&
+	       conn->callbacks.congested(conn->user_data);
+}
+
+static gboolean on_resume_reading(gpointer user_data)
+{
+	Connection *conn = user_data;
+
+	if (is_congested(conn))
+		return G_SOURCE_CONTINUE;
+	g_clear_pointer(&conn->resume_source, g_source_unref);
+	if (!conn->io_done && !conn->in_source)
+		watch_input(conn);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Backpressure: stop watching the socket until the consumer drains. A
+ * short timer only while paused; nothing runs when the flood is over.
+ */
+static void pause_reading(Connection *conn)
+{
+	if (conn->in_source) {
+		g_source_destroy(conn->in_source);
+		g_clear_pointer(&conn->in_source, g_source_unref);
+	}
+	if (conn->resume_source)
+		return;
+	conn->resume_source = g_timeout_source_new(CONNECTION_CONGESTION_RETRY_MS);
+	g_source_set_callback(conn->resume_source, on_resume_reading, conn,
+			      NULL);
+	g_source_attach(conn->resume_source, conn->context);
+}
+
+static gboolean on_readable(GSocket *socket, GIOCondition cond,
 			    gpointer user_data)
 {
 	Connection *conn = user_data;
@@ -247,6 +302,10 @@ static gboolean on_readable(GSocket *socket, GIOCondition cond,
 		if (n > 0) {
 			conn->funcs->feed(conn->sink, conn->buf, (size_t)n,
 					  g_get_monotonic_time());
+			if (!conn->io_done && is_congested(conn)) {
+				pause_reading(conn);
+				break;
+			}
 			continue;
 		}
 		if (n == 0) {
@@ -303,12 +362,7 @@ static void set_up_socket(Connection *conn, GSocketConnection *stream)
 				 &error))
 		g_debug("TCP_NODELAY: %s", error->message);
 
-	conn->in_source = g_socket_create_source(
-		conn->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-	g_source_set_callback(conn->in_source,
-			      (GSourceFunc)(void (*)(void))on_readable, conn,
-			      NULL);
-	g_source_attach(conn->in_source, conn->context);
+	watch_input(conn);
 
 	conn->timer = g_source_new(&timer_funcs, sizeof(GSource));
 	g_source_set_callback(conn->timer, on_timer, conn, NULL);

@@ -52,7 +52,15 @@ typedef struct {
 	 * the owner may free it from inside the callback.
 	 */
 	void (*failed)(void *user_data, const GError *error);
+	/*
+	 * May be NULL. Asked after each chunk fed to the sink: while true,
+	 * reading stops (re-checked every CONNECTION_CONGESTION_RETRY_MS), so
+	 * what the sink produces for others can drain first.
+	 */
+	bool (*congested)(void *user_data);
 } ConnectionCallbacks;
+
+#define CONNECTION_CONGESTION_RETRY_MS 10
 
 typedef struct {
 	const char *domain; /* the JID's domain: SRV look-up, messages */

@@ -363,6 +363,15 @@ static void on_log_wire(void *user_data, bool sent, const char *text)
 
 /* ---- connection sink: the session behind the Connection ---------------- */
 
+/* The bus cannot keep up with what the server sends: read no further. */
+static bool on_congested(void *user_data)
+{
+	Service *service = user_data;
+
+	return service->observer.is_congested &&
+	       service->observer.is_congested(service->observer_data);
+}
+
 static void sink_start(void *sink, int64_t now)
 {
 	xmpp_session_start(sink, now);
@@ -635,6 +644,7 @@ static void connect_now(Service *service)
 	static const ConnectionCallbacks conn_callbacks = {
 		.connected = on_connected,
 		.failed = on_connect_failed,
+		.congested = on_congested,
 	};
 
 	g_clear_handle_id(&service->reconnect_id, g_source_remove);

@@ -102,6 +102,13 @@ typedef struct {
 	void (*property_changed)(void *user_data, const char *name);
 	void (*subscription_requested)(void *user_data, const char *jid,
 				       const char *message);
+	/*
+	 * May be NULL. True while the observer cannot keep up (its outgoing
+	 * queue is long): the service stops reading from the server until it
+	 * is false again, so a flood slows the server (TCP) instead of
+	 * growing our memory.
+	 */
+	bool (*is_congested)(void *user_data);
 } ServiceObserver;
 
 void service_set_observer(Service *service, const ServiceObserver *observer,
