@@ -879,12 +879,20 @@ static void on_subscription_requested(void *user_data, const char *jid,
  */
 #define BUS_CONGESTION_BYTES ((long)1024 * 1024)
 
+/*
+ * The ContactsChanged batch waits for an idle moment (one signal per loop
+ * iteration); a flood leaves none, so a large batch also asks the service
+ * to pause reading until it has gone out.
+ */
+#define BUS_CONGESTION_BATCH 4096u
+
 static bool is_congested(void *user_data)
 {
 	BusPresence *bus = user_data;
 
 	return dbus_connection_get_outgoing_size(bus->conn) >
-	       BUS_CONGESTION_BYTES;
+		       BUS_CONGESTION_BYTES ||
+	       g_hash_table_size(bus->changed) > BUS_CONGESTION_BATCH;
 }
 
 static const ServiceObserver observer = {
