@@ -38,7 +38,20 @@ static bool is_secret_element(const Stanza *el)
 		return true;
 	if (ns == NULL)
 		return false;
-	return strcmp(ns, NS_SASL) == 0 || strcmp(ns, NS_SASL2) == 0;
+	if (strcmp(ns, NS_SASL) != 0 && strcmp(ns, NS_SASL2) != 0)
+		return false;
+	/*
+	 * Only the payload carriers: the offered <mechanism/> names and a
+	 * <failure/> condition are what a person debugging a login needs.
+	 */
+	static const char *const payloads[] = {
+		"auth",	    "response",		"challenge",	   "success",
+		"authenticate", "initial-response", "additional-data",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(payloads); i++)
+		if (strcmp(name, payloads[i]) == 0)
+			return true;
+	return false;
 }
 
 /*
