@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The XMPP client session state machine and its scripted-exchange tests.
 libpresenced_core_la_SOURCES += \
-	daemon/core/xmpp-session.c daemon/core/xmpp-session.h
+	daemon/core/xmpp-session.c daemon/core/xmpp-session.h \
+	daemon/core/roster.c daemon/core/roster.h
 
 if HAVE_CHECK
 check_PROGRAMS += tests/test-xmpp-session
