@@ -843,7 +843,11 @@ Config *config_load(const char *path, GError **error)
 	config->path = g_strdup(path);
 	config->show = PRESENCE_SHOW_AVAILABLE;
 	config->status = g_strdup("");
-	config->priority = 0;
+	/*
+	 * Negative by default: this daemon reads no messages, so chat sent to
+	 * the bare JID must not be routed to it (RFC 6121 §8.5.2.1.1).
+	 */
+	config->priority = -1;
 	config->away_on_lock = true;
 
 	ok = check_known(&l, error) && load_account(&l, config, error) &&

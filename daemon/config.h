@@ -69,7 +69,7 @@ typedef struct {
 	char *ca_file;	   /* NULL: system store only; absolute path */
 	PresenceShow show; /* [presence] show, default available */
 	char *status;	   /* "" default */
-	int priority;	   /* default 0 when the key is absent */
+	int priority;	   /* default -1 when the key is absent (see config.c) */
 	char *nick;	   /* NULL when none */
 	bool away_on_lock; /* default true */
 } Config;

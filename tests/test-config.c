@@ -91,7 +91,7 @@ START_TEST(test_minimal_defaults)
 	ck_assert(c->ca_file == NULL);
 	ck_assert_int_eq(c->show, PRESENCE_SHOW_AVAILABLE);
 	ck_assert_str_eq(c->status, "");
-	ck_assert_int_eq(c->priority, 0);
+	ck_assert_int_eq(c->priority, -1);
 	ck_assert(c->nick == NULL);
 	ck_assert(c->away_on_lock);
 }

@@ -55,6 +55,13 @@ static const ValidCase valid_cases[] = {
 	/* Internationalized domain. */
 	{"user@M\xc3\x9cNCHEN.example", "user", "m\xc3\xbcnchen.example", NULL},
 	{"user@xn--mnchen-3ya.de", "user", "xn--mnchen-3ya.de", NULL},
+	/* IDNA full stops (U+3002, U+FF0E) separate labels too. */
+	{"a@example\xe3\x80\x82"
+	 "com",
+	 "a", "example.com", NULL},
+	{"a@example\xef\xbc\x8e"
+	 "com/r",
+	 "a", "example.com", "r"},
 	/* Printable ASCII allowed in a localpart. */
 	{"a.b_c-d+e!#$%*=?^`{|}~@x", "a.b_c-d+e!#$%*=?^`{|}~", "x", NULL},
 	{"localhost", NULL, "localhost", NULL},

@@ -58,6 +58,30 @@ START_TEST(test_sasl_scram)
 }
 END_TEST
 
+/* What a person debugging a login needs stays readable. */
+START_TEST(test_sasl_mechanisms_visible)
+{
+	g_autoptr(Stanza) features = stanza_new("features", NULL);
+	g_autofree char *line = NULL;
+	Stanza *mechs = stanza_add_child_new(features, "mechanisms", SASL);
+	Stanza *failure = stanza_new("failure", SASL);
+
+	stanza_add_child_text(mechs, "mechanism", NULL, "SCRAM-SHA-1");
+	stanza_add_child_text(mechs, "mechanism", NULL, "PLAIN");
+	line = redact_log_stanza(features);
+	ck_assert_ptr_nonnull(strstr(line, ">SCRAM-SHA-1<"));
+	ck_assert_ptr_nonnull(strstr(line, ">PLAIN<"));
+	ck_assert_ptr_null(strstr(line, "[redacted]"));
+	g_free(line);
+
+	stanza_add_child_new(failure, "not-authorized", NULL);
+	stanza_add_child_text(failure, "text", NULL, "Invalid username");
+	line = redact_log_stanza(failure);
+	stanza_free(failure);
+	ck_assert_ptr_nonnull(strstr(line, "Invalid username"));
+}
+END_TEST
+
 START_TEST(test_password_element)
 {
 	g_autoptr(Stanza) iq = stanza_new("iq", NULL);
@@ -109,6 +133,7 @@ static Suite *redact_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_sasl_plain);
 	tcase_add_test(tc, test_sasl_scram);
+	tcase_add_test(tc, test_sasl_mechanisms_visible);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("password");
 	tcase_set_timeout(tc, 30);

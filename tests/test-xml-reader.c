@@ -21,8 +21,10 @@
 	"xmlns:stream='http://etherx.jabber.org/streams' "                     \
 	"from='example.com' id='s1' version='1.0' xml:lang='en'>"
 
-/* A realistic stream: features, roster, presence with caps and multi-byte
- * UTF-8 (2, 3 and 4 byte sequences), entities and char refs, CDATA. */
+/*
+ * A realistic stream: features, roster, presence with caps and multi-byte
+ * UTF-8 (2, 3 and 4 byte sequences), entities and char refs, CDATA.
+ */
 static const char stream_text[] = HEADER
 	"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
 	"<required/></starttls></stream:features>\n"
@@ -187,8 +189,10 @@ START_TEST(test_every_double_split)
 {
 	size_t len = strlen(stream_text);
 
-	/* Two cuts, the second a prime stride away, to cover cuts on both
-	 * sides of every construct without len^2 runs. */
+	/*
+	 * Two cuts, the second a prime stride away, to cover cuts on both
+	 * sides of every construct without len^2 runs.
+	 */
 	for (size_t i = 0; i <= len; i++) {
 		size_t cuts[2] = {i, MIN(len, i + 1 + (i * 7919) % 61)};
 		g_autofree char *log = parse_chunks(stream_text, len, cuts, 2);
@@ -244,8 +248,10 @@ END_TEST
 
 /* ---- promptness --------------------------------------------------------- */
 
-/* Feeding up to each '>' that ends a top-level element must make exactly
- * that element available: libxml2 must not sit on its end. */
+/*
+ * Feeding up to each '>' that ends a top-level element must make exactly
+ * that element available: libxml2 must not sit on its end.
+ */
 START_TEST(test_prompt_delivery)
 {
 	size_t len = strlen(stream_text);
@@ -347,8 +353,10 @@ END_TEST
 
 START_TEST(test_default_namespace)
 {
-	/* No default namespace on the header: stanzas are jabber:client,
-	 * children inherit, prefixed ones resolve. */
+	/*
+	 * No default namespace on the header: stanzas are jabber:client,
+	 * children inherit, prefixed ones resolve.
+	 */
 	const char *in =
 		"<stream:stream "
 		"xmlns:stream='http://etherx.jabber.org/streams'>"
@@ -548,8 +556,10 @@ START_TEST(test_size_limit)
 		ck_assert_uint_lt(fed, 1000);
 	}
 
-	/* A stanza of exactly 1000 bytes passes, one of 1001 does not;
-	 * the limit applies afresh to each stanza. */
+	/*
+	 * A stanza of exactly 1000 bytes passes, one of 1001 does not;
+	 * the limit applies afresh to each stanza.
+	 */
 	while (stanza->len < 1000 - strlen("</body></message>"))
 		g_string_append_c(stanza, 'c');
 	g_string_append(stanza, "</body></message>");
@@ -566,6 +576,57 @@ START_TEST(test_size_limit)
 	g_string_append(in, " "); /* whitespace counts toward the next */
 	g_string_append(in, stanza->str);
 	assert_condition(in->str, &lim, "policy-violation");
+}
+END_TEST
+
+static void check_splits(const char *in);
+
+static char *many_attrs(unsigned n, bool xmlns)
+{
+	GString *s = g_string_new(HEADER "<presence/><message");
+
+	for (unsigned i = 0; i < n; i++)
+		g_string_append_printf(
+			s, xmlns ? " xmlns:p%u='urn:%u'" : " a%u = \"%u\"", i,
+			i);
+	g_string_append(s, "/>");
+	return g_string_free(s, FALSE);
+}
+
+START_TEST(test_attr_limit)
+{
+	g_autofree char *ok = many_attrs(XML_READER_DEFAULT_MAX_ATTRS, false);
+	g_autofree char *bad =
+		many_attrs(XML_READER_DEFAULT_MAX_ATTRS + 1, false);
+	g_autofree char *bad_ns =
+		many_attrs(XML_READER_DEFAULT_MAX_ATTRS + 1, true);
+	g_autofree char *huge = many_attrs(500000, false);
+	g_autofree char *log = NULL;
+	/* The stream header has 6 attributes. */
+	XmlReaderLimits lim = {.max_attrs = 6};
+	gint64 start;
+
+	assert_condition(ok, NULL, "none");
+	assert_condition(bad, NULL, "policy-violation");
+	assert_condition(bad_ns, NULL, "policy-violation");
+	assert_condition(HEADER "<a a='' b='' c='' d='' e='' f=''/>", &lim,
+			 "none");
+	assert_condition(HEADER "<a a='' b='' c='' d='' e='' f='' g=''/>", &lim,
+			 "policy-violation");
+	/* '=' inside values and text does not count. */
+	assert_condition(HEADER "<a x='=1=' y=\"==\" z='' a='' b='' c=''>"
+				"a=b=c=d=e=f=g</a>",
+			 &lim, "none");
+	/* Refused without libxml2's quadratic duplicate check running. */
+	start = g_get_monotonic_time();
+	log = parse_whole(huge, strlen(huge), NULL);
+	ck_assert_str_eq(log, "OPEN <stream xmlns='http://etherx.jabber.org/"
+			      "streams' from='example.com' id='s1' "
+			      "version='1.0' xml:lang='en'/>\n"
+			      "STANZA <presence/>\n"
+			      "ERROR policy-violation\n");
+	ck_assert_int_lt(g_get_monotonic_time() - start, 5 * G_USEC_PER_SEC);
+	check_splits(bad);
 }
 END_TEST
 
@@ -750,8 +811,10 @@ END_TEST
 
 START_TEST(test_restart)
 {
-	/* STARTTLS: everything after <proceed/> belongs to the TLS layer;
-	 * the session resets and feeds the new stream. */
+	/*
+	 * STARTTLS: everything after <proceed/> belongs to the TLS layer;
+	 * the session resets and feeds the new stream.
+	 */
 	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
 	g_autoptr(Stanza) s = NULL;
 	const char *in = HEADER "<proceed xmlns='urn:ietf:params:xml:ns:"
@@ -783,6 +846,61 @@ START_TEST(test_after_close)
 	xml_reader_feed(reader, "more junk", 9);
 	drain(reader, log);
 	ck_assert(g_str_has_suffix(log->str, "STANZA <presence/>\nCLOSE\n"));
+}
+END_TEST
+
+START_TEST(test_unpopped_events_freed)
+{
+	/*
+	 * Events nobody pops are freed by reset and free (valgrind and
+	 * LeakSanitizer check this).
+	 */
+	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
+
+	for (int round = 0; round < 2; round++) {
+		xml_reader_feed(reader, HEADER, strlen(HEADER));
+		for (int i = 0; i < 1000; i++)
+			xml_reader_feed(reader, "<presence><show>x</show>",
+					strlen("<presence><show>x</show>"));
+		xml_reader_feed(reader, "</presence>", 11);
+		xml_reader_feed(reader, "<message><body>unfinished", 25);
+		if (round == 0)
+			xml_reader_reset(reader);
+	}
+}
+END_TEST
+
+/*
+ * The fuzzing seeds double as regression inputs: each must give the same
+ * events whole, byte by byte and at every split.
+ */
+START_TEST(test_fuzz_corpus)
+{
+	const char *top = g_getenv("top_srcdir");
+	g_autofree char *dir_path = NULL;
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+	int n = 0;
+
+	if (top == NULL)
+		top = "..";
+	dir_path = g_build_filename(top, "tests", "fuzz", "corpus",
+				    "xml-reader", NULL);
+	dir = g_dir_open(dir_path, 0, NULL);
+	ck_assert_msg(dir != NULL, "no corpus at %s", dir_path);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *path = g_build_filename(dir_path, name, NULL);
+		g_autofree char *data = NULL;
+		gsize len;
+
+		ck_assert(g_file_get_contents(path, &data, &len, NULL));
+		/* The first byte is the fuzzer's split position. */
+		if (len < 2 || memchr(data + 1, '\0', len - 1) != NULL)
+			continue;
+		check_splits(data + 1);
+		n++;
+	}
+	ck_assert_int_gt(n, 8);
 }
 END_TEST
 
@@ -872,16 +990,20 @@ START_TEST(test_big_roster_chunks)
 		xml_reader_feed(reader, in->str + pos,
 				MIN(4096, in->len - pos));
 	check_roster(reader, 100000);
-	/* Linear: a few hundred ms even under sanitizers; quadratic
-	 * behaviour would take minutes. */
+	/*
+	 * Linear: a few hundred ms even under sanitizers; quadratic
+	 * behaviour would take minutes.
+	 */
 	ck_assert_int_lt(g_get_monotonic_time() - start, 20 * G_USEC_PER_SEC);
 }
 END_TEST
 
 START_TEST(test_long_attribute_chunks)
 {
-	/* One 8 MB attribute value full of '>' (legal there), fed in 4 KB
-	 * chunks: must stay linear too. */
+	/*
+	 * One 8 MB attribute value full of '>' (legal there), fed in 4 KB
+	 * chunks: must stay linear too.
+	 */
 	g_autoptr(GString) in = g_string_new(HEADER "<message x='");
 	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
 	g_autoptr(Stanza) m = NULL;
@@ -939,6 +1061,7 @@ static Suite *xml_reader_suite(void)
 	tc = tcase(s, "limits", 60);
 	tcase_add_test(tc, test_size_limit);
 	tcase_add_test(tc, test_depth_limit);
+	tcase_add_test(tc, test_attr_limit);
 
 	tc = tcase(s, "encoding", 30);
 	tcase_add_test(tc, test_encoding);
@@ -955,6 +1078,8 @@ static Suite *xml_reader_suite(void)
 	tcase_add_test(tc, test_restart);
 	tcase_add_test(tc, test_after_close);
 	tcase_add_test(tc, test_error_condition_names);
+	tcase_add_test(tc, test_unpopped_events_freed);
+	tcase_add_test(tc, test_fuzz_corpus);
 
 	tc = tcase(s, "big-stanzas", 300);
 	tcase_add_test(tc, test_big_roster_whole);

@@ -19,8 +19,10 @@ G_DEFINE_QUARK(jid-error-quark, jid_error)
 
 /* RFC 7622 §3.1: each part is 1..1023 octets. */
 #define JID_PART_MAX 1023
-/* Bound the work done on hostile input before normalization can shrink
- * it: NFC never shrinks by more than a few times. */
+/*
+ * Bound the work done on hostile input before normalization can shrink
+ * it: NFC never shrinks by more than a few times.
+ */
 #define JID_INPUT_MAX (4 * (3 * JID_PART_MAX + 2))
 
 struct _Jid {
@@ -100,8 +102,10 @@ static bool is_space_or_control(gunichar c)
 	return false;
 }
 
-/* Letters, digits and combining marks: PRECIS LetterDigits (RFC 8264
- * §9.1), which is what IdentifierClass admits beyond printable ASCII. */
+/*
+ * Letters, digits and combining marks: PRECIS LetterDigits (RFC 8264
+ * §9.1), which is what IdentifierClass admits beyond printable ASCII.
+ */
 static bool is_letter_digit(gunichar c)
 {
 	switch (g_unichar_type(c)) {
@@ -141,15 +145,19 @@ static bool is_letter_digit(gunichar c)
 	return false;
 }
 
-/* Fullwidth and halfwidth forms (U+FF01..U+FFEE): the width mapping rule
- * of UsernameCaseMapped maps them to their decomposition. */
+/*
+ * Fullwidth and halfwidth forms (U+FF01..U+FFEE): the width mapping rule
+ * of UsernameCaseMapped maps them to their decomposition.
+ */
 static bool is_width_variant(gunichar c)
 {
 	return c >= 0xff01 && c <= 0xffee;
 }
 
-/* NFKC of a single character differs from it: PRECIS
- * CompatibilityEquivalent, disallowed in IdentifierClass. */
+/*
+ * NFKC of a single character differs from it: PRECIS
+ * CompatibilityEquivalent, disallowed in IdentifierClass.
+ */
 static bool is_compat_equivalent(gunichar c)
 {
 	char buf[8];
@@ -207,8 +215,10 @@ static char *prepare_local(const char *s, size_t len, GError **error)
 		gunichar c = g_utf8_get_char(p);
 		g_autofree char *desc = NULL;
 
-		/* RFC 7622 §3.3.1: forbidden even though IdentifierClass
-		 * would admit them as ASCII7. */
+		/*
+		 * RFC 7622 §3.3.1: forbidden even though IdentifierClass
+		 * would admit them as ASCII7.
+		 */
 		if (c < 0x80 && c > 0x20 && c != 0x7f &&
 		    strchr("\"&'/:<>@", (int)c) == NULL)
 			continue;
@@ -280,8 +290,10 @@ static char *prepare_domain(const char *s, size_t len, GError **error)
 		copy[--len] = '\0';
 
 	out = fold_nfc(copy, (gssize)len);
-	/* IDNA2008 label separators other than '.' (RFC 5895 §2 and
-	 * RFC 3490 §3.1): U+3002, U+FF0E, U+FF61 are full stops too. */
+	/*
+	 * IDNA2008 label separators other than '.' (RFC 5895 §2 and
+	 * RFC 3490 §3.1): U+3002, U+FF0E, U+FF61 are full stops too.
+	 */
 	if (strstr(out, "\xe3\x80\x82") != NULL ||
 	    strstr(out, "\xef\xbc\x8e") != NULL ||
 	    strstr(out, "\xef\xbd\xa1") != NULL) {
@@ -334,8 +346,10 @@ static char *prepare_domain(const char *s, size_t len, GError **error)
 				     "63 bytes");
 				return NULL;
 			}
-			/* RFC 5891 §4.2.3.1 / STD3: no hyphen at either end
-			 * of a label. */
+			/*
+			 * RFC 5891 §4.2.3.1 / STD3: no hyphen at either end
+			 * of a label.
+			 */
 			if (label[0] == '-' || p[-1] == '-') {
 				fail(error,
 				     "domainpart contains a label that starts "
@@ -430,8 +444,10 @@ Jid *jid_parse(const char *str, GError **error)
 		return NULL;
 	}
 
-	/* RFC 7622 §3.2: the resourcepart starts at the first '/', the
-	 * localpart ends at the first '@' before it. */
+	/*
+	 * RFC 7622 §3.2: the resourcepart starts at the first '/', the
+	 * localpart ends at the first '@' before it.
+	 */
 	slash = strchr(str, '/');
 	if (slash == NULL)
 		slash = str + len;

@@ -13,8 +13,10 @@
 
 #define REDACTED "[redacted]"
 
-/* RFC 6120 §6.4: every SASL element may carry credentials or data derived
- * from them (the PLAIN password, SCRAM proofs and server signatures). */
+/*
+ * RFC 6120 §6.4: every SASL element may carry credentials or data derived
+ * from them (the PLAIN password, SCRAM proofs and server signatures).
+ */
 #define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
 /* XEP-0388 (SASL2) carries the same payloads in its own elements. */
 #define NS_SASL2 "urn:xmpp:sasl:2"
@@ -24,8 +26,10 @@ static bool is_secret_element(const Stanza *el)
 	const char *name = stanza_get_name(el);
 	const char *ns = stanza_get_ns(el);
 
-	/* Any <password/>: jabber:iq:auth (XEP-0078), jabber:iq:register
-	 * (XEP-0077) password changes. */
+	/*
+	 * Any <password/>: jabber:iq:auth (XEP-0078), jabber:iq:register
+	 * (XEP-0077) password changes.
+	 */
 	if (strcmp(name, "password") == 0)
 		return true;
 	/* XEP-0004 form fields named like a password (XEP-0077 forms). */
@@ -34,11 +38,26 @@ static bool is_secret_element(const Stanza *el)
 		return true;
 	if (ns == NULL)
 		return false;
-	return strcmp(ns, NS_SASL) == 0 || strcmp(ns, NS_SASL2) == 0;
+	if (strcmp(ns, NS_SASL) != 0 && strcmp(ns, NS_SASL2) != 0)
+		return false;
+	/*
+	 * Only the payload carriers: the offered <mechanism/> names and a
+	 * <failure/> condition are what a person debugging a login needs.
+	 */
+	static const char *const payloads[] = {
+		"auth",	    "response",		"challenge",	   "success",
+		"authenticate", "initial-response", "additional-data",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(payloads); i++)
+		if (strcmp(name, payloads[i]) == 0)
+			return true;
+	return false;
 }
 
-/* Walks the subtree; inherited (NULL) namespaces are resolved on the way
- * so a child built without xmlns under <auth/> is still recognized. */
+/*
+ * Walks the subtree; inherited (NULL) namespaces are resolved on the way
+ * so a child built without xmlns under <auth/> is still recognized.
+ */
 static void scrub(Stanza *el, bool inside_secret)
 {
 	bool secret = inside_secret || is_secret_element(el);

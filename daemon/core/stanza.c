@@ -82,8 +82,10 @@ void stanza_free(Stanza *stanza)
 	if (stanza == NULL)
 		return;
 
-	/* Iterative over siblings, recursive only in depth (which the reader
-	 * caps), so a 100,000-item roster does not recurse 100,000 deep. */
+	/*
+	 * Iterative over siblings, recursive only in depth (which the reader
+	 * caps), so a 100,000-item roster does not recurse 100,000 deep.
+	 */
 	child = stanza->first_child;
 	while (child != NULL) {
 		Stanza *next = child->next;

@@ -32,8 +32,10 @@ const char *stanza_get_ns(const Stanza *stanza);
 const char *stanza_get_attr(const Stanza *stanza, const char *name);
 /* Sets (value != NULL) or removes (value == NULL) an attribute. Copies. */
 void stanza_set_attr(Stanza *stanza, const char *name, const char *value);
-/* Same with a value of len bytes (need not be NUL-terminated; value NULL
- * removes). For parsers, which have lengths already. */
+/*
+ * Same with a value of len bytes (need not be NUL-terminated; value NULL
+ * removes). For parsers, which have lengths already.
+ */
 void stanza_set_attr_len(Stanza *stanza, const char *name, const char *value,
 			 size_t len);
 /* Iterate attributes: index from 0; false past the end. Borrowed out-ptrs. */
@@ -71,6 +73,8 @@ size_t stanza_get_n_children(const Stanza *stanza);
  * and control whitespace as character references). parent_ns is the
  * namespace in scope at the insertion point (e.g. "jabber:client" for a
  * top-level stanza); xmlns is written only where the element's differs.
+ * Attribute values are quoted with '. C0 controls other than tab, LF and
+ * CR, which XML 1.0 cannot carry at all, are dropped.
  */
 void stanza_serialize(const Stanza *stanza, const char *parent_ns,
 		      GString *out);

@@ -30,16 +30,20 @@ G_DEFINE_QUARK(xml-reader-error-quark, xml_reader_error)
 #define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_CLIENT "jabber:client"
 
-/* Bytes handed to libxml2 per call: small enough to bound the tree built
+/*
+ * Bytes handed to libxml2 per call: small enough to bound the tree built
  * before a size check, big enough that libxml2's per-call rescans of an
- * unfinished tag stay few. */
+ * unfinished tag stay few.
+ */
 #define FEED_SLICE ((size_t)1024 * 1024)
 
 /* A held-back buffer bigger than this is freed rather than kept. */
 #define HELD_KEEP ((size_t)64 * 1024)
 
-/* libxml2's own cap on its name dictionary, which XML_PARSE_HUGE lifts:
- * names a peer invents are interned for the life of the stream. */
+/*
+ * libxml2's own cap on its name dictionary, which XML_PARSE_HUGE lifts:
+ * names a peer invents are interned for the life of the stream.
+ */
 #define DICT_LIMIT ((size_t)10000000)
 
 /*
@@ -81,6 +85,7 @@ struct _XmlReader {
 	LexState lex;
 	unsigned lex_n; /* LEX_BANG_PREFIX: chars matched; LEX_CDATA: ']'s */
 	char lex_quote;
+	unsigned lex_attrs;    /* '=' seen in the current tag */
 	const char *lex_error; /* set by lex(): input is bad from cut on */
 	XmlReaderError lex_error_code;
 	bool failed; /* an error is queued: ignore everything */
@@ -124,8 +129,10 @@ static void event_free(gpointer data)
 	g_free(ev);
 }
 
-/* Stops parsing without freeing libxml2's input under its feet; see the
- * comment at the top. */
+/*
+ * Stops parsing without freeing libxml2's input under its feet; see the
+ * comment at the top.
+ */
 static void halt(XmlReader *reader)
 {
 	if (reader->ctxt != NULL) {
@@ -176,9 +183,11 @@ static void on_start_document(void *user_data)
 	XmlReader *reader = user_data;
 	xmlParserInputPtr input = reader->ctxt->input;
 
-	/* RFC 6120 §11.6: UTF-8 only. A declared encoding libxml2 knows has
+	/*
+	 * RFC 6120 §11.6: UTF-8 only. A declared encoding libxml2 knows has
 	 * already switched the input to a converter by now; a UTF-16 BOM
-	 * has done the same. */
+	 * has done the same.
+	 */
 	if (input != NULL && input->encoding != NULL &&
 	    !is_utf8_name((const char *)input->encoding)) {
 		fail(reader, XML_READER_ERROR_UNSUPPORTED_ENCODING,
@@ -237,8 +246,10 @@ static void set_attrs(Stanza *el, int nb_attributes, const xmlChar **attrs)
 
 			set_attr(el, name, a[3], a[4]);
 		}
-		/* Other namespaced attributes carry nothing XMPP core
-		 * needs and could shadow plain ones: dropped. */
+		/*
+		 * Other namespaced attributes carry nothing XMPP core
+		 * needs and could shadow plain ones: dropped.
+		 */
 	}
 }
 
@@ -318,9 +329,11 @@ static void on_start_element(void *user_data, const xmlChar *localname,
 	}
 	reader->depth++;
 
-	/* libxml2 resolved default and prefixed namespaces; an element in
+	/*
+	 * libxml2 resolved default and prefixed namespaces; an element in
 	 * no namespace at all (no default declared anywhere in scope) is in
-	 * the stream's content namespace (RFC 6120 §4.8.2). */
+	 * the stream's content namespace (RFC 6120 §4.8.2).
+	 */
 	ns = uri != NULL ? (const char *)uri : NS_CLIENT;
 	if (reader->cursor == NULL) {
 		el = stanza_new((const char *)localname, ns);
@@ -341,8 +354,10 @@ static void on_end_element(void *user_data, const xmlChar *localname,
 	if (reader->failed || reader->closed)
 		return;
 	if (reader->depth == 1) {
-		/* RFC 6120 §4.4: the stream is closed; anything after it is
-		 * not ours to parse. */
+		/*
+		 * RFC 6120 §4.4: the stream is closed; anything after it is
+		 * not ours to parse.
+		 */
 		reader->depth = 0;
 		push_event(reader, XML_READER_EVENT_STREAM_CLOSE, NULL, NULL);
 		reader->closed = true;
@@ -356,8 +371,10 @@ static void on_end_element(void *user_data, const xmlChar *localname,
 	if (reader->depth == 1) {
 		uint64_t end = consumed(reader);
 
-		/* The stanza may have ended inside the slice that took it
-		 * over the limit. */
+		/*
+		 * The stanza may have ended inside the slice that took it
+		 * over the limit.
+		 */
 		if (end - reader->boundary > reader->limits.max_stanza_bytes) {
 			fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
 			     "stanza larger than %zu bytes",
@@ -375,8 +392,10 @@ static void on_characters(void *user_data, const xmlChar *text, int len)
 {
 	XmlReader *reader = user_data;
 
-	/* Whitespace between stanzas (RFC 6120 §4.6.1 keepalives) and any
-	 * other text outside a stanza is dropped. */
+	/*
+	 * Whitespace between stanzas (RFC 6120 §4.6.1 keepalives) and any
+	 * other text outside a stanza is dropped.
+	 */
 	if (reader->failed || reader->cursor == NULL)
 		return;
 	stanza_append_text(reader->cursor, (const char *)text, len);
@@ -433,8 +452,10 @@ static void on_element_decl(void *user_data, const xmlChar *name, int type,
 
 static xmlEntityPtr on_get_entity(void *user_data, const xmlChar *name)
 {
-	/* Only reached for names other than the five predefined ones,
-	 * which libxml2 resolves before asking. */
+	/*
+	 * Only reached for names other than the five predefined ones,
+	 * which libxml2 resolves before asking.
+	 */
 	fail(user_data, XML_READER_ERROR_RESTRICTED_XML,
 	     "entity reference &%s; is not allowed", (const char *)name);
 	return NULL;
@@ -515,8 +536,10 @@ static void on_error(void *user_data, xmlErrorPtr err)
 	XmlReader *reader = user_data;
 	g_autofree char *msg = NULL;
 
-	/* Warnings (a relative namespace URI such as "vcard-temp", ...)
-	 * are not errors in XMPP. */
+	/*
+	 * Warnings (a relative namespace URI such as "vcard-temp", ...)
+	 * are not errors in XMPP.
+	 */
 	if (err == NULL || err->level == XML_ERR_WARNING)
 		return;
 	msg = g_strdup(err->message != NULL ? err->message : "parse error");
@@ -565,8 +588,10 @@ static bool ensure_ctxt(XmlReader *reader)
 		     "cannot create XML parser");
 		return false;
 	}
-	/* No XML_PARSE_NOENT (entities are never substituted), no
-	 * XML_PARSE_DTDLOAD/DTDATTR/DTDVALID, no network. */
+	/*
+	 * No XML_PARSE_NOENT (entities are never substituted), no
+	 * XML_PARSE_DTDLOAD/DTDATTR/DTDVALID, no network.
+	 */
 	(void)xmlCtxtUseOptions(reader->ctxt, XML_PARSE_NONET | XML_PARSE_HUGE |
 						      XML_PARSE_NOWARNING);
 	reader->ctxt->replaceEntities = 0;
@@ -599,6 +624,8 @@ XmlReader *xml_reader_new(const XmlReaderLimits *limits)
 			XML_READER_DEFAULT_MAX_STANZA_BYTES;
 	if (reader->limits.max_depth == 0)
 		reader->limits.max_depth = XML_READER_DEFAULT_MAX_DEPTH;
+	if (reader->limits.max_attrs == 0)
+		reader->limits.max_attrs = XML_READER_DEFAULT_MAX_ATTRS;
 	g_queue_init(&reader->events);
 	return reader;
 }
@@ -658,8 +685,9 @@ static bool lex_skips(LexState state)
 
 /*
  * Scans data with the lexer state and returns the length of its longest
- * prefix that ends where markup ends (0: none). See LexState. Two things
- * the lexer rejects itself, since libxml2 would misreport or sit on them:
+ * prefix that ends where markup ends (0: none). See LexState. It counts
+ * attributes (libxml2's duplicate check is quadratic in their number) and
+ * rejects two things itself, since libxml2 would misreport or sit on them:
  * a markup declaration ("<!DOCTYPE", "<!ENTITY", ...: after the stream
  * header just a syntax error to libxml2, but it is the DTD RFC 6120 §11.1
  * forbids) and '<' in an attribute value (libxml2 waits for
@@ -704,6 +732,7 @@ static size_t lex(XmlReader *reader, const char *data, size_t len,
 				cut = i + 1;
 			} else {
 				reader->lex = LEX_TAG;
+				reader->lex_attrs = 0;
 			}
 			break;
 		case LEX_TAG:
@@ -712,6 +741,14 @@ static size_t lex(XmlReader *reader, const char *data, size_t len,
 				cut = i + 1;
 			} else if (c == '=') {
 				reader->lex = LEX_TAG_EQ;
+				if (++reader->lex_attrs >
+				    reader->limits.max_attrs) {
+					reader->lex_error_code =
+						XML_READER_ERROR_POLICY_VIOLATION;
+					reader->lex_error = "element has too "
+							    "many attributes";
+					return i;
+				}
 			} else if (c == '<') {
 				reader->lex = LEX_TAG_OPEN;
 			}
@@ -818,8 +855,10 @@ static void parse(XmlReader *reader, const char *data, size_t len)
 	while (len > 0 && !reader->failed && !reader->closed) {
 		uint64_t pending = reader->fed - reader->boundary;
 		size_t room = pending < max ? (size_t)(max - pending) : 0;
-		/* Never more than one byte past the limit at a time, so the
-		 * check below is exact for a stanza still open. */
+		/*
+		 * Never more than one byte past the limit at a time, so the
+		 * check below is exact for a stanza still open.
+		 */
 		size_t n = MIN(len, MIN(FEED_SLICE, room + 1));
 
 		if (!ensure_ctxt(reader))
@@ -855,8 +894,10 @@ void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
 		parse(reader, data, cut);
 		fail(reader, reader->lex_error_code, "%s", reader->lex_error);
 	} else if (cut > 0) {
-		/* Two calls rather than a copy: the held part holds the
-		 * start of at most one tag, so libxml2 scans it once. */
+		/*
+		 * Two calls rather than a copy: the held part holds the
+		 * start of at most one tag, so libxml2 scans it once.
+		 */
 		if (reader->held_len > 0) {
 			parse(reader, reader->held, reader->held_len);
 			release_held(reader);
@@ -872,8 +913,10 @@ void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
 			     reader->limits.max_stanza_bytes);
 	}
 
-	/* Safe now that libxml2 has returned: free what a failed or closed
-	 * stream no longer needs. */
+	/*
+	 * Safe now that libxml2 has returned: free what a failed or closed
+	 * stream no longer needs.
+	 */
 	if (reader->failed || reader->closed) {
 		drop_ctxt(reader);
 		stanza_free(reader->stanza);

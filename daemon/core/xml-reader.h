@@ -8,9 +8,13 @@
  * reference beyond the five predefined (and character references), a
  * processing instruction or a comment is a stream error (restricted-xml) and
  * is never expanded. A stanza over max_stanza_bytes of raw input (counted
- * from its '<', so a start tag that never closes hits it too) or nested
- * deeper than max_depth is policy-violation. After an error the reader
- * yields nothing more until xml_reader_reset().
+ * from the end of the previous top-level tag, whitespace included, so a
+ * start tag or text that never ends hits it too), nested
+ * deeper than max_depth or with an element of more than max_attrs
+ * attributes is policy-violation. The ERROR event is queued once, after
+ * the events that preceded the fault; after it, and after STREAM_CLOSE,
+ * the reader ignores input and yields nothing more until
+ * xml_reader_reset().
  *
  * The reader never calls back: feed bytes, then pop events in order. This
  * lets the session drop what follows <proceed/> and reset for the new stream
@@ -48,13 +52,19 @@ typedef enum {
 	XML_READER_EVENT_ERROR,	       /* error set; the stream is unusable */
 } XmlReaderEvent;
 
+/*
+ * A zero field takes its default. max_attrs counts xmlns declarations too;
+ * it exists because libxml2 checks for duplicates in quadratic time.
+ */
 typedef struct {
 	size_t max_stanza_bytes; /* default 16 MiB: a 100k roster is ~10 MB */
 	unsigned max_depth;	 /* default 32, counting the stanza as 1 */
+	unsigned max_attrs;	 /* per element, default 64 */
 } XmlReaderLimits;
 
 #define XML_READER_DEFAULT_MAX_STANZA_BYTES ((size_t)16 * 1024 * 1024)
 #define XML_READER_DEFAULT_MAX_DEPTH 32u
+#define XML_READER_DEFAULT_MAX_ATTRS 64u
 
 /* limits NULL: the defaults. Transfer full. */
 typedef struct _XmlReader XmlReader;

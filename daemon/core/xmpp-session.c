@@ -50,6 +50,12 @@ G_DEFINE_QUARK(xmpp - session - error - quark, xmpp_session_error)
 
 struct _XmppSession {
 	XmppSessionState state;
+	/*
+	 * Set while answering the server's end of the stream: our goodbye
+	 * may meet a TLS session the server already closed, and that write
+	 * error must not replace the reason the server gave.
+	 */
+	bool answering_end;
 
 	/* Account, from the config. */
 	char *bare_jid;
@@ -221,7 +227,9 @@ static void send_raw(XmppSession *s, const char *data, size_t len)
 	}
 	if (!tls_session_write(s->tls, data, len, &error)) {
 		flush_tls(s);
-		end_session(s, XMPP_SESSION_END_NETWORK, "%s", error->message);
+		if (!s->answering_end)
+			end_session(s, XMPP_SESSION_END_NETWORK, "%s",
+				    error->message);
 		return;
 	}
 	flush_tls(s);
@@ -638,7 +646,9 @@ static void on_stream_error(XmppSession *s, const Stanza *error)
 		clipped = clip_text(text, MAX_ERROR_TEXT_BYTES);
 
 	/* Answer with our closing tag; the server closes the TCP side. */
+	s->answering_end = true;
 	send_stream_close(s);
+	s->answering_end = false;
 	end_session(s,
 		    strcmp(condition, "conflict") == 0
 			    ? XMPP_SESSION_END_CONFLICT
@@ -655,7 +665,9 @@ static void on_reader_error(XmppSession *s, const GError *error)
 
 	if (error && error->domain == XML_READER_ERROR)
 		condition = xml_reader_error_condition(error->code);
+	s->answering_end = true;
 	send_stream_error(s, condition);
+	s->answering_end = false;
 	end_session(s, XMPP_SESSION_END_SERVER_ERROR,
 		    "invalid XML from %s (%s): %s", s->domain, condition,
 		    error ? error->message : "unknown error");

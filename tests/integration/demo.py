@@ -62,7 +62,15 @@ def run(tap, env):
     pr = env.prosody
     print("    c2s port %d, direct TLS port %d, certificate %s" %
           (pr.port, pr.tls_port, pr.cert), flush=True)
-    env.start_bus()
+    # Like an installed system, the bus knows how to start presenced (the
+    # demo starts it by hand anyway, with alice's config).
+    services = os.path.join(env.tmp, "services")
+    os.makedirs(services)
+    with open(os.path.join(services, harness.BUS_NAME + ".service"),
+              "w") as f:
+        f.write("[D-BUS Service]\nName=%s\nExec=%s\n" %
+                (harness.BUS_NAME, harness.presenced_path()))
+    env.start_bus(servicedir=services)
     print("    private session bus %s" % env.bus.address, flush=True)
 
     say("== starting presenced as alice@localhost")

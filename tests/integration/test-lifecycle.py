@@ -41,6 +41,23 @@ def run(tap, env):
     ev = bob.wait_presence(lambda e: e.frm == ALICE + "/term" and
                            e.type == "available", 10, m)
     tap.ok(ev, "peer sees the daemon available")
+
+    # SIGHUP with a broken config: StateReason config, nothing crashes.
+    good = open(d.conf).read()
+    with open(d.conf, "w") as f:
+        f.write(good.replace("port = %d" % env.prosody.port,
+                             "port = not-a-port"))
+    d.proc.signal(signal.SIGHUP)
+    reason = harness.wait_for(
+        lambda: env.get_property("StateReason") == "config", 10)
+    msg = env.get_property("StateMessage") or ""
+    tap.ok(reason and d.alive(),
+           "SIGHUP with an invalid config: StateReason config, daemon alive",
+           env.fail_with_log(d))
+    tap.ok("port" in msg and pw["alice"] not in msg,
+           "StateMessage names the key, no secret", repr(msg))
+    with open(d.conf, "w") as f:
+        f.write(good)
     m = bob.mark()
     t0 = time.monotonic()
     was_alive = d.alive()
