@@ -109,7 +109,8 @@ TestServer *ts_new(const TestServerOptions *options)
 		callbacks.log_wire = NULL;
 	ts->certs = tls_test_cert_matrix_new(TS_DOMAIN, &error);
 	ck_assert_msg(ts->certs != NULL, "%s", error ? error->message : "");
-	ts->contacts = contacts_new();
+	ts->contacts_borrowed = options->contacts != NULL;
+	ts->contacts = options->contacts ? options->contacts : contacts_new();
 	ts->changed = g_ptr_array_new_with_free_func(g_free);
 	ts->subscriptions = g_ptr_array_new_with_free_func(g_free);
 	ts->requests_gone = g_ptr_array_new_with_free_func(g_free);
@@ -129,6 +130,8 @@ TestServer *ts_new(const TestServerOptions *options)
 	ts->session =
 		xmpp_session_new(&config, ts->contacts, &callbacks, ts, &error);
 	ck_assert_msg(ts->session != NULL, "%s", error ? error->message : "");
+	if (options->nick)
+		xmpp_session_set_nick(ts->session, options->nick);
 	return ts;
 }
 
@@ -137,7 +140,8 @@ void ts_free(TestServer *ts)
 	if (!ts)
 		return;
 	xmpp_session_free(ts->session);
-	contacts_free(ts->contacts);
+	if (!ts->contacts_borrowed)
+		contacts_free(ts->contacts);
 	tls_test_cert_matrix_free(ts->certs);
 	g_free(ts->online_jid);
 	g_ptr_array_unref(ts->changed);

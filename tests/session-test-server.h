@@ -40,6 +40,7 @@ typedef struct {
 	/* The session under test and what its callbacks saw. */
 	XmppSession *session;
 	ContactTable *contacts;
+	bool contacts_borrowed;
 	TlsTestCertMatrix *certs;
 	int online_count;
 	char *online_jid;
@@ -87,6 +88,10 @@ typedef struct {
 	bool no_ca_file;
 	int64_t negotiation_timeout;
 	bool no_log_wire;
+	/* Borrowed table (a second session over the first one's table, as
+	 * the service does across reconnects); NULL: a new one. */
+	ContactTable *contacts;
+	const char *nick; /* xmpp_session_set_nick before start */
 } TestServerOptions;
 
 TestServer *ts_new(const TestServerOptions *options);

@@ -14,3 +14,12 @@ tests_test_xmpp_session_SOURCES = \
 tests_test_xmpp_session_CFLAGS = $(unit_cflags)
 tests_test_xmpp_session_LDADD = $(unit_ldadd)
 endif
+
+# Roster parsing, push validation, versioning, subscription decisions.
+if HAVE_CHECK
+check_PROGRAMS += tests/test-roster
+TESTS += tests/test-roster
+tests_test_roster_SOURCES = tests/test-roster.c
+tests_test_roster_CFLAGS = $(unit_cflags)
+tests_test_roster_LDADD = $(unit_ldadd)
+endif
