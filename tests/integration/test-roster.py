@@ -306,8 +306,10 @@ def run(tap, env):
                         itype="set")
     tap.ok(reply and "result" in reply, "another client sets a roster item",
            reply)
-    ok = harness.wait_for(lambda: (roster(env) or {}).get(CAROL) ==
-                          ("Caroline", "none", ["Pals", "Work"]), 10)
+    # Prosody keeps groups as a set: their order is not ours to check.
+    ok = harness.wait_for(lambda: (lambda c: c and (c[0], c[1], sorted(c[2]))
+                                   == ("Caroline", "none", ["Pals", "Work"]))(
+        (roster(env) or {}).get(CAROL)), 10)
     tap.ok(ok, "the push reaches GetRoster (name, groups)",
            repr(roster(env)))
     tap.ok(harness.wait_for(lambda: "unknown" in
@@ -316,7 +318,8 @@ def run(tap, env):
            repr(presence_changes(mon, CAROL, start)))
     out = env.ctl("roster")
     tap.ok(out.returncode == 0 and
-           CAROL + "\tCaroline\tnone\tPals,Work\n" in out.stdout,
+           (CAROL + "\tCaroline\tnone\tPals,Work\n" in out.stdout or
+            CAROL + "\tCaroline\tnone\tWork,Pals\n" in out.stdout),
            "presencectl roster shows it", repr(out.stdout))
     reply = other.query(None, "<query xmlns='jabber:iq:roster'><item "
                         "jid='%s' subscription='remove'/></query>" % CAROL,
