@@ -289,8 +289,7 @@ static void on_subscription_request(void *user_data, const char *bare_jid,
 			message ? message : "");
 }
 
-static void on_subscription_request_gone(void *user_data,
-					 const char *bare_jid)
+static void on_subscription_request_gone(void *user_data, const char *bare_jid)
 {
 	forget_request(user_data, bare_jid);
 }

@@ -54,8 +54,7 @@ static void on_subscription_request(void *user_data, const char *bare_jid,
 			g_strdup_printf("%s|%s", bare_jid, message));
 }
 
-static void on_subscription_request_gone(void *user_data,
-					 const char *bare_jid)
+static void on_subscription_request_gone(void *user_data, const char *bare_jid)
 {
 	TestServer *ts = user_data;
 
@@ -605,8 +604,8 @@ char *ts_login(TestServer *ts, const char *mechanisms, const char *roster_items)
 	ts_reset_reader(ts);
 	ts_expect_header(ts, true);
 	if (ts->bind_features) {
-		g_autofree char *features = g_strconcat(
-			TS_SERVER_HEADER, ts->bind_features, NULL);
+		g_autofree char *features =
+			g_strconcat(TS_SERVER_HEADER, ts->bind_features, NULL);
 
 		ts_send(ts, features);
 	} else {

@@ -51,11 +51,11 @@ typedef struct {
 	char *closed_message;
 	GString *wire;		    /* "SEND: ..."/"RECV: ..." lines */
 	bool send_initial_presence; /* from online(), like the owner */
-	bool close_on_change; /* xmpp_session_close from contact_changed */
+	bool close_on_change;	  /* xmpp_session_close from contact_changed */
 	GPtrArray *requests_gone; /* subscription_request_gone JIDs */
 
 	/* Roster and PEP in ts_login (RFC 6121 §2.6, XEP-0163). */
-	const char *bind_features; /* NULL: TS_FEATURES_BIND */
+	const char *bind_features;     /* NULL: TS_FEATURES_BIND */
 	const char *expect_roster_ver; /* the get's ver; NULL: none sent */
 	bool roster_unchanged;	       /* answer with an empty result */
 	bool pep;		       /* disco#info shows pubsub/pep */

@@ -55,15 +55,16 @@ static void assert_show(const ContactTable *t, const char *jid,
 			 presence_show_to_string(show));
 }
 
-/* ---- items ---------------------------------------------------------------- */
+/* ---- items ----------------------------------------------------------------
+ */
 
 START_TEST(test_item_parse)
 {
-	g_autoptr(Stanza) iq = push(
-		NULL, "<item jid='Bob@Example.NET/phone' name='Bob' "
-		      "subscription='to' ask='subscribe' approved='true'>"
-		      "<group>Friends</group><group></group>"
-		      "<group>Friends</group><group>Work</group></item>");
+	g_autoptr(Stanza) iq =
+		push(NULL, "<item jid='Bob@Example.NET/phone' name='Bob' "
+			   "subscription='to' ask='subscribe' approved='true'>"
+			   "<group>Friends</group><group></group>"
+			   "<group>Friends</group><group>Work</group></item>");
 	Stanza *item = stanza_get_first_child(stanza_get_first_child(iq));
 	g_auto(RosterItem) ri = {0};
 
@@ -151,7 +152,8 @@ START_TEST(test_item_caps)
 }
 END_TEST
 
-/* ---- pushes --------------------------------------------------------------- */
+/* ---- pushes ---------------------------------------------------------------
+ */
 
 START_TEST(test_push_trusted_senders)
 {
@@ -172,14 +174,14 @@ END_TEST
 START_TEST(test_push_spoofed)
 {
 	static const char *const spoofers[] = {
-		"mallory@evil.example", OWN "/desktop", "example.org",
-		"evil.example", "bob@example.org",
+		"mallory@evil.example", OWN "/desktop",	   "example.org",
+		"evil.example",		"bob@example.org",
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(spoofers); i++) {
-		g_autoptr(Stanza) iq = push(
-			spoofers[i],
-			"<item jid='mallory@evil.example' subscription='both'/>");
+		g_autoptr(Stanza) iq =
+			push(spoofers[i], "<item jid='mallory@evil.example' "
+					  "subscription='both'/>");
 		g_auto(RosterItem) ri = {0};
 		g_autofree char *ver = NULL;
 		g_autoptr(GError) error = NULL;
@@ -229,7 +231,8 @@ START_TEST(test_push_bad_request)
 }
 END_TEST
 
-/* ---- versioning (§2.6) ---------------------------------------------------- */
+/* ---- versioning (§2.6) ----------------------------------------------------
+ */
 
 START_TEST(test_request_ver)
 {
@@ -253,13 +256,15 @@ START_TEST(test_result_full_then_unchanged)
 	g_autoptr(ContactTable) t = contacts_new();
 	g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func(g_free);
 
-	ck_assert_int_eq(
-		apply(t,
-		      "<iq type='result' id='r'><query xmlns='jabber:iq:roster' "
-		      "ver='v1'><item jid='bob@example.net' subscription='both' "
-		      "name='Bob'/><item jid='carol@example.net'/></query></iq>",
-		      changed),
-		ROSTER_RESULT_FULL);
+	ck_assert_int_eq(apply(t,
+			       "<iq type='result' id='r'><query "
+			       "xmlns='jabber:iq:roster' "
+			       "ver='v1'><item jid='bob@example.net' "
+			       "subscription='both' "
+			       "name='Bob'/><item "
+			       "jid='carol@example.net'/></query></iq>",
+			       changed),
+			 ROSTER_RESULT_FULL);
 	ck_assert_str_eq(contacts_get_roster_ver(t), "v1");
 	ck_assert_uint_eq(contacts_get_n_roster_items(t), 2);
 	/* Every new item is a change: its first state. */
@@ -275,8 +280,7 @@ START_TEST(test_result_full_then_unchanged)
 	ck_assert_str_eq(contacts_get_roster_ver(t), "v1");
 	ck_assert_uint_eq(contacts_get_n_roster_items(t), 2);
 	ck_assert_str_eq(
-		contact_get_name(contacts_lookup(t, "bob@example.net")),
-		"Bob");
+		contact_get_name(contacts_lookup(t, "bob@example.net")), "Bob");
 }
 END_TEST
 
@@ -297,13 +301,13 @@ START_TEST(test_result_full_replaces)
 					   PRESENCE_SHOW_AVAILABLE, "", 0, 2));
 
 	/* The server forgot our version: a full roster without bob. */
-	ck_assert_int_eq(
-		apply(t,
-		      "<iq type='result' id='r2'><query xmlns='jabber:iq:roster' "
-		      "ver='v9'><item jid='carol@example.net' "
-		      "subscription='to'/></query></iq>",
-		      changed),
-		ROSTER_RESULT_FULL);
+	ck_assert_int_eq(apply(t,
+			       "<iq type='result' id='r2'><query "
+			       "xmlns='jabber:iq:roster' "
+			       "ver='v9'><item jid='carol@example.net' "
+			       "subscription='to'/></query></iq>",
+			       changed),
+			 ROSTER_RESULT_FULL);
 	ck_assert_str_eq(contacts_get_roster_ver(t), "v9");
 	ck_assert_ptr_null(contacts_lookup(t, "bob@example.net"));
 	ck_assert_ptr_nonnull(contacts_lookup(t, "eve@example.net"));
@@ -374,7 +378,8 @@ START_TEST(test_push_delta_and_remove)
 }
 END_TEST
 
-/* ---- subscription states (§3) --------------------------------------------- */
+/* ---- subscription states (§3) ---------------------------------------------
+ */
 
 static bool set_item(ContactTable *t, const char *jid, RosterSubscription sub,
 		     bool ask)

@@ -1222,8 +1222,9 @@ START_TEST(test_remove_roster_item)
 						  "bob@example.net"));
 	iq = ts_expect(ts, "iq", NS_CLIENT);
 	ck_assert_str_eq(stanza_get_attr(iq, "type"), "set");
-	item = stanza_get_child(stanza_get_child(iq, "query", "jabber:iq:roster"),
-				"item", "jabber:iq:roster");
+	item = stanza_get_child(
+		stanza_get_child(iq, "query", "jabber:iq:roster"), "item",
+		"jabber:iq:roster");
 	ck_assert_ptr_nonnull(item);
 	ck_assert_str_eq(stanza_get_attr(item, "jid"), "bob@example.net");
 	ck_assert_str_eq(stanza_get_attr(item, "subscription"), "remove");

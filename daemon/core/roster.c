@@ -88,9 +88,9 @@ bool roster_item_parse(const Stanza *el, RosterItem *ret_item, GError **error)
 		item.subscription = ROSTER_SUBSCRIPTION_NONE;
 	/* §2.1.2.2: "subscribe" is the only defined value. */
 	item.ask = g_strcmp0(stanza_get_attr(el, "ask"), "subscribe") == 0;
-	item.approved = g_strcmp0(stanza_get_attr(el, "approved"), "true") ==
-				0 ||
-			g_strcmp0(stanza_get_attr(el, "approved"), "1") == 0;
+	item.approved =
+		g_strcmp0(stanza_get_attr(el, "approved"), "true") == 0 ||
+		g_strcmp0(stanza_get_attr(el, "approved"), "1") == 0;
 	if (name_attr && *name_attr)
 		item.name = clip(name_attr);
 	item.groups = g_ptr_array_new_with_free_func(g_free);
@@ -261,8 +261,8 @@ RosterResultKind roster_apply_result(ContactTable *table, const Stanza *iq,
 	/* Apply everything, then drop what the result no longer has. The
 	 * items are kept alive in parsed until the end (keep borrows). */
 	{
-		g_autoptr(GPtrArray) parsed = g_ptr_array_new_with_free_func(
-			(GDestroyNotify)g_free);
+		g_autoptr(GPtrArray) parsed =
+			g_ptr_array_new_with_free_func((GDestroyNotify)g_free);
 
 		for (Stanza *c = stanza_get_first_child(query); c;
 		     c = stanza_get_next_sibling(c)) {

@@ -97,10 +97,10 @@ struct _XmppSession {
 
 	/* XEP-0172 nick over PEP (XEP-0163): disco#info on our bare JID
 	 * first, publish only where it shows the pubsub/pep identity. */
-	char *nick;	  /* NULL: none set */
-	char *disco_id;	  /* disco#info in flight */
-	char *publish_id; /* last publish in flight */
-	bool pep;	  /* the disco#info result showed pubsub/pep */
+	char *nick;	     /* NULL: none set */
+	char *disco_id;	     /* disco#info in flight */
+	char *publish_id;    /* last publish in flight */
+	bool pep;	     /* the disco#info result showed pubsub/pep */
 	bool nick_published; /* something was published this session */
 
 	GByteArray *out;   /* bytes for the socket, in order */
@@ -974,12 +974,10 @@ static void begin_bind(XmppSession *s, const Stanza *features)
 	 * RFC 6121 Appendix E: <optional/> means skip it. */
 	s->need_session =
 		session && !stanza_get_child(session, "optional", NULL);
-	s->roster_versioning =
-		stanza_get_child(features, "ver", NS_ROSTER_VER_FEATURE) !=
-		NULL;
-	s->pre_approval =
-		stanza_get_child(features, "sub", NS_PRE_APPROVAL_FEATURE) !=
-		NULL;
+	s->roster_versioning = stanza_get_child(features, "ver",
+						NS_ROSTER_VER_FEATURE) != NULL;
+	s->pre_approval = stanza_get_child(features, "sub",
+					   NS_PRE_APPROVAL_FEATURE) != NULL;
 	g_free(s->bind_id);
 	iq = new_iq(s, "set", &s->bind_id);
 	bind = stanza_add_child_new(iq, "bind", NS_BIND);
@@ -1319,8 +1317,7 @@ static void publish_nick(XmppSession *s)
 	g_free(s->publish_id);
 	iq = new_iq(s, "set", &s->publish_id);
 	publish = stanza_add_child_new(
-		stanza_add_child_new(iq, "pubsub", NS_PUBSUB), "publish",
-		NULL);
+		stanza_add_child_new(iq, "pubsub", NS_PUBSUB), "publish", NULL);
 	stanza_set_attr(publish, "node", NS_NICK);
 	item = stanza_add_child_new(publish, "item", NULL);
 	nick = stanza_add_child_new(item, "nick", NS_NICK);
@@ -1764,9 +1761,8 @@ bool xmpp_session_remove_roster_item(XmppSession *s, const char *bare_jid)
 	/* RFC 6121 §2.5.2: the server answers, pushes the removal and
 	 * cancels both subscriptions; the push updates the table. */
 	iq = new_iq(s, "set", &id);
-	item = stanza_add_child_new(stanza_add_child_new(iq, "query",
-							 NS_ROSTER),
-				    "item", NULL);
+	item = stanza_add_child_new(
+		stanza_add_child_new(iq, "query", NS_ROSTER), "item", NULL);
 	stanza_set_attr(item, "jid", bare_jid);
 	stanza_set_attr(item, "subscription", "remove");
 	send_stanza(s, iq);
