@@ -283,6 +283,11 @@ def run(tap, env):
     out = env.ctl("authorize", HANK)
     tap.ok(out.returncode == 0, "authorize before any request: pre-approval",
            out.stderr)
+    # The server stores the pre-approval as a roster item (approved='true')
+    # and pushes it: wait for that before hank asks, or his request may
+    # overtake our 'subscribed' inside the server.
+    ok = harness.wait_for(lambda: HANK in (roster(env) or {}), 10)
+    tap.ok(ok, "the pre-approval arrives as a roster push", repr(roster(env)))
     m = hank.mark()
     hank.send_raw(subscribe_xml(ALICE, "hank here"))
     ev = hank.wait_presence(lambda e: e.bare == ALICE and
