@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/jid.h"
+#include "core/roster.h"
 #include "core/xmpp-session.h"
 #include "daemon/connection.h"
 #include "daemon/lock-policy.h"
@@ -30,6 +31,8 @@ G_DEFINE_QUARK(presenced - service - error - quark, service_error)
 /* The network coming back starts an attempt at once, at most this often
  * (a flapping link must not become a reconnect storm). */
 #define NETWORK_RETRY_MIN ((int64_t)5 * G_USEC_PER_SEC)
+/* Pending inbound subscription requests kept (STYLE.md §3). */
+#define MAX_REQUESTS 1000u
 
 struct _Service {
 	Config *config;
@@ -247,6 +250,28 @@ static void cancel_hold(Service *service)
 	g_clear_handle_id(&service->hold_id, g_source_remove);
 }
 
+static void forget_request(Service *service, const char *bare);
+
+/*
+ * Requests answered while we were away (from another client): the roster
+ * shows the contact subscribed to us already (RFC 6121 §3.1.5).
+ */
+static void prune_requests(Service *service)
+{
+	GPtrArray *r = service->requests;
+
+	for (guint i = 0; i + 1 < r->len;) {
+		const Contact *c =
+			contacts_lookup(service->contacts, r->pdata[i]);
+
+		if (c && contact_is_in_roster(c) &&
+		    roster_subscription_has_from(contact_get_subscription(c)))
+			g_ptr_array_remove_range(r, i, 2);
+		else
+			i += 2;
+	}
+}
+
 static void on_online(void *user_data, const char *full_jid)
 {
 	Service *service = user_data;
@@ -258,13 +283,11 @@ static void on_online(void *user_data, const char *full_jid)
 	service->online_since = g_get_monotonic_time();
 	set_string(service, &service->jid, full_jid, "Jid");
 	set_reason(service, "", "");
+	prune_requests(service);
 	set_roster_ready(service, true);
 	set_state(service, SERVICE_STATE_ONLINE);
-	/*
-	 * The connection flushes after the feed that brought us here.
-	 * TODO(#3): publish the nick with PEP (XEP-0163/XEP-0172) where
-	 * disco#info shows pubsub/pep.
-	 */
+	/* The connection flushes after the feed that brought us here; the
+	 * session publishes the nick with PEP by itself. */
 	send_own_presence(service);
 	/* XEP-0352: a new session starts active; say so if it is not. */
 	if (lock_policy_is_locked(service->lock))
@@ -326,6 +349,9 @@ static void on_subscription_request(void *user_data, const char *bare_jid,
 		}
 	}
 	if (!found) {
+		/* Anyone can ask: keep the newest MAX_REQUESTS. */
+		if (r->len / 2 >= MAX_REQUESTS)
+			g_ptr_array_remove_range(r, 0, 2);
 		g_ptr_array_add(r, g_strdup(bare_jid));
 		g_ptr_array_add(r, g_strdup(message ? message : ""));
 	}
@@ -334,6 +360,11 @@ static void on_subscription_request(void *user_data, const char *bare_jid,
 		service->observer.subscription_requested(
 			service->observer_data, bare_jid,
 			message ? message : "");
+}
+
+static void on_subscription_request_gone(void *user_data, const char *bare_jid)
+{
+	forget_request(user_data, bare_jid);
 }
 
 static gboolean teardown(gpointer user_data);
@@ -631,6 +662,7 @@ static void connect_now(Service *service)
 		.online = on_online,
 		.contact_changed = on_contact_changed,
 		.subscription_request = on_subscription_request,
+		.subscription_request_gone = on_subscription_request_gone,
 		.closed = on_closed,
 		.log_wire = service->wire_log ? on_log_wire : NULL,
 		.resumed = on_resumed,
@@ -667,6 +699,7 @@ static void connect_now(Service *service)
 		set_state(service, SERVICE_STATE_OFFLINE);
 		return;
 	}
+	xmpp_session_set_nick(service->session, service->nick);
 	set_state(service, service->attempts > 0 ? SERVICE_STATE_RECONNECTING
 						 : SERVICE_STATE_CONNECTING);
 	g_info("connecting to %s as %s", ccfg.domain, service->config->jid);
@@ -870,6 +903,12 @@ bool service_reload_config(Service *service, GError **error)
 
 	g_info("configuration reloaded from %s", config->path);
 	changed = account_changed(service->config, config);
+	if (!same_str(service->config->jid, config->jid)) {
+		/* Another account: our roster version and requests are not
+		 * its own; the next roster result replaces the items. */
+		contacts_set_roster_ver(service->contacts, NULL);
+		g_ptr_array_set_size(service->requests, 0);
+	}
 	/* The complaint about the previous file no longer holds. */
 	if (g_strcmp0(service->state_reason, "config") == 0)
 		set_reason(service, "", "");
@@ -1018,14 +1057,19 @@ bool service_set_presence(Service *service, const char *show_str,
 	if (options->nick) {
 		/*
 		 * The user's nickname (XEP-0172): carried in later subscription
-		 * requests and directed presence, never in broadcasts (§4.5).
-		 * TODO(#3): publish it with PEP as well.
+		 * requests and directed presence, never in broadcasts (§4.5),
+		 * and published with PEP by the session where it can.
 		 */
 		const char *nick = *options->nick ? options->nick : NULL;
 
 		if (g_strcmp0(service->nick, nick) != 0) {
 			g_free(service->nick);
 			service->nick = g_strdup(nick);
+		}
+		if (service->session && !service->session_closed) {
+			xmpp_session_set_nick(service->session, service->nick);
+			if (service->connection)
+				connection_flush(service->connection);
 		}
 	}
 	/* Set by the user or an app: kept when the screen unlocks. */
@@ -1179,13 +1223,49 @@ bool service_unsubscribe(Service *service, const char *jid, GError **error)
 				 NULL, "unsubscribing", error);
 }
 
+static bool has_request(const Service *service, const char *bare)
+{
+	const GPtrArray *r = service->requests;
+
+	for (guint i = 0; i + 1 < r->len; i += 2)
+		if (strcmp(g_ptr_array_index(r, i), bare) == 0)
+			return true;
+	return false;
+}
+
 bool service_authorize(Service *service, const char *jid, bool allow,
 		       GError **error)
 {
-	return send_subscription(service,
-				 allow ? PRESENCE_TYPE_SUBSCRIBED
-				       : PRESENCE_TYPE_UNSUBSCRIBED,
-				 jid, NULL, NULL, "answering a request", error);
+	g_autofree char *bare = NULL;
+
+	if (!allow)
+		/* Denies a request, or cancels the contact's subscription
+		 * to us (RFC 6121 §3.2.1): always meaningful. */
+		return send_subscription(service, PRESENCE_TYPE_UNSUBSCRIBED,
+					 jid, NULL, NULL, "answering a request",
+					 error);
+	bare = check_jid("jid", jid, true, error);
+	if (!bare || !check_online(service, "answering a request", error))
+		return false;
+	switch (roster_decide_authorize(
+		has_request(service, bare),
+		contacts_lookup(service->contacts, bare),
+		xmpp_session_has_pre_approval(service->session))) {
+	case ROSTER_AUTHORIZE_APPROVE:
+	case ROSTER_AUTHORIZE_PRE_APPROVE:
+		break;
+	case ROSTER_AUTHORIZE_NOOP:
+		return true;
+	case ROSTER_AUTHORIZE_UNSUPPORTED:
+		/* RFC 6121 §3.4: no pre-approval without the feature. */
+		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
+			    "%s has not asked for a subscription, and the "
+			    "server does not support pre-approval",
+			    bare);
+		return false;
+	}
+	return send_subscription(service, PRESENCE_TYPE_SUBSCRIBED, bare, NULL,
+				 NULL, "answering a request", error);
 }
 
 bool service_remove_contact(Service *service, const char *jid, GError **error)
@@ -1200,13 +1280,16 @@ bool service_remove_contact(Service *service, const char *jid, GError **error)
 		return true; /* CONTRACT.md: nothing happens */
 	if (!check_online(service, "removing a contact", error))
 		return false;
-	/*
-	 * TODO(#4): roster set with subscription='remove' (RFC 6121 §2.5)
-	 * needs an xmpp_session call for it.
-	 */
-	g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
-		    "removing roster items is not supported yet");
-	return false;
+	if (!xmpp_session_remove_roster_item(service->session, bare)) {
+		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
+			    "removing %s not sent", bare);
+		return false;
+	}
+	connection_flush(service->connection);
+	/* The server's push removes it from the table (§2.5.2); a request
+	 * of the contact is answered by the removal (§2.5.2 unsubscribed). */
+	forget_request(service, bare);
+	return true;
 }
 
 /* ---- desktop integration (issue #7) ------------------------------------- */

@@ -64,6 +64,13 @@ static void on_subscription_request(void *user_data, const char *bare_jid,
 			g_strdup_printf("%s|%s", bare_jid, message));
 }
 
+static void on_subscription_request_gone(void *user_data, const char *bare_jid)
+{
+	TestServer *ts = user_data;
+
+	g_ptr_array_add(ts->requests_gone, g_strdup(bare_jid));
+}
+
 static void on_closed(void *user_data, XmppSessionEnd reason,
 		      const GError *error)
 {
@@ -98,6 +105,7 @@ TestServer *ts_new(const TestServerOptions *options)
 		.online = on_online,
 		.contact_changed = on_contact_changed,
 		.subscription_request = on_subscription_request,
+		.subscription_request_gone = on_subscription_request_gone,
 		.closed = on_closed,
 		.log_wire = on_log_wire,
 		.resumed = on_resumed,
@@ -115,6 +123,7 @@ TestServer *ts_new(const TestServerOptions *options)
 	ts->contacts = options->contacts ? options->contacts : contacts_new();
 	ts->changed = g_ptr_array_new_with_free_func(g_free);
 	ts->subscriptions = g_ptr_array_new_with_free_func(g_free);
+	ts->requests_gone = g_ptr_array_new_with_free_func(g_free);
 	ts->wire = g_string_new(NULL);
 	ts->reader = xml_reader_new(NULL);
 	ts->client_plain = g_string_new(NULL);
@@ -133,6 +142,8 @@ TestServer *ts_new(const TestServerOptions *options)
 	ck_assert_msg(ts->session != NULL, "%s", error ? error->message : "");
 	if (options->resume)
 		xmpp_session_set_resume_state(ts->session, options->resume);
+	if (options->nick)
+		xmpp_session_set_nick(ts->session, options->nick);
 	return ts;
 }
 
@@ -147,6 +158,7 @@ void ts_free(TestServer *ts)
 	g_free(ts->online_jid);
 	g_ptr_array_unref(ts->changed);
 	g_ptr_array_unref(ts->subscriptions);
+	g_ptr_array_unref(ts->requests_gone);
 	g_free(ts->closed_message);
 	g_string_free(ts->wire, TRUE);
 	xml_reader_free(ts->reader);
@@ -604,7 +616,14 @@ char *ts_login(TestServer *ts, const char *mechanisms, const char *roster_items)
 	}
 	ts_reset_reader(ts);
 	ts_expect_header(ts, true);
-	ts_send(ts, TS_SERVER_HEADER TS_FEATURES_BIND);
+	if (ts->bind_features) {
+		g_autofree char *features =
+			g_strconcat(TS_SERVER_HEADER, ts->bind_features, NULL);
+
+		ts_send(ts, features);
+	} else {
+		ts_send(ts, TS_SERVER_HEADER TS_FEATURES_BIND);
+	}
 
 	bind_iq = ts_expect(ts, "iq", NS_CLIENT);
 	ck_assert_int_eq(xmpp_session_get_state(ts->session),
@@ -630,12 +649,23 @@ char *ts_login(TestServer *ts, const char *mechanisms, const char *roster_items)
 	ck_assert_str_eq(stanza_get_attr(roster_iq, "type"), "get");
 	query = stanza_get_child(roster_iq, "query", NS_ROSTER);
 	ck_assert_ptr_nonnull(query);
+	if (ts->expect_roster_ver)
+		ck_assert_str_eq(stanza_get_attr(query, "ver") ?: "(none)",
+				 ts->expect_roster_ver);
+	else
+		ck_assert_ptr_null(stanza_get_attr(query, "ver"));
 	ck_assert_int_eq(ts->online_count, 0);
-	reply = g_strdup_printf("<iq type='result' id='%s' to='%s'><query "
-				"xmlns='jabber:iq:roster' ver='v1'>%s</query>"
-				"</iq>",
-				stanza_get_attr(roster_iq, "id"), TS_FULL_JID,
-				roster_items ? roster_items : "");
+	if (ts->roster_unchanged)
+		reply = g_strdup_printf("<iq type='result' id='%s' to='%s'/>",
+					stanza_get_attr(roster_iq, "id"),
+					TS_FULL_JID);
+	else
+		reply = g_strdup_printf(
+			"<iq type='result' id='%s' to='%s'><query "
+			"xmlns='jabber:iq:roster' ver='v1'>%s</query>"
+			"</iq>",
+			stanza_get_attr(roster_iq, "id"), TS_FULL_JID,
+			roster_items ? roster_items : "");
 	ts_send(ts, reply);
 	ck_assert_int_eq(ts->online_count, 1);
 	ck_assert_str_eq(ts->online_jid, TS_FULL_JID);
@@ -648,6 +678,50 @@ char *ts_login(TestServer *ts, const char *mechanisms, const char *roster_items)
 
 		ck_assert_ptr_null(stanza_get_attr(presence, "type"));
 	}
+	ts_answer_pep(ts);
 	ts_expect_nothing(ts);
 	return g_steal_pointer(&mech);
+}
+
+void ts_answer_pep(TestServer *ts)
+{
+	g_autoptr(Stanza) disco = ts_expect(ts, "iq", NS_CLIENT);
+	g_autofree char *reply = NULL;
+
+	ck_assert_str_eq(stanza_get_attr(disco, "type"), "get");
+	ck_assert_str_eq(stanza_get_attr(disco, "to"), TS_JID);
+	ck_assert_ptr_nonnull(stanza_get_child(
+		disco, "query", "http://jabber.org/protocol/disco#info"));
+	reply = g_strdup_printf(
+		"<iq type='result' id='%s' from='%s' to='%s'><query "
+		"xmlns='http://jabber.org/protocol/disco#info'>"
+		"<identity category='account' type='registered'/>%s"
+		"</query></iq>",
+		stanza_get_attr(disco, "id"), TS_JID, TS_FULL_JID,
+		ts->pep ? "<identity category='pubsub' type='pep'/>" : "");
+	ts_send(ts, reply);
+	if (ts->pep && ts->expect_nick) {
+		g_autoptr(Stanza) iq = ts_expect(ts, "iq", NS_CLIENT);
+		Stanza *pubsub = stanza_get_child(
+			iq, "pubsub", "http://jabber.org/protocol/pubsub");
+		Stanza *publish =
+			pubsub ? stanza_get_child(pubsub, "publish", NULL)
+			       : NULL;
+		Stanza *item = publish ? stanza_get_child(publish, "item", NULL)
+				       : NULL;
+		Stanza *nick = item ? stanza_get_child(
+					      item, "nick",
+					      "http://jabber.org/protocol/nick")
+				    : NULL;
+		g_autofree char *result = NULL;
+
+		ck_assert_str_eq(stanza_get_attr(iq, "type"), "set");
+		ck_assert_ptr_nonnull(nick);
+		ck_assert_str_eq(stanza_get_attr(publish, "node"),
+				 "http://jabber.org/protocol/nick");
+		ck_assert_str_eq(stanza_get_text(nick), ts->expect_nick);
+		result = g_strdup_printf("<iq type='result' id='%s'/>",
+					 stanza_get_attr(iq, "id"));
+		ts_send(ts, result);
+	}
 }

@@ -52,7 +52,15 @@ typedef struct {
 	char *closed_message;
 	GString *wire;		    /* "SEND: ..."/"RECV: ..." lines */
 	bool send_initial_presence; /* from online(), like the owner */
-	bool close_on_change; /* xmpp_session_close from contact_changed */
+	bool close_on_change;	  /* xmpp_session_close from contact_changed */
+	GPtrArray *requests_gone; /* subscription_request_gone JIDs */
+
+	/* Roster and PEP in ts_login (RFC 6121 §2.6, XEP-0163). */
+	const char *bind_features;     /* NULL: TS_FEATURES_BIND */
+	const char *expect_roster_ver; /* the get's ver; NULL: none sent */
+	bool roster_unchanged;	       /* answer with an empty result */
+	bool pep;		       /* disco#info shows pubsub/pep */
+	const char *expect_nick;       /* published after disco; NULL: none */
 
 	/* Server side. */
 	int64_t now;
@@ -83,6 +91,7 @@ typedef struct {
 	bool no_log_wire;
 	ContactTable *contacts; /* borrowed; NULL: the server's own */
 	StreamMgmt *resume;	/* XEP-0198 state to resume; transfer full */
+	const char *nick; /* xmpp_session_set_nick before start */
 } TestServerOptions;
 
 TestServer *ts_new(const TestServerOptions *options);
@@ -132,5 +141,10 @@ char *ts_sasl_text(const Stanza *el, gsize *ret_len);
  * mechanism the client chose. */
 char *ts_login(TestServer *ts, const char *mechanisms,
 	       const char *roster_items);
+/* After login: answers the client's disco#info on our bare JID (with the
+ * pubsub/pep identity if ts->pep) and, with ts->expect_nick, checks the
+ * nick publish that follows and answers it. */
+void ts_answer_pep(TestServer *ts);
+
 /* Login up to (and including) the post-TLS stream header and features. */
 void ts_login_to_auth(TestServer *ts, const char *mechanisms);

@@ -1511,6 +1511,207 @@ START_TEST(test_roster_push_spoofed)
 }
 END_TEST
 
+/* ---- roster versioning, subscriptions, PEP (issue #4) ------------------ */
+
+#define FEATURES_BIND_VER                                                      \
+	"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"    \
+	"<ver xmlns='urn:xmpp:features:rosterver'/>"                           \
+	"<sub xmlns='urn:xmpp:features:pre-approval'/></stream:features>"
+
+/* RFC 6121 §2.6: "" the first time, the cached version on reconnect; an
+ * empty result keeps the items, and no PresenceChanged is due. */
+START_TEST(test_roster_versioning_reconnect)
+{
+	g_autoptr(ContactTable) table = contacts_new();
+	TestServerOptions opts = {.contacts = table};
+	g_autofree char *mech = NULL;
+	g_autofree char *mech2 = NULL;
+	g_autoptr(Stanza) reply = NULL;
+
+	{
+		g_autoptr(TestServer) ts = ts_new(&opts);
+
+		ts->bind_features = FEATURES_BIND_VER;
+		ts->expect_roster_ver = "";
+		mech = ts_login(ts, ALL_MECHS, roster_items);
+		ck_assert(xmpp_session_has_pre_approval(ts->session));
+		ck_assert_str_eq(xmpp_session_get_roster_ver(ts->session),
+				 "v1");
+		ck_assert_uint_eq(contacts_get_n_roster_items(table), 3);
+		/* A push moves the version on. */
+		ts_send(ts, "<iq type='set' id='push1'><query "
+			    "xmlns='jabber:iq:roster' ver='v2'><item "
+			    "jid='erin@example.org' subscription='none'/>"
+			    "</query></iq>");
+		reply = ts_expect(ts, "iq", NS_CLIENT);
+		ck_assert_str_eq(stanza_get_attr(reply, "type"), "result");
+		ck_assert_str_eq(contacts_get_roster_ver(table), "v2");
+		ts_send(ts, "</stream:stream>");
+	}
+	{
+		g_autoptr(TestServer) ts = ts_new(&opts);
+
+		ts->bind_features = FEATURES_BIND_VER;
+		ts->expect_roster_ver = "v2";
+		ts->roster_unchanged = true;
+		mech2 = ts_login(ts, ALL_MECHS, NULL);
+		ck_assert_uint_eq(contacts_get_n_roster_items(table), 4);
+		ck_assert_str_eq(contacts_get_roster_ver(table), "v2");
+		ck_assert_uint_eq(ts->changed->len, 0);
+		ck_assert_str_eq(contact_get_name(contacts_lookup(
+					 table, "bob@example.net")),
+				 "Bob");
+	}
+}
+END_TEST
+
+/* Without the stream feature no ver is sent (§2.6.1), even with a cache. */
+START_TEST(test_roster_no_versioning)
+{
+	g_autoptr(ContactTable) table = contacts_new();
+	TestServerOptions opts = {.contacts = table};
+	g_autoptr(TestServer) ts = ts_new(&opts);
+	g_autofree char *mech = NULL;
+
+	contacts_set_roster_ver(table, "old");
+	mech = ts_login(ts, ALL_MECHS, roster_items);
+	ck_assert(!xmpp_session_has_pre_approval(ts->session));
+	ck_assert_str_eq(contacts_get_roster_ver(table), "v1");
+}
+END_TEST
+
+START_TEST(test_remove_roster_item)
+{
+	g_autoptr(TestServer) ts = new_online(roster_items);
+	g_autoptr(Stanza) iq = NULL;
+	g_autoptr(Stanza) reply = NULL;
+	Stanza *item;
+
+	ck_assert(xmpp_session_remove_roster_item(ts->session,
+						  "bob@example.net"));
+	iq = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(iq, "type"), "set");
+	item = stanza_get_child(
+		stanza_get_child(iq, "query", "jabber:iq:roster"), "item",
+		"jabber:iq:roster");
+	ck_assert_ptr_nonnull(item);
+	ck_assert_str_eq(stanza_get_attr(item, "jid"), "bob@example.net");
+	ck_assert_str_eq(stanza_get_attr(item, "subscription"), "remove");
+	/* The item goes with the server's push, not before. */
+	ck_assert_ptr_nonnull(contacts_lookup(ts->contacts, "bob@example.net"));
+	send_fmt(ts, "<iq type='result' id='%s'/>", stanza_get_attr(iq, "id"));
+	ts_send(ts, "<iq type='set' id='push9'><query xmlns='jabber:iq:roster'>"
+		    "<item jid='bob@example.net' subscription='remove'/>"
+		    "</query></iq>");
+	reply = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(reply, "type"), "result");
+	ck_assert_ptr_null(contacts_lookup(ts->contacts, "bob@example.net"));
+	ts_expect_nothing(ts);
+}
+END_TEST
+
+/* Inbound unsubscribe withdraws a request; a push showing from/both
+ * answers it; unsubscribed drops the contact's presence (§3.2, §3.3). */
+START_TEST(test_subscription_transitions)
+{
+	g_autoptr(TestServer) ts = new_online(roster_items);
+	g_autoptr(Stanza) reply = NULL;
+
+	ts_send(ts, "<presence from='frank@example.org/x' type='subscribe'>"
+		    "<status>hi</status></presence>");
+	ck_assert_uint_eq(ts->subscriptions->len, 1);
+	ck_assert_str_eq(g_ptr_array_index(ts->subscriptions, 0),
+			 "frank@example.org|hi");
+	ts_send(ts, "<presence from='frank@example.org' "
+		    "type='unsubscribe'/>");
+	ck_assert_uint_eq(ts->requests_gone->len, 1);
+	ck_assert_str_eq(g_ptr_array_index(ts->requests_gone, 0),
+			 "frank@example.org");
+
+	ts_send(ts, "<iq type='set' id='push1'><query xmlns='jabber:iq:roster'>"
+		    "<item jid='grace@example.org' subscription='from'/>"
+		    "</query></iq>");
+	reply = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_uint_eq(ts->requests_gone->len, 2);
+	ck_assert_str_eq(g_ptr_array_index(ts->requests_gone, 1),
+			 "grace@example.org");
+
+	/* bob (both) is online, then revokes our subscription. */
+	ts_send(ts, "<presence from='bob@example.net/phone'/>");
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts->contacts,
+							  "bob@example.net")),
+			 PRESENCE_SHOW_AVAILABLE);
+	g_ptr_array_set_size(ts->changed, 0);
+	ts_send(ts, "<presence from='bob@example.net' type='unsubscribed'/>");
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts->contacts,
+							  "bob@example.net")),
+			 PRESENCE_SHOW_OFFLINE);
+	ck_assert_uint_eq(ts->changed->len, 1);
+	/* subscribed changes nothing by itself: the push does. */
+	ts_send(ts, "<presence from='dave@example.com' type='subscribed'/>");
+	ck_assert_uint_eq(ts->changed->len, 1);
+	ts_expect_nothing(ts);
+}
+END_TEST
+
+/* XEP-0163/XEP-0172: disco#info on our bare JID, then the nick publish
+ * where pubsub/pep shows; a later change publishes again. */
+START_TEST(test_pep_nick)
+{
+	TestServerOptions opts = {.nick = "Alice A."};
+	g_autoptr(TestServer) ts = ts_new(&opts);
+	g_autofree char *mech = NULL;
+	g_autoptr(Stanza) iq = NULL;
+	g_autoptr(Stanza) iq2 = NULL;
+	Stanza *nick;
+
+	ts->pep = true;
+	ts->expect_nick = "Alice A.";
+	mech = ts_login(ts, ALL_MECHS, roster_items);
+	xmpp_session_set_nick(ts->session, "Ally");
+	iq = ts_expect(ts, "iq", NS_CLIENT);
+	nick = stanza_get_child(
+		stanza_get_child(
+			stanza_get_child(
+				stanza_get_child(
+					iq, "pubsub",
+					"http://jabber.org/protocol/pubsub"),
+				"publish", NULL),
+			"item", NULL),
+		"nick", "http://jabber.org/protocol/nick");
+	ck_assert_ptr_nonnull(nick);
+	ck_assert_str_eq(stanza_get_text(nick), "Ally");
+	/* An error is only logged. */
+	send_fmt(ts,
+		 "<iq type='error' id='%s'><error type='auth'><forbidden "
+		 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+		 stanza_get_attr(iq, "id"));
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_ONLINE);
+	/* The same nick again: nothing. Cleared: an empty nick. */
+	xmpp_session_set_nick(ts->session, "Ally");
+	ts_expect_nothing(ts);
+	xmpp_session_set_nick(ts->session, "");
+	iq2 = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_ptr_nonnull(strstr(ts->wire->str, "<nick xmlns="));
+	ts_expect_nothing(ts);
+}
+END_TEST
+
+/* No pubsub/pep identity: the nick is never published. */
+START_TEST(test_pep_absent)
+{
+	TestServerOptions opts = {.nick = "Alice A."};
+	g_autoptr(TestServer) ts = ts_new(&opts);
+	g_autofree char *mech = NULL;
+
+	ts->pep = false;
+	mech = ts_login(ts, ALL_MECHS, roster_items);
+	xmpp_session_set_nick(ts->session, "Ally");
+	ts_expect_nothing(ts);
+}
+END_TEST
+
 /* ---- splits ------------------------------------------------------------- */
 
 /* The whole login with the server's plaintext one byte per TLS record
@@ -1718,6 +1919,12 @@ static Suite *xmpp_session_suite(void)
 		CASE(test_roster_result),
 		CASE(test_roster_push),
 		CASE(test_roster_push_spoofed),
+		CASE(test_roster_versioning_reconnect),
+		CASE(test_roster_no_versioning),
+		CASE(test_remove_roster_item),
+		CASE(test_subscription_transitions),
+		CASE(test_pep_nick),
+		CASE(test_pep_absent),
 		CASE(test_split_bytewise),
 		CASE(test_split_odd),
 		CASE(test_split_every_byte_pre_tls),

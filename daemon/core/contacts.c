@@ -53,6 +53,7 @@ struct _ContactTable {
 	Contact *lru_head;
 	Contact *lru_tail;
 	size_t n_strangers;
+	char *roster_ver; /* RFC 6121 §2.6: version of the items held */
 };
 
 static const char *const subscription_names[] = {
@@ -140,6 +141,7 @@ void contacts_free(ContactTable *table)
 	while (g_hash_table_iter_next(&iter, &key, NULL))
 		contact_free(contact_from_key(key));
 	g_hash_table_destroy(table->by_jid);
+	g_free(table->roster_ver);
 	g_free(table);
 }
 
@@ -663,6 +665,30 @@ size_t contacts_get_n_strangers(const ContactTable *table)
 	g_return_val_if_fail(table != NULL, 0);
 
 	return table->n_strangers;
+}
+
+size_t contacts_get_n_roster_items(const ContactTable *table)
+{
+	g_return_val_if_fail(table != NULL, 0);
+
+	return (size_t)g_hash_table_size(table->by_jid) - table->n_strangers;
+}
+
+void contacts_set_roster_ver(ContactTable *table, const char *ver)
+{
+	g_return_if_fail(table != NULL);
+
+	if (g_strcmp0(table->roster_ver, ver) == 0)
+		return;
+	g_free(table->roster_ver);
+	table->roster_ver = g_strdup(ver);
+}
+
+const char *contacts_get_roster_ver(const ContactTable *table)
+{
+	g_return_val_if_fail(table != NULL, NULL);
+
+	return table->roster_ver;
 }
 
 void contacts_foreach(const ContactTable *table, ContactFunc func,

@@ -108,6 +108,18 @@ size_t contacts_size(const ContactTable *table);
 /* Contacts outside the roster (≤ CONTACTS_MAX_STRANGERS). */
 size_t contacts_get_n_strangers(const ContactTable *table);
 
+/* Roster items (contacts outside the roster not counted). */
+size_t contacts_get_n_roster_items(const ContactTable *table);
+
+/*
+ * The roster version (RFC 6121 §2.6) the roster items in the table
+ * correspond to, kept with them across sessions. NULL: none (the next
+ * roster get asks for everything). ver is copied. Transfer none, valid
+ * until the next set.
+ */
+void contacts_set_roster_ver(ContactTable *table, const char *ver);
+const char *contacts_get_roster_ver(const ContactTable *table);
+
 typedef void (*ContactFunc)(const Contact *contact, void *user_data);
 /* Every contact, in no particular order; do not mutate the table inside. */
 void contacts_foreach(const ContactTable *table, ContactFunc func,

@@ -18,6 +18,7 @@
 
 #include "core/jid.h"
 #include "core/redact.h"
+#include "core/roster.h"
 #include "core/sasl-scram.h"
 #include "core/stanza.h"
 #include "core/tls-session.h"
@@ -37,6 +38,9 @@ G_DEFINE_QUARK(xmpp - session - error - quark, xmpp_session_error)
 #define NS_ROSTER "jabber:iq:roster"
 #define NS_PING "urn:xmpp:ping"
 #define NS_CSI "urn:xmpp:csi:0"
+#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
+#define NS_PUBSUB "http://jabber.org/protocol/pubsub"
+#define NS_NICK "http://jabber.org/protocol/nick"
 
 #define DEFAULT_NEGOTIATION_TIMEOUT ((int64_t)30 * G_USEC_PER_SEC)
 #define DEFAULT_KEEPALIVE_IDLE ((int64_t)90 * G_USEC_PER_SEC)
@@ -45,8 +49,6 @@ G_DEFINE_QUARK(xmpp - session - error - quark, xmpp_session_error)
 
 /* Caps on what the server controls (STYLE.md §3). */
 #define MAX_MECHANISMS 32u
-#define MAX_ROSTER_ITEMS 250000u
-#define MAX_ITEM_GROUPS 64u
 #define MAX_ITEM_STRING_BYTES 1024u
 #define MAX_ERROR_TEXT_BYTES 256u
 
@@ -90,7 +92,8 @@ struct _XmppSession {
 	char *session_id;
 	char *roster_id;
 	char *full_jid;
-	char *roster_ver;
+	bool roster_versioning; /* RFC 6121 §2.6.1 stream feature */
+	bool pre_approval;	/* RFC 6121 §3.4 stream feature */
 	unsigned id_prefix;
 	uint64_t id_counter;
 
@@ -115,6 +118,14 @@ struct _XmppSession {
 	bool sm_active;	    /* <enable/> sent or resumed: counting */
 	bool ack_requested; /* <r/> sent, no <a/> yet */
 	bool has_bind;	    /* <bind/> in the features after SASL */
+
+	/* XEP-0172 nick over PEP (XEP-0163): disco#info on our bare JID
+	 * first, publish only where it shows the pubsub/pep identity. */
+	char *nick;	     /* NULL: none set */
+	char *disco_id;	     /* disco#info in flight */
+	char *publish_id;    /* last publish in flight */
+	bool pep;	     /* the disco#info result showed pubsub/pep */
+	bool nick_published; /* something was published this session */
 
 	GByteArray *out;   /* bytes for the socket, in order */
 	GByteArray *plain; /* scratch: decrypted input */
@@ -475,7 +486,9 @@ void xmpp_session_free(XmppSession *s)
 	g_free(s->session_id);
 	g_free(s->roster_id);
 	g_free(s->full_jid);
-	g_free(s->roster_ver);
+	g_free(s->nick);
+	g_free(s->disco_id);
+	g_free(s->publish_id);
 	if (s->reader)
 		xml_reader_free(s->reader);
 	if (s->tls)
@@ -1021,6 +1034,10 @@ static void begin_bind(XmppSession *s, const Stanza *features)
 		session && !stanza_get_child(session, "optional", NULL);
 	/* XEP-0352 §2: advertised after auth; a resumed stream needs it too. */
 	s->csi = stanza_get_child(features, "csi", NS_CSI) != NULL;
+	s->roster_versioning = stanza_get_child(features, "ver",
+						NS_ROSTER_VER_FEATURE) != NULL;
+	s->pre_approval = stanza_get_child(features, "sub",
+					   NS_PRE_APPROVAL_FEATURE) != NULL;
 	if (s->resume && s->sm_offered) {
 		begin_resume(s);
 		return;
@@ -1188,6 +1205,9 @@ static void enable_stream_mgmt(XmppSession *s)
 static void begin_roster(XmppSession *s)
 {
 	g_autoptr(Stanza) iq = NULL;
+	Stanza *query;
+	const char *ver = roster_request_ver(
+		s->roster_versioning, contacts_get_roster_ver(s->contacts));
 
 	enable_stream_mgmt(s);
 	/*
@@ -1199,7 +1219,10 @@ static void begin_roster(XmppSession *s)
 
 	g_free(s->roster_id);
 	iq = new_iq(s, "get", &s->roster_id);
-	stanza_add_child_new(iq, "query", NS_ROSTER);
+	query = stanza_add_child_new(iq, "query", NS_ROSTER);
+	/* §2.6.2: the version our table holds, "" the first time. */
+	if (ver)
+		stanza_set_attr(query, "ver", ver);
 	set_state(s, XMPP_SESSION_STATE_ROSTER);
 	send_stanza(s, iq);
 }
@@ -1210,132 +1233,36 @@ static void report_change(XmppSession *s, const char *bare, bool changed)
 		s->callbacks.contact_changed(s->user_data, bare);
 }
 
-/*
- * One <item/> of a roster result or push (RFC 6121 §2.1.2). Returns the
- * normalized bare JID it applied to (transfer full), NULL if ignored.
- */
-static char *apply_roster_item(XmppSession *s, const Stanza *item)
-{
-	const char *jid_attr = stanza_get_attr(item, "jid");
-	const char *sub_attr = stanza_get_attr(item, "subscription");
-	const char *name_attr = stanza_get_attr(item, "name");
-	const char *ask_attr = stanza_get_attr(item, "ask");
-	g_autofree char *bare = NULL;
-	g_autofree char *name = NULL;
-	g_autoptr(GPtrArray) groups = NULL;
-	RosterSubscription sub = ROSTER_SUBSCRIPTION_NONE;
-	bool changed;
-
-	if (!jid_attr)
-		return NULL;
-	bare = jid_dup_bare_from_string(jid_attr, NULL);
-	if (!bare)
-		return NULL;
-	if (g_strcmp0(sub_attr, "remove") == 0) {
-		changed = contacts_remove_roster_item(s->contacts, bare);
-		report_change(s, bare, changed);
-		return NULL;
-	}
-	if (!contacts_lookup(s->contacts, bare) &&
-	    contacts_size(s->contacts) >=
-		    MAX_ROSTER_ITEMS + CONTACTS_MAX_STRANGERS)
-		return NULL;
-	/* Unknown values are "none" (§2.1.2.5 lists four). */
-	if (sub_attr && !roster_subscription_from_string(sub_attr, &sub))
-		sub = ROSTER_SUBSCRIPTION_NONE;
-	if (name_attr)
-		name = clip_text(name_attr, MAX_ITEM_STRING_BYTES);
-	groups = g_ptr_array_new_with_free_func(g_free);
-	for (Stanza *c = stanza_get_first_child(item);
-	     c && groups->len < MAX_ITEM_GROUPS;
-	     c = stanza_get_next_sibling(c)) {
-		if (strcmp(stanza_get_name(c), "group") != 0 ||
-		    g_strcmp0(stanza_get_ns(c), NS_ROSTER) != 0)
-			continue;
-		if (*stanza_get_text(c))
-			g_ptr_array_add(groups,
-					clip_text(stanza_get_text(c),
-						  MAX_ITEM_STRING_BYTES));
-	}
-	changed = contacts_set_roster_item(
-		s->contacts, bare, name, sub,
-		g_strcmp0(ask_attr, "subscribe") == 0,
-		(const char *const *)groups->pdata, groups->len);
-	report_change(s, bare, changed);
-	return g_steal_pointer(&bare);
-}
-
-typedef struct {
-	GHashTable *keep;
-	GPtrArray *gone;
-} StaleRoster;
-
-static void collect_stale(const Contact *contact, void *user_data)
-{
-	StaleRoster *stale = user_data;
-
-	if (contact_is_in_roster(contact) &&
-	    !g_hash_table_contains(stale->keep, contact_get_jid(contact)))
-		g_ptr_array_add(stale->gone,
-				g_strdup(contact_get_jid(contact)));
-}
-
 static void go_online(XmppSession *s);
 
-/* The full roster (RFC 6121 §2.1.4): it replaces whatever the table knew
- * from an earlier session. */
+/*
+ * The answer to our roster get (RFC 6121 §2.1.4, §2.6.3), applied by
+ * roster.c: a full roster replaces the table's items, an empty result
+ * keeps them (the changes follow as pushes), an error is not fatal
+ * (presence works without a roster).
+ */
 static void on_roster_result(XmppSession *s, const Stanza *iq)
 {
-	Stanza *query = stanza_get_child(iq, "query", NS_ROSTER);
-	g_autoptr(GHashTable) keep = NULL;
-	g_autoptr(GPtrArray) gone = NULL;
-	StaleRoster stale;
+	g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func(g_free);
+	RosterResultKind kind;
 
 	g_clear_pointer(&s->roster_id, g_free);
-	if (g_strcmp0(stanza_get_attr(iq, "type"), "error") == 0) {
-		/* Not fatal: presence works without a roster. */
-		g_debug("xmpp session: %s refused the roster", s->domain);
-		go_online(s);
-		return;
-	}
-	/* An empty result means "your cached version is current"
-	 * (§2.6.3); without versioning there is no cache to keep. */
-	if (!query) {
-		go_online(s);
-		return;
-	}
-	if (stanza_get_attr(query, "ver")) {
-		g_free(s->roster_ver);
-		s->roster_ver = clip_text(stanza_get_attr(query, "ver"),
-					  MAX_ITEM_STRING_BYTES);
-	}
-	keep = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (Stanza *c = stanza_get_first_child(query); c && !is_ended(s);
-	     c = stanza_get_next_sibling(c)) {
-		char *bare;
-
-		if (strcmp(stanza_get_name(c), "item") != 0 ||
-		    g_strcmp0(stanza_get_ns(c), NS_ROSTER) != 0)
-			continue;
-		bare = apply_roster_item(s, c);
-		if (bare)
-			g_hash_table_add(keep, bare);
-	}
-	if (is_ended(s))
-		return;
-	gone = g_ptr_array_new_with_free_func(g_free);
-	stale.keep = keep;
-	stale.gone = gone;
-	contacts_foreach(s->contacts, collect_stale, &stale);
-	for (size_t i = 0; i < gone->len && !is_ended(s); i++) {
-		const char *bare = g_ptr_array_index(gone, i);
-
-		report_change(s, bare,
-			      contacts_remove_roster_item(s->contacts, bare));
-	}
+	kind = roster_apply_result(s->contacts, iq, changed);
+	g_debug("xmpp session: roster %s (%zu items, version %s)",
+		kind == ROSTER_RESULT_FULL	  ? "received"
+		: kind == ROSTER_RESULT_UNCHANGED ? "unchanged"
+						  : "refused",
+		contacts_get_n_roster_items(s->contacts),
+		contacts_get_roster_ver(s->contacts)
+			? contacts_get_roster_ver(s->contacts)
+			: "none");
+	for (guint i = 0; i < changed->len && !is_ended(s); i++)
+		report_change(s, g_ptr_array_index(changed, i), true);
 	if (!is_ended(s))
 		go_online(s);
 }
+
+static void begin_pep_discovery(XmppSession *s);
 
 /* ROSTER → ONLINE: the owner sends the initial presence from online(). */
 static void go_online(XmppSession *s)
@@ -1350,6 +1277,8 @@ static void go_online(XmppSession *s)
 				       : s->now + s->resync_grace;
 	if (s->callbacks.online)
 		s->callbacks.online(s->user_data, s->full_jid);
+	if (s->state == XMPP_SESSION_STATE_ONLINE)
+		begin_pep_discovery(s);
 }
 
 /* ---- IQ ----------------------------------------------------------------- */
@@ -1385,54 +1314,50 @@ static void send_service_unavailable(XmppSession *s, const Stanza *request)
 	send_iq_reply(s, request, reply);
 }
 
-/* Roster push (RFC 6121 §2.1.6): only from our own account, else it is a
- * spoofing attempt and is ignored. */
-static void on_roster_push(XmppSession *s, const Stanza *iq,
-			   const Stanza *query)
+/*
+ * Roster push (RFC 6121 §2.1.6): only from our account or our server, else
+ * it is a spoofing attempt, ignored without an answer (an error would tell
+ * the sender we are online). Valid pushes update the table and are
+ * answered with a result; with versioning they are the deltas since the
+ * version we sent (§2.6.3).
+ */
+static void on_roster_push(XmppSession *s, const Stanza *iq)
 {
-	const char *from = stanza_get_attr(iq, "from");
-	Stanza *item = NULL;
-	size_t n_items = 0;
-	g_autofree char *bare = NULL;
+	g_auto(RosterItem) item = {0};
+	g_autofree char *ver = NULL;
+	g_autoptr(GError) error = NULL;
+	bool changed;
 
-	if (from) {
-		g_autoptr(Jid) jid = jid_parse(from, NULL);
+	if (!roster_parse_push(iq, s->bare_jid, &item, &ver, &error)) {
+		g_autoptr(Stanza) reply = NULL;
+		Stanza *err;
 
-		if (!jid || !jid_is_bare(jid) ||
-		    strcmp(jid_get_bare(jid), s->bare_jid) != 0) {
-			g_debug("xmpp session: ignoring roster push from %s",
-				from);
+		g_debug("xmpp session: ignoring roster push: %s",
+			error->message);
+		if (error->code == ROSTER_ERROR_UNTRUSTED)
 			return;
-		}
-	}
-	for (Stanza *c = stanza_get_first_child(query); c;
-	     c = stanza_get_next_sibling(c)) {
-		if (strcmp(stanza_get_name(c), "item") == 0 &&
-		    g_strcmp0(stanza_get_ns(c), NS_ROSTER) == 0) {
-			item = c;
-			n_items++;
-		}
-	}
-	/* §2.1.6: exactly one item; anything else is bad-request. */
-	if (n_items != 1) {
-		g_autoptr(Stanza) reply = stanza_new("iq", NS_CLIENT);
-		Stanza *error;
-
+		reply = stanza_new("iq", NS_CLIENT);
 		stanza_set_attr(reply, "type", "error");
-		error = stanza_add_child_new(reply, "error", NULL);
-		stanza_set_attr(error, "type", "modify");
-		stanza_add_child_new(error, "bad-request", NS_STANZAS);
+		err = stanza_add_child_new(reply, "error", NULL);
+		stanza_set_attr(err, "type", "modify");
+		stanza_add_child_new(err, "bad-request", NS_STANZAS);
 		send_iq_reply(s, iq, reply);
 		return;
 	}
-	if (stanza_get_attr(query, "ver")) {
-		g_free(s->roster_ver);
-		s->roster_ver = clip_text(stanza_get_attr(query, "ver"),
-					  MAX_ITEM_STRING_BYTES);
-	}
-	bare = apply_roster_item(s, item);
+	changed = roster_apply_item(s->contacts, &item);
+	if (ver)
+		contacts_set_roster_ver(s->contacts, ver);
 	send_iq_result(s, iq);
+	report_change(s, item.jid, changed);
+	/* The contact is subscribed to us now (approved here or from
+	 * another resource): its request is answered (§3.1.5). */
+	if (!is_ended(s) && !item.remove &&
+	    roster_subscription_has_from(item.subscription) &&
+	    s->callbacks.subscription_request_gone)
+		s->callbacks.subscription_request_gone(s->user_data, item.jid);
 }
+
+static void on_pep_response(XmppSession *s, const Stanza *iq, bool disco);
 
 static void on_iq_response(XmppSession *s, const Stanza *iq, const char *id)
 {
@@ -1447,6 +1372,10 @@ static void on_iq_response(XmppSession *s, const Stanza *iq, const char *id)
 	else if (s->roster_id && strcmp(id, s->roster_id) == 0 &&
 		 s->state == XMPP_SESSION_STATE_ROSTER)
 		on_roster_result(s, iq);
+	else if (s->disco_id && strcmp(id, s->disco_id) == 0)
+		on_pep_response(s, iq, true);
+	else if (s->publish_id && strcmp(id, s->publish_id) == 0)
+		on_pep_response(s, iq, false);
 }
 
 static void on_iq(XmppSession *s, const Stanza *iq)
@@ -1478,10 +1407,84 @@ static void on_iq(XmppSession *s, const Stanza *iq)
 	if (payload && strcmp(type, "set") == 0 &&
 	    strcmp(stanza_get_name(payload), "query") == 0 &&
 	    g_strcmp0(stanza_get_ns(payload), NS_ROSTER) == 0) {
-		on_roster_push(s, iq, payload);
+		on_roster_push(s, iq);
 		return;
 	}
 	send_service_unavailable(s, iq);
+}
+
+/* ---- nick over PEP (XEP-0163, XEP-0172) ------------------------------- */
+
+/* XEP-0172 §4.2 over XEP-0163 §4: one item on the nick node, published
+ * with the node's default access model (presence subscribers). An empty
+ * <nick/> says the user has none any more. */
+static void publish_nick(XmppSession *s)
+{
+	g_autoptr(Stanza) iq = NULL;
+	Stanza *publish, *item, *nick;
+
+	if (s->state != XMPP_SESSION_STATE_ONLINE || !s->pep)
+		return;
+	if (!s->nick && !s->nick_published)
+		return; /* nothing set, nothing to take back */
+	g_free(s->publish_id);
+	iq = new_iq(s, "set", &s->publish_id);
+	publish = stanza_add_child_new(
+		stanza_add_child_new(iq, "pubsub", NS_PUBSUB), "publish", NULL);
+	stanza_set_attr(publish, "node", NS_NICK);
+	item = stanza_add_child_new(publish, "item", NULL);
+	nick = stanza_add_child_new(item, "nick", NS_NICK);
+	if (s->nick)
+		stanza_set_text(nick, s->nick);
+	s->nick_published = true;
+	send_stanza(s, iq);
+}
+
+/* ONLINE: does our account have PEP (XEP-0163 §6)? */
+static void begin_pep_discovery(XmppSession *s)
+{
+	g_autoptr(Stanza) iq = NULL;
+
+	g_free(s->disco_id);
+	iq = new_iq(s, "get", &s->disco_id);
+	stanza_set_attr(iq, "to", s->bare_jid);
+	stanza_add_child_new(iq, "query", NS_DISCO_INFO);
+	send_stanza(s, iq);
+}
+
+static void on_pep_response(XmppSession *s, const Stanza *iq, bool disco)
+{
+	const char *type = stanza_get_attr(iq, "type");
+	Stanza *query;
+
+	if (disco)
+		g_clear_pointer(&s->disco_id, g_free);
+	else
+		g_clear_pointer(&s->publish_id, g_free);
+	if (g_strcmp0(type, "result") != 0) {
+		const char *cond, *text;
+
+		/* Not fatal: the nick still goes with subscription requests
+		 * and directed presence. */
+		stanza_error_condition(iq, &cond, &text);
+		g_debug("xmpp session: %s failed: %s",
+			disco ? "disco#info on our account" : "nick publish",
+			cond);
+		return;
+	}
+	if (!disco)
+		return;
+	query = stanza_get_child(iq, "query", NS_DISCO_INFO);
+	for (Stanza *c = query ? stanza_get_first_child(query) : NULL; c;
+	     c = stanza_get_next_sibling(c)) {
+		if (strcmp(stanza_get_name(c), "identity") == 0 &&
+		    g_strcmp0(stanza_get_ns(c), NS_DISCO_INFO) == 0 &&
+		    g_strcmp0(stanza_get_attr(c, "category"), "pubsub") == 0 &&
+		    g_strcmp0(stanza_get_attr(c, "type"), "pep") == 0)
+			s->pep = true;
+	}
+	g_debug("xmpp session: PEP %s", s->pep ? "available" : "not offered");
+	publish_nick(s);
 }
 
 /* ---- presence (RFC 6121 §4) --------------------------------------------- */
@@ -1528,12 +1531,28 @@ static void on_presence(XmppSession *s, const Stanza *stanza)
 				s->user_data, info.from_bare,
 				info.status ? info.status : "");
 		return;
-	case PRESENCE_TYPE_SUBSCRIBED:
 	case PRESENCE_TYPE_UNSUBSCRIBE:
+		/* §3.3: the contact cancels its subscription to us, or
+		 * withdraws a request still pending. */
+		if (s->callbacks.subscription_request_gone)
+			s->callbacks.subscription_request_gone(s->user_data,
+							       info.from_bare);
+		return;
 	case PRESENCE_TYPE_UNSUBSCRIBED:
+		/*
+		 * §3.2: the contact denies or revokes our subscription. The
+		 * server pushes the roster change and should send unavailable
+		 * for each resource; we do not count on the latter: presence
+		 * we are no longer entitled to is dropped here.
+		 */
+		changed = contacts_remove_resource(s->contacts, info.from_bare,
+						   NULL, NULL, s->now);
+		report_change(s, info.from_bare, changed);
+		return;
+	case PRESENCE_TYPE_SUBSCRIBED:
 	case PRESENCE_TYPE_PROBE:
-		/* The server handles these and pushes the roster change
-		 * (§3); probes are for servers only. */
+		/* subscribed: the roster push that follows says it all
+		 * (§3.1.6); probes are for servers only. */
 		return;
 	case PRESENCE_TYPE_ERROR:
 		/* §4.7.2: an error about our presence is no state. */
@@ -2029,7 +2048,7 @@ const char *xmpp_session_get_roster_ver(const XmppSession *s)
 {
 	g_return_val_if_fail(s != NULL, NULL);
 
-	return s->roster_ver;
+	return contacts_get_roster_ver(s->contacts);
 }
 
 bool xmpp_session_send_presence(XmppSession *s, const PresenceSpec *spec)
@@ -2105,6 +2124,48 @@ void xmpp_session_set_resume_state(XmppSession *s, StreamMgmt *sm)
 
 	stream_mgmt_free(s->resume);
 	s->resume = sm;
+}
+
+bool xmpp_session_remove_roster_item(XmppSession *s, const char *bare_jid)
+{
+	g_autoptr(Stanza) iq = NULL;
+	g_autofree char *id = NULL;
+	Stanza *item;
+
+	g_return_val_if_fail(s != NULL, false);
+	g_return_val_if_fail(bare_jid != NULL, false);
+
+	if (s->state != XMPP_SESSION_STATE_ONLINE)
+		return false;
+	/* RFC 6121 §2.5.2: the server answers, pushes the removal and
+	 * cancels both subscriptions; the push updates the table. */
+	iq = new_iq(s, "set", &id);
+	item = stanza_add_child_new(
+		stanza_add_child_new(iq, "query", NS_ROSTER), "item", NULL);
+	stanza_set_attr(item, "jid", bare_jid);
+	stanza_set_attr(item, "subscription", "remove");
+	send_stanza(s, iq);
+	return !is_ended(s);
+}
+
+bool xmpp_session_has_pre_approval(const XmppSession *s)
+{
+	g_return_val_if_fail(s != NULL, false);
+
+	return s->pre_approval;
+}
+
+void xmpp_session_set_nick(XmppSession *s, const char *nick)
+{
+	g_return_if_fail(s != NULL);
+
+	if (nick && !*nick)
+		nick = NULL;
+	if (g_strcmp0(s->nick, nick) == 0)
+		return;
+	g_free(s->nick);
+	s->nick = g_strdup(nick);
+	publish_nick(s);
 }
 
 void xmpp_session_close(XmppSession *s)

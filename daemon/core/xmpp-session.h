@@ -85,6 +85,11 @@ typedef struct {
 	/* Inbound subscription request (RFC 6121 §3.1.2); message may be "". */
 	void (*subscription_request)(void *user_data, const char *bare_jid,
 				     const char *message);
+	/* The inbound request of bare_jid is no longer pending: withdrawn
+	 * (unsubscribe, RFC 6121 §3.3) or approved (a roster push shows
+	 * subscription from/both). May be NULL. */
+	void (*subscription_request_gone)(void *user_data,
+					  const char *bare_jid);
 	/* The session ended; error says why, for people, without secrets.
 	 * error is in XMPP_SESSION_ERROR with code == reason. */
 	void (*closed)(void *user_data, XmppSessionEnd reason,
@@ -144,6 +149,20 @@ bool xmpp_session_send_subscription(XmppSession *session, PresenceType type,
 				    const char *to, const char *nick,
 				    const char *message);
 
+/* RFC 6121 §2.5: roster set with subscription='remove'; the server's
+ * push removes it from the table. false when not ONLINE. */
+bool xmpp_session_remove_roster_item(XmppSession *session,
+				     const char *bare_jid);
+/* The server advertised subscription pre-approval (RFC 6121 §3.4). */
+bool xmpp_session_has_pre_approval(const XmppSession *session);
+/*
+ * The user's nickname (XEP-0172); NULL or "" for none. Published with PEP
+ * (XEP-0163) once online where disco#info on our bare JID shows the
+ * pubsub/pep identity, and again on each change; a failed publish is only
+ * logged (debug). Copied.
+ */
+void xmpp_session_set_nick(XmppSession *session, const char *nick);
+
 /* Graceful end: unavailable presence, </stream:stream>, close_notify;
  * closed(REQUESTED) follows when the server closes or at once. */
 void xmpp_session_close(XmppSession *session);
@@ -166,5 +185,6 @@ const char *xmpp_session_state_to_string(XmppSessionState state);
 const char *xmpp_session_end_to_string(XmppSessionEnd reason);
 
 /* The roster version (RFC 6121 §2.6) from the last roster result or push,
- * NULL when the server sent none. Transfer none. */
+ * NULL when the server sent none. Kept in the ContactTable
+ * (contacts_get_roster_ver), so it outlives the session. Transfer none. */
 const char *xmpp_session_get_roster_ver(const XmppSession *session);

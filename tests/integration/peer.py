@@ -30,6 +30,7 @@ import time
 # slixmpp warns about its pure-Python stringprep on import; not our concern.
 logging.getLogger("slixmpp").setLevel(logging.ERROR)
 import slixmpp  # noqa: E402
+import slixmpp.exceptions  # noqa: E402
 
 
 class PresenceEvent:
@@ -185,6 +186,23 @@ class Peer:
 
     def send_raw(self, xml):
         self._call(self._xmpp.send_raw, xml)
+
+    def query(self, to, payload_xml, itype="get", timeout=10):
+        """Sends an IQ with the raw payload; the reply as XML, or None."""
+        from xml.etree import ElementTree as ET
+
+        async def go():
+            iq = self._xmpp.make_iq(ito=to, itype=itype)
+            iq.append(ET.fromstring(payload_xml))
+            try:
+                reply = await iq.send(timeout=timeout)
+            except slixmpp.exceptions.IqError as e:
+                reply = e.iq
+            except slixmpp.exceptions.IqTimeout:
+                return None
+            return str(reply)
+        fut = asyncio.run_coroutine_threadsafe(go(), self._loop)
+        return fut.result(timeout + 2)
 
     def mark(self):
         """Index to pass to wait_presence(start=) for "after now"."""

@@ -4,7 +4,11 @@
 Roster and subscriptions against a real Prosody (issue #4): GetRoster,
 SubscriptionRequested and ListSubscriptionRequests (repeated, withdrawn),
 Authorize (allow and deny), Subscribe with the nickname (XEP-0172),
-Unsubscribe, RemoveContact, and directed presence with a nick.
+Unsubscribe, RemoveContact, and directed presence with a nick; the full
+request / approve / revoke cycle in both directions as another app sees it
+on the bus, a roster edited from another client arriving as a push,
+pre-approval (RFC 6121 3.4), the nick published with PEP and read by a
+subscribed peer, and roster versioning saving the transfer on reconnect.
 """
 
 import os
@@ -13,12 +17,32 @@ import sys
 sys.dont_write_bytecode = True  # the source tree may be read-only
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import re  # noqa: E402
 
 ALICE = "alice@localhost"
 BOB = "bob@localhost"
 DAVE = "dave@localhost"
 EVE = "eve@localhost"
 FRANK = "frank@localhost"
+GINA = "gina@localhost"
+HANK = "hank@localhost"
+CAROL = "carol@localhost"
+
+
+def presence_changes(mon, jid, start=0):
+    """The shows of jid's PresenceChanged signals seen by the monitor."""
+    out = []
+    for line in mon.snapshot()[start:]:
+        if ".PresenceChanged (" in line and "'%s'" % jid in line:
+            m = re.search(r"PresenceChanged \('[^']*', '([^']*)'", line)
+            if m:
+                out.append(m.group(1))
+    return out
+
+
+def show_of(env, jid):
+    ok, v = env.gdbus_call("GetContact", jid)
+    return v[0] if ok else None
 
 
 def roster(env):
@@ -45,7 +69,7 @@ def subscribe_xml(to, status="", kind="subscribe", nick=""):
 
 def run(tap, env):
     pw = env.setup_server(("alice", "bob"))
-    for u in ("dave", "eve", "frank"):
+    for u in ("dave", "eve", "frank", "gina", "hank"):
         pw[u] = "%s-Pw-roster" % u
         env.prosody.register(u, pw[u])
     env.start_bus()
@@ -161,8 +185,10 @@ def run(tap, env):
                           (requests(env) or []), 10)
     tap.ok(ok, "frank's request listed", repr(requests(env)))
     frank.send_raw(subscribe_xml(ALICE, kind="unsubscribe"))
-    ok = harness.wait_for(lambda: all(j != FRANK for j, _ in
-                                      requests(env) or [(FRANK, "")]), 10)
+    def frank_gone():
+        r = requests(env)
+        return r is not None and all(j != FRANK for j, _ in r)
+    ok = harness.wait_for(frank_gone, 10)
     tap.ok(ok, "a withdrawn request (unsubscribe) disappears",
            repr(requests(env)))
 
@@ -182,6 +208,164 @@ def run(tap, env):
     tap.ok(ev and ev.nick == "",
            "broadcast presence carries no nick (XEP-0172 4.5)",
            ev.xml if ev else None)
+
+    # ---- PEP: the nick, published at SetPresence, read by bob -----------
+    log = d.read_log()
+    tap.ok(re.search(r"SEND: <iq[^>]*to=.alice@localhost.[^>]*>"
+                     r"<query xmlns=.http://jabber.org/protocol/disco#info",
+                     log) or
+           re.search(r"SEND: <iq[^>]*><query xmlns=.http://jabber.org/"
+                     r"protocol/disco#info", log),
+           "disco#info on our bare JID after login")
+    reply = bob.query(ALICE, "<pubsub xmlns='http://jabber.org/protocol/"
+                      "pubsub'><items node='http://jabber.org/protocol/"
+                      "nick'/></pubsub>")
+    tap.ok(reply and "Alice A." in reply and "type=\"result\"" in reply,
+           "PEP nick readable by a subscribed contact (XEP-0172 4.2)",
+           reply)
+
+    # ---- outbound cycle as an app on the bus sees it ----------------------
+    # gina (slixmpp) approves requests and asks back by herself.
+    gina = env.peer("gina", pw["gina"]).start()
+    start = len(mon.snapshot())
+    tap.ok(show_of(env, GINA) == "offline",
+           "before: a JID never seen is offline", show_of(env, GINA))
+    out = env.ctl("subscribe", GINA, "hello gina")
+    tap.ok(out.returncode == 0, "subscribe gina", out.stderr)
+    ok = harness.wait_for(lambda: "available" in
+                          presence_changes(mon, GINA, start), 15)
+    seq = presence_changes(mon, GINA, start)
+    tap.ok(ok and seq[0] == "unknown" and
+           seq.index("unknown") < seq.index("available"),
+           "PresenceChanged: unknown (requested) ... available", repr(seq))
+    tap.ok("offline" in seq and seq.index("offline") < seq.index("available"),
+           "subscribed (offline) before available", repr(seq))
+    ok = harness.wait_for(lambda: (roster(env) or {}).get(GINA, ("", ""))[1]
+                          in ("to", "both"), 10)
+    tap.ok(ok, "gina approved: subscription 'to'", repr(roster(env)))
+    # ... and gina asks back: the other direction.
+    line = mon.wait_line(lambda x: ".SubscriptionRequested (" in x and
+                         GINA in x, 10, start)
+    tap.ok(line, "gina's own request arrives as SubscriptionRequested")
+    m = gina.mark()
+    out = env.ctl("authorize", GINA)
+    tap.ok(out.returncode == 0 and gina.wait_presence(
+        lambda e: e.bare == ALICE and e.type == "subscribed", 10, m),
+        "authorize gina: she receives 'subscribed'", out.stderr)
+    ok = harness.wait_for(lambda: (roster(env) or {}).get(GINA, ("", ""))[1]
+                          == "both", 10)
+    tap.ok(ok, "gina: subscription 'both'", repr(roster(env)))
+
+    # gina revokes our subscription: her presence is gone, 'from' left.
+    start = len(mon.snapshot())
+    gina.send_raw("<presence to='%s' type='unsubscribed'/>" % ALICE)
+    ok = harness.wait_for(lambda: (roster(env) or {}).get(GINA, ("", ""))[1]
+                          == "from", 10)
+    tap.ok(ok, "gina revoked: subscription 'from'", repr(roster(env)))
+    ok = harness.wait_for(lambda: show_of(env, GINA) in ("offline",
+                                                         "unknown"), 10)
+    tap.ok(ok and presence_changes(mon, GINA, start)[-1:] == [
+        show_of(env, GINA)], "gina's presence went away with a signal",
+        repr(presence_changes(mon, GINA, start)))
+    # We revoke hers (Authorize false on a subscribed contact).
+    m = gina.mark()
+    out = env.ctl("deny", GINA)
+    tap.ok(out.returncode == 0 and gina.wait_presence(
+        lambda e: e.bare == ALICE and e.type == "unsubscribed", 10, m),
+        "deny gina: she receives 'unsubscribed'", out.stderr)
+    ok = harness.wait_for(lambda: (roster(env) or {}).get(GINA, ("", ""))[1]
+                          == "none", 10)
+    tap.ok(ok, "gina: subscription 'none' both ways", repr(roster(env)))
+
+    # ---- pre-approval (RFC 6121 3.4; Prosody advertises it) ---------------
+    hank = env.peer("hank", pw["hank"]).start()
+    start = len(mon.snapshot())
+    out = env.ctl("authorize", HANK)
+    tap.ok(out.returncode == 0, "authorize before any request: pre-approval",
+           out.stderr)
+    # The server stores the pre-approval as a roster item (approved='true')
+    # and pushes it: wait for that before hank asks, or his request may
+    # overtake our 'subscribed' inside the server.
+    ok = harness.wait_for(lambda: HANK in (roster(env) or {}), 10)
+    tap.ok(ok, "the pre-approval arrives as a roster push", repr(roster(env)))
+    m = hank.mark()
+    hank.send_raw(subscribe_xml(ALICE, "hank here"))
+    ev = hank.wait_presence(lambda e: e.bare == ALICE and
+                            e.type == "subscribed", 10, m)
+    tap.ok(ev, "hank's request approved by the server at once")
+    ok = harness.wait_for(lambda: (roster(env) or {}).get(HANK, ("", ""))[1]
+                          in ("from", "both"), 10)
+    tap.ok(ok, "hank: subscription 'from'", repr(roster(env)))
+    tap.ok(all(HANK not in x for x in mon.snapshot()[start:]
+               if ".SubscriptionRequested (" in x) and
+           all(j != HANK for j, _ in requests(env) or []),
+           "a pre-approved request is not asked again",
+           repr(requests(env)))
+
+    # ---- the roster edited from another client: a push -------------------
+    start = len(mon.snapshot())
+    other = env.peer("alice", pw["alice"], resource="other").start()
+    reply = other.query(None, "<query xmlns='jabber:iq:roster'><item "
+                        "jid='%s' name='Caroline'><group>Pals</group>"
+                        "<group>Work</group></item></query>" % CAROL,
+                        itype="set")
+    tap.ok(reply and "result" in reply, "another client sets a roster item",
+           reply)
+    # Prosody keeps groups as a set: their order is not ours to check.
+    ok = harness.wait_for(lambda: (lambda c: c and (c[0], c[1], sorted(c[2]))
+                                   == ("Caroline", "none", ["Pals", "Work"]))(
+        (roster(env) or {}).get(CAROL)), 10)
+    tap.ok(ok, "the push reaches GetRoster (name, groups)",
+           repr(roster(env)))
+    tap.ok(harness.wait_for(lambda: "unknown" in
+                            presence_changes(mon, CAROL, start), 5),
+           "a new item's first state is signalled: unknown",
+           repr(presence_changes(mon, CAROL, start)))
+    out = env.ctl("roster")
+    tap.ok(out.returncode == 0 and
+           (CAROL + "\tCaroline\tnone\tPals,Work\n" in out.stdout or
+            CAROL + "\tCaroline\tnone\tWork,Pals\n" in out.stdout),
+           "presencectl roster shows it", repr(out.stdout))
+    reply = other.query(None, "<query xmlns='jabber:iq:roster'><item "
+                        "jid='%s' subscription='remove'/></query>" % CAROL,
+                        itype="set")
+    ok = harness.wait_for(lambda: CAROL not in (roster(env) or {CAROL: 1}),
+                          10)
+    tap.ok(ok, "a removal from another client arrives too",
+           repr(roster(env)))
+    other.stop()
+
+    # ---- versioning: a reconnect with an unchanged roster -----------------
+    before = roster(env)
+    offset = len(d.read_log())
+    ok, v = env.gdbus_call("SetPresence", "offline", "", "@a{sv} {}")
+    tap.ok(ok and env.wait_state("offline", 15, daemon=d) == "offline",
+           "offline (session closed)", repr(v))
+    tap.ok(env.get_property("RosterReady") is False,
+           "RosterReady false while not online",
+           repr(env.get_property("RosterReady")))
+    tap.ok(roster(env) == before, "the roster is kept while offline")
+    ok, v = env.gdbus_call("SetPresence", "available", "back", "@a{sv} {}")
+    state = env.wait_state("online", 30, daemon=d)
+    tap.ok(state == "online" and harness.wait_for(
+        lambda: env.get_property("RosterReady"), 10), "online again",
+        repr(v))
+    log = d.read_log()[offset:]
+    get = re.search(r"SEND: <iq[^>]*id=.([^'\"]+).[^>]*><query "
+                    r"xmlns=.jabber:iq:roster. ver=.([^'\"]+).", log)
+    tap.ok(get, "the roster get carries our version (RFC 6121 2.6)",
+           "\n".join(x for x in log.splitlines() if "roster" in x)[:2000])
+    if get:
+        rid = re.escape(get.group(1))
+        empty = re.search(r"RECV: <iq[^>]*id=.%s.[^>]*/>" % rid, log)
+        tap.ok(empty, "the server answered with an empty result: no "
+               "roster transferred",
+               "\n".join(x for x in log.splitlines() if get.group(1) in x))
+    else:
+        tap.ok(False, "the server answered with an empty result")
+    tap.ok(roster(env) == before, "the roster is unchanged after it",
+           repr(roster(env)))
+
     tap.ok(d.alive(), "daemon still running")
 
 
