@@ -72,7 +72,8 @@ tests_fuzz_fuzz_xml_reader_LDADD = $(GLIB_LIBS) $(XML_LIBS)
 
 # Bounded fuzzing run over the seed corpus (new finds go to a scratch dir).
 FUZZ_TIME ?= 30
-fuzz-smoke: tests/fuzz/fuzz-xml-reader
+# Each fuzzer in turn: this one, then the stanza handlers (tests/hostile).
+fuzz-smoke: tests/fuzz/fuzz-xml-reader fuzz-smoke-stanza-handlers
 	$(MKDIR_P) tests/fuzz/new-corpus
 	ASAN_OPTIONS=detect_leaks=1 ./tests/fuzz/fuzz-xml-reader \
 		-max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \

@@ -209,6 +209,7 @@ static TestServer *fuzz_server_new(void)
 	}
 	ts->certs = fuzz_certs;
 	ts->contacts = contacts_new();
+	ts->own_contacts = true;
 	ts->changed = g_ptr_array_new_with_free_func(g_free);
 	ts->subscriptions = g_ptr_array_new_with_free_func(g_free);
 	ts->wire = g_string_new(NULL);
