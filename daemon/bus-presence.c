@@ -604,8 +604,8 @@ static bool append_roster_item(DBusMessageIter *iter, const char *jid,
 	DBusMessageIter groups;
 
 	if (!bus_iter_append_string(iter, jid) ||
-	    !bus_iter_append_string(iter,
-				    in_roster ? contact_get_name(contact) : "") ||
+	    !bus_iter_append_string(iter, in_roster ? contact_get_name(contact)
+						    : "") ||
 	    !bus_iter_append_string(
 		    iter, in_roster ? roster_subscription_to_string(
 					      contact_get_subscription(contact))

@@ -334,8 +334,8 @@ static void apply_roster_item(Service *service, const RosterItem *item)
 	bool item_changed, changed;
 
 	/* Like xmpp-session.c: the item first, then its presence. */
-	changed = roster_apply_item_full(service->contacts, item,
-					 &item_changed);
+	changed =
+		roster_apply_item_full(service->contacts, item, &item_changed);
 	if (item_changed && service->observer &&
 	    service->observer->roster_changed)
 		service->observer->roster_changed(service->observer_data,

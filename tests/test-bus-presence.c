@@ -927,9 +927,8 @@ static char *read_roster_changed(guint nth)
 /* GetSubscription(jid) as "subscription|pending" or "-". */
 static char *get_subscription(const char *jid)
 {
-	g_autoptr(DBusMessage) reply =
-		call("GetSubscription", DBUS_TYPE_STRING, &jid,
-		     DBUS_TYPE_INVALID);
+	g_autoptr(DBusMessage) reply = call("GetSubscription", DBUS_TYPE_STRING,
+					    &jid, DBUS_TYPE_INVALID);
 	dbus_bool_t pending;
 	const char *sub;
 
@@ -1003,17 +1002,17 @@ START_TEST(test_get_subscription)
 	/* Bad JIDs and a wrong signature: InvalidArgs, nothing else. */
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
 		const char *jid = bad[i];
-		g_autoptr(DBusMessage) r = call("GetSubscription",
-						DBUS_TYPE_STRING, &jid,
-						DBUS_TYPE_INVALID);
+		g_autoptr(DBusMessage) r =
+			call("GetSubscription", DBUS_TYPE_STRING, &jid,
+			     DBUS_TYPE_INVALID);
 
 		assert_error(r, DBUS_ERROR_INVALID_ARGS, "jid");
 	}
 	{
 		dbus_int32_t n = 1;
-		g_autoptr(DBusMessage) r = call("GetSubscription",
-						DBUS_TYPE_INT32, &n,
-						DBUS_TYPE_INVALID);
+		g_autoptr(DBusMessage) r =
+			call("GetSubscription", DBUS_TYPE_INT32, &n,
+			     DBUS_TYPE_INVALID);
 
 		assert_error(r, DBUS_ERROR_INVALID_ARGS, "s");
 	}
@@ -1074,8 +1073,7 @@ START_TEST(test_roster_changed)
 	fake_service_roster_item_full(service, "bob@example.net", "Bob",
 				      ROSTER_SUBSCRIPTION_TO, false, groups);
 	fake_service_roster_item_full(service, "bob@example.net", "Bob",
-				      ROSTER_SUBSCRIPTION_TO, false,
-				      reordered);
+				      ROSTER_SUBSCRIPTION_TO, false, reordered);
 	fake_service_roster_item_full(service, "bob@example.net", "Bob",
 				      ROSTER_SUBSCRIPTION_TO, false, fewer);
 	settle();

@@ -286,8 +286,8 @@ RosterResultKind roster_apply_result(ContactTable *table, const Stanza *iq,
 	return roster_apply_result_full(table, iq, changed, NULL);
 }
 
-RosterResultKind roster_apply_result_full(ContactTable *table,
-					  const Stanza *iq, GPtrArray *changed,
+RosterResultKind roster_apply_result_full(ContactTable *table, const Stanza *iq,
+					  GPtrArray *changed,
 					  GPtrArray *items_changed)
 {
 	const Stanza *query = stanza_get_child(iq, "query", NS_ROSTER_QUERY);

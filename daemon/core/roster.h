@@ -126,8 +126,8 @@ bool roster_apply_item_full(ContactTable *table, const RosterItem *item,
  * the bare JIDs whose roster item changed (as roster_apply_item_full
  * says; removed items included), each once, transfer full each.
  */
-RosterResultKind roster_apply_result_full(ContactTable *table,
-					  const Stanza *iq, GPtrArray *changed,
+RosterResultKind roster_apply_result_full(ContactTable *table, const Stanza *iq,
+					  GPtrArray *changed,
 					  GPtrArray *items_changed);
 
 /* ---- subscriptions (§3) ------------------------------------------------- */
