@@ -18,9 +18,13 @@
 
 G_DEFINE_QUARK(presenced - connection - error - quark, connection_error)
 
-/* Read in big chunks, but give other sources a turn now and then. */
+/*
+ * Read in big chunks, but give other sources a turn after each: a chunk
+ * can hold hundreds of stanzas, and a D-Bus call must not wait behind a
+ * flood (GetContact stayed unanswered for seconds with 16 per turn).
+ */
 #define READ_CHUNK (64 * 1024)
-#define MAX_READS_PER_DISPATCH 16
+#define MAX_READS_PER_DISPATCH 2
 #define DEFAULT_CONNECT_TIMEOUT (10 * G_USEC_PER_SEC)
 #define DEFAULT_TOTAL_TIMEOUT (30 * G_USEC_PER_SEC)
 
