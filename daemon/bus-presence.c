@@ -814,16 +814,24 @@ static void on_presence_changed(void *user_data, const char *jid,
 {
 	BusPresence *bus = user_data;
 	g_autoptr(DBusMessage) sig = NULL;
+	const char *args[] = {jid, presence_show_to_string(show), status};
 	ContactState *state;
 	DBusMessageIter iter;
 
-	sig = bus_object_new_signal(bus->object, "PresenceChanged");
-	if (sig) {
+	/*
+	 * One signal per change (the contract), so its cost is per stanza:
+	 * the fast builder, and the repairing one only for text libdbus
+	 * refuses.
+	 */
+	sig = bus_object_new_signal_strings(bus->object, "PresenceChanged",
+					    args, G_N_ELEMENTS(args));
+	if (!sig)
+		sig = bus_object_new_signal(bus->object, "PresenceChanged");
+	if (sig && dbus_message_get_signature(sig)[0] == '\0') {
 		dbus_message_iter_init_append(sig, &iter);
-		if (!bus_iter_append_string(&iter, jid) ||
-		    !bus_iter_append_string(&iter,
-					    presence_show_to_string(show)) ||
-		    !bus_iter_append_string(&iter, status))
+		if (!bus_iter_append_string(&iter, args[0]) ||
+		    !bus_iter_append_string(&iter, args[1]) ||
+		    !bus_iter_append_string(&iter, args[2]))
 			g_clear_pointer(&sig, dbus_message_unref);
 	}
 	emit(bus, sig);

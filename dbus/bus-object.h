@@ -83,6 +83,22 @@ void bus_object_flush_properties(BusObject *object);
 
 /* A new signal of this object's interface. Transfer full. */
 DBusMessage *bus_object_new_signal(BusObject *object, const char *name);
+/*
+ * A new signal of this object's interface whose n_args (at most 8)
+ * arguments are all strings (NULL is sent as ""), built without libdbus'
+ * slow top-level append path. Transfer full; NULL when a string is not
+ * valid UTF-8 for D-Bus (fall back to bus_iter_append_string) or on OOM.
+ */
+DBusMessage *bus_object_new_signal_strings(BusObject *object,
+					   const char *name,
+					   const char *const *args,
+					   size_t n_args);
+/* The same for any path (valid object path) and interface name. */
+DBusMessage *bus_message_new_signal_strings(const char *path,
+					    const char *iface,
+					    const char *name,
+					    const char *const *args,
+					    size_t n_args);
 /* Flushes pending PropertiesChanged, then sends msg (transfer none). */
 bool bus_object_send(BusObject *object, DBusMessage *msg);
 
