@@ -57,6 +57,9 @@ static const char usage_text[] =
 	"JID<TAB>MESSAGE\n"
 	"  roster               roster items:\n"
 	"                       JID<TAB>NAME<TAB>SUBSCRIPTION<TAB>GROUP,GROUP\n"
+	"  subscription JID     our subscription to JID's presence:\n"
+	"                       SUBSCRIPTION<TAB>pending (our request awaits\n"
+	"                       an answer) or SUBSCRIPTION<TAB>-\n"
 	"\n"
 	"In output fields a backslash, tab or newline is written \\\\, \\t, "
 	"\\n;\n"
@@ -531,6 +534,31 @@ typedef struct {
 	bool set_options;
 } Command;
 
+/*
+ * GetSubscription (an addition to the contract): "none\tpending" is a
+ * request of ours awaiting the contact's answer (RFC 6121 "pending out").
+ */
+static int cmd_subscription(DBusConnection *conn, const char *jid)
+{
+	g_autoptr(DBusMessage) msg = new_call("GetSubscription");
+	g_autoptr(DBusMessage) reply = NULL;
+	dbus_bool_t pending;
+	const char *sub;
+
+	if (!dbus_message_append_args(msg, DBUS_TYPE_STRING, &jid,
+				      DBUS_TYPE_INVALID))
+		g_error("out of memory");
+	reply = call(conn, msg);
+	if (!reply || !has_signature(reply, "sb"))
+		return EXIT_DAEMON;
+	if (!dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &sub,
+				   DBUS_TYPE_BOOLEAN, &pending,
+				   DBUS_TYPE_INVALID))
+		return EXIT_DAEMON;
+	print_fields(sub, pending ? "pending" : "-", NULL);
+	return EXIT_OK;
+}
+
 static const Command commands[] = {
 	{"set", 1, 2, true},	    {"get", 0, 0, false},
 	{"state", 0, 0, false},	    {"list", 0, 0, false},
@@ -538,7 +566,7 @@ static const Command commands[] = {
 	{"subscribe", 1, 2, false}, {"unsubscribe", 1, 2, false},
 	{"authorize", 1, 2, false}, {"deny", 1, 2, false},
 	{"remove", 1, 2, false},    {"requests", 0, 0, false},
-	{"roster", 0, 0, false},
+	{"roster", 0, 0, false},    {"subscription", 1, 1, false},
 };
 
 static bool parse_priority(const char *str, dbus_int32_t *ret)
@@ -659,6 +687,8 @@ int main(int argc, char **argv)
 					      "a(ss)", 2);
 	} else if (strcmp(command->name, "roster") == 0) {
 		status = cmd_roster(conn);
+	} else if (strcmp(command->name, "subscription") == 0) {
+		status = cmd_subscription(conn, args->pdata[1]);
 	} else {
 		status = cmd_jid(conn, command->name, args->pdata[1],
 				 args->len > 2 ? args->pdata[2] : NULL);

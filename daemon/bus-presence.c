@@ -588,6 +588,127 @@ static DBusMessage *get_roster(BusObject *object, DBusMessage *msg,
 	return g_steal_pointer(&reply);
 }
 
+/*
+ * An addition to the contract (issue #4): the roster item's fields with
+ * whether our own subscription request is pending (RFC 6121 §2.1.2.2
+ * ask='subscribe', §3.1.2 "pending out"), which GetRoster's a(sssas)
+ * cannot say. Appends "jid, name, subscription, pending, groups" to iter;
+ * contact NULL or not a roster item: the RFC's "remove" (§2.5), no name,
+ * not pending, no groups.
+ */
+static bool append_roster_item(DBusMessageIter *iter, const char *jid,
+			       const Contact *contact)
+{
+	bool in_roster = contact && contact_is_in_roster(contact);
+	dbus_bool_t pending = in_roster && contact_get_ask(contact);
+	DBusMessageIter groups;
+
+	if (!bus_iter_append_string(iter, jid) ||
+	    !bus_iter_append_string(iter, in_roster ? contact_get_name(contact)
+						    : "") ||
+	    !bus_iter_append_string(
+		    iter, in_roster ? roster_subscription_to_string(
+					      contact_get_subscription(contact))
+				    : "remove") ||
+	    !dbus_message_iter_append_basic(iter, DBUS_TYPE_BOOLEAN,
+					    &pending) ||
+	    !dbus_message_iter_open_container(iter, DBUS_TYPE_ARRAY, "s",
+					      &groups))
+		return false;
+	for (const char *const *g = in_roster ? contact_get_groups(contact)
+					      : NULL;
+	     g && *g; g++) {
+		if (!bus_iter_append_string(&groups, *g)) {
+			dbus_message_iter_abandon_container(iter, &groups);
+			return false;
+		}
+	}
+	return dbus_message_iter_close_container(iter, &groups);
+}
+
+static void append_roster_item_cb(const Contact *contact, void *user_data)
+{
+	AppendData *data = user_data;
+	DBusMessageIter st;
+
+	if (!data->ok || !contact_is_in_roster(contact))
+		return;
+	data->ok = false;
+	if (!dbus_message_iter_open_container(data->array, DBUS_TYPE_STRUCT,
+					      NULL, &st))
+		return;
+	if (!append_roster_item(&st, contact_get_jid(contact), contact)) {
+		dbus_message_iter_abandon_container(data->array, &st);
+		return;
+	}
+	data->ok = dbus_message_iter_close_container(data->array, &st);
+}
+
+static DBusMessage *get_roster_items(BusObject *object, DBusMessage *msg,
+				     void *user_data)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(DBusMessage) reply = dbus_message_new_method_return(msg);
+	DBusMessageIter iter, array;
+	AppendData data = {&array, true};
+
+	if (!reply)
+		return NULL;
+	dbus_message_iter_init_append(reply, &iter);
+	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY,
+					      "(sssbas)", &array))
+		return NULL;
+	foreach_sorted(service_get_contacts(bus->service),
+		       append_roster_item_cb, &data);
+	if (!data.ok) {
+		dbus_message_iter_abandon_container(&iter, &array);
+		return NULL;
+	}
+	if (!dbus_message_iter_close_container(&iter, &array))
+		return NULL;
+	return g_steal_pointer(&reply);
+}
+
+/*
+ * GetSubscription (an addition): our subscription to jid as GetRoster
+ * says it, "none" for a JID outside the roster, and whether our request
+ * awaits an answer. "none" + pending is RFC 6121's "None + Pending Out"
+ * (§3.1.2, Appendix A): the contact shows as requested.
+ */
+static DBusMessage *get_subscription(BusObject *object, DBusMessage *msg,
+				     void *user_data)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(DBusMessage) reply = NULL;
+	g_autofree char *jid = NULL;
+	const Contact *contact;
+	dbus_bool_t pending;
+	const char *arg, *sub;
+	bool in_roster;
+
+	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &arg,
+				   DBUS_TYPE_INVALID))
+		return NULL;
+	reply = parse_jid_arg(msg, "jid", arg, false, &jid);
+	if (reply)
+		return g_steal_pointer(&reply);
+
+	contact = contacts_lookup(service_get_contacts(bus->service), jid);
+	in_roster = contact && contact_is_in_roster(contact);
+	pending = in_roster && contact_get_ask(contact);
+	sub = roster_subscription_to_string(
+		in_roster ? contact_get_subscription(contact)
+			  : ROSTER_SUBSCRIPTION_NONE);
+	reply = dbus_message_new_method_return(msg);
+	if (!reply)
+		return NULL;
+	if (!dbus_message_append_args(reply, DBUS_TYPE_STRING, &sub,
+				      DBUS_TYPE_BOOLEAN, &pending,
+				      DBUS_TYPE_INVALID))
+		return NULL;
+	return g_steal_pointer(&reply);
+}
+
 static DBusMessage *
 list_subscription_requests(BusObject *object, DBusMessage *msg, void *user_data)
 {
@@ -705,6 +826,8 @@ static const BusMethod methods[] = {
 	{"GetRoster", "", "a(sssas)", get_roster},
 	{"RemoveContact", "s", "", remove_contact},
 	{"ListSubscriptionRequests", "", "a(ss)", list_subscription_requests},
+	{"GetSubscription", "s", "sb", get_subscription},
+	{"GetRosterItems", "", "a(sssbas)", get_roster_items},
 	{NULL},
 };
 
@@ -712,6 +835,7 @@ static const BusSignal signals[] = {
 	{"PresenceChanged", "sss"},
 	{"ContactsChanged", "a(sss)"},
 	{"SubscriptionRequested", "ss"},
+	{"RosterChanged", "sssbas"},
 	{NULL},
 };
 
@@ -880,6 +1004,24 @@ static void on_subscription_requested(void *user_data, const char *jid,
 	emit(bus, sig);
 }
 
+/* RosterChanged: the item as the table holds it now (removed: "remove"). */
+static void on_roster_changed(void *user_data, const char *jid)
+{
+	BusPresence *bus = user_data;
+	g_autoptr(DBusMessage) sig = NULL;
+	const Contact *contact;
+	DBusMessageIter iter;
+
+	contact = contacts_lookup(service_get_contacts(bus->service), jid);
+	sig = bus_object_new_signal(bus->object, "RosterChanged");
+	if (sig) {
+		dbus_message_iter_init_append(sig, &iter);
+		if (!append_roster_item(&iter, jid, contact))
+			g_clear_pointer(&sig, dbus_message_unref);
+	}
+	emit(bus, sig);
+}
+
 /*
  * Signals wait in libdbus' outgoing queue until the bus takes them; past
  * this much, the service stops reading from the server (a flood from a
@@ -907,6 +1049,7 @@ static const ServiceObserver observer = {
 	.presence_changed = on_presence_changed,
 	.property_changed = on_property_changed,
 	.subscription_requested = on_subscription_requested,
+	.roster_changed = on_roster_changed,
 	.is_congested = is_congested,
 };
 

@@ -69,8 +69,8 @@ typedef struct {
 	char *ca_file;	   /* NULL: system store only; absolute path */
 	PresenceShow show; /* [presence] show, default available */
 	char *status;	   /* "" default */
-	int priority;	   /* default -1 when the key is absent (see config.c) */
-	char *nick;	   /* NULL when none */
+	int priority; /* default -1 when the key is absent (see config.c) */
+	char *nick;   /* NULL when none */
 	bool away_on_lock; /* default true */
 } Config;
 

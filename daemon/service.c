@@ -332,6 +332,15 @@ static void on_contact_changed(void *user_data, const char *bare_jid)
 	emit_contact(user_data, bare_jid);
 }
 
+static void on_roster_item_changed(void *user_data, const char *bare_jid)
+{
+	Service *service = user_data;
+
+	if (service->observer.roster_changed)
+		service->observer.roster_changed(service->observer_data,
+						 bare_jid);
+}
+
 static void on_subscription_request(void *user_data, const char *bare_jid,
 				    const char *message)
 {
@@ -661,6 +670,7 @@ static void connect_now(Service *service)
 	XmppSessionCallbacks callbacks = {
 		.online = on_online,
 		.contact_changed = on_contact_changed,
+		.roster_item_changed = on_roster_item_changed,
 		.subscription_request = on_subscription_request,
 		.subscription_request_gone = on_subscription_request_gone,
 		.closed = on_closed,

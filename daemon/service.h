@@ -103,6 +103,13 @@ typedef struct {
 	void (*subscription_requested)(void *user_data, const char *jid,
 				       const char *message);
 	/*
+	 * May be NULL. The roster item of jid was added, removed or changed
+	 * (name, subscription, ask or groups; RosterChanged), once per real
+	 * change. Its state now is in service_get_contacts(): a JID that is
+	 * not a roster item there was removed.
+	 */
+	void (*roster_changed)(void *user_data, const char *jid);
+	/*
 	 * May be NULL. True while the observer cannot keep up (its outgoing
 	 * queue is long): the service stops reading from the server until it
 	 * is false again, so a flood slows the server (TCP) instead of

@@ -48,8 +48,9 @@ static void seed(Service *service)
 				 ROSTER_SUBSCRIPTION_BOTH, family);
 	fake_service_roster_item(service, "carol@example.net", "Carol\nSmith",
 				 ROSTER_SUBSCRIPTION_TO, work);
-	fake_service_roster_item(service, "dave@example.net", "",
-				 ROSTER_SUBSCRIPTION_NONE, NULL);
+	/* Our request to dave awaits an answer (GetSubscription). */
+	fake_service_roster_item_full(service, "dave@example.net", "",
+				      ROSTER_SUBSCRIPTION_NONE, true, NULL);
 	fake_service_contact_online(service, "bob@example.net", "phone",
 				    PRESENCE_SHOW_AWAY, "on\tthe\nroad \\o/",
 				    5);

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "core/roster.h"
 #include "fake-service.h"
 
 G_DEFINE_QUARK(service - error - quark, service_error)
@@ -328,15 +329,53 @@ void fake_service_contact_offline(Service *service, const char *bare,
 		report(service, bare);
 }
 
+static void apply_roster_item(Service *service, const RosterItem *item)
+{
+	bool item_changed, changed;
+
+	/* Like xmpp-session.c: the item first, then its presence. */
+	changed =
+		roster_apply_item_full(service->contacts, item, &item_changed);
+	if (item_changed && service->observer &&
+	    service->observer->roster_changed)
+		service->observer->roster_changed(service->observer_data,
+						  item->jid);
+	if (changed)
+		report(service, item->jid);
+}
+
+void fake_service_roster_item_full(Service *service, const char *bare,
+				   const char *name, RosterSubscription sub,
+				   bool ask, const char *const *groups)
+{
+	g_auto(RosterItem) item = {0};
+
+	item.jid = g_strdup(bare);
+	item.name = name && name[0] ? g_strdup(name) : NULL;
+	item.subscription = sub;
+	item.ask = ask;
+	if (groups && groups[0]) {
+		item.groups = g_ptr_array_new_with_free_func(g_free);
+		for (size_t i = 0; groups[i]; i++)
+			g_ptr_array_add(item.groups, g_strdup(groups[i]));
+	}
+	apply_roster_item(service, &item);
+}
+
 void fake_service_roster_item(Service *service, const char *bare,
 			      const char *name, RosterSubscription sub,
 			      const char *const *groups)
 {
-	size_t n = groups ? g_strv_length((char **)groups) : 0;
+	fake_service_roster_item_full(service, bare, name, sub, false, groups);
+}
 
-	if (contacts_set_roster_item(service->contacts, bare, name, sub, false,
-				     groups, n))
-		report(service, bare);
+void fake_service_roster_remove(Service *service, const char *bare)
+{
+	g_auto(RosterItem) item = {0};
+
+	item.jid = g_strdup(bare);
+	item.remove = true;
+	apply_roster_item(service, &item);
 }
 
 void fake_service_request(Service *service, const char *jid,

@@ -42,6 +42,14 @@ void fake_service_contact_offline(Service *service, const char *bare,
 void fake_service_roster_item(Service *service, const char *bare,
 			      const char *name, RosterSubscription sub,
 			      const char *const *groups);
+/* The same as a roster push does it (roster_apply_item_full): ask is our
+ * pending request; roster_changed is called when the item really changed,
+ * then presence_changed when its presence did. */
+void fake_service_roster_item_full(Service *service, const char *bare,
+				   const char *name, RosterSubscription sub,
+				   bool ask, const char *const *groups);
+/* A push with subscription='remove'. */
+void fake_service_roster_remove(Service *service, const char *bare);
 /* Emits presence_changed directly, without touching the table (for text
  * that the table would never hold, such as invalid UTF-8). */
 void fake_service_emit_presence(Service *service, const char *jid,

@@ -91,7 +91,7 @@ typedef struct {
 	bool no_log_wire;
 	ContactTable *contacts; /* borrowed; NULL: the server's own */
 	StreamMgmt *resume;	/* XEP-0198 state to resume; transfer full */
-	const char *nick; /* xmpp_session_set_nick before start */
+	const char *nick;	/* xmpp_session_set_nick before start */
 } TestServerOptions;
 
 TestServer *ts_new(const TestServerOptions *options);

@@ -882,6 +882,223 @@ START_TEST(test_subscription_requests)
 }
 END_TEST
 
+/* "jid|name|subscription|pending|group,group" from a (sssbas) iterator. */
+static char *read_roster_item(DBusMessageIter *iter)
+{
+	GString *out = g_string_new(NULL);
+	DBusMessageIter groups;
+	dbus_bool_t pending;
+	const char *str;
+
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(dbus_message_iter_get_arg_type(iter),
+				 DBUS_TYPE_STRING);
+		dbus_message_iter_get_basic(iter, &str);
+		g_string_append_printf(out, "%s|", str);
+		dbus_message_iter_next(iter);
+	}
+	ck_assert_int_eq(dbus_message_iter_get_arg_type(iter),
+			 DBUS_TYPE_BOOLEAN);
+	dbus_message_iter_get_basic(iter, &pending);
+	g_string_append_printf(out, "%s|", pending ? "pending" : "-");
+	dbus_message_iter_next(iter);
+	ck_assert_int_eq(dbus_message_iter_get_arg_type(iter), DBUS_TYPE_ARRAY);
+	dbus_message_iter_recurse(iter, &groups);
+	for (bool first = true;
+	     dbus_message_iter_get_arg_type(&groups) == DBUS_TYPE_STRING;
+	     dbus_message_iter_next(&groups), first = false) {
+		dbus_message_iter_get_basic(&groups, &str);
+		g_string_append_printf(out, "%s%s", first ? "" : ",", str);
+	}
+	ck_assert(!dbus_message_iter_next(iter));
+	return g_string_free(out, false);
+}
+
+static char *read_roster_changed(guint nth)
+{
+	DBusMessage *sig = nth_signal(IFACE, "RosterChanged", nth);
+	DBusMessageIter iter;
+
+	ck_assert(dbus_message_has_signature(sig, "sssbas"));
+	dbus_message_iter_init(sig, &iter);
+	return read_roster_item(&iter);
+}
+
+/* GetSubscription(jid) as "subscription|pending" or "-". */
+static char *get_subscription(const char *jid)
+{
+	g_autoptr(DBusMessage) reply = call("GetSubscription", DBUS_TYPE_STRING,
+					    &jid, DBUS_TYPE_INVALID);
+	dbus_bool_t pending;
+	const char *sub;
+
+	assert_ok(reply);
+	ck_assert(dbus_message_has_signature(reply, "sb"));
+	ck_assert(dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &sub,
+					DBUS_TYPE_BOOLEAN, &pending,
+					DBUS_TYPE_INVALID));
+	return g_strdup_printf("%s|%s", sub, pending ? "pending" : "-");
+}
+
+/* Index of the nth signal named member among all received, to compare
+ * the order of different signals. */
+static guint signal_index(const char *member, guint nth)
+{
+	for (guint i = 0; i < signals->len; i++)
+		if (dbus_message_is_signal(signals->pdata[i], IFACE, member) &&
+		    nth-- == 0)
+			return i;
+	ck_abort_msg("no signal %s", member);
+	return 0;
+}
+
+START_TEST(test_get_subscription)
+{
+	static const char *const bad[] = {"", "@example.org",
+					  "a@b@example.org"};
+	static const char *const groups[] = {"Friends", "Work", NULL};
+	g_autoptr(DBusMessage) reply = NULL;
+	g_autofree char *s1 = NULL, *s2 = NULL, *s3 = NULL, *s4 = NULL;
+	g_autofree char *item = NULL;
+	DBusMessageIter iter, array, st;
+
+	/* Never seen, and a stranger whose presence we received. */
+	s1 = get_subscription("nobody@example.org");
+	ck_assert_str_eq(s1, "none|-");
+	fake_service_contact_online(service, "stranger@example.com", "x",
+				    PRESENCE_SHOW_DND, "", 0);
+	s2 = get_subscription("stranger@example.com");
+	ck_assert_str_eq(s2, "none|-");
+
+	/* Our request is pending (RFC 6121 "None + Pending Out"); the JID
+	 * argument is normalized like everywhere else. */
+	fake_service_roster_item_full(service, "bob@example.net", "Bob",
+				      ROSTER_SUBSCRIPTION_NONE, true, groups);
+	s3 = get_subscription("BOB@Example.NET/phone");
+	ck_assert_str_eq(s3, "none|pending");
+	fake_service_roster_item_full(service, "bob@example.net", "Bob",
+				      ROSTER_SUBSCRIPTION_TO, false, groups);
+	s4 = get_subscription("bob@example.net");
+	ck_assert_str_eq(s4, "to|-");
+
+	/* GetRosterItems: GetRoster plus pending; strangers left out. */
+	fake_service_roster_item_full(service, "carol@example.net", "",
+				      ROSTER_SUBSCRIPTION_FROM, true, NULL);
+	reply = call("GetRosterItems", DBUS_TYPE_INVALID);
+	assert_ok(reply);
+	ck_assert(dbus_message_has_signature(reply, "a(sssbas)"));
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &array);
+	dbus_message_iter_recurse(&array, &st);
+	item = read_roster_item(&st);
+	ck_assert_str_eq(item, "bob@example.net|Bob|to|-|Friends,Work");
+	g_clear_pointer(&item, g_free);
+	ck_assert(dbus_message_iter_next(&array));
+	dbus_message_iter_recurse(&array, &st);
+	item = read_roster_item(&st);
+	ck_assert_str_eq(item, "carol@example.net||from|pending|");
+	ck_assert(!dbus_message_iter_next(&array));
+
+	/* Bad JIDs and a wrong signature: InvalidArgs, nothing else. */
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		const char *jid = bad[i];
+		g_autoptr(DBusMessage) r =
+			call("GetSubscription", DBUS_TYPE_STRING, &jid,
+			     DBUS_TYPE_INVALID);
+
+		assert_error(r, DBUS_ERROR_INVALID_ARGS, "jid");
+	}
+	{
+		dbus_int32_t n = 1;
+		g_autoptr(DBusMessage) r =
+			call("GetSubscription", DBUS_TYPE_INT32, &n,
+			     DBUS_TYPE_INVALID);
+
+		assert_error(r, DBUS_ERROR_INVALID_ARGS, "s");
+	}
+	assert_no_calls();
+}
+END_TEST
+
+START_TEST(test_roster_changed)
+{
+	static const char *const groups[] = {"Friends", "Work", NULL};
+	static const char *const reordered[] = {"Work", "Friends", NULL};
+	static const char *const fewer[] = {"Work", NULL};
+	g_autofree char *r0 = NULL, *r1 = NULL, *r2 = NULL, *r3 = NULL;
+	g_autofree char *r4 = NULL, *r5 = NULL;
+	DBusMessage *sig;
+	const char *jid, *show, *status;
+
+	/* unknown → requested: a new item with our request pending. The
+	 * item comes before the presence it causes. */
+	fake_service_roster_item_full(service, "bob@example.net", "",
+				      ROSTER_SUBSCRIPTION_NONE, true, NULL);
+	settle();
+	ck_assert_uint_eq(count_signals(IFACE, "RosterChanged"), 1);
+	r0 = read_roster_changed(0);
+	ck_assert_str_eq(r0, "bob@example.net||none|pending|");
+	ck_assert_uint_eq(count_signals(IFACE, "PresenceChanged"), 1);
+	ck_assert_uint_lt(signal_index("RosterChanged", 0),
+			  signal_index("PresenceChanged", 0));
+
+	/* The same push again (servers repeat them): no signal. */
+	fake_service_roster_item_full(service, "bob@example.net", "",
+				      ROSTER_SUBSCRIPTION_NONE, true, NULL);
+	settle();
+	ck_assert_uint_eq(count_signals(IFACE, "RosterChanged"), 1);
+
+	/* requested → subscribed. */
+	fake_service_roster_item_full(service, "bob@example.net", "",
+				      ROSTER_SUBSCRIPTION_TO, false, NULL);
+	settle();
+	ck_assert_uint_eq(count_signals(IFACE, "RosterChanged"), 2);
+	r1 = read_roster_changed(1);
+	ck_assert_str_eq(r1, "bob@example.net||to|-|");
+
+	/* subscribed → available is PresenceChanged's business alone. */
+	fake_service_contact_online(service, "bob@example.net", "phone",
+				    PRESENCE_SHOW_AVAILABLE, "", 0);
+	settle();
+	ck_assert_uint_eq(count_signals(IFACE, "RosterChanged"), 2);
+	sig = nth_signal(IFACE, "PresenceChanged",
+			 count_signals(IFACE, "PresenceChanged") - 1);
+	ck_assert(dbus_message_get_args(
+		sig, NULL, DBUS_TYPE_STRING, &jid, DBUS_TYPE_STRING, &show,
+		DBUS_TYPE_STRING, &status, DBUS_TYPE_INVALID));
+	ck_assert_str_eq(jid, "bob@example.net");
+	ck_assert_str_eq(show, "available");
+
+	/* Name and groups are changes; the same groups reordered are not. */
+	fake_service_roster_item_full(service, "bob@example.net", "Bob",
+				      ROSTER_SUBSCRIPTION_TO, false, groups);
+	fake_service_roster_item_full(service, "bob@example.net", "Bob",
+				      ROSTER_SUBSCRIPTION_TO, false, reordered);
+	fake_service_roster_item_full(service, "bob@example.net", "Bob",
+				      ROSTER_SUBSCRIPTION_TO, false, fewer);
+	settle();
+	ck_assert_uint_eq(count_signals(IFACE, "RosterChanged"), 4);
+	r2 = read_roster_changed(2);
+	ck_assert_str_eq(r2, "bob@example.net|Bob|to|-|Friends,Work");
+	r3 = read_roster_changed(3);
+	ck_assert_str_eq(r3, "bob@example.net|Bob|to|-|Work");
+
+	/* Removed: RFC 6121's "remove"; removing it again changes nothing,
+	 * nor does removing a JID that never was an item. */
+	fake_service_roster_remove(service, "bob@example.net");
+	fake_service_roster_remove(service, "bob@example.net");
+	fake_service_contact_online(service, "eve@example.com", "x",
+				    PRESENCE_SHOW_AWAY, "", 0);
+	fake_service_roster_remove(service, "eve@example.com");
+	settle();
+	ck_assert_uint_eq(count_signals(IFACE, "RosterChanged"), 5);
+	r4 = read_roster_changed(4);
+	ck_assert_str_eq(r4, "bob@example.net||remove|-|");
+	r5 = get_subscription("bob@example.net");
+	ck_assert_str_eq(r5, "none|-");
+}
+END_TEST
+
 /* ---- signals --------------------------------------------------------------
  */
 
@@ -1456,11 +1673,12 @@ static Suite *bus_presence_suite(void)
 		{"errors", {test_service_errors}},
 		{"contacts",
 		 {test_contacts, test_contact_never_seen,
-		  test_subscription_methods, test_subscription_requests}},
+		  test_subscription_methods, test_subscription_requests,
+		  test_get_subscription}},
 		{"signals",
 		 {test_presence_changed_batched,
 		  test_contacts_changed_state_at_send,
-		  test_invalid_utf8_never_reaches_bus}},
+		  test_invalid_utf8_never_reaches_bus, test_roster_changed}},
 		{"properties",
 		 {test_properties_get, test_properties_get_all,
 		  test_properties_set_read_only,

@@ -115,7 +115,7 @@ export DBUS_SESSION_BUS_ADDRESS="unix:path=$tmp/no-such-socket"
 
 expect "--help exits 0" 0 "$("$ctl" --help)" --help
 case $out in
-*"set SHOW [STATUS]"*roster*) ok "--help lists the commands" ;;
+*"set SHOW [STATUS]"*roster*subscription\ JID*) ok "--help lists the commands" ;;
 *) not_ok "--help lists the commands" ;;
 esac
 expect "-h is --help" 0 "$out" -h
@@ -132,6 +132,7 @@ expect_err "set without SHOW: usage error" 2 "wrong number" set
 expect_err "set with too many arguments" 2 "wrong number" set away a b
 expect_err "get with an argument" 2 "wrong number" get x
 expect_err "contact without JID" 2 "wrong number" contact
+expect_err "subscription without JID" 2 "wrong number" subscription
 expect_err "--priority not a number" 2 "--priority" set away --priority abc
 expect_err "--priority without value" 2 "needs a value" set away --priority
 expect_err "--to with get" 2 "with 'set' only" get --to bob@example.net
@@ -142,7 +143,7 @@ start_bus empty ""
 export DBUS_SESSION_BUS_ADDRESS="$bus_addr"
 msg="presencectl: the presenced daemon is not running (im.presenced.Presence1 has no owner)"
 for cmd in get state list roster requests watch "contact bob@example.net" \
-	"set away" "subscribe bob@example.net"; do
+	"set away" "subscribe bob@example.net" "subscription bob@example.net"; do
 	# shellcheck disable=SC2086
 	run $cmd
 	if [ "$rc" -eq 1 ] && [ "$err" = "$msg" ] && [ -z "$out" ]; then
@@ -182,6 +183,14 @@ dave@example.net${tab}${tab}none${tab}" roster
 expect "requests" 0 \
 "eve@example.com${tab}let me\\tin\\nplease
 frank@example.com${tab}" requests
+expect "subscription: our request pending" 0 "none${tab}pending" \
+	subscription dave@example.net
+expect "subscription: JID normalized, none pending" 0 "both${tab}-" \
+	subscription Bob@Example.NET
+expect "subscription: not in the roster" 0 "none${tab}-" \
+	subscription nobody@example.net
+expect_err "subscription malformed JID: exit 1" 1 "not a valid JID" \
+	subscription "@example.net"
 
 expect "set away with status and options" 0 "" \
 	set away "be right back" --priority 5 --nick Al

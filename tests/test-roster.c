@@ -378,6 +378,109 @@ START_TEST(test_push_delta_and_remove)
 }
 END_TEST
 
+/* Applies one pushed item; returns whether the item itself changed. */
+static bool push_item(ContactTable *t, const char *item_xml)
+{
+	g_autoptr(Stanza) p = push(NULL, item_xml);
+	g_auto(RosterItem) item = {0};
+	g_autofree char *ver = NULL;
+	bool item_changed = true;
+
+	ck_assert(roster_parse_push(p, OWN, &item, &ver, NULL));
+	(void)roster_apply_item_full(t, &item, &item_changed);
+	return item_changed;
+}
+
+/* RosterChanged is due exactly when roster_apply_item_full says so. */
+START_TEST(test_item_changes)
+{
+	g_autoptr(ContactTable) t = contacts_new();
+
+	/* New, pending: a change; the same push again: none. */
+	ck_assert(push_item(t, "<item jid='bob@example.net' "
+			       "ask='subscribe'/>"));
+	ck_assert(!push_item(t, "<item jid='bob@example.net' "
+				"subscription='none' ask='subscribe'/>"));
+	/* The answer: ask gone, subscription to. */
+	ck_assert(push_item(t, "<item jid='bob@example.net' "
+			       "subscription='to'/>"));
+	ck_assert(!contact_get_ask(contacts_lookup(t, "bob@example.net")));
+	/* Name: set, same, cleared (an empty name is none). */
+	ck_assert(push_item(t, "<item jid='bob@example.net' "
+			       "subscription='to' name='Bob'/>"));
+	ck_assert(!push_item(t, "<item jid='bob@example.net' "
+				"subscription='to' name='Bob'/>"));
+	ck_assert(push_item(t, "<item jid='bob@example.net' "
+			       "subscription='to' name=''/>"));
+	ck_assert(!push_item(t, "<item jid='bob@example.net' "
+				"subscription='to'/>"));
+	/* Groups are a set: order is no change, a member less is. */
+	ck_assert(push_item(t, "<item jid='bob@example.net' subscription='to'>"
+			       "<group>A</group><group>B</group></item>"));
+	ck_assert(!push_item(t, "<item jid='bob@example.net' "
+				"subscription='to'><group>B</group>"
+				"<group>A</group></item>"));
+	ck_assert(push_item(t, "<item jid='bob@example.net' subscription='to'>"
+			       "<group>B</group></item>"));
+	ck_assert(push_item(t, "<item jid='bob@example.net' subscription='to'>"
+			       "<group>B</group><group>C</group></item>"));
+	/* Removed: a change once; a JID outside the roster: none, and a
+	 * stranger that becomes an item is a change. */
+	ck_assert(push_item(t, "<item jid='bob@example.net' "
+			       "subscription='remove'/>"));
+	ck_assert(!push_item(t, "<item jid='bob@example.net' "
+				"subscription='remove'/>"));
+	ck_assert(contacts_update_resource(t, "eve@example.net", "x",
+					   PRESENCE_SHOW_AVAILABLE, "", 0, 1));
+	ck_assert(!push_item(t, "<item jid='eve@example.net' "
+				"subscription='remove'/>"));
+	ck_assert(push_item(t, "<item jid='eve@example.net'/>"));
+}
+END_TEST
+
+START_TEST(test_result_item_changes)
+{
+	g_autoptr(ContactTable) t = contacts_new();
+	g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(Stanza) r1 = parse(
+		"<iq type='result' id='r'><query xmlns='jabber:iq:roster'>"
+		"<item jid='bob@example.net' subscription='both'/>"
+		"<item jid='carol@example.net' ask='subscribe'/>"
+		"<item jid='bob@example.net' subscription='both'/>"
+		"</query></iq>");
+	g_autoptr(Stanza) r2 = parse(
+		"<iq type='result' id='r2'><query xmlns='jabber:iq:roster'>"
+		"<item jid='carol@example.net' subscription='to'/>"
+		"<item jid='dave@example.net'/>"
+		"</query></iq>");
+	g_autoptr(Stanza) r3 = parse(
+		"<iq type='result' id='r3'><query xmlns='jabber:iq:roster'>"
+		"<item jid='carol@example.net' subscription='to'/>"
+		"<item jid='dave@example.net'/>"
+		"</query></iq>");
+
+	/* Every new item once, even when listed twice. */
+	ck_assert_int_eq(roster_apply_result_full(t, r1, NULL, items),
+			 ROSTER_RESULT_FULL);
+	ck_assert_uint_eq(items->len, 2);
+	ck_assert_str_eq(items->pdata[0], "bob@example.net");
+	ck_assert_str_eq(items->pdata[1], "carol@example.net");
+
+	/* Next session: carol answered, dave is new, bob is gone. */
+	g_ptr_array_set_size(items, 0);
+	roster_apply_result_full(t, r2, NULL, items);
+	ck_assert_uint_eq(items->len, 3);
+	ck_assert_str_eq(items->pdata[0], "carol@example.net");
+	ck_assert_str_eq(items->pdata[1], "dave@example.net");
+	ck_assert_str_eq(items->pdata[2], "bob@example.net");
+
+	/* The same roster again: nothing. */
+	g_ptr_array_set_size(items, 0);
+	roster_apply_result_full(t, r3, NULL, items);
+	ck_assert_uint_eq(items->len, 0);
+}
+END_TEST
+
 /* ---- subscription states (§3) ---------------------------------------------
  */
 
@@ -476,6 +579,8 @@ int main(void)
 		CASE(test_result_full_replaces),
 		CASE(test_result_error_forgets_version),
 		CASE(test_push_delta_and_remove),
+		CASE(test_item_changes),
+		CASE(test_result_item_changes),
 		CASE(test_subscription_cycle),
 		CASE(test_subscription_predicates),
 		CASE(test_decide_authorize),

@@ -56,14 +56,14 @@ typedef enum {
 /* An incoming presence, checked. Strings are owned, valid UTF-8. */
 typedef struct {
 	PresenceType type;
-	char *from_full;    /* normalized, as sent; NULL if no from */
-	char *from_bare;    /* normalized bare JID; NULL if no from */
-	char *from_resource;/* NULL for a bare from */
-	PresenceShow show;  /* AVAILABLE when absent; OFFLINE if unavailable */
-	char *status;	    /* NULL when none; truncated to the byte bound at a
-			     * character boundary */
-	int priority;	    /* 0 when absent; clamped to -128..127 */
-	char *nick;	    /* XEP-0172, NULL when none */
+	char *from_full;     /* normalized, as sent; NULL if no from */
+	char *from_bare;     /* normalized bare JID; NULL if no from */
+	char *from_resource; /* NULL for a bare from */
+	PresenceShow show;   /* AVAILABLE when absent; OFFLINE if unavailable */
+	char *status;	     /* NULL when none; truncated to the byte bound at a
+			      * character boundary */
+	int priority;	     /* 0 when absent; clamped to -128..127 */
+	char *nick;	     /* XEP-0172, NULL when none */
 } PresenceInfo;
 
 void presence_info_clear(PresenceInfo *info);
@@ -79,12 +79,13 @@ bool presence_parse(const Stanza *stanza, PresenceInfo *ret, GError **error);
 
 /* What we send. */
 typedef struct {
-	PresenceShow show; /* OFFLINE builds type='unavailable' */
+	PresenceShow show;  /* OFFLINE builds type='unavailable' */
 	const char *status; /* NULL or "" for none */
 	int priority;
 	const char *to;	    /* directed presence; NULL for broadcast */
 	const char *nick;   /* included only when to != NULL (XEP-0172 §4.5) */
-	int64_t idle_since; /* XEP-0319 <idle since=.../>, unix seconds; 0: none */
+	int64_t idle_since; /* XEP-0319 <idle since=.../>, unix seconds; 0: none
+			     */
 } PresenceSpec;
 
 /* Transfer full. */

@@ -45,8 +45,13 @@ static bool is_secret_element(const Stanza *el)
 	 * <failure/> condition are what a person debugging a login needs.
 	 */
 	static const char *const payloads[] = {
-		"auth",	    "response",		"challenge",	   "success",
-		"authenticate", "initial-response", "additional-data",
+		"auth",
+		"response",
+		"challenge",
+		"success",
+		"authenticate",
+		"initial-response",
+		"additional-data",
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(payloads); i++)
 		if (strcmp(name, payloads[i]) == 0)

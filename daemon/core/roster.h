@@ -110,6 +110,26 @@ RosterResultKind roster_apply_result(ContactTable *table, const Stanza *iq,
  */
 bool roster_apply_item(ContactTable *table, const RosterItem *item);
 
+/*
+ * roster_apply_item(), also telling whether the roster item itself changed
+ * in the table: added, removed, or its name, subscription, ask or set of
+ * groups differ (a RosterChanged is due exactly then). An item dropped for
+ * the cap, a remove of a JID not in the roster, or a push repeating what
+ * the table holds is no change. ret_item_changed may be NULL; it is always
+ * written otherwise.
+ */
+bool roster_apply_item_full(ContactTable *table, const RosterItem *item,
+			    bool *ret_item_changed);
+
+/*
+ * roster_apply_result(), also collecting into items_changed (may be NULL)
+ * the bare JIDs whose roster item changed (as roster_apply_item_full
+ * says; removed items included), each once, transfer full each.
+ */
+RosterResultKind roster_apply_result_full(ContactTable *table, const Stanza *iq,
+					  GPtrArray *changed,
+					  GPtrArray *items_changed);
+
 /* ---- subscriptions (§3) ------------------------------------------------- */
 
 /* The contact has a subscription to our presence (from, both). */

@@ -1233,6 +1233,12 @@ static void report_change(XmppSession *s, const char *bare, bool changed)
 		s->callbacks.contact_changed(s->user_data, bare);
 }
 
+static void report_item_change(XmppSession *s, const char *bare, bool changed)
+{
+	if (changed && s->callbacks.roster_item_changed)
+		s->callbacks.roster_item_changed(s->user_data, bare);
+}
+
 static void go_online(XmppSession *s);
 
 /*
@@ -1244,10 +1250,11 @@ static void go_online(XmppSession *s);
 static void on_roster_result(XmppSession *s, const Stanza *iq)
 {
 	g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
 	RosterResultKind kind;
 
 	g_clear_pointer(&s->roster_id, g_free);
-	kind = roster_apply_result(s->contacts, iq, changed);
+	kind = roster_apply_result_full(s->contacts, iq, changed, items);
 	g_debug("xmpp session: roster %s (%zu items, version %s)",
 		kind == ROSTER_RESULT_FULL	  ? "received"
 		: kind == ROSTER_RESULT_UNCHANGED ? "unchanged"
@@ -1256,6 +1263,8 @@ static void on_roster_result(XmppSession *s, const Stanza *iq)
 		contacts_get_roster_ver(s->contacts)
 			? contacts_get_roster_ver(s->contacts)
 			: "none");
+	for (guint i = 0; i < items->len && !is_ended(s); i++)
+		report_item_change(s, g_ptr_array_index(items, i), true);
 	for (guint i = 0; i < changed->len && !is_ended(s); i++)
 		report_change(s, g_ptr_array_index(changed, i), true);
 	if (!is_ended(s))
@@ -1326,7 +1335,7 @@ static void on_roster_push(XmppSession *s, const Stanza *iq)
 	g_auto(RosterItem) item = {0};
 	g_autofree char *ver = NULL;
 	g_autoptr(GError) error = NULL;
-	bool changed;
+	bool changed, item_changed;
 
 	if (!roster_parse_push(iq, s->bare_jid, &item, &ver, &error)) {
 		g_autoptr(Stanza) reply = NULL;
@@ -1344,10 +1353,11 @@ static void on_roster_push(XmppSession *s, const Stanza *iq)
 		send_iq_reply(s, iq, reply);
 		return;
 	}
-	changed = roster_apply_item(s->contacts, &item);
+	changed = roster_apply_item_full(s->contacts, &item, &item_changed);
 	if (ver)
 		contacts_set_roster_ver(s->contacts, ver);
 	send_iq_result(s, iq);
+	report_item_change(s, item.jid, item_changed);
 	report_change(s, item.jid, changed);
 	/* The contact is subscribed to us now (approved here or from
 	 * another resource): its request is answered (§3.1.5). */

@@ -82,6 +82,14 @@ typedef struct {
 	void (*online)(void *user_data, const char *full_jid);
 	/* The contact's aggregated (show, status) changed in the table. */
 	void (*contact_changed)(void *user_data, const char *bare_jid);
+	/*
+	 * The roster item of bare_jid changed in the table (roster result or
+	 * push, RFC 6121 §2): added, removed (no longer a roster item there)
+	 * or its name, subscription, ask or groups differ; reported once per
+	 * real change, before any contact_changed the same stanza causes.
+	 * May be NULL.
+	 */
+	void (*roster_item_changed)(void *user_data, const char *bare_jid);
 	/* Inbound subscription request (RFC 6121 §3.1.2); message may be "". */
 	void (*subscription_request)(void *user_data, const char *bare_jid,
 				     const char *message);

@@ -9,6 +9,9 @@ request / approve / revoke cycle in both directions as another app sees it
 on the bus, a roster edited from another client arriving as a push,
 pre-approval (RFC 6121 3.4), the nick published with PEP and read by a
 subscribed peer, and roster versioning saving the transfer on reconnect.
+The additions to the contract: RosterChanged, GetSubscription and
+GetRosterItems show "requested" (our request pending) on the bus, so an app
+sees unknown -> requested -> subscribed -> available with D-Bus alone.
 """
 
 import os
@@ -27,6 +30,7 @@ FRANK = "frank@localhost"
 GINA = "gina@localhost"
 HANK = "hank@localhost"
 CAROL = "carol@localhost"
+IVY = "ivy@localhost"
 
 
 def presence_changes(mon, jid, start=0):
@@ -38,6 +42,36 @@ def presence_changes(mon, jid, start=0):
             if m:
                 out.append(m.group(1))
     return out
+
+
+def bus_events(mon, jid, start=0):
+    """
+    jid's RosterChanged and PresenceChanged signals as the monitor saw
+    them, in order: ("roster", subscription, pending) and
+    ("presence", show).
+    """
+    out = []
+    for line in mon.snapshot()[start:]:
+        m = re.search(r"\.(RosterChanged|PresenceChanged) (\(.*\))\s*$",
+                      line)
+        if not m:
+            continue
+        try:
+            args = harness.parse_gvariant(m.group(2))
+        except ValueError:
+            continue
+        if args[0] != jid:
+            continue
+        if m.group(1) == "RosterChanged":
+            out.append(("roster", args[2], args[3]))
+        else:
+            out.append(("presence", args[1]))
+    return out
+
+
+def subscription_of(env, jid):
+    ok, v = env.gdbus_call("GetSubscription", jid)
+    return tuple(v) if ok else None
 
 
 def show_of(env, jid):
@@ -69,7 +103,7 @@ def subscribe_xml(to, status="", kind="subscribe", nick=""):
 
 def run(tap, env):
     pw = env.setup_server(("alice", "bob"))
-    for u in ("dave", "eve", "frank", "gina", "hank"):
+    for u in ("dave", "eve", "frank", "gina", "hank", "ivy"):
         pw[u] = "%s-Pw-roster" % u
         env.prosody.register(u, pw[u])
     env.start_bus()
@@ -223,6 +257,80 @@ def run(tap, env):
     tap.ok(reply and "Alice A." in reply and "type=\"result\"" in reply,
            "PEP nick readable by a subscribed contact (XEP-0172 4.2)",
            reply)
+
+    # ---- unknown -> requested -> subscribed -> available, D-Bus only ------
+    # The additions to the contract (RosterChanged, GetSubscription): ivy
+    # is offline when we ask, so our request stays pending until she logs
+    # in (slixmpp then approves it).
+    start = len(mon.snapshot())
+    tap.ok(subscription_of(env, IVY) == ("none", False) and
+           show_of(env, IVY) == "offline",
+           "ivy before: GetSubscription ('none', false), never seen",
+           repr((subscription_of(env, IVY), show_of(env, IVY))))
+    ok, v = env.gdbus_call("Subscribe", IVY, "hello ivy")
+    tap.ok(ok, "Subscribe ivy (offline)", repr(v))
+    ok = harness.wait_for(lambda: ("roster", "none", True) in
+                          bus_events(mon, IVY, start), 10)
+    tap.ok(ok, "RosterChanged: subscription 'none', pending true "
+           "(requested)", repr(bus_events(mon, IVY, start)))
+    tap.ok(subscription_of(env, IVY) == ("none", True),
+           "GetSubscription: ('none', true) while the request waits",
+           repr(subscription_of(env, IVY)))
+    out = env.ctl("subscription", IVY)
+    tap.ok(out.returncode == 0 and out.stdout == "none\tpending\n",
+           "presencectl subscription: none<TAB>pending",
+           repr(out.stdout) + out.stderr)
+    ok, v = env.gdbus_call("GetRosterItems")
+    items = {i[0]: tuple(i[1:4]) for i in v[0]} if ok else {}
+    tap.ok(items.get(IVY) == ("", "none", True),
+           "GetRosterItems: ivy pending", repr(v))
+    out = env.ctl("roster")
+    tap.ok(out.returncode == 0 and IVY + "\t\tnone\t\n" in out.stdout,
+           "presencectl roster output unchanged by the additions",
+           repr(out.stdout))
+    ivy = env.peer("ivy", pw["ivy"]).start()
+    ok = harness.wait_for(lambda: ("presence", "available") in
+                          bus_events(mon, IVY, start), 15)
+    ev = bus_events(mon, IVY, start)
+    roster_ev = [e for e in ev if e[0] == "roster"]
+    tap.ok(ok and roster_ev[:1] == [("roster", "none", True)] and
+           any(e[1] in ("to", "both") and not e[2] for e in roster_ev),
+           "RosterChanged: requested, then subscribed (pending false)",
+           repr(ev))
+    try:
+        i_req = ev.index(("roster", "none", True))
+        i_sub = next(i for i, e in enumerate(ev) if e[0] == "roster" and
+                     e[1] in ("to", "both"))
+        i_av = ev.index(("presence", "available"))
+        order = i_req < i_sub < i_av
+    except (ValueError, StopIteration):
+        order = False
+    tap.ok(order and ev[0] == ("roster", "none", True),
+           "one watcher sees unknown -> requested -> subscribed -> "
+           "available in that order", repr(ev))
+    tap.ok(("presence", "unknown") in ev and
+           ev.index(("presence", "unknown")) < i_av if order else False,
+           "PresenceChanged unknown while requested", repr(ev))
+    tap.ok(subscription_of(env, IVY) in (("to", False), ("both", False)),
+           "GetSubscription after approval: subscribed, not pending",
+           repr(subscription_of(env, IVY)))
+    # Each roster change once: no RosterChanged repeats the one before.
+    tap.ok(all(a != b for a, b in zip(roster_ev, roster_ev[1:])),
+           "RosterChanged only for real changes", repr(roster_ev))
+    ok, v = env.gdbus_call("GetSubscription", "not a jid@")
+    tap.ok(not ok and "InvalidArgs" in str(v),
+           "GetSubscription of a malformed JID: InvalidArgs", repr(v))
+    start = len(mon.snapshot())
+    out = env.ctl("remove", IVY)
+    ok = harness.wait_for(lambda: ("roster", "remove", False) in
+                          bus_events(mon, IVY, start), 10)
+    tap.ok(out.returncode == 0 and ok,
+           "RemoveContact: RosterChanged with subscription 'remove'",
+           repr(bus_events(mon, IVY, start)))
+    tap.ok(subscription_of(env, IVY) == ("none", False),
+           "GetSubscription after removal: ('none', false)",
+           repr(subscription_of(env, IVY)))
+    ivy.stop()
 
     # ---- outbound cycle as an app on the bus sees it ----------------------
     # gina (slixmpp) approves requests and asks back by herself.
