@@ -286,6 +286,78 @@ START_TEST(test_signal_strings)
 }
 END_TEST
 
+/* s, b and as marshalled by hand, against libdbus. */
+START_TEST(test_signal_wire)
+{
+	const char *strs[] = {"bob@example.org", "", "both"};
+	const char *group_names[] = {"Friends", "W\xc3\xb6rk"};
+	dbus_bool_t pending = TRUE;
+	g_autoptr(DBusMessage) ref =
+		dbus_message_new_signal("/im/x/Y1", "im.x.Y1", "RosterChanged");
+	g_autoptr(DBusMessage) msg = NULL;
+	g_autoptr(DBusMessage) none = NULL;
+	g_autoptr(GString) body = g_string_new(NULL);
+	g_autoptr(GString) empty_groups = g_string_new(NULL);
+	DBusMessageIter iter, arr;
+	size_t at;
+
+	dbus_message_iter_init_append(ref, &iter);
+	for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
+		ck_assert(dbus_message_iter_append_basic(
+			&iter, DBUS_TYPE_STRING, &strs[i]));
+	ck_assert(dbus_message_iter_append_basic(&iter, DBUS_TYPE_BOOLEAN,
+						 &pending));
+	ck_assert(dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY,
+						   "s", &arr));
+	for (size_t i = 0; i < G_N_ELEMENTS(group_names); i++)
+		ck_assert(dbus_message_iter_append_basic(
+			&arr, DBUS_TYPE_STRING, &group_names[i]));
+	ck_assert(dbus_message_iter_close_container(&iter, &arr));
+
+	for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
+		bus_wire_string(body, strs[i]);
+	bus_wire_boolean(body, true);
+	at = bus_wire_array_open(body);
+	for (size_t i = 0; i < G_N_ELEMENTS(group_names); i++)
+		bus_wire_string(body, group_names[i]);
+	bus_wire_array_close(body, at);
+	msg = bus_message_new_signal_wire("/im/x/Y1", "im.x.Y1",
+					  "RosterChanged", "sssbas", body);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_uint_eq(dbus_message_get_serial(msg), 0);
+	dbus_message_set_serial(ref, 9);
+	dbus_message_set_serial(msg, 9);
+	{
+		g_autofree char *x = NULL, *y = NULL;
+		char *p;
+		int nx, ny;
+
+		ck_assert(dbus_message_marshal(ref, &p, &nx));
+		x = g_memdup2(p, (gsize)nx);
+		dbus_free(p);
+		ck_assert(dbus_message_marshal(msg, &p, &ny));
+		y = g_memdup2(p, (gsize)ny);
+		dbus_free(p);
+		ck_assert_int_eq(nx, ny);
+		ck_assert(memcmp(x, y, (size_t)nx) == 0);
+	}
+
+	/* An empty array; and a body that does not match its signature is
+	 * refused by libdbus' validation, not sent. */
+	bus_wire_string(empty_groups, "a");
+	bus_wire_boolean(empty_groups, false);
+	at = bus_wire_array_open(empty_groups);
+	bus_wire_array_close(empty_groups, at);
+	g_clear_pointer(&msg, dbus_message_unref);
+	msg = bus_message_new_signal_wire("/im/x/Y1", "im.x.Y1", "C", "sbas",
+					  empty_groups);
+	ck_assert_ptr_nonnull(msg);
+	none = bus_message_new_signal_wire("/im/x/Y1", "im.x.Y1", "C", "ss",
+					   empty_groups);
+	ck_assert_ptr_null(none);
+}
+END_TEST
+
 static Suite *bus_object_suite(void)
 {
 	Suite *s = suite_create("bus-object");
@@ -304,6 +376,7 @@ static Suite *bus_object_suite(void)
 	tcase_add_test(tc, test_append_string_repairs_utf8);
 	tcase_add_test(tc, test_invalid_args_message);
 	tcase_add_test(tc, test_signal_strings);
+	tcase_add_test(tc, test_signal_wire);
 	suite_add_tcase(s, tc);
 	return s;
 }
