@@ -83,6 +83,42 @@ void bus_object_flush_properties(BusObject *object);
 
 /* A new signal of this object's interface. Transfer full. */
 DBusMessage *bus_object_new_signal(BusObject *object, const char *name);
+/*
+ * A new signal of this object's interface whose n_args (at most 8)
+ * arguments are all strings (NULL is sent as ""), built without libdbus'
+ * slow top-level append path. Transfer full; NULL when a string is not
+ * valid UTF-8 for D-Bus (fall back to bus_iter_append_string) or on OOM.
+ */
+DBusMessage *bus_object_new_signal_strings(BusObject *object,
+					   const char *name,
+					   const char *const *args,
+					   size_t n_args);
+/*
+ * The general form: a signal whose body the caller marshalled with the
+ * bus_wire_* helpers below, in the order of signature (their types only:
+ * s, b, as). Validated as a whole by libdbus; NULL when invalid (e.g. text
+ * that is not UTF-8: fall back to the DBusMessageIter path) or on OOM.
+ */
+DBusMessage *bus_message_new_signal_wire(const char *path, const char *iface,
+					 const char *name,
+					 const char *signature,
+					 const GString *body);
+/* The same for this object's path and interface. */
+DBusMessage *bus_object_new_signal_wire(BusObject *object, const char *name,
+					const char *signature,
+					const GString *body);
+/* Body helpers (native byte order; NULL string is ""). */
+void bus_wire_string(GString *body, const char *s);
+void bus_wire_boolean(GString *body, bool value);
+/* An array of strings: open returns where its elements start. */
+size_t bus_wire_array_open(GString *body);
+void bus_wire_array_close(GString *body, size_t start);
+/* The same for any path (valid object path) and interface name. */
+DBusMessage *bus_message_new_signal_strings(const char *path,
+					    const char *iface,
+					    const char *name,
+					    const char *const *args,
+					    size_t n_args);
 /* Flushes pending PropertiesChanged, then sends msg (transfer none). */
 bool bus_object_send(BusObject *object, DBusMessage *msg);
 

@@ -225,6 +225,139 @@ START_TEST(test_invalid_args_message)
 }
 END_TEST
 
+/* The hand-marshalled signal equals the one libdbus builds. */
+START_TEST(test_signal_strings)
+{
+	const char *args[] = {"alice@example.org", "away",
+			      "h\xc3\xa9llo \xe2\x80\x94 \xf0\x9f\x98\x80"};
+	const char *bad[] = {"a", "b\xff"};
+	g_autoptr(DBusMessage) ref =
+		dbus_message_new_signal("/im/x/Y1", "im.x.Y1", "Changed");
+	g_autoptr(DBusMessage) msg = bus_message_new_signal_strings(
+		"/im/x/Y1", "im.x.Y1", "Changed", args, G_N_ELEMENTS(args));
+	g_autoptr(DBusMessage) empty = bus_message_new_signal_strings(
+		"/im/x/Y1", "im.x.Y1", "Changed", NULL, 0);
+	g_autoptr(DBusMessage) invalid = bus_message_new_signal_strings(
+		"/im/x/Y1", "im.x.Y1", "Changed", bad, G_N_ELEMENTS(bad));
+	const char *a, *b, *c;
+
+	ck_assert(dbus_message_append_args(
+		ref, DBUS_TYPE_STRING, &args[0], DBUS_TYPE_STRING, &args[1],
+		DBUS_TYPE_STRING, &args[2], DBUS_TYPE_INVALID));
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_int_eq(dbus_message_get_type(msg), DBUS_MESSAGE_TYPE_SIGNAL);
+	ck_assert_str_eq(dbus_message_get_path(msg), "/im/x/Y1");
+	ck_assert_str_eq(dbus_message_get_interface(msg), "im.x.Y1");
+	ck_assert_str_eq(dbus_message_get_member(msg), "Changed");
+	ck_assert_str_eq(dbus_message_get_signature(msg), "sss");
+	ck_assert(dbus_message_get_no_reply(msg) ==
+		  dbus_message_get_no_reply(ref));
+	ck_assert_uint_eq(dbus_message_get_serial(msg), 0);
+	ck_assert_ptr_null(dbus_message_get_sender(msg));
+	ck_assert_ptr_null(dbus_message_get_destination(msg));
+	ck_assert(dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &a,
+					DBUS_TYPE_STRING, &b, DBUS_TYPE_STRING,
+					&c, DBUS_TYPE_INVALID));
+	ck_assert_str_eq(a, args[0]);
+	ck_assert_str_eq(b, args[1]);
+	ck_assert_str_eq(c, args[2]);
+	/* Byte for byte what libdbus marshals, once both have a serial. */
+	dbus_message_set_serial(ref, 5);
+	dbus_message_set_serial(msg, 5);
+	{
+		g_autofree char *x = NULL, *y = NULL;
+		char *p;
+		int nx, ny;
+
+		ck_assert(dbus_message_marshal(ref, &p, &nx));
+		x = g_memdup2(p, (gsize)nx);
+		dbus_free(p);
+		ck_assert(dbus_message_marshal(msg, &p, &ny));
+		y = g_memdup2(p, (gsize)ny);
+		dbus_free(p);
+		ck_assert_int_eq(nx, ny);
+		ck_assert(memcmp(x, y, (size_t)nx) == 0);
+	}
+
+	ck_assert_ptr_nonnull(empty);
+	ck_assert_str_eq(dbus_message_get_signature(empty), "");
+	/* Invalid UTF-8: NULL, for the caller's repairing fallback. */
+	ck_assert_ptr_null(invalid);
+}
+END_TEST
+
+/* s, b and as marshalled by hand, against libdbus. */
+START_TEST(test_signal_wire)
+{
+	const char *strs[] = {"bob@example.org", "", "both"};
+	const char *group_names[] = {"Friends", "W\xc3\xb6rk"};
+	dbus_bool_t pending = TRUE;
+	g_autoptr(DBusMessage) ref =
+		dbus_message_new_signal("/im/x/Y1", "im.x.Y1", "RosterChanged");
+	g_autoptr(DBusMessage) msg = NULL;
+	g_autoptr(DBusMessage) none = NULL;
+	g_autoptr(GString) body = g_string_new(NULL);
+	g_autoptr(GString) empty_groups = g_string_new(NULL);
+	DBusMessageIter iter, arr;
+	size_t at;
+
+	dbus_message_iter_init_append(ref, &iter);
+	for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
+		ck_assert(dbus_message_iter_append_basic(
+			&iter, DBUS_TYPE_STRING, &strs[i]));
+	ck_assert(dbus_message_iter_append_basic(&iter, DBUS_TYPE_BOOLEAN,
+						 &pending));
+	ck_assert(dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY,
+						   "s", &arr));
+	for (size_t i = 0; i < G_N_ELEMENTS(group_names); i++)
+		ck_assert(dbus_message_iter_append_basic(
+			&arr, DBUS_TYPE_STRING, &group_names[i]));
+	ck_assert(dbus_message_iter_close_container(&iter, &arr));
+
+	for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
+		bus_wire_string(body, strs[i]);
+	bus_wire_boolean(body, true);
+	at = bus_wire_array_open(body);
+	for (size_t i = 0; i < G_N_ELEMENTS(group_names); i++)
+		bus_wire_string(body, group_names[i]);
+	bus_wire_array_close(body, at);
+	msg = bus_message_new_signal_wire("/im/x/Y1", "im.x.Y1",
+					  "RosterChanged", "sssbas", body);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_uint_eq(dbus_message_get_serial(msg), 0);
+	dbus_message_set_serial(ref, 9);
+	dbus_message_set_serial(msg, 9);
+	{
+		g_autofree char *x = NULL, *y = NULL;
+		char *p;
+		int nx, ny;
+
+		ck_assert(dbus_message_marshal(ref, &p, &nx));
+		x = g_memdup2(p, (gsize)nx);
+		dbus_free(p);
+		ck_assert(dbus_message_marshal(msg, &p, &ny));
+		y = g_memdup2(p, (gsize)ny);
+		dbus_free(p);
+		ck_assert_int_eq(nx, ny);
+		ck_assert(memcmp(x, y, (size_t)nx) == 0);
+	}
+
+	/* An empty array; and a body that does not match its signature is
+	 * refused by libdbus' validation, not sent. */
+	bus_wire_string(empty_groups, "a");
+	bus_wire_boolean(empty_groups, false);
+	at = bus_wire_array_open(empty_groups);
+	bus_wire_array_close(empty_groups, at);
+	g_clear_pointer(&msg, dbus_message_unref);
+	msg = bus_message_new_signal_wire("/im/x/Y1", "im.x.Y1", "C", "sbas",
+					  empty_groups);
+	ck_assert_ptr_nonnull(msg);
+	none = bus_message_new_signal_wire("/im/x/Y1", "im.x.Y1", "C", "ss",
+					   empty_groups);
+	ck_assert_ptr_null(none);
+}
+END_TEST
+
 static Suite *bus_object_suite(void)
 {
 	Suite *s = suite_create("bus-object");
@@ -242,6 +375,8 @@ static Suite *bus_object_suite(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_append_string_repairs_utf8);
 	tcase_add_test(tc, test_invalid_args_message);
+	tcase_add_test(tc, test_signal_strings);
+	tcase_add_test(tc, test_signal_wire);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -87,6 +87,47 @@ START_TEST(test_attr_replace_remove)
 }
 END_TEST
 
+/* One block for a parsed element's attributes; edits still work. */
+START_TEST(test_attrs_packed)
+{
+	const char *names[] = {"from", "to", "from", "xml:lang"};
+	const char *values[] = {"a@b/c&d", "me", "dup", "en-GB"};
+	const size_t lens[] = {5, 2, 3, 2}; /* "a@b/c", "me", "dup", "en" */
+	g_autoptr(Stanza) s = stanza_new("presence", NULL);
+	g_autoptr(Stanza) copy = NULL;
+	g_autofree char *xml = NULL;
+	const char *name, *value;
+
+	stanza_set_attrs_packed(s, G_N_ELEMENTS(names), names, values, lens);
+	ck_assert_str_eq(stanza_get_attr(s, "from"), "a@b/c");
+	ck_assert_str_eq(stanza_get_attr(s, "to"), "me");
+	ck_assert_str_eq(stanza_get_attr(s, "xml:lang"), "en");
+	ck_assert(stanza_get_attr_nth(s, 2, &name, &value));
+	ck_assert_str_eq(name, "xml:lang");
+	ck_assert(!stanza_get_attr_nth(s, 3, NULL, NULL));
+	copy = stanza_copy(s);
+	xml = stanza_to_string(s);
+	ck_assert_str_eq(xml, "<presence from='a@b/c' to='me' "
+			      "xml:lang='en'/>");
+	/* Edits after packing: replace, remove, add. */
+	stanza_set_attr(s, "to", "you");
+	stanza_set_attr(s, "from", NULL);
+	stanza_set_attr(s, "id", "1");
+	ck_assert_ptr_null(stanza_get_attr(s, "from"));
+	ck_assert_str_eq(stanza_get_attr(s, "to"), "you");
+	ck_assert_str_eq(stanza_get_attr(s, "xml:lang"), "en");
+	ck_assert_str_eq(stanza_get_attr(s, "id"), "1");
+	ck_assert_str_eq(stanza_get_attr(copy, "from"), "a@b/c");
+	/* None at all is a no-op. */
+	{
+		g_autoptr(Stanza) empty = stanza_new("iq", NULL);
+
+		stanza_set_attrs_packed(empty, 0, NULL, NULL, NULL);
+		ck_assert(!stanza_get_attr_nth(empty, 0, NULL, NULL));
+	}
+}
+END_TEST
+
 START_TEST(test_text)
 {
 	g_autoptr(Stanza) s = stanza_new("body", NULL);
@@ -225,6 +266,7 @@ static Suite *stanza_suite(void)
 	} cases[] = {
 		{"build-and-query", test_build_and_query},
 		{"attributes", test_attr_replace_remove},
+		{"attributes-packed", test_attrs_packed},
 		{"text", test_text},
 		{"serialize-escaping", test_serialize_escaping},
 		{"serialize-controls", test_serialize_controls_dropped},

@@ -168,9 +168,27 @@ static bool is_compat_equivalent(gunichar c)
 	return nfkc == NULL || nfc == NULL || strcmp(nfkc, nfc) != 0;
 }
 
+/* Whether s[0..len) is all in [lo, 0x7e]: the fast paths' test. */
+static bool is_ascii_range(const char *s, size_t len, unsigned char lo)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < lo || (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}
+
 static char *fold_nfc(const char *s, gssize len)
 {
-	g_autofree char *folded = g_utf8_casefold(s, len);
+	g_autofree char *folded = NULL;
+
+	/*
+	 * ASCII is its own NFC, and its case folding is ASCII lowercasing
+	 * (Unicode CaseFolding.txt maps no ASCII character but A-Z): the
+	 * common case without g_utf8_normalize's ~10,000 instructions.
+	 */
+	if (is_ascii_range(s, len < 0 ? strlen(s) : (size_t)len, 0x01))
+		return g_ascii_strdown(s, len);
+	folded = g_utf8_casefold(s, len);
 
 	return g_utf8_normalize(folded, -1, G_NORMALIZE_NFC);
 }
@@ -187,16 +205,51 @@ static bool check_length(const char *part, const char *value, GError **error)
 	return true;
 }
 
+/* Printable ASCII but the RFC 7622 §3.3.1 exclusions "&'/:<>@. */
+static bool is_ascii_local(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '"':
+		case '&':
+		case '\'':
+		case '/':
+		case ':':
+		case '<':
+		case '>':
+		case '@':
+			return false;
+		default:
+			if ((unsigned char)s[i] < 0x21 ||
+			    (unsigned char)s[i] > 0x7e)
+				return false;
+		}
+	}
+	return true;
+}
+
 /* RFC 7622 §3.3 and RFC 8265 §3.3 (UsernameCaseMapped). */
 static char *prepare_local(const char *s, size_t len, GError **error)
 {
-	g_autoptr(GString) mapped = g_string_sized_new(len);
+	g_autoptr(GString) mapped = NULL;
 	g_autofree char *out = NULL;
 
 	if (len == 0) {
 		fail(error, "localpart is empty");
 		return NULL;
 	}
+	/*
+	 * Fast path: printable ASCII without the RFC 7622 §3.3.1 exclusions
+	 * needs no width mapping and no NFC; folding is lowercasing. Any
+	 * other input takes the full path below (and its error messages).
+	 */
+	if (is_ascii_local(s, len)) {
+		out = g_ascii_strdown(s, (gssize)len);
+		if (!check_length("localpart", out, error))
+			return NULL;
+		return g_steal_pointer(&out);
+	}
+	mapped = g_string_sized_new(len);
 	for (const char *p = s; p < s + len; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
 
@@ -376,13 +429,28 @@ static char *prepare_domain(const char *s, size_t len, GError **error)
 /* RFC 7622 §3.4 and RFC 8265 §4.2 (OpaqueString). */
 static char *prepare_resource(const char *s, size_t len, GError **error)
 {
-	g_autoptr(GString) mapped = g_string_sized_new(len);
+	g_autoptr(GString) mapped = NULL;
 	g_autofree char *out = NULL;
 
 	if (len == 0) {
 		fail(error, "resourcepart is empty");
 		return NULL;
 	}
+	/*
+	 * Fast path: printable ASCII (U+0020 included) maps to itself, has
+	 * no control and is its own NFC.
+	 */
+	if (is_ascii_range(s, len, 0x20)) {
+		if (s[0] == ' ') {
+			fail(error, "resourcepart starts with a space");
+			return NULL;
+		}
+		out = g_strndup(s, len);
+		if (!check_length("resourcepart", out, error))
+			return NULL;
+		return g_steal_pointer(&out);
+	}
+	mapped = g_string_sized_new(len);
 	for (const char *p = s; p < s + len; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
 		g_autofree char *desc = NULL;

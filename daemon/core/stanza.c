@@ -2,8 +2,9 @@
 /*
  * The element tree. Kept small because every received stanza is built into
  * one: the name lives in the node's own allocation, a namespace equal to
- * the parent's (or a common one) is shared rather than copied, each
- * attribute is one "name\0value" block, children are a singly linked list
+ * the parent's (or a common one) is shared rather than copied, a parsed
+ * element's attributes are one block (pointers, then "name\0value\0"
+ * pairs; one "name\0value" block each once edited), children are a singly linked list
  * with a tail pointer (O(1) append), text is one buffer allocated on first
  * use.
  */
@@ -28,6 +29,7 @@ struct _Stanza {
 	uint32_t n_attrs;
 	uint32_t attrs_alloc;
 	bool ns_borrowed; /* ns points at a parent's or a static string */
+	bool attrs_packed; /* attrs is one block holding the strings too */
 	char name[];	  /* allocated with the struct */
 };
 
@@ -94,8 +96,9 @@ void stanza_free(Stanza *stanza)
 		stanza_free(child);
 		child = next;
 	}
-	for (uint32_t i = 0; i < stanza->n_attrs; i++)
-		g_free(stanza->attrs[2 * i]);
+	if (!stanza->attrs_packed)
+		for (uint32_t i = 0; i < stanza->n_attrs; i++)
+			g_free(stanza->attrs[2 * i]);
 	g_free(stanza->attrs);
 	g_free(stanza->text);
 	if (!stanza->ns_borrowed)
@@ -147,6 +150,67 @@ static char *attr_block(const char *name, const char *value, size_t len,
 	return block;
 }
 
+/* Before an edit: one block per attribute again (edits are rare). */
+static void unpack_attrs(Stanza *stanza)
+{
+	char **packed = stanza->attrs;
+	char *v;
+
+	stanza->attrs = g_new(char *, (size_t)MAX(stanza->n_attrs, 1) * 2);
+	stanza->attrs_alloc = MAX(stanza->n_attrs, 1);
+	for (uint32_t i = 0; i < stanza->n_attrs; i++) {
+		stanza->attrs[2 * i] =
+			attr_block(packed[2 * i], packed[2 * i + 1],
+				   strlen(packed[2 * i + 1]), &v);
+		stanza->attrs[2 * i + 1] = v;
+	}
+	stanza->attrs_packed = false;
+	g_free(packed);
+}
+
+void stanza_set_attrs_packed(Stanza *stanza, size_t n,
+			     const char *const *names,
+			     const char *const *values, const size_t *lens)
+{
+	size_t bytes = 0;
+	size_t kept = 0;
+	char **block;
+	char *p;
+
+	g_return_if_fail(stanza != NULL && stanza->n_attrs == 0);
+	g_return_if_fail(n == 0 || (names && values && lens));
+	g_return_if_fail(n <= UINT32_MAX);
+
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		bytes += strlen(names[i]) + 1 + lens[i] + 1;
+	block = g_malloc(n * 2 * sizeof(char *) + bytes);
+	p = (char *)(block + n * 2);
+	for (size_t i = 0; i < n; i++) {
+		size_t name_len = strlen(names[i]);
+		bool dup = false;
+
+		for (size_t j = 0; j < kept && !dup; j++)
+			dup = strcmp(block[2 * j], names[i]) == 0;
+		if (dup)
+			continue;
+		block[2 * kept] = p;
+		memcpy(p, names[i], name_len + 1);
+		p += name_len + 1;
+		block[2 * kept + 1] = p;
+		memcpy(p, values[i], lens[i]);
+		p[lens[i]] = '\0';
+		p += lens[i] + 1;
+		kept++;
+	}
+	g_free(stanza->attrs);
+	stanza->attrs = block;
+	stanza->n_attrs = (uint32_t)kept;
+	stanza->attrs_alloc = (uint32_t)kept;
+	stanza->attrs_packed = true;
+}
+
 void stanza_set_attr_len(Stanza *stanza, const char *name, const char *value,
 			 size_t len)
 {
@@ -155,6 +219,9 @@ void stanza_set_attr_len(Stanza *stanza, const char *name, const char *value,
 
 	g_return_if_fail(stanza != NULL);
 	g_return_if_fail(name != NULL);
+
+	if (stanza->attrs_packed)
+		unpack_attrs(stanza);
 
 	i = find_attr(stanza, name);
 	if (i >= 0) {

@@ -38,6 +38,15 @@ void stanza_set_attr(Stanza *stanza, const char *name, const char *value);
  */
 void stanza_set_attr_len(Stanza *stanza, const char *name, const char *value,
 			 size_t len);
+/*
+ * Sets all n attributes of a stanza that has none yet, in one allocation
+ * (a parser's fast path: a received stanza's attributes are set once).
+ * names[i] NUL-terminated; values[i] of lens[i] bytes. A name repeated
+ * keeps its first value. Later set/remove calls work as usual.
+ */
+void stanza_set_attrs_packed(Stanza *stanza, size_t n,
+			     const char *const *names,
+			     const char *const *values, const size_t *lens);
 /* Iterate attributes: index from 0; false past the end. Borrowed out-ptrs. */
 bool stanza_get_attr_nth(const Stanza *stanza, size_t index,
 			 const char **ret_name, const char **ret_value);

@@ -208,49 +208,90 @@ static void on_start_document(void *user_data)
  * substitution is off (libxml2 keeps them for re-parsing by its tree
  * builder). Any other '&' cannot occur, so decoding is unambiguous.
  */
-static void set_attr(Stanza *el, const char *name, const xmlChar *start,
-		     const xmlChar *end)
+static char *decode_amp(const char *s, size_t len, size_t *ret_len)
 {
-	const char *s = (const char *)start;
-	size_t len = (size_t)(end - start);
-	g_autoptr(GString) out = NULL;
+	char *out = g_malloc(len + 1);
+	size_t n = 0;
 
-	if (memchr(s, '&', len) == NULL) {
-		stanza_set_attr_len(el, name, s, len);
-		return;
-	}
-	out = g_string_sized_new(len);
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '&' && len - i >= 5 &&
 		    memcmp(s + i, "&#38;", 5) == 0) {
-			g_string_append_c(out, '&');
+			out[n++] = '&';
 			i += 4;
 			continue;
 		}
-		g_string_append_c(out, s[i]);
+		out[n++] = s[i];
 	}
-	stanza_set_attr_len(el, name, out->str, out->len);
+	out[n] = '\0';
+	*ret_len = n;
+	return out;
 }
 
+/* Attributes kept on the stack up to this many; the lexer caps them. */
+#define ATTRS_ON_STACK 16
+
+/*
+ * All of an element's attributes go in with one allocation
+ * (stanza_set_attrs_packed): a presence stanza has a dozen, and one block
+ * each was a good part of the allocator's work in a flood.
+ */
 static void set_attrs(Stanza *el, int nb_attributes, const xmlChar **attrs)
 {
+	const char *names_stack[ATTRS_ON_STACK];
+	const char *values_stack[ATTRS_ON_STACK];
+	size_t lens_stack[ATTRS_ON_STACK];
+	g_autofree const char **names_heap = NULL;
+	g_autofree const char **values_heap = NULL;
+	g_autofree size_t *lens_heap = NULL;
+	g_autoptr(GPtrArray) temps = NULL; /* decoded values, xml: names */
+	const char **names = names_stack;
+	const char **values = values_stack;
+	size_t *lens = lens_stack;
+	size_t n = 0;
+
+	if (nb_attributes <= 0)
+		return;
+	if (nb_attributes > ATTRS_ON_STACK) {
+		names = names_heap = g_new(const char *, nb_attributes);
+		values = values_heap = g_new(const char *, nb_attributes);
+		lens = lens_heap = g_new(size_t, nb_attributes);
+	}
 	for (int i = 0; i < nb_attributes; i++) {
 		const xmlChar **a = &attrs[5 * i];
+		const char *value = (const char *)a[3];
+		size_t len = (size_t)(a[4] - a[3]);
 
 		if (a[2] == NULL) {
-			set_attr(el, (const char *)a[0], a[3], a[4]);
+			names[n] = (const char *)a[0];
 		} else if (a[1] != NULL &&
 			   strcmp((const char *)a[1], "xml") == 0) {
-			g_autofree char *name =
+			char *name =
 				g_strconcat("xml:", (const char *)a[0], NULL);
 
-			set_attr(el, name, a[3], a[4]);
+			if (!temps)
+				temps = g_ptr_array_new_with_free_func(g_free);
+			g_ptr_array_add(temps, name);
+			names[n] = name;
+		} else {
+			/*
+			 * Other namespaced attributes carry nothing XMPP
+			 * core needs and could shadow plain ones: dropped.
+			 */
+			continue;
 		}
-		/*
-		 * Other namespaced attributes carry nothing XMPP core
-		 * needs and could shadow plain ones: dropped.
-		 */
+		if (memchr(value, '&', len) != NULL) {
+			char *decoded = decode_amp(value, len, &len);
+
+			if (!temps)
+				temps = g_ptr_array_new_with_free_func(g_free);
+			g_ptr_array_add(temps, decoded);
+			value = decoded;
+		}
+		values[n] = value;
+		lens[n] = len;
+		n++;
 	}
+	stanza_set_attrs_packed(el, n, names, values, lens);
 }
 
 static void on_stream_open(XmlReader *reader, const char *localname,
