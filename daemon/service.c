@@ -336,6 +336,13 @@ static void on_roster_item_changed(void *user_data, const char *bare_jid)
 {
 	Service *service = user_data;
 
+	/*
+	 * The roster result itself is not announced item by item: readers
+	 * take GetRosterItems when RosterReady turns true, and a 50,000-item
+	 * roster must not become 50,000 signals. Pushes after that are.
+	 */
+	if (!service->roster_ready)
+		return;
 	if (service->observer.roster_changed)
 		service->observer.roster_changed(service->observer_data,
 						 bare_jid);
