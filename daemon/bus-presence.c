@@ -468,10 +468,11 @@ static DBusMessage *subscribe(BusObject *object, DBusMessage *msg,
 	return empty_reply(msg, ok, error);
 }
 
-static DBusMessage *unsubscribe(BusObject *object, DBusMessage *msg,
-				void *user_data)
+/* A method whose one argument is a JID, checked before the service acts. */
+static DBusMessage *call_with_jid(BusPresence *bus, DBusMessage *msg,
+				  bool (*op)(Service *service, const char *jid,
+					     GError **error))
 {
-	BusPresence *bus = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *jid = NULL;
 	DBusMessage *reply;
@@ -484,8 +485,14 @@ static DBusMessage *unsubscribe(BusObject *object, DBusMessage *msg,
 	reply = parse_jid_arg(msg, "jid", arg, false, &jid);
 	if (reply)
 		return reply;
-	ok = service_unsubscribe(bus->service, jid, &error);
+	ok = op(bus->service, jid, &error);
 	return empty_reply(msg, ok, error);
+}
+
+static DBusMessage *unsubscribe(BusObject *object, DBusMessage *msg,
+				void *user_data)
+{
+	return call_with_jid(user_data, msg, service_unsubscribe);
 }
 
 static DBusMessage *authorize(BusObject *object, DBusMessage *msg,
@@ -513,21 +520,7 @@ static DBusMessage *authorize(BusObject *object, DBusMessage *msg,
 static DBusMessage *remove_contact(BusObject *object, DBusMessage *msg,
 				   void *user_data)
 {
-	BusPresence *bus = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autofree char *jid = NULL;
-	DBusMessage *reply;
-	const char *arg;
-	bool ok;
-
-	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &arg,
-				   DBUS_TYPE_INVALID))
-		return NULL;
-	reply = parse_jid_arg(msg, "jid", arg, false, &jid);
-	if (reply)
-		return reply;
-	ok = service_remove_contact(bus->service, jid, &error);
-	return empty_reply(msg, ok, error);
+	return call_with_jid(user_data, msg, service_remove_contact);
 }
 
 static void append_roster_cb(const Contact *contact, void *user_data)
