@@ -1007,10 +1007,10 @@ static DBusMessage *new_roster_changed(BusPresence *bus, const char *jid,
 
 	bus_wire_string(body, jid);
 	bus_wire_string(body, in_roster ? contact_get_name(contact) : "");
-	bus_wire_string(body, in_roster ? roster_subscription_to_string(
-						  contact_get_subscription(
-							  contact))
-					: "remove");
+	bus_wire_string(body,
+			in_roster ? roster_subscription_to_string(
+					    contact_get_subscription(contact))
+				  : "remove");
 	bus_wire_boolean(body, in_roster && contact_get_ask(contact));
 	groups = bus_wire_array_open(body);
 	for (const char *const *g = in_roster ? contact_get_groups(contact)

@@ -291,7 +291,8 @@ static void pause_reading(Connection *conn)
 	}
 	if (conn->resume_source)
 		return;
-	conn->resume_source = g_timeout_source_new(CONNECTION_CONGESTION_RETRY_MS);
+	conn->resume_source =
+		g_timeout_source_new(CONNECTION_CONGESTION_RETRY_MS);
 	g_source_set_callback(conn->resume_source, on_resume_reading, conn,
 			      NULL);
 	g_source_attach(conn->resume_source, conn->context);
@@ -346,7 +347,8 @@ static gboolean on_readable(GSocket *socket, GIOCondition cond,
 						     peer));
 			break;
 		}
-		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+		if (g_error_matches(error, G_IO_ERROR,
+				    G_IO_ERROR_WOULD_BLOCK)) {
 			trim_after_burst(conn);
 			break;
 		}

@@ -346,8 +346,7 @@ DBusMessage *bus_message_new_signal_wire(const char *path, const char *iface,
 	uint32_t len;
 	DBusMessage *msg;
 
-	g_return_val_if_fail(path && iface && name && signature && body,
-			     NULL);
+	g_return_val_if_fail(path && iface && name && signature && body, NULL);
 	g_return_val_if_fail(strlen(signature) <= 255, NULL);
 
 	out = g_string_sized_new(192 + body->len);
@@ -380,8 +379,7 @@ DBusMessage *bus_message_new_signal_wire(const char *path, const char *iface,
 	return msg;
 }
 
-DBusMessage *bus_message_new_signal_strings(const char *path,
-					    const char *iface,
+DBusMessage *bus_message_new_signal_strings(const char *path, const char *iface,
 					    const char *name,
 					    const char *const *args,
 					    size_t n_args)
@@ -399,8 +397,7 @@ DBusMessage *bus_message_new_signal_strings(const char *path,
 	return bus_message_new_signal_wire(path, iface, name, sig, body);
 }
 
-DBusMessage *bus_object_new_signal_strings(BusObject *object,
-					   const char *name,
+DBusMessage *bus_object_new_signal_strings(BusObject *object, const char *name,
 					   const char *const *args,
 					   size_t n_args)
 {

@@ -89,8 +89,7 @@ DBusMessage *bus_object_new_signal(BusObject *object, const char *name);
  * slow top-level append path. Transfer full; NULL when a string is not
  * valid UTF-8 for D-Bus (fall back to bus_iter_append_string) or on OOM.
  */
-DBusMessage *bus_object_new_signal_strings(BusObject *object,
-					   const char *name,
+DBusMessage *bus_object_new_signal_strings(BusObject *object, const char *name,
 					   const char *const *args,
 					   size_t n_args);
 /*
@@ -114,8 +113,7 @@ void bus_wire_boolean(GString *body, bool value);
 size_t bus_wire_array_open(GString *body);
 void bus_wire_array_close(GString *body, size_t start);
 /* The same for any path (valid object path) and interface name. */
-DBusMessage *bus_message_new_signal_strings(const char *path,
-					    const char *iface,
+DBusMessage *bus_message_new_signal_strings(const char *path, const char *iface,
 					    const char *name,
 					    const char *const *args,
 					    size_t n_args);

@@ -307,11 +307,11 @@ START_TEST(test_signal_wire)
 			&iter, DBUS_TYPE_STRING, &strs[i]));
 	ck_assert(dbus_message_iter_append_basic(&iter, DBUS_TYPE_BOOLEAN,
 						 &pending));
-	ck_assert(dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY,
-						   "s", &arr));
+	ck_assert(dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "s",
+						   &arr));
 	for (size_t i = 0; i < G_N_ELEMENTS(group_names); i++)
-		ck_assert(dbus_message_iter_append_basic(
-			&arr, DBUS_TYPE_STRING, &group_names[i]));
+		ck_assert(dbus_message_iter_append_basic(&arr, DBUS_TYPE_STRING,
+							 &group_names[i]));
 	ck_assert(dbus_message_iter_close_container(&iter, &arr));
 
 	for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)

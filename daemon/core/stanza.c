@@ -4,9 +4,9 @@
  * one: the name lives in the node's own allocation, a namespace equal to
  * the parent's (or a common one) is shared rather than copied, a parsed
  * element's attributes are one block (pointers, then "name\0value\0"
- * pairs; one "name\0value" block each once edited), children are a singly linked list
- * with a tail pointer (O(1) append), text is one buffer allocated on first
- * use.
+ * pairs; one "name\0value" block each once edited), children are a singly
+ * linked list with a tail pointer (O(1) append), text is one buffer allocated
+ * on first use.
  */
 #include "config.h"
 
@@ -28,9 +28,9 @@ struct _Stanza {
 	size_t n_children;
 	uint32_t n_attrs;
 	uint32_t attrs_alloc;
-	bool ns_borrowed; /* ns points at a parent's or a static string */
+	bool ns_borrowed;  /* ns points at a parent's or a static string */
 	bool attrs_packed; /* attrs is one block holding the strings too */
-	char name[];	  /* allocated with the struct */
+	char name[];	   /* allocated with the struct */
 };
 
 /* Namespaces most elements carry: shared instead of copied. */
@@ -168,8 +168,7 @@ static void unpack_attrs(Stanza *stanza)
 	g_free(packed);
 }
 
-void stanza_set_attrs_packed(Stanza *stanza, size_t n,
-			     const char *const *names,
+void stanza_set_attrs_packed(Stanza *stanza, size_t n, const char *const *names,
 			     const char *const *values, const size_t *lens)
 {
 	size_t bytes = 0;

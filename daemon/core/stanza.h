@@ -44,8 +44,7 @@ void stanza_set_attr_len(Stanza *stanza, const char *name, const char *value,
  * names[i] NUL-terminated; values[i] of lens[i] bytes. A name repeated
  * keeps its first value. Later set/remove calls work as usual.
  */
-void stanza_set_attrs_packed(Stanza *stanza, size_t n,
-			     const char *const *names,
+void stanza_set_attrs_packed(Stanza *stanza, size_t n, const char *const *names,
 			     const char *const *values, const size_t *lens);
 /* Iterate attributes: index from 0; false past the end. Borrowed out-ptrs. */
 bool stanza_get_attr_nth(const Stanza *stanza, size_t index,

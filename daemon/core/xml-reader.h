@@ -33,21 +33,21 @@ GQuark xml_reader_error_quark(void);
 
 /* Each code maps to an RFC 6120 §4.9.3 stream error condition. */
 typedef enum {
-	XML_READER_ERROR_NOT_WELL_FORMED,     /* not-well-formed */
-	XML_READER_ERROR_RESTRICTED_XML,      /* restricted-xml */
-	XML_READER_ERROR_POLICY_VIOLATION,    /* policy-violation */
-	XML_READER_ERROR_INVALID_NAMESPACE,   /* invalid-namespace */
-	XML_READER_ERROR_BAD_NAMESPACE_PREFIX,/* bad-namespace-prefix */
-	XML_READER_ERROR_UNSUPPORTED_ENCODING,/* unsupported-encoding */
+	XML_READER_ERROR_NOT_WELL_FORMED,      /* not-well-formed */
+	XML_READER_ERROR_RESTRICTED_XML,       /* restricted-xml */
+	XML_READER_ERROR_POLICY_VIOLATION,     /* policy-violation */
+	XML_READER_ERROR_INVALID_NAMESPACE,    /* invalid-namespace */
+	XML_READER_ERROR_BAD_NAMESPACE_PREFIX, /* bad-namespace-prefix */
+	XML_READER_ERROR_UNSUPPORTED_ENCODING, /* unsupported-encoding */
 } XmlReaderError;
 
 /* The stream error condition name for an XML_READER_ERROR code. */
 const char *xml_reader_error_condition(XmlReaderError code);
 
 typedef enum {
-	XML_READER_EVENT_NONE,	       /* nothing queued: feed more bytes */
-	XML_READER_EVENT_STREAM_OPEN,  /* <stream:stream ...>: stanza = header */
-	XML_READER_EVENT_STANZA,       /* a complete top-level element */
+	XML_READER_EVENT_NONE,	      /* nothing queued: feed more bytes */
+	XML_READER_EVENT_STREAM_OPEN, /* <stream:stream ...>: stanza = header */
+	XML_READER_EVENT_STANZA,      /* a complete top-level element */
 	XML_READER_EVENT_STREAM_CLOSE, /* </stream:stream> */
 	XML_READER_EVENT_ERROR,	       /* error set; the stream is unusable */
 } XmlReaderEvent;
