@@ -346,10 +346,14 @@ static void foreach_sorted(const ContactTable *table, ContactFunc func,
 		func(all->pdata[i], user_data);
 }
 
-static DBusMessage *list_contacts(BusObject *object, DBusMessage *msg,
-				  void *user_data)
+/*
+ * A reply holding one array, an element per contact in JID order, each
+ * appended by cb (which clears data->ok on failure).
+ */
+static DBusMessage *reply_contacts_array(BusPresence *bus, DBusMessage *msg,
+					 const char *element_sig,
+					 ContactFunc cb)
 {
-	BusPresence *bus = user_data;
 	g_autoptr(DBusMessage) reply = dbus_message_new_method_return(msg);
 	DBusMessageIter iter, array;
 	AppendData data = {&array, true};
@@ -357,11 +361,10 @@ static DBusMessage *list_contacts(BusObject *object, DBusMessage *msg,
 	if (!reply)
 		return NULL;
 	dbus_message_iter_init_append(reply, &iter);
-	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "(sss)",
-					      &array))
+	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY,
+					      element_sig, &array))
 		return NULL;
-	foreach_sorted(service_get_contacts(bus->service), append_contact_cb,
-		       &data);
+	foreach_sorted(service_get_contacts(bus->service), cb, &data);
 	if (!data.ok) {
 		dbus_message_iter_abandon_container(&iter, &array);
 		return NULL;
@@ -369,6 +372,12 @@ static DBusMessage *list_contacts(BusObject *object, DBusMessage *msg,
 	if (!dbus_message_iter_close_container(&iter, &array))
 		return NULL;
 	return g_steal_pointer(&reply);
+}
+
+static DBusMessage *list_contacts(BusObject *object, DBusMessage *msg,
+				  void *user_data)
+{
+	return reply_contacts_array(user_data, msg, "(sss)", append_contact_cb);
 }
 
 static bool append_resources(DBusMessageIter *iter, const Contact *contact)
@@ -559,26 +568,8 @@ static void append_roster_cb(const Contact *contact, void *user_data)
 static DBusMessage *get_roster(BusObject *object, DBusMessage *msg,
 			       void *user_data)
 {
-	BusPresence *bus = user_data;
-	g_autoptr(DBusMessage) reply = dbus_message_new_method_return(msg);
-	DBusMessageIter iter, array;
-	AppendData data = {&array, true};
-
-	if (!reply)
-		return NULL;
-	dbus_message_iter_init_append(reply, &iter);
-	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "(sssas)",
-					      &array))
-		return NULL;
-	foreach_sorted(service_get_contacts(bus->service), append_roster_cb,
-		       &data);
-	if (!data.ok) {
-		dbus_message_iter_abandon_container(&iter, &array);
-		return NULL;
-	}
-	if (!dbus_message_iter_close_container(&iter, &array))
-		return NULL;
-	return g_steal_pointer(&reply);
+	return reply_contacts_array(user_data, msg, "(sssas)",
+				    append_roster_cb);
 }
 
 /*
@@ -640,26 +631,8 @@ static void append_roster_item_cb(const Contact *contact, void *user_data)
 static DBusMessage *get_roster_items(BusObject *object, DBusMessage *msg,
 				     void *user_data)
 {
-	BusPresence *bus = user_data;
-	g_autoptr(DBusMessage) reply = dbus_message_new_method_return(msg);
-	DBusMessageIter iter, array;
-	AppendData data = {&array, true};
-
-	if (!reply)
-		return NULL;
-	dbus_message_iter_init_append(reply, &iter);
-	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY,
-					      "(sssbas)", &array))
-		return NULL;
-	foreach_sorted(service_get_contacts(bus->service),
-		       append_roster_item_cb, &data);
-	if (!data.ok) {
-		dbus_message_iter_abandon_container(&iter, &array);
-		return NULL;
-	}
-	if (!dbus_message_iter_close_container(&iter, &array))
-		return NULL;
-	return g_steal_pointer(&reply);
+	return reply_contacts_array(user_data, msg, "(sssbas)",
+				    append_roster_item_cb);
 }
 
 /*
