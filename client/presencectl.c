@@ -662,6 +662,13 @@ int main(int argc, char **argv)
 	if (!command->set_options && (set.has_priority || set.nick || set.to))
 		return usage_error("--priority, --nick and --to go with 'set' "
 				   "only");
+	/* libdbus aborts on a string that is not UTF-8: refuse it here. */
+	for (guint i = 1; i < args->len; i++)
+		if (!g_utf8_validate(args->pdata[i], -1, NULL))
+			return usage_error("argument %u is not valid UTF-8", i);
+	if ((set.nick && !g_utf8_validate(set.nick, -1, NULL)) ||
+	    (set.to && !g_utf8_validate(set.to, -1, NULL)))
+		return usage_error("--nick and --to must be valid UTF-8");
 
 	conn = connect_bus();
 	if (!conn)

@@ -882,11 +882,12 @@ static void flush_contacts(BusPresence *bus)
 			ok = append_contact_state(&array, key, last->show,
 						  last->status);
 	}
-	if (!ok || !dbus_message_iter_close_container(&iter, &array)) {
-		if (ok)
-			dbus_message_iter_abandon_container(&iter, &array);
+	/* libdbus: abandon only a container still open; a failed close
+	 * has already let go of it. */
+	if (!ok)
+		dbus_message_iter_abandon_container(&iter, &array);
+	if (!ok || !dbus_message_iter_close_container(&iter, &array))
 		g_clear_pointer(&sig, dbus_message_unref);
-	}
 out:
 	emit(bus, sig);
 }

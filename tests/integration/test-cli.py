@@ -96,6 +96,12 @@ def run(tap, env):
     r = run_prog(bus.env(), [ctl, "set", "away", "--priority", "high"])
     tap.ok(r.returncode == 2, "presencectl set --priority high: exit 2",
            repr(r))
+    # libdbus aborts on non-UTF-8 strings: a usage error, never SIGABRT.
+    for argv in ([ctl, "set", "away", b"\xff"],
+                 [ctl, "set", "away", "x", "--to", b"b\xe9@x"]):
+        r = run_prog(bus.env(), argv)
+        tap.ok(r.returncode == 2 and "UTF-8" in r.stderr,
+               "presencectl with a non-UTF-8 argument: exit 2", repr(r))
 
 
 if __name__ == "__main__":
