@@ -310,36 +310,6 @@ static char *preprocess(Loader *l, const char *data, gsize len, GError **error)
 	return g_string_free(out, FALSE);
 }
 
-/* Every group and key must be known. */
-static bool check_known(const Loader *l, GError **error)
-{
-	g_auto(GStrv) groups = g_key_file_get_groups(l->kf, NULL);
-
-	for (size_t i = 0; groups[i] != NULL; i++) {
-		g_auto(GStrv) keys = NULL;
-
-		if (!is_known_group(groups[i])) {
-			g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
-				    "%s: unknown group [%s]; expected [%s] or "
-				    "[%s]",
-				    l->path, groups[i], GROUP_ACCOUNT,
-				    GROUP_PRESENCE);
-			return false;
-		}
-		keys = g_key_file_get_keys(l->kf, groups[i], NULL, NULL);
-		for (size_t j = 0; keys != NULL && keys[j] != NULL; j++) {
-			if (find_key(groups[i], keys[j]) == NULL) {
-				g_set_error(error, CONFIG_ERROR,
-					    CONFIG_ERROR_INVALID,
-					    "%s: unknown key '%s' in [%s]",
-					    l->path, keys[j], groups[i]);
-				return false;
-			}
-		}
-	}
-	return true;
-}
-
 /*
  * The key's string value (GKeyFile escapes applied), or NULL with
  * *ret_present false when absent. Inline comments are stripped where the
@@ -706,6 +676,8 @@ static bool load_account(Loader *l, Config *config, GError **error)
 		g_autofree char *file = resolve_path(l, value);
 		GStatBuf st;
 
+		/* errno stays 0 for "not a regular file": no stale cause. */
+		errno = 0;
 		if (g_stat(file, &st) != 0 || !S_ISREG(st.st_mode) ||
 		    g_access(file, R_OK) != 0) {
 			int saved = errno;
@@ -850,7 +822,7 @@ Config *config_load(const char *path, GError **error)
 	config->priority = -1;
 	config->away_on_lock = true;
 
-	ok = check_known(&l, error) && load_account(&l, config, error) &&
+	ok = load_account(&l, config, error) &&
 	     load_presence(&l, config, error);
 	wipe_free(l.password); /* NULL if config took it */
 	return ok ? g_steal_pointer(&config) : NULL;

@@ -111,26 +111,6 @@ const char *service_state_to_string(ServiceState state)
 	return "offline";
 }
 
-/* CONTRACT.md StateReason values. */
-static const char *end_reason_to_string(XmppSessionEnd reason)
-{
-	switch (reason) {
-	case XMPP_SESSION_END_REQUESTED:
-		return "requested";
-	case XMPP_SESSION_END_NETWORK:
-		return "network";
-	case XMPP_SESSION_END_AUTH_FAILED:
-		return "auth-failed";
-	case XMPP_SESSION_END_TLS_FAILED:
-		return "tls-failed";
-	case XMPP_SESSION_END_CONFLICT:
-		return "conflict";
-	case XMPP_SESSION_END_SERVER_ERROR:
-		return "server-error";
-	}
-	return "server-error";
-}
-
 int64_t service_backoff_delay(unsigned attempt, uint32_t random)
 {
 	/*
@@ -591,7 +571,7 @@ static void session_ended(Service *service, XmppSessionEnd reason,
 		hold_presence(service);
 	else
 		clear_presence(service);
-	set_reason(service, end_reason_to_string(reason), text);
+	set_reason(service, xmpp_session_end_to_string(reason), text);
 
 	if (service->stopping) {
 		set_state(service, SERVICE_STATE_OFFLINE);
