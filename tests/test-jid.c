@@ -23,13 +23,16 @@ static const ValidCase valid_cases[] = {
 	{"juliet@example.com/foo@bar", "juliet", "example.com", "foo@bar"},
 	{"foo\\20bar@example.com", "foo\\20bar", "example.com", NULL},
 	{"fussball@example.com", "fussball", "example.com", NULL},
+	/* RFC 8265 toLowerCase keeps ß and final sigma (no case folding). */
 	{"fu\xc3\x9f"
 	 "ball@example.com",
-	 "fussball", "example.com", NULL},
+	 "fu\xc3\x9f"
+	 "ball",
+	 "example.com", NULL},
 	{"\xcf\x80@example.com", "\xcf\x80", "example.com", NULL},
 	{"\xce\xa3@example.com/foo", "\xcf\x83", "example.com", "foo"},
 	{"\xcf\x83@example.com/foo", "\xcf\x83", "example.com", "foo"},
-	{"\xcf\x82@example.com/foo", "\xcf\x83", "example.com", "foo"},
+	{"\xcf\x82@example.com/foo", "\xcf\x82", "example.com", "foo"},
 	{"king@example.com/\xe2\x99\x9a", "king", "example.com",
 	 "\xe2\x99\x9a"},
 	{"example.com", NULL, "example.com", NULL},

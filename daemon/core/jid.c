@@ -179,18 +179,27 @@ static bool is_ascii_range(const char *s, size_t len, unsigned char lo)
 
 static char *fold_nfc(const char *s, gssize len)
 {
-	g_autofree char *folded = NULL;
+	size_t n = len < 0 ? strlen(s) : (size_t)len;
+	g_autoptr(GString) lower = NULL;
 
 	/*
-	 * ASCII is its own NFC, and its case folding is ASCII lowercasing
-	 * (Unicode CaseFolding.txt maps no ASCII character but A-Z): the
+	 * ASCII is its own NFC, and its lowercase is ASCII lowercasing: the
 	 * common case without g_utf8_normalize's ~10,000 instructions.
 	 */
-	if (is_ascii_range(s, len < 0 ? strlen(s) : (size_t)len, 0x01))
+	if (is_ascii_range(s, n, 0x01))
 		return g_ascii_strdown(s, len);
-	folded = g_utf8_casefold(s, len);
-
-	return g_utf8_normalize(folded, -1, G_NORMALIZE_NFC);
+	/*
+	 * RFC 8265 §3.3.2 (UsernameCaseMapped, used by RFC 7622 §3.3):
+	 * Unicode toLowerCase, not case folding, so ß and ς stay as they
+	 * are (fußball is not fussball). Per character, so the locale (a
+	 * Turkish dotless i) plays no part, unlike g_utf8_strdown.
+	 */
+	lower = g_string_sized_new(n);
+	for (const char *p = s; p < s + n; p = g_utf8_next_char(p))
+		g_string_append_unichar(lower,
+					g_unichar_tolower(g_utf8_get_char(p)));
+	return g_utf8_normalize(lower->str, (gssize)lower->len,
+				G_NORMALIZE_NFC);
 }
 
 static bool check_length(const char *part, const char *value, GError **error)

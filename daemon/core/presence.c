@@ -205,12 +205,7 @@ bool presence_parse(const Stanza *stanza, PresenceInfo *ret, GError **error)
 		g_autoptr(GError) local = NULL;
 		g_autoptr(Jid) jid = NULL;
 
-		if (!g_utf8_validate(from, -1, NULL)) {
-			g_set_error_literal(error, PRESENCE_ERROR,
-					    PRESENCE_ERROR_INVALID,
-					    "presence from is not valid UTF-8");
-			return false;
-		}
+		/* jid_parse checks UTF-8 too. */
 		jid = jid_parse(from, &local);
 		if (jid == NULL) {
 			g_set_error(error, PRESENCE_ERROR,
