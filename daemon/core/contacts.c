@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "core/contacts.h"
+#include "core/text.h"
 
 typedef struct {
 	char *data;	     /* "resource\0status\0", one allocation */
@@ -336,21 +337,6 @@ static int clamp_priority(int priority)
 	return CLAMP(priority, -128, 127);
 }
 
-/* Longest prefix of str within max bytes that ends at a character boundary;
- * the callers pass valid UTF-8 (presence_parse truncates already), this only
- * keeps the table's own bound. */
-static size_t bounded_len(const char *str, size_t max)
-{
-	size_t len = strlen(str);
-
-	if (len <= max)
-		return len;
-	len = max;
-	while (len > 0 && ((unsigned char)str[len] & 0xC0) == 0x80)
-		len--;
-	return len;
-}
-
 bool contacts_update_resource(ContactTable *table, const char *bare,
 			      const char *resource, PresenceShow show,
 			      const char *status, int priority, int64_t now)
@@ -376,7 +362,8 @@ bool contacts_update_resource(ContactTable *table, const char *bare,
 		return false;
 	if (strlen(status) > PRESENCE_MAX_STATUS_BYTES) {
 		bounded_status = g_strndup(
-			status, bounded_len(status, PRESENCE_MAX_STATUS_BYTES));
+			status,
+			text_bounded_len(status, PRESENCE_MAX_STATUS_BYTES));
 		status = bounded_status;
 	}
 
@@ -473,8 +460,8 @@ bool contacts_remove_resource(ContactTable *table, const char *bare,
 	contact->offline_status =
 		status[0] != '\0'
 			? g_strndup(status,
-				    bounded_len(status,
-						PRESENCE_MAX_STATUS_BYTES))
+				    text_bounded_len(status,
+						     PRESENCE_MAX_STATUS_BYTES))
 			: NULL;
 	touch(table, contact);
 

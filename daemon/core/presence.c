@@ -9,6 +9,7 @@
 
 #include "core/jid.h"
 #include "core/presence.h"
+#include "core/text.h"
 
 #define NS_CLIENT "jabber:client"
 #define NS_NICK "http://jabber.org/protocol/nick"
@@ -119,20 +120,9 @@ static bool check_utf8(const char *text, const char *what, GError **error)
  * text is valid UTF-8. */
 static char *dup_bounded(const char *text, size_t max)
 {
-	size_t len = strlen(text);
+	size_t len = text_bounded_len(text, max);
 
-	if (len == 0)
-		return NULL;
-	if (len > max) {
-		const char *end = g_utf8_find_prev_char(text, text + max + 1);
-
-		/* end is the start of the character holding byte max, so
-		 * everything before it is whole characters. */
-		len = end != NULL ? (size_t)(end - text) : 0;
-		if (len == 0)
-			return NULL;
-	}
-	return g_strndup(text, len);
+	return len > 0 ? g_strndup(text, len) : NULL;
 }
 
 static bool parse_type(const char *str, PresenceType *ret, GError **error)

@@ -9,6 +9,7 @@
 
 #include "core/jid.h"
 #include "core/roster.h"
+#include "core/text.h"
 
 G_DEFINE_QUARK(presenced - roster - error - quark, roster_error)
 
@@ -25,15 +26,7 @@ void roster_item_clear(RosterItem *item)
 /* Server text shortened at a character boundary (caps, STYLE.md §3). */
 static char *clip(const char *text)
 {
-	size_t len = strlen(text);
-	const char *end;
-
-	if (len <= ROSTER_MAX_STRING_BYTES)
-		return g_strdup(text);
-	end = g_utf8_find_prev_char(text, text + ROSTER_MAX_STRING_BYTES + 1);
-	if (!end)
-		end = text;
-	return g_strndup(text, (size_t)(end - text));
+	return g_strndup(text, text_bounded_len(text, ROSTER_MAX_STRING_BYTES));
 }
 
 static bool is_roster_el(const Stanza *el, const char *name)

@@ -21,6 +21,7 @@
 #include "core/roster.h"
 #include "core/sasl-scram.h"
 #include "core/stanza.h"
+#include "core/text.h"
 #include "core/tls-session.h"
 #include "core/xml-reader.h"
 #include "core/xmpp-session.h"
@@ -184,15 +185,11 @@ static bool is_ended(const XmppSession *s)
 /* Server text shortened at a character boundary for messages. */
 static char *clip_text(const char *text, size_t max)
 {
-	size_t len = strlen(text);
-	const char *end;
+	size_t len = text_bounded_len(text, max);
 
-	if (len <= max)
+	if (len == strlen(text))
 		return g_strdup(text);
-	end = g_utf8_find_prev_char(text, text + max + 1);
-	if (!end)
-		end = text;
-	return g_strdup_printf("%.*s…", (int)(end - text), text);
+	return g_strdup_printf("%.*s…", (int)len, text);
 }
 
 static void wipe_string(char *str)

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "core/text.h"
+
+size_t text_bounded_len(const char *str, size_t max)
+{
+	size_t len = strlen(str);
+
+	if (len <= max)
+		return len;
+	/* Back over continuation bytes (10xxxxxx) to a character start. */
+	len = max;
+	while (len > 0 && ((unsigned char)str[len] & 0xC0) == 0x80)
+		len--;
+	return len;
+}
