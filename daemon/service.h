@@ -45,7 +45,7 @@ typedef struct _Service Service;
 Service *service_new(Config *config);
 /*
  * Drops the connection at once (no goodbye: see service_stop). NULL-safe.
- * No autoptr cleanup is declared: tests/fake-service.h declares one for
+ * No autoptr cleanup is declared: tests/support/fake-service.h declares one for
  * its stand-in Service.
  */
 void service_free(Service *service);

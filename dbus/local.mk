@@ -32,7 +32,8 @@ dbus/presence1-xml.c: $(srcdir)/dbus/im.presenced.Presence1.xml $(srcdir)/dbus/l
 # build-tree one (tests/services) starts the uninstalled daemon, found by
 # the private bus of tests/session.conf.
 dbusservices_DATA = dbus/im.presenced.Presence1.service
-EXTRA_DIST += dbus/im.presenced.Presence1.service.in tests/session.conf.in
+EXTRA_DIST += dbus/im.presenced.Presence1.service.in \
+	tests/support/session.conf.in
 CLEANFILES += dbus/im.presenced.Presence1.service \
 	tests/services/im.presenced.Presence1.service tests/session.conf
 check_DATA = tests/services/im.presenced.Presence1.service tests/session.conf
@@ -46,25 +47,27 @@ tests/services/im.presenced.Presence1.service: $(srcdir)/dbus/im.presenced.Prese
 	$(SED) -e 's|@bindir[@]|$(abs_top_builddir)|g' \
 		-e '/^SystemdService=/d' $< > $@-t && mv -f $@-t $@
 
-tests/session.conf: $(srcdir)/tests/session.conf.in Makefile
+tests/session.conf: $(srcdir)/tests/support/session.conf.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) tests && \
 	$(SED) -e 's|@abs_top_builddir[@]|$(abs_top_builddir)|g' $< > $@-t && \
 	mv -f $@-t $@
 
 # ---- tests ---------------------------------------------------------------
 # The bus object over a private dbus-daemon (tests/session.conf), with the
-# Service replaced by tests/fake-service.c.
-bus_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
+# Service replaced by tests/support/fake-service.c.
+bus_test_cppflags = $(AM_CPPFLAGS) \
 	-DG_LOG_DOMAIN=\"presenced\" \
 	-DTEST_SESSION_CONF=\""$(abs_top_builddir)/tests/session.conf"\"
 bus_test_ldadd = libpresenced-bus.la libpresenced-core.la \
 	$(DBUS_LIBS) $(GLIB_LIBS) $(XML_LIBS) $(GNUTLS_LIBS)
-bus_test_headers = daemon/bus-presence.h daemon/service.h tests/fake-service.h
+bus_test_headers = daemon/bus-presence.h daemon/service.h \
+	tests/support/fake-service.h
 
 # A stand-in presenced owning the name with the fake service, for the
 # presencectl tests (the real daemon is tested by tests/integration).
 check_PROGRAMS += tests/fake-presenced
-tests_fake_presenced_SOURCES = tests/fake-presenced.c tests/fake-service.c \
+tests_fake_presenced_SOURCES = tests/support/fake-presenced.c \
+	tests/support/fake-service.c \
 	daemon/bus-presence.c $(bus_test_headers)
 tests_fake_presenced_CPPFLAGS = $(bus_test_cppflags)
 tests_fake_presenced_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
@@ -74,14 +77,15 @@ if HAVE_CHECK
 check_PROGRAMS += tests/test-bus-object tests/test-bus-presence
 TESTS += tests/test-bus-object tests/test-bus-presence
 
-tests_test_bus_object_SOURCES = tests/test-bus-object.c tests/fake-service.c \
+tests_test_bus_object_SOURCES = tests/test-bus-object.c \
+	tests/support/fake-service.c \
 	daemon/bus-presence.c $(bus_test_headers)
 tests_test_bus_object_CPPFLAGS = $(bus_test_cppflags)
 tests_test_bus_object_CFLAGS = $(unit_cflags) $(DBUS_CFLAGS)
 tests_test_bus_object_LDADD = $(bus_test_ldadd) $(CHECK_LIBS)
 
 tests_test_bus_presence_SOURCES = tests/test-bus-presence.c \
-	tests/fake-service.c daemon/bus-presence.c $(bus_test_headers)
+	tests/support/fake-service.c daemon/bus-presence.c $(bus_test_headers)
 tests_test_bus_presence_CPPFLAGS = $(bus_test_cppflags)
 tests_test_bus_presence_CFLAGS = $(unit_cflags) $(DBUS_CFLAGS)
 tests_test_bus_presence_LDADD = $(bus_test_ldadd) $(CHECK_LIBS)

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * /im/presenced/Presence1 over a private dbus-daemon (tests/session.conf,
- * never the user's bus), with the Service replaced by tests/fake-service.c.
- * The object and a client connection share this process's main context,
- * so a test drives both by iterating it until the reply or signal it
- * waits for has arrived.
+ * never the user's bus), with the Service replaced by
+ * tests/support/fake-service.c. The object and a client connection share this
+ * process's main context, so a test drives both by iterating it until the reply
+ * or signal it waits for has arrived.
  */
 #include "config.h"
 
@@ -22,7 +22,7 @@
 #include "dbus/bus-autoptr.h"
 #include "dbus/bus-mainloop.h"
 #include "dbus/presence1-xml.h"
-#include "fake-service.h"
+#include "tests/support/fake-service.h"
 
 #define NAME BUS_PRESENCE_NAME
 #define PATH BUS_PRESENCE_PATH

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "core/tls-session.h"
-#include "tls-test-certs.h"
+#include "tests/support/tls-test-certs.h"
 
 #define DOMAIN "example.org"
 #define TLS12_ONLY "NORMAL:-VERS-ALL:+VERS-TLS1.2"

@@ -11,7 +11,7 @@
 
 #include "core/contacts.h"
 #include "core/xmpp-session.h"
-#include "session-test-server.h"
+#include "tests/support/session-test-server.h"
 
 #define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
 #define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"

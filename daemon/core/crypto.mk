@@ -14,7 +14,7 @@ tests_test_sasl_scram_LDADD = $(unit_ldadd)
 check_PROGRAMS += tests/test-tls-session
 TESTS += tests/test-tls-session
 tests_test_tls_session_SOURCES = tests/test-tls-session.c \
-	tests/tls-test-certs.c tests/tls-test-certs.h
+	tests/support/tls-test-certs.c tests/support/tls-test-certs.h
 tests_test_tls_session_CFLAGS = $(unit_cflags)
 tests_test_tls_session_LDADD = $(unit_ldadd)
 endif

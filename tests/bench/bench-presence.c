@@ -26,7 +26,7 @@
 #include "bench-floor.h"
 #include "bench-server.h"
 #include "bench-wire.h"
-#include "tests/tls-test-certs.h"
+#include "tests/support/tls-test-certs.h"
 
 #define R_RESOURCES 2
 

@@ -13,7 +13,7 @@ tests_bench_bench_presence_SOURCES = \
 	tests/bench/bench-server.c tests/bench/bench-server.h \
 	tests/bench/bench-bus.c tests/bench/bench-bus.h \
 	tests/bench/bench-floor.c tests/bench/bench-floor.h \
-	tests/tls-test-certs.c tests/tls-test-certs.h
+	tests/support/tls-test-certs.c tests/support/tls-test-certs.h
 tests_bench_bench_presence_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
 tests_bench_bench_presence_LDADD = $(GLIB_LIBS) $(XML_LIBS) $(GNUTLS_LIBS) \
 	$(DBUS_LIBS) -lm

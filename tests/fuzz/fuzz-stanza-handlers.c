@@ -6,7 +6,7 @@
  *
  * The session has no test-only way to skip TLS and SASL, so every input
  * starts from a real login through the in-memory test server
- * (tests/session-test-server.c: GnuTLS on memory, SCRAM server side),
+ * (tests/support/session-test-server.c: GnuTLS on memory, SCRAM server side),
  * then goes to the client as TLS application data, exactly as a server
  * would send it. A fresh session per input keeps every run reproducible;
  * the certificates are made once (ts_new would make them per input, which
@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "session-test-server.h"
+#include "tests/support/session-test-server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,10 +16,10 @@ if HAVE_CHECK
 noinst_PROGRAMS += tests/fuzz/fuzz-stanza-handlers
 tests_fuzz_fuzz_stanza_handlers_SOURCES = \
 	tests/fuzz/fuzz-stanza-handlers.c \
-	tests/session-test-server.c tests/session-test-server.h \
-	tests/tls-test-certs.c tests/tls-test-certs.h \
+	tests/support/session-test-server.c tests/support/session-test-server.h \
+	tests/support/tls-test-certs.c tests/support/tls-test-certs.h \
 	$(libpresenced_core_la_SOURCES)
-tests_fuzz_fuzz_stanza_handlers_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
+tests_fuzz_fuzz_stanza_handlers_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DG_LOG_DOMAIN=\"presenced\"
 tests_fuzz_fuzz_stanza_handlers_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) \
 	-fsanitize=fuzzer-no-link,address,undefined -g

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A stand-in presenced for the presencectl tests: the real bus object
- * (daemon/bus-presence.c) over tests/fake-service.c, seeded with contacts
- * whose text needs escaping. Every call the bus layer makes to the service
- * is printed to stdout, one line each. Every SetPresence is echoed as a
+ * (daemon/bus-presence.c) over tests/support/fake-service.c, seeded with
+ * contacts whose text needs escaping. Every call the bus layer makes to the
+ * service is printed to stdout, one line each. Every SetPresence is echoed as a
  * presence change of echo@example.net, so `presencectl watch` has
  * something to show. Stops on SIGTERM/SIGINT or bus loss.
  */
@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #include "bus-presence.h"
-#include "fake-service.h"
+#include "tests/support/fake-service.h"
 
 typedef struct {
 	GMainLoop *loop;

@@ -16,7 +16,7 @@
 #include "core/stanza.h"
 #include "core/xml-reader.h"
 #include "core/xmpp-session.h"
-#include "tls-test-certs.h"
+#include "tests/support/tls-test-certs.h"
 
 #define TS_DOMAIN "example.org"
 #define TS_JID "alice@example.org"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/roster.h"
-#include "fake-service.h"
+#include "tests/support/fake-service.h"
 
 G_DEFINE_QUARK(service - error - quark, service_error)
 

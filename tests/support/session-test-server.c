@@ -5,7 +5,7 @@
 #include <gnutls/crypto.h>
 #include <string.h>
 
-#include "session-test-server.h"
+#include "tests/support/session-test-server.h"
 
 #define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
 #define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"

@@ -9,7 +9,7 @@
 #include <gnutls/x509.h>
 #include <string.h>
 
-#include "tls-test-certs.h"
+#include "tests/support/tls-test-certs.h"
 
 #define DAY (24 * 60 * 60)
 
