@@ -31,7 +31,7 @@ tests_test_connection_SOURCES = tests/test-connection.c \
 	daemon/connection.c daemon/connection.h
 tests_test_connection_CPPFLAGS = $(daemon_cppflags)
 tests_test_connection_CFLAGS = $(unit_cflags)
-tests_test_connection_LDADD = $(CHECK_LIBS) $(GLIB_LIBS)
+tests_test_connection_LDADD = libtest-support.la $(CHECK_LIBS) $(GLIB_LIBS)
 
 tests_test_service_SOURCES = tests/test-service.c \
 	daemon/service.c daemon/service.h \

@@ -82,11 +82,13 @@ tests_test_bus_object_SOURCES = tests/test-bus-object.c \
 	daemon/bus-presence.c $(bus_test_headers)
 tests_test_bus_object_CPPFLAGS = $(bus_test_cppflags)
 tests_test_bus_object_CFLAGS = $(unit_cflags) $(DBUS_CFLAGS)
-tests_test_bus_object_LDADD = $(bus_test_ldadd) $(CHECK_LIBS)
+tests_test_bus_object_LDADD = libtest-support.la $(bus_test_ldadd) \
+	$(CHECK_LIBS)
 
 tests_test_bus_presence_SOURCES = tests/test-bus-presence.c \
 	tests/support/fake-service.c daemon/bus-presence.c $(bus_test_headers)
 tests_test_bus_presence_CPPFLAGS = $(bus_test_cppflags)
 tests_test_bus_presence_CFLAGS = $(unit_cflags) $(DBUS_CFLAGS)
-tests_test_bus_presence_LDADD = $(bus_test_ldadd) $(CHECK_LIBS)
+tests_test_bus_presence_LDADD = libtest-support.la $(bus_test_ldadd) \
+	$(CHECK_LIBS)
 endif

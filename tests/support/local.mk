@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: MIT
+# Shared by the check programs (STYLE.md §11): the suite runner, built once
+# and linked. The fakes, test servers and certificates beside it are listed
+# by the fragments of the programs that use them.
+if HAVE_CHECK
+noinst_LTLIBRARIES += libtest-support.la
+libtest_support_la_SOURCES = \
+	tests/support/check-suite.c tests/support/check-suite.h
+libtest_support_la_CFLAGS = $(unit_cflags)
+libtest_support_la_LIBADD = $(CHECK_LIBS)
+endif
