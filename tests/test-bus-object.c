@@ -15,6 +15,7 @@
 #include "dbus/bus-autoptr.h"
 #include "dbus/bus-object.h"
 #include "dbus/presence1-xml.h"
+#include "tests/support/check-suite.h"
 
 static xmlDocPtr doc;
 static xmlNodePtr iface_node;
@@ -358,37 +359,19 @@ START_TEST(test_signal_wire)
 }
 END_TEST
 
-static Suite *bus_object_suite(void)
-{
-	Suite *s = suite_create("bus-object");
-	TCase *tc = tcase_create("tables");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, test_methods_match_xml);
-	tcase_add_test(tc, test_signals_match_xml);
-	tcase_add_test(tc, test_properties_match_xml);
-	tcase_add_test(tc, test_only_one_interface);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("strings");
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, test_append_string_repairs_utf8);
-	tcase_add_test(tc, test_invalid_args_message);
-	tcase_add_test(tc, test_signal_strings);
-	tcase_add_test(tc, test_signal_wire);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(bus_object_suite());
-	int failed;
+	static const CheckFixture with_bus = {setup, teardown};
+	const CheckCase cases[] = {
+		{"tables", test_methods_match_xml, .fixture = &with_bus},
+		{"tables", test_signals_match_xml},
+		{"tables", test_properties_match_xml},
+		{"tables", test_only_one_interface},
+		{"strings", test_append_string_repairs_utf8},
+		{"strings", test_invalid_args_message},
+		{"strings", test_signal_strings},
+		{"strings", test_signal_wire},
+	};
 
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_suite_run("bus-object", cases, G_N_ELEMENTS(cases), 10);
 }

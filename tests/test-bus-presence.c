@@ -22,6 +22,7 @@
 #include "dbus/bus-autoptr.h"
 #include "dbus/bus-mainloop.h"
 #include "dbus/presence1-xml.h"
+#include "tests/support/check-suite.h"
 #include "tests/support/fake-service.h"
 
 #define NAME BUS_PRESENCE_NAME
@@ -1655,78 +1656,58 @@ START_TEST(test_disconnect)
 }
 END_TEST
 
-static Suite *bus_presence_suite(void)
-{
-	Suite *s = suite_create("bus-presence");
-	struct {
-		const char *name;
-		const TTest *tests[12];
-	} cases[] = {
-		{"set-presence",
-		 {test_set_presence, test_set_presence_every_show,
-		  test_set_presence_directed, test_set_presence_limits}},
-		{"validation",
-		 {test_set_presence_bad_show, test_set_presence_bad_priority,
-		  test_set_presence_status_too_long,
-		  test_set_presence_bad_options, test_wrong_signature,
-		  test_unknown_method, test_subscription_bad_jid}},
-		{"errors", {test_service_errors}},
-		{"contacts",
-		 {test_contacts, test_contact_never_seen,
-		  test_subscription_methods, test_subscription_requests,
-		  test_get_subscription}},
-		{"signals",
-		 {test_presence_changed_batched,
-		  test_contacts_changed_state_at_send,
-		  test_invalid_utf8_never_reaches_bus, test_roster_changed}},
-		{"properties",
-		 {test_properties_get, test_properties_get_all,
-		  test_properties_set_read_only,
-		  test_properties_changed_coalesced,
-		  test_properties_changed_flushed_first,
-		  test_property_change_before_reply}},
-		{"introspection", {test_introspect}},
-		{"life-cycle",
-		 {test_name_taken, test_name_released_on_free,
-		  test_free_flushes_pending}},
-		{"mainloop", {test_call_timeout, test_large_messages}},
-	};
-	TCase *loss;
-
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-
-		tcase_add_checked_fixture(tc, setup, teardown);
-		tcase_set_timeout(tc, 30);
-		for (size_t j = 0; cases[i].tests[j]; j++)
-			tcase_add_test(tc, cases[i].tests[j]);
-		suite_add_tcase(s, tc);
-	}
-
-	/* Without the fixtures: these need a process with no connection. */
-	loss = tcase_create("bus-loss");
-	tcase_set_timeout(loss, 30);
-	tcase_add_test(loss, test_no_bus);
-	tcase_add_test(loss, test_disconnect);
-	suite_add_tcase(s, loss);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(bus_presence_suite());
-	int failed;
+	static const CheckFixture with_bus = {setup, teardown};
+	const CheckCase cases[] = {
+		{"set-presence", test_set_presence, .fixture = &with_bus},
+		{"set-presence", test_set_presence_every_show},
+		{"set-presence", test_set_presence_directed},
+		{"set-presence", test_set_presence_limits},
+		{"validation", test_set_presence_bad_show,
+		 .fixture = &with_bus},
+		{"validation", test_set_presence_bad_priority},
+		{"validation", test_set_presence_status_too_long},
+		{"validation", test_set_presence_bad_options},
+		{"validation", test_wrong_signature},
+		{"validation", test_unknown_method},
+		{"validation", test_subscription_bad_jid},
+		{"errors", test_service_errors, .fixture = &with_bus},
+		{"contacts", test_contacts, .fixture = &with_bus},
+		{"contacts", test_contact_never_seen},
+		{"contacts", test_subscription_methods},
+		{"contacts", test_subscription_requests},
+		{"contacts", test_get_subscription},
+		{"signals", test_presence_changed_batched,
+		 .fixture = &with_bus},
+		{"signals", test_contacts_changed_state_at_send},
+		{"signals", test_invalid_utf8_never_reaches_bus},
+		{"signals", test_roster_changed},
+		{"properties", test_properties_get, .fixture = &with_bus},
+		{"properties", test_properties_get_all},
+		{"properties", test_properties_set_read_only},
+		{"properties", test_properties_changed_coalesced},
+		{"properties", test_properties_changed_flushed_first},
+		{"properties", test_property_change_before_reply},
+		{"introspection", test_introspect, .fixture = &with_bus},
+		{"life-cycle", test_name_taken, .fixture = &with_bus},
+		{"life-cycle", test_name_released_on_free},
+		{"life-cycle", test_free_flushes_pending},
+		{"mainloop", test_call_timeout, .fixture = &with_bus},
+		{"mainloop", test_large_messages},
+		/* No fixture: these need a process with no connection. */
+		{"bus-loss", test_no_bus},
+		{"bus-loss", test_disconnect},
+	};
+	int status;
 
 	/* One bus for the whole run: libdbus caches the session address. */
 	if (!suite_setup()) {
 		printf("Bail out! cannot start a private dbus-daemon\n");
-		srunner_free(sr);
 		return 1;
 	}
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status =
+		check_suite_run("bus-presence", cases, G_N_ELEMENTS(cases), 30);
 	suite_teardown();
-	return failed ? 1 : 0;
+	return status;
 }

@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "daemon/config.h"
+#include "tests/support/check-suite.h"
 
 #define PW "S3cr3t-PW-xyzzy"
 #define ACCOUNT "[account]\njid = alice@example.org\npassword = " PW "\n"
@@ -512,50 +513,26 @@ START_TEST(test_default_path)
 }
 END_TEST
 
-static Suite *config_suite(void)
-{
-	Suite *s = suite_create("config");
-	struct {
-		const char *name;
-		const TTest *test;
-	} cases[] = {
-		{"minimal-defaults", test_minimal_defaults},
-		{"full", test_full},
-		{"contract-comments", test_contract_comments},
-		{"good-values", test_good_values},
-		{"status-too-long", test_status_too_long},
-		{"missing-file", test_missing_file},
-		{"password-file-mode", test_password_file_mode},
-		{"password-file-forms", test_password_file_forms},
-		{"credential", test_credential},
-		{"password-escapes", test_password_escapes},
-		{"default-path", test_default_path},
-	};
-	TCase *tc;
-
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		tc = tcase_create(cases[i].name);
-		tcase_add_checked_fixture(tc, setup, teardown);
-		tcase_set_timeout(tc, 30);
-		tcase_add_test(tc, cases[i].test);
-		suite_add_tcase(s, tc);
-	}
-	tc = tcase_create("bad");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, test_bad, 0, (int)G_N_ELEMENTS(bad_cases));
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
+	static const CheckFixture dir = {setup, teardown};
+	const CheckCase cases[] = {
+		{"minimal-defaults", test_minimal_defaults, .fixture = &dir},
+		{"full", test_full, .fixture = &dir},
+		{"contract-comments", test_contract_comments, .fixture = &dir},
+		{"good-values", test_good_values, .fixture = &dir},
+		{"status-too-long", test_status_too_long, .fixture = &dir},
+		{"missing-file", test_missing_file, .fixture = &dir},
+		{"password-file-mode", test_password_file_mode,
+		 .fixture = &dir},
+		{"password-file-forms", test_password_file_forms,
+		 .fixture = &dir},
+		{"credential", test_credential, .fixture = &dir},
+		{"password-escapes", test_password_escapes, .fixture = &dir},
+		{"default-path", test_default_path, .fixture = &dir},
+		{"bad", test_bad, .loops = G_N_ELEMENTS(bad_cases),
+		 .fixture = &dir},
+	};
 
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_suite_run("config", cases, G_N_ELEMENTS(cases), 30);
 }

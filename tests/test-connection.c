@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "daemon/connection.h"
+#include "tests/support/check-suite.h"
 
 /* ---- fake resolver ------------------------------------------------------ */
 
@@ -714,49 +715,25 @@ START_TEST(test_timer)
 }
 END_TEST
 
-static Suite *connection_suite(void)
-{
-	Suite *s = suite_create("connection");
-	TCase *tc;
-
-	tc = tcase_create("configured server");
-	tcase_add_test(tc, test_configured_server);
-	tcase_add_test(tc, test_refused);
-	tcase_set_timeout(tc, 20);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("srv");
-	tcase_add_test(tc, test_srv_priority);
-	tcase_add_test(tc, test_srv_failover);
-	tcase_add_test(tc, test_srv_dot);
-	tcase_add_loop_test(tc, test_srv_fallback, 0, 2);
-	tcase_add_test(tc, test_resolver_hangs);
-	tcase_set_timeout(tc, 20);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("io");
-	tcase_add_test(tc, test_bulk);
-	tcase_add_test(tc, test_reset);
-	tcase_add_test(tc, test_timer);
-	tcase_set_timeout(tc, 20);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr;
-	int failed;
+	const CheckCase cases[] = {
+		{"configured server", test_configured_server},
+		{"configured server", test_refused},
+		{"srv", test_srv_priority},
+		{"srv", test_srv_failover},
+		{"srv", test_srv_dot},
+		{"srv", test_srv_fallback, .loops = 2},
+		{"srv", test_resolver_hangs},
+		{"io", test_bulk},
+		{"io", test_reset},
+		{"io", test_timer},
+	};
 
 	/*
 	 * Reconnect warnings ("..., retrying") are expected here even when
 	 * G_DEBUG=fatal-warnings; criticals stay fatal.
 	 */
 	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-	sr = srunner_create(connection_suite());
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_suite_run("connection", cases, G_N_ELEMENTS(cases), 20);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/contacts.h"
+#include "tests/support/check-suite.h"
 
 #define ALICE "alice@example.org"
 #define BOB "bob@example.org"
@@ -658,13 +659,9 @@ START_TEST(test_many_contacts)
 }
 END_TEST
 
-static Suite *contacts_suite(void)
+int main(void)
 {
-	Suite *s = suite_create("contacts");
-	struct {
-		const char *name;
-		const TTest *test;
-	} cases[] = {
+	const CheckCase cases[] = {
 		{"subscription-strings", test_subscription_strings},
 		{"show-order", test_show_order},
 		{"priority-tiebreak", test_priority_tiebreak},
@@ -685,24 +682,5 @@ static Suite *contacts_suite(void)
 		{"many-contacts", test_many_contacts},
 	};
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-
-		tcase_set_timeout(tc, 30);
-		tcase_add_test(tc, cases[i].test);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(contacts_suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_suite_run("contacts", cases, G_N_ELEMENTS(cases), 30);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/jid.h"
+#include "tests/support/check-suite.h"
 
 typedef struct {
 	const char *in;
@@ -295,44 +296,17 @@ START_TEST(test_free_null)
 }
 END_TEST
 
-static Suite *jid_suite(void)
-{
-	Suite *s = suite_create("jid");
-	TCase *tc;
-
-	tc = tcase_create("valid");
-	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, test_valid, 0, G_N_ELEMENTS(valid_cases));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("invalid");
-	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, test_invalid, 0, G_N_ELEMENTS(invalid_cases));
-	tcase_add_test(tc, test_null);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("lengths");
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_lengths);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("compare");
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_equal);
-	tcase_add_test(tc, test_dup_bare);
-	tcase_add_test(tc, test_free_null);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(jid_suite());
-	int failed;
+	const CheckCase cases[] = {
+		{"valid", test_valid, .loops = G_N_ELEMENTS(valid_cases)},
+		{"invalid", test_invalid, .loops = G_N_ELEMENTS(invalid_cases)},
+		{"invalid", test_null},
+		{"lengths", test_lengths},
+		{"compare", test_equal},
+		{"compare", test_dup_bare},
+		{"compare", test_free_null},
+	};
 
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_suite_run("jid", cases, G_N_ELEMENTS(cases), 30);
 }

@@ -10,6 +10,7 @@
 
 #include "daemon/lock-policy.h"
 #include "daemon/service.h"
+#include "tests/support/check-suite.h"
 
 /* ---- LockSources -------------------------------------------------------- */
 
@@ -290,13 +291,9 @@ START_TEST(test_service_suspend_resume)
 }
 END_TEST
 
-static Suite *lock_policy_suite(void)
+int main(void)
 {
-	Suite *s = suite_create("lock-policy");
-	const struct {
-		const char *name;
-		const TTest *test;
-	} cases[] = {
+	const CheckCase cases[] = {
 		{"sources-any", test_sources_any},
 		{"lock-unlock-restores", test_lock_unlock_restores},
 		{"never-over-user-choice", test_never_over_user_choice},
@@ -309,24 +306,5 @@ static Suite *lock_policy_suite(void)
 		{"service-suspend-resume", test_service_suspend_resume},
 	};
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-
-		tcase_set_timeout(tc, 30);
-		tcase_add_test(tc, cases[i].test);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(lock_policy_suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_suite_run("lock-policy", cases, G_N_ELEMENTS(cases), 30);
 }

@@ -11,6 +11,7 @@
 
 #include "core/presence.h"
 #include "core/xml-reader.h"
+#include "tests/support/check-suite.h"
 
 #define NS_CLIENT "jabber:client"
 #define NS_NICK "http://jabber.org/protocol/nick"
@@ -570,13 +571,9 @@ START_TEST(test_build_subscription)
 }
 END_TEST
 
-static Suite *presence_suite(void)
+int main(void)
 {
-	Suite *s = suite_create("presence");
-	struct {
-		const char *name;
-		const TTest *test;
-	} cases[] = {
+	const CheckCase cases[] = {
 		{"show-strings", test_show_strings},
 		{"show-rank", test_show_rank},
 		{"parse-full", test_parse_full},
@@ -599,24 +596,5 @@ static Suite *presence_suite(void)
 		{"build-subscription", test_build_subscription},
 	};
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-
-		tcase_set_timeout(tc, 30);
-		tcase_add_test(tc, cases[i].test);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(presence_suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_suite_run("presence", cases, G_N_ELEMENTS(cases), 30);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/redact.h"
+#include "tests/support/check-suite.h"
 
 #define SASL "urn:ietf:params:xml:ns:xmpp-sasl"
 #define PASSWORD "s3cr3t-Pa55"
@@ -125,35 +126,15 @@ START_TEST(test_ordinary_untouched)
 }
 END_TEST
 
-static Suite *redact_suite(void)
-{
-	Suite *s = suite_create("redact");
-	TCase *tc = tcase_create("sasl");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_sasl_plain);
-	tcase_add_test(tc, test_sasl_scram);
-	tcase_add_test(tc, test_sasl_mechanisms_visible);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("password");
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_password_element);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("passthrough");
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_ordinary_untouched);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(redact_suite());
-	int failed;
+	const CheckCase cases[] = {
+		{"sasl", test_sasl_plain},
+		{"sasl", test_sasl_scram},
+		{"sasl", test_sasl_mechanisms_visible},
+		{"password", test_password_element},
+		{"passthrough", test_ordinary_untouched},
+	};
 
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_suite_run("redact", cases, G_N_ELEMENTS(cases), 30);
 }

@@ -11,6 +11,7 @@
 
 #include "core/roster.h"
 #include "core/xml-reader.h"
+#include "tests/support/check-suite.h"
 
 #define OWN "alice@example.org"
 
@@ -559,14 +560,8 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("roster");
-	SRunner *sr;
-	int failed;
-	const struct {
-		const char *name;
-		const TTest *test;
-	} cases[] = {
-#define CASE(t) {#t, t}
+	const CheckCase cases[] = {
+#define CASE(t) {&#t[sizeof("test_") - 1], t}
 		CASE(test_item_parse),
 		CASE(test_item_parse_odd),
 		CASE(test_item_caps),
@@ -587,17 +582,5 @@ int main(void)
 #undef CASE
 	};
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		TCase *tc = tcase_create(cases[i].name + strlen("test_"));
-
-		tcase_set_timeout(tc, 10);
-		tcase_add_test(tc, cases[i].test);
-		suite_add_tcase(s, tc);
-	}
-	sr = srunner_create(s);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_suite_run("roster", cases, G_N_ELEMENTS(cases), 10);
 }

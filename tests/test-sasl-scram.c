@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/sasl-scram.h"
+#include "tests/support/check-suite.h"
 
 #define RFC5802_NONCE "fyko+d2lbbFgONRv9qkxdawL"
 #define RFC5802_SERVER_FIRST                                                   \
@@ -659,13 +660,9 @@ START_TEST(test_choose_mechanism)
 }
 END_TEST
 
-static Suite *sasl_suite(void)
+int main(void)
 {
-	Suite *s = suite_create("sasl-scram");
-	struct {
-		const char *name;
-		const TTest *test;
-	} cases[] = {
+	const CheckCase cases[] = {
 		{"rfc5802-vector", test_rfc5802_vector},
 		{"rfc7677-vector", test_rfc7677_vector},
 		{"sha1-plus", test_sha1_plus},
@@ -690,22 +687,5 @@ static Suite *sasl_suite(void)
 		{"choose-mechanism", test_choose_mechanism},
 	};
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-		tcase_set_timeout(tc, 30);
-		tcase_add_test(tc, cases[i].test);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(sasl_suite());
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_suite_run("sasl-scram", cases, G_N_ELEMENTS(cases), 30);
 }

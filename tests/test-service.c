@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "daemon/service.h"
+#include "tests/support/check-suite.h"
 
 typedef struct {
 	GMainLoop *loop;
@@ -542,54 +543,26 @@ START_TEST(test_subscription_args)
 }
 END_TEST
 
-static Suite *service_suite(void)
-{
-	Suite *s = suite_create("service");
-	TCase *tc;
-
-	tc = tcase_create("backoff");
-	tcase_add_test(tc, test_backoff);
-	tcase_set_timeout(tc, 10);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("validation");
-	tcase_add_loop_test(tc, test_invalid_args, 0,
-			    (int)G_N_ELEMENTS(bad_cases));
-	tcase_add_test(tc, test_valid_edges);
-	tcase_add_test(tc, test_subscription_args);
-	tcase_set_timeout(tc, 10);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("desired presence");
-	tcase_add_test(tc, test_kept_until_online);
-	tcase_add_test(tc, test_directed_offline);
-	tcase_set_timeout(tc, 10);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("session state");
-	tcase_add_test(tc, test_offline_stays_offline);
-	tcase_add_test(tc, test_stop);
-	tcase_add_test(tc, test_reload);
-	tcase_add_test(tc, test_session_loopback);
-	tcase_set_timeout(tc, 30);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr;
-	int failed;
+	const CheckCase cases[] = {
+		{"backoff", test_backoff},
+		{"validation", test_invalid_args,
+		 .loops = G_N_ELEMENTS(bad_cases)},
+		{"validation", test_valid_edges},
+		{"validation", test_subscription_args},
+		{"desired presence", test_kept_until_online},
+		{"desired presence", test_directed_offline},
+		{"session state", test_offline_stays_offline, .timeout = 30},
+		{"session state", test_stop},
+		{"session state", test_reload},
+		{"session state", test_session_loopback},
+	};
 
 	/*
 	 * Reconnect warnings ("..., retrying") are expected here even when
 	 * G_DEBUG=fatal-warnings; criticals stay fatal.
 	 */
 	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-	sr = srunner_create(service_suite());
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_suite_run("service", cases, G_N_ELEMENTS(cases), 10);
 }

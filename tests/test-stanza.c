@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/stanza.h"
+#include "tests/support/check-suite.h"
 
 static char *serialize(const Stanza *s, const char *parent_ns)
 {
@@ -257,13 +258,9 @@ START_TEST(test_null_safe_free)
 }
 END_TEST
 
-static Suite *stanza_suite(void)
+int main(void)
 {
-	Suite *s = suite_create("stanza");
-	struct {
-		const char *name;
-		const TTest *test;
-	} cases[] = {
+	const CheckCase cases[] = {
 		{"build-and-query", test_build_and_query},
 		{"attributes", test_attr_replace_remove},
 		{"attributes-packed", test_attrs_packed},
@@ -277,24 +274,5 @@ static Suite *stanza_suite(void)
 		{"free-null", test_null_safe_free},
 	};
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-
-		tcase_set_timeout(tc, 30);
-		tcase_add_test(tc, cases[i].test);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(stanza_suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_suite_run("stanza", cases, G_N_ELEMENTS(cases), 30);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/stream-mgmt.h"
+#include "tests/support/check-suite.h"
 
 static void push(StreamMgmt *sm, const char *xml)
 {
@@ -168,30 +169,12 @@ END_TEST
 
 int main(void)
 {
-	Suite *suite = suite_create("stream-mgmt");
-	SRunner *sr;
-	int failed;
-	struct {
-		const char *name;
-		const TTest *test;
-	} cases[] = {
+	const CheckCase cases[] = {
 		{"counts-and-queue", test_counts_and_queue},
 		{"wrap", test_wrap},
 		{"bound", test_bound},
 		{"resume-id", test_resume_id},
 	};
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-
-		tcase_set_timeout(tc, 30);
-		tcase_add_test(tc, cases[i].test);
-		suite_add_tcase(suite, tc);
-	}
-	sr = srunner_create(suite);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_suite_run("stream-mgmt", cases, G_N_ELEMENTS(cases), 30);
 }

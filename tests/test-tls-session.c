@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/tls-session.h"
+#include "tests/support/check-suite.h"
 #include "tests/support/tls-test-certs.h"
 
 #define DOMAIN "example.org"
@@ -720,54 +721,33 @@ START_TEST(test_not_ready)
 }
 END_TEST
 
-static Suite *tls_suite(void)
-{
-	Suite *s = suite_create("tls-session");
-	struct {
-		const char *name;
-		const TTest *test;
-		int loops;
-	} cases[] = {
-		{"good-certificate", test_good_certificate, 0},
-		{"large-payload", test_large_payload, 0},
-		{"split-ciphertext", test_split_ciphertext, 0},
-		{"bad-certificate", test_bad_certificate,
-		 (int)G_N_ELEMENTS(bad_certs)},
-		{"system-trust-only", test_system_trust_only, 0},
-		{"domain-case-insensitive", test_domain_case_insensitive, 0},
-		{"idn-domain", test_idn_domain, 0},
-		{"key-update", test_key_update, 0},
-		{"ca-file-errors", test_ca_file_errors, 0},
-		{"tls12-no-binding", test_tls12_no_binding, 0},
-		{"tls13-binding", test_tls13_binding, 0},
-		{"data-with-last-flight", test_data_with_last_handshake_flight,
-		 0},
-		{"peer-close-notify", test_peer_close_notify, 0},
-		{"own-close-notify", test_own_close_notify, 0},
-		{"garbage-after-handshake", test_garbage_after_handshake, 0},
-		{"alerts-received", test_alerts_received, 0},
-		{"garbage-handshake", test_garbage_handshake, 0},
-		{"tls11-refused", test_tls11_refused, 0},
-		{"renegotiation-refused", test_renegotiation_refused, 0},
-		{"not-ready", test_not_ready, 0},
-	};
-
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-		tcase_set_timeout(tc, 60);
-		if (cases[i].loops > 0)
-			tcase_add_loop_test(tc, cases[i].test, 0,
-					    cases[i].loops);
-		else
-			tcase_add_test(tc, cases[i].test);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
 int main(void)
 {
+	const CheckCase cases[] = {
+		{"good-certificate", test_good_certificate},
+		{"large-payload", test_large_payload},
+		{"split-ciphertext", test_split_ciphertext},
+		{"bad-certificate", test_bad_certificate,
+		 .loops = G_N_ELEMENTS(bad_certs)},
+		{"system-trust-only", test_system_trust_only},
+		{"domain-case-insensitive", test_domain_case_insensitive},
+		{"idn-domain", test_idn_domain},
+		{"key-update", test_key_update},
+		{"ca-file-errors", test_ca_file_errors},
+		{"tls12-no-binding", test_tls12_no_binding},
+		{"tls13-binding", test_tls13_binding},
+		{"data-with-last-flight", test_data_with_last_handshake_flight},
+		{"peer-close-notify", test_peer_close_notify},
+		{"own-close-notify", test_own_close_notify},
+		{"garbage-after-handshake", test_garbage_after_handshake},
+		{"alerts-received", test_alerts_received},
+		{"garbage-handshake", test_garbage_handshake},
+		{"tls11-refused", test_tls11_refused},
+		{"renegotiation-refused", test_renegotiation_refused},
+		{"not-ready", test_not_ready},
+	};
 	g_autoptr(GError) error = NULL;
+	int status;
 
 	gint64 start = g_get_monotonic_time();
 	matrix = tls_test_cert_matrix_new(DOMAIN, &error);
@@ -779,11 +759,7 @@ int main(void)
 		return 1;
 	}
 
-	SRunner *sr = srunner_create(tls_suite());
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = check_suite_run("tls-session", cases, G_N_ELEMENTS(cases), 60);
 	g_clear_pointer(&matrix, tls_test_cert_matrix_free);
-	return failed == 0 ? 0 : 1;
+	return status;
 }

@@ -14,6 +14,7 @@
 #include <libxml/parserInternals.h>
 
 #include "core/xml-reader.h"
+#include "tests/support/check-suite.h"
 
 #define HEADER                                                                 \
 	"<?xml version='1.0'?>"                                                \
@@ -1063,81 +1064,45 @@ START_TEST(test_long_attribute_chunks)
 }
 END_TEST
 
-static TCase *tcase(Suite *s, const char *name, int timeout)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, timeout);
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
-static Suite *xml_reader_suite(void)
-{
-	Suite *s = suite_create("xml-reader");
-	TCase *tc;
-
-	tc = tcase(s, "splits", 120);
-	tcase_add_test(tc, test_whole);
-	tcase_add_test(tc, test_every_split);
-	tcase_add_test(tc, test_every_double_split);
-	tcase_add_test(tc, test_byte_by_byte);
-	tcase_add_test(tc, test_random_splits);
-
-	tc = tcase(s, "prompt-delivery", 30);
-	tcase_add_test(tc, test_prompt_delivery);
-	tcase_add_test(tc, test_prompt_single_stanzas);
-
-	tc = tcase(s, "content", 30);
-	tcase_add_test(tc, test_entities_and_refs);
-	tcase_add_test(tc, test_default_namespace);
-	tcase_add_test(tc, test_utf8_declaration_ok);
-
-	tc = tcase(s, "restricted-xml", 30);
-	tcase_add_test(tc, test_restricted);
-	tcase_add_test(tc, test_billion_laughs);
-	tcase_add_test(tc, test_xxe_no_load);
-
-	tc = tcase(s, "limits", 60);
-	tcase_add_test(tc, test_size_limit);
-	tcase_add_test(tc, test_depth_limit);
-	tcase_add_test(tc, test_attr_limit);
-
-	tc = tcase(s, "encoding", 30);
-	tcase_add_test(tc, test_encoding);
-	tcase_add_test(tc, test_utf16_bom);
-	tcase_add_test(tc, test_bad_utf8_and_nul);
-	tcase_add_test(tc, test_error_message_one_line);
-
-	tc = tcase(s, "malformed", 30);
-	tcase_add_test(tc, test_not_well_formed);
-	tcase_add_test(tc, test_namespaces);
-	tcase_add_test(tc, test_error_splits);
-
-	tc = tcase(s, "lifecycle", 30);
-	tcase_add_test(tc, test_nothing_after_error);
-	tcase_add_test(tc, test_restart);
-	tcase_add_test(tc, test_after_close);
-	tcase_add_test(tc, test_error_condition_names);
-	tcase_add_test(tc, test_unpopped_events_freed);
-	tcase_add_test(tc, test_fuzz_corpus);
-
-	tc = tcase(s, "big-stanzas", 300);
-	tcase_add_test(tc, test_big_roster_whole);
-	tcase_add_test(tc, test_big_roster_chunks);
-	tcase_add_test(tc, test_long_attribute_chunks);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(xml_reader_suite());
-	int failed;
+	const CheckCase cases[] = {
+		{"splits", test_whole, .timeout = 120},
+		{"splits", test_every_split},
+		{"splits", test_every_double_split},
+		{"splits", test_byte_by_byte},
+		{"splits", test_random_splits},
+		{"prompt-delivery", test_prompt_delivery},
+		{"prompt-delivery", test_prompt_single_stanzas},
+		{"content", test_entities_and_refs},
+		{"content", test_default_namespace},
+		{"content", test_utf8_declaration_ok},
+		{"restricted-xml", test_restricted},
+		{"restricted-xml", test_billion_laughs},
+		{"restricted-xml", test_xxe_no_load},
+		{"limits", test_size_limit, .timeout = 60},
+		{"limits", test_depth_limit},
+		{"limits", test_attr_limit},
+		{"encoding", test_encoding},
+		{"encoding", test_utf16_bom},
+		{"encoding", test_bad_utf8_and_nul},
+		{"encoding", test_error_message_one_line},
+		{"malformed", test_not_well_formed},
+		{"malformed", test_namespaces},
+		{"malformed", test_error_splits},
+		{"lifecycle", test_nothing_after_error},
+		{"lifecycle", test_restart},
+		{"lifecycle", test_after_close},
+		{"lifecycle", test_error_condition_names},
+		{"lifecycle", test_unpopped_events_freed},
+		{"lifecycle", test_fuzz_corpus},
+		{"big-stanzas", test_big_roster_whole, .timeout = 300},
+		{"big-stanzas", test_big_roster_chunks},
+		{"big-stanzas", test_long_attribute_chunks},
+	};
+	int status;
 
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = check_suite_run("xml-reader", cases, G_N_ELEMENTS(cases), 30);
 	xmlCleanupParser();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }
