@@ -153,6 +153,22 @@ START_TEST(test_recency_tiebreak)
 }
 END_TEST
 
+/* CONTRACT.md additions v3: "most recent" is the order of arrival, even
+ * for two presences read in one chunk (one clock reading). */
+START_TEST(test_arrival_order_in_one_read)
+{
+	g_autoptr(ContactTable) t = contacts_new();
+	const int64_t now = 100;
+
+	ck_assert(AVAIL(t, ALICE, "phone", AWAY, "older", 0, now));
+	ck_assert(AVAIL(t, ALICE, "laptop", AWAY, "newer", 0, now));
+	assert_state(t, ALICE, PRESENCE_SHOW_AWAY, "newer");
+	ck_assert(AVAIL(t, BOB, "laptop", AWAY, "older", 0, now));
+	ck_assert(AVAIL(t, BOB, "phone", AWAY, "newer", 0, now));
+	assert_state(t, BOB, PRESENCE_SHOW_AWAY, "newer");
+}
+END_TEST
+
 START_TEST(test_same_presence_no_change)
 {
 	g_autoptr(ContactTable) t = contacts_new();
@@ -666,6 +682,7 @@ int main(void)
 		{"show-order", test_show_order},
 		{"priority-tiebreak", test_priority_tiebreak},
 		{"recency-tiebreak", test_recency_tiebreak},
+		{"arrival-order-in-one-read", test_arrival_order_in_one_read},
 		{"same-presence-no-change", test_same_presence_no_change},
 		{"unavailable-keeps-status", test_unavailable_keeps_status},
 		{"bare-unavailable-removes-all",

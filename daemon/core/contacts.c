@@ -18,7 +18,7 @@
 
 typedef struct {
 	char *data;	     /* "resource\0status\0", one allocation */
-	int64_t updated;     /* injected clock at the last update */
+	uint64_t arrival;    /* table->arrivals at the last update */
 	uint16_t status_off; /* offset of the status inside data */
 	int8_t priority;
 	uint8_t show; /* PresenceShow */
@@ -55,6 +55,12 @@ struct _ContactTable {
 	Contact *lru_tail;
 	size_t n_strangers;
 	char *roster_ver; /* RFC 6121 §2.6: version of the items held */
+	/*
+	 * Counts available presences in the order they were read: "most
+	 * recent" is the order of arrival (CONTRACT.md, additions v3), so
+	 * two presences from one read are still ordered.
+	 */
+	uint64_t arrivals;
 };
 
 static const char *const subscription_names[] = {
@@ -285,8 +291,8 @@ static int resource_cmp(const Resource *a, const Resource *b)
 		return rb - ra;
 	if (a->priority != b->priority)
 		return b->priority - a->priority;
-	if (a->updated != b->updated)
-		return b->updated > a->updated ? 1 : -1;
+	if (a->arrival != b->arrival)
+		return b->arrival > a->arrival ? 1 : -1;
 	return 0;
 }
 
@@ -395,7 +401,7 @@ bool contacts_update_resource(ContactTable *table, const char *bare,
 	res = &contact->resources[index];
 	old_data = res->data; /* freed after the comparison */
 	res->data = resource_data_new(resource, status, &res->status_off);
-	res->updated = now;
+	res->arrival = ++table->arrivals;
 	res->priority = (int8_t)clamp_priority(priority);
 	res->show = (uint8_t)show;
 	res->stale = false;
