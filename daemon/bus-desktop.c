@@ -6,6 +6,8 @@
  * meant for: a reply from a service that has since gone or been replaced
  * changes nothing.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>

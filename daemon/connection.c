@@ -6,6 +6,8 @@
  * (input always; output only while something is pending) and one timer
  * source whose ready time follows the sink's deadline.
  */
+#include "config.h"
+
 #include <errno.h>
 #ifdef __GLIBC__
 #include <malloc.h>

@@ -1,12 +1,6 @@
 # SPDX-License-Identifier: MIT
 # The daemon (STYLE.md §1 layer 2): sockets, SRV, back-off, signals, wiring.
-#
-# daemon/config.h shares its name with autoconf's config.h, and a quoted
-# include looks in the including file's directory first; so daemon code
-# names the Config API "daemon/config.h" and gets autoconf's header with
-# -include from the build directory.
-daemon_cppflags = $(AM_CPPFLAGS) -include $(top_builddir)/config.h \
-	-DG_LOG_DOMAIN=\"presenced\"
+daemon_cppflags = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"presenced\"
 
 bin_PROGRAMS += presenced
 presenced_SOURCES = daemon/main.c \
@@ -17,7 +11,7 @@ presenced_SOURCES = daemon/main.c \
 	daemon/lock-policy.c daemon/lock-policy.h
 presenced_CPPFLAGS = $(daemon_cppflags)
 presenced_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
-presenced_LDADD = libpresenced-config.la libpresenced-bus.la \
+presenced_LDADD = libpresenced-settings.la libpresenced-bus.la \
 	libpresenced-core.la \
 	$(GLIB_LIBS) $(XML_LIBS) $(GNUTLS_LIBS) $(DBUS_LIBS)
 
@@ -39,7 +33,7 @@ tests_test_service_SOURCES = tests/test-service.c \
 	daemon/connection.c daemon/connection.h
 tests_test_service_CPPFLAGS = $(daemon_cppflags)
 tests_test_service_CFLAGS = $(unit_cflags)
-tests_test_service_LDADD = libpresenced-config.la $(unit_ldadd)
+tests_test_service_LDADD = libpresenced-settings.la $(unit_ldadd)
 
 # Screen lock → presence rules (issue #7), pure and through the Service.
 tests_test_lock_policy_SOURCES = tests/test-lock-policy.c \
@@ -48,5 +42,5 @@ tests_test_lock_policy_SOURCES = tests/test-lock-policy.c \
 	daemon/connection.c daemon/connection.h
 tests_test_lock_policy_CPPFLAGS = $(daemon_cppflags)
 tests_test_lock_policy_CFLAGS = $(unit_cflags)
-tests_test_lock_policy_LDADD = libpresenced-config.la $(unit_ldadd)
+tests_test_lock_policy_LDADD = libpresenced-settings.la $(unit_ldadd)
 endif

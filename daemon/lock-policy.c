@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Screen lock → own presence decisions; see lock-policy.h. */
+#include "config.h"
+
 #include "daemon/lock-policy.h"
 
 bool lock_sources_set(LockSources *sources, unsigned source, bool locked)

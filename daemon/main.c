@@ -5,6 +5,8 @@
  * a clean stop, 1 on a configuration error (or a lost/taken bus name),
  * 2 on a usage error.
  */
+#include "config.h"
+
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,7 +17,7 @@
 
 #include "daemon/bus-desktop.h"
 #include "daemon/bus-presence.h"
-#include "daemon/config.h"
+#include "daemon/settings.h"
 #include "daemon/service.h"
 
 /* How long a graceful stop may wait for the server (STYLE.md §6). */
@@ -115,7 +117,7 @@ int main(int argc, char **argv)
 {
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Config) config = NULL;
+	g_autoptr(Settings) config = NULL;
 	Service *service = NULL;
 	g_autoptr(BusPresence) bus = NULL;
 	g_autoptr(BusDesktop) desktop = NULL;
@@ -154,11 +156,11 @@ int main(int argc, char **argv)
 	if (opt_debug && !g_getenv("G_MESSAGES_DEBUG"))
 		g_setenv("G_MESSAGES_DEBUG", G_LOG_DOMAIN, TRUE);
 
-	path = opt_config ? g_strdup(opt_config) : config_default_path();
+	path = opt_config ? g_strdup(opt_config) : settings_default_path();
 	g_clear_pointer(&opt_config, g_free);
-	config = config_load(path, &error);
+	config = settings_load(path, &error);
 	if (!config) {
-		/* config.c names the file, the key and the reason. */
+		/* settings.c names the file, the key and the reason. */
 		g_printerr("presenced: %s\n", error->message);
 		return EXIT_FAILURE;
 	}

@@ -10,6 +10,8 @@
  * (teardown) that frees the connection and session and then decides what
  * next: nothing, wait for the user, or reconnect after a back-off.
  */
+#include "config.h"
+
 #include <gio/gio.h>
 #include <string.h>
 
@@ -35,7 +37,7 @@ G_DEFINE_QUARK(presenced - service - error - quark, service_error)
 #define MAX_REQUESTS 1000u
 
 struct _Service {
-	Config *config;
+	Settings *config;
 	ContactTable *contacts;
 
 	XmppSession *session;
@@ -726,7 +728,7 @@ static void close_session(Service *service)
 
 /* ---- public ------------------------------------------------------------- */
 
-Service *service_new(Config *config)
+Service *service_new(Settings *config)
 {
 	Service *service;
 
@@ -765,7 +767,7 @@ void service_free(Service *service)
 	stream_mgmt_free(service->resume);
 	g_free(service->sent_status);
 	contacts_free(service->contacts);
-	config_free(service->config);
+	settings_free(service->config);
 	g_free(service->end_message);
 	g_free(service->host);
 	g_free(service->status);
@@ -872,7 +874,7 @@ static bool same_str(const char *a, const char *b)
 	return g_strcmp0(a && *a ? a : NULL, b && *b ? b : NULL) == 0;
 }
 
-static bool account_changed(const Config *a, const Config *b)
+static bool account_changed(const Settings *a, const Settings *b)
 {
 	return !same_str(a->jid, b->jid) ||
 	       !same_str(a->password, b->password) ||
@@ -885,12 +887,12 @@ static bool account_changed(const Config *a, const Config *b)
 bool service_reload_config(Service *service, GError **error)
 {
 	g_autoptr(GError) local = NULL;
-	g_autoptr(Config) config = NULL;
+	g_autoptr(Settings) config = NULL;
 	bool changed;
 
 	g_return_val_if_fail(service, false);
 
-	config = config_load(service->config->path, &local);
+	config = settings_load(service->config->path, &local);
 	if (!config) {
 		g_warning("configuration not reloaded: %s", local->message);
 		set_reason(service, "config", local->message);
@@ -909,7 +911,7 @@ bool service_reload_config(Service *service, GError **error)
 	/* The complaint about the previous file no longer holds. */
 	if (g_strcmp0(service->state_reason, "config") == 0)
 		set_reason(service, "", "");
-	config_free(service->config);
+	settings_free(service->config);
 	service->config = g_steal_pointer(&config);
 	if (service->state != SERVICE_STATE_ONLINE)
 		set_string(service, &service->jid, service->config->jid, "Jid");
@@ -930,7 +932,7 @@ bool service_reload_config(Service *service, GError **error)
 	return true;
 }
 
-const Config *service_get_config(const Service *service)
+const Settings *service_get_settings(const Service *service)
 {
 	return service->config;
 }

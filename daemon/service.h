@@ -13,7 +13,7 @@
 
 #include "core/contacts.h"
 #include "core/presence.h"
-#include "daemon/config.h"
+#include "daemon/settings.h"
 
 #define SERVICE_ERROR (service_error_quark())
 GQuark service_error_quark(void);
@@ -42,7 +42,7 @@ typedef struct _Service Service;
  * config's [presence] section. Nothing happens until service_start().
  * Transfer full.
  */
-Service *service_new(Config *config);
+Service *service_new(Settings *config);
 /*
  * Drops the connection at once (no goodbye: see service_stop). NULL-safe.
  * No autoptr cleanup is declared: tests/support/fake-service.h declares one for
@@ -72,7 +72,7 @@ void service_stop(Service *service, void (*done)(void *user_data),
 bool service_reload_config(Service *service, GError **error);
 
 /* The current configuration. Transfer none, valid until a reload. */
-const Config *service_get_config(const Service *service);
+const Settings *service_get_settings(const Service *service);
 
 /*
  * --debug: every stanza sent and received, already redacted by the

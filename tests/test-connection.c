@@ -6,6 +6,8 @@
  * sleeps: every test waits in the main loop for the event it expects,
  * under the tcase timeout.
  */
+#include "config.h"
+
 #include <check.h>
 #include <gio/gio.h>
 #include <string.h>

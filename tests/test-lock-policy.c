@@ -5,6 +5,8 @@
  * (service_set_locked, SetPresence while locked, suspend/resume) without a
  * server.
  */
+#include "config.h"
+
 #include <check.h>
 #include <string.h>
 
@@ -175,7 +177,7 @@ static const ServiceObserver observer = {.property_changed = on_property};
 static Service *make_service(PresenceShow show, const char *status,
 			     bool away_on_lock, Seen *seen)
 {
-	Config *c = g_new0(Config, 1);
+	Settings *c = g_new0(Settings, 1);
 	Service *s;
 
 	c->path = g_strdup("/nonexistent/presenced.conf");

@@ -5,6 +5,8 @@
  * reconnect state handling against a refused loopback port, the back-off
  * curve, and the argument checks of the subscription calls.
  */
+#include "config.h"
+
 #include <check.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -60,9 +62,9 @@ static guint16 closed_port(void)
 	return port;
 }
 
-static Config *make_config(guint16 port)
+static Settings *make_config(guint16 port)
 {
-	Config *c = g_new0(Config, 1);
+	Settings *c = g_new0(Settings, 1);
 
 	c->path = g_strdup("/nonexistent/presenced.conf");
 	c->jid = g_strdup("alice@example.org");
@@ -462,7 +464,7 @@ START_TEST(test_reload)
 	g_autofree char *bad = NULL, *good = NULL, *text = NULL;
 	g_autoptr(GError) error = NULL;
 	Watch w = {0};
-	Config *c;
+	Settings *c;
 	Service *s;
 
 	ck_assert_ptr_nonnull(dir);
@@ -481,7 +483,7 @@ START_TEST(test_reload)
 	ck_assert_ptr_nonnull(strstr(service_get_state_message(s), bad));
 	ck_assert_uint_eq(count_prop(&w, "StateReason"), 1);
 	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_OFFLINE);
-	ck_assert_str_eq(service_get_config(s)->jid, "alice@example.org");
+	ck_assert_str_eq(service_get_settings(s)->jid, "alice@example.org");
 	g_clear_error(&error);
 
 	text = g_strdup_printf("[account]\njid = carol@example.net\n"
@@ -491,7 +493,7 @@ START_TEST(test_reload)
 	good = write_config(dir, text);
 	ck_assert_str_eq(good, bad); /* same path, new content */
 	ck_assert(service_reload_config(s, &error));
-	ck_assert_str_eq(service_get_config(s)->jid, "carol@example.net");
+	ck_assert_str_eq(service_get_settings(s)->jid, "carol@example.net");
 	ck_assert_str_eq(service_get_jid(s), "carol@example.net");
 	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_CONNECTING);
 	ck_assert_str_eq(service_get_state_reason(s), "");

@@ -18,8 +18,9 @@
 #include <glib/gstdio.h>
 
 #include "core/jid.h"
+#include "daemon/settings.h"
 
-G_DEFINE_QUARK(presenced - config - error - quark, config_error)
+G_DEFINE_QUARK(presenced - settings - error - quark, settings_error)
 
 #define GROUP_ACCOUNT "account"
 #define GROUP_PRESENCE "presence"
@@ -56,7 +57,7 @@ typedef struct {
 	char *password;
 } Loader;
 
-char *config_default_path(void)
+char *settings_default_path(void)
 {
 	return g_build_filename(g_get_user_config_dir(), "presenced",
 				"presenced.conf", NULL);
@@ -70,7 +71,7 @@ static void wipe_free(char *secret)
 	g_free(secret);
 }
 
-void config_free(Config *config)
+void settings_free(Settings *config)
 {
 	if (config == NULL)
 		return;
@@ -103,7 +104,7 @@ static bool is_known_group(const char *group)
 
 /* Error about one key: "FILE: key 'KEY' in [GROUP]: REASON". */
 G_GNUC_PRINTF(6, 7)
-static void set_key_error(GError **error, ConfigError code, const char *path,
+static void set_key_error(GError **error, SettingsError code, const char *path,
 			  const char *group, const char *key,
 			  const char *format, ...)
 {
@@ -113,8 +114,8 @@ static void set_key_error(GError **error, ConfigError code, const char *path,
 	va_start(ap, format);
 	reason = g_strdup_vprintf(format, ap);
 	va_end(ap);
-	g_set_error(error, CONFIG_ERROR, code, "%s: key '%s' in [%s]: %s", path,
-		    key, group, reason);
+	g_set_error(error, SETTINGS_ERROR, code, "%s: key '%s' in [%s]: %s",
+		    path, key, group, reason);
 }
 
 /*
@@ -175,7 +176,8 @@ static char *parse_password_value(const char *path, const char *value,
 		default:
 			explicit_bzero(out, len + 1);
 			g_free(out);
-			g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
+			g_set_error(error, SETTINGS_ERROR,
+				    SETTINGS_ERROR_INVALID,
 				    "%s: key 'password' in [%s]: invalid "
 				    "escape sequence (write a backslash as "
 				    "\\\\)",
@@ -195,12 +197,12 @@ static char *preprocess(Loader *l, const char *data, gsize len, GError **error)
 	GString *out;
 
 	if (memchr(data, '\0', len) != NULL) {
-		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_READ,
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_READ,
 			    "%s: contains a NUL byte; not a text file", path);
 		return NULL;
 	}
 	if (!g_utf8_validate(data, (gssize)len, NULL)) {
-		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_READ,
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_READ,
 			    "%s: not valid UTF-8", path);
 		return NULL;
 	}
@@ -234,8 +236,8 @@ static char *preprocess(Loader *l, const char *data, gsize len, GError **error)
 				q++;
 			if (end == NULL || end == p + 1 || *q != '\0') {
 				g_string_free(out, TRUE);
-				g_set_error(error, CONFIG_ERROR,
-					    CONFIG_ERROR_READ,
+				g_set_error(error, SETTINGS_ERROR,
+					    SETTINGS_ERROR_READ,
 					    "%s: line %zu: malformed group "
 					    "header; expected [account] or "
 					    "[presence]",
@@ -246,8 +248,8 @@ static char *preprocess(Loader *l, const char *data, gsize len, GError **error)
 			group = g_strndup(p + 1, (gsize)(end - p - 1));
 			if (!is_known_group(group)) {
 				g_string_free(out, TRUE);
-				g_set_error(error, CONFIG_ERROR,
-					    CONFIG_ERROR_INVALID,
+				g_set_error(error, SETTINGS_ERROR,
+					    SETTINGS_ERROR_INVALID,
 					    "%s: line %zu: unknown group [%s]; "
 					    "expected [%s] or [%s]",
 					    path, i + 1, group, GROUP_ACCOUNT,
@@ -259,8 +261,8 @@ static char *preprocess(Loader *l, const char *data, gsize len, GError **error)
 
 			if (eq == NULL || eq == p) {
 				g_string_free(out, TRUE);
-				g_set_error(error, CONFIG_ERROR,
-					    CONFIG_ERROR_READ,
+				g_set_error(error, SETTINGS_ERROR,
+					    SETTINGS_ERROR_READ,
 					    "%s: line %zu: not a 'key = value' "
 					    "line, a [group] or a comment",
 					    path, i + 1);
@@ -271,8 +273,8 @@ static char *preprocess(Loader *l, const char *data, gsize len, GError **error)
 
 			if (group == NULL) {
 				g_string_free(out, TRUE);
-				g_set_error(error, CONFIG_ERROR,
-					    CONFIG_ERROR_READ,
+				g_set_error(error, SETTINGS_ERROR,
+					    SETTINGS_ERROR_READ,
 					    "%s: line %zu: key '%s' outside "
 					    "any group; put it under [account] "
 					    "or [presence]",
@@ -283,8 +285,8 @@ static char *preprocess(Loader *l, const char *data, gsize len, GError **error)
 			 * as "status[de]" from g_key_file_get_keys(). */
 			if (find_key(group, key) == NULL) {
 				g_string_free(out, TRUE);
-				g_set_error(error, CONFIG_ERROR,
-					    CONFIG_ERROR_INVALID,
+				g_set_error(error, SETTINGS_ERROR,
+					    SETTINGS_ERROR_INVALID,
 					    "%s: line %zu: unknown key '%s' in "
 					    "[%s]",
 					    path, i + 1, key, group);
@@ -332,8 +334,8 @@ static bool get_string(const Loader *l, const char *group, const char *key,
 		if (value != NULL)
 			explicit_bzero(value, strlen(value));
 		/* GLib's message may quote the value. */
-		set_key_error(error, CONFIG_ERROR_INVALID, l->path, group, key,
-			      "cannot be read (bad escape sequence?)");
+		set_key_error(error, SETTINGS_ERROR_INVALID, l->path, group,
+			      key, "cannot be read (bad escape sequence?)");
 		return false;
 	}
 	if (info->inline_comment) {
@@ -402,9 +404,9 @@ static char *read_secret_line(int fd, const char *what, GError **error)
 			int saved = errno;
 
 			explicit_bzero(buf, sizeof(buf));
-			g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD,
-				    "%s: cannot read: %s", what,
-				    g_strerror(saved));
+			g_set_error(
+				error, SETTINGS_ERROR, SETTINGS_ERROR_PASSWORD,
+				"%s: cannot read: %s", what, g_strerror(saved));
 			return NULL;
 		}
 		if (n == 0)
@@ -420,7 +422,7 @@ static char *read_secret_line(int fd, const char *what, GError **error)
 		len = (size_t)(nl - buf);
 	} else if (len == sizeof(buf) - 1) {
 		explicit_bzero(buf, sizeof(buf));
-		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD,
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_PASSWORD,
 			    "%s: first line longer than %d bytes; not a "
 			    "password file",
 			    what, MAX_PASSWORD_FILE_BYTES);
@@ -430,12 +432,12 @@ static char *read_secret_line(int fd, const char *what, GError **error)
 		buf[--len] = '\0';
 	if (memchr(buf, '\0', len) != NULL || !g_utf8_validate(buf, -1, NULL)) {
 		explicit_bzero(buf, sizeof(buf));
-		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD,
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_PASSWORD,
 			    "%s: the password is not valid UTF-8 text", what);
 		return NULL;
 	}
 	if (len == 0) {
-		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD,
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_PASSWORD,
 			    "%s: the first line (the password) is empty", what);
 		return NULL;
 	}
@@ -454,7 +456,7 @@ static char *read_password_file(const Loader *l, const char *value,
 	int fd;
 
 	if (value[0] == '\0') {
-		set_key_error(error, CONFIG_ERROR_PASSWORD, l->path,
+		set_key_error(error, SETTINGS_ERROR_PASSWORD, l->path,
 			      GROUP_ACCOUNT, "password-file", "is empty");
 		return NULL;
 	}
@@ -466,19 +468,19 @@ static char *read_password_file(const Loader *l, const char *value,
 	if (fd < 0) {
 		int saved = errno;
 
-		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD,
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_PASSWORD,
 			    "%s: cannot open: %s", what, g_strerror(saved));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		(void)close(fd);
-		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD,
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_PASSWORD,
 			    "%s: not a regular file", what);
 		return NULL;
 	}
 	if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
 		(void)close(fd);
-		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD,
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_PASSWORD,
 			    "%s: readable by group or others (mode %04o); "
 			    "refusing it, run chmod 600 on it",
 			    what, (unsigned)(st.st_mode & 07777));
@@ -508,7 +510,7 @@ static bool read_credential(const Loader *l, char **ret_password,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return true;
-		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD,
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_PASSWORD,
 			    "%s: no password in the file; credential '%s' "
 			    "cannot be opened: %s",
 			    l->path, file, g_strerror(errno));
@@ -524,13 +526,13 @@ static bool read_credential(const Loader *l, char **ret_password,
 	return true;
 }
 
-static bool load_password(Loader *l, Config *config, GError **error)
+static bool load_password(Loader *l, Settings *config, GError **error)
 {
 	g_autofree char *file_value = NULL;
 
 	if (l->password != NULL) {
 		if (l->password[0] == '\0') {
-			set_key_error(error, CONFIG_ERROR_PASSWORD, l->path,
+			set_key_error(error, SETTINGS_ERROR_PASSWORD, l->path,
 				      GROUP_ACCOUNT, "password", "is empty");
 			return false;
 		}
@@ -546,7 +548,7 @@ static bool load_password(Loader *l, Config *config, GError **error)
 	if (!read_credential(l, &config->password, error))
 		return false;
 	if (config->password == NULL) {
-		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD,
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_PASSWORD,
 			    "%s: key 'password' in [%s]: no password: set "
 			    "'password' or 'password-file', or pass a systemd "
 			    "credential named 'password'",
@@ -556,7 +558,7 @@ static bool load_password(Loader *l, Config *config, GError **error)
 	return true;
 }
 
-static bool load_account(Loader *l, Config *config, GError **error)
+static bool load_account(Loader *l, Settings *config, GError **error)
 {
 	g_autofree char *value = NULL;
 
@@ -564,7 +566,7 @@ static bool load_account(Loader *l, Config *config, GError **error)
 	if (!get_string(l, GROUP_ACCOUNT, "jid", &value, error))
 		return false;
 	if (value == NULL || value[0] == '\0') {
-		set_key_error(error, CONFIG_ERROR_INVALID, l->path,
+		set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
 			      GROUP_ACCOUNT, "jid",
 			      value == NULL ? "missing; it is required "
 					      "(e.g. jid = alice@example.org)"
@@ -575,14 +577,14 @@ static bool load_account(Loader *l, Config *config, GError **error)
 		g_autoptr(Jid) jid = jid_parse(value, &local);
 
 		if (jid == NULL) {
-			set_key_error(error, CONFIG_ERROR_INVALID, l->path,
+			set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
 				      GROUP_ACCOUNT, "jid",
 				      "'%s' is not a valid JID: %s", value,
 				      local->message);
 			return false;
 		}
 		if (!jid_is_bare(jid)) {
-			set_key_error(error, CONFIG_ERROR_INVALID, l->path,
+			set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
 				      GROUP_ACCOUNT, "jid",
 				      "'%s' is a full JID; give the bare JID "
 				      "('%s') and set the resource with the "
@@ -607,7 +609,7 @@ static bool load_account(Loader *l, Config *config, GError **error)
 		g_autoptr(Jid) jid = jid_parse(full, &local);
 
 		if (jid == NULL) {
-			set_key_error(error, CONFIG_ERROR_INVALID, l->path,
+			set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
 				      GROUP_ACCOUNT, "resource",
 				      "'%s' is not a valid resource: %s", value,
 				      local->message);
@@ -623,7 +625,7 @@ static bool load_account(Loader *l, Config *config, GError **error)
 	if (value != NULL && value[0] != '\0') {
 		for (const char *p = value; *p != '\0'; p++) {
 			if (g_ascii_isspace(*p) || *p == '/' || *p == '@') {
-				set_key_error(error, CONFIG_ERROR_INVALID,
+				set_key_error(error, SETTINGS_ERROR_INVALID,
 					      l->path, GROUP_ACCOUNT, "server",
 					      "'%s' is not a host name or "
 					      "address (put the port in "
@@ -642,7 +644,7 @@ static bool load_account(Loader *l, Config *config, GError **error)
 		gint64 port;
 
 		if (!parse_int(value, 1, 65535, &port)) {
-			set_key_error(error, CONFIG_ERROR_INVALID, l->path,
+			set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
 				      GROUP_ACCOUNT, "port",
 				      "'%s' is not a port number (1..65535)",
 				      value);
@@ -660,7 +662,7 @@ static bool load_account(Loader *l, Config *config, GError **error)
 		} else if (strcmp(value, "direct") == 0) {
 			config->direct_tls = true;
 		} else {
-			set_key_error(error, CONFIG_ERROR_INVALID, l->path,
+			set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
 				      GROUP_ACCOUNT, "tls",
 				      "'%s' is not 'starttls' or 'direct' "
 				      "(TLS cannot be turned off)",
@@ -682,7 +684,7 @@ static bool load_account(Loader *l, Config *config, GError **error)
 		    g_access(file, R_OK) != 0) {
 			int saved = errno;
 
-			set_key_error(error, CONFIG_ERROR_INVALID, l->path,
+			set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
 				      GROUP_ACCOUNT, "ca-file",
 				      "'%s' is not a readable file%s%s", file,
 				      saved != 0 ? ": " : "",
@@ -694,7 +696,7 @@ static bool load_account(Loader *l, Config *config, GError **error)
 	return true;
 }
 
-static bool load_presence(const Loader *l, Config *config, GError **error)
+static bool load_presence(const Loader *l, Settings *config, GError **error)
 {
 	g_autofree char *value = NULL;
 
@@ -702,7 +704,7 @@ static bool load_presence(const Loader *l, Config *config, GError **error)
 		return false;
 	if (value != NULL &&
 	    !presence_show_from_string(value, false, &config->show)) {
-		set_key_error(error, CONFIG_ERROR_INVALID, l->path,
+		set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
 			      GROUP_PRESENCE, "show",
 			      "'%s' is not one of available, chat, away, xa, "
 			      "dnd, offline",
@@ -715,7 +717,7 @@ static bool load_presence(const Loader *l, Config *config, GError **error)
 		return false;
 	if (value != NULL) {
 		if (strlen(value) > PRESENCE_MAX_STATUS_BYTES) {
-			set_key_error(error, CONFIG_ERROR_INVALID, l->path,
+			set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
 				      GROUP_PRESENCE, "status",
 				      "%zu bytes long; at most %d allowed",
 				      strlen(value), PRESENCE_MAX_STATUS_BYTES);
@@ -731,7 +733,7 @@ static bool load_presence(const Loader *l, Config *config, GError **error)
 		gint64 priority;
 
 		if (!parse_int(value, -128, 127, &priority)) {
-			set_key_error(error, CONFIG_ERROR_INVALID, l->path,
+			set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
 				      GROUP_PRESENCE, "priority",
 				      "'%s' is not an integer in -128..127",
 				      value);
@@ -745,7 +747,7 @@ static bool load_presence(const Loader *l, Config *config, GError **error)
 		return false;
 	if (value != NULL && value[0] != '\0') {
 		if (strlen(value) > PRESENCE_MAX_NICK_BYTES) {
-			set_key_error(error, CONFIG_ERROR_INVALID, l->path,
+			set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
 				      GROUP_PRESENCE, "nick",
 				      "%zu bytes long; at most %d allowed",
 				      strlen(value), PRESENCE_MAX_NICK_BYTES);
@@ -765,7 +767,7 @@ static bool load_presence(const Loader *l, Config *config, GError **error)
 			   strcmp(value, "0") == 0) {
 			config->away_on_lock = false;
 		} else {
-			set_key_error(error, CONFIG_ERROR_INVALID, l->path,
+			set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
 				      GROUP_PRESENCE, "away-on-lock",
 				      "'%s' is not 'true' or 'false'", value);
 			return false;
@@ -774,10 +776,10 @@ static bool load_presence(const Loader *l, Config *config, GError **error)
 	return true;
 }
 
-Config *config_load(const char *path, GError **error)
+Settings *settings_load(const char *path, GError **error)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autoptr(Config) config = g_new0(Config, 1);
+	g_autoptr(Settings) config = g_new0(Settings, 1);
 	g_autoptr(GError) local = NULL;
 	g_autofree char *data = NULL;
 	g_autofree char *text = NULL;
@@ -790,7 +792,7 @@ Config *config_load(const char *path, GError **error)
 
 	if (!g_file_get_contents(path, &data, &len, &local)) {
 		/* GLib's message names the file and the reason. */
-		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_READ,
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_READ,
 			    "%s: cannot read the configuration file: %s", path,
 			    local->message);
 		return NULL;
@@ -807,7 +809,7 @@ Config *config_load(const char *path, GError **error)
 				       &local)) {
 		wipe_free(l.password);
 		/* GLib's message quotes lines; we give none away. */
-		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_READ,
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_READ,
 			    "%s: syntax error (not a valid key file)", path);
 		return NULL;
 	}

@@ -14,7 +14,7 @@
 
 #include <glib/gstdio.h>
 
-#include "daemon/config.h"
+#include "daemon/settings.h"
 #include "tests/support/check-suite.h"
 
 #define PW "S3cr3t-PW-xyzzy"
@@ -66,11 +66,11 @@ static char *write_file(const char *name, const char *content, int mode)
 	return path;
 }
 
-static Config *load_text(const char *content, GError **error)
+static Settings *load_text(const char *content, GError **error)
 {
 	g_autofree char *path = write_file("presenced.conf", content, 0600);
 
-	return config_load(path, error);
+	return settings_load(path, error);
 }
 
 /* ---- good files -----------------------------------------------------------
@@ -79,7 +79,7 @@ static Config *load_text(const char *content, GError **error)
 START_TEST(test_minimal_defaults)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Config) c = load_text(ACCOUNT, &error);
+	g_autoptr(Settings) c = load_text(ACCOUNT, &error);
 
 	ck_assert_msg(c != NULL, "%s", error ? error->message : "");
 	ck_assert(strstr(c->path, "presenced.conf") != NULL);
@@ -120,7 +120,7 @@ START_TEST(test_full)
 		"nick = Alice L.\n"
 		"away-on-lock = false\n",
 		ca);
-	g_autoptr(Config) c = load_text(text, &error);
+	g_autoptr(Settings) c = load_text(text, &error);
 
 	ck_assert_msg(c != NULL, "%s", error ? error->message : "");
 	ck_assert_str_eq(c->jid, "alice@example.org");
@@ -144,7 +144,7 @@ START_TEST(test_contract_comments)
 	/* CONTRACT.md's example style: ';' comments, inline and on their
 	 * own line. */
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Config) c = load_text(
+	g_autoptr(Settings) c = load_text(
 		"[account]\n"
 		"jid = alice@example.org        ; required, bare JID\n"
 		"password = secret\n"
@@ -191,7 +191,7 @@ START_TEST(test_good_values)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
 		g_autoptr(GError) error = NULL;
-		g_autoptr(Config) c = load_text(good[i], &error);
+		g_autoptr(Settings) c = load_text(good[i], &error);
 
 		ck_assert_msg(c != NULL, "case %zu: %s", i,
 			      error ? error->message : "");
@@ -204,97 +204,101 @@ END_TEST
 
 typedef struct {
 	const char *text;
-	ConfigError code;
+	SettingsError code;
 	const char *must_contain[3]; /* besides the file name */
 } BadCase;
 
 static const BadCase bad_cases[] = {
 	{"[account]\npassword = " PW "\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"'jid'", "[account]", "missing"}},
 	{"[account]\njid =\npassword = " PW "\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"'jid'"}},
 	{"[account]\njid = alice@example.org/laptop\npassword = " PW "\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"'jid'", "full JID", "'resource'"}},
 	{"[account]\njid = not a jid@@\npassword = " PW "\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"'jid'", "not a valid JID"}},
 	{ACCOUNT "foo = bar\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"unknown key 'foo' in [account]"}},
 	{ACCOUNT "[presence]\nstauts = hi\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"unknown key 'stauts' in [presence]"}},
 	{ACCOUNT "[presence]\npassword = x\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"unknown key 'password' in [presence]"}},
 	{ACCOUNT "[acount]\njid = x@y\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"unknown group [acount]"}},
 	{ACCOUNT "status[de] = hallo\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"unknown key 'status[de]'"}},
-	{ACCOUNT "port = 0\n", CONFIG_ERROR_INVALID, {"'port'", "1..65535"}},
-	{ACCOUNT "port = 65536\n", CONFIG_ERROR_INVALID, {"'port'"}},
-	{ACCOUNT "port = 52a\n", CONFIG_ERROR_INVALID, {"'port'"}},
-	{ACCOUNT "port = -5\n", CONFIG_ERROR_INVALID, {"'port'"}},
-	{ACCOUNT "port =\n", CONFIG_ERROR_INVALID, {"'port'"}},
-	{ACCOUNT "tls = none\n", CONFIG_ERROR_INVALID, {"'tls'", "'none'"}},
-	{ACCOUNT "tls = STARTTLS\n", CONFIG_ERROR_INVALID, {"'tls'"}},
+	{ACCOUNT "port = 0\n", SETTINGS_ERROR_INVALID, {"'port'", "1..65535"}},
+	{ACCOUNT "port = 65536\n", SETTINGS_ERROR_INVALID, {"'port'"}},
+	{ACCOUNT "port = 52a\n", SETTINGS_ERROR_INVALID, {"'port'"}},
+	{ACCOUNT "port = -5\n", SETTINGS_ERROR_INVALID, {"'port'"}},
+	{ACCOUNT "port =\n", SETTINGS_ERROR_INVALID, {"'port'"}},
+	{ACCOUNT "tls = none\n", SETTINGS_ERROR_INVALID, {"'tls'", "'none'"}},
+	{ACCOUNT "tls = STARTTLS\n", SETTINGS_ERROR_INVALID, {"'tls'"}},
 	{ACCOUNT "ca-file = /nonexistent/ca.pem\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"'ca-file'", "/nonexistent/ca.pem"}},
-	{ACCOUNT "ca-file = /\n", CONFIG_ERROR_INVALID, {"'ca-file'"}},
-	{ACCOUNT "server = host:5222/x\n", CONFIG_ERROR_INVALID, {"'server'"}},
+	{ACCOUNT "ca-file = /\n", SETTINGS_ERROR_INVALID, {"'ca-file'"}},
+	{ACCOUNT "server = host:5222/x\n",
+	 SETTINGS_ERROR_INVALID,
+	 {"'server'"}},
 	{ACCOUNT "[presence]\nshow = unknown\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"'show'", "[presence]", "'unknown'"}},
-	{ACCOUNT "[presence]\nshow = busy\n", CONFIG_ERROR_INVALID, {"'show'"}},
+	{ACCOUNT "[presence]\nshow = busy\n",
+	 SETTINGS_ERROR_INVALID,
+	 {"'show'"}},
 	{ACCOUNT "[presence]\npriority = 128\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"'priority'", "-128..127"}},
 	{ACCOUNT "[presence]\npriority = -129\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"'priority'"}},
 	{ACCOUNT "[presence]\npriority = 1.5\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"'priority'"}},
 	{ACCOUNT "[presence]\npriority = 99999999999999999999\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"'priority'"}},
 	{ACCOUNT "[presence]\naway-on-lock = maybe\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"'away-on-lock'", "'maybe'"}},
 	{"[account]\njid = alice@example.org\n",
-	 CONFIG_ERROR_PASSWORD,
+	 SETTINGS_ERROR_PASSWORD,
 	 {"'password'", "password-file"}},
 	{"[account]\njid = alice@example.org\npassword =\n",
-	 CONFIG_ERROR_PASSWORD,
+	 SETTINGS_ERROR_PASSWORD,
 	 {"'password'", "empty"}},
 	{"[account]\njid = alice@example.org\npassword-file = /nonexistent\n",
-	 CONFIG_ERROR_PASSWORD,
+	 SETTINGS_ERROR_PASSWORD,
 	 {"'password-file'", "/nonexistent"}},
 	{"[account]\njid = alice@example.org\npassword-file =\n",
-	 CONFIG_ERROR_PASSWORD,
+	 SETTINGS_ERROR_PASSWORD,
 	 {"'password-file'"}},
 	{"[account]\njid = alice@example.org\npassword-file = /\n",
-	 CONFIG_ERROR_PASSWORD,
+	 SETTINGS_ERROR_PASSWORD,
 	 {"'password-file'", "regular"}},
 	/* Syntax errors: the line number, never the line (a password). */
 	{"[account]\njid = alice@example.org\npassword " PW "\n",
-	 CONFIG_ERROR_READ,
+	 SETTINGS_ERROR_READ,
 	 {"line 3"}},
 	{"jid = alice@example.org\n[account]\npassword = " PW "\n",
-	 CONFIG_ERROR_READ,
+	 SETTINGS_ERROR_READ,
 	 {"line 1", "'jid'", "outside any group"}},
-	{"[account\njid = x\n", CONFIG_ERROR_READ, {"line 1", "group"}},
+	{"[account\njid = x\n", SETTINGS_ERROR_READ, {"line 1", "group"}},
 	{"[account]\njid = alice@example.org\npassword = " PW "\\q\n",
-	 CONFIG_ERROR_INVALID,
+	 SETTINGS_ERROR_INVALID,
 	 {"'password'"}},
 	{"[account]\njid = alice@example.org\npassword = \xff" PW "\n",
-	 CONFIG_ERROR_READ,
+	 SETTINGS_ERROR_READ,
 	 {"UTF-8"}},
 };
 
@@ -303,11 +307,11 @@ START_TEST(test_bad)
 	const BadCase *bc = &bad_cases[_i];
 	g_autofree char *path = write_file("presenced.conf", bc->text, 0600);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Config) c = config_load(path, &error);
+	g_autoptr(Settings) c = settings_load(path, &error);
 
 	ck_assert_msg(c == NULL, "case %d loaded", _i);
 	ck_assert(error != NULL);
-	ck_assert_msg(g_error_matches(error, CONFIG_ERROR, (gint)bc->code),
+	ck_assert_msg(g_error_matches(error, SETTINGS_ERROR, (gint)bc->code),
 		      "case %d: code %d, wanted %d: %s", _i, error->code,
 		      bc->code, error->message);
 	ck_assert_msg(strstr(error->message, path) != NULL,
@@ -335,11 +339,12 @@ START_TEST(test_status_too_long)
 	g_autofree char *ok_text = g_strdup_printf(
 		ACCOUNT "[presence]\nstatus = %.1024s\n", status);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Config) c = load_text(text, &error);
-	g_autoptr(Config) ok = NULL;
+	g_autoptr(Settings) c = load_text(text, &error);
+	g_autoptr(Settings) ok = NULL;
 
 	ck_assert(c == NULL);
-	ck_assert(g_error_matches(error, CONFIG_ERROR, CONFIG_ERROR_INVALID));
+	ck_assert(
+		g_error_matches(error, SETTINGS_ERROR, SETTINGS_ERROR_INVALID));
 	ck_assert(strstr(error->message, "'status'") != NULL);
 	ck_assert(strstr(error->message, "1024") != NULL);
 	g_clear_error(&error);
@@ -353,10 +358,10 @@ START_TEST(test_missing_file)
 {
 	g_autofree char *path = g_build_filename(tmpdir, "nope.conf", NULL);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Config) c = config_load(path, &error);
+	g_autoptr(Settings) c = settings_load(path, &error);
 
 	ck_assert(c == NULL);
-	ck_assert(g_error_matches(error, CONFIG_ERROR, CONFIG_ERROR_READ));
+	ck_assert(g_error_matches(error, SETTINGS_ERROR, SETTINGS_ERROR_READ));
 	ck_assert(strstr(error->message, path) != NULL);
 }
 END_TEST
@@ -371,11 +376,12 @@ START_TEST(test_password_file_mode)
 		"[account]\njid = alice@example.org\npassword-file = %s\n",
 		pwfile);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Config) c = load_text(text, &error);
+	g_autoptr(Settings) c = load_text(text, &error);
 
 	/* 0644: readable by others, refused. */
 	ck_assert(c == NULL);
-	ck_assert(g_error_matches(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD));
+	ck_assert(g_error_matches(error, SETTINGS_ERROR,
+				  SETTINGS_ERROR_PASSWORD));
 	ck_assert(strstr(error->message, "'password-file'") != NULL);
 	ck_assert(strstr(error->message, pwfile) != NULL);
 	ck_assert(strstr(error->message, "0644") != NULL);
@@ -386,7 +392,8 @@ START_TEST(test_password_file_mode)
 	ck_assert_int_eq(g_chmod(pwfile, 0640), 0);
 	c = load_text(text, &error);
 	ck_assert(c == NULL);
-	ck_assert(g_error_matches(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD));
+	ck_assert(g_error_matches(error, SETTINGS_ERROR,
+				  SETTINGS_ERROR_PASSWORD));
 	g_clear_error(&error);
 
 	/* 0600: first line, newline stripped. */
@@ -416,7 +423,7 @@ START_TEST(test_password_file_forms)
 			write_file("pw", forms[i].content, 0600);
 		/* Relative to the config file's directory. */
 		g_autoptr(GError) error = NULL;
-		g_autoptr(Config) c =
+		g_autoptr(Settings) c =
 			load_text("[account]\njid = alice@example.org\n"
 				  "password-file = pw\n",
 				  &error);
@@ -428,8 +435,8 @@ START_TEST(test_password_file_forms)
 			ck_assert_str_eq(c->password, forms[i].password);
 		} else {
 			ck_assert_msg(c == NULL, "form %zu loaded", i);
-			ck_assert(g_error_matches(error, CONFIG_ERROR,
-						  CONFIG_ERROR_PASSWORD));
+			ck_assert(g_error_matches(error, SETTINGS_ERROR,
+						  SETTINGS_ERROR_PASSWORD));
 			ck_assert(strstr(error->message, "'password-file'"));
 		}
 	}
@@ -442,7 +449,7 @@ START_TEST(test_credential)
 	g_autofree char *cred = g_build_filename(creddir, "password", NULL);
 	g_autofree char *pwfile = write_file("pw", "from-file\n", 0600);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Config) c = NULL;
+	g_autoptr(Settings) c = NULL;
 
 	ck_assert(g_file_test(pwfile, G_FILE_TEST_IS_REGULAR));
 	ck_assert_int_eq(g_mkdir(creddir, 0700), 0);
@@ -453,7 +460,7 @@ START_TEST(test_credential)
 	c = load_text("[account]\njid = alice@example.org\n", &error);
 	ck_assert_msg(c != NULL, "%s", error ? error->message : "");
 	ck_assert_str_eq(c->password, "from-credential");
-	g_clear_pointer(&c, config_free);
+	g_clear_pointer(&c, settings_free);
 
 	/* password-file wins over the credential... */
 	c = load_text(
@@ -461,7 +468,7 @@ START_TEST(test_credential)
 		&error);
 	ck_assert_msg(c != NULL, "%s", error ? error->message : "");
 	ck_assert_str_eq(c->password, "from-file");
-	g_clear_pointer(&c, config_free);
+	g_clear_pointer(&c, settings_free);
 
 	/* ...and password over both. */
 	c = load_text("[account]\njid = alice@example.org\npassword = direct\n"
@@ -469,20 +476,22 @@ START_TEST(test_credential)
 		      &error);
 	ck_assert_msg(c != NULL, "%s", error ? error->message : "");
 	ck_assert_str_eq(c->password, "direct");
-	g_clear_pointer(&c, config_free);
+	g_clear_pointer(&c, settings_free);
 
 	/* A credential directory without "password": no password. */
 	ck_assert_int_eq(g_unlink(cred), 0);
 	c = load_text("[account]\njid = alice@example.org\n", &error);
 	ck_assert(c == NULL);
-	ck_assert(g_error_matches(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD));
+	ck_assert(g_error_matches(error, SETTINGS_ERROR,
+				  SETTINGS_ERROR_PASSWORD));
 	g_clear_error(&error);
 
 	/* An empty credential is an error naming it. */
 	ck_assert(g_file_set_contents(cred, "", -1, NULL));
 	c = load_text("[account]\njid = alice@example.org\n", &error);
 	ck_assert(c == NULL);
-	ck_assert(g_error_matches(error, CONFIG_ERROR, CONFIG_ERROR_PASSWORD));
+	ck_assert(g_error_matches(error, SETTINGS_ERROR,
+				  SETTINGS_ERROR_PASSWORD));
 	ck_assert(strstr(error->message, cred) != NULL);
 	g_unsetenv("CREDENTIALS_DIRECTORY");
 }
@@ -492,11 +501,11 @@ START_TEST(test_password_escapes)
 {
 	/* GKeyFile's string rules, applied by our own parser. */
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Config) c = load_text("[account]\n"
-					"jid = alice@example.org\n"
-					"password = first\n"
-					"password =  \\sa\\\\b\\t=c#d;e \n",
-					&error);
+	g_autoptr(Settings) c = load_text("[account]\n"
+					  "jid = alice@example.org\n"
+					  "password = first\n"
+					  "password =  \\sa\\\\b\\t=c#d;e \n",
+					  &error);
 
 	ck_assert_msg(c != NULL, "%s", error ? error->message : "");
 	ck_assert_str_eq(c->password, " a\\b\t=c#d;e ");
@@ -505,7 +514,7 @@ END_TEST
 
 START_TEST(test_default_path)
 {
-	g_autofree char *path = config_default_path();
+	g_autofree char *path = settings_default_path();
 	g_autofree char *want = g_build_filename(
 		g_get_user_config_dir(), "presenced", "presenced.conf", NULL);
 
