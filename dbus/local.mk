@@ -53,22 +53,19 @@ tests/session.conf: $(srcdir)/tests/support/session.conf.in Makefile
 	mv -f $@-t $@
 
 # ---- tests ---------------------------------------------------------------
-# The bus object over a private dbus-daemon (tests/session.conf), with the
-# Service replaced by tests/support/fake-service.c.
+# The bus object (libpresenced-bus-presence.la) over a private dbus-daemon
+# (tests/session.conf), with the Service replaced by libtest-fake-service.la.
 bus_test_cppflags = $(AM_CPPFLAGS) \
 	-DG_LOG_DOMAIN=\"presenced\" \
 	-DTEST_SESSION_CONF=\""$(abs_top_builddir)/tests/session.conf"\"
-bus_test_ldadd = libpresenced-bus.la libpresenced-core.la \
+bus_test_ldadd = libpresenced-bus-presence.la libtest-fake-service.la \
+	libpresenced-bus.la libpresenced-core.la \
 	$(DBUS_LIBS) $(GLIB_LIBS) $(XML_LIBS) $(GNUTLS_LIBS)
-bus_test_headers = daemon/bus-presence.h daemon/service.h \
-	tests/support/fake-service.h
 
 # A stand-in presenced owning the name with the fake service, for the
 # presencectl tests (the real daemon is tested by tests/integration).
 check_PROGRAMS += tests/fake-presenced
-tests_fake_presenced_SOURCES = tests/support/fake-presenced.c \
-	tests/support/fake-service.c \
-	daemon/bus-presence.c $(bus_test_headers)
+tests_fake_presenced_SOURCES = tests/support/fake-presenced.c
 tests_fake_presenced_CPPFLAGS = $(bus_test_cppflags)
 tests_fake_presenced_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
 tests_fake_presenced_LDADD = $(bus_test_ldadd)
@@ -77,16 +74,13 @@ if HAVE_CHECK
 check_PROGRAMS += tests/test-bus-object tests/test-bus-presence
 TESTS += tests/test-bus-object tests/test-bus-presence
 
-tests_test_bus_object_SOURCES = tests/test-bus-object.c \
-	tests/support/fake-service.c \
-	daemon/bus-presence.c $(bus_test_headers)
+tests_test_bus_object_SOURCES = tests/test-bus-object.c
 tests_test_bus_object_CPPFLAGS = $(bus_test_cppflags)
 tests_test_bus_object_CFLAGS = $(unit_cflags) $(DBUS_CFLAGS)
 tests_test_bus_object_LDADD = libtest-support.la $(bus_test_ldadd) \
 	$(CHECK_LIBS)
 
-tests_test_bus_presence_SOURCES = tests/test-bus-presence.c \
-	tests/support/fake-service.c daemon/bus-presence.c $(bus_test_headers)
+tests_test_bus_presence_SOURCES = tests/test-bus-presence.c
 tests_test_bus_presence_CPPFLAGS = $(bus_test_cppflags)
 tests_test_bus_presence_CFLAGS = $(unit_cflags) $(DBUS_CFLAGS)
 tests_test_bus_presence_LDADD = libtest-support.la $(bus_test_ldadd) \

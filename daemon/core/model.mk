@@ -1,14 +1,8 @@
 # SPDX-License-Identifier: MIT
-# The data model: presence values and stanzas, the contact table; and the
-# daemon's settings loader (its own noinst library, linked into presenced).
+# The data model: presence values and stanzas, the contact table.
 libpresenced_core_la_SOURCES += \
 	daemon/core/presence.c daemon/core/presence.h \
 	daemon/core/contacts.c daemon/core/contacts.h
-
-noinst_LTLIBRARIES += libpresenced-settings.la
-libpresenced_settings_la_SOURCES = daemon/settings.c daemon/settings.h
-libpresenced_settings_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"presenced\"
-libpresenced_settings_la_LIBADD = libpresenced-core.la $(GLIB_LIBS)
 
 # Memory and speed of the contact table: tests/bench/bench-contacts
 noinst_PROGRAMS += tests/bench/bench-contacts
@@ -17,8 +11,8 @@ tests_bench_bench_contacts_LDADD = libpresenced-core.la $(GLIB_LIBS) \
 	$(XML_LIBS) $(GNUTLS_LIBS)
 
 if HAVE_CHECK
-check_PROGRAMS += tests/test-presence tests/test-contacts tests/test-settings
-TESTS += tests/test-presence tests/test-contacts tests/test-settings
+check_PROGRAMS += tests/test-presence tests/test-contacts
+TESTS += tests/test-presence tests/test-contacts
 
 tests_test_presence_SOURCES = tests/test-presence.c
 tests_test_presence_CFLAGS = $(unit_cflags)
@@ -27,8 +21,4 @@ tests_test_presence_LDADD = $(unit_ldadd)
 tests_test_contacts_SOURCES = tests/test-contacts.c
 tests_test_contacts_CFLAGS = $(unit_cflags)
 tests_test_contacts_LDADD = $(unit_ldadd)
-
-tests_test_settings_SOURCES = tests/test-settings.c
-tests_test_settings_CFLAGS = $(unit_cflags)
-tests_test_settings_LDADD = libpresenced-settings.la $(unit_ldadd)
 endif

@@ -9,3 +9,10 @@ libtest_support_la_SOURCES = \
 libtest_support_la_CFLAGS = $(unit_cflags)
 libtest_support_la_LIBADD = $(CHECK_LIBS)
 endif
+
+# The fake Service (daemon/service.h replaced) for tests/fake-presenced,
+# tests/test-bus-object and tests/test-bus-presence: built once here.
+check_LTLIBRARIES = libtest-fake-service.la
+libtest_fake_service_la_SOURCES = \
+	tests/support/fake-service.c tests/support/fake-service.h
+libtest_fake_service_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"presenced\"
