@@ -9,12 +9,13 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dbus/bus-autoptr.h"
-#include "dbus/bus-mainloop.h"
+#include "dbus/bus-connection.h"
 
 #define NAME "im.presenced.Presence1"
 #define PATH "/im/presenced/Presence1"
@@ -147,16 +148,13 @@ static int report_error(const char *name, const char *message)
 
 static DBusConnection *connect_bus(void)
 {
-	g_auto(DBusError) err = DBUS_ERROR_INIT;
-	DBusConnection *conn = dbus_bus_get_private(DBUS_BUS_SESSION, &err);
+	g_autoptr(GError) error = NULL;
+	DBusConnection *conn = bus_connection_open(DBUS_BUS_SESSION, &error);
 
-	if (!conn) {
+	if (!conn)
 		fprintf(stderr,
 			"presencectl: cannot connect to the session bus: %s\n",
-			err.message);
-		return NULL;
-	}
-	dbus_connection_set_exit_on_disconnect(conn, FALSE);
+			error->message);
 	return conn;
 }
 
@@ -515,13 +513,11 @@ static int cmd_watch(DBusConnection *conn)
 		return report_error(err.name, err.message);
 	}
 
-	if (!dbus_connection_add_filter(conn, watch_filter, &watch, NULL) ||
-	    !bus_mainloop_attach(conn, NULL))
+	if (!dbus_connection_add_filter(conn, watch_filter, &watch, NULL))
 		g_error("out of memory");
 	g_main_loop_run(loop);
 	g_source_remove(term);
 	g_source_remove(intr);
-	bus_mainloop_detach(conn);
 	dbus_connection_remove_filter(conn, watch_filter, &watch);
 	return watch.status;
 }
@@ -701,8 +697,7 @@ int main(int argc, char **argv)
 				 args->len > 2 ? args->pdata[2] : NULL);
 	}
 
-	dbus_connection_close(conn);
-	dbus_connection_unref(conn);
+	bus_connection_close(conn);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "presencectl: cannot write output: %s\n",
 			g_strerror(errno));

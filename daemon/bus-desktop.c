@@ -15,7 +15,7 @@
 #include <dbus/dbus.h>
 
 #include "dbus/bus-autoptr.h"
-#include "dbus/bus-mainloop.h"
+#include "dbus/bus-connection.h"
 #include "daemon/bus-desktop.h"
 #include "daemon/lock-policy.h"
 
@@ -704,9 +704,7 @@ static void drop_connection(BusDesktop *bd, DBusConnection **conn, bool *filter)
 	if (*filter)
 		dbus_connection_remove_filter(*conn, filter_cb, bd);
 	*filter = false;
-	dbus_connection_close(*conn);
-	bus_mainloop_detach(*conn);
-	dbus_connection_unref(*conn);
+	bus_connection_close(*conn);
 	*conn = NULL;
 }
 
@@ -714,21 +712,22 @@ static DBusConnection *connect_bus(BusDesktop *bd, DBusBusType type,
 				   const char *what, const char *const *rules,
 				   bool *filter)
 {
-	g_auto(DBusError) err = DBUS_ERROR_INIT;
-	DBusConnection *conn = dbus_bus_get_private(type, &err);
+	g_autoptr(GError) error = NULL;
+	DBusConnection *conn = bus_connection_open(type, &error);
 
 	if (!conn) {
-		g_debug("no %s bus (%s): carrying on without it", what,
-			err.message);
+		if (g_error_matches(error, BUS_CONNECTION_ERROR,
+				    BUS_CONNECTION_ERROR_NO_MEMORY))
+			g_warning("cannot watch the %s bus: out of memory",
+				  what);
+		else
+			g_debug("no %s bus (%s): carrying on without it", what,
+				error->message);
 		return NULL;
 	}
-	dbus_connection_set_exit_on_disconnect(conn, FALSE);
-	if (!bus_mainloop_attach(conn, NULL) ||
-	    !dbus_connection_add_filter(conn, filter_cb, bd, NULL)) {
+	if (!dbus_connection_add_filter(conn, filter_cb, bd, NULL)) {
 		g_warning("cannot watch the %s bus: out of memory", what);
-		dbus_connection_close(conn);
-		bus_mainloop_detach(conn);
-		dbus_connection_unref(conn);
+		bus_connection_close(conn);
 		return NULL;
 	}
 	*filter = true;

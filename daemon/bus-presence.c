@@ -12,7 +12,7 @@
 
 #include "core/jid.h"
 #include "dbus/bus-autoptr.h"
-#include "dbus/bus-mainloop.h"
+#include "dbus/bus-connection.h"
 #include "dbus/bus-object.h"
 #include "dbus/presence1-xml.h"
 #include "bus-presence.h"
@@ -1098,19 +1098,15 @@ BusPresence *bus_presence_new(Service *service,
 	bus->changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					     contact_state_free);
 
-	/* Private: nobody else in the process can close or share it. */
-	bus->conn = dbus_bus_get_private(DBUS_BUS_SESSION, &err);
+	bus->conn = bus_connection_open(DBUS_BUS_SESSION, &local);
 	if (!bus->conn) {
 		g_set_error(error, BUS_PRESENCE_ERROR,
 			    BUS_PRESENCE_ERROR_CONNECT,
 			    "Could not connect to the session bus: %s",
-			    err.message);
+			    local->message);
 		return NULL;
 	}
-	/* Bus loss ends the main loop with a failure status, not exit(). */
-	dbus_connection_set_exit_on_disconnect(bus->conn, FALSE);
-	if (!bus_mainloop_attach(bus->conn, NULL) ||
-	    !dbus_connection_add_filter(bus->conn, filter_cb, bus, NULL)) {
+	if (!dbus_connection_add_filter(bus->conn, filter_cb, bus, NULL)) {
 		g_set_error(error, BUS_PRESENCE_ERROR,
 			    BUS_PRESENCE_ERROR_CONNECT,
 			    "Could not set up the session bus connection: "
@@ -1180,9 +1176,7 @@ void bus_presence_free(BusPresence *bus)
 		/* Closing releases the name; flush what is queued first. */
 		if (dbus_connection_get_is_connected(bus->conn))
 			dbus_connection_flush(bus->conn);
-		dbus_connection_close(bus->conn);
-		bus_mainloop_detach(bus->conn);
-		dbus_connection_unref(bus->conn);
+		bus_connection_close(bus->conn);
 	}
 	g_clear_pointer(&bus->changed, g_hash_table_unref);
 	g_free(bus);

@@ -4,6 +4,7 @@
 noinst_LTLIBRARIES += libpresenced-bus.la
 libpresenced_bus_la_SOURCES = \
 	dbus/bus-autoptr.h \
+	dbus/bus-connection.c dbus/bus-connection.h \
 	dbus/bus-mainloop.c dbus/bus-mainloop.h \
 	dbus/bus-object.c dbus/bus-object.h \
 	dbus/presence1-xml.h

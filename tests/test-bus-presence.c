@@ -20,7 +20,7 @@
 
 #include "bus-presence.h"
 #include "dbus/bus-autoptr.h"
-#include "dbus/bus-mainloop.h"
+#include "dbus/bus-connection.h"
 #include "dbus/presence1-xml.h"
 #include "tests/support/check-suite.h"
 #include "tests/support/fake-service.h"
@@ -140,24 +140,16 @@ static void on_disconnect(void *user_data)
 
 static DBusConnection *client_connect(const char *address)
 {
-	g_auto(DBusError) err = DBUS_ERROR_INIT;
-	DBusConnection *conn = dbus_connection_open_private(address, &err);
+	g_autoptr(GError) error = NULL;
+	DBusConnection *conn = bus_connection_open_address(address, &error);
 
-	ck_assert_msg(conn, "connect: %s", err.message);
-	ck_assert_msg(dbus_bus_register(conn, &err), "Hello: %s", err.message);
-	dbus_connection_set_exit_on_disconnect(conn, FALSE);
-	ck_assert(bus_mainloop_attach(conn, NULL));
+	ck_assert_msg(conn, "connect: %s", error ? error->message : "");
 	return conn;
 }
 
 static void client_close(DBusConnection **conn)
 {
-	if (!*conn)
-		return;
-	dbus_connection_close(*conn);
-	bus_mainloop_detach(*conn);
-	dbus_connection_unref(*conn);
-	*conn = NULL;
+	g_clear_pointer(conn, bus_connection_close);
 }
 
 static void setup(void)
