@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * /im/presenced/Presence1: a thin D-Bus view of the Service. Every handler
- * checks every argument before calling the service, so bad input is
- * answered with InvalidArgs and nothing reaches the server; the service's
- * observer becomes PresenceChanged, ContactsChanged (batched),
+ * /im/presenced/Presence1: a thin D-Bus view of the Service. Handlers decode
+ * their arguments (types, options, the signature via bus-object.c) and the
+ * Service judges the values (validate.c), changing nothing on error, so bad
+ * input is answered with InvalidArgs and nothing reaches the server; the
+ * service's observer becomes PresenceChanged, ContactsChanged (batched),
  * SubscriptionRequested and PropertiesChanged.
  */
 #include "config.h"
@@ -16,6 +17,7 @@
 #include "dbus/bus-object.h"
 #include "dbus/presence1-xml.h"
 #include "bus-presence.h"
+#include "validate.h"
 
 G_DEFINE_QUARK(bus - presence - error - quark, bus_presence_error)
 
@@ -81,53 +83,18 @@ static DBusMessage *empty_reply(DBusMessage *msg, bool ok, const GError *error)
 }
 
 /*
- * Parses a JID argument; *ret_jid is the normalized bare JID (or the full
- * one if full). On failure returns the InvalidArgs reply.
+ * A JID argument of a method that only reads the table: normalized bare
+ * JID in *ret_jid, or the InvalidArgs reply (validate.c judges it).
  */
-static DBusMessage *parse_jid_arg(DBusMessage *msg, const char *arg,
-				  const char *str, bool full, char **ret_jid)
+static DBusMessage *parse_jid_arg(DBusMessage *msg, const char *str,
+				  char **ret_jid)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Jid) jid = NULL;
+	char *jid = validate_jid("jid", str, false, &error);
 
-	if (str[0] == '\0')
-		return bus_error_invalid_args(msg,
-					      "Argument %s is empty: "
-					      "expected a JID",
-					      arg);
-	jid = jid_parse(str, &error);
 	if (!jid)
-		return bus_error_invalid_args(msg,
-					      "Argument %s: '%.200s' is not a "
-					      "valid JID: %s",
-					      arg, str, error->message);
-	*ret_jid = g_strdup(full ? jid_get_full(jid) : jid_get_bare(jid));
-	return NULL;
-}
-
-static DBusMessage *check_text_arg(DBusMessage *msg, const char *arg,
-				   const char *str, size_t max)
-{
-	size_t len = strlen(str);
-
-	/* libdbus has already refused anything that is not UTF-8. */
-	if (len > max)
-		return bus_error_invalid_args(msg,
-					      "Argument %s is %zu bytes long: "
-					      "at most %zu bytes are allowed",
-					      arg, len, max);
-	return NULL;
-}
-
-static DBusMessage *parse_show_arg(DBusMessage *msg, const char *str,
-				   PresenceShow *ret_show)
-{
-	if (!presence_show_from_string(str, false, ret_show))
-		return bus_error_invalid_args(
-			msg,
-			"Argument show: unknown show '%.100s': expected one "
-			"of available, chat, away, xa, dnd, offline",
-			str);
+		return error_reply(msg, error);
+	*ret_jid = jid;
 	return NULL;
 }
 
@@ -174,30 +141,17 @@ static DBusMessage *parse_option(DBusMessage *msg, const char *key,
 			return bus_error_invalid_args(msg, "Option 'priority' "
 							   "given twice");
 		dbus_message_iter_get_basic(var, &i32);
-		/* RFC 6121 §4.7.2.3: an integer between -128 and +127. */
-		if (i32 < -128 || i32 > 127)
-			return bus_error_invalid_args(
-				msg,
-				"Option 'priority' is %d: it must be between "
-				"-128 and 127",
-				(int)i32);
 		opts->has_priority = true;
 		opts->priority = i32;
 		return NULL;
 	}
 	if (strcmp(key, "nick") == 0) {
-		DBusMessage *reply;
-
 		if (type != DBUS_TYPE_STRING)
 			return wrong_option_type(msg, key, "s", var);
 		if (opts->has_nick)
 			return bus_error_invalid_args(msg, "Option 'nick' "
 							   "given twice");
 		dbus_message_iter_get_basic(var, &str);
-		reply = check_text_arg(msg, "nick", str,
-				       PRESENCE_MAX_NICK_BYTES);
-		if (reply)
-			return reply;
 		opts->has_nick = true;
 		opts->nick = g_strdup(str);
 		return NULL;
@@ -209,8 +163,8 @@ static DBusMessage *parse_option(DBusMessage *msg, const char *key,
 			return bus_error_invalid_args(msg, "Option 'to' given "
 							   "twice");
 		dbus_message_iter_get_basic(var, &str);
-		return parse_jid_arg(msg, "options['to']", str, true,
-				     &opts->to);
+		opts->to = g_strdup(str);
+		return NULL;
 	}
 	return bus_error_invalid_args(msg,
 				      "Unknown option '%.100s': expected "
@@ -227,22 +181,16 @@ static DBusMessage *set_presence(BusObject *object, DBusMessage *msg,
 	ServicePresenceOptions sopts = {0};
 	DBusMessageIter iter, array;
 	const char *show, *status;
-	PresenceShow unused;
 	DBusMessage *reply;
 	bool ok;
 
+	/* Types only (the signature is checked by bus-object.c); the
+	 * service validates the values. */
 	dbus_message_iter_init(msg, &iter);
 	dbus_message_iter_get_basic(&iter, &show);
 	dbus_message_iter_next(&iter);
 	dbus_message_iter_get_basic(&iter, &status);
 	dbus_message_iter_next(&iter);
-
-	reply = parse_show_arg(msg, show, &unused);
-	if (!reply)
-		reply = check_text_arg(msg, "status", status,
-				       PRESENCE_MAX_STATUS_BYTES);
-	if (reply)
-		return reply;
 
 	dbus_message_iter_recurse(&iter, &array);
 	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_DICT_ENTRY) {
@@ -432,7 +380,7 @@ static DBusMessage *get_contact(BusObject *object, DBusMessage *msg,
 
 	dbus_message_iter_init(msg, &iter);
 	dbus_message_iter_get_basic(&iter, &arg);
-	reply = parse_jid_arg(msg, "jid", arg, false, &jid);
+	reply = parse_jid_arg(msg, arg, &jid);
 	if (reply)
 		return g_steal_pointer(&reply);
 
@@ -458,42 +406,29 @@ static DBusMessage *subscribe(BusObject *object, DBusMessage *msg,
 {
 	BusPresence *bus = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autofree char *jid = NULL;
-	const char *arg, *message;
-	DBusMessage *reply;
+	const char *jid, *message;
 	bool ok;
 
-	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &arg,
+	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &jid,
 				   DBUS_TYPE_STRING, &message,
 				   DBUS_TYPE_INVALID))
 		return NULL;
-	reply = parse_jid_arg(msg, "jid", arg, false, &jid);
-	if (!reply)
-		reply = check_text_arg(msg, "message", message,
-				       PRESENCE_MAX_STATUS_BYTES);
-	if (reply)
-		return reply;
 	ok = service_subscribe(bus->service, jid, message, &error);
 	return empty_reply(msg, ok, error);
 }
 
-/* A method whose one argument is a JID, checked before the service acts. */
+/* A method whose one argument is a JID, which the service validates. */
 static DBusMessage *call_with_jid(BusPresence *bus, DBusMessage *msg,
 				  bool (*op)(Service *service, const char *jid,
 					     GError **error))
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *jid = NULL;
-	DBusMessage *reply;
-	const char *arg;
+	const char *jid;
 	bool ok;
 
-	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &arg,
+	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &jid,
 				   DBUS_TYPE_INVALID))
 		return NULL;
-	reply = parse_jid_arg(msg, "jid", arg, false, &jid);
-	if (reply)
-		return reply;
 	ok = op(bus->service, jid, &error);
 	return empty_reply(msg, ok, error);
 }
@@ -509,19 +444,14 @@ static DBusMessage *authorize(BusObject *object, DBusMessage *msg,
 {
 	BusPresence *bus = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autofree char *jid = NULL;
 	dbus_bool_t allow;
-	DBusMessage *reply;
-	const char *arg;
+	const char *jid;
 	bool ok;
 
-	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &arg,
+	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &jid,
 				   DBUS_TYPE_BOOLEAN, &allow,
 				   DBUS_TYPE_INVALID))
 		return NULL;
-	reply = parse_jid_arg(msg, "jid", arg, false, &jid);
-	if (reply)
-		return reply;
 	ok = service_authorize(bus->service, jid, allow, &error);
 	return empty_reply(msg, ok, error);
 }
@@ -655,7 +585,7 @@ static DBusMessage *get_subscription(BusObject *object, DBusMessage *msg,
 	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &arg,
 				   DBUS_TYPE_INVALID))
 		return NULL;
-	reply = parse_jid_arg(msg, "jid", arg, false, &jid);
+	reply = parse_jid_arg(msg, arg, &jid);
 	if (reply)
 		return g_steal_pointer(&reply);
 
@@ -680,7 +610,9 @@ list_subscription_requests(BusObject *object, DBusMessage *msg, void *user_data)
 {
 	BusPresence *bus = user_data;
 	g_autoptr(DBusMessage) reply = dbus_message_new_method_return(msg);
-	const GPtrArray *reqs = service_get_subscription_requests(bus->service);
+	const SubscriptionRequests *reqs =
+		service_get_subscription_requests(bus->service);
+	size_t n = subscription_requests_get_count(reqs);
 	DBusMessageIter iter, array, st;
 
 	if (!reply)
@@ -689,12 +621,14 @@ list_subscription_requests(BusObject *object, DBusMessage *msg, void *user_data)
 	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "(ss)",
 					      &array))
 		return NULL;
-	for (guint i = 0; reqs && i + 1 < reqs->len; i += 2) {
+	for (size_t i = 0; i < n; i++) {
 		if (!dbus_message_iter_open_container(&array, DBUS_TYPE_STRUCT,
 						      NULL, &st))
 			goto fail;
-		if (!bus_iter_append_string(&st, reqs->pdata[i]) ||
-		    !bus_iter_append_string(&st, reqs->pdata[i + 1])) {
+		if (!bus_iter_append_string(
+			    &st, subscription_requests_get_jid(reqs, i)) ||
+		    !bus_iter_append_string(
+			    &st, subscription_requests_get_message(reqs, i))) {
 			dbus_message_iter_abandon_container(&array, &st);
 			goto fail;
 		}
@@ -842,7 +776,6 @@ static void flush_contacts(BusPresence *bus)
 {
 	g_autoptr(GHashTable) changed = NULL;
 	g_autoptr(DBusMessage) sig = NULL;
-	const ContactTable *table = service_get_contacts(bus->service);
 	DBusMessageIter iter, array;
 	GHashTableIter it;
 	gpointer key, value;
@@ -869,18 +802,16 @@ static void flush_contacts(BusPresence *bus)
 	}
 	g_hash_table_iter_init(&it, changed);
 	while (ok && g_hash_table_iter_next(&it, &key, &value)) {
-		const Contact *contact = contacts_lookup(table, key);
 		const ContactState *last = value;
 
-		/* The state when the batch is sent; a contact that left the
-		 * table keeps what was last reported for it. */
-		if (contact)
-			ok = append_contact_state(&array, key,
-						  contact_get_show(contact),
-						  contact_get_status(contact));
-		else
-			ok = append_contact_state(&array, key, last->show,
-						  last->status);
+		/*
+		 * The state when the batch is sent: every change of a
+		 * contact's state is reported (PresenceChanged), so the last
+		 * report is it, with no second look-up; a contact that left
+		 * the table keeps what was last reported for it.
+		 */
+		ok = append_contact_state(&array, key, last->show,
+					  last->status);
 	}
 	/* libdbus: abandon only a container still open; a failed close
 	 * has already let go of it. */

@@ -67,6 +67,7 @@ struct _Connection {
 	GSource *resume_source; /* reading paused while the sink's consumer
 				 * is congested */
 	GSource *out_source;
+	GSource *flush_idle; /* connection_schedule_flush() pending */
 	GSource *timer;
 	uint64_t fed_since_trim; /* bytes received since the last trim */
 	GByteArray *out;
@@ -230,8 +231,19 @@ static void write_pending(Connection *conn)
 	}
 }
 
+static void cancel_flush_idle(Connection *conn)
+{
+	if (conn->flush_idle) {
+		g_source_destroy(conn->flush_idle);
+		g_clear_pointer(&conn->flush_idle, g_source_unref);
+	}
+}
+
+/* The one flush: take the sink's output, write, re-arm the timer. */
 static void flush(Connection *conn)
 {
+	/* Whatever was scheduled is done by this one. */
+	cancel_flush_idle(conn);
 	if (!conn->io_done)
 		conn->funcs->take_output(conn->sink, conn->out);
 	write_pending(conn);
@@ -619,13 +631,26 @@ Connection *connection_new(const ConnectionConfig *config,
 	return conn;
 }
 
-void connection_flush(Connection *conn)
+static gboolean flush_idle_cb(gpointer user_data)
+{
+	/* flush() destroys this source: GLib keeps it alive until the
+	 * dispatch returns. */
+	flush(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+void connection_schedule_flush(Connection *conn)
 {
 	g_return_if_fail(conn);
 
-	if (!conn->socket)
+	/* Before the socket is up connect_done() flushes after start(). */
+	if (!conn->socket || conn->io_done || conn->flush_idle)
 		return;
-	flush(conn);
+	conn->flush_idle = g_idle_source_new();
+	g_source_set_priority(conn->flush_idle, G_PRIORITY_DEFAULT);
+	g_source_set_callback(conn->flush_idle, flush_idle_cb, conn, NULL);
+	g_source_set_static_name(conn->flush_idle, "[presenced] flush");
+	g_source_attach(conn->flush_idle, conn->context);
 }
 
 bool connection_is_connected(const Connection *conn)
@@ -661,6 +686,7 @@ void connection_free(Connection *conn)
 		}
 	}
 	stop_io(conn);
+	cancel_flush_idle(conn);
 	if (conn->timer) {
 		g_source_destroy(conn->timer);
 		g_source_unref(conn->timer);

@@ -25,9 +25,11 @@ typedef enum {
 } ConnectionError;
 
 /*
- * What the connection drives. The daemon wraps xmpp_session_*(); every
- * function gets the sink pointer given to connection_new(). now is
- * g_get_monotonic_time() (microseconds).
+ * What the connection drives: in the daemon the XmppSession itself
+ * (session-sink.h), a fake in tests. Every function gets the sink pointer
+ * given to connection_new(); now is g_get_monotonic_time() (microseconds).
+ * Output the sink queues while the connection is not dispatching is
+ * announced with connection_schedule_flush().
  */
 typedef struct {
 	void (*start)(void *sink, int64_t now);
@@ -96,11 +98,14 @@ void connection_free(Connection *conn);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Connection, connection_free)
 
 /*
- * Call after driving the sink from outside (e.g. it queued a stanza):
- * takes its output, writes what the socket accepts, re-arms the timer.
- * Does nothing before the connection is up.
+ * The sink's output-ready notification: output is waiting, so one flush
+ * (take the sink's output, write what the socket accepts, re-arm the
+ * timer) runs from the main loop soon. Idempotent until that flush runs;
+ * the flush at the end of every dispatch of the connection's own (input,
+ * timer, writable) also serves it. Does nothing before the connection is
+ * up (it flushes once the sink has started) or after the stream ended.
  */
-void connection_flush(Connection *conn);
+void connection_schedule_flush(Connection *conn);
 
 bool connection_is_connected(const Connection *conn);
 /* The host connected to (or being tried), NULL before. Transfer none. */

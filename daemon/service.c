@@ -21,8 +21,9 @@
 #include "daemon/connection.h"
 #include "daemon/lock-policy.h"
 #include "daemon/service.h"
-
-G_DEFINE_QUARK(presenced - service - error - quark, service_error)
+#include "daemon/session-sink.h"
+#include "daemon/subscription-requests.h"
+#include "daemon/validate.h"
 
 /*
  * After a drop, contacts keep their last known presence this long while we
@@ -33,8 +34,6 @@ G_DEFINE_QUARK(presenced - service - error - quark, service_error)
 /* The network coming back starts an attempt at once, at most this often
  * (a flapping link must not become a reconnect storm). */
 #define NETWORK_RETRY_MIN ((int64_t)5 * G_USEC_PER_SEC)
-/* Pending inbound subscription requests kept (STYLE.md §3). */
-#define MAX_REQUESTS 1000u
 
 struct _Service {
 	Settings *config;
@@ -77,7 +76,7 @@ struct _Service {
 	char *state_message;
 	char *jid; /* bound full JID while online, else the bare JID */
 	bool roster_ready;
-	GPtrArray *requests; /* jid, message, jid, message, ... */
+	SubscriptionRequests *requests; /* pending inbound */
 
 	ServiceObserver observer;
 	void *observer_data;
@@ -201,6 +200,32 @@ static char *message_naming_domain(const Service *service, const char *message)
 	return g_steal_pointer(&text);
 }
 
+/* ---- output ------------------------------------------------------------ */
+
+/*
+ * The session's output_ready: the one place that asks for a flush. The
+ * connection's own dispatches (input, timer) flush by themselves.
+ */
+static void on_output_ready(void *user_data)
+{
+	Service *service = user_data;
+
+	if (service->connection)
+		connection_schedule_flush(service->connection);
+}
+
+/*
+ * The session, for a call from outside the connection's dispatch (a bus
+ * method, the screen lock) that may queue output.
+ * TODO(#10): until the core calls output_ready itself, this asks for the
+ * flush on its behalf; then it is just service->session.
+ */
+static XmppSession *session_for_output(Service *service)
+{
+	on_output_ready(service);
+	return service->session;
+}
+
 /* ---- session callbacks -------------------------------------------------- */
 
 static void send_own_presence(Service *service)
@@ -216,7 +241,7 @@ static void send_own_presence(Service *service)
 	if (!service->session || service->session_closed ||
 	    service->state != SERVICE_STATE_ONLINE)
 		return;
-	if (!xmpp_session_send_presence(service->session, &spec)) {
+	if (!xmpp_session_send_presence(session_for_output(service), &spec)) {
 		g_warning("could not send presence: session not online");
 		return;
 	}
@@ -232,7 +257,13 @@ static void cancel_hold(Service *service)
 	g_clear_handle_id(&service->hold_id, g_source_remove);
 }
 
-static void forget_request(Service *service, const char *bare);
+static bool is_answered(const char *jid, void *user_data)
+{
+	const Contact *c = contacts_lookup(user_data, jid);
+
+	return c && contact_is_in_roster(c) &&
+	       roster_subscription_has_from(contact_get_subscription(c));
+}
 
 /*
  * Requests answered while we were away (from another client): the roster
@@ -240,18 +271,8 @@ static void forget_request(Service *service, const char *bare);
  */
 static void prune_requests(Service *service)
 {
-	GPtrArray *r = service->requests;
-
-	for (guint i = 0; i + 1 < r->len;) {
-		const Contact *c =
-			contacts_lookup(service->contacts, r->pdata[i]);
-
-		if (c && contact_is_in_roster(c) &&
-		    roster_subscription_has_from(contact_get_subscription(c)))
-			g_ptr_array_remove_range(r, i, 2);
-		else
-			i += 2;
-	}
+	subscription_requests_remove_if(service->requests, is_answered,
+					service->contacts);
 }
 
 static void on_online(void *user_data, const char *full_jid)
@@ -268,8 +289,7 @@ static void on_online(void *user_data, const char *full_jid)
 	prune_requests(service);
 	set_roster_ready(service, true);
 	set_state(service, SERVICE_STATE_ONLINE);
-	/* The connection flushes after the feed that brought us here; the
-	 * session publishes the nick with PEP by itself. */
+	/* The session publishes the nick with PEP by itself. */
 	send_own_presence(service);
 	/* XEP-0352: a new session starts active; say so if it is not. */
 	if (lock_policy_is_locked(service->lock))
@@ -297,21 +317,22 @@ static void on_resumed(void *user_data, const char *full_jid)
 		send_own_presence(service);
 }
 
-static void emit_contact(Service *service, const char *bare)
+/*
+ * The one step up from the table to the observer: the contact is looked up
+ * here, once, and the observer gets its state (it looks nothing up).
+ */
+static void on_contact_changed(void *user_data, const char *bare_jid)
 {
-	const Contact *c = contacts_lookup(service->contacts, bare);
+	Service *service = user_data;
+	const Contact *c;
 
 	if (!service->observer.presence_changed)
 		return;
-	service->observer.presence_changed(service->observer_data, bare,
+	c = contacts_lookup(service->contacts, bare_jid);
+	service->observer.presence_changed(service->observer_data, bare_jid,
 					   c ? contact_get_show(c)
 					     : PRESENCE_SHOW_OFFLINE,
 					   c ? contact_get_status(c) : "");
-}
-
-static void on_contact_changed(void *user_data, const char *bare_jid)
-{
-	emit_contact(user_data, bare_jid);
 }
 
 static void on_roster_item_changed(void *user_data, const char *bare_jid)
@@ -334,25 +355,10 @@ static void on_subscription_request(void *user_data, const char *bare_jid,
 				    const char *message)
 {
 	Service *service = user_data;
-	GPtrArray *r = service->requests;
-	bool found = false;
 
 	/* A repeated request replaces the message (CONTRACT.md). */
-	for (guint i = 0; i + 1 < r->len; i += 2) {
-		if (strcmp(g_ptr_array_index(r, i), bare_jid) == 0) {
-			g_free(g_ptr_array_index(r, i + 1));
-			r->pdata[i + 1] = g_strdup(message ? message : "");
-			found = true;
-			break;
-		}
-	}
-	if (!found) {
-		/* Anyone can ask: keep the newest MAX_REQUESTS. */
-		if (r->len / 2 >= MAX_REQUESTS)
-			g_ptr_array_remove_range(r, 0, 2);
-		g_ptr_array_add(r, g_strdup(bare_jid));
-		g_ptr_array_add(r, g_strdup(message ? message : ""));
-	}
+	(void)subscription_requests_insert(service->requests, bare_jid,
+					   message);
 	g_info("subscription request from %s", bare_jid);
 	if (service->observer.subscription_requested)
 		service->observer.subscription_requested(
@@ -362,7 +368,9 @@ static void on_subscription_request(void *user_data, const char *bare_jid,
 
 static void on_subscription_request_gone(void *user_data, const char *bare_jid)
 {
-	forget_request(user_data, bare_jid);
+	Service *service = user_data;
+
+	(void)subscription_requests_remove(service->requests, bare_jid);
 }
 
 static gboolean teardown(gpointer user_data);
@@ -390,7 +398,7 @@ static void on_log_wire(void *user_data, bool sent, const char *text)
 		service->wire_log(service->wire_log_data, sent, text);
 }
 
-/* ---- connection sink: the session behind the Connection ---------------- */
+/* ---- the connection ----------------------------------------------------- */
 
 /* The bus cannot keep up with what the server sends: read no further. */
 static bool on_congested(void *user_data)
@@ -400,45 +408,6 @@ static bool on_congested(void *user_data)
 	return service->observer.is_congested &&
 	       service->observer.is_congested(service->observer_data);
 }
-
-static void sink_start(void *sink, int64_t now)
-{
-	xmpp_session_start(sink, now);
-}
-
-static void sink_feed(void *sink, const char *data, size_t len, int64_t now)
-{
-	xmpp_session_feed(sink, data, len, now);
-}
-
-static void sink_eof(void *sink, const GError *error)
-{
-	xmpp_session_eof(sink, error);
-}
-
-static void sink_take_output(void *sink, GByteArray *out)
-{
-	xmpp_session_take_output(sink, out);
-}
-
-static int64_t sink_get_deadline(void *sink)
-{
-	return xmpp_session_get_deadline(sink);
-}
-
-static void sink_tick(void *sink, int64_t now)
-{
-	xmpp_session_tick(sink, now);
-}
-
-static const ConnectionSinkFuncs session_sink = {
-	.start = sink_start,
-	.feed = sink_feed,
-	.eof = sink_eof,
-	.take_output = sink_take_output,
-	.get_deadline = sink_get_deadline,
-	.tick = sink_tick,
-};
 
 static void on_connected(void *user_data, const char *host)
 {
@@ -482,7 +451,7 @@ static void clear_presence(Service *service)
 	/* A resumed stream would not bring the presence again. */
 	g_clear_pointer(&service->resume, stream_mgmt_free);
 	for (guint i = 0; changed && i < changed->len; i++)
-		emit_contact(service, g_ptr_array_index(changed, i));
+		on_contact_changed(service, g_ptr_array_index(changed, i));
 }
 
 static gboolean hold_expired(gpointer user_data)
@@ -665,6 +634,7 @@ static void connect_now(Service *service)
 		.closed = on_closed,
 		.log_wire = service->wire_log ? on_log_wire : NULL,
 		.resumed = on_resumed,
+		.output_ready = on_output_ready,
 	};
 	ConnectionConfig ccfg = {
 		.domain = jid_domain(service->config->jid),
@@ -703,8 +673,8 @@ static void connect_now(Service *service)
 						 : SERVICE_STATE_CONNECTING);
 	g_info("connecting to %s as %s", ccfg.domain, service->config->jid);
 	service->connection =
-		connection_new(&ccfg, &session_sink, service->session,
-			       &conn_callbacks, service);
+		connection_new(&ccfg, session_sink_get_funcs(),
+			       service->session, &conn_callbacks, service);
 }
 
 /*
@@ -721,9 +691,7 @@ static void close_session(Service *service)
 		session_ended(service, XMPP_SESSION_END_REQUESTED, NULL);
 		return;
 	}
-	xmpp_session_close(service->session);
-	if (service->connection)
-		connection_flush(service->connection);
+	xmpp_session_close(session_for_output(service));
 }
 
 /* ---- public ------------------------------------------------------------- */
@@ -746,7 +714,8 @@ Service *service_new(Settings *config)
 	service->state_reason = g_strdup("");
 	service->state_message = g_strdup("");
 	service->jid = g_strdup(config->jid);
-	service->requests = g_ptr_array_new_with_free_func(g_free);
+	service->requests =
+		subscription_requests_new(SUBSCRIPTION_REQUESTS_MAX);
 	service->lock = lock_policy_new();
 	return service;
 }
@@ -775,7 +744,7 @@ void service_free(Service *service)
 	g_free(service->state_reason);
 	g_free(service->state_message);
 	g_free(service->jid);
-	g_ptr_array_unref(service->requests);
+	subscription_requests_free(service->requests);
 	lock_policy_free(service->lock);
 	g_free(service);
 }
@@ -906,7 +875,7 @@ bool service_reload_config(Service *service, GError **error)
 		/* Another account: our roster version and requests are not
 		 * its own; the next roster result replaces the items. */
 		contacts_set_roster_ver(service->contacts, NULL);
-		g_ptr_array_set_size(service->requests, 0);
+		subscription_requests_clear(service->requests);
 	}
 	/* The complaint about the previous file no longer holds. */
 	if (g_strcmp0(service->state_reason, "config") == 0)
@@ -937,43 +906,6 @@ const Settings *service_get_settings(const Service *service)
 	return service->config;
 }
 
-static bool check_text(const char *name, const char *text, size_t max,
-		       GError **error)
-{
-	if (!g_utf8_validate(text, -1, NULL)) {
-		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
-			    "%s: not valid UTF-8", name);
-		return false;
-	}
-	if (strlen(text) > max) {
-		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
-			    "%s: longer than %zu bytes", name, max);
-		return false;
-	}
-	return true;
-}
-
-static char *check_jid(const char *name, const char *str, bool bare,
-		       GError **error)
-{
-	g_autoptr(GError) local = NULL;
-	g_autoptr(Jid) jid = NULL;
-
-	if (!str || !g_utf8_validate(str, -1, NULL)) {
-		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
-			    "%s: not valid UTF-8", name);
-		return NULL;
-	}
-	jid = jid_parse(str, &local);
-	if (!jid) {
-		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
-			    "%s: '%s' is not a valid JID: %s", name, str,
-			    local->message);
-		return NULL;
-	}
-	return g_strdup(bare ? jid_get_bare(jid) : jid_get_full(jid));
-}
-
 static bool check_online(const Service *service, const char *what,
 			 GError **error)
 {
@@ -1002,30 +934,17 @@ bool service_set_presence(Service *service, const char *show_str,
 		status = "";
 
 	/* Everything is checked before anything changes or is sent. */
-	if (!show_str || !g_utf8_validate(show_str, -1, NULL) ||
-	    !presence_show_from_string(show_str, false, &show)) {
-		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
-			    "show: unknown value '%s' (expected available, "
-			    "chat, away, xa, dnd or offline)",
-			    show_str && g_utf8_validate(show_str, -1, NULL)
-				    ? show_str
-				    : "");
-		return false;
-	}
-	if (!check_text("status", status, PRESENCE_MAX_STATUS_BYTES, error))
+	if (!validate_show(show_str, &show, error) ||
+	    !validate_text("status", status, PRESENCE_MAX_STATUS_BYTES, error))
 		return false;
 	if (options->has_priority &&
-	    (options->priority < -128 || options->priority > 127)) {
-		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
-			    "priority: %d is out of range -128..127",
-			    options->priority);
+	    !validate_priority(options->priority, error))
 		return false;
-	}
-	if (options->nick &&
-	    !check_text("nick", options->nick, PRESENCE_MAX_NICK_BYTES, error))
+	if (options->nick && !validate_text("nick", options->nick,
+					    PRESENCE_MAX_NICK_BYTES, error))
 		return false;
 	if (options->to) {
-		to = check_jid("to", options->to, false, error);
+		to = validate_jid("options['to']", options->to, true, error);
 		if (!to)
 			return false;
 	}
@@ -1044,12 +963,12 @@ bool service_set_presence(Service *service, const char *show_str,
 
 		if (!check_online(service, "directed presence", error))
 			return false;
-		if (!xmpp_session_send_presence(service->session, &spec)) {
+		if (!xmpp_session_send_presence(session_for_output(service),
+						&spec)) {
 			g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
 				    "directed presence to %s not sent", to);
 			return false;
 		}
-		connection_flush(service->connection);
 		return true;
 	}
 
@@ -1065,11 +984,9 @@ bool service_set_presence(Service *service, const char *show_str,
 			g_free(service->nick);
 			service->nick = g_strdup(nick);
 		}
-		if (service->session && !service->session_closed) {
-			xmpp_session_set_nick(service->session, service->nick);
-			if (service->connection)
-				connection_flush(service->connection);
-		}
+		if (service->session && !service->session_closed)
+			xmpp_session_set_nick(session_for_output(service),
+					      service->nick);
 	}
 	/* Set by the user or an app: kept when the screen unlocks. */
 	lock_policy_presence_set(service->lock);
@@ -1106,7 +1023,6 @@ bool service_set_presence(Service *service, const char *show_str,
 
 	if (service->state == SERVICE_STATE_ONLINE) {
 		send_own_presence(service);
-		connection_flush(service->connection);
 	} else if (!service->session && !service->reconnect_id &&
 		   !service->stopping) {
 		/* Offline (asked, or failed): a new SetPresence tries again. */
@@ -1162,21 +1078,10 @@ const ContactTable *service_get_contacts(const Service *service)
 	return service->contacts;
 }
 
-const GPtrArray *service_get_subscription_requests(const Service *service)
+const SubscriptionRequests *
+service_get_subscription_requests(const Service *service)
 {
 	return service->requests;
-}
-
-static void forget_request(Service *service, const char *bare)
-{
-	GPtrArray *r = service->requests;
-
-	for (guint i = 0; i + 1 < r->len; i += 2) {
-		if (strcmp(g_ptr_array_index(r, i), bare) == 0) {
-			g_ptr_array_remove_range(r, i, 2);
-			return;
-		}
-	}
 }
 
 static bool send_subscription(Service *service, PresenceType type,
@@ -1184,25 +1089,24 @@ static bool send_subscription(Service *service, PresenceType type,
 			      const char *message, const char *what,
 			      GError **error)
 {
-	g_autofree char *bare = check_jid("jid", jid, true, error);
+	g_autofree char *bare = validate_jid("jid", jid, false, error);
 
 	if (!bare)
 		return false;
-	if (message &&
-	    !check_text("message", message, PRESENCE_MAX_STATUS_BYTES, error))
+	if (message && !validate_text("message", message,
+				      PRESENCE_MAX_STATUS_BYTES, error))
 		return false;
 	if (!check_online(service, what, error))
 		return false;
-	if (!xmpp_session_send_subscription(service->session, type, bare, nick,
-					    message)) {
+	if (!xmpp_session_send_subscription(session_for_output(service), type,
+					    bare, nick, message)) {
 		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
 			    "%s for %s not sent", what, bare);
 		return false;
 	}
-	connection_flush(service->connection);
 	if (type == PRESENCE_TYPE_SUBSCRIBED ||
 	    type == PRESENCE_TYPE_UNSUBSCRIBED)
-		forget_request(service, bare);
+		(void)subscription_requests_remove(service->requests, bare);
 	return true;
 }
 
@@ -1222,16 +1126,6 @@ bool service_unsubscribe(Service *service, const char *jid, GError **error)
 				 NULL, "unsubscribing", error);
 }
 
-static bool has_request(const Service *service, const char *bare)
-{
-	const GPtrArray *r = service->requests;
-
-	for (guint i = 0; i + 1 < r->len; i += 2)
-		if (strcmp(g_ptr_array_index(r, i), bare) == 0)
-			return true;
-	return false;
-}
-
 bool service_authorize(Service *service, const char *jid, bool allow,
 		       GError **error)
 {
@@ -1243,11 +1137,11 @@ bool service_authorize(Service *service, const char *jid, bool allow,
 		return send_subscription(service, PRESENCE_TYPE_UNSUBSCRIBED,
 					 jid, NULL, NULL, "answering a request",
 					 error);
-	bare = check_jid("jid", jid, true, error);
+	bare = validate_jid("jid", jid, false, error);
 	if (!bare || !check_online(service, "answering a request", error))
 		return false;
 	switch (roster_decide_authorize(
-		has_request(service, bare),
+		subscription_requests_has(service->requests, bare),
 		contacts_lookup(service->contacts, bare),
 		xmpp_session_has_pre_approval(service->session))) {
 	case ROSTER_AUTHORIZE_APPROVE:
@@ -1269,7 +1163,7 @@ bool service_authorize(Service *service, const char *jid, bool allow,
 
 bool service_remove_contact(Service *service, const char *jid, GError **error)
 {
-	g_autofree char *bare = check_jid("jid", jid, true, error);
+	g_autofree char *bare = validate_jid("jid", jid, false, error);
 	const Contact *c;
 
 	if (!bare)
@@ -1279,15 +1173,15 @@ bool service_remove_contact(Service *service, const char *jid, GError **error)
 		return true; /* CONTRACT.md: nothing happens */
 	if (!check_online(service, "removing a contact", error))
 		return false;
-	if (!xmpp_session_remove_roster_item(service->session, bare)) {
+	if (!xmpp_session_remove_roster_item(session_for_output(service),
+					     bare)) {
 		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
 			    "removing %s not sent", bare);
 		return false;
 	}
-	connection_flush(service->connection);
 	/* The server's push removes it from the table (§2.5.2); a request
 	 * of the contact is answered by the removal (§2.5.2 unsubscribed). */
-	forget_request(service, bare);
+	(void)subscription_requests_remove(service->requests, bare);
 	return true;
 }
 
@@ -1298,9 +1192,7 @@ static void send_csi(Service *service, bool active)
 	if (service->state != SERVICE_STATE_ONLINE || !service->session ||
 	    service->session_closed)
 		return;
-	if (xmpp_session_send_csi(service->session, active) &&
-	    service->connection)
-		connection_flush(service->connection);
+	(void)xmpp_session_send_csi(session_for_output(service), active);
 }
 
 /* The lock's own change of presence: like SetPresence, minus the policy. */
@@ -1312,10 +1204,8 @@ static void apply_lock_presence(Service *service, PresenceShow show,
 		notify(service, "Show");
 	}
 	set_string(service, &service->status, status, "Status");
-	if (service->state == SERVICE_STATE_ONLINE && service->connection) {
+	if (service->state == SERVICE_STATE_ONLINE && service->connection)
 		send_own_presence(service);
-		connection_flush(service->connection);
-	}
 }
 
 void service_set_locked(Service *service, bool locked)

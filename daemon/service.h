@@ -14,7 +14,10 @@
 #include "core/contacts.h"
 #include "core/presence.h"
 #include "daemon/settings.h"
+#include "daemon/subscription-requests.h"
 
+/* Defined in validate.c, which the real Service and the bus tests' fake
+ * share. */
 #define SERVICE_ERROR (service_error_quark())
 GQuark service_error_quark(void);
 
@@ -162,9 +165,10 @@ bool service_unsubscribe(Service *service, const char *jid, GError **error);
 bool service_authorize(Service *service, const char *jid, bool allow,
 		       GError **error);
 bool service_remove_contact(Service *service, const char *jid, GError **error);
-/* Pending inbound requests: GPtrArray of pairs (jid, message) flattened:
- * [jid0, msg0, jid1, msg1, ...]. Transfer none. */
-const GPtrArray *service_get_subscription_requests(const Service *service);
+/* Pending inbound requests, in order of arrival. Transfer none, valid as
+ * long as the service. */
+const SubscriptionRequests *
+service_get_subscription_requests(const Service *service);
 
 /* ---- desktop integration (issue #7; bus-desktop.c calls these) ---------- */
 

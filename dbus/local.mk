@@ -60,7 +60,7 @@ bus_test_cppflags = $(AM_CPPFLAGS) \
 	-DG_LOG_DOMAIN=\"presenced\" \
 	-DTEST_SESSION_CONF=\""$(abs_top_builddir)/tests/session.conf"\"
 bus_test_ldadd = libpresenced-bus-presence.la libtest-fake-service.la \
-	libpresenced-bus.la libpresenced-core.la \
+	libpresenced-daemon.la libpresenced-bus.la libpresenced-core.la \
 	$(DBUS_LIBS) $(GLIB_LIBS) $(XML_LIBS) $(GNUTLS_LIBS)
 
 # A stand-in presenced owning the name with the fake service, for the

@@ -164,9 +164,10 @@ START_TEST(test_invalid_args)
 					&error));
 	ck_assert(g_error_matches(error, SERVICE_ERROR,
 				  SERVICE_ERROR_INVALID_ARGS));
-	ck_assert_msg(
-		strncmp(error->message, bc->names, strlen(bc->names)) == 0,
-		"message '%s' should name '%s'", error->message, bc->names);
+	/* The bus's message (validate.c): "Argument status is ...". */
+	ck_assert_msg(strstr(error->message, bc->names),
+		      "message '%s' should name '%s'", error->message,
+		      bc->names);
 	ck_assert(g_utf8_validate(error->message, -1, NULL));
 	/* Nothing changed, nothing connected. */
 	ck_assert_uint_eq(w.props->len, 0);
@@ -539,7 +540,9 @@ START_TEST(test_subscription_args)
 	/* Not in the roster: nothing happens, successfully. */
 	ck_assert(service_remove_contact(s, "bob@example.net", &error));
 	ck_assert_ptr_null(error);
-	ck_assert_uint_eq(service_get_subscription_requests(s)->len, 0);
+	ck_assert_uint_eq(subscription_requests_get_count(
+				  service_get_subscription_requests(s)),
+			  0);
 	service_free(s);
 	watch_clear(&w);
 }

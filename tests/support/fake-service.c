@@ -5,15 +5,14 @@
 #include <string.h>
 
 #include "core/roster.h"
+#include "daemon/validate.h"
 #include "tests/support/fake-service.h"
-
-G_DEFINE_QUARK(service - error - quark, service_error)
 
 struct _Service {
 	const ServiceObserver *observer;
 	void *observer_data;
 	ContactTable *contacts;
-	GPtrArray *requests; /* jid, message, jid, message, ... */
+	SubscriptionRequests *requests;
 	GPtrArray *calls;
 	bool fail_next;
 	ServiceError fail_code;
@@ -50,7 +49,8 @@ Service *fake_service_new(void)
 	Service *service = g_new0(Service, 1);
 
 	service->contacts = contacts_new();
-	service->requests = g_ptr_array_new_with_free_func(g_free);
+	service->requests =
+		subscription_requests_new(SUBSCRIPTION_REQUESTS_MAX);
 	service->calls = g_ptr_array_new_with_free_func(g_free);
 	service->show = PRESENCE_SHOW_AVAILABLE;
 	service->status = g_strdup("");
@@ -66,7 +66,7 @@ void fake_service_free(Service *service)
 	if (!service)
 		return;
 	contacts_free(service->contacts);
-	g_ptr_array_unref(service->requests);
+	subscription_requests_free(service->requests);
 	g_ptr_array_unref(service->calls);
 	g_free(service->fail_message);
 	g_free(service->status);
@@ -146,23 +146,30 @@ bool service_set_presence(Service *service, const char *show,
 			  const char *status,
 			  const ServicePresenceOptions *options, GError **error)
 {
+	g_autofree char *to = NULL;
 	PresenceShow value;
 
+	/* The real service's checks, in its order: a bad value is no call. */
+	if (!validate_show(show, &value, error) ||
+	    !validate_text("status", status, PRESENCE_MAX_STATUS_BYTES,
+			   error) ||
+	    (options->has_priority &&
+	     !validate_priority(options->priority, error)) ||
+	    (options->nick && !validate_text("nick", options->nick,
+					     PRESENCE_MAX_NICK_BYTES, error)))
+		return false;
+	if (options->to &&
+	    !(to = validate_jid("options['to']", options->to, true, error)))
+		return false;
 	record(service,
 	       "set_presence show=%s status=%s priority=%s%d "
 	       "nick=%s to=%s",
 	       show, status,
 	       options->has_priority ? "" : "unset:", options->priority,
-	       options->nick ? options->nick : "(null)",
-	       options->to ? options->to : "(null)");
+	       options->nick ? options->nick : "(null)", to ? to : "(null)");
 	if (failing(service, error))
 		return false;
-	if (!presence_show_from_string(show, false, &value)) {
-		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_INVALID_ARGS,
-			    "fake: bad show %s", show);
-		return false;
-	}
-	if (options->to)
+	if (to)
 		return true; /* directed: own presence unchanged */
 	if (value != service->show) {
 		service->show = value;
@@ -231,31 +238,50 @@ const ContactTable *service_get_contacts(const Service *service)
 bool service_subscribe(Service *service, const char *jid, const char *message,
 		       GError **error)
 {
-	record(service, "subscribe jid=%s message=%s", jid, message);
+	g_autofree char *bare = validate_jid("jid", jid, false, error);
+
+	if (!bare ||
+	    (message && !validate_text("message", message,
+				       PRESENCE_MAX_STATUS_BYTES, error)))
+		return false;
+	record(service, "subscribe jid=%s message=%s", bare, message);
 	return !failing(service, error);
 }
 
 bool service_unsubscribe(Service *service, const char *jid, GError **error)
 {
-	record(service, "unsubscribe jid=%s", jid);
+	g_autofree char *bare = validate_jid("jid", jid, false, error);
+
+	if (!bare)
+		return false;
+	record(service, "unsubscribe jid=%s", bare);
 	return !failing(service, error);
 }
 
 bool service_authorize(Service *service, const char *jid, bool allow,
 		       GError **error)
 {
-	record(service, "authorize jid=%s allow=%s", jid,
+	g_autofree char *bare = validate_jid("jid", jid, false, error);
+
+	if (!bare)
+		return false;
+	record(service, "authorize jid=%s allow=%s", bare,
 	       allow ? "true" : "false");
 	return !failing(service, error);
 }
 
 bool service_remove_contact(Service *service, const char *jid, GError **error)
 {
-	record(service, "remove_contact jid=%s", jid);
+	g_autofree char *bare = validate_jid("jid", jid, false, error);
+
+	if (!bare)
+		return false;
+	record(service, "remove_contact jid=%s", bare);
 	return !failing(service, error);
 }
 
-const GPtrArray *service_get_subscription_requests(const Service *service)
+const SubscriptionRequests *
+service_get_subscription_requests(const Service *service)
 {
 	return service->requests;
 }
@@ -381,8 +407,7 @@ void fake_service_roster_remove(Service *service, const char *bare)
 void fake_service_request(Service *service, const char *jid,
 			  const char *message)
 {
-	g_ptr_array_add(service->requests, g_strdup(jid));
-	g_ptr_array_add(service->requests, g_strdup(message));
+	(void)subscription_requests_insert(service->requests, jid, message);
 	if (service->observer && service->observer->subscription_requested)
 		service->observer->subscription_requested(
 			service->observer_data, jid, message);
