@@ -400,37 +400,30 @@ static int cmd_roster(DBusConnection *conn)
 	return EXIT_OK;
 }
 
-static int cmd_jid(DBusConnection *conn, const char *command, const char *jid,
-		   const char *message)
+/* Calls method with the arguments of dbus_message_append_args(). */
+static int call_simple(DBusConnection *conn, const char *method, int first_type,
+		       ...)
 {
-	g_autoptr(DBusMessage) msg = NULL;
+	g_autoptr(DBusMessage) msg = new_call(method);
 	g_autoptr(DBusMessage) reply = NULL;
-	dbus_bool_t allow;
+	va_list ap;
 	bool ok;
 
-	if (strcmp(command, "subscribe") == 0) {
-		msg = new_call("Subscribe");
-		message = message ? message : "";
-		ok = dbus_message_append_args(msg, DBUS_TYPE_STRING, &jid,
-					      DBUS_TYPE_STRING, &message,
-					      DBUS_TYPE_INVALID);
-	} else if (strcmp(command, "authorize") == 0 ||
-		   strcmp(command, "deny") == 0) {
-		msg = new_call("Authorize");
-		allow = strcmp(command, "authorize") == 0;
-		ok = dbus_message_append_args(msg, DBUS_TYPE_STRING, &jid,
-					      DBUS_TYPE_BOOLEAN, &allow,
-					      DBUS_TYPE_INVALID);
-	} else {
-		msg = new_call(strcmp(command, "remove") == 0 ? "RemoveContact"
-							      : "Unsubscribe");
-		ok = dbus_message_append_args(msg, DBUS_TYPE_STRING, &jid,
-					      DBUS_TYPE_INVALID);
-	}
+	va_start(ap, first_type);
+	ok = dbus_message_append_args_valist(msg, first_type, ap);
+	va_end(ap);
 	if (!ok)
 		g_error("out of memory");
 	reply = call(conn, msg);
 	return reply ? EXIT_OK : EXIT_DAEMON;
+}
+
+static int authorize(DBusConnection *conn, const char *jid, bool allow)
+{
+	dbus_bool_t value = allow;
+
+	return call_simple(conn, "Authorize", DBUS_TYPE_STRING, &jid,
+			   DBUS_TYPE_BOOLEAN, &value, DBUS_TYPE_INVALID);
 }
 
 /* ---- watch ------------------------------------------------------------ */
@@ -522,14 +515,6 @@ static int cmd_watch(DBusConnection *conn)
 	return watch.status;
 }
 
-/* ---- command line ----------------------------------------------------- */
-
-typedef struct {
-	const char *name;
-	int min_args, max_args;
-	bool set_options;
-} Command;
-
 /*
  * GetSubscription (an addition to the contract): "none\tpending" is a
  * request of ours awaiting the contact's answer (RFC 6121 "pending out").
@@ -555,14 +540,125 @@ static int cmd_subscription(DBusConnection *conn, const char *jid)
 	return EXIT_OK;
 }
 
-static const Command commands[] = {
-	{"set", 1, 2, true},	    {"get", 0, 0, false},
-	{"state", 0, 0, false},	    {"list", 0, 0, false},
-	{"contact", 1, 1, false},   {"watch", 0, 0, false},
-	{"subscribe", 1, 2, false}, {"unsubscribe", 1, 2, false},
-	{"authorize", 1, 2, false}, {"deny", 1, 2, false},
-	{"remove", 1, 2, false},    {"requests", 0, 0, false},
-	{"roster", 0, 0, false},    {"subscription", 1, 1, false},
+/* ---- verbs ------------------------------------------------------------ */
+
+/* args[0] is the verb, then its arguments (as many as the table allows). */
+typedef int (*VerbFunc)(DBusConnection *conn, char **args,
+			const SetArgs *options);
+
+static int verb_set(DBusConnection *conn, char **args, const SetArgs *options)
+{
+	SetArgs set = *options;
+
+	set.show = args[1];
+	set.status = args[2] ? args[2] : "";
+	return cmd_set(conn, &set);
+}
+
+static int verb_get(DBusConnection *conn, char **args, const SetArgs *options)
+{
+	return cmd_get(conn);
+}
+
+static int verb_state(DBusConnection *conn, char **args, const SetArgs *options)
+{
+	return cmd_state(conn);
+}
+
+static int verb_list(DBusConnection *conn, char **args, const SetArgs *options)
+{
+	return print_string_structs(conn, "ListContacts", "a(sss)", 3);
+}
+
+static int verb_contact(DBusConnection *conn, char **args,
+			const SetArgs *options)
+{
+	return cmd_contact(conn, args[1]);
+}
+
+static int verb_watch(DBusConnection *conn, char **args, const SetArgs *options)
+{
+	return cmd_watch(conn);
+}
+
+static int verb_subscribe(DBusConnection *conn, char **args,
+			  const SetArgs *options)
+{
+	const char *message = args[2] ? args[2] : "";
+
+	return call_simple(conn, "Subscribe", DBUS_TYPE_STRING, &args[1],
+			   DBUS_TYPE_STRING, &message, DBUS_TYPE_INVALID);
+}
+
+static int verb_unsubscribe(DBusConnection *conn, char **args,
+			    const SetArgs *options)
+{
+	return call_simple(conn, "Unsubscribe", DBUS_TYPE_STRING, &args[1],
+			   DBUS_TYPE_INVALID);
+}
+
+static int verb_authorize(DBusConnection *conn, char **args,
+			  const SetArgs *options)
+{
+	return authorize(conn, args[1], true);
+}
+
+static int verb_deny(DBusConnection *conn, char **args, const SetArgs *options)
+{
+	return authorize(conn, args[1], false);
+}
+
+static int verb_remove(DBusConnection *conn, char **args,
+		       const SetArgs *options)
+{
+	return call_simple(conn, "RemoveContact", DBUS_TYPE_STRING, &args[1],
+			   DBUS_TYPE_INVALID);
+}
+
+static int verb_requests(DBusConnection *conn, char **args,
+			 const SetArgs *options)
+{
+	return print_string_structs(conn, "ListSubscriptionRequests", "a(ss)",
+				    2);
+}
+
+static int verb_roster(DBusConnection *conn, char **args,
+		       const SetArgs *options)
+{
+	return cmd_roster(conn);
+}
+
+static int verb_subscription(DBusConnection *conn, char **args,
+			     const SetArgs *options)
+{
+	return cmd_subscription(conn, args[1]);
+}
+
+/* ---- command line ----------------------------------------------------- */
+
+/* The verb table (systemd hostnamectl.c style): name, arguments, handler. */
+typedef struct {
+	const char *name;
+	int min_args, max_args;
+	bool set_options; /* --priority, --nick, --to */
+	VerbFunc run;
+} Verb;
+
+static const Verb verbs[] = {
+	{"set", 1, 2, true, verb_set},
+	{"get", 0, 0, false, verb_get},
+	{"state", 0, 0, false, verb_state},
+	{"list", 0, 0, false, verb_list},
+	{"contact", 1, 1, false, verb_contact},
+	{"watch", 0, 0, false, verb_watch},
+	{"subscribe", 1, 2, false, verb_subscribe},
+	{"unsubscribe", 1, 2, false, verb_unsubscribe},
+	{"authorize", 1, 2, false, verb_authorize},
+	{"deny", 1, 2, false, verb_deny},
+	{"remove", 1, 2, false, verb_remove},
+	{"requests", 0, 0, false, verb_requests},
+	{"roster", 0, 0, false, verb_roster},
+	{"subscription", 1, 1, false, verb_subscription},
 };
 
 static bool parse_priority(const char *str, dbus_int32_t *ret)
@@ -582,7 +678,7 @@ static bool parse_priority(const char *str, dbus_int32_t *ret)
 int main(int argc, char **argv)
 {
 	g_autoptr(GPtrArray) args = g_ptr_array_new();
-	const Command *command = NULL;
+	const Verb *verb = NULL;
 	DBusConnection *conn;
 	SetArgs set = {0};
 	bool options_done = false;
@@ -645,17 +741,17 @@ int main(int argc, char **argv)
 
 	if (args->len == 0)
 		return usage_error("no command given");
-	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-		if (strcmp(commands[i].name, args->pdata[0]) == 0)
-			command = &commands[i];
-	if (!command)
+	for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
+		if (strcmp(verbs[i].name, args->pdata[0]) == 0)
+			verb = &verbs[i];
+	if (!verb)
 		return usage_error("unknown command '%s'",
 				   (const char *)args->pdata[0]);
-	if ((int)args->len - 1 < command->min_args ||
-	    (int)args->len - 1 > command->max_args)
+	if ((int)args->len - 1 < verb->min_args ||
+	    (int)args->len - 1 > verb->max_args)
 		return usage_error("wrong number of arguments for '%s'",
-				   command->name);
-	if (!command->set_options && (set.has_priority || set.nick || set.to))
+				   verb->name);
+	if (!verb->set_options && (set.has_priority || set.nick || set.to))
 		return usage_error("--priority, --nick and --to go with 'set' "
 				   "only");
 	/* libdbus aborts on a string that is not UTF-8: refuse it here. */
@@ -670,32 +766,10 @@ int main(int argc, char **argv)
 	if (!conn)
 		return EXIT_DAEMON;
 
-	if (strcmp(command->name, "set") == 0) {
-		set.show = args->pdata[1];
-		set.status = args->len > 2 ? args->pdata[2] : "";
-		status = cmd_set(conn, &set);
-	} else if (strcmp(command->name, "get") == 0) {
-		status = cmd_get(conn);
-	} else if (strcmp(command->name, "state") == 0) {
-		status = cmd_state(conn);
-	} else if (strcmp(command->name, "list") == 0) {
-		status =
-			print_string_structs(conn, "ListContacts", "a(sss)", 3);
-	} else if (strcmp(command->name, "contact") == 0) {
-		status = cmd_contact(conn, args->pdata[1]);
-	} else if (strcmp(command->name, "watch") == 0) {
-		status = cmd_watch(conn);
-	} else if (strcmp(command->name, "requests") == 0) {
-		status = print_string_structs(conn, "ListSubscriptionRequests",
-					      "a(ss)", 2);
-	} else if (strcmp(command->name, "roster") == 0) {
-		status = cmd_roster(conn);
-	} else if (strcmp(command->name, "subscription") == 0) {
-		status = cmd_subscription(conn, args->pdata[1]);
-	} else {
-		status = cmd_jid(conn, command->name, args->pdata[1],
-				 args->len > 2 ? args->pdata[2] : NULL);
-	}
+	/* Absent optional arguments read as NULL. */
+	g_ptr_array_add(args, NULL);
+	g_ptr_array_add(args, NULL);
+	status = verb->run(conn, (char **)args->pdata, &set);
 
 	bus_connection_close(conn);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
