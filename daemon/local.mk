@@ -29,7 +29,8 @@ libpresenced_daemon_la_CPPFLAGS = $(daemon_cppflags)
 libpresenced_daemon_la_CFLAGS = $(AM_CFLAGS)
 
 libpresenced_service_la_SOURCES = \
-	daemon/service.c daemon/service.h \
+	daemon/service.c daemon/service.h daemon/service-private.h \
+	daemon/service-roster.c \
 	daemon/bus-desktop.c daemon/bus-desktop.h
 libpresenced_service_la_CPPFLAGS = $(daemon_cppflags)
 libpresenced_service_la_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)

@@ -9,17 +9,20 @@
  * from xmpp_session_close(), so it only records why and schedules an idle
  * (teardown) that frees the connection and session and then decides what
  * next: nothing, wait for the user, or reconnect after a back-off.
+ *
+ * Here too: own presence (SetPresence), the screen lock and sleep. The
+ * roster and subscription methods are in service-roster.c.
  */
 #include "config.h"
 
 #include <gio/gio.h>
 #include <string.h>
 
-#include "core/jid.h"
 #include "core/roster.h"
 #include "core/xmpp-session.h"
 #include "daemon/connection.h"
 #include "daemon/lock-policy.h"
+#include "daemon/service-private.h"
 #include "daemon/service.h"
 #include "daemon/session-sink.h"
 #include "daemon/subscription-requests.h"
@@ -34,66 +37,6 @@
 /* The network coming back starts an attempt at once, at most this often
  * (a flapping link must not become a reconnect storm). */
 #define NETWORK_RETRY_MIN ((int64_t)5 * G_USEC_PER_SEC)
-
-struct _Service {
-	Settings *config;
-	ContactTable *contacts;
-
-	XmppSession *session;
-	Connection *connection;
-	char *host;	     /* connected to, for messages; NULL before */
-	bool session_closed; /* closed() seen, teardown pending */
-	XmppSessionEnd end_reason;
-	char *end_message;
-	guint teardown_id;
-	guint reconnect_id;
-	unsigned attempts; /* reconnects since the last long session */
-	int64_t online_since;
-	int64_t last_connect; /* monotonic time of the last attempt */
-
-	/* Across a drop (issue #5): the XEP-0198 state to resume, and how
-	 * long the table is held before it is cleared. */
-	StreamMgmt *resume;
-	guint hold_id;
-	GNetworkMonitor *netmon;
-	gulong netmon_handler;
-
-	/* Own presence as last sent to the server: after a resumption only
-	 * a difference from what is wanted needs sending. */
-	bool sent_valid;
-	PresenceShow sent_show;
-	char *sent_status;
-	int sent_priority;
-
-	/* Desired own presence (SetPresence, else the config). */
-	PresenceShow show;
-	char *status;
-	int priority;
-	char *nick; /* NULL: none */
-
-	ServiceState state;
-	char *state_reason;
-	char *state_message;
-	char *jid; /* bound full JID while online, else the bare JID */
-	bool roster_ready;
-	SubscriptionRequests *requests; /* pending inbound */
-
-	ServiceObserver observer;
-	void *observer_data;
-	ServiceWireLogFunc wire_log;
-	void *wire_log_data;
-
-	/* Desktop integration (issue #7): screen lock and system sleep. */
-	LockPolicy *lock;
-	bool suspended; /* asleep: no session until service_resume() */
-	void (*suspend_done)(void *user_data);
-	void *suspend_data;
-
-	bool stopping;
-	void (*stop_done)(void *user_data);
-	void *stop_data;
-	guint stop_idle_id;
-};
 
 static void connect_now(Service *service);
 
@@ -220,7 +163,7 @@ static void on_output_ready(void *user_data)
  * TODO(#10): until the core calls output_ready itself, this asks for the
  * flush on its behalf; then it is just service->session.
  */
-static XmppSession *session_for_output(Service *service)
+XmppSession *service_session_for_output(Service *service)
 {
 	on_output_ready(service);
 	return service->session;
@@ -241,7 +184,8 @@ static void send_own_presence(Service *service)
 	if (!service->session || service->session_closed ||
 	    service->state != SERVICE_STATE_ONLINE)
 		return;
-	if (!xmpp_session_send_presence(session_for_output(service), &spec)) {
+	if (!xmpp_session_send_presence(service_session_for_output(service),
+					&spec)) {
 		g_warning("could not send presence: session not online");
 		return;
 	}
@@ -691,7 +635,7 @@ static void close_session(Service *service)
 		session_ended(service, XMPP_SESSION_END_REQUESTED, NULL);
 		return;
 	}
-	xmpp_session_close(session_for_output(service));
+	xmpp_session_close(service_session_for_output(service));
 }
 
 /* ---- public ------------------------------------------------------------- */
@@ -906,8 +850,8 @@ const Settings *service_get_settings(const Service *service)
 	return service->config;
 }
 
-static bool check_online(const Service *service, const char *what,
-			 GError **error)
+bool service_check_online(const Service *service, const char *what,
+			  GError **error)
 {
 	if (service->state == SERVICE_STATE_ONLINE && service->session &&
 	    !service->session_closed)
@@ -961,10 +905,10 @@ bool service_set_presence(Service *service, const char *show_str,
 			.nick = options->nick ? options->nick : service->nick,
 		};
 
-		if (!check_online(service, "directed presence", error))
+		if (!service_check_online(service, "directed presence", error))
 			return false;
-		if (!xmpp_session_send_presence(session_for_output(service),
-						&spec)) {
+		if (!xmpp_session_send_presence(
+			    service_session_for_output(service), &spec)) {
 			g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
 				    "directed presence to %s not sent", to);
 			return false;
@@ -985,8 +929,9 @@ bool service_set_presence(Service *service, const char *show_str,
 			service->nick = g_strdup(nick);
 		}
 		if (service->session && !service->session_closed)
-			xmpp_session_set_nick(session_for_output(service),
-					      service->nick);
+			xmpp_session_set_nick(
+				service_session_for_output(service),
+				service->nick);
 	}
 	/* Set by the user or an app: kept when the screen unlocks. */
 	lock_policy_presence_set(service->lock);
@@ -1078,113 +1023,6 @@ const ContactTable *service_get_contacts(const Service *service)
 	return service->contacts;
 }
 
-const SubscriptionRequests *
-service_get_subscription_requests(const Service *service)
-{
-	return service->requests;
-}
-
-static bool send_subscription(Service *service, PresenceType type,
-			      const char *jid, const char *nick,
-			      const char *message, const char *what,
-			      GError **error)
-{
-	g_autofree char *bare = validate_jid("jid", jid, false, error);
-
-	if (!bare)
-		return false;
-	if (message && !validate_text("message", message,
-				      PRESENCE_MAX_STATUS_BYTES, error))
-		return false;
-	if (!check_online(service, what, error))
-		return false;
-	if (!xmpp_session_send_subscription(session_for_output(service), type,
-					    bare, nick, message)) {
-		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
-			    "%s for %s not sent", what, bare);
-		return false;
-	}
-	if (type == PRESENCE_TYPE_SUBSCRIBED ||
-	    type == PRESENCE_TYPE_UNSUBSCRIBED)
-		(void)subscription_requests_remove(service->requests, bare);
-	return true;
-}
-
-bool service_subscribe(Service *service, const char *jid, const char *message,
-		       GError **error)
-{
-	/* XEP-0172 §4.2: the nick goes with the subscription request. */
-	return send_subscription(service, PRESENCE_TYPE_SUBSCRIBE, jid,
-				 service->nick,
-				 message && *message ? message : NULL,
-				 "a subscription request", error);
-}
-
-bool service_unsubscribe(Service *service, const char *jid, GError **error)
-{
-	return send_subscription(service, PRESENCE_TYPE_UNSUBSCRIBE, jid, NULL,
-				 NULL, "unsubscribing", error);
-}
-
-bool service_authorize(Service *service, const char *jid, bool allow,
-		       GError **error)
-{
-	g_autofree char *bare = NULL;
-
-	if (!allow)
-		/* Denies a request, or cancels the contact's subscription
-		 * to us (RFC 6121 §3.2.1): always meaningful. */
-		return send_subscription(service, PRESENCE_TYPE_UNSUBSCRIBED,
-					 jid, NULL, NULL, "answering a request",
-					 error);
-	bare = validate_jid("jid", jid, false, error);
-	if (!bare || !check_online(service, "answering a request", error))
-		return false;
-	switch (roster_decide_authorize(
-		subscription_requests_has(service->requests, bare),
-		contacts_lookup(service->contacts, bare),
-		xmpp_session_has_pre_approval(service->session))) {
-	case ROSTER_AUTHORIZE_APPROVE:
-	case ROSTER_AUTHORIZE_PRE_APPROVE:
-		break;
-	case ROSTER_AUTHORIZE_NOOP:
-		return true;
-	case ROSTER_AUTHORIZE_UNSUPPORTED:
-		/* RFC 6121 §3.4: no pre-approval without the feature. */
-		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
-			    "%s has not asked for a subscription, and the "
-			    "server does not support pre-approval",
-			    bare);
-		return false;
-	}
-	return send_subscription(service, PRESENCE_TYPE_SUBSCRIBED, bare, NULL,
-				 NULL, "answering a request", error);
-}
-
-bool service_remove_contact(Service *service, const char *jid, GError **error)
-{
-	g_autofree char *bare = validate_jid("jid", jid, false, error);
-	const Contact *c;
-
-	if (!bare)
-		return false;
-	c = contacts_lookup(service->contacts, bare);
-	if (!c || !contact_is_in_roster(c))
-		return true; /* CONTRACT.md: nothing happens */
-	if (!check_online(service, "removing a contact", error))
-		return false;
-	if (!xmpp_session_remove_roster_item(session_for_output(service),
-					     bare)) {
-		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
-			    "removing %s not sent", bare);
-		return false;
-	}
-	/* The server's push removes it from the table (§2.5.2); a request
-	 * of the contact is answered by the removal (§2.5.2 unsubscribed). */
-	(void)subscription_requests_remove(service->requests, bare);
-	return true;
-}
-
 /* ---- desktop integration (issue #7) ------------------------------------- */
 
 static void send_csi(Service *service, bool active)
@@ -1192,7 +1030,8 @@ static void send_csi(Service *service, bool active)
 	if (service->state != SERVICE_STATE_ONLINE || !service->session ||
 	    service->session_closed)
 		return;
-	(void)xmpp_session_send_csi(session_for_output(service), active);
+	(void)xmpp_session_send_csi(service_session_for_output(service),
+				    active);
 }
 
 /* The lock's own change of presence: like SetPresence, minus the policy. */

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Service's state and the helpers its files share: service.c (the
+ * session's life, own presence, the desktop) and service-roster.c (roster
+ * and subscription methods). Nothing outside daemon/service*.c includes
+ * this; everyone else sees the opaque Service of service.h.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "core/contacts.h"
+#include "core/stream-mgmt.h"
+#include "core/xmpp-session.h"
+#include "daemon/connection.h"
+#include "daemon/lock-policy.h"
+#include "daemon/service.h"
+#include "daemon/settings.h"
+#include "daemon/subscription-requests.h"
+
+struct _Service {
+	Settings *config;
+	ContactTable *contacts;
+
+	XmppSession *session;
+	Connection *connection;
+	char *host;	     /* connected to, for messages; NULL before */
+	bool session_closed; /* closed() seen, teardown pending */
+	XmppSessionEnd end_reason;
+	char *end_message;
+	guint teardown_id;
+	guint reconnect_id;
+	unsigned attempts; /* reconnects since the last long session */
+	int64_t online_since;
+	int64_t last_connect; /* monotonic time of the last attempt */
+
+	/* Across a drop (issue #5): the XEP-0198 state to resume, and how
+	 * long the table is held before it is cleared. */
+	StreamMgmt *resume;
+	guint hold_id;
+	GNetworkMonitor *netmon;
+	gulong netmon_handler;
+
+	/* Own presence as last sent to the server: after a resumption only
+	 * a difference from what is wanted needs sending. */
+	bool sent_valid;
+	PresenceShow sent_show;
+	char *sent_status;
+	int sent_priority;
+
+	/* Desired own presence (SetPresence, else the config). */
+	PresenceShow show;
+	char *status;
+	int priority;
+	char *nick; /* NULL: none */
+
+	ServiceState state;
+	char *state_reason;
+	char *state_message;
+	char *jid; /* bound full JID while online, else the bare JID */
+	bool roster_ready;
+	SubscriptionRequests *requests; /* pending inbound */
+
+	ServiceObserver observer;
+	void *observer_data;
+	ServiceWireLogFunc wire_log;
+	void *wire_log_data;
+
+	/* Desktop integration (issue #7): screen lock and system sleep. */
+	LockPolicy *lock;
+	bool suspended; /* asleep: no session until service_resume() */
+	void (*suspend_done)(void *user_data);
+	void *suspend_data;
+
+	bool stopping;
+	void (*stop_done)(void *user_data);
+	void *stop_data;
+	guint stop_idle_id;
+};
+
+/*
+ * The session, for a call from outside the connection's dispatch (a bus
+ * method, the screen lock) that may queue output. Transfer none; NULL when
+ * there is no session.
+ */
+XmppSession *service_session_for_output(Service *service);
+
+/* True when a session is online; else false with SERVICE_ERROR_NOT_CONNECTED
+ * naming what (e.g. "a subscription request") needed it. */
+bool service_check_online(const Service *service, const char *what,
+			  GError **error);
