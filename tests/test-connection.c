@@ -717,6 +717,45 @@ START_TEST(test_timer)
 }
 END_TEST
 
+/*
+ * Output queued from outside a dispatch (a bus call) goes out after
+ * connection_schedule_flush(): once however often it is asked, and asking
+ * before the socket is up is harmless.
+ */
+START_TEST(test_schedule_flush)
+{
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	TestServer *s = server_new();
+	Sink *k = sink_new(loop);
+	ConnectionConfig cfg = {.domain = "example.org",
+				.server = "127.0.0.1",
+				.port = s->port};
+	const char *later = "<presence/>";
+	Connection *conn;
+
+	s->expect_bytes = strlen(k->greeting) + strlen(later);
+	s->loop = loop;
+	conn = connection_new(&cfg, &sink_funcs, k, &callbacks, k);
+	connection_schedule_flush(conn); /* not connected: nothing */
+	while (!k->started)
+		g_main_context_iteration(NULL, TRUE);
+
+	g_byte_array_append(k->pending, (const guint8 *)later, strlen(later));
+	connection_schedule_flush(conn);
+	connection_schedule_flush(conn);
+	/* Scheduled, not written yet. */
+	ck_assert_uint_eq(k->pending->len, strlen(later));
+	g_main_loop_run(loop); /* until the server has it all */
+
+	ck_assert_uint_eq(k->pending->len, 0);
+	ck_assert_uint_eq(s->received->len, s->expect_bytes);
+	ck_assert(g_str_has_suffix(s->received->str, later));
+	connection_free(conn);
+	server_free(s);
+	sink_free(k);
+}
+END_TEST
+
 int main(void)
 {
 	const CheckCase cases[] = {
@@ -730,6 +769,7 @@ int main(void)
 		{"io", test_bulk},
 		{"io", test_reset},
 		{"io", test_timer},
+		{"io", test_schedule_flush},
 	};
 
 	/*
