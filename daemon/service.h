@@ -97,7 +97,9 @@ int64_t service_backoff_delay(unsigned attempt, uint32_t random);
 #define SERVICE_BACKOFF_RESET ((int64_t)60 * G_USEC_PER_SEC)
 
 typedef struct {
-	/* A contact's aggregated presence changed (PresenceChanged). */
+	/* A contact's aggregated presence changed (PresenceChanged): its
+	 * state now, looked up once by the service; the observer need not
+	 * look again. Every change is reported. */
 	void (*presence_changed)(void *user_data, const char *jid,
 				 PresenceShow show, const char *status);
 	/* A property changed: "State", "StateReason", "StateMessage", "Jid",
