@@ -1422,6 +1422,29 @@ START_TEST(test_send_presence_and_subscription)
 }
 END_TEST
 
+/* output_ready fires when output goes from empty to non-empty. */
+START_TEST(test_output_ready)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(TestServer) online = NULL;
+	g_autoptr(Stanza) p = NULL;
+	PresenceSpec spec = {.show = PRESENCE_SHOW_AWAY, .priority = 0};
+
+	ck_assert_int_eq(ts->output_ready_count, 0);
+	ts_start(ts);
+	ck_assert_int_eq(ts->output_ready_count, 1);
+	ck_assert(xmpp_session_has_output(ts->session));
+
+	online = new_online(NULL);
+	ck_assert(!xmpp_session_has_output(online->session));
+	online->output_ready_count = 0;
+	ck_assert(xmpp_session_send_presence(online->session, &spec));
+	ck_assert_int_eq(online->output_ready_count, 1);
+	p = ts_expect(online, "presence", NS_CLIENT);
+	ck_assert_int_eq(online->output_ready_count, 1);
+}
+END_TEST
+
 START_TEST(test_send_before_online)
 {
 	g_autoptr(TestServer) ts = ts_new(NULL);
@@ -1948,6 +1971,7 @@ static Suite *xmpp_session_suite(void)
 		CASE(test_subscription_request),
 		CASE(test_send_presence_and_subscription),
 		CASE(test_send_before_online),
+		CASE(test_output_ready),
 		CASE(test_roster_result),
 		CASE(test_roster_push),
 		CASE(test_roster_push_spoofed),

@@ -109,6 +109,9 @@ typedef struct {
 	/* XEP-0198 §5: the previous stream was resumed; the unacked stanzas
 	 * went out again and the table stands. Instead of online(). */
 	void (*resumed)(void *user_data, const char *full_jid);
+	/* Output is waiting (xmpp_session_has_output() became true): the
+	 * caller schedules one flush. May be NULL. */
+	void (*output_ready)(void *user_data);
 } XmppSessionCallbacks;
 
 typedef struct _XmppSession XmppSession;
