@@ -11,6 +11,7 @@
 
 #include "core/contacts.h"
 #include "core/xmpp-session.h"
+#include "tests/support/check-suite.h"
 #include "tests/support/session-test-server.h"
 
 #define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
@@ -1902,14 +1903,11 @@ START_TEST(test_new_bad_config)
 }
 END_TEST
 
-static Suite *xmpp_session_suite(void)
+int main(void)
 {
-	Suite *s = suite_create("xmpp-session");
-	struct {
-		const char *name;
-		const TTest *test;
-	} cases[] = {
-#define CASE(fn) {#fn, fn}
+	/* One TCase per test, named after it without "test_". */
+	const CheckCase cases[] = {
+#define CASE(fn) {#fn + sizeof("test_") - 1, fn}
 		CASE(test_login_scram_sha256),
 		CASE(test_login_scram_sha1),
 		CASE(test_login_plain_inside_tls),
@@ -1990,24 +1988,5 @@ static Suite *xmpp_session_suite(void)
 #undef CASE
 	};
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		TCase *tc = tcase_create(cases[i].name + strlen("test_"));
-
-		tcase_set_timeout(tc, 120);
-		tcase_add_test(tc, cases[i].test);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(xmpp_session_suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_suite_run("xmpp-session", cases, G_N_ELEMENTS(cases), 120);
 }
