@@ -11,6 +11,7 @@
 
 #include "core/contacts.h"
 #include "core/xmpp-session.h"
+#include "tests/support/check-suite.h"
 #include "tests/support/session-test-server.h"
 
 #define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
@@ -1422,6 +1423,29 @@ START_TEST(test_send_presence_and_subscription)
 }
 END_TEST
 
+/* output_ready fires when output goes from empty to non-empty. */
+START_TEST(test_output_ready)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+	g_autoptr(TestServer) online = NULL;
+	g_autoptr(Stanza) p = NULL;
+	PresenceSpec spec = {.show = PRESENCE_SHOW_AWAY, .priority = 0};
+
+	ck_assert_int_eq(ts->output_ready_count, 0);
+	ts_start(ts);
+	ck_assert_int_eq(ts->output_ready_count, 1);
+	ck_assert(xmpp_session_has_output(ts->session));
+
+	online = new_online(NULL);
+	ck_assert(!xmpp_session_has_output(online->session));
+	online->output_ready_count = 0;
+	ck_assert(xmpp_session_send_presence(online->session, &spec));
+	ck_assert_int_eq(online->output_ready_count, 1);
+	p = ts_expect(online, "presence", NS_CLIENT);
+	ck_assert_int_eq(online->output_ready_count, 1);
+}
+END_TEST
+
 START_TEST(test_send_before_online)
 {
 	g_autoptr(TestServer) ts = ts_new(NULL);
@@ -1879,14 +1903,11 @@ START_TEST(test_new_bad_config)
 }
 END_TEST
 
-static Suite *xmpp_session_suite(void)
+int main(void)
 {
-	Suite *s = suite_create("xmpp-session");
-	struct {
-		const char *name;
-		const TTest *test;
-	} cases[] = {
-#define CASE(fn) {#fn, fn}
+	/* One TCase per test, named after it without "test_". */
+	const CheckCase cases[] = {
+#define CASE(fn) {#fn + sizeof("test_") - 1, fn}
 		CASE(test_login_scram_sha256),
 		CASE(test_login_scram_sha1),
 		CASE(test_login_plain_inside_tls),
@@ -1948,6 +1969,7 @@ static Suite *xmpp_session_suite(void)
 		CASE(test_subscription_request),
 		CASE(test_send_presence_and_subscription),
 		CASE(test_send_before_online),
+		CASE(test_output_ready),
 		CASE(test_roster_result),
 		CASE(test_roster_push),
 		CASE(test_roster_push_spoofed),
@@ -1966,24 +1988,5 @@ static Suite *xmpp_session_suite(void)
 #undef CASE
 	};
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		TCase *tc = tcase_create(cases[i].name + strlen("test_"));
-
-		tcase_set_timeout(tc, 120);
-		tcase_add_test(tc, cases[i].test);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(xmpp_session_suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_suite_run("xmpp-session", cases, G_N_ELEMENTS(cases), 120);
 }

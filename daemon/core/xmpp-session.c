@@ -231,10 +231,25 @@ static void end_session(XmppSession *s, XmppSessionEnd reason,
 
 /* ---- output ------------------------------------------------------------- */
 
+/*
+ * The one place that tells the owner output is waiting: called after every
+ * append to s->out with its length before, so output_ready fires exactly
+ * when the buffer goes from empty to non-empty.
+ */
+static void note_output(XmppSession *s, size_t before)
+{
+	if (before == 0 && s->out->len > 0 && s->callbacks.output_ready)
+		s->callbacks.output_ready(s->user_data);
+}
+
 static void flush_tls(XmppSession *s)
 {
-	if (s->tls)
-		tls_session_take_output(s->tls, s->out);
+	size_t before = s->out->len;
+
+	if (!s->tls)
+		return;
+	tls_session_take_output(s->tls, s->out);
+	note_output(s, before);
 }
 
 static void send_raw(XmppSession *s, const char *data, size_t len)
@@ -244,7 +259,10 @@ static void send_raw(XmppSession *s, const char *data, size_t len)
 	if (is_ended(s))
 		return;
 	if (!s->tls_active) {
+		size_t before = s->out->len;
+
 		g_byte_array_append(s->out, (const guint8 *)data, (guint)len);
+		note_output(s, before);
 		return;
 	}
 	if (!tls_session_write(s->tls, data, len, &error)) {

@@ -95,6 +95,15 @@ static void on_log_wire(void *user_data, bool sent, const char *text)
 			       text);
 }
 
+static void on_output_ready(void *user_data)
+{
+	TestServer *ts = user_data;
+
+	/* Called exactly when the buffer became non-empty. */
+	ck_assert(xmpp_session_has_output(ts->session));
+	ts->output_ready_count++;
+}
+
 /* ---- construction ------------------------------------------------------- */
 
 TestServer *ts_new(const TestServerOptions *options)
@@ -109,6 +118,7 @@ TestServer *ts_new(const TestServerOptions *options)
 		.closed = on_closed,
 		.log_wire = on_log_wire,
 		.resumed = on_resumed,
+		.output_ready = on_output_ready,
 	};
 	XmppSessionConfig config = {0};
 	g_autoptr(GError) error = NULL;

@@ -48,6 +48,7 @@ typedef struct {
 	GPtrArray *changed;	  /* bare JIDs, in order */
 	GPtrArray *subscriptions; /* "bare|message" */
 	int closed_count;
+	int output_ready_count; /* output_ready() calls */
 	XmppSessionEnd closed_reason;
 	char *closed_message;
 	GString *wire;		    /* "SEND: ..."/"RECV: ..." lines */
