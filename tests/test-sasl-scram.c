@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/sasl-choice.h"
 #include "core/sasl-scram.h"
+#include "core/stanza.h"
 
 #define RFC5802_NONCE "fyko+d2lbbFgONRv9qkxdawL"
 #define RFC5802_SERVER_FIRST                                                   \
@@ -1008,6 +1010,351 @@ START_TEST(test_downgrade_repeated)
 }
 END_TEST
 
+/* ---- XEP-0440 features and the choice ---------------------------------- */
+
+#define NS_STREAM "http://etherx.jabber.org/streams"
+#define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
+#define NS_SASL_CB "urn:xmpp:sasl-cb:0"
+
+/* <stream:features/> with the given space-separated lists; bindings NULL:
+ * no XEP-0440 element. */
+static Stanza *make_features(const char *mechs, const char *bindings)
+{
+	Stanza *f = stanza_new("features", NS_STREAM);
+	Stanza *m = stanza_add_child_new(f, "mechanisms", NS_SASL);
+	g_auto(GStrv) names = g_strsplit(mechs, " ", -1);
+
+	for (char **n = names; *n != NULL; n++) {
+		if (**n != '\0')
+			stanza_add_child_text(m, "mechanism", NS_SASL, *n);
+	}
+	if (bindings != NULL) {
+		Stanza *cb = stanza_add_child_new(f, "sasl-channel-binding",
+						  NS_SASL_CB);
+		g_auto(GStrv) types = g_strsplit(bindings, " ", -1);
+		for (char **t = types; *t != NULL; t++) {
+			if (**t == '\0')
+				continue;
+			Stanza *el = stanza_add_child_new(cb, "channel-binding",
+							  NS_SASL_CB);
+			stanza_set_attr(el, "type", *t);
+		}
+	}
+	return f;
+}
+
+START_TEST(test_parse_features)
+{
+	g_autoptr(Stanza) f =
+		make_features("SCRAM-SHA-1 SCRAM-SHA-256-PLUS X-OAUTH2",
+			      "tls-unique tls-exporter tls-server-end-point");
+	Stanza *m = stanza_get_child(f, "mechanisms", NS_SASL);
+	Stanza *cb = stanza_get_child(f, "sasl-channel-binding", NS_SASL_CB);
+	/* Pretty-printed, wrong namespace, no type: trimmed or ignored. */
+	stanza_add_child_text(m, "mechanism", NS_SASL, "\n  PLAIN\n");
+	stanza_add_child_text(m, "mechanism", "urn:example", "EXTERNAL");
+	stanza_add_child_text(m, "mechanism", NS_SASL, "  ");
+	stanza_set_attr(stanza_add_child_new(cb, "channel-binding", "urn:x"),
+			"type", "tls-exporter-2");
+	stanza_add_child_new(cb, "channel-binding", NS_SASL_CB);
+
+	g_auto(SaslServerOffer) offer = {0};
+	sasl_choice_parse_features(f, &offer);
+	g_autofree char *mechs = g_strjoinv(" ", offer.mechanisms);
+	ck_assert_str_eq(mechs,
+			 "SCRAM-SHA-1 SCRAM-SHA-256-PLUS X-OAUTH2 PLAIN");
+	ck_assert(offer.bindings_advertised);
+	g_autofree char *types = g_strjoinv(" ", offer.bindings);
+	ck_assert_str_eq(types, "tls-unique tls-exporter tls-server-end-point");
+	ck_assert_uint_eq(
+		offer.binding_types,
+		SASL_CHANNEL_BINDING_BIT(SASL_CHANNEL_BINDING_TLS_EXPORTER) |
+			SASL_CHANNEL_BINDING_BIT(
+				SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT));
+	sasl_server_offer_clear(&offer);
+
+	/* Only unknown types: advertised, nothing we can use. */
+	g_autoptr(Stanza) f2 = make_features("SCRAM-SHA-1", "tls-unique");
+	sasl_choice_parse_features(f2, &offer);
+	ck_assert(offer.bindings_advertised);
+	ck_assert_uint_eq(offer.binding_types, 0);
+	ck_assert_uint_eq(g_strv_length(offer.bindings), 1);
+	sasl_server_offer_clear(&offer);
+
+	/* No XEP-0440 element; no features at all. */
+	g_autoptr(Stanza) f3 = make_features("SCRAM-SHA-1", NULL);
+	sasl_choice_parse_features(f3, &offer);
+	ck_assert(!offer.bindings_advertised);
+	ck_assert_uint_eq(offer.binding_types, 0);
+	ck_assert_ptr_nonnull(offer.bindings);
+	ck_assert_uint_eq(g_strv_length(offer.bindings), 0);
+	sasl_server_offer_clear(&offer);
+
+	sasl_choice_parse_features(NULL, &offer);
+	ck_assert_ptr_nonnull(offer.mechanisms);
+	ck_assert_uint_eq(g_strv_length(offer.mechanisms), 0);
+	ck_assert(!offer.bindings_advertised);
+}
+END_TEST
+
+START_TEST(test_parse_features_bounded)
+{
+	g_autoptr(Stanza) f = make_features("", "");
+	Stanza *m = stanza_get_child(f, "mechanisms", NS_SASL);
+	Stanza *cb = stanza_get_child(f, "sasl-channel-binding", NS_SASL_CB);
+	g_autofree char *huge = g_strnfill(SASL_CHOICE_MAX_NAME_BYTES + 1, 'A');
+
+	stanza_add_child_text(m, "mechanism", NS_SASL, huge);
+	stanza_set_attr(stanza_add_child_new(cb, "channel-binding", NS_SASL_CB),
+			"type", huge);
+	for (unsigned i = 0; i < 100; i++) {
+		g_autofree char *name = g_strdup_printf("X-MECH-%u", i);
+		stanza_add_child_text(m, "mechanism", NS_SASL, name);
+		stanza_set_attr(
+			stanza_add_child_new(cb, "channel-binding", NS_SASL_CB),
+			"type", name);
+	}
+
+	g_auto(SaslServerOffer) offer = {0};
+	sasl_choice_parse_features(f, &offer);
+	ck_assert_uint_eq(g_strv_length(offer.mechanisms),
+			  SASL_CHOICE_MAX_MECHANISMS);
+	ck_assert_str_eq(offer.mechanisms[0], "X-MECH-0");
+	ck_assert_uint_eq(g_strv_length(offer.bindings),
+			  SASL_CHOICE_MAX_BINDINGS);
+}
+END_TEST
+
+#define E SASL_CHANNEL_BINDING_BIT(SASL_CHANNEL_BINDING_TLS_EXPORTER)
+#define S SASL_CHANNEL_BINDING_BIT(SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT)
+#define V12 TLS_SESSION_VERSION_1_2
+#define V13 TLS_SESSION_VERSION_1_3
+#define VNONE TLS_SESSION_VERSION_UNKNOWN
+#define ALL_MECHS                                                              \
+	"PLAIN SCRAM-SHA-1 SCRAM-SHA-1-PLUS SCRAM-SHA-256 SCRAM-SHA-256-PLUS"
+#define BOTH_CB "tls-exporter tls-server-end-point"
+
+static const struct {
+	const char *mechs;
+	const char *bindings; /* NULL: no XEP-0440 element */
+	bool tls;
+	TlsSessionVersion version;
+	unsigned computable;
+	bool scram_worked;
+	SaslMechanism mech; /* NONE: error expected */
+	SaslChannelBinding binding;
+	SaslGs2Flag flag;
+	SaslError error;
+} choices[] = {
+	/* Issue #11, ejabberd 23.01: -PLUS but no XEP-0440: never bind. */
+	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS PLAIN", NULL, true, V13, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_1, SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N,
+	 0},
+	/* Prosody 13 / ejabberd 24.12 on TLS 1.3: tls-exporter preferred. */
+	{ALL_MECHS, BOTH_CB, true, V13, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256_PLUS, SASL_CHANNEL_BINDING_TLS_EXPORTER,
+	 SASL_GS2_FLAG_P, 0},
+	{ALL_MECHS, BOTH_CB, true, V12, S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256_PLUS,
+	 SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT, SASL_GS2_FLAG_P, 0},
+	/* tls-exporter only on TLS 1.3, whatever the caller claims. */
+	{ALL_MECHS, BOTH_CB, true, V12, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256_PLUS,
+	 SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT, SASL_GS2_FLAG_P, 0},
+	{ALL_MECHS, "tls-exporter", true, V12, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	/* Only what the server lists. */
+	{ALL_MECHS, "tls-server-end-point", true, V13, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256_PLUS,
+	 SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT, SASL_GS2_FLAG_P, 0},
+	{ALL_MECHS, "tls-exporter", true, V13, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256_PLUS, SASL_CHANNEL_BINDING_TLS_EXPORTER,
+	 SASL_GS2_FLAG_P, 0},
+	/* Only what we can compute (Ed25519 certificate: no end-point). */
+	{ALL_MECHS, "tls-server-end-point", true, V13, E, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	{ALL_MECHS, "tls-unique", true, V12, S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	{ALL_MECHS, "", true, V13, E | S, false, SASL_MECHANISM_SCRAM_SHA_256,
+	 SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N, 0},
+	/* No -PLUS offered: "y" when we could have bound, else "n". */
+	{"SCRAM-SHA-1 SCRAM-SHA-256", BOTH_CB, true, V13, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_Y, 0},
+	{"SCRAM-SHA-1 SCRAM-SHA-256", NULL, true, V12, S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_Y, 0},
+	{"SCRAM-SHA-1 SCRAM-SHA-256", NULL, true, V12, E, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	{"SCRAM-SHA-1 SCRAM-SHA-256", NULL, true, V13, 0, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	/* A -PLUS we do not know still means "the server binds". */
+	{"SCRAM-SHA3-512-PLUS SCRAM-SHA-256", NULL, true, V13, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	/* Strength order. */
+	{"SCRAM-SHA-1 SCRAM-SHA-512 SCRAM-SHA-256-PLUS SCRAM-SHA-512-PLUS",
+	 "tls-exporter", true, V13, E, false, SASL_MECHANISM_SCRAM_SHA_512_PLUS,
+	 SASL_CHANNEL_BINDING_TLS_EXPORTER, SASL_GS2_FLAG_P, 0},
+	{"SCRAM-SHA-512 SCRAM-SHA-1-PLUS", "tls-exporter", true, V13, E, false,
+	 SASL_MECHANISM_SCRAM_SHA_1_PLUS, SASL_CHANNEL_BINDING_TLS_EXPORTER,
+	 SASL_GS2_FLAG_P, 0},
+	{"SCRAM-SHA-512 SCRAM-SHA-1-PLUS", NULL, true, V13, E, false,
+	 SASL_MECHANISM_SCRAM_SHA_512, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	{"SCRAM-SHA-256-PLUS SCRAM-SHA-512-PLUS SCRAM-SHA-1-PLUS", BOTH_CB,
+	 true, V12, S, false, SASL_MECHANISM_SCRAM_SHA_512_PLUS,
+	 SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT, SASL_GS2_FLAG_P, 0},
+	{"PLAIN SCRAM-SHA-1", NULL, true, V13, 0, false,
+	 SASL_MECHANISM_SCRAM_SHA_1, SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N,
+	 0},
+	/* Without TLS: no binding, no PLAIN, XEP-0440 irrelevant. */
+	{"SCRAM-SHA-256-PLUS SCRAM-SHA-256", "tls-exporter", false, VNONE, E,
+	 false, SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	{"PLAIN", NULL, false, VNONE, 0, false, SASL_MECHANISM_NONE,
+	 SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N, SASL_ERROR_NO_MECHANISM},
+	/* PLAIN: inside TLS, and never once SCRAM worked. */
+	{"PLAIN", NULL, true, V13, E, false, SASL_MECHANISM_PLAIN,
+	 SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N, 0},
+	{"PLAIN", BOTH_CB, true, V13, E | S, true, SASL_MECHANISM_NONE,
+	 SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N, SASL_ERROR_PLAIN_REFUSED},
+	{"PLAIN X-OAUTH2", NULL, true, V12, 0, true, SASL_MECHANISM_NONE,
+	 SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N, SASL_ERROR_PLAIN_REFUSED},
+	{"PLAIN SCRAM-SHA-1", NULL, true, V13, 0, true,
+	 SASL_MECHANISM_SCRAM_SHA_1, SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N,
+	 0},
+	/* Nothing we accept. */
+	{"", BOTH_CB, true, V13, E | S, false, SASL_MECHANISM_NONE,
+	 SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N, SASL_ERROR_NO_MECHANISM},
+	{"DIGEST-MD5 X-OAUTH2 scram-sha-256", NULL, true, V13, E, false,
+	 SASL_MECHANISM_NONE, SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N,
+	 SASL_ERROR_NO_MECHANISM},
+	{"SCRAM-SHA-256-PLUS", NULL, true, V13, E | S, false,
+	 SASL_MECHANISM_NONE, SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N,
+	 SASL_ERROR_NO_MECHANISM},
+};
+
+START_TEST(test_choice_matrix)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Stanza) f =
+		make_features(choices[_i].mechs, choices[_i].bindings);
+	g_auto(SaslServerOffer) offer = {0};
+	sasl_choice_parse_features(f, &offer);
+
+	SaslChoiceInput in = {
+		.offer = &offer,
+		.tls_active = choices[_i].tls,
+		.tls_version = choices[_i].version,
+		.computable = choices[_i].computable,
+		.scram_worked_before = choices[_i].scram_worked,
+	};
+	SaslChoice got = {SASL_MECHANISM_PLAIN, SASL_CHANNEL_BINDING_NONE,
+			  SASL_GS2_FLAG_Y};
+	bool ok = sasl_choice_select(&in, &got, &error);
+
+	if (choices[_i].mech == SASL_MECHANISM_NONE) {
+		ck_assert_msg(!ok, "row %d: chose %s", _i,
+			      sasl_mechanism_to_string(got.mechanism));
+		ck_assert_msg(g_error_matches(error, SASL_ERROR,
+					      (gint)choices[_i].error),
+			      "row %d: %s", _i, error ? error->message : "?");
+		/* ret_choice untouched on failure. */
+		ck_assert_int_eq(got.mechanism, SASL_MECHANISM_PLAIN);
+		return;
+	}
+	ck_assert_msg(ok, "row %d: %s", _i, error ? error->message : "?");
+	ck_assert_ptr_null(error);
+	ck_assert_msg(got.mechanism == choices[_i].mech &&
+			      got.binding == choices[_i].binding &&
+			      got.gs2_flag == choices[_i].flag,
+		      "row %d: got %s %s", _i,
+		      sasl_mechanism_to_string(got.mechanism),
+		      sasl_choice_gs2_flag_to_string(&got));
+}
+END_TEST
+
+#undef E
+#undef S
+
+START_TEST(test_choice_flag_names)
+{
+	SaslChoice c = {SASL_MECHANISM_SCRAM_SHA_256_PLUS,
+			SASL_CHANNEL_BINDING_TLS_EXPORTER, SASL_GS2_FLAG_P};
+	ck_assert_str_eq(sasl_choice_gs2_flag_to_string(&c), "p=tls-exporter");
+	c.binding = SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT;
+	ck_assert_str_eq(sasl_choice_gs2_flag_to_string(&c),
+			 "p=tls-server-end-point");
+	c = (SaslChoice){SASL_MECHANISM_SCRAM_SHA_1, SASL_CHANNEL_BINDING_NONE,
+			 SASL_GS2_FLAG_Y};
+	ck_assert_str_eq(sasl_choice_gs2_flag_to_string(&c), "y");
+	c.gs2_flag = SASL_GS2_FLAG_N;
+	ck_assert_str_eq(sasl_choice_gs2_flag_to_string(&c), "n");
+	ck_assert_str_eq(sasl_channel_binding_to_string(
+				 SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT),
+			 "tls-server-end-point");
+	ck_assert_int_eq(sasl_mechanism_from_string("SCRAM-SHA-512-PLUS"),
+			 SASL_MECHANISM_SCRAM_SHA_512_PLUS);
+	ck_assert_int_eq(sasl_mechanism_from_string("scram-sha-1"),
+			 SASL_MECHANISM_NONE);
+	ck_assert_int_eq(sasl_mechanism_from_string(""), SASL_MECHANISM_NONE);
+}
+END_TEST
+
+/*
+ * The whole pure path the stream will run: features → choice → client
+ * with the offer → XEP-0474 check, on the XEP-0474 example.
+ */
+START_TEST(test_features_to_downgrade_check)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Stanza) f =
+		make_features("SCRAM-SHA-1 SCRAM-SHA-1-PLUS",
+			      "tls-server-end-point tls-exporter");
+	g_auto(SaslServerOffer) offer = {0};
+	sasl_choice_parse_features(f, &offer);
+
+	SaslChoiceInput in = {
+		.offer = &offer,
+		.tls_active = true,
+		.tls_version = TLS_SESSION_VERSION_1_3,
+		.computable =
+			SASL_CHANNEL_BINDING_BIT(
+				SASL_CHANNEL_BINDING_TLS_EXPORTER) |
+			SASL_CHANNEL_BINDING_BIT(
+				SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT),
+	};
+	SaslChoice choice;
+	ck_assert(sasl_choice_select(&in, &choice, &error));
+	ck_assert_int_eq(choice.mechanism, SASL_MECHANISM_SCRAM_SHA_1_PLUS);
+	ck_assert_int_eq(choice.binding, SASL_CHANNEL_BINDING_TLS_EXPORTER);
+
+	g_autoptr(GBytes) cb = g_bytes_new_static("THIS IS FAKE CB DATA", 20);
+	SaslClientOptions o = {
+		.mechanism = choice.mechanism,
+		.username = "user",
+		.password = "pencil",
+		.gs2_flag = choice.gs2_flag,
+		.binding = choice.binding,
+		.binding_data = cb,
+		.offer = &offer,
+		.client_nonce = XEP0474_NONCE,
+	};
+	g_autoptr(SaslClient) c = sasl_client_new_with_options(&o);
+	g_autoptr(GBytes) first = sasl_client_initial_response(c);
+	g_autoptr(GBytes) out =
+		step_str(c, XEP0474_SERVER_FIRST_BARE ",h=" XEP0474_H, &error);
+	ck_assert_msg(out != NULL, "%s", error ? error->message : "?");
+	ck_assert(sasl_client_is_downgrade_checked(c));
+}
+END_TEST
+
 static Suite *sasl_suite(void)
 {
 	Suite *s = suite_create("sasl-scram");
@@ -1045,6 +1392,11 @@ static Suite *sasl_suite(void)
 		{"downgrade-hash", test_downgrade_hash},
 		{"downgrade-example", test_downgrade_example},
 		{"downgrade-repeated", test_downgrade_repeated},
+		{"parse-features", test_parse_features},
+		{"parse-features-bounded", test_parse_features_bounded},
+		{"choice-flag-names", test_choice_flag_names},
+		{"features-to-downgrade-check",
+		 test_features_to_downgrade_check},
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -1059,6 +1411,13 @@ static Suite *sasl_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_downgrade_tampered, 0,
 			    (int)G_N_ELEMENTS(tampered));
+	suite_add_tcase(s, tc);
+
+	/* One test per row of the choice matrix. */
+	tc = tcase_create("choice-matrix");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_choice_matrix, 0,
+			    (int)G_N_ELEMENTS(choices));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
-# SASL (SCRAM, PLAIN) and the TLS client on memory buffers.
+# SASL (SCRAM, PLAIN, the mechanism choice) and the TLS client on memory
+# buffers.
 libpresenced_core_la_SOURCES += \
 	daemon/core/sasl-scram.c daemon/core/sasl-scram.h \
+	daemon/core/sasl-choice.c daemon/core/sasl-choice.h \
 	daemon/core/tls-session.c daemon/core/tls-session.h
 
 if HAVE_CHECK
