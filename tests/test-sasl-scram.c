@@ -801,6 +801,7 @@ START_TEST(test_sha512_bad_signature)
 	};
 	g_autoptr(SaslClient) c = sasl_client_new_with_options(&o);
 	g_autoptr(GBytes) first = sasl_client_initial_response(c);
+	ck_assert_ptr_nonnull(first);
 	g_autoptr(GBytes) final_msg = step_str(c, RFC7677_SERVER_FIRST, &error);
 	ck_assert_ptr_nonnull(final_msg);
 	/* The SHA-256 server signature for the same inputs: wrong length. */
@@ -1348,6 +1349,7 @@ START_TEST(test_features_to_downgrade_check)
 	};
 	g_autoptr(SaslClient) c = sasl_client_new_with_options(&o);
 	g_autoptr(GBytes) first = sasl_client_initial_response(c);
+	ck_assert_ptr_nonnull(first);
 	g_autoptr(GBytes) out =
 		step_str(c, XEP0474_SERVER_FIRST_BARE ",h=" XEP0474_H, &error);
 	ck_assert_msg(out != NULL, "%s", error ? error->message : "?");
