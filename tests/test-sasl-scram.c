@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/sasl-choice.h"
 #include "core/sasl-scram.h"
+#include "core/stanza.h"
 #include "tests/support/check-suite.h"
 
 #define RFC5802_NONCE "fyko+d2lbbFgONRv9qkxdawL"
@@ -660,6 +662,702 @@ START_TEST(test_choose_mechanism)
 }
 END_TEST
 
+/* Runs a complete exchange built from options and checks every message. */
+static void run_exchange_opts(const SaslClientOptions *o,
+			      const char *client_first,
+			      const char *server_first,
+			      const char *client_final,
+			      const char *server_final)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SaslClient) c = sasl_client_new_with_options(o);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(sasl_client_get_mechanism(c), o->mechanism);
+	ck_assert_int_eq(sasl_client_get_channel_binding(c), o->binding);
+
+	g_autoptr(GBytes) first = sasl_client_initial_response(c);
+	assert_str_bytes(first, client_first);
+	g_autoptr(GBytes) final_msg = step_str(c, server_first, &error);
+	ck_assert_msg(final_msg != NULL, "step: %s",
+		      error ? error->message : "?");
+	assert_str_bytes(final_msg, client_final);
+	ck_assert_msg(verify_str(c, server_final, &error), "verify: %s",
+		      error ? error->message : "?");
+}
+
+#define RFC7677_SERVER_NONCE                                                   \
+	"rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
+
+/*
+ * SCRAM-SHA-512 has no RFC vector. These were computed independently with
+ * Python 3 hashlib.pbkdf2_hmac("sha512", ...) and hmac (RFC 5802 §3 written
+ * out by hand), on the RFC 7677 §3 inputs: user "user", password "pencil",
+ * its nonces, salt and 4096 iterations. The same script reproduces the
+ * RFC 7677 vector and the XEP-0474 example hash.
+ */
+START_TEST(test_sha512_vector)
+{
+	SaslClientOptions o = {
+		.mechanism = SASL_MECHANISM_SCRAM_SHA_512,
+		.username = "user",
+		.password = "pencil",
+		.gs2_flag = SASL_GS2_FLAG_N,
+		.client_nonce = RFC7677_NONCE,
+	};
+	run_exchange_opts(
+		&o, "n,,n=user,r=" RFC7677_NONCE, RFC7677_SERVER_FIRST,
+		"c=biws,r=" RFC7677_SERVER_NONCE
+		",p=gMGXRcevScNtxZ6/8lQYpGtnsNAc3mGcmNomv+xnoOMw+3R2xNJdMNnzMl"
+		"TN8PPC6wdp6dybEmDYXYTxwnYPJQ==",
+		"v=ZQnYEgWQMFmmsM8aQMF0nDDCy/"
+		"AgCzkwk8CmMZYcMg0vSVlKDanekLtifDSeV"
+		"GT4+5ZxXnJq199RVG2rR7N7Zw==");
+	ck_assert_str_eq(sasl_mechanism_to_string(SASL_MECHANISM_SCRAM_SHA_512),
+			 "SCRAM-SHA-512");
+}
+END_TEST
+
+START_TEST(test_sha512_plus_exporter)
+{
+	g_autoptr(GBytes) cb = test_binding();
+	SaslClientOptions o = {
+		.mechanism = SASL_MECHANISM_SCRAM_SHA_512_PLUS,
+		.username = "user",
+		.password = "pencil",
+		.gs2_flag = SASL_GS2_FLAG_P,
+		.binding = SASL_CHANNEL_BINDING_TLS_EXPORTER,
+		.binding_data = cb,
+		.client_nonce = RFC7677_NONCE,
+	};
+	run_exchange_opts(
+		&o, "p=tls-exporter,,n=user,r=" RFC7677_NONCE,
+		RFC7677_SERVER_FIRST,
+		"c=cD10bHMtZXhwb3J0ZXIsLAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhsc"
+		"HR4f,r=" RFC7677_SERVER_NONCE
+		",p=jVaGV/PIJ7hgkpxV9a1jdpzyYkHQH9gW6fn3DbAL2oEA+5w4CCSJjoq8G3"
+		"7bn2FsGaVEMsk4kiHRqMUoN/aiiA==",
+		"v=bTvxua5nsJsvSd2bk+"
+		"1WbSe84MBgjkACQPOqiN7MhTBLYxVX2QUqwET2NLcZE"
+		"v2CfexR6NbAMluKltOEs5vLYw==");
+}
+END_TEST
+
+START_TEST(test_sha512_plus_end_point)
+{
+	g_autoptr(GBytes) cb = test_binding();
+	SaslClientOptions o = {
+		.mechanism = SASL_MECHANISM_SCRAM_SHA_512_PLUS,
+		.username = "user",
+		.password = "pencil",
+		.gs2_flag = SASL_GS2_FLAG_P,
+		.binding = SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT,
+		.binding_data = cb,
+		.client_nonce = RFC7677_NONCE,
+	};
+	/* c= is base64("p=tls-server-end-point,," + the 32 bytes). */
+	run_exchange_opts(
+		&o, "p=tls-server-end-point,,n=user,r=" RFC7677_NONCE,
+		RFC7677_SERVER_FIRST,
+		"c=cD10bHMtc2VydmVyLWVuZC1wb2ludCwsAAECAwQFBgcICQoLDA0ODxAREhMU"
+		"FRYXGBkaGxwdHh8=,r=" RFC7677_SERVER_NONCE
+		",p=nUe1i4s2cekqhb7FffOD5zf+Z5ND38FUAFbPlUjSAwoyboI7VOhAtMMUAA"
+		"y8HJsUz3Yj/DT0ORLFrxG7KFQhCg==",
+		"v="
+		"EZ1ynPIwK8As82frRzuwOuJuRxiciscpscrKTaNvot0mx0lgtMvUrjImXTwwO"
+		"ZwJlj5Di09qjLHj0Q4mhV2gJA==");
+}
+END_TEST
+
+START_TEST(test_sha256_plus_end_point)
+{
+	g_autoptr(GBytes) cb = test_binding();
+	SaslClientOptions o = {
+		.mechanism = SASL_MECHANISM_SCRAM_SHA_256_PLUS,
+		.username = "user",
+		.password = "pencil",
+		.gs2_flag = SASL_GS2_FLAG_P,
+		.binding = SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT,
+		.binding_data = cb,
+		.client_nonce = RFC7677_NONCE,
+	};
+	run_exchange_opts(
+		&o, "p=tls-server-end-point,,n=user,r=" RFC7677_NONCE,
+		RFC7677_SERVER_FIRST,
+		"c=cD10bHMtc2VydmVyLWVuZC1wb2ludCwsAAECAwQFBgcICQoLDA0ODxAREhMU"
+		"FRYXGBkaGxwdHh8=,r=" RFC7677_SERVER_NONCE
+		",p=nY1Wus9a+gM2DrbQ1msXFgyhW6KM5ktOxWiU+/P/EGY=",
+		"v=RwppMGddhz/J0lFYaRReBjXcQeNUFP5Qc76Lo5Exrig=");
+}
+END_TEST
+
+START_TEST(test_sha512_bad_signature)
+{
+	g_autoptr(GError) error = NULL;
+	SaslClientOptions o = {
+		.mechanism = SASL_MECHANISM_SCRAM_SHA_512,
+		.username = "user",
+		.password = "pencil",
+		.gs2_flag = SASL_GS2_FLAG_N,
+		.client_nonce = RFC7677_NONCE,
+	};
+	g_autoptr(SaslClient) c = sasl_client_new_with_options(&o);
+	g_autoptr(GBytes) first = sasl_client_initial_response(c);
+	ck_assert_ptr_nonnull(first);
+	g_autoptr(GBytes) final_msg = step_str(c, RFC7677_SERVER_FIRST, &error);
+	ck_assert_ptr_nonnull(final_msg);
+	/* The SHA-256 server signature for the same inputs: wrong length. */
+	ck_assert(!verify_str(
+		c, "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=", &error));
+	ck_assert(g_error_matches(error, SASL_ERROR,
+				  SASL_ERROR_SERVER_SIGNATURE));
+}
+END_TEST
+
+/* ---- XEP-0474 ---------------------------------------------------------- */
+
+/* XEP-0474 §4.3 "Full Example" (version 0.5.0). */
+#define XEP0474_NONCE "12C4CD5C-E38E-4A98-8F6D-15C38F51CCC6"
+#define XEP0474_SERVER_FIRST_BARE                                              \
+	"r=12C4CD5C-E38E-4A98-8F6D-15C38F51CCC6a09117a6-ac50-4f2f-93f1-"       \
+	"93799c2bddf6,s=QSXCR+Q6sek8bf92,i=4096"
+#define XEP0474_H "G6k/rBLDqgOhRRaCuuatSDFkJ08="
+/* The same lists hashed the version 0.3 way (Python hashlib). */
+#define XEP0474_D "dRc3RenuSY9ypgPpERowoaySQZY="
+
+/* An offer from space-separated lists; bindings NULL: no XEP-0440. */
+static void make_offer(SaslServerOffer *offer, const char *mechs,
+		       const char *bindings)
+{
+	offer->mechanisms = g_strsplit(mechs, " ", -1);
+	offer->bindings_advertised = bindings != NULL;
+	offer->bindings = bindings != NULL && bindings[0] != '\0'
+				  ? g_strsplit(bindings, " ", -1)
+				  : g_new0(char *, 1);
+	offer->binding_types = 0;
+}
+
+START_TEST(test_downgrade_hash)
+{
+	g_auto(SaslServerOffer) offer = {0};
+
+	/* The XEP's own value, and the order of arrival does not matter. */
+	make_offer(&offer, "SCRAM-SHA-1-PLUS SCRAM-SHA-1",
+		   "tls-server-end-point tls-exporter");
+	g_autofree char *h = sasl_downgrade_hash(
+		SASL_MECHANISM_SCRAM_SHA_1_PLUS, &offer, false);
+	ck_assert_str_eq(h, XEP0474_H);
+	g_autofree char *d = sasl_downgrade_hash(
+		SASL_MECHANISM_SCRAM_SHA_1_PLUS, &offer, true);
+	ck_assert_str_eq(d, XEP0474_D);
+	/* The hash is the mechanism's: SHA-1 for either SCRAM-SHA-1. */
+	g_autofree char *h1 =
+		sasl_downgrade_hash(SASL_MECHANISM_SCRAM_SHA_1, &offer, false);
+	ck_assert_str_eq(h1, XEP0474_H);
+	ck_assert_ptr_null(
+		sasl_downgrade_hash(SASL_MECHANISM_PLAIN, &offer, false));
+	sasl_server_offer_clear(&offer);
+
+	/* SHA-256, unknown names included (Python hashlib). */
+	make_offer(
+		&offer,
+		"X-OAUTH2 SCRAM-SHA-256-PLUS PLAIN SCRAM-SHA-256 SCRAM-SHA-1",
+		"tls-unique tls-exporter tls-server-end-point");
+	g_autofree char *h256 = sasl_downgrade_hash(
+		SASL_MECHANISM_SCRAM_SHA_256, &offer, false);
+	ck_assert_str_eq(h256, "8dQDQotzKMg2/O7DINrxiNfRl7IwS/zpoKGwTeFuN2w=");
+	sasl_server_offer_clear(&offer);
+
+	/* No XEP-0440 element: no %x1F at all. */
+	make_offer(&offer, "SCRAM-SHA-256 SCRAM-SHA-1", NULL);
+	g_autofree char *hnone = sasl_downgrade_hash(
+		SASL_MECHANISM_SCRAM_SHA_256, &offer, false);
+	ck_assert_str_eq(hnone, "0/NIECGLXv63MqTb7NyUI9Tqxi40YVZyx61umRrH924=");
+}
+END_TEST
+
+/* Steps a SCRAM-SHA-1-PLUS client given `offer` through server_first. */
+static GBytes *xep0474_step(const SaslServerOffer *offer,
+			    const char *server_first, bool *ret_checked,
+			    GError **error)
+{
+	g_autoptr(GBytes) cb = g_bytes_new_static("THIS IS FAKE CB DATA", 20);
+	SaslClientOptions o = {
+		.mechanism = SASL_MECHANISM_SCRAM_SHA_1_PLUS,
+		.username = "user",
+		.password = "pencil",
+		.gs2_flag = SASL_GS2_FLAG_P,
+		.binding = SASL_CHANNEL_BINDING_TLS_EXPORTER,
+		.binding_data = cb,
+		.offer = offer,
+		.client_nonce = XEP0474_NONCE,
+	};
+	g_autoptr(SaslClient) c = sasl_client_new_with_options(&o);
+	g_autoptr(GBytes) first = sasl_client_initial_response(c);
+
+	assert_str_bytes(first, "p=tls-exporter,,n=user,r=" XEP0474_NONCE);
+	GBytes *out = step_str(c, server_first, error);
+	*ret_checked = sasl_client_is_downgrade_checked(c);
+	return out;
+}
+
+START_TEST(test_downgrade_example)
+{
+	g_autoptr(GError) error = NULL;
+	g_auto(SaslServerOffer) offer = {0};
+	bool checked = false;
+
+	make_offer(&offer, "SCRAM-SHA-1 SCRAM-SHA-1-PLUS",
+		   "tls-server-end-point tls-exporter");
+	g_autoptr(GBytes) out =
+		xep0474_step(&offer, XEP0474_SERVER_FIRST_BARE ",h=" XEP0474_H,
+			     &checked, &error);
+	ck_assert_msg(out != NULL, "%s", error ? error->message : "?");
+	ck_assert(checked);
+	/*
+	 * c= as in the example; the proof is ours (Python hashlib): the
+	 * example's client-final carries an extra x= attribute.
+	 */
+	assert_str_bytes(
+		out, "c=cD10bHMtZXhwb3J0ZXIsLFRISVMgSVMgRkFLRSBDQiBEQVRB,"
+		     "r=12C4CD5C-E38E-4A98-8F6D-15C38F51CCC6a09117a6-ac50-"
+		     "4f2f-93f1-93799c2bddf6,p=NWgTsQJvWgbXKxbqd3P4BNurjkU=");
+
+	/* Version 0.3's d= works the same way. */
+	g_autoptr(GBytes) out_d =
+		xep0474_step(&offer, XEP0474_SERVER_FIRST_BARE ",d=" XEP0474_D,
+			     &checked, &error);
+	ck_assert_msg(out_d != NULL, "%s", error ? error->message : "?");
+	ck_assert(checked);
+
+	/* No hash from the server: nothing to check, nothing refused. */
+	g_autoptr(GBytes) out_none = xep0474_step(
+		&offer, XEP0474_SERVER_FIRST_BARE, &checked, &error);
+	ck_assert_ptr_nonnull(out_none);
+	ck_assert(!checked);
+
+	/* No offer given: a hash is ignored (the deprecated path). */
+	g_autoptr(GBytes) out_nooffer = xep0474_step(
+		NULL, XEP0474_SERVER_FIRST_BARE ",h=AAAA", &checked, &error);
+	ck_assert_ptr_nonnull(out_nooffer);
+	ck_assert(!checked);
+}
+END_TEST
+
+/* What a MITM would do to the features, and hashes that do not fit. */
+static const struct {
+	const char *mechs;
+	const char *bindings; /* NULL: no XEP-0440 element */
+	const char *extension;
+} tampered[] = {
+	/* A -PLUS mechanism dropped. */
+	{"SCRAM-SHA-1", "tls-server-end-point tls-exporter", ",h=" XEP0474_H},
+	/* A binding type dropped. */
+	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS", "tls-server-end-point",
+	 ",h=" XEP0474_H},
+	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS", "tls-exporter", ",h=" XEP0474_H},
+	/* The XEP-0440 element dropped, or emptied. */
+	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS", NULL, ",h=" XEP0474_H},
+	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS", "", ",h=" XEP0474_H},
+	/* Something added. */
+	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS PLAIN",
+	 "tls-server-end-point tls-exporter", ",h=" XEP0474_H},
+	/* Case matters (i;octet). */
+	{"scram-sha-1 SCRAM-SHA-1-PLUS", "tls-server-end-point tls-exporter",
+	 ",h=" XEP0474_H},
+	/* The same with version 0.3's d=. */
+	{"SCRAM-SHA-1", "tls-server-end-point tls-exporter", ",d=" XEP0474_D},
+	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS", "tls-exporter", ",d=" XEP0474_D},
+	/* Right lists, a wrong or malformed hash; one of two wrong. */
+	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS", "tls-server-end-point tls-exporter",
+	 ",h=G6k/rBLDqgOhRRaCuuatSDFkJ09="},
+	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS", "tls-server-end-point tls-exporter",
+	 ",h="},
+	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS", "tls-server-end-point tls-exporter",
+	 ",h=" XEP0474_D},
+	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS", "tls-server-end-point tls-exporter",
+	 ",h=" XEP0474_H ",d=" XEP0474_H},
+};
+
+START_TEST(test_downgrade_tampered)
+{
+	g_autoptr(GError) error = NULL;
+	g_auto(SaslServerOffer) offer = {0};
+	bool checked = true;
+
+	make_offer(&offer, tampered[_i].mechs, tampered[_i].bindings);
+	g_autofree char *sf = g_strconcat(XEP0474_SERVER_FIRST_BARE,
+					  tampered[_i].extension, NULL);
+	g_autoptr(GBytes) out = xep0474_step(&offer, sf, &checked, &error);
+	ck_assert_msg(out == NULL, "row %d accepted", _i);
+	ck_assert_msg(g_error_matches(error, SASL_ERROR, SASL_ERROR_DOWNGRADE),
+		      "row %d: %s", _i, error ? error->message : "?");
+	ck_assert(!checked);
+}
+END_TEST
+
+START_TEST(test_downgrade_repeated)
+{
+	g_autoptr(GError) error = NULL;
+	g_auto(SaslServerOffer) offer = {0};
+	bool checked = true;
+
+	make_offer(&offer, "SCRAM-SHA-1 SCRAM-SHA-1-PLUS",
+		   "tls-server-end-point tls-exporter");
+	g_autoptr(GBytes) out = xep0474_step(&offer,
+					     XEP0474_SERVER_FIRST_BARE
+					     ",h=" XEP0474_H ",h=" XEP0474_H,
+					     &checked, &error);
+	ck_assert_ptr_null(out);
+	ck_assert(g_error_matches(error, SASL_ERROR, SASL_ERROR_BAD_CHALLENGE));
+}
+END_TEST
+
+/* ---- XEP-0440 features and the choice ---------------------------------- */
+
+#define NS_STREAM "http://etherx.jabber.org/streams"
+#define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
+#define NS_SASL_CB "urn:xmpp:sasl-cb:0"
+
+/* <stream:features/> with the given space-separated lists; bindings NULL:
+ * no XEP-0440 element. */
+static Stanza *make_features(const char *mechs, const char *bindings)
+{
+	Stanza *f = stanza_new("features", NS_STREAM);
+	Stanza *m = stanza_add_child_new(f, "mechanisms", NS_SASL);
+	g_auto(GStrv) names = g_strsplit(mechs, " ", -1);
+
+	for (char **n = names; *n != NULL; n++) {
+		if (**n != '\0')
+			stanza_add_child_text(m, "mechanism", NS_SASL, *n);
+	}
+	if (bindings != NULL) {
+		Stanza *cb = stanza_add_child_new(f, "sasl-channel-binding",
+						  NS_SASL_CB);
+		g_auto(GStrv) types = g_strsplit(bindings, " ", -1);
+		for (char **t = types; *t != NULL; t++) {
+			if (**t == '\0')
+				continue;
+			Stanza *el = stanza_add_child_new(cb, "channel-binding",
+							  NS_SASL_CB);
+			stanza_set_attr(el, "type", *t);
+		}
+	}
+	return f;
+}
+
+START_TEST(test_parse_features)
+{
+	g_autoptr(Stanza) f =
+		make_features("SCRAM-SHA-1 SCRAM-SHA-256-PLUS X-OAUTH2",
+			      "tls-unique tls-exporter tls-server-end-point");
+	Stanza *m = stanza_get_child(f, "mechanisms", NS_SASL);
+	Stanza *cb = stanza_get_child(f, "sasl-channel-binding", NS_SASL_CB);
+	/* Pretty-printed, wrong namespace, no type: trimmed or ignored. */
+	stanza_add_child_text(m, "mechanism", NS_SASL, "\n  PLAIN\n");
+	stanza_add_child_text(m, "mechanism", "urn:example", "EXTERNAL");
+	stanza_add_child_text(m, "mechanism", NS_SASL, "  ");
+	stanza_set_attr(stanza_add_child_new(cb, "channel-binding", "urn:x"),
+			"type", "tls-exporter-2");
+	stanza_add_child_new(cb, "channel-binding", NS_SASL_CB);
+
+	g_auto(SaslServerOffer) offer = {0};
+	sasl_choice_parse_features(f, &offer);
+	g_autofree char *mechs = g_strjoinv(" ", offer.mechanisms);
+	ck_assert_str_eq(mechs,
+			 "SCRAM-SHA-1 SCRAM-SHA-256-PLUS X-OAUTH2 PLAIN");
+	ck_assert(offer.bindings_advertised);
+	g_autofree char *types = g_strjoinv(" ", offer.bindings);
+	ck_assert_str_eq(types, "tls-unique tls-exporter tls-server-end-point");
+	ck_assert_uint_eq(
+		offer.binding_types,
+		SASL_CHANNEL_BINDING_BIT(SASL_CHANNEL_BINDING_TLS_EXPORTER) |
+			SASL_CHANNEL_BINDING_BIT(
+				SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT));
+	sasl_server_offer_clear(&offer);
+
+	/* Only unknown types: advertised, nothing we can use. */
+	g_autoptr(Stanza) f2 = make_features("SCRAM-SHA-1", "tls-unique");
+	sasl_choice_parse_features(f2, &offer);
+	ck_assert(offer.bindings_advertised);
+	ck_assert_uint_eq(offer.binding_types, 0);
+	ck_assert_uint_eq(g_strv_length(offer.bindings), 1);
+	sasl_server_offer_clear(&offer);
+
+	/* No XEP-0440 element; no features at all. */
+	g_autoptr(Stanza) f3 = make_features("SCRAM-SHA-1", NULL);
+	sasl_choice_parse_features(f3, &offer);
+	ck_assert(!offer.bindings_advertised);
+	ck_assert_uint_eq(offer.binding_types, 0);
+	ck_assert_ptr_nonnull(offer.bindings);
+	ck_assert_uint_eq(g_strv_length(offer.bindings), 0);
+	sasl_server_offer_clear(&offer);
+
+	sasl_choice_parse_features(NULL, &offer);
+	ck_assert_ptr_nonnull(offer.mechanisms);
+	ck_assert_uint_eq(g_strv_length(offer.mechanisms), 0);
+	ck_assert(!offer.bindings_advertised);
+}
+END_TEST
+
+START_TEST(test_parse_features_bounded)
+{
+	g_autoptr(Stanza) f = make_features("", "");
+	Stanza *m = stanza_get_child(f, "mechanisms", NS_SASL);
+	Stanza *cb = stanza_get_child(f, "sasl-channel-binding", NS_SASL_CB);
+	g_autofree char *huge = g_strnfill(SASL_CHOICE_MAX_NAME_BYTES + 1, 'A');
+
+	stanza_add_child_text(m, "mechanism", NS_SASL, huge);
+	stanza_set_attr(stanza_add_child_new(cb, "channel-binding", NS_SASL_CB),
+			"type", huge);
+	for (unsigned i = 0; i < 100; i++) {
+		g_autofree char *name = g_strdup_printf("X-MECH-%u", i);
+		stanza_add_child_text(m, "mechanism", NS_SASL, name);
+		stanza_set_attr(
+			stanza_add_child_new(cb, "channel-binding", NS_SASL_CB),
+			"type", name);
+	}
+
+	g_auto(SaslServerOffer) offer = {0};
+	sasl_choice_parse_features(f, &offer);
+	ck_assert_uint_eq(g_strv_length(offer.mechanisms),
+			  SASL_CHOICE_MAX_MECHANISMS);
+	ck_assert_str_eq(offer.mechanisms[0], "X-MECH-0");
+	ck_assert_uint_eq(g_strv_length(offer.bindings),
+			  SASL_CHOICE_MAX_BINDINGS);
+}
+END_TEST
+
+#define E SASL_CHANNEL_BINDING_BIT(SASL_CHANNEL_BINDING_TLS_EXPORTER)
+#define S SASL_CHANNEL_BINDING_BIT(SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT)
+#define V12 TLS_SESSION_VERSION_1_2
+#define V13 TLS_SESSION_VERSION_1_3
+#define VNONE TLS_SESSION_VERSION_UNKNOWN
+#define ALL_MECHS                                                              \
+	"PLAIN SCRAM-SHA-1 SCRAM-SHA-1-PLUS SCRAM-SHA-256 SCRAM-SHA-256-PLUS"
+#define BOTH_CB "tls-exporter tls-server-end-point"
+
+static const struct {
+	const char *mechs;
+	const char *bindings; /* NULL: no XEP-0440 element */
+	bool tls;
+	TlsSessionVersion version;
+	unsigned computable;
+	bool scram_worked;
+	SaslMechanism mech; /* NONE: error expected */
+	SaslChannelBinding binding;
+	SaslGs2Flag flag;
+	SaslError error;
+} choices[] = {
+	/* Issue #11, ejabberd 23.01: -PLUS but no XEP-0440: never bind. */
+	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS PLAIN", NULL, true, V13, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_1, SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N,
+	 0},
+	/* Prosody 13 / ejabberd 24.12 on TLS 1.3: tls-exporter preferred. */
+	{ALL_MECHS, BOTH_CB, true, V13, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256_PLUS, SASL_CHANNEL_BINDING_TLS_EXPORTER,
+	 SASL_GS2_FLAG_P, 0},
+	{ALL_MECHS, BOTH_CB, true, V12, S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256_PLUS,
+	 SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT, SASL_GS2_FLAG_P, 0},
+	/* tls-exporter only on TLS 1.3, whatever the caller claims. */
+	{ALL_MECHS, BOTH_CB, true, V12, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256_PLUS,
+	 SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT, SASL_GS2_FLAG_P, 0},
+	{ALL_MECHS, "tls-exporter", true, V12, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	/* Only what the server lists. */
+	{ALL_MECHS, "tls-server-end-point", true, V13, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256_PLUS,
+	 SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT, SASL_GS2_FLAG_P, 0},
+	{ALL_MECHS, "tls-exporter", true, V13, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256_PLUS, SASL_CHANNEL_BINDING_TLS_EXPORTER,
+	 SASL_GS2_FLAG_P, 0},
+	/* Only what we can compute (Ed25519 certificate: no end-point). */
+	{ALL_MECHS, "tls-server-end-point", true, V13, E, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	{ALL_MECHS, "tls-unique", true, V12, S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	{ALL_MECHS, "", true, V13, E | S, false, SASL_MECHANISM_SCRAM_SHA_256,
+	 SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N, 0},
+	/* No -PLUS offered: "y" when we could have bound, else "n". */
+	{"SCRAM-SHA-1 SCRAM-SHA-256", BOTH_CB, true, V13, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_Y, 0},
+	{"SCRAM-SHA-1 SCRAM-SHA-256", NULL, true, V12, S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_Y, 0},
+	{"SCRAM-SHA-1 SCRAM-SHA-256", NULL, true, V12, E, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	{"SCRAM-SHA-1 SCRAM-SHA-256", NULL, true, V13, 0, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	/* A -PLUS we do not know still means "the server binds". */
+	{"SCRAM-SHA3-512-PLUS SCRAM-SHA-256", NULL, true, V13, E | S, false,
+	 SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	/* Strength order. */
+	{"SCRAM-SHA-1 SCRAM-SHA-512 SCRAM-SHA-256-PLUS SCRAM-SHA-512-PLUS",
+	 "tls-exporter", true, V13, E, false, SASL_MECHANISM_SCRAM_SHA_512_PLUS,
+	 SASL_CHANNEL_BINDING_TLS_EXPORTER, SASL_GS2_FLAG_P, 0},
+	{"SCRAM-SHA-512 SCRAM-SHA-1-PLUS", "tls-exporter", true, V13, E, false,
+	 SASL_MECHANISM_SCRAM_SHA_1_PLUS, SASL_CHANNEL_BINDING_TLS_EXPORTER,
+	 SASL_GS2_FLAG_P, 0},
+	{"SCRAM-SHA-512 SCRAM-SHA-1-PLUS", NULL, true, V13, E, false,
+	 SASL_MECHANISM_SCRAM_SHA_512, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	{"SCRAM-SHA-256-PLUS SCRAM-SHA-512-PLUS SCRAM-SHA-1-PLUS", BOTH_CB,
+	 true, V12, S, false, SASL_MECHANISM_SCRAM_SHA_512_PLUS,
+	 SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT, SASL_GS2_FLAG_P, 0},
+	{"PLAIN SCRAM-SHA-1", NULL, true, V13, 0, false,
+	 SASL_MECHANISM_SCRAM_SHA_1, SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N,
+	 0},
+	/* Without TLS: no binding, no PLAIN, XEP-0440 irrelevant. */
+	{"SCRAM-SHA-256-PLUS SCRAM-SHA-256", "tls-exporter", false, VNONE, E,
+	 false, SASL_MECHANISM_SCRAM_SHA_256, SASL_CHANNEL_BINDING_NONE,
+	 SASL_GS2_FLAG_N, 0},
+	{"PLAIN", NULL, false, VNONE, 0, false, SASL_MECHANISM_NONE,
+	 SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N, SASL_ERROR_NO_MECHANISM},
+	/* PLAIN: inside TLS, and never once SCRAM worked. */
+	{"PLAIN", NULL, true, V13, E, false, SASL_MECHANISM_PLAIN,
+	 SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N, 0},
+	{"PLAIN", BOTH_CB, true, V13, E | S, true, SASL_MECHANISM_NONE,
+	 SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N, SASL_ERROR_PLAIN_REFUSED},
+	{"PLAIN X-OAUTH2", NULL, true, V12, 0, true, SASL_MECHANISM_NONE,
+	 SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N, SASL_ERROR_PLAIN_REFUSED},
+	{"PLAIN SCRAM-SHA-1", NULL, true, V13, 0, true,
+	 SASL_MECHANISM_SCRAM_SHA_1, SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N,
+	 0},
+	/* Nothing we accept. */
+	{"", BOTH_CB, true, V13, E | S, false, SASL_MECHANISM_NONE,
+	 SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N, SASL_ERROR_NO_MECHANISM},
+	{"DIGEST-MD5 X-OAUTH2 scram-sha-256", NULL, true, V13, E, false,
+	 SASL_MECHANISM_NONE, SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N,
+	 SASL_ERROR_NO_MECHANISM},
+	{"SCRAM-SHA-256-PLUS", NULL, true, V13, E | S, false,
+	 SASL_MECHANISM_NONE, SASL_CHANNEL_BINDING_NONE, SASL_GS2_FLAG_N,
+	 SASL_ERROR_NO_MECHANISM},
+};
+
+START_TEST(test_choice_matrix)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Stanza) f =
+		make_features(choices[_i].mechs, choices[_i].bindings);
+	g_auto(SaslServerOffer) offer = {0};
+	sasl_choice_parse_features(f, &offer);
+
+	SaslChoiceInput in = {
+		.offer = &offer,
+		.tls_active = choices[_i].tls,
+		.tls_version = choices[_i].version,
+		.computable = choices[_i].computable,
+		.scram_worked_before = choices[_i].scram_worked,
+	};
+	SaslChoice got = {SASL_MECHANISM_PLAIN, SASL_CHANNEL_BINDING_NONE,
+			  SASL_GS2_FLAG_Y};
+	bool ok = sasl_choice_select(&in, &got, &error);
+
+	if (choices[_i].mech == SASL_MECHANISM_NONE) {
+		ck_assert_msg(!ok, "row %d: chose %s", _i,
+			      sasl_mechanism_to_string(got.mechanism));
+		ck_assert_msg(g_error_matches(error, SASL_ERROR,
+					      (gint)choices[_i].error),
+			      "row %d: %s", _i, error ? error->message : "?");
+		/* ret_choice untouched on failure. */
+		ck_assert_int_eq(got.mechanism, SASL_MECHANISM_PLAIN);
+		return;
+	}
+	ck_assert_msg(ok, "row %d: %s", _i, error ? error->message : "?");
+	ck_assert_ptr_null(error);
+	ck_assert_msg(got.mechanism == choices[_i].mech &&
+			      got.binding == choices[_i].binding &&
+			      got.gs2_flag == choices[_i].flag,
+		      "row %d: got %s %s", _i,
+		      sasl_mechanism_to_string(got.mechanism),
+		      sasl_choice_gs2_flag_to_string(&got));
+}
+END_TEST
+
+#undef E
+#undef S
+
+START_TEST(test_choice_flag_names)
+{
+	SaslChoice c = {SASL_MECHANISM_SCRAM_SHA_256_PLUS,
+			SASL_CHANNEL_BINDING_TLS_EXPORTER, SASL_GS2_FLAG_P};
+	ck_assert_str_eq(sasl_choice_gs2_flag_to_string(&c), "p=tls-exporter");
+	c.binding = SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT;
+	ck_assert_str_eq(sasl_choice_gs2_flag_to_string(&c),
+			 "p=tls-server-end-point");
+	c = (SaslChoice){SASL_MECHANISM_SCRAM_SHA_1, SASL_CHANNEL_BINDING_NONE,
+			 SASL_GS2_FLAG_Y};
+	ck_assert_str_eq(sasl_choice_gs2_flag_to_string(&c), "y");
+	c.gs2_flag = SASL_GS2_FLAG_N;
+	ck_assert_str_eq(sasl_choice_gs2_flag_to_string(&c), "n");
+	ck_assert_str_eq(sasl_channel_binding_to_string(
+				 SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT),
+			 "tls-server-end-point");
+	ck_assert_int_eq(sasl_mechanism_from_string("SCRAM-SHA-512-PLUS"),
+			 SASL_MECHANISM_SCRAM_SHA_512_PLUS);
+	ck_assert_int_eq(sasl_mechanism_from_string("scram-sha-1"),
+			 SASL_MECHANISM_NONE);
+	ck_assert_int_eq(sasl_mechanism_from_string(""), SASL_MECHANISM_NONE);
+}
+END_TEST
+
+/*
+ * The whole pure path the stream will run: features → choice → client
+ * with the offer → XEP-0474 check, on the XEP-0474 example.
+ */
+START_TEST(test_features_to_downgrade_check)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Stanza) f =
+		make_features("SCRAM-SHA-1 SCRAM-SHA-1-PLUS",
+			      "tls-server-end-point tls-exporter");
+	g_auto(SaslServerOffer) offer = {0};
+	sasl_choice_parse_features(f, &offer);
+
+	SaslChoiceInput in = {
+		.offer = &offer,
+		.tls_active = true,
+		.tls_version = TLS_SESSION_VERSION_1_3,
+		.computable =
+			SASL_CHANNEL_BINDING_BIT(
+				SASL_CHANNEL_BINDING_TLS_EXPORTER) |
+			SASL_CHANNEL_BINDING_BIT(
+				SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT),
+	};
+	SaslChoice choice;
+	ck_assert(sasl_choice_select(&in, &choice, &error));
+	ck_assert_int_eq(choice.mechanism, SASL_MECHANISM_SCRAM_SHA_1_PLUS);
+	ck_assert_int_eq(choice.binding, SASL_CHANNEL_BINDING_TLS_EXPORTER);
+
+	g_autoptr(GBytes) cb = g_bytes_new_static("THIS IS FAKE CB DATA", 20);
+	SaslClientOptions o = {
+		.mechanism = choice.mechanism,
+		.username = "user",
+		.password = "pencil",
+		.gs2_flag = choice.gs2_flag,
+		.binding = choice.binding,
+		.binding_data = cb,
+		.offer = &offer,
+		.client_nonce = XEP0474_NONCE,
+	};
+	g_autoptr(SaslClient) c = sasl_client_new_with_options(&o);
+	g_autoptr(GBytes) first = sasl_client_initial_response(c);
+	ck_assert_ptr_nonnull(first);
+	g_autoptr(GBytes) out =
+		step_str(c, XEP0474_SERVER_FIRST_BARE ",h=" XEP0474_H, &error);
+	ck_assert_msg(out != NULL, "%s", error ? error->message : "?");
+	ck_assert(sasl_client_is_downgrade_checked(c));
+}
+END_TEST
+
 int main(void)
 {
 	const CheckCase cases[] = {
@@ -685,6 +1383,24 @@ int main(void)
 		{"mutated-server-messages", test_mutated_server_messages},
 		{"mechanism-names", test_mechanism_names},
 		{"choose-mechanism", test_choose_mechanism},
+		{"sha512-vector", test_sha512_vector},
+		{"sha512-plus-exporter", test_sha512_plus_exporter},
+		{"sha512-plus-end-point", test_sha512_plus_end_point},
+		{"sha256-plus-end-point", test_sha256_plus_end_point},
+		{"sha512-bad-signature", test_sha512_bad_signature},
+		{"downgrade-hash", test_downgrade_hash},
+		{"downgrade-example", test_downgrade_example},
+		{"downgrade-repeated", test_downgrade_repeated},
+		{"parse-features", test_parse_features},
+		{"parse-features-bounded", test_parse_features_bounded},
+		{"choice-flag-names", test_choice_flag_names},
+		{"features-to-downgrade-check",
+		 test_features_to_downgrade_check},
+		/* One test per tampered feature list, per matrix row. */
+		{"downgrade-tampered", test_downgrade_tampered,
+		 .loops = G_N_ELEMENTS(tampered)},
+		{"choice-matrix", test_choice_matrix,
+		 .loops = G_N_ELEMENTS(choices)},
 	};
 
 	return check_suite_run("sasl-scram", cases, G_N_ELEMENTS(cases), 30);

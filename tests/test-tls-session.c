@@ -9,6 +9,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <glib/gstdio.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <string.h>
 
@@ -721,6 +722,139 @@ START_TEST(test_not_ready)
 }
 END_TEST
 
+/* The certificate's DER from its PEM by hand (GLib base64, no GnuTLS), and
+ * its SHA-256 by GLib's GChecksum: independent of the code under test. */
+static GBytes *sha256_of_pem_cert(const char *pem)
+{
+	const char *begin = strstr(pem, "-----BEGIN CERTIFICATE-----");
+	ck_assert_ptr_nonnull(begin);
+	begin = strchr(begin, '\n') + 1;
+	const char *end = strstr(begin, "-----END CERTIFICATE-----");
+	ck_assert_ptr_nonnull(end);
+	g_autofree char *body = g_strndup(begin, (gsize)(end - begin));
+	gsize der_len = 0;
+	g_autofree guchar *der = g_base64_decode(body, &der_len);
+	ck_assert_uint_gt(der_len, 100);
+
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_checksum_update(sum, der, der_len);
+	guint8 digest[32];
+	gsize digest_len = sizeof(digest);
+	g_checksum_get_digest(sum, digest, &digest_len);
+	return g_bytes_new(digest, digest_len);
+}
+
+static void check_end_point(const char *priority, TlsSessionVersion version)
+{
+	g_autoptr(GError) error = NULL;
+	TlsSession *c_raw = NULL;
+	TlsTestServer *s_raw = NULL;
+
+	connect_pair(priority, &c_raw, &s_raw);
+	g_autoptr(TlsSession) c = c_raw;
+	g_autoptr(TlsTestServer) s = s_raw;
+
+	ck_assert_int_eq(tls_session_get_version(c), version);
+
+	/* The test certificates are ECDSA-SHA256: SHA-256 of the DER. */
+	g_autoptr(GBytes) cb = tls_session_get_server_end_point(c, &error);
+	ck_assert_msg(cb != NULL, "%s", error ? error->message : "?");
+	ck_assert_ptr_null(error);
+	g_autoptr(GBytes) expected =
+		sha256_of_pem_cert(tls_test_cert_get_cert_pem(
+			matrix->server[TLS_TEST_SERVER_CERT_GOOD]));
+	ck_assert(g_bytes_equal(cb, expected));
+
+	/* The server's own view of the certificate it sent agrees. */
+	const gnutls_datum_t *ours =
+		gnutls_certificate_get_ours(tls_test_server_get_session(s));
+	ck_assert_ptr_nonnull(ours);
+	guint8 digest[32];
+	ck_assert_int_eq(gnutls_hash_fast(GNUTLS_DIG_SHA256, ours->data,
+					  ours->size, digest),
+			 0);
+	ck_assert(memcmp(g_bytes_get_data(cb, NULL), digest, 32) == 0);
+}
+
+START_TEST(test_end_point_tls13)
+{
+	check_end_point(TLS13_ONLY, TLS_SESSION_VERSION_1_3);
+}
+END_TEST
+
+START_TEST(test_end_point_tls12)
+{
+	/* RFC 5929 §4: unlike tls-exporter, available on TLS 1.2 too. */
+	check_end_point(TLS12_ONLY, TLS_SESSION_VERSION_1_2);
+}
+END_TEST
+
+START_TEST(test_end_point_not_ready)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(TlsSession) c =
+		tls_session_new(DOMAIN, matrix->ca_file, &error);
+
+	ck_assert_int_eq(tls_session_get_version(c),
+			 TLS_SESSION_VERSION_UNKNOWN);
+	ck_assert_ptr_null(tls_session_get_server_end_point(c, &error));
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_NO_BINDING));
+	ck_assert_str_eq(tls_session_version_to_string(TLS_SESSION_VERSION_1_2),
+			 "1.2");
+	ck_assert_str_eq(tls_session_version_to_string(TLS_SESSION_VERSION_1_3),
+			 "1.3");
+	ck_assert_str_eq(
+		tls_session_version_to_string(TLS_SESSION_VERSION_UNKNOWN),
+		"unknown");
+}
+END_TEST
+
+static const struct {
+	gnutls_sign_algorithm_t sign;
+	gnutls_digest_algorithm_t digest;
+} end_point_cases[] = {
+	/* RFC 5929 §4.1: MD5 and SHA-1 become SHA-256. */
+	{GNUTLS_SIGN_RSA_MD5, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_RSA_SHA1, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_DSA_SHA1, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_ECDSA_SHA1, GNUTLS_DIG_SHA256},
+	/* Otherwise the signature's own hash. */
+	{GNUTLS_SIGN_RSA_SHA224, GNUTLS_DIG_SHA224},
+	{GNUTLS_SIGN_RSA_SHA256, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_ECDSA_SHA256, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_RSA_SHA384, GNUTLS_DIG_SHA384},
+	{GNUTLS_SIGN_ECDSA_SHA384, GNUTLS_DIG_SHA384},
+	{GNUTLS_SIGN_RSA_SHA512, GNUTLS_DIG_SHA512},
+	{GNUTLS_SIGN_ECDSA_SHA512, GNUTLS_DIG_SHA512},
+	{GNUTLS_SIGN_RSA_PSS_SHA256, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_RSA_PSS_RSAE_SHA384, GNUTLS_DIG_SHA384},
+	{GNUTLS_SIGN_RSA_PSS_SHA512, GNUTLS_DIG_SHA512},
+	{GNUTLS_SIGN_ECDSA_SHA3_256, GNUTLS_DIG_SHA3_256},
+	/* No single hash: no binding, whatever GnuTLS says internally. */
+	{GNUTLS_SIGN_EDDSA_ED25519, GNUTLS_DIG_UNKNOWN},
+	{GNUTLS_SIGN_EDDSA_ED448, GNUTLS_DIG_UNKNOWN},
+	{GNUTLS_SIGN_GOST_256, GNUTLS_DIG_UNKNOWN},
+	{GNUTLS_SIGN_RSA_RAW, GNUTLS_DIG_UNKNOWN},
+	{GNUTLS_SIGN_RSA_MD2, GNUTLS_DIG_UNKNOWN},
+	{GNUTLS_SIGN_UNKNOWN, GNUTLS_DIG_UNKNOWN},
+	{(gnutls_sign_algorithm_t)9999, GNUTLS_DIG_UNKNOWN},
+};
+
+START_TEST(test_end_point_digest)
+{
+	const gnutls_sign_algorithm_t sign = end_point_cases[_i].sign;
+	const char *name = gnutls_sign_get_name(sign);
+
+	ck_assert_msg(
+		tls_session_end_point_digest(sign) ==
+			end_point_cases[_i].digest,
+		"%s: got %s, expected %s", name ? name : "?",
+		gnutls_digest_get_name(tls_session_end_point_digest(sign)),
+		gnutls_digest_get_name(end_point_cases[_i].digest));
+}
+END_TEST
+
 int main(void)
 {
 	const CheckCase cases[] = {
@@ -745,6 +879,11 @@ int main(void)
 		{"tls11-refused", test_tls11_refused},
 		{"renegotiation-refused", test_renegotiation_refused},
 		{"not-ready", test_not_ready},
+		{"end-point-tls13", test_end_point_tls13},
+		{"end-point-tls12", test_end_point_tls12},
+		{"end-point-not-ready", test_end_point_not_ready},
+		{"end-point-digest", test_end_point_digest,
+		 .loops = G_N_ELEMENTS(end_point_cases)},
 	};
 	g_autoptr(GError) error = NULL;
 	int status;

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
-# SASL (SCRAM, PLAIN) and the TLS client on memory buffers.
+# SASL (SCRAM, PLAIN, the mechanism choice) and the TLS client on memory
+# buffers.
 libpresenced_core_la_SOURCES += \
 	daemon/core/sasl-scram.c daemon/core/sasl-scram.h \
+	daemon/core/sasl-choice.c daemon/core/sasl-choice.h \
 	daemon/core/tls-session.c daemon/core/tls-session.h
 
 if HAVE_CHECK
@@ -13,8 +15,7 @@ tests_test_sasl_scram_LDADD = $(unit_ldadd)
 
 check_PROGRAMS += tests/test-tls-session
 TESTS += tests/test-tls-session
-tests_test_tls_session_SOURCES = tests/test-tls-session.c \
-	tests/support/tls-test-certs.c tests/support/tls-test-certs.h
+tests_test_tls_session_SOURCES = tests/test-tls-session.c
 tests_test_tls_session_CFLAGS = $(unit_cflags)
 tests_test_tls_session_LDADD = $(unit_ldadd)
 endif

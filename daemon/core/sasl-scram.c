@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SASL client side of SCRAM (RFC 5802, RFC 7677) with tls-exporter channel
- * binding (RFC 9266), and PLAIN (RFC 4616).
+ * SASL client side of SCRAM (RFC 5802, RFC 7677; SHA-512 as RFC 7677 does
+ * SHA-256) with tls-exporter (RFC 9266) or tls-server-end-point (RFC 5929)
+ * channel binding and XEP-0474 downgrade protection, and PLAIN (RFC 4616).
  *
  * Everything a server sends is treated as hostile: attributes are parsed
  * strictly in the order RFC 5802 §7 gives, base64 is validated rather than
@@ -19,8 +20,8 @@
 
 G_DEFINE_QUARK(presenced - sasl - error - quark, sasl_error)
 
-/* Largest digest we use (SHA-256). */
-#define SCRAM_MAX_HASH_LEN 32
+/* Largest digest we use (SHA-512). */
+#define SCRAM_MAX_HASH_LEN 64
 /* Raw bytes of a generated client nonce (base64: 32 characters). */
 #define SCRAM_NONCE_BYTES 24
 /* Server nonce part we accept; RFC 5802 sets no limit, we do. */
@@ -43,8 +44,12 @@ struct _SaslClient {
 	char *username;	    /* as given: PLAIN's authcid */
 	char *escaped_user; /* RFC 5802 §5.1 saslname */
 	char *password;	    /* owned, wiped on free */
+	SaslChannelBinding binding;
 	GBytes *channel_binding;
 	char *gs2_header;
+	/* XEP-0474: copies of what the server advertised; NULL: no check. */
+	SaslServerOffer *offer;
+	bool downgrade_checked;
 	char *client_nonce;
 	char *client_first_bare;
 	gnutls_digest_algorithm_t digest;
@@ -58,9 +63,45 @@ static const char *const mechanism_names[] = {
 	[SASL_MECHANISM_PLAIN] = "PLAIN",
 	[SASL_MECHANISM_SCRAM_SHA_1] = "SCRAM-SHA-1",
 	[SASL_MECHANISM_SCRAM_SHA_256] = "SCRAM-SHA-256",
+	[SASL_MECHANISM_SCRAM_SHA_512] = "SCRAM-SHA-512",
 	[SASL_MECHANISM_SCRAM_SHA_1_PLUS] = "SCRAM-SHA-1-PLUS",
 	[SASL_MECHANISM_SCRAM_SHA_256_PLUS] = "SCRAM-SHA-256-PLUS",
+	[SASL_MECHANISM_SCRAM_SHA_512_PLUS] = "SCRAM-SHA-512-PLUS",
 };
+
+static const char *const binding_names[] = {
+	[SASL_CHANNEL_BINDING_NONE] = "",
+	[SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT] = "tls-server-end-point",
+	[SASL_CHANNEL_BINDING_TLS_EXPORTER] = "tls-exporter",
+};
+
+const char *sasl_channel_binding_to_string(SaslChannelBinding binding)
+{
+	if ((size_t)binding >= G_N_ELEMENTS(binding_names))
+		return "";
+	return binding_names[binding];
+}
+
+SaslMechanism sasl_mechanism_from_string(const char *name)
+{
+	if (name == NULL)
+		return SASL_MECHANISM_NONE;
+	for (size_t m = SASL_MECHANISM_PLAIN; m < G_N_ELEMENTS(mechanism_names);
+	     m++) {
+		if (strcmp(name, mechanism_names[m]) == 0)
+			return (SaslMechanism)m;
+	}
+	return SASL_MECHANISM_NONE;
+}
+
+void sasl_server_offer_clear(SaslServerOffer *offer)
+{
+	if (offer == NULL)
+		return;
+	g_strfreev(offer->mechanisms);
+	g_strfreev(offer->bindings);
+	memset(offer, 0, sizeof(*offer));
+}
 
 const char *sasl_mechanism_to_string(SaslMechanism mech)
 {
@@ -69,34 +110,76 @@ const char *sasl_mechanism_to_string(SaslMechanism mech)
 	return mechanism_names[mech];
 }
 
-static bool mechanism_is_plus(SaslMechanism mech)
+bool sasl_mechanism_is_plus(SaslMechanism mech)
 {
 	switch (mech) {
 	case SASL_MECHANISM_SCRAM_SHA_1_PLUS:
 	case SASL_MECHANISM_SCRAM_SHA_256_PLUS:
+	case SASL_MECHANISM_SCRAM_SHA_512_PLUS:
 		return true;
 	case SASL_MECHANISM_NONE:
 	case SASL_MECHANISM_PLAIN:
 	case SASL_MECHANISM_SCRAM_SHA_1:
 	case SASL_MECHANISM_SCRAM_SHA_256:
+	case SASL_MECHANISM_SCRAM_SHA_512:
 		return false;
 	}
 	return false;
 }
 
-static bool mechanism_is_scram(SaslMechanism mech)
+bool sasl_mechanism_is_scram(SaslMechanism mech)
 {
 	switch (mech) {
 	case SASL_MECHANISM_SCRAM_SHA_1:
 	case SASL_MECHANISM_SCRAM_SHA_256:
+	case SASL_MECHANISM_SCRAM_SHA_512:
 	case SASL_MECHANISM_SCRAM_SHA_1_PLUS:
 	case SASL_MECHANISM_SCRAM_SHA_256_PLUS:
+	case SASL_MECHANISM_SCRAM_SHA_512_PLUS:
 		return true;
 	case SASL_MECHANISM_NONE:
 	case SASL_MECHANISM_PLAIN:
 		return false;
 	}
 	return false;
+}
+
+/* The SCRAM hash (RFC 5802 §2.2 H / HMAC); false for PLAIN and NONE. */
+static bool mechanism_hash(SaslMechanism mech,
+			   gnutls_digest_algorithm_t *ret_digest,
+			   gnutls_mac_algorithm_t *ret_mac, size_t *ret_len)
+{
+	switch (mech) {
+	case SASL_MECHANISM_SCRAM_SHA_1:
+	case SASL_MECHANISM_SCRAM_SHA_1_PLUS:
+		*ret_digest = GNUTLS_DIG_SHA1;
+		*ret_mac = GNUTLS_MAC_SHA1;
+		*ret_len = 20;
+		return true;
+	case SASL_MECHANISM_SCRAM_SHA_256:
+	case SASL_MECHANISM_SCRAM_SHA_256_PLUS:
+		*ret_digest = GNUTLS_DIG_SHA256;
+		*ret_mac = GNUTLS_MAC_SHA256;
+		*ret_len = 32;
+		return true;
+	case SASL_MECHANISM_SCRAM_SHA_512:
+	case SASL_MECHANISM_SCRAM_SHA_512_PLUS:
+		*ret_digest = GNUTLS_DIG_SHA512;
+		*ret_mac = GNUTLS_MAC_SHA512;
+		*ret_len = 64;
+		return true;
+	case SASL_MECHANISM_NONE:
+	case SASL_MECHANISM_PLAIN:
+		return false;
+	}
+	return false;
+}
+
+/* What the deprecated sasl_choose_mechanism() knew about. */
+static bool mechanism_is_legacy(SaslMechanism mech)
+{
+	return mech != SASL_MECHANISM_SCRAM_SHA_512 &&
+	       mech != SASL_MECHANISM_SCRAM_SHA_512_PLUS;
 }
 
 SaslMechanism sasl_choose_mechanism(const char *const *offered,
@@ -114,11 +197,11 @@ SaslMechanism sasl_choose_mechanism(const char *const *offered,
 		 * the highest value that is acceptable in this context.
 		 */
 		for (SaslMechanism m = SASL_MECHANISM_PLAIN;
-		     m <= SASL_MECHANISM_SCRAM_SHA_256_PLUS; m++) {
-			if (offered[i] == NULL ||
+		     m <= SASL_MECHANISM_SCRAM_SHA_512_PLUS; m++) {
+			if (offered[i] == NULL || !mechanism_is_legacy(m) ||
 			    strcmp(offered[i], mechanism_names[m]) != 0)
 				continue;
-			if (mechanism_is_plus(m) && !have_channel_binding)
+			if (sasl_mechanism_is_plus(m) && !have_channel_binding)
 				continue;
 			/* RFC 4616 §5: the password goes in clear. */
 			if (m == SASL_MECHANISM_PLAIN && !tls_active)
@@ -224,73 +307,95 @@ static void wipe_string(char *s)
 	}
 }
 
-SaslClient *sasl_client_new(SaslMechanism mech, const char *username,
-			    const char *password, GBytes *channel_binding,
-			    bool client_supports_binding,
-			    const char *client_nonce)
+static SaslServerOffer *offer_copy(const SaslServerOffer *offer)
 {
+	SaslServerOffer *copy = g_new0(SaslServerOffer, 1);
+	static const char *const empty[] = {NULL};
+
+	copy->mechanisms = g_strdupv(
+		offer->mechanisms != NULL ? offer->mechanisms : (char **)empty);
+	copy->bindings_advertised = offer->bindings_advertised;
+	copy->bindings = g_strdupv(offer->bindings != NULL ? offer->bindings
+							   : (char **)empty);
+	copy->binding_types = offer->binding_types;
+	return copy;
+}
+
+static void offer_free(SaslServerOffer *offer)
+{
+	sasl_server_offer_clear(offer);
+	g_free(offer);
+}
+
+SaslClient *sasl_client_new_with_options(const SaslClientOptions *o)
+{
+	g_return_val_if_fail(o != NULL, NULL);
+
+	SaslMechanism mech = o->mechanism;
+	bool plus = sasl_mechanism_is_plus(mech);
 	g_return_val_if_fail(mech != SASL_MECHANISM_NONE, NULL);
 	g_return_val_if_fail((size_t)mech < G_N_ELEMENTS(mechanism_names),
 			     NULL);
-	g_return_val_if_fail(username != NULL, NULL);
-	g_return_val_if_fail(password != NULL, NULL);
-	g_return_val_if_fail(!mechanism_is_plus(mech) ||
-				     (channel_binding != NULL &&
-				      g_bytes_get_size(channel_binding) > 0),
+	g_return_val_if_fail(o->username != NULL, NULL);
+	g_return_val_if_fail(o->password != NULL, NULL);
+	g_return_val_if_fail((unsigned)o->gs2_flag <= SASL_GS2_FLAG_P, NULL);
+	/* -PLUS exactly with p=TYPE and its data (RFC 5802 §6). */
+	g_return_val_if_fail(plus == (o->gs2_flag == SASL_GS2_FLAG_P), NULL);
+	g_return_val_if_fail(
+		!plus || (o->binding != SASL_CHANNEL_BINDING_NONE &&
+			  (size_t)o->binding < G_N_ELEMENTS(binding_names) &&
+			  o->binding_data != NULL &&
+			  g_bytes_get_size(o->binding_data) > 0),
+		NULL);
+	g_return_val_if_fail(plus || (o->binding == SASL_CHANNEL_BINDING_NONE &&
+				      o->binding_data == NULL),
 			     NULL);
-	g_return_val_if_fail(client_nonce == NULL ||
-				     (client_nonce[0] != '\0' &&
-				      strchr(client_nonce, ',') == NULL),
+	g_return_val_if_fail(o->client_nonce == NULL ||
+				     (o->client_nonce[0] != '\0' &&
+				      strchr(o->client_nonce, ',') == NULL),
 			     NULL);
 
 	SaslClient *client = g_new0(SaslClient, 1);
 	client->mech = mech;
 	client->state = SCRAM_STATE_INITIAL;
-	client->username = g_strdup(username);
+	client->username = g_strdup(o->username);
 
 	if (mech == SASL_MECHANISM_PLAIN) {
 		/* RFC 4616: the server prepares the password. */
-		client->password = g_strdup(password);
+		client->password = g_strdup(o->password);
 		return client;
 	}
 
-	client->password = normalize_password(password);
-	client->escaped_user = escape_username(username);
-
-	switch (mech) {
-	case SASL_MECHANISM_SCRAM_SHA_1:
-	case SASL_MECHANISM_SCRAM_SHA_1_PLUS:
-		client->digest = GNUTLS_DIG_SHA1;
-		client->mac = GNUTLS_MAC_SHA1;
-		client->hash_len = 20;
-		break;
-	case SASL_MECHANISM_SCRAM_SHA_256:
-	case SASL_MECHANISM_SCRAM_SHA_256_PLUS:
-		client->digest = GNUTLS_DIG_SHA256;
-		client->mac = GNUTLS_MAC_SHA256;
-		client->hash_len = 32;
-		break;
-	case SASL_MECHANISM_NONE:
-	case SASL_MECHANISM_PLAIN:
+	client->password = normalize_password(o->password);
+	client->escaped_user = escape_username(o->username);
+	if (!mechanism_hash(mech, &client->digest, &client->mac,
+			    &client->hash_len))
 		g_assert_not_reached();
-	}
+	if (o->offer != NULL)
+		client->offer = offer_copy(o->offer);
 
 	/*
-	 * RFC 5802 §6 and RFC 9266 §3: "p=tls-exporter" when binding; "y"
+	 * RFC 5802 §6, RFC 5929 §4, RFC 9266 §3: "p=TYPE" when binding; "y"
 	 * when we could bind but the server did not offer -PLUS (a downgrade
-	 * the server then detects); "n" when we cannot bind at all.
+	 * the server then detects); "n" otherwise.
 	 */
-	if (mechanism_is_plus(mech)) {
-		client->channel_binding = g_bytes_ref(channel_binding);
-		client->gs2_header = g_strdup("p=tls-exporter,,");
-	} else if (client_supports_binding) {
+	switch (o->gs2_flag) {
+	case SASL_GS2_FLAG_P:
+		client->binding = o->binding;
+		client->channel_binding = g_bytes_ref(o->binding_data);
+		client->gs2_header = g_strdup_printf(
+			"p=%s,,", sasl_channel_binding_to_string(o->binding));
+		break;
+	case SASL_GS2_FLAG_Y:
 		client->gs2_header = g_strdup("y,,");
-	} else {
+		break;
+	case SASL_GS2_FLAG_N:
 		client->gs2_header = g_strdup("n,,");
+		break;
 	}
 
-	if (client_nonce != NULL) {
-		client->client_nonce = g_strdup(client_nonce);
+	if (o->client_nonce != NULL) {
+		client->client_nonce = g_strdup(o->client_nonce);
 	} else {
 		guint8 raw[SCRAM_NONCE_BYTES];
 
@@ -302,6 +407,30 @@ SaslClient *sasl_client_new(SaslMechanism mech, const char *username,
 	return client;
 }
 
+SaslClient *sasl_client_new(SaslMechanism mech, const char *username,
+			    const char *password, GBytes *channel_binding,
+			    bool client_supports_binding,
+			    const char *client_nonce)
+{
+	bool plus = sasl_mechanism_is_plus(mech);
+	SaslClientOptions options = {
+		.mechanism = mech,
+		.username = username,
+		.password = password,
+		.gs2_flag = plus		      ? SASL_GS2_FLAG_P
+			    : client_supports_binding ? SASL_GS2_FLAG_Y
+						      : SASL_GS2_FLAG_N,
+		/* The old API only knew tls-exporter. */
+		.binding = plus ? SASL_CHANNEL_BINDING_TLS_EXPORTER
+				: SASL_CHANNEL_BINDING_NONE,
+		.binding_data = plus ? channel_binding : NULL,
+		.offer = NULL,
+		.client_nonce = client_nonce,
+	};
+
+	return sasl_client_new_with_options(&options);
+}
+
 void sasl_client_free(SaslClient *client)
 {
 	if (client == NULL)
@@ -310,6 +439,7 @@ void sasl_client_free(SaslClient *client)
 	g_free(client->username);
 	g_free(client->escaped_user);
 	g_clear_pointer(&client->channel_binding, g_bytes_unref);
+	g_clear_pointer(&client->offer, offer_free);
 	g_free(client->gs2_header);
 	g_free(client->client_nonce);
 	g_free(client->client_first_bare);
@@ -322,6 +452,65 @@ SaslMechanism sasl_client_get_mechanism(const SaslClient *client)
 {
 	g_return_val_if_fail(client != NULL, SASL_MECHANISM_NONE);
 	return client->mech;
+}
+
+SaslChannelBinding sasl_client_get_channel_binding(const SaslClient *client)
+{
+	g_return_val_if_fail(client != NULL, SASL_CHANNEL_BINDING_NONE);
+	return client->binding;
+}
+
+bool sasl_client_is_downgrade_checked(const SaslClient *client)
+{
+	g_return_val_if_fail(client != NULL, false);
+	return client->downgrade_checked;
+}
+
+static int compare_octets(gconstpointer a, gconstpointer b)
+{
+	/* RFC 4790 §9.3 i;octet: strcmp compares as unsigned char. */
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorts a copy of the list and appends it joined by sep. */
+static void append_sorted(GString *s, char *const *list, char sep)
+{
+	g_autoptr(GPtrArray) sorted = g_ptr_array_new();
+
+	for (char *const *p = list; p != NULL && *p != NULL; p++)
+		g_ptr_array_add(sorted, *p);
+	g_ptr_array_sort(sorted, compare_octets);
+	for (guint i = 0; i < sorted->len; i++) {
+		if (i > 0)
+			g_string_append_c(s, sep);
+		g_string_append(s, g_ptr_array_index(sorted, i));
+	}
+}
+
+char *sasl_downgrade_hash(SaslMechanism mech, const SaslServerOffer *offer,
+			  bool legacy_v03)
+{
+	gnutls_digest_algorithm_t digest;
+	gnutls_mac_algorithm_t mac;
+	size_t len = 0;
+	guint8 hash[SCRAM_MAX_HASH_LEN];
+
+	g_return_val_if_fail(offer != NULL, NULL);
+	if (!mechanism_hash(mech, &digest, &mac, &len))
+		return NULL;
+
+	/* XEP-0474 §4.1 (0.4+: %x1E, %x1F; 0.3: ',', '|'). */
+	const char item_sep = legacy_v03 ? ',' : '\x1e';
+	const char list_sep = legacy_v03 ? '|' : '\x1f';
+	g_autoptr(GString) s = g_string_new(NULL);
+	append_sorted(s, offer->mechanisms, item_sep);
+	if (offer->bindings_advertised) {
+		g_string_append_c(s, list_sep);
+		append_sorted(s, offer->bindings, item_sep);
+	}
+	if (gnutls_hash_fast(digest, s->str, s->len, hash) < 0)
+		return NULL;
+	return g_base64_encode(hash, len);
 }
 
 GBytes *sasl_client_initial_response(SaslClient *client)
@@ -459,6 +648,56 @@ static bool hmac(const SaslClient *client, const guint8 *key, size_t key_len,
 				out) == 0;
 }
 
+/*
+ * XEP-0474 §4.2: the server's hash of what it advertised (h=, or d= from
+ * version 0.3) in the extensions after i= must match what we received.
+ * No hash: nothing to check (older servers). A hash we cannot reproduce,
+ * malformed ones included, is a downgrade: the proof we are about to send
+ * would cover the tampered lists, so stop before sending it.
+ */
+static bool check_downgrade(SaslClient *client, char **attrs, size_t n_attrs,
+			    GError **error)
+{
+	const char *found[2] = {NULL, NULL}; /* h=, d= */
+
+	for (size_t i = 3; i < n_attrs; i++) {
+		size_t which;
+
+		if (attrs[i][0] == 'h')
+			which = 0;
+		else if (attrs[i][0] == 'd')
+			which = 1;
+		else
+			continue;
+		if (found[which] != NULL) {
+			fail(client, error, SASL_ERROR_BAD_CHALLENGE,
+			     "The SCRAM server-first-message repeats the "
+			     "%c= attribute",
+			     attrs[i][0]);
+			return false;
+		}
+		found[which] = attrs[i] + 2;
+	}
+	if (client->offer == NULL || (found[0] == NULL && found[1] == NULL))
+		return true;
+
+	for (size_t which = 0; which < 2; which++) {
+		if (found[which] == NULL)
+			continue;
+		g_autofree char *expected =
+			sasl_downgrade_hash(client->mech, client->offer, which);
+		if (expected == NULL || strcmp(expected, found[which]) != 0) {
+			fail(client, error, SASL_ERROR_DOWNGRADE,
+			     "The server's list of SASL mechanisms and channel "
+			     "bindings differs from what we received "
+			     "(XEP-0474): someone tampered with the stream");
+			return false;
+		}
+	}
+	client->downgrade_checked = true;
+	return true;
+}
+
 GBytes *sasl_client_step(SaslClient *client, const guint8 *challenge,
 			 size_t len, GError **error)
 {
@@ -466,7 +705,7 @@ GBytes *sasl_client_step(SaslClient *client, const guint8 *challenge,
 	g_return_val_if_fail(challenge != NULL || len == 0, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	if (!mechanism_is_scram(client->mech) ||
+	if (!sasl_mechanism_is_scram(client->mech) ||
 	    client->state != SCRAM_STATE_FIRST_SENT) {
 		fail(client, error, SASL_ERROR_INVALID_STATE,
 		     "Unexpected SASL challenge for %s",
@@ -555,6 +794,9 @@ GBytes *sasl_client_step(SaslClient *client, const guint8 *challenge,
 		     SASL_SCRAM_MAX_ITERATIONS);
 		return NULL;
 	}
+
+	if (!check_downgrade(client, attrs, n_attrs, error))
+		return NULL;
 
 	/* RFC 5802 §7: c= is base64(gs2-header [cbind-data]). */
 	size_t gs2_len = strlen(client->gs2_header);

@@ -12,9 +12,7 @@ tests_test_stream_mgmt_SOURCES = tests/test-stream-mgmt.c
 tests_test_stream_mgmt_CFLAGS = $(unit_cflags)
 tests_test_stream_mgmt_LDADD = $(unit_ldadd)
 tests_test_xmpp_session_SOURCES = \
-	tests/test-xmpp-session.c \
-	tests/support/session-test-server.c tests/support/session-test-server.h \
-	tests/support/tls-test-certs.c tests/support/tls-test-certs.h
+	tests/test-xmpp-session.c
 tests_test_xmpp_session_CFLAGS = $(unit_cflags)
 tests_test_xmpp_session_LDADD = $(unit_ldadd)
 endif

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -531,6 +532,172 @@ GBytes *tls_session_get_channel_binding(TlsSession *tls)
 		return NULL;
 	}
 	return g_bytes_new_take(cb, CB_EXPORTER_LEN);
+}
+
+/*
+ * RFC 5929 §4.1. Every algorithm is listed by name so that a new GnuTLS
+ * algorithm gets no binding until someone has looked up what its hash is.
+ */
+static const struct {
+	gnutls_sign_algorithm_t sign;
+	gnutls_digest_algorithm_t digest;
+} end_point_digests[] = {
+	/* MD5 and SHA-1 are replaced by SHA-256. */
+	{GNUTLS_SIGN_RSA_MD5, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_RSA_SHA1, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_DSA_SHA1, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_ECDSA_SHA1, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_RSA_SHA224, GNUTLS_DIG_SHA224},
+	{GNUTLS_SIGN_DSA_SHA224, GNUTLS_DIG_SHA224},
+	{GNUTLS_SIGN_ECDSA_SHA224, GNUTLS_DIG_SHA224},
+	{GNUTLS_SIGN_RSA_SHA256, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_DSA_SHA256, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_ECDSA_SHA256, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_RSA_PSS_SHA256, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, GNUTLS_DIG_SHA256},
+	{GNUTLS_SIGN_RSA_SHA384, GNUTLS_DIG_SHA384},
+	{GNUTLS_SIGN_DSA_SHA384, GNUTLS_DIG_SHA384},
+	{GNUTLS_SIGN_ECDSA_SHA384, GNUTLS_DIG_SHA384},
+	{GNUTLS_SIGN_ECDSA_SECP384R1_SHA384, GNUTLS_DIG_SHA384},
+	{GNUTLS_SIGN_RSA_PSS_SHA384, GNUTLS_DIG_SHA384},
+	{GNUTLS_SIGN_RSA_PSS_RSAE_SHA384, GNUTLS_DIG_SHA384},
+	{GNUTLS_SIGN_RSA_SHA512, GNUTLS_DIG_SHA512},
+	{GNUTLS_SIGN_DSA_SHA512, GNUTLS_DIG_SHA512},
+	{GNUTLS_SIGN_ECDSA_SHA512, GNUTLS_DIG_SHA512},
+	{GNUTLS_SIGN_ECDSA_SECP521R1_SHA512, GNUTLS_DIG_SHA512},
+	{GNUTLS_SIGN_RSA_PSS_SHA512, GNUTLS_DIG_SHA512},
+	{GNUTLS_SIGN_RSA_PSS_RSAE_SHA512, GNUTLS_DIG_SHA512},
+	{GNUTLS_SIGN_RSA_SHA3_224, GNUTLS_DIG_SHA3_224},
+	{GNUTLS_SIGN_DSA_SHA3_224, GNUTLS_DIG_SHA3_224},
+	{GNUTLS_SIGN_ECDSA_SHA3_224, GNUTLS_DIG_SHA3_224},
+	{GNUTLS_SIGN_RSA_SHA3_256, GNUTLS_DIG_SHA3_256},
+	{GNUTLS_SIGN_DSA_SHA3_256, GNUTLS_DIG_SHA3_256},
+	{GNUTLS_SIGN_ECDSA_SHA3_256, GNUTLS_DIG_SHA3_256},
+	{GNUTLS_SIGN_RSA_SHA3_384, GNUTLS_DIG_SHA3_384},
+	{GNUTLS_SIGN_DSA_SHA3_384, GNUTLS_DIG_SHA3_384},
+	{GNUTLS_SIGN_ECDSA_SHA3_384, GNUTLS_DIG_SHA3_384},
+	{GNUTLS_SIGN_RSA_SHA3_512, GNUTLS_DIG_SHA3_512},
+	{GNUTLS_SIGN_DSA_SHA3_512, GNUTLS_DIG_SHA3_512},
+	{GNUTLS_SIGN_ECDSA_SHA3_512, GNUTLS_DIG_SHA3_512},
+	/*
+	 * Not listed, hence no binding: EdDSA (the hash is part of the
+	 * signature scheme, RFC 8410 names none for RFC 5929), GOST, RSA raw,
+	 * MD2, RIPEMD-160 and anything newer than this table.
+	 */
+};
+
+gnutls_digest_algorithm_t
+tls_session_end_point_digest(gnutls_sign_algorithm_t sign)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(end_point_digests); i++) {
+		if (end_point_digests[i].sign == sign)
+			return end_point_digests[i].digest;
+	}
+	return GNUTLS_DIG_UNKNOWN;
+}
+
+GBytes *tls_session_get_server_end_point(TlsSession *tls, GError **error)
+{
+	g_return_val_if_fail(tls != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	if (!tls->handshake_done || tls->dead) {
+		g_set_error_literal(error, TLS_SESSION_ERROR,
+				    TLS_SESSION_ERROR_NO_BINDING,
+				    "No tls-server-end-point binding: the TLS "
+				    "session is not established");
+		return NULL;
+	}
+
+	unsigned n_certs = 0;
+	const gnutls_datum_t *certs =
+		gnutls_certificate_get_peers(tls->session, &n_certs);
+	if (certs == NULL || n_certs == 0) {
+		g_set_error(error, TLS_SESSION_ERROR,
+			    TLS_SESSION_ERROR_NO_BINDING,
+			    "No tls-server-end-point binding: %s presented "
+			    "no certificate",
+			    tls->domain);
+		return NULL;
+	}
+
+	/* The first certificate is the server's own (RFC 8446 §4.4.2). */
+	gnutls_x509_crt_t crt = NULL;
+	int ret = gnutls_x509_crt_init(&crt);
+	if (ret >= 0)
+		ret = gnutls_x509_crt_import(crt, &certs[0],
+					     GNUTLS_X509_FMT_DER);
+	if (ret < 0) {
+		if (crt != NULL)
+			gnutls_x509_crt_deinit(crt);
+		g_set_error(error, TLS_SESSION_ERROR,
+			    TLS_SESSION_ERROR_NO_BINDING,
+			    "No tls-server-end-point binding: cannot parse the "
+			    "certificate of %s: %s",
+			    tls->domain, gnutls_strerror(ret));
+		return NULL;
+	}
+	ret = gnutls_x509_crt_get_signature_algorithm(crt);
+	gnutls_x509_crt_deinit(crt);
+
+	gnutls_sign_algorithm_t sign =
+		ret < 0 ? GNUTLS_SIGN_UNKNOWN : (gnutls_sign_algorithm_t)ret;
+	gnutls_digest_algorithm_t digest = tls_session_end_point_digest(sign);
+	if (digest == GNUTLS_DIG_UNKNOWN) {
+		const char *name = gnutls_sign_get_name(sign);
+
+		g_set_error(error, TLS_SESSION_ERROR,
+			    TLS_SESSION_ERROR_NO_BINDING,
+			    "No tls-server-end-point binding: the certificate "
+			    "of %s is signed with %s, which has no single hash "
+			    "(RFC 5929 §4.1)",
+			    tls->domain,
+			    name != NULL ? name : "an unknown algorithm");
+		return NULL;
+	}
+
+	size_t len = gnutls_hash_get_len(digest);
+	guint8 *hash = g_malloc(len);
+	ret = gnutls_hash_fast(digest, certs[0].data, certs[0].size, hash);
+	if (ret < 0) {
+		g_free(hash);
+		g_set_error(error, TLS_SESSION_ERROR,
+			    TLS_SESSION_ERROR_NO_BINDING,
+			    "No tls-server-end-point binding: %s",
+			    gnutls_strerror(ret));
+		return NULL;
+	}
+	return g_bytes_new_take(hash, len);
+}
+
+TlsSessionVersion tls_session_get_version(TlsSession *tls)
+{
+	g_return_val_if_fail(tls != NULL, TLS_SESSION_VERSION_UNKNOWN);
+
+	if (!tls->handshake_done)
+		return TLS_SESSION_VERSION_UNKNOWN;
+	/* An if, not a switch: GnuTLS' enum also lists SSL 3 and DTLS. The
+	 * priority string allows nothing but 1.2 and 1.3. */
+	gnutls_protocol_t version = gnutls_protocol_get_version(tls->session);
+	if (version == GNUTLS_TLS1_3)
+		return TLS_SESSION_VERSION_1_3;
+	if (version == GNUTLS_TLS1_2)
+		return TLS_SESSION_VERSION_1_2;
+	return TLS_SESSION_VERSION_UNKNOWN;
+}
+
+static const char *const version_names[] = {
+	[TLS_SESSION_VERSION_UNKNOWN] = "unknown",
+	[TLS_SESSION_VERSION_1_2] = "1.2",
+	[TLS_SESSION_VERSION_1_3] = "1.3",
+};
+
+const char *tls_session_version_to_string(TlsSessionVersion version)
+{
+	if ((size_t)version >= G_N_ELEMENTS(version_names))
+		return "unknown";
+	return version_names[version];
 }
 
 char *tls_session_describe(TlsSession *tls)

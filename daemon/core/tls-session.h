@@ -11,6 +11,7 @@
 #pragma once
 
 #include <glib.h>
+#include <gnutls/gnutls.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -24,7 +25,15 @@ typedef enum {
 	TLS_SESSION_ERROR_HANDSHAKE,   /* protocol failure */
 	TLS_SESSION_ERROR_IO,	       /* record layer failure, bad MAC ... */
 	TLS_SESSION_ERROR_CLOSED,      /* peer sent close_notify */
+	TLS_SESSION_ERROR_NO_BINDING,  /* channel binding not computable */
 } TlsSessionError;
+
+/* The negotiated protocol version; UNKNOWN before the handshake is done. */
+typedef enum {
+	TLS_SESSION_VERSION_UNKNOWN,
+	TLS_SESSION_VERSION_1_2,
+	TLS_SESSION_VERSION_1_3,
+} TlsSessionVersion;
 
 typedef enum {
 	TLS_SESSION_STATUS_AGAIN, /* needs more ciphertext: feed, call again */
@@ -75,6 +84,35 @@ bool tls_session_read(TlsSession *tls, GByteArray *out, GError **error);
  * "EXPORTER-Channel-Binding", empty context), only on TLS 1.3; else NULL.
  * Transfer full. */
 GBytes *tls_session_get_channel_binding(TlsSession *tls);
+
+/*
+ * tls-server-end-point channel binding data (RFC 5929 §4.1): the hash of
+ * the server's end-entity certificate (DER), with the hash function of the
+ * certificate's signature algorithm, SHA-256 where that is MD5 or SHA-1.
+ * Works on TLS 1.2 and 1.3. NULL with TLS_SESSION_ERROR_NO_BINDING (and a
+ * reason for the log) before the handshake, after an error, without a
+ * server certificate, or when the signature algorithm has no single hash
+ * (Ed25519, Ed448, unknown): no binding, rather than a guessed one that
+ * the server would compute differently. Transfer full.
+ */
+GBytes *tls_session_get_server_end_point(TlsSession *tls, GError **error);
+
+/*
+ * The RFC 5929 §4.1 hash for a certificate signed with `sign`: the
+ * signature's own hash, SHA-256 for MD5 and SHA-1, GNUTLS_DIG_UNKNOWN for
+ * an algorithm without a single hash (EdDSA, GOST, RSA raw, unknown). A
+ * table, not gnutls_sign_get_hash_algorithm(): GnuTLS reports SHA-512 for
+ * Ed25519, which is an implementation detail of EdDSA, not a hash any
+ * server uses for the binding. Pure.
+ */
+gnutls_digest_algorithm_t
+tls_session_end_point_digest(gnutls_sign_algorithm_t sign);
+
+/* The negotiated version once the handshake is done, else UNKNOWN. */
+TlsSessionVersion tls_session_get_version(TlsSession *tls);
+
+/* "1.2", "1.3" or "unknown", for status and logs. Transfer none. */
+const char *tls_session_version_to_string(TlsSessionVersion version);
 
 /* "TLS1.3/AES-256-GCM" or the like, for the log. Transfer full. */
 char *tls_session_describe(TlsSession *tls);

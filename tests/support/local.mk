@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: MIT
-# Shared by the check programs (STYLE.md §11): the suite runner, built once
-# and linked. The fakes, test servers and certificates beside it are listed
-# by the fragments of the programs that use them.
+# Shared by the check programs (STYLE.md §11), built once and linked: the
+# suite runner, the scripted in-memory server and the certificate matrix.
+# (The fuzzers and the benchmark build their own copies: other flags, no
+# check.)
 if HAVE_CHECK
 noinst_LTLIBRARIES += libtest-support.la
 libtest_support_la_SOURCES = \
-	tests/support/check-suite.c tests/support/check-suite.h
+	tests/support/check-suite.c tests/support/check-suite.h \
+	tests/support/session-test-server.c tests/support/session-test-server.h \
+	tests/support/tls-test-certs.c tests/support/tls-test-certs.h
 libtest_support_la_CFLAGS = $(unit_cflags)
-libtest_support_la_LIBADD = $(CHECK_LIBS)
+libtest_support_la_LIBADD = $(CHECK_LIBS) $(GNUTLS_LIBS) $(GLIB_LIBS)
 endif
 
 # The fake Service (daemon/service.h replaced) for tests/fake-presenced,
