@@ -78,13 +78,6 @@ struct _Service {
 	guint stop_idle_id;
 };
 
-/*
- * The session, for a call from outside the connection's dispatch (a bus
- * method, the screen lock) that may queue output. Transfer none; NULL when
- * there is no session.
- */
-XmppSession *service_session_for_output(Service *service);
-
 /* True when a session is online; else false with SERVICE_ERROR_NOT_CONNECTED
  * naming what (e.g. "a subscription request") needed it. */
 bool service_check_online(const Service *service, const char *what,

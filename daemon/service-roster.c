@@ -31,8 +31,8 @@ static bool send_subscription(Service *service, PresenceType type,
 		return false;
 	if (!service_check_online(service, what, error))
 		return false;
-	if (!xmpp_session_send_subscription(service_session_for_output(service),
-					    type, bare, nick, message)) {
+	if (!xmpp_session_send_subscription(service->session, type, bare, nick,
+					    message)) {
 		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
 			    "%s for %s not sent", what, bare);
 		return false;
@@ -107,8 +107,7 @@ bool service_remove_contact(Service *service, const char *jid, GError **error)
 		return true; /* CONTRACT.md: nothing happens */
 	if (!service_check_online(service, "removing a contact", error))
 		return false;
-	if (!xmpp_session_remove_roster_item(
-		    service_session_for_output(service), bare)) {
+	if (!xmpp_session_remove_roster_item(service->session, bare)) {
 		g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
 			    "removing %s not sent", bare);
 		return false;

@@ -157,18 +157,6 @@ static void on_output_ready(void *user_data)
 		connection_schedule_flush(service->connection);
 }
 
-/*
- * The session, for a call from outside the connection's dispatch (a bus
- * method, the screen lock) that may queue output.
- * TODO(#10): until the core calls output_ready itself, this asks for the
- * flush on its behalf; then it is just service->session.
- */
-XmppSession *service_session_for_output(Service *service)
-{
-	on_output_ready(service);
-	return service->session;
-}
-
 /* ---- session callbacks -------------------------------------------------- */
 
 static void send_own_presence(Service *service)
@@ -184,8 +172,7 @@ static void send_own_presence(Service *service)
 	if (!service->session || service->session_closed ||
 	    service->state != SERVICE_STATE_ONLINE)
 		return;
-	if (!xmpp_session_send_presence(service_session_for_output(service),
-					&spec)) {
+	if (!xmpp_session_send_presence(service->session, &spec)) {
 		g_warning("could not send presence: session not online");
 		return;
 	}
@@ -635,7 +622,12 @@ static void close_session(Service *service)
 		session_ended(service, XMPP_SESSION_END_REQUESTED, NULL);
 		return;
 	}
-	xmpp_session_close(service_session_for_output(service));
+	/* RFC 6121 §4.5.1: going offline on purpose tells contacts why
+	 * (CONTRACT.md additions v3); a stop or a suspend says nothing. */
+	xmpp_session_close_with_status(service->session,
+				       service->show == PRESENCE_SHOW_OFFLINE
+					       ? service->status
+					       : NULL);
 }
 
 /* ---- public ------------------------------------------------------------- */
@@ -907,8 +899,7 @@ bool service_set_presence(Service *service, const char *show_str,
 
 		if (!service_check_online(service, "directed presence", error))
 			return false;
-		if (!xmpp_session_send_presence(
-			    service_session_for_output(service), &spec)) {
+		if (!xmpp_session_send_presence(service->session, &spec)) {
 			g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_FAILED,
 				    "directed presence to %s not sent", to);
 			return false;
@@ -929,9 +920,7 @@ bool service_set_presence(Service *service, const char *show_str,
 			service->nick = g_strdup(nick);
 		}
 		if (service->session && !service->session_closed)
-			xmpp_session_set_nick(
-				service_session_for_output(service),
-				service->nick);
+			xmpp_session_set_nick(service->session, service->nick);
 	}
 	/* Set by the user or an app: kept when the screen unlocks. */
 	lock_policy_presence_set(service->lock);
@@ -1030,8 +1019,7 @@ static void send_csi(Service *service, bool active)
 	if (service->state != SERVICE_STATE_ONLINE || !service->session ||
 	    service->session_closed)
 		return;
-	(void)xmpp_session_send_csi(service_session_for_output(service),
-				    active);
+	(void)xmpp_session_send_csi(service->session, active);
 }
 
 /* The lock's own change of presence: like SetPresence, minus the policy. */

@@ -819,6 +819,25 @@ START_TEST(test_close_online)
 }
 END_TEST
 
+/* CONTRACT.md additions v3: SetPresence("offline", status) tells
+ * contacts why (RFC 6121 §4.5.1); a plain close carries no status. */
+START_TEST(test_close_online_with_status)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+	g_autoptr(Stanza) presence = NULL;
+	const Stanza *status;
+
+	xmpp_session_close_with_status(ts->session, "gone fishing");
+	presence = ts_expect(ts, "presence", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(presence, "type"), "unavailable");
+	status = stanza_get_child(presence, "status", NS_CLIENT);
+	ck_assert_ptr_nonnull(status);
+	ck_assert_str_eq(stanza_get_text(status), "gone fishing");
+	ck_assert_ptr_null(stanza_get_child(presence, "priority", NS_CLIENT));
+	ts_expect_close(ts);
+}
+END_TEST
+
 START_TEST(test_close_online_eof)
 {
 	g_autoptr(TestServer) ts = new_online(NULL);
@@ -1948,6 +1967,7 @@ int main(void)
 		CASE(test_server_closes_stream),
 		CASE(test_eof),
 		CASE(test_close_online),
+		CASE(test_close_online_with_status),
 		CASE(test_close_online_eof),
 		CASE(test_close_before_online),
 		CASE(test_close_before_start),

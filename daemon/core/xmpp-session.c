@@ -2195,13 +2195,18 @@ void xmpp_session_set_nick(XmppSession *s, const char *nick)
 
 void xmpp_session_close(XmppSession *s)
 {
+	xmpp_session_close_with_status(s, NULL);
+}
+
+void xmpp_session_close_with_status(XmppSession *s, const char *status)
+{
 	g_return_if_fail(s != NULL);
 
 	switch (s->state) {
 	case XMPP_SESSION_STATE_ONLINE: {
 		/* RFC 6121 §4.5.1: unavailable before closing the stream. */
-		g_autoptr(Stanza) presence = presence_build(
-			&(PresenceSpec){.show = PRESENCE_SHOW_OFFLINE});
+		g_autoptr(Stanza) presence = presence_build(&(PresenceSpec){
+			.show = PRESENCE_SHOW_OFFLINE, .status = status});
 
 		send_stanza(s, presence);
 		send_stream_close(s);

@@ -177,6 +177,9 @@ void xmpp_session_set_nick(XmppSession *session, const char *nick);
 /* Graceful end: unavailable presence, </stream:stream>, close_notify;
  * closed(REQUESTED) follows when the server closes or at once. */
 void xmpp_session_close(XmppSession *session);
+/* The same, with status (NULL or "" for none) in the unavailable presence
+ * (RFC 6121 §4.5.1: contacts see why we left). */
+void xmpp_session_close_with_status(XmppSession *session, const char *status);
 
 /*
  * XEP-0198 resumption across sessions. After closed(NETWORK), steal the
