@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <glib-unix.h>
 #include <glib.h>
@@ -52,6 +53,23 @@ static void wire_log(void *user_data, bool sent, const char *text)
 {
 	/* Already redacted by the session (redact_log_stanza). */
 	g_info("%s: %s", sent ? "SEND" : "RECV", text);
+}
+
+/*
+ * GLib's default writer (journald under systemd, stderr otherwise) with
+ * SYSLOG_IDENTIFIER=presenced added: GLib 2.74's journald writer sends
+ * none, so `journalctl -t presenced` found nothing. The stderr writer
+ * ignores the extra field.
+ */
+static GLogWriterOutput log_writer(GLogLevelFlags level,
+				   const GLogField *fields, gsize n_fields,
+				   gpointer user_data)
+{
+	GLogField *all = g_newa(GLogField, n_fields + 1);
+
+	memcpy(all, fields, n_fields * sizeof(*fields));
+	all[n_fields] = (GLogField){"SYSLOG_IDENTIFIER", "presenced", -1};
+	return g_log_writer_default(level, all, n_fields + 1, user_data);
 }
 
 static gboolean stop_deadline(gpointer user_data)
@@ -128,6 +146,7 @@ int main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 	g_set_prgname("presenced");
+	g_log_set_writer_func(log_writer, NULL, NULL);
 
 	context = g_option_context_new(NULL);
 	g_option_context_set_summary(context,
