@@ -1926,7 +1926,7 @@ int main(void)
 {
 	/* One TCase per test, named after it without "test_". */
 	const CheckCase cases[] = {
-#define CASE(fn) {#fn + sizeof("test_") - 1, fn}
+#define CASE(fn) {&(#fn)[sizeof("test_") - 1], fn}
 		CASE(test_login_scram_sha256),
 		CASE(test_login_scram_sha1),
 		CASE(test_login_plain_inside_tls),
