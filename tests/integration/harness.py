@@ -432,7 +432,7 @@ class Prosody:
     # Server-specific behaviours a test asserts instead of the usual one.
     QUIRKS = frozenset()
     # What the server log shows for a received SASL <auth> (debug level).
-    AUTH_RECEIVED = "Received[c2s_unauthed]: <auth"
+    AUTH_RE = re.escape("Received[c2s_unauthed]: <auth")
     # extra_modules are Prosody names; other servers map them (or not).
     MODULES = ("roster", "saslauth", "tls", "disco", "ping", "posix", "pep",
                "blocklist")
@@ -482,6 +482,10 @@ class Prosody:
 
     def log_files(self):
         return [(self.NAME, self.log_path)]
+
+    def auth_attempts(self, text):
+        """How many SASL <auth> the server log text shows as received."""
+        return len(re.findall(self.AUTH_RE, text))
 
     def _write_config(self):
         d = {k: _lua_str(v) for k, v in {
@@ -727,7 +731,7 @@ class Ejabberd(Prosody):
     ID = "ejabberd"
     NAME = "ejabberd 23.01"
     KIND = "ejabberd"
-    AUTH_RECEIVED = "Received XML on stream = <<\"<auth"
+    AUTH_RE = re.escape("Received XML on stream = <<\"<auth")
     # Prosody module name -> ejabberd module (None: not available).
     MODMAP = {"smacks": "mod_stream_mgmt", "csi_simple": "mod_client_state",
               "csi": "mod_client_state"}
@@ -959,7 +963,8 @@ class Jabberd2(Prosody):
     # an 'unsubscribed' that denies a pending request is dropped.
     QUIRKS = frozenset({"subscribed-presence-approver-only",
                         "deny-pending-dropped"})
-    AUTH_RECEIVED = None  # no XML in its logs (not a debug build)
+    # No XML in its logs (not a debug build): the c2s outcome lines.
+    AUTH_RE = r"\] [A-Z0-9-]+ authentication (?:succeeded|failed)"
 
     def __init__(self, workdir, lifetime=300, extra_modules=()):
         self.procs = []
