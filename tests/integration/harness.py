@@ -483,6 +483,14 @@ class Prosody:
     def log_files(self):
         return [(self.NAME, self.log_path)]
 
+    def stream_closed(self, full_jid):
+        """Whether the server log shows full_jid closing its stream with
+        </stream:stream> (not a dropped connection); None: the server
+        does not log that."""
+        text = self.read_log()
+        return ("c2s stream for %s closed: session closed" % full_jid
+                in text or "Received </stream:stream>" in text)
+
     def auth_attempts(self, text):
         """How many SASL <auth> the server log text shows as received."""
         return len(re.findall(self.AUTH_RE, text))
@@ -870,6 +878,12 @@ modules:
                     raise ProsodyError("add_rosteritem %s %s: %s %s" % (
                         user, jid, code, body))
 
+    def stream_closed(self, full_jid):
+        # Any client's close counts (the log line has no JID); the logger
+        # writes a moment later.
+        return bool(wait_for(lambda: 'Received XML on stream = <<"'
+                             '</stream:stream>' in self.read_log(), 5))
+
     def register(self, user, password, host=DOMAIN):
         op = ("register", user, password, host)
         if self.proc and self.proc.alive():
@@ -1031,6 +1045,9 @@ class Jabberd2(Prosody):
                   'VALUES (?, ?, ?)', (user, host, password))
         self._sql('INSERT INTO "active" ("collection-owner", "time") '
                   'VALUES (?, ?)', (owner, int(time.time())))
+
+    def stream_closed(self, full_jid):
+        return None  # c2s logs only "disconnect jid=…"
 
     def set_roster(self, user, items):
         owner = "%s@%s" % (user, DOMAIN)
