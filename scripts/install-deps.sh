@@ -26,3 +26,8 @@ if [ -n "$missing" ]; then
 	fi
 	apt-get install -y -q --no-install-recommends $missing
 fi
+# The other servers of the integration-test matrix, unpacked into private
+# prefixes (tests/integration/README.md); quick when already there.
+if [ -z "${PRESENCED_NO_TEST_SERVERS:-}" ] && [ "$(id -u)" = 0 ]; then
+	sh "$(dirname "$0")/test-servers.sh"
+fi
