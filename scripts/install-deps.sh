@@ -26,8 +26,10 @@ if [ -n "$missing" ]; then
 	fi
 	apt-get install -y -q --no-install-recommends $missing
 fi
-# The other servers of the integration-test matrix, unpacked into private
-# prefixes (tests/integration/README.md); quick when already there.
-if [ -z "${PRESENCED_NO_TEST_SERVERS:-}" ] && [ "$(id -u)" = 0 ]; then
+# The other servers of the integration-test matrix (make check-matrix /
+# check-server) are unpacked on demand by scripts/test-servers.sh
+# (tests/integration/README.md): CI does not run the matrix yet (issue #11),
+# so it does not pay for the download. PRESENCED_TEST_SERVERS_INSTALL=1 asks for it.
+if [ -n "${PRESENCED_TEST_SERVERS_INSTALL:-}" ] && [ "$(id -u)" = 0 ]; then
 	sh "$(dirname "$0")/test-servers.sh"
 fi
