@@ -1515,6 +1515,9 @@ class TestEnv:
         e.pop("G_MESSAGES_DEBUG", None)
         # Keep the daemon away from the user's real config.
         e["XDG_CONFIG_HOME"] = os.path.join(self.tmp, "xdg-config")
+        # ... and its state (the "SCRAM worked" mark) and cache.
+        e["XDG_STATE_HOME"] = os.path.join(self.tmp, "xdg-state")
+        e["XDG_CACHE_HOME"] = os.path.join(self.tmp, "xdg-cache")
         return e
 
     def start_daemon(self, name, conf, debug=True, env=None):
