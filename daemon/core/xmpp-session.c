@@ -354,7 +354,6 @@ static void on_presence(XmppSession *s, const Stanza *stanza)
 	g_auto(PresenceInfo) info = {0};
 	g_autoptr(GError) error = NULL;
 	const char *full_jid = xmpp_stream_get_full_jid(s->stream);
-	int64_t now = xmpp_stream_get_now(s->stream);
 	bool changed;
 
 	if (state_of(s) != XMPP_SESSION_STATE_ROSTER &&
@@ -376,7 +375,7 @@ static void on_presence(XmppSession *s, const Stanza *stanza)
 		changed = contacts_update_resource(
 			s->contacts, info.from_bare,
 			info.from_resource ? info.from_resource : "", info.show,
-			info.status, info.priority, now);
+			info.status, info.priority);
 		report_change(s, info.from_bare, changed);
 		return;
 	case PRESENCE_TYPE_UNAVAILABLE:
@@ -384,7 +383,7 @@ static void on_presence(XmppSession *s, const Stanza *stanza)
 			return;
 		changed = contacts_remove_resource(s->contacts, info.from_bare,
 						   info.from_resource,
-						   info.status, now);
+						   info.status);
 		report_change(s, info.from_bare, changed);
 		return;
 	case PRESENCE_TYPE_SUBSCRIBE:
@@ -408,7 +407,7 @@ static void on_presence(XmppSession *s, const Stanza *stanza)
 		 * we are no longer entitled to is dropped here.
 		 */
 		changed = contacts_remove_resource(s->contacts, info.from_bare,
-						   NULL, NULL, now);
+						   NULL, NULL);
 		report_change(s, info.from_bare, changed);
 		return;
 	case PRESENCE_TYPE_SUBSCRIBED:
