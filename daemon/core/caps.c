@@ -300,6 +300,52 @@ static GPtrArray *sorted_copy(GPtrArray *array, GCompareFunc cmp,
 	return copy;
 }
 
+/* Rank of a 'client' identity's language for the main identity. */
+static int lang_rank(const Identity *id)
+{
+	if (*id->lang == '\0')
+		return 0;
+	return g_ascii_strncasecmp(id->lang, "en", 2) == 0 &&
+			       (id->lang[2] == '\0' || id->lang[2] == '-')
+		       ? 1
+		       : 2;
+}
+
+bool caps_info_get_main_identity(const CapsInfo *info, CapsIdentity *ret)
+{
+	g_autoptr(GPtrArray) ids = NULL;
+	const Identity *best = NULL;
+
+	if (info->identities->len == 0)
+		return false;
+	ids = sorted_copy(info->identities, cmp_identity,
+			  info->identities->len);
+	for (guint i = 0; i < ids->len; i++) {
+		const Identity *id = g_ptr_array_index(ids, i);
+
+		if (strcmp(id->category, "client") != 0)
+			continue;
+		if (best == NULL || lang_rank(id) < lang_rank(best))
+			best = id;
+	}
+	if (best == NULL)
+		best = g_ptr_array_index(ids, 0);
+	*ret = (CapsIdentity){best->category, best->type, best->lang,
+			      best->name};
+	return true;
+}
+
+char **caps_info_dup_features_sorted(const CapsInfo *info)
+{
+	g_autoptr(GPtrArray) sorted =
+		sorted_copy(info->features, cmp_str, info->features->len);
+	char **out = g_new0(char *, sorted->len + 1);
+
+	for (guint i = 0; i < sorted->len; i++)
+		out[i] = g_strdup(g_ptr_array_index(sorted, i));
+	return out;
+}
+
 /* ---- validation --------------------------------------------------------
  */
 

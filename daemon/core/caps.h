@@ -108,6 +108,16 @@ const char *caps_info_get_field(const CapsInfo *info, size_t form,
 				size_t field, const char *const **ret_values);
 
 /*
+ * The identity that says what the client is (GetContactClients' type and
+ * name): the first category 'client' identity in §5.1 order preferring no
+ * xml:lang, then "en", then any; else the first identity of any category.
+ * false when there is none. Borrowed strings, as the accessors.
+ */
+bool caps_info_get_main_identity(const CapsInfo *info, CapsIdentity *ret);
+/* The features sorted (i;octet), NULL-terminated. Transfer full. */
+char **caps_info_dup_features_sorted(const CapsInfo *info);
+
+/*
  * The §5.4 3.3-3.5 checks (no duplicate identity, feature, FORM_TYPE) plus
  * our caps, non-empty category/type/var, and no '<' in any string: §5.1
  * joins strings with '<', so a '<' inside one lets a peer craft another
