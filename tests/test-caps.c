@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blocking.h"
 #include "core/caps.h"
 #include "tests/support/check-suite.h"
 #include "tests/support/stanza-parse.h"

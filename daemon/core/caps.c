@@ -8,7 +8,9 @@
 
 #include <string.h>
 
+#include "core/blocking.h"
 #include "core/caps.h"
+#include "core/last-activity.h"
 
 G_DEFINE_QUARK(caps - error - quark, caps_error)
 

@@ -24,8 +24,6 @@
 #define NS_DATA_FORMS "jabber:x:data"
 #define NS_PING "urn:xmpp:ping"
 #define NS_IDLE_FEATURE "urn:xmpp:idle:1"
-#define NS_LAST_ACTIVITY "jabber:iq:last"
-#define NS_BLOCKING "urn:xmpp:blocking"
 
 /* Caps on a peer's disco#info (STYLE.md §3); past them it is ill-formed. */
 #define CAPS_MAX_IDENTITIES 32u
@@ -186,7 +184,7 @@ typedef struct _CapsOwn CapsOwn;
 /*
  * Our description: identity client/pc "presenced" and the features the
  * daemon implements, from the one table in caps.c; with_blocking adds
- * urn:xmpp:blocking (the session uses XEP-0191). node: the caps node (the
+ * NS_BLOCKING of blocking.h (the session uses XEP-0191). node: the caps node (the
  * project's URL), copied; non-empty, no '#'. The ver is computed here,
  * once, from that same description. Transfer full.
  */

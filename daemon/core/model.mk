@@ -22,3 +22,31 @@ tests_test_contacts_SOURCES = tests/test-contacts.c
 tests_test_contacts_CFLAGS = $(unit_cflags)
 tests_test_contacts_LDADD = $(unit_ldadd)
 endif
+
+# XEP-0115/0030 capabilities (ours and the contacts' cache), XEP-0191
+# blocking, XEP-0012 last activity: parse, build, decide; no I/O.
+libpresenced_core_la_SOURCES += \
+	daemon/core/caps.c daemon/core/caps.h \
+	daemon/core/caps-cache.c daemon/core/caps-cache.h \
+	daemon/core/blocking.c daemon/core/blocking.h \
+	daemon/core/last-activity.c daemon/core/last-activity.h
+
+if HAVE_CHECK
+caps_tests = tests/test-caps tests/test-caps-cache tests/test-blocking \
+	tests/test-last-activity
+check_PROGRAMS += $(caps_tests)
+TESTS += $(caps_tests)
+
+tests_test_caps_SOURCES = tests/test-caps.c
+tests_test_caps_CFLAGS = $(unit_cflags)
+tests_test_caps_LDADD = $(unit_ldadd)
+tests_test_caps_cache_SOURCES = tests/test-caps-cache.c
+tests_test_caps_cache_CFLAGS = $(unit_cflags)
+tests_test_caps_cache_LDADD = $(unit_ldadd)
+tests_test_blocking_SOURCES = tests/test-blocking.c
+tests_test_blocking_CFLAGS = $(unit_cflags)
+tests_test_blocking_LDADD = $(unit_ldadd)
+tests_test_last_activity_SOURCES = tests/test-last-activity.c
+tests_test_last_activity_CFLAGS = $(unit_cflags)
+tests_test_last_activity_LDADD = $(unit_ldadd)
+endif
