@@ -17,10 +17,11 @@
 
 static Stanza *result(const char *items)
 {
-	g_autofree char *xml = g_strdup_printf(
-		"<iq type='result' id='b1'><blocklist xmlns='urn:xmpp:blocking'>"
-		"%s</blocklist></iq>",
-		items);
+	g_autofree char *xml =
+		g_strdup_printf("<iq type='result' id='b1'><blocklist "
+				"xmlns='urn:xmpp:blocking'>"
+				"%s</blocklist></iq>",
+				items);
 
 	return test_parse_stanza(xml);
 }
@@ -60,7 +61,8 @@ START_TEST(test_result)
 {
 	g_autoptr(BlockList) list = blocking_list_new();
 	g_autoptr(Stanza) iq = result(
-		"<item jid='Romeo@Montague.NET'/><item jid='iago@shakespeare.lit'/>"
+		"<item jid='Romeo@Montague.NET'/><item "
+		"jid='iago@shakespeare.lit'/>"
 		"<item jid='example.com'/><item jid='romeo@montague.net'/>"
 		"<item jid='bad@@jid'/><item/><other jid='x@y'/>");
 	bool changed = false;
@@ -68,7 +70,8 @@ START_TEST(test_result)
 	ck_assert(blocking_list_replace(list, iq, &changed, NULL));
 	ck_assert(changed);
 	/* Normalized, distinct; invalid items skipped. */
-	assert_items(list, "example.com iago@shakespeare.lit romeo@montague.net");
+	assert_items(list,
+		     "example.com iago@shakespeare.lit romeo@montague.net");
 	ck_assert_uint_eq(blocking_list_get_n_items(list), 3);
 	ck_assert(blocking_list_replace(list, iq, &changed, NULL));
 	ck_assert(!changed);
@@ -79,11 +82,13 @@ START_TEST(test_result_empty_and_bad)
 {
 	g_autoptr(BlockList) list = list_of("<item jid='a@b'/>");
 	g_autoptr(Stanza) empty = result("");
-	g_autoptr(Stanza) error_iq = test_parse_stanza(
-		"<iq type='error' id='b1'><blocklist xmlns='urn:xmpp:blocking'/>"
-		"</iq>");
-	g_autoptr(Stanza) other = test_parse_stanza(
-		"<iq type='result' id='b1'><blocklist xmlns='urn:other'/></iq>");
+	g_autoptr(Stanza) error_iq =
+		test_parse_stanza("<iq type='error' id='b1'><blocklist "
+				  "xmlns='urn:xmpp:blocking'/>"
+				  "</iq>");
+	g_autoptr(Stanza) other =
+		test_parse_stanza("<iq type='result' id='b1'><blocklist "
+				  "xmlns='urn:other'/></iq>");
 	g_autoptr(GError) error = NULL;
 	bool changed = false;
 
@@ -115,10 +120,10 @@ END_TEST
 /* XEP-0016 §2.1 matching: full, bare, domain/resource, domain. */
 START_TEST(test_matching)
 {
-	g_autoptr(BlockList) list =
-		list_of("<item jid='bob@example.net'/><item jid='spam.example'/>"
-			"<item jid='carol@example.com/phone'/>"
-			"<item jid='example.org/bot'/>");
+	g_autoptr(BlockList) list = list_of(
+		"<item jid='bob@example.net'/><item jid='spam.example'/>"
+		"<item jid='carol@example.com/phone'/>"
+		"<item jid='example.org/bot'/>");
 
 	ck_assert(blocking_list_blocks(list, "bob@example.net"));
 	ck_assert(blocking_list_blocks(list, "Bob@Example.NET/laptop"));
@@ -165,12 +170,12 @@ END_TEST
 
 START_TEST(test_push_unblock)
 {
-	g_autoptr(BlockList) list = list_of("<item jid='a@x'/><item jid='b@x'/>");
-	g_autoptr(Stanza) iq = push(OWN, "unblock",
-				    "<item jid='a@x'/><item jid='c@x'/>");
+	g_autoptr(BlockList) list =
+		list_of("<item jid='a@x'/><item jid='b@x'/>");
+	g_autoptr(Stanza) iq =
+		push(OWN, "unblock", "<item jid='a@x'/><item jid='c@x'/>");
 	g_auto(BlockingPush) p = {0};
-	g_autoptr(GPtrArray) unblocked =
-		g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) unblocked = g_ptr_array_new_with_free_func(g_free);
 
 	ck_assert(blocking_parse_push(iq, OWN, &p, NULL));
 	ck_assert_int_eq(p.kind, BLOCKING_PUSH_UNBLOCK);
@@ -183,11 +188,11 @@ END_TEST
 
 START_TEST(test_push_unblock_all)
 {
-	g_autoptr(BlockList) list = list_of("<item jid='a@x'/><item jid='b@x'/>");
+	g_autoptr(BlockList) list =
+		list_of("<item jid='a@x'/><item jid='b@x'/>");
 	g_autoptr(Stanza) iq = push(NULL, "unblock", "");
 	g_auto(BlockingPush) p = {0};
-	g_autoptr(GPtrArray) unblocked =
-		g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) unblocked = g_ptr_array_new_with_free_func(g_free);
 
 	ck_assert(blocking_parse_push(iq, OWN, &p, NULL));
 	ck_assert_int_eq(p.kind, BLOCKING_PUSH_UNBLOCK_ALL);
@@ -202,8 +207,8 @@ END_TEST
 START_TEST(test_push_untrusted)
 {
 	static const char *const senders[] = {
-		"mallory@evil.example", "example.org", "alice@example.org/phone",
-		"bob@example.org"};
+		"mallory@evil.example", "example.org",
+		"alice@example.org/phone", "bob@example.org"};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(senders); i++) {
 		g_autoptr(Stanza) iq = push(senders[i], "unblock", "");
@@ -278,7 +283,8 @@ START_TEST(test_push_bound)
 }
 END_TEST
 
-/* ---- what we send ------------------------------------------------------------
+/* ---- what we send
+ * ------------------------------------------------------------
  */
 
 START_TEST(test_build_request)
@@ -342,10 +348,10 @@ END_TEST
 
 START_TEST(test_normalize_target)
 {
-	g_autofree char *bare = blocking_normalize_target("Bob@Example.NET",
-							  NULL);
-	g_autofree char *domain = blocking_normalize_target("Example.NET.",
-							    NULL);
+	g_autofree char *bare =
+		blocking_normalize_target("Bob@Example.NET", NULL);
+	g_autofree char *domain =
+		blocking_normalize_target("Example.NET.", NULL);
 	g_autoptr(GError) error = NULL;
 
 	ck_assert_str_eq(bare, "bob@example.net");

@@ -38,8 +38,8 @@ static void client_init(Client *c, unsigned n)
 	g_autofree char *feature = g_strdup_printf("urn:test:%u", n);
 
 	c->info = caps_info_new();
-	caps_info_add_identity(c->info, "client", n % 2 ? "phone" : "pc",
-			       NULL, name);
+	caps_info_add_identity(c->info, "client", n % 2 ? "phone" : "pc", NULL,
+			       name);
 	caps_info_add_feature(c->info, NS_DISCO_INFO);
 	caps_info_add_feature(c->info, feature);
 	c->ver = caps_info_compute_ver(c->info, CAPS_HASH_SHA1);
@@ -88,7 +88,8 @@ START_TEST(test_flood_three_queries)
 				 CAPS_CACHE_PENDING);
 	}
 	while (caps_cache_next_query(cache, &q)) {
-		g_autoptr(GPtrArray) resolved = g_ptr_array_new_with_free_func(g_free);
+		g_autoptr(GPtrArray) resolved =
+			g_ptr_array_new_with_free_func(g_free);
 		Client *cl = NULL;
 
 		for (unsigned i = 0; i < 3; i++)
@@ -109,9 +110,10 @@ START_TEST(test_flood_three_queries)
 		const CapsInfo *info = caps_cache_lookup_jid(cache, jid);
 
 		ck_assert_ptr_nonnull(info);
-		ck_assert(caps_info_has_feature(info, i % 3 == 0   ? "urn:test:0"
-						      : i % 3 == 1 ? "urn:test:1"
-								   : "urn:test:2"));
+		ck_assert(caps_info_has_feature(info, i % 3 == 0 ? "urn:test:0"
+						      : i % 3 == 1
+							      ? "urn:test:1"
+							      : "urn:test:2"));
 	}
 }
 END_TEST
@@ -124,21 +126,31 @@ START_TEST(test_known_attaches)
 	CapsIdentity id;
 
 	client_init(&a, 1);
-	ck_assert_int_eq(caps_cache_observe(cache, "a@x/1", NODE, "sha-1",
-					    a.ver),
-			 CAPS_CACHE_PENDING);
+	ck_assert_int_eq(
+		caps_cache_observe(cache, "a@x/1", NODE, "sha-1", a.ver),
+		CAPS_CACHE_PENDING);
 	/* Not known yet: nothing to show. */
 	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "a@x/1"));
 	next(cache, &q);
 	ck_assert_str_eq(q.to, "a@x/1");
 	ck_assert_uint_eq(caps_cache_get_n_in_flight(cache), 1);
+	{
+		g_autoptr(Stanza) payload = caps_cache_query_build_payload(&q);
+		g_autofree char *xml = stanza_to_string(payload);
+		g_autofree char *want = g_strdup_printf(
+			"<query xmlns='http://jabber.org/protocol/disco#info' "
+			"node='" NODE "#%s'/>",
+			a.ver);
+
+		ck_assert_str_eq(xml, want);
+	}
 	/* A second resource while in flight: waits, costs no query. */
-	ck_assert_int_eq(caps_cache_observe(cache, "b@x/1", NODE, "sha-1",
-					    a.ver),
-			 CAPS_CACHE_PENDING);
+	ck_assert_int_eq(
+		caps_cache_observe(cache, "b@x/1", NODE, "sha-1", a.ver),
+		CAPS_CACHE_PENDING);
 	assert_no_query(cache);
-	ck_assert(caps_cache_complete(cache, q.key, q.to, a.answer, NULL,
-				      NULL));
+	ck_assert(
+		caps_cache_complete(cache, q.key, q.to, a.answer, NULL, NULL));
 	ck_assert_uint_eq(caps_cache_get_n_in_flight(cache), 0);
 	ck_assert_ptr_nonnull(caps_cache_lookup_jid(cache, "b@x/1"));
 	ck_assert(caps_info_get_main_identity(
@@ -165,12 +177,12 @@ START_TEST(test_ignored)
 
 	ck_assert_int_eq(caps_cache_observe(cache, "a@x/1", NODE, NULL, "0.9"),
 			 CAPS_CACHE_IGNORED);
-	ck_assert_int_eq(caps_cache_observe(cache, "a@x/1", NODE, "md5",
-					    "abcd"),
-			 CAPS_CACHE_IGNORED);
-	ck_assert_int_eq(caps_cache_observe(cache, "a@x/1", NODE, "sha-1",
-					    NULL),
-			 CAPS_CACHE_IGNORED);
+	ck_assert_int_eq(
+		caps_cache_observe(cache, "a@x/1", NODE, "md5", "abcd"),
+		CAPS_CACHE_IGNORED);
+	ck_assert_int_eq(
+		caps_cache_observe(cache, "a@x/1", NODE, "sha-1", NULL),
+		CAPS_CACHE_IGNORED);
 	assert_no_query(cache);
 	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "a@x/1"));
 }
@@ -187,11 +199,11 @@ START_TEST(test_reannounce)
 	client_init(&b, 2);
 	caps_cache_observe(cache, "a@x/1", NODE, "sha-1", a.ver);
 	next(cache, &q);
-	ck_assert(caps_cache_complete(cache, q.key, q.to, a.answer, NULL,
-				      NULL));
-	ck_assert_int_eq(caps_cache_observe(cache, "a@x/1", NODE, "sha-1",
-					    b.ver),
-			 CAPS_CACHE_PENDING);
+	ck_assert(
+		caps_cache_complete(cache, q.key, q.to, a.answer, NULL, NULL));
+	ck_assert_int_eq(
+		caps_cache_observe(cache, "a@x/1", NODE, "sha-1", b.ver),
+		CAPS_CACHE_PENDING);
 	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "a@x/1"));
 	/* Legacy caps now: nothing shown either. */
 	ck_assert_int_eq(caps_cache_observe(cache, "a@x/1", NODE, NULL, "1"),
@@ -241,17 +253,17 @@ START_TEST(test_pending_bound)
 		g_autofree char *jid = jid_of(i, "r");
 		g_autofree char *ver = g_strdup_printf("v%u", i);
 
-		ck_assert_int_eq(caps_cache_observe(cache, jid, NODE, "sha-1",
-						    ver),
-				 CAPS_CACHE_PENDING);
+		ck_assert_int_eq(
+			caps_cache_observe(cache, jid, NODE, "sha-1", ver),
+			CAPS_CACHE_PENDING);
 	}
 	ck_assert_int_eq(caps_cache_observe(cache, "late@x/r", NODE, "sha-1",
 					    "one-too-many"),
 			 CAPS_CACHE_IGNORED);
 	/* A known-pending ver still takes more resources. */
-	ck_assert_int_eq(caps_cache_observe(cache, "late@x/r", NODE, "sha-1",
-					    "v0"),
-			 CAPS_CACHE_PENDING);
+	ck_assert_int_eq(
+		caps_cache_observe(cache, "late@x/r", NODE, "sha-1", "v0"),
+		CAPS_CACHE_PENDING);
 }
 END_TEST
 
@@ -275,9 +287,9 @@ START_TEST(test_candidates_bound)
 		queries++;
 	}
 	ck_assert_uint_eq(queries, CAPS_CACHE_MAX_ATTEMPTS);
-	ck_assert_int_eq(caps_cache_observe(cache, "new@x/r", NODE, "sha-1",
-					    "bogus"),
-			 CAPS_CACHE_IGNORED);
+	ck_assert_int_eq(
+		caps_cache_observe(cache, "new@x/r", NODE, "sha-1", "bogus"),
+		CAPS_CACHE_IGNORED);
 	assert_no_query(cache);
 }
 END_TEST
@@ -301,8 +313,7 @@ START_TEST(test_entries_bound)
 		ck_assert(caps_cache_complete(cache, q.key, q.to, c.answer,
 					      NULL, NULL));
 		/* Keep the first one in use. */
-		caps_cache_observe(cache, "keep@x/r", NODE, "sha-1",
-				   first.ver);
+		caps_cache_observe(cache, "keep@x/r", NODE, "sha-1", first.ver);
 	}
 	ck_assert_uint_eq(caps_cache_get_n_entries(cache),
 			  CAPS_CACHE_MAX_ENTRIES);
@@ -339,8 +350,8 @@ START_TEST(test_mismatch_retries)
 	ck_assert_uint_eq(caps_cache_get_n_entries(cache), 0);
 	next(cache, &q);
 	ck_assert_str_eq(q.to, "honest@x/r");
-	ck_assert(caps_cache_complete(cache, q.key, q.to, real.answer,
-				      resolved, NULL));
+	ck_assert(caps_cache_complete(cache, q.key, q.to, real.answer, resolved,
+				      NULL));
 	ck_assert_uint_eq(resolved->len, 2);
 	ck_assert_ptr_nonnull(caps_cache_lookup_jid(cache, "liar@x/r"));
 }
@@ -429,14 +440,14 @@ START_TEST(test_timeout_waits_for_candidate)
 	next(cache, &q);
 	ck_assert(!caps_cache_complete(cache, q.key, q.to, NULL, NULL, NULL));
 	assert_no_query(cache);
-	ck_assert_int_eq(caps_cache_observe(cache, "b@x/r", "n2", "sha-1",
-					    a.ver),
-			 CAPS_CACHE_PENDING);
+	ck_assert_int_eq(
+		caps_cache_observe(cache, "b@x/r", "n2", "sha-1", a.ver),
+		CAPS_CACHE_PENDING);
 	next(cache, &q);
 	ck_assert_str_eq(q.to, "b@x/r");
 	ck_assert(g_str_has_prefix(q.node, "n2#"));
-	ck_assert(caps_cache_complete(cache, q.key, q.to, a.answer, NULL,
-				      NULL));
+	ck_assert(
+		caps_cache_complete(cache, q.key, q.to, a.answer, NULL, NULL));
 	ck_assert_ptr_nonnull(caps_cache_lookup_jid(cache, "b@x/r"));
 }
 END_TEST
@@ -450,8 +461,8 @@ START_TEST(test_end_session)
 	client_init(&a, 1);
 	caps_cache_observe(cache, "a@x/r", NODE, "sha-1", a.ver);
 	next(cache, &q);
-	ck_assert(caps_cache_complete(cache, q.key, q.to, a.answer, NULL,
-				      NULL));
+	ck_assert(
+		caps_cache_complete(cache, q.key, q.to, a.answer, NULL, NULL));
 	caps_cache_observe(cache, "b@x/r", NODE, "sha-1", "other");
 	next(cache, &q);
 	caps_cache_end_session(cache);
@@ -459,9 +470,9 @@ START_TEST(test_end_session)
 	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "a@x/r"));
 	ck_assert(!caps_cache_complete(cache, q.key, q.to, NULL, NULL, NULL));
 	assert_no_query(cache);
-	ck_assert_int_eq(caps_cache_observe(cache, "a@x/r", NODE, "sha-1",
-					    a.ver),
-			 CAPS_CACHE_KNOWN);
+	ck_assert_int_eq(
+		caps_cache_observe(cache, "a@x/r", NODE, "sha-1", a.ver),
+		CAPS_CACHE_KNOWN);
 }
 END_TEST
 
@@ -502,8 +513,8 @@ START_TEST(test_file_round_trip)
 	g_autoptr(GError) error = NULL;
 
 	ck_assert(g_str_has_prefix(text, "presenced-caps-cache 1\nentry\t"));
-	ck_assert_msg(caps_cache_load(loaded, text, strlen(text), &error),
-		      "%s", error ? error->message : "");
+	ck_assert_msg(caps_cache_load(loaded, text, strlen(text), &error), "%s",
+		      error ? error->message : "");
 	ck_assert_uint_eq(caps_cache_get_n_entries(loaded), 1);
 	again = caps_cache_serialize(loaded);
 	ck_assert_str_eq(again, text);
@@ -521,13 +532,13 @@ START_TEST(test_file_loaded_known)
 	client_init(&a, 5);
 	caps_cache_observe(cache, "a@x/r", NODE, "sha-1", a.ver);
 	next(cache, &q);
-	ck_assert(caps_cache_complete(cache, q.key, q.to, a.answer, NULL,
-				      NULL));
+	ck_assert(
+		caps_cache_complete(cache, q.key, q.to, a.answer, NULL, NULL));
 	text = caps_cache_serialize(cache);
 	ck_assert(caps_cache_load(loaded, text, strlen(text), NULL));
-	ck_assert_int_eq(caps_cache_observe(loaded, "b@x/r", NODE, "sha-1",
-					    a.ver),
-			 CAPS_CACHE_KNOWN);
+	ck_assert_int_eq(
+		caps_cache_observe(loaded, "b@x/r", NODE, "sha-1", a.ver),
+		CAPS_CACHE_KNOWN);
 	assert_no_query(loaded);
 	/* Loading again adds nothing twice. */
 	ck_assert(caps_cache_load(loaded, text, strlen(text), NULL));
@@ -547,7 +558,7 @@ static const char *const bad_files[] = {
 	"",
 	"\n",
 	"presenced-caps-cache 2\n",
-	"presenced-caps-cache 1",	      /* no newline: cut */
+	"presenced-caps-cache 1",	       /* no newline: cut */
 	"presenced-caps-cache 1\n" GOOD_ENTRY, /* no end */
 	"presenced-caps-cache 1\n" GOOD_ENTRY "end",
 	"presenced-caps-cache 1\n" GOOD_ENTRY "end\nend\n",
@@ -594,8 +605,8 @@ END_TEST
 
 START_TEST(test_file_good_entry)
 {
-	static const char text[] = "presenced-caps-cache 1\n" GOOD_ENTRY
-				   "end\n";
+	static const char text[] =
+		"presenced-caps-cache 1\n" GOOD_ENTRY "end\n";
 	g_autoptr(CapsCache) cache = caps_cache_new();
 	g_autoptr(GError) error = NULL;
 

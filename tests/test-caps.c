@@ -182,10 +182,11 @@ START_TEST(test_form_ignored)
 	g_autofree char *none = ver_of(
 		SIMPLE_BODY "<x xmlns='jabber:x:data' type='result'>"
 			    "<field var='os'><value>Mac</value></field></x>");
-	g_autofree char *shown = ver_of(
-		SIMPLE_BODY "<x xmlns='jabber:x:data' type='result'>"
-			    "<field var='FORM_TYPE'><value>urn:x</value></field>"
-			    "</x>");
+	g_autofree char *shown =
+		ver_of(SIMPLE_BODY
+		       "<x xmlns='jabber:x:data' type='result'>"
+		       "<field var='FORM_TYPE'><value>urn:x</value></field>"
+		       "</x>");
 	g_autofree char *empty = ver_of(
 		SIMPLE_BODY "<x xmlns='jabber:x:data' type='result'>"
 			    "<field var='FORM_TYPE' type='hidden'/></x>");
@@ -257,6 +258,46 @@ START_TEST(test_other_hashes)
 }
 END_TEST
 
+/* The identity GetContactClients shows: a client one, lang-less or en. */
+START_TEST(test_main_identity)
+{
+	g_autoptr(CapsInfo) info = caps_info_new();
+	g_autoptr(CapsInfo) bot = caps_info_new();
+	g_autoptr(CapsInfo) none = caps_info_new();
+	CapsIdentity id;
+
+	caps_info_add_identity(info, "client", "phone", "el", "\xce\xa8");
+	caps_info_add_identity(info, "automation", "bot", NULL, "A");
+	caps_info_add_identity(info, "client", "phone", "en-GB", "Phone");
+	ck_assert(caps_info_get_main_identity(info, &id));
+	ck_assert_str_eq(id.name, "Phone");
+	caps_info_add_identity(info, "client", "phone", NULL, "Plain");
+	ck_assert(caps_info_get_main_identity(info, &id));
+	ck_assert_str_eq(id.name, "Plain");
+	caps_info_add_identity(bot, "pubsub", "pep", NULL, NULL);
+	caps_info_add_identity(bot, "automation", "bot", NULL, "B");
+	ck_assert(caps_info_get_main_identity(bot, &id));
+	ck_assert_str_eq(id.category, "automation");
+	ck_assert(!caps_info_get_main_identity(none, &id));
+}
+END_TEST
+
+START_TEST(test_features_sorted)
+{
+	g_autoptr(Stanza) q = query(COMPLEX_BODY);
+	g_autoptr(CapsInfo) info = caps_info_parse(q, NULL);
+	g_auto(GStrv) features = NULL;
+
+	caps_info_add_feature(info, "a:first");
+	features = caps_info_dup_features_sorted(info);
+	ck_assert_uint_eq(g_strv_length(features), 5);
+	ck_assert_str_eq(features[0], "a:first");
+	ck_assert_str_eq(features[4], "http://jabber.org/protocol/muc");
+	/* The info itself keeps its order. */
+	ck_assert_str_eq(caps_info_get_feature(info, 4), "a:first");
+}
+END_TEST
+
 /* ---- §5.4 --------------------------------------------------------------- */
 
 START_TEST(test_verify)
@@ -268,16 +309,16 @@ START_TEST(test_verify)
 	ck_assert(caps_verify(q, "sha-1", COMPLEX_VER, &info, &error));
 	ck_assert_ptr_null(error);
 	ck_assert_uint_eq(caps_info_get_n_identities(info), 2);
-	ck_assert(caps_info_has_feature(info,
-					"http://jabber.org/protocol/muc"));
+	ck_assert(
+		caps_info_has_feature(info, "http://jabber.org/protocol/muc"));
 	ck_assert(caps_verify(q, "sha-1", COMPLEX_VER, NULL, NULL));
 }
 END_TEST
 
 START_TEST(test_verify_mismatch)
 {
-	g_autoptr(Stanza) q = query(SIMPLE_BODY
-				    "<feature var='urn:xmpp:extra'/>");
+	g_autoptr(Stanza) q =
+		query(SIMPLE_BODY "<feature var='urn:xmpp:extra'/>");
 	g_autoptr(CapsInfo) info = NULL;
 	g_autoptr(GError) error = NULL;
 
@@ -481,8 +522,8 @@ END_TEST
 
 START_TEST(test_disco_info_query)
 {
-	g_autoptr(Stanza) q = caps_build_disco_info_query("http://psi-im.org",
-							  COMPLEX_VER);
+	g_autoptr(Stanza) q =
+		caps_build_disco_info_query("http://psi-im.org", COMPLEX_VER);
 	g_autofree char *xml = stanza_to_string(q);
 
 	ck_assert_str_eq(xml, "<query xmlns='http://jabber.org/protocol/"
@@ -555,8 +596,8 @@ START_TEST(test_own_answer_node)
 	g_autoptr(CapsOwn) own = caps_own_new(NODE, false);
 	g_autofree char *nv =
 		g_strdup_printf("%s#%s", NODE, caps_own_get_ver(own));
-	g_autoptr(Stanza) get = caps_build_disco_info_query(
-		NODE, caps_own_get_ver(own));
+	g_autoptr(Stanza) get =
+		caps_build_disco_info_query(NODE, caps_own_get_ver(own));
 	g_autoptr(Stanza) answer = caps_own_answer_disco_info(own, get, NULL);
 	g_autoptr(Stanza) other = caps_build_disco_info_query(NODE, "old");
 	g_autoptr(GError) error = NULL;
@@ -566,8 +607,8 @@ START_TEST(test_own_answer_node)
 	ck_assert(caps_verify(answer, "sha-1", caps_own_get_ver(own), NULL,
 			      NULL));
 	ck_assert_ptr_null(caps_own_answer_disco_info(own, other, &error));
-	ck_assert(g_error_matches(error, CAPS_ERROR,
-				  CAPS_ERROR_ITEM_NOT_FOUND));
+	ck_assert(
+		g_error_matches(error, CAPS_ERROR, CAPS_ERROR_ITEM_NOT_FOUND));
 }
 END_TEST
 
@@ -601,6 +642,8 @@ int main(void)
 		{"generate", test_foreign_children},
 		{"generate", test_form_type_repeated},
 		{"generate", test_other_hashes},
+		{"generate", test_main_identity},
+		{"generate", test_features_sorted},
 		{"verify", test_verify},
 		{"verify", test_verify_mismatch},
 		{"verify", test_verify_unsupported_hash},

@@ -69,6 +69,5 @@ int main(void)
 		{"query", test_is_query, .loops = G_N_ELEMENTS(queries)},
 	};
 
-	return check_suite_run("last-activity", cases, G_N_ELEMENTS(cases),
-			       30);
+	return check_suite_run("last-activity", cases, G_N_ELEMENTS(cases), 30);
 }

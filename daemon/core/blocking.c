@@ -21,8 +21,8 @@ BlockList *blocking_list_new(void)
 {
 	BlockList *list = g_new0(BlockList, 1);
 
-	list->items = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					    NULL);
+	list->items =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return list;
 }
 
@@ -118,8 +118,8 @@ static bool sets_equal(GHashTable *a, GHashTable *b)
 	return true;
 }
 
-bool blocking_list_replace(BlockList *list, const Stanza *iq,
-			   bool *ret_changed, GError **error)
+bool blocking_list_replace(BlockList *list, const Stanza *iq, bool *ret_changed,
+			   GError **error)
 {
 	const Stanza *bl = stanza_get_child(iq, "blocklist", NS_BLOCKING);
 	GHashTable *items;
@@ -293,8 +293,7 @@ char *blocking_normalize_target(const char *jid, GError **error)
 
 	if (j == NULL) {
 		g_set_error(error, BLOCKING_ERROR, BLOCKING_ERROR_INVALID_JID,
-			    "jid: %s",
-			    invalid ? invalid->message : "missing");
+			    "jid: %s", invalid ? invalid->message : "missing");
 		return NULL;
 	}
 	if (!jid_is_bare(j)) {
@@ -323,8 +322,8 @@ static Stanza *build_command(const char *name, const char *const *jids,
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		g_autofree char *jid = blocking_normalize_target(jids[i],
-								 error);
+		g_autofree char *jid =
+			blocking_normalize_target(jids[i], error);
 
 		if (jid == NULL)
 			return NULL;
@@ -334,8 +333,7 @@ static Stanza *build_command(const char *name, const char *const *jids,
 	return g_steal_pointer(&cmd);
 }
 
-Stanza *blocking_build_block(const char *const *jids, size_t n,
-			     GError **error)
+Stanza *blocking_build_block(const char *const *jids, size_t n, GError **error)
 {
 	return build_command("block", jids, n, error);
 }

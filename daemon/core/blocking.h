@@ -66,8 +66,8 @@ void blocking_list_clear(BlockList *list);
  * dropped. *ret_changed (may be NULL) says whether the set differs from
  * before. A result without <blocklist/>: BAD_REQUEST, list unchanged.
  */
-bool blocking_list_replace(BlockList *list, const Stanza *iq,
-			   bool *ret_changed, GError **error);
+bool blocking_list_replace(BlockList *list, const Stanza *iq, bool *ret_changed,
+			   GError **error);
 
 typedef enum {
 	BLOCKING_PUSH_BLOCK,
@@ -117,8 +117,7 @@ Stanza *blocking_build_request(void);
  * each checked with blocking_normalize_target and written normalized).
  * NULL with INVALID_JID (or BAD_REQUEST for n == 0). Transfer full.
  */
-Stanza *blocking_build_block(const char *const *jids, size_t n,
-			     GError **error);
+Stanza *blocking_build_block(const char *const *jids, size_t n, GError **error);
 Stanza *blocking_build_unblock(const char *const *jids, size_t n,
 			       GError **error);
 /* <unblock/> without items: unblocks everyone (§3.4). Its own function so

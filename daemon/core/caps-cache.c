@@ -190,8 +190,8 @@ static void add_candidate(CapsCache *cache, Pending *p, const char *jid,
 	}
 }
 
-static Pending *pending_new(CapsCache *cache, const char *key,
-			    const char *hash, const char *ver)
+static Pending *pending_new(CapsCache *cache, const char *key, const char *hash,
+			    const char *ver)
 {
 	Pending *p = g_new0(Pending, 1);
 
@@ -292,6 +292,14 @@ void caps_cache_query_clear(CapsCacheQuery *query)
 	g_clear_pointer(&query->key, g_free);
 }
 
+Stanza *caps_cache_query_build_payload(const CapsCacheQuery *query)
+{
+	Stanza *payload = stanza_new("query", NS_DISCO_INFO);
+
+	stanza_set_attr(payload, "node", query->node);
+	return payload;
+}
+
 bool caps_cache_next_query(CapsCache *cache, CapsCacheQuery *ret)
 {
 	while (cache->in_flight < CAPS_CACHE_MAX_IN_FLIGHT &&
@@ -318,8 +326,7 @@ bool caps_cache_next_query(CapsCache *cache, CapsCacheQuery *ret)
 }
 
 /* Every jid that announced key, now resolvable. */
-static void collect_jids(CapsCache *cache, const char *key,
-			 GPtrArray *resolved)
+static void collect_jids(CapsCache *cache, const char *key, GPtrArray *resolved)
 {
 	GHashTableIter iter;
 	gpointer jid, value;
@@ -412,8 +419,7 @@ void caps_cache_end_session(CapsCache *cache)
 const CapsInfo *caps_cache_lookup_jid(const CapsCache *cache, const char *jid)
 {
 	const char *key = g_hash_table_lookup(cache->jids, jid);
-	const Entry *e =
-		key ? g_hash_table_lookup(cache->entries, key) : NULL;
+	const Entry *e = key ? g_hash_table_lookup(cache->entries, key) : NULL;
 
 	return e ? e->info : NULL;
 }
@@ -500,8 +506,8 @@ static void put_forms(GString *out, const CapsInfo *info)
 			g_ptr_array_add(row, (char *)var);
 			for (; *values; values++)
 				g_ptr_array_add(row, (char *)*values);
-			put_line(out, "field",
-				 (const char *const *)row->pdata, row->len);
+			put_line(out, "field", (const char *const *)row->pdata,
+				 row->len);
 		}
 	}
 }
@@ -687,15 +693,16 @@ bool caps_cache_load(CapsCache *cache, const char *data, size_t len,
 	Loader l = {.line = 1};
 	g_autofree char *text = NULL;
 	g_auto(GStrv) lines = NULL;
-	g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func(
-		entry_free0);
+	g_autoptr(GPtrArray) entries =
+		g_ptr_array_new_with_free_func(entry_free0);
 	bool ok;
 
 	if (data == NULL || len == 0)
 		return malformed(&l, error, "not a presenced caps cache");
 	if (len > CAPS_CACHE_MAX_FILE_BYTES)
 		return malformed(&l, error, "file too large");
-	if (memchr(data, '\0', len) != NULL || !g_utf8_validate(data, len, NULL))
+	if (memchr(data, '\0', len) != NULL ||
+	    !g_utf8_validate(data, len, NULL))
 		return malformed(&l, error, "not UTF-8 text");
 	text = g_strndup(data, len);
 	lines = g_strsplit(text, "\n", -1);

@@ -16,8 +16,8 @@
  *	unavailable presence    -> caps_cache_forget_jid()
  *	then, after either, and after every caps_cache_complete():
  *	    while (caps_cache_next_query(cache, &q)) send an iq get to q.to
- *	    with caps_build_disco_info_query-like payload (q.node), and
- *	    remember iq id -> q.key
+ *	    with caps_cache_query_build_payload(&q), remembering
+ *	    iq id -> q.key
  *	iq result / error / timeout -> caps_cache_complete(key, ...)
  *	stream ended            -> caps_cache_end_session()
  *
@@ -33,13 +33,13 @@
 #include "core/stanza.h"
 
 /* Bounds (STYLE.md §3). */
-#define CAPS_CACHE_MAX_ENTRIES 1024u	 /* verified vers, least used out */
-#define CAPS_CACHE_MAX_JIDS 262144u	 /* resources with a known ver */
-#define CAPS_CACHE_MAX_IN_FLIGHT 8u	 /* disco#info queries at once */
-#define CAPS_CACHE_MAX_PENDING 256u	 /* distinct vers not yet known */
-#define CAPS_CACHE_MAX_CANDIDATES 8u	 /* resources we may ask, per ver */
-#define CAPS_CACHE_MAX_ATTEMPTS 3u	 /* queries per ver, per session */
-#define CAPS_CACHE_MAX_FAILED 1024u	 /* vers given up this session */
+#define CAPS_CACHE_MAX_ENTRIES 1024u	   /* verified vers, least used out */
+#define CAPS_CACHE_MAX_JIDS 262144u	   /* resources with a known ver */
+#define CAPS_CACHE_MAX_IN_FLIGHT 8u	   /* disco#info queries at once */
+#define CAPS_CACHE_MAX_PENDING 256u	   /* distinct vers not yet known */
+#define CAPS_CACHE_MAX_CANDIDATES 8u	   /* resources we may ask, per ver */
+#define CAPS_CACHE_MAX_ATTEMPTS 3u	   /* queries per ver, per session */
+#define CAPS_CACHE_MAX_FAILED 1024u	   /* vers given up this session */
 #define CAPS_CACHE_MAX_FILE_BYTES 4194304u /* what caps_cache_load reads */
 
 #define CAPS_CACHE_ERROR (caps_cache_error_quark())
@@ -98,6 +98,10 @@ typedef struct {
 void caps_cache_query_clear(CapsCacheQuery *query);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CapsCacheQuery, caps_cache_query_clear)
 
+/* <query xmlns='disco#info' node='node#ver'/>: the payload of the get.
+ * Transfer full. */
+Stanza *caps_cache_query_build_payload(const CapsCacheQuery *query);
+
 /*
  * The next disco#info get to send, if a slot is free and a ver waits:
  * fills *ret (clear it after) and counts it in flight until its
@@ -126,8 +130,7 @@ void caps_cache_end_session(CapsCache *cache);
 
 /* What jid is, if its ver is verified; NULL otherwise. Transfer none,
  * valid until the next call that changes the cache. */
-const CapsInfo *caps_cache_lookup_jid(const CapsCache *cache,
-				      const char *jid);
+const CapsInfo *caps_cache_lookup_jid(const CapsCache *cache, const char *jid);
 /* The verified description of (hash, ver), or NULL. Transfer none. */
 const CapsInfo *caps_cache_lookup(const CapsCache *cache, const char *hash,
 				  const char *ver);

@@ -131,8 +131,8 @@ CapsInfo *caps_info_new(void)
 {
 	CapsInfo *info = g_new0(CapsInfo, 1);
 
-	info->identities = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)identity_free);
+	info->identities =
+		g_ptr_array_new_with_free_func((GDestroyNotify)identity_free);
 	info->features = g_ptr_array_new_with_free_func(g_free);
 	info->forms = g_ptr_array_new_with_free_func((GDestroyNotify)form_free);
 	return info;
@@ -244,8 +244,8 @@ size_t caps_info_get_n_fields(const CapsInfo *info, size_t form)
 	return get_form(info, form)->fields->len;
 }
 
-const char *caps_info_get_field(const CapsInfo *info, size_t form,
-				size_t field, const char *const **ret_values)
+const char *caps_info_get_field(const CapsInfo *info, size_t form, size_t field,
+				const char *const **ret_values)
 {
 	const Field *f = g_ptr_array_index(get_form(info, form)->fields, field);
 
@@ -291,8 +291,7 @@ static int cmp_field(gconstpointer a, gconstpointer b)
 }
 
 /* A sorted shallow copy: hashing must not reorder the caller's info. */
-static GPtrArray *sorted_copy(GPtrArray *array, GCompareFunc cmp,
-			      guint len)
+static GPtrArray *sorted_copy(GPtrArray *array, GCompareFunc cmp, guint len)
 {
 	GPtrArray *copy = g_ptr_array_sized_new(len);
 
@@ -392,8 +391,7 @@ static bool check_identities(const CapsInfo *info, GError **error)
 	sorted = sorted_copy(info->identities, cmp_identity,
 			     info->identities->len);
 	for (guint i = 1; i < sorted->len; i++)
-		if (cmp_identity(&sorted->pdata[i - 1], &sorted->pdata[i]) ==
-		    0)
+		if (cmp_identity(&sorted->pdata[i - 1], &sorted->pdata[i]) == 0)
 			return ill_formed(error, "duplicate identity", NULL);
 	return true;
 }
@@ -561,8 +559,7 @@ static bool is(const Stanza *el, const char *name, const char *ns)
 
 /* The one FORM_TYPE value of a form, NULL to skip the form (§5.4 3.6);
  * two different values: ill-formed (3.5). */
-static bool form_type_of(const Stanza *x, const char **ret_type,
-			 GError **error)
+static bool form_type_of(const Stanza *x, const char **ret_type, GError **error)
 {
 	const char *type = NULL;
 
@@ -736,7 +733,8 @@ Stanza *caps_info_build_query(const CapsInfo *info, const char *node)
 		stanza_set_attr(query, "node", node);
 	for (guint i = 0; i < info->identities->len; i++) {
 		const Identity *id = g_ptr_array_index(info->identities, i);
-		Stanza *el = stanza_add_child_new(query, "identity", NS_DISCO_INFO);
+		Stanza *el =
+			stanza_add_child_new(query, "identity", NS_DISCO_INFO);
 
 		stanza_set_attr(el, "category", id->category);
 		stanza_set_attr(el, "type", id->type);
@@ -744,9 +742,9 @@ Stanza *caps_info_build_query(const CapsInfo *info, const char *node)
 		set_attr_nonempty(el, "name", id->name);
 	}
 	for (guint i = 0; i < info->features->len; i++)
-		stanza_set_attr(stanza_add_child_new(query, "feature",
-						     NS_DISCO_INFO),
-				"var", g_ptr_array_index(info->features, i));
+		stanza_set_attr(
+			stanza_add_child_new(query, "feature", NS_DISCO_INFO),
+			"var", g_ptr_array_index(info->features, i));
 	for (guint i = 0; i < info->forms->len; i++)
 		build_form(query, g_ptr_array_index(info->forms, i));
 	return query;

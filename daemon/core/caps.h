@@ -102,8 +102,8 @@ size_t caps_info_get_n_forms(const CapsInfo *info);
 const char *caps_info_get_form_type(const CapsInfo *info, size_t form);
 size_t caps_info_get_n_fields(const CapsInfo *info, size_t form);
 /* ret_values: NULL-terminated, transfer none. Returns the var. */
-const char *caps_info_get_field(const CapsInfo *info, size_t form,
-				size_t field, const char *const **ret_values);
+const char *caps_info_get_field(const CapsInfo *info, size_t form, size_t field,
+				const char *const **ret_values);
 
 /*
  * The identity that says what the client is (GetContactClients' type and
@@ -184,8 +184,8 @@ typedef struct _CapsOwn CapsOwn;
 /*
  * Our description: identity client/pc "presenced" and the features the
  * daemon implements, from the one table in caps.c; with_blocking adds
- * NS_BLOCKING of blocking.h (the session uses XEP-0191). node: the caps node (the
- * project's URL), copied; non-empty, no '#'. The ver is computed here,
+ * NS_BLOCKING of blocking.h (the session uses XEP-0191). node: the caps node
+ * (the project's URL), copied; non-empty, no '#'. The ver is computed here,
  * once, from that same description. Transfer full.
  */
 CapsOwn *caps_own_new(const char *node, bool with_blocking);
