@@ -578,6 +578,7 @@ static const char *const bad_files[] = {
 	"presenced-caps-cache 1\nentry\t\t\nend\n",
 	"presenced-caps-cache 1\nidentity\tclient\tpc\t\tx\n",
 	"presenced-caps-cache 1\n\n",
+	"presenced-caps-cache 1\n" GOOD_ENTRY "\nend\n",
 	"presenced-caps-cache 1\n" GOOD_ENTRY "end\n\xff\n",
 };
 

@@ -191,13 +191,16 @@ static bool push_items(const Stanza *cmd, GPtrArray *jids, GError **error)
 			continue;
 		if ((jid = item_jid(el)) == NULL)
 			return bad_push(error, "an item has no valid jid");
-		if (!g_hash_table_add(seen, jid)) {
+		if (g_hash_table_contains(seen, jid)) {
 			g_free(jid);
 			continue;
 		}
-		if (jids->len >= BLOCKING_MAX_ITEMS)
+		if (jids->len >= BLOCKING_MAX_ITEMS) {
+			g_free(jid);
 			return bad_push(error, "too many items");
-		g_ptr_array_add(jids, jid);
+		}
+		g_ptr_array_add(jids, jid); /* owns it; seen borrows */
+		g_hash_table_add(seen, jid);
 	}
 	return true;
 }

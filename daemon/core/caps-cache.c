@@ -637,6 +637,8 @@ static bool load_line(Loader *l, char *line, GError **error)
 	g_auto(GStrv) f = g_strsplit(line, "\t", -1);
 	guint n = g_strv_length(f);
 
+	if (n == 0)
+		return malformed(l, error, "empty line");
 	for (guint i = 0; i < n; i++)
 		if (!unescape(f[i]))
 			return malformed(l, error, "bad escape");
