@@ -641,6 +641,53 @@ START_TEST(test_file_too_many_entries)
 }
 END_TEST
 
+/* Every prefix of a good file: only one that ends after a whole entry
+ * (or right after the header) loads; the rest are refused, none crash. */
+START_TEST(test_file_every_prefix)
+{
+	g_autoptr(CapsCache) cache = filled_cache();
+	g_autofree char *text = NULL;
+	size_t len;
+
+	caps_cache_load(cache, "presenced-caps-cache 1\n" GOOD_ENTRY "end\n",
+			strlen("presenced-caps-cache 1\n" GOOD_ENTRY "end\n"),
+			NULL);
+	text = caps_cache_serialize(cache);
+	len = strlen(text);
+	for (size_t n = 0; n <= len; n++) {
+		g_autoptr(CapsCache) fresh = caps_cache_new();
+		g_autofree char *prefix = g_strndup(text, n);
+		bool whole = g_str_has_suffix(prefix, "\nend\n") ||
+			     strcmp(prefix, "presenced-caps-cache 1\n") == 0;
+
+		ck_assert_msg(caps_cache_load(fresh, text, n, NULL) == whole,
+			      "prefix of %zu bytes", n);
+	}
+}
+END_TEST
+
+/* Any one byte changed: refused (a changed description no longer hashes
+ * to its ver, a changed structure does not parse). */
+START_TEST(test_file_mutations)
+{
+	g_autoptr(CapsCache) cache = filled_cache();
+	g_autofree char *text = caps_cache_serialize(cache);
+	size_t len = strlen(text);
+	g_autoptr(GRand) rand = g_rand_new_with_seed(0x0115);
+
+	for (unsigned i = 0; i < 3000; i++) {
+		g_autoptr(CapsCache) fresh = caps_cache_new();
+		g_autofree char *copy = g_strdup(text);
+		size_t at = g_rand_int_range(rand, 0, (gint32)len);
+
+		copy[at] ^= (char)g_rand_int_range(rand, 1, 256);
+		ck_assert_msg(!caps_cache_load(fresh, copy, len, NULL),
+			      "byte %zu changed, still loaded", at);
+		ck_assert_uint_eq(caps_cache_get_n_entries(fresh), 0);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	const CheckCase cases[] = {
@@ -665,6 +712,8 @@ int main(void)
 		 .loops = G_N_ELEMENTS(bad_files)},
 		{"file-hostile", test_file_hostile_bytes},
 		{"file-hostile", test_file_too_many_entries},
+		{"file-hostile", test_file_every_prefix},
+		{"file-hostile", test_file_mutations},
 	};
 
 	return check_suite_run("caps-cache", cases, G_N_ELEMENTS(cases), 30);
