@@ -15,7 +15,8 @@
 #include "tests/support/check-suite.h"
 #include "tests/support/stanza-parse.h"
 
-#define NODE "https://example.invalid/presenced"
+/* The contract: our caps node is the project's URL from configure.ac. */
+#define NODE PACKAGE_URL
 
 /* XEP-0115 §5.2, the simple generation example. */
 #define SIMPLE_VER "QgayPKawpkPSDYmwT/WM94uAlu0="
@@ -568,6 +569,7 @@ START_TEST(test_own_description)
 					NS_BLOCKING));
 	ck_assert_str_ne(caps_own_get_ver(own), caps_own_get_ver(blocking));
 	ck_assert_str_eq(caps_own_get_node(own), NODE);
+	ck_assert(g_str_has_prefix(NODE, "https://"));
 	ck_assert(caps_info_validate(info, NULL));
 }
 END_TEST
@@ -579,8 +581,8 @@ START_TEST(test_own_c)
 	g_autofree char *xml = stanza_to_string(c);
 	g_autofree char *want = g_strdup_printf(
 		"<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
-		"node='" NODE "' ver='%s'/>",
-		caps_own_get_ver(own));
+		"node='%s' ver='%s'/>",
+		NODE, caps_own_get_ver(own));
 
 	ck_assert_str_eq(xml, want);
 }
