@@ -455,6 +455,29 @@ START_TEST(test_build_round_trip)
 }
 END_TEST
 
+/* Server and account results: lenient, duplicates allowed. */
+START_TEST(test_disco_has)
+{
+	g_autoptr(Stanza) server =
+		query("<identity category='server' type='im'/>"
+		      "<identity category='pubsub' type='pep'/>"
+		      "<feature var='urn:xmpp:blocking'/>"
+		      "<feature var='urn:xmpp:blocking'/>"
+		      "<feature xmlns='urn:other' var='urn:xmpp:ping'/>");
+	g_autoptr(Stanza) other =
+		test_parse_stanza("<query xmlns='urn:other'>"
+				  "<feature var='urn:xmpp:blocking'/></query>");
+
+	ck_assert(caps_disco_has_feature(server, NS_BLOCKING));
+	ck_assert(!caps_disco_has_feature(server, NS_PING));
+	ck_assert(caps_disco_has_identity(server, "pubsub", "pep"));
+	ck_assert(!caps_disco_has_identity(server, "pubsub", "service"));
+	ck_assert(!caps_disco_has_identity(server, "server", "pep"));
+	ck_assert(!caps_disco_has_feature(other, NS_BLOCKING));
+	ck_assert(!caps_disco_has_feature(NULL, NS_BLOCKING));
+}
+END_TEST
+
 /* ---- <c/> ---------------------------------------------------------------- */
 
 START_TEST(test_announcement)
@@ -648,6 +671,7 @@ int main(void)
 		{"bounds", test_caps_bounds},
 		{"bounds", test_not_a_query},
 		{"build", test_build_round_trip},
+		{"build", test_disco_has},
 		{"announcement", test_announcement},
 		{"announcement", test_announcement_legacy_and_missing},
 		{"announcement", test_disco_info_query},

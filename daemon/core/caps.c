@@ -666,6 +666,35 @@ CapsInfo *caps_info_parse(const Stanza *query, GError **error)
 	return g_steal_pointer(&info);
 }
 
+/* Whether query (disco#info) has a child name whose attr is value and,
+ * when attr2 is set, whose attr2 is value2. */
+static bool disco_has(const Stanza *query, const char *name, const char *attr,
+		      const char *value, const char *attr2, const char *value2)
+{
+	if (query == NULL || !is(query, "query", NS_DISCO_INFO))
+		return false;
+	for (Stanza *c = stanza_get_first_child(query); c;
+	     c = stanza_get_next_sibling(c)) {
+		if (is(c, name, NS_DISCO_INFO) &&
+		    g_strcmp0(stanza_get_attr(c, attr), value) == 0 &&
+		    (attr2 == NULL ||
+		     g_strcmp0(stanza_get_attr(c, attr2), value2) == 0))
+			return true;
+	}
+	return false;
+}
+
+bool caps_disco_has_feature(const Stanza *query, const char *var)
+{
+	return disco_has(query, "feature", "var", var, NULL, NULL);
+}
+
+bool caps_disco_has_identity(const Stanza *query, const char *category,
+			     const char *type)
+{
+	return disco_has(query, "identity", "category", category, "type", type);
+}
+
 bool caps_verify(const Stanza *query, const char *hash, const char *ver,
 		 CapsInfo **ret_info, GError **error)
 {

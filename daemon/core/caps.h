@@ -138,6 +138,16 @@ char *caps_info_compute_ver(const CapsInfo *info, CapsHash hash);
 CapsInfo *caps_info_parse(const Stanza *query, GError **error);
 
 /*
+ * Lenient look-ups in any disco#info <query/> (NULL-safe), for results
+ * that are not hashed, such as our server's or our account's: does it list
+ * feature var (e.g. NS_BLOCKING for XEP-0191 §2), or an identity of
+ * category/type (e.g. pubsub/pep)? Duplicates do not matter here.
+ */
+bool caps_disco_has_feature(const Stanza *query, const char *var);
+bool caps_disco_has_identity(const Stanza *query, const char *category,
+			     const char *type);
+
+/*
  * §5.4 step 3: query is the disco#info <query/> of the result; hash and
  * ver as the <c/> said. On success *ret_info (may be NULL) gets the
  * verified description (transfer full). Errors: UNSUPPORTED_HASH,
