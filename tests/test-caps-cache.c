@@ -641,6 +641,34 @@ START_TEST(test_file_too_many_entries)
 }
 END_TEST
 
+/* The file brings a ver whose query is in flight: the answer still
+ * counts once, nothing is cached twice. */
+START_TEST(test_file_during_query)
+{
+	g_autoptr(CapsCache) cache = caps_cache_new();
+	g_autoptr(CapsCache) other = caps_cache_new();
+	g_auto(Client) a = {0};
+	g_auto(CapsCacheQuery) q = {0};
+	g_autofree char *text = NULL;
+	g_autoptr(GPtrArray) resolved = g_ptr_array_new_with_free_func(g_free);
+
+	client_init(&a, 7);
+	caps_cache_observe(other, "x@x/r", NODE, "sha-1", a.ver);
+	next(other, &q);
+	ck_assert(
+		caps_cache_complete(other, q.key, q.to, a.answer, NULL, NULL));
+	text = caps_cache_serialize(other);
+	caps_cache_observe(cache, "a@x/r", NODE, "sha-1", a.ver);
+	next(cache, &q);
+	ck_assert(caps_cache_load(cache, text, strlen(text), NULL));
+	ck_assert(caps_cache_complete(cache, q.key, q.to, a.answer, resolved,
+				      NULL));
+	ck_assert_uint_eq(caps_cache_get_n_entries(cache), 1);
+	ck_assert_uint_eq(resolved->len, 1);
+	ck_assert_ptr_nonnull(caps_cache_lookup_jid(cache, "a@x/r"));
+}
+END_TEST
+
 /* Every prefix of a good file: only one that ends after a whole entry
  * (or right after the header) loads; the rest are refused, none crash. */
 START_TEST(test_file_every_prefix)
@@ -708,6 +736,7 @@ int main(void)
 		{"file", test_file_round_trip},
 		{"file", test_file_loaded_known},
 		{"file", test_file_good_entry},
+		{"file", test_file_during_query},
 		{"file-malformed", test_file_malformed,
 		 .loops = G_N_ELEMENTS(bad_files)},
 		{"file-hostile", test_file_hostile_bytes},

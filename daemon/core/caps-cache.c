@@ -121,10 +121,21 @@ static void touch(CapsCache *cache, Entry *e)
 	g_queue_push_head_link(&cache->lru, e->link);
 }
 
+static void remove_entry(CapsCache *cache, Entry *e)
+{
+	g_queue_delete_link(&cache->lru, e->link);
+	g_hash_table_remove(cache->entries, e->key);
+}
+
 /* Adds a verified entry (transfer full): most recent, or least recent for
- * a loaded one; evicts the least recently used past the bound. */
+ * a loaded one; evicts the least recently used past the bound. One with
+ * the same key goes first (a file loaded while its query was in flight). */
 static void add_entry(CapsCache *cache, Entry *e, bool recent)
 {
+	Entry *old = g_hash_table_lookup(cache->entries, e->key);
+
+	if (old)
+		remove_entry(cache, old);
 	e->link = g_list_alloc();
 	e->link->data = e;
 	if (recent)
@@ -132,13 +143,8 @@ static void add_entry(CapsCache *cache, Entry *e, bool recent)
 	else
 		g_queue_push_tail_link(&cache->lru, e->link);
 	g_hash_table_insert(cache->entries, e->key, e);
-	while (cache->lru.length > CAPS_CACHE_MAX_ENTRIES) {
-		GList *old = g_queue_pop_tail_link(&cache->lru);
-		Entry *victim = old->data;
-
-		g_list_free_1(old);
-		g_hash_table_remove(cache->entries, victim->key);
-	}
+	while (cache->lru.length > CAPS_CACHE_MAX_ENTRIES)
+		remove_entry(cache, g_queue_peek_tail(&cache->lru));
 }
 
 static Entry *entry_new(const char *hash, const char *ver, CapsInfo *info)
