@@ -15,6 +15,7 @@
 #include "tests/support/stanza-parse.h"
 
 #define NODE "https://client.example"
+#define T0 ((int64_t)1000000)
 
 /* A client description distinguished by n, its disco#info answer and
  * its sha-1 ver. */
@@ -55,14 +56,14 @@ static char *jid_of(unsigned contact, const char *resource)
 static void next(CapsCache *cache, CapsCacheQuery *q)
 {
 	caps_cache_query_clear(q);
-	ck_assert(caps_cache_next_query(cache, q));
+	ck_assert(caps_cache_next_query(cache, T0, q));
 }
 
 static void assert_no_query(CapsCache *cache)
 {
 	g_auto(CapsCacheQuery) q = {0};
 
-	ck_assert(!caps_cache_next_query(cache, &q));
+	ck_assert(!caps_cache_next_query(cache, T0, &q));
 	ck_assert_ptr_null(q.to);
 }
 
@@ -87,7 +88,7 @@ START_TEST(test_flood_three_queries)
 						    clients[i % 3]->ver),
 				 CAPS_CACHE_PENDING);
 	}
-	while (caps_cache_next_query(cache, &q)) {
+	while (caps_cache_next_query(cache, T0, &q)) {
 		g_autoptr(GPtrArray) resolved =
 			g_ptr_array_new_with_free_func(g_free);
 		Client *cl = NULL;
@@ -229,7 +230,7 @@ START_TEST(test_in_flight_bound)
 		caps_cache_observe(cache, jid, NODE, "sha-1", clients[i].ver);
 	}
 	for (unsigned i = 0; i < CAPS_CACHE_MAX_IN_FLIGHT; i++)
-		ck_assert(caps_cache_next_query(cache, &qs[i]));
+		ck_assert(caps_cache_next_query(cache, T0, &qs[i]));
 	assert_no_query(cache);
 	ck_assert_uint_eq(caps_cache_get_n_in_flight(cache),
 			  CAPS_CACHE_MAX_IN_FLIGHT);
@@ -280,7 +281,7 @@ START_TEST(test_candidates_bound)
 		caps_cache_observe(cache, jid, NODE, "sha-1", "bogus");
 	}
 	/* Every answer fails: at most MAX_ATTEMPTS queries, then given up. */
-	while (caps_cache_next_query(cache, &q)) {
+	while (caps_cache_next_query(cache, T0, &q)) {
 		ck_assert(!caps_cache_complete(cache, q.key, q.to, NULL, NULL,
 					       NULL));
 		caps_cache_query_clear(&q);
@@ -390,6 +391,10 @@ START_TEST(test_wrong_sender_and_unexpected)
 				  CAPS_CACHE_ERROR_WRONG_SENDER));
 	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "a@x/r"));
 	g_clear_error(&error);
+	/* Ignored: still in flight, and the real answer counts. */
+	ck_assert_uint_eq(caps_cache_get_n_in_flight(cache), 1);
+	ck_assert(
+		caps_cache_complete(cache, q.key, q.to, a.answer, NULL, NULL));
 	/* Nothing in flight for that key any more. */
 	ck_assert(!caps_cache_complete(cache, q.key, q.to, a.answer, NULL,
 				       &error));
@@ -452,6 +457,71 @@ START_TEST(test_timeout_waits_for_candidate)
 }
 END_TEST
 
+/* Unanswered: at the deadline the query fails, the next resource is
+ * asked, and a late answer from the first one is ignored. */
+START_TEST(test_query_timeout)
+{
+	g_autoptr(CapsCache) cache = caps_cache_new();
+	g_auto(Client) a = {0};
+	g_auto(CapsCacheQuery) q = {0};
+	g_autoptr(GPtrArray) expired = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *key = NULL;
+	const int64_t due = T0 + CAPS_CACHE_QUERY_TIMEOUT;
+
+	client_init(&a, 4);
+	ck_assert_int_eq(caps_cache_get_deadline(cache), INT64_MAX);
+	caps_cache_observe(cache, "slow@x/r", NODE, "sha-1", a.ver);
+	caps_cache_observe(cache, "fast@x/r", NODE, "sha-1", a.ver);
+	next(cache, &q);
+	ck_assert_str_eq(q.to, "slow@x/r");
+	key = g_strdup(q.key);
+	ck_assert_int_eq(caps_cache_get_deadline(cache), due);
+	caps_cache_tick(cache, due - 1, expired);
+	ck_assert_uint_eq(expired->len, 0);
+	ck_assert_uint_eq(caps_cache_get_n_in_flight(cache), 1);
+	caps_cache_tick(cache, due, expired);
+	ck_assert_uint_eq(expired->len, 1);
+	ck_assert_str_eq(expired->pdata[0], key);
+	ck_assert_uint_eq(caps_cache_get_n_in_flight(cache), 0);
+	ck_assert_int_eq(caps_cache_get_deadline(cache), INT64_MAX);
+	caps_cache_query_clear(&q);
+	ck_assert(caps_cache_next_query(cache, due, &q));
+	ck_assert_str_eq(q.to, "fast@x/r");
+	ck_assert_int_eq(caps_cache_get_deadline(cache),
+			 due + CAPS_CACHE_QUERY_TIMEOUT);
+	ck_assert(!caps_cache_complete(cache, key, "slow@x/r", a.answer, NULL,
+				       NULL));
+	ck_assert_uint_eq(caps_cache_get_n_in_flight(cache), 1);
+	ck_assert(caps_cache_complete(cache, key, "fast@x/r", a.answer, NULL,
+				      NULL));
+	ck_assert_ptr_nonnull(caps_cache_lookup_jid(cache, "slow@x/r"));
+}
+END_TEST
+
+/* Several due at once, tick with no array: all fail, none crash. */
+START_TEST(test_query_timeout_many)
+{
+	g_autoptr(CapsCache) cache = caps_cache_new();
+	g_auto(CapsCacheQuery) q = {0};
+
+	for (unsigned i = 0; i < 20; i++) {
+		g_autofree char *jid = jid_of(i, "r");
+		g_autofree char *ver = g_strdup_printf("v%u", i);
+
+		caps_cache_observe(cache, jid, NODE, "sha-1", ver);
+	}
+	for (unsigned i = 0; i < CAPS_CACHE_MAX_IN_FLIGHT; i++) {
+		caps_cache_query_clear(&q);
+		ck_assert(caps_cache_next_query(cache, T0 + i, &q));
+	}
+	caps_cache_tick(cache, T0 + 3 + CAPS_CACHE_QUERY_TIMEOUT, NULL);
+	ck_assert_uint_eq(caps_cache_get_n_in_flight(cache),
+			  CAPS_CACHE_MAX_IN_FLIGHT - 4);
+	ck_assert_int_eq(caps_cache_get_deadline(cache),
+			 T0 + 4 + CAPS_CACHE_QUERY_TIMEOUT);
+}
+END_TEST
+
 START_TEST(test_end_session)
 {
 	g_autoptr(CapsCache) cache = caps_cache_new();
@@ -499,7 +569,7 @@ static CapsCache *filled_cache(void)
 	ver = caps_info_compute_ver(odd, CAPS_HASH_SHA1);
 	answer = caps_info_build_query(odd, NULL);
 	caps_cache_observe(cache, "a@x/r", NODE, "sha-1", ver);
-	ck_assert(caps_cache_next_query(cache, &q));
+	ck_assert(caps_cache_next_query(cache, T0, &q));
 	ck_assert(caps_cache_complete(cache, q.key, q.to, answer, NULL, NULL));
 	return cache;
 }
@@ -732,6 +802,8 @@ int main(void)
 		{"verify", test_wrong_sender_and_unexpected},
 		{"verify", test_forget_before_query},
 		{"verify", test_timeout_waits_for_candidate},
+		{"verify", test_query_timeout},
+		{"verify", test_query_timeout_many},
 		{"verify", test_end_session},
 		{"file", test_file_round_trip},
 		{"file", test_file_loaded_known},

@@ -33,7 +33,8 @@ typedef struct {
 	GPtrArray *candidates; /* Candidate*, ≤ MAX_CANDIDATES */
 	Candidate *asked;      /* in flight, or NULL */
 	guint attempts;
-	bool queued; /* in CapsCache.queue */
+	int64_t deadline; /* of the query in flight */
+	bool queued;	  /* in CapsCache.queue */
 } Pending;
 
 struct _CapsCache {
@@ -44,7 +45,7 @@ struct _CapsCache {
 	GQueue queue;	     /* Pending* waiting for a slot */
 	GHashTable *failed;  /* key (owned) → itself */
 	GQueue failed_order; /* keys in failed, oldest first (borrowed) */
-	guint in_flight;
+	GPtrArray *flight;   /* Pending* with a query in flight (borrowed) */
 };
 
 /* ---- entries and pending vers ------------------------------------------
@@ -95,6 +96,7 @@ CapsCache *caps_cache_new(void)
 					       (GDestroyNotify)pending_free);
 	cache->failed =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	cache->flight = g_ptr_array_new();
 	g_queue_init(&cache->lru);
 	g_queue_init(&cache->queue);
 	g_queue_init(&cache->failed_order);
@@ -112,6 +114,7 @@ void caps_cache_free(CapsCache *cache)
 	g_hash_table_unref(cache->jids);
 	g_hash_table_unref(cache->pending);
 	g_hash_table_unref(cache->failed);
+	g_ptr_array_unref(cache->flight);
 	g_free(cache);
 }
 
@@ -306,9 +309,9 @@ Stanza *caps_cache_query_build_payload(const CapsCacheQuery *query)
 	return payload;
 }
 
-bool caps_cache_next_query(CapsCache *cache, CapsCacheQuery *ret)
+bool caps_cache_next_query(CapsCache *cache, int64_t now, CapsCacheQuery *ret)
 {
-	while (cache->in_flight < CAPS_CACHE_MAX_IN_FLIGHT &&
+	while (cache->flight->len < CAPS_CACHE_MAX_IN_FLIGHT &&
 	       cache->queue.length > 0) {
 		Pending *p = g_queue_pop_head(&cache->queue);
 
@@ -322,7 +325,8 @@ bool caps_cache_next_query(CapsCache *cache, CapsCacheQuery *ret)
 		 * and a bad answer moves on to the next anyway. */
 		p->asked = g_ptr_array_steal_index(p->candidates, 0);
 		p->attempts++;
-		cache->in_flight++;
+		p->deadline = now + CAPS_CACHE_QUERY_TIMEOUT;
+		g_ptr_array_add(cache->flight, p);
 		ret->to = g_strdup(p->asked->jid);
 		ret->node = g_strdup_printf("%s#%s", p->asked->node, p->ver);
 		ret->key = g_strdup(p->key);
@@ -362,23 +366,48 @@ static void retry_or_give_up(CapsCache *cache, Pending *p)
 	}
 }
 
-static bool check_answer(const Pending *p, const char *from,
-			 const Stanza *result, CapsInfo **ret_info,
-			 GError **error)
+static bool check_answer(const Pending *p, const Stanza *result,
+			 CapsInfo **ret_info, GError **error)
 {
 	if (result == NULL) {
 		g_set_error(error, CAPS_CACHE_ERROR, CAPS_CACHE_ERROR_FAILED,
 			    "disco#info of %s failed", p->asked->jid);
 		return false;
 	}
-	if (g_strcmp0(from, p->asked->jid) != 0) {
-		g_set_error(error, CAPS_CACHE_ERROR,
-			    CAPS_CACHE_ERROR_WRONG_SENDER,
-			    "disco#info answer from %s, asked %s",
-			    from ? from : "(none)", p->asked->jid);
-		return false;
-	}
 	return caps_verify(result, p->hash, p->ver, ret_info, error);
+}
+
+/* The query of p is over (answered, failed or timed out): its slot is
+ * free. */
+static void landed(CapsCache *cache, Pending *p)
+{
+	g_ptr_array_remove_fast(cache->flight, p);
+	g_clear_pointer(&p->asked, candidate_free);
+}
+
+int64_t caps_cache_get_deadline(const CapsCache *cache)
+{
+	int64_t deadline = INT64_MAX;
+
+	for (guint i = 0; i < cache->flight->len; i++)
+		deadline = MIN(deadline,
+			       ((Pending *)cache->flight->pdata[i])->deadline);
+	return deadline;
+}
+
+void caps_cache_tick(CapsCache *cache, int64_t now, GPtrArray *expired)
+{
+	/* Backwards: landed() moves the last element into the hole. */
+	for (guint i = cache->flight->len; i-- > 0;) {
+		Pending *p = cache->flight->pdata[i];
+
+		if (p->deadline > now)
+			continue;
+		if (expired)
+			g_ptr_array_add(expired, g_strdup(p->key));
+		landed(cache, p);
+		retry_or_give_up(cache, p);
+	}
 }
 
 bool caps_cache_complete(CapsCache *cache, const char *key, const char *from,
@@ -396,9 +425,17 @@ bool caps_cache_complete(CapsCache *cache, const char *key, const char *from,
 			    key ? key : "");
 		return false;
 	}
-	ok = check_answer(p, from, result, &info, error);
-	cache->in_flight--;
-	g_clear_pointer(&p->asked, candidate_free);
+	/* Not the answer to our query (spoofed, or late from a resource asked
+	 * before): ignore it; the real one or the timeout ends the query. */
+	if (result && g_strcmp0(from, p->asked->jid) != 0) {
+		g_set_error(error, CAPS_CACHE_ERROR,
+			    CAPS_CACHE_ERROR_WRONG_SENDER,
+			    "disco#info answer from %s, asked %s",
+			    from ? from : "(none)", p->asked->jid);
+		return false;
+	}
+	ok = check_answer(p, result, &info, error);
+	landed(cache, p);
 	if (!ok) {
 		retry_or_give_up(cache, p);
 		return false;
@@ -416,7 +453,7 @@ void caps_cache_end_session(CapsCache *cache)
 	g_hash_table_remove_all(cache->jids);
 	g_queue_clear(&cache->failed_order);
 	g_hash_table_remove_all(cache->failed);
-	cache->in_flight = 0;
+	g_ptr_array_set_size(cache->flight, 0);
 }
 
 /* ---- look-ups -----------------------------------------------------------
@@ -446,7 +483,7 @@ size_t caps_cache_get_n_entries(const CapsCache *cache)
 
 size_t caps_cache_get_n_in_flight(const CapsCache *cache)
 {
-	return cache->in_flight;
+	return cache->flight->len;
 }
 
 /* ---- the file format ----------------------------------------------------

@@ -15,10 +15,11 @@
  *	presence with <c/>      -> caps_cache_observe()
  *	unavailable presence    -> caps_cache_forget_jid()
  *	then, after either, and after every caps_cache_complete():
- *	    while (caps_cache_next_query(cache, &q)) send an iq get to q.to
+ *	    while (caps_cache_next_query(cache, now, &q)) send an iq get to q.to
  *	    with caps_cache_query_build_payload(&q), remembering
  *	    iq id -> q.key
- *	iq result / error / timeout -> caps_cache_complete(key, ...)
+ *	iq result / error       -> caps_cache_complete(key, ...)
+ *	the deadline            -> caps_cache_get_deadline(), caps_cache_tick()
  *	stream ended            -> caps_cache_end_session()
  *
  * JIDs are the normalized full JIDs of jid.h (the caller normalizes).
@@ -28,6 +29,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/caps.h"
 #include "core/stanza.h"
@@ -42,13 +44,18 @@
 #define CAPS_CACHE_MAX_FAILED 1024u	   /* vers given up this session */
 #define CAPS_CACHE_MAX_FILE_BYTES 4194304u /* what caps_cache_load reads */
 
+/* An unanswered disco#info query counts as failed after this (monotonic
+ * microseconds, the session's clock). */
+#define CAPS_CACHE_QUERY_TIMEOUT ((int64_t)30 * G_USEC_PER_SEC)
+
 #define CAPS_CACHE_ERROR (caps_cache_error_quark())
 GQuark caps_cache_error_quark(void);
 
 typedef enum {
 	/* A completion for a ver with no query in flight. */
 	CAPS_CACHE_ERROR_UNEXPECTED,
-	/* The answer came from another JID than the one asked. */
+	/* A result from another JID than the one asked: ignored, the
+	 * query stays in flight. */
 	CAPS_CACHE_ERROR_WRONG_SENDER,
 	/* The query failed (iq error, timeout, stream gone). */
 	CAPS_CACHE_ERROR_FAILED,
@@ -105,15 +112,30 @@ Stanza *caps_cache_query_build_payload(const CapsCacheQuery *query);
 /*
  * The next disco#info get to send, if a slot is free and a ver waits:
  * fills *ret (clear it after) and counts it in flight until its
- * caps_cache_complete(). false: nothing to send now.
+ * caps_cache_complete() or its timeout (now + CAPS_CACHE_QUERY_TIMEOUT).
+ * false: nothing to send now.
  */
-bool caps_cache_next_query(CapsCache *cache, CapsCacheQuery *ret);
+bool caps_cache_next_query(CapsCache *cache, int64_t now, CapsCacheQuery *ret);
+
+/* The earliest timeout of a query in flight, INT64_MAX when none: fold
+ * it into the session's deadline. */
+int64_t caps_cache_get_deadline(const CapsCache *cache);
+
+/*
+ * Queries whose timeout is due count as failed, as a completion with no
+ * result would: another resource is asked, or the ver given up. Their keys
+ * are appended to expired (char*, transfer full each; may be NULL), so
+ * the caller forgets their iq ids (a late answer gets UNEXPECTED). Call
+ * caps_cache_next_query() after.
+ */
+void caps_cache_tick(CapsCache *cache, int64_t now, GPtrArray *expired);
 
 /*
  * The answer to the query with key: result is the disco#info <query/> of
  * the iq result, NULL for an iq error or a timeout; from its sender (the
- * normalized full JID). On success (true) the description is cached and
- * every jid that announced this ver is appended to resolved (char*,
+ * normalized full JID; a result from anyone else is ignored with
+ * WRONG_SENDER and changes nothing). On success (true) the description is
+ * cached and every jid that announced this ver is appended to resolved (char*,
  * transfer full each; resolved may be NULL). On failure the error says
  * why (CAPS_CACHE_ERROR, or CAPS_ERROR from caps_verify): the ver is
  * asked of another resource that announced it, up to
