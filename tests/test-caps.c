@@ -455,6 +455,27 @@ START_TEST(test_build_round_trip)
 }
 END_TEST
 
+/* Whitespace that XML only carries as character references survives our
+ * serialization, so a peer hashes what we hashed. */
+START_TEST(test_build_round_trip_refs)
+{
+	g_autoptr(Stanza) q = query(
+		"<identity category='client' type='pc' "
+		"name='a&#9;b&#10;c&#13;d'/>"
+		"<x xmlns='jabber:x:data' type='result'><field var='FORM_TYPE' "
+		"type='hidden'><value>urn:f</value></field><field var='v'>"
+		"<value>x&#13;y&#13;&#10;z&#9;</value></field></x>");
+	g_autoptr(CapsInfo) info = caps_info_parse(q, NULL);
+	g_autofree char *ver = caps_info_compute_ver(info, CAPS_HASH_SHA1);
+	g_autoptr(Stanza) built = caps_info_build_query(info, NULL);
+	g_autofree char *xml = stanza_to_string(built);
+	g_autoptr(Stanza) reparsed = test_parse_stanza(xml);
+
+	ck_assert_msg(caps_verify(reparsed, "sha-1", ver, NULL, NULL), "%s",
+		      xml);
+}
+END_TEST
+
 /* Server and account results: lenient, duplicates allowed. */
 START_TEST(test_disco_has)
 {
@@ -671,6 +692,7 @@ int main(void)
 		{"bounds", test_caps_bounds},
 		{"bounds", test_not_a_query},
 		{"build", test_build_round_trip},
+		{"build", test_build_round_trip_refs},
 		{"build", test_disco_has},
 		{"announcement", test_announcement},
 		{"announcement", test_announcement_legacy_and_missing},
