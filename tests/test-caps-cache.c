@@ -391,6 +391,12 @@ START_TEST(test_wrong_sender_and_unexpected)
 				  CAPS_CACHE_ERROR_WRONG_SENDER));
 	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "a@x/r"));
 	g_clear_error(&error);
+	/* A spoofed error is ignored too. */
+	ck_assert(!caps_cache_complete(cache, q.key, "mallory@x/r", NULL, NULL,
+				       &error));
+	ck_assert(g_error_matches(error, CAPS_CACHE_ERROR,
+				  CAPS_CACHE_ERROR_WRONG_SENDER));
+	g_clear_error(&error);
 	/* Ignored: still in flight, and the real answer counts. */
 	ck_assert_uint_eq(caps_cache_get_n_in_flight(cache), 1);
 	ck_assert(

@@ -426,8 +426,9 @@ bool caps_cache_complete(CapsCache *cache, const char *key, const char *from,
 		return false;
 	}
 	/* Not the answer to our query (spoofed, or late from a resource asked
-	 * before): ignore it; the real one or the timeout ends the query. */
-	if (result && g_strcmp0(from, p->asked->jid) != 0) {
+	 * before): ignore it; the real one or the timeout ends the query. An
+	 * iq error comes from the JID asked too (RFC 6120 §8.3.1). */
+	if (g_strcmp0(from, p->asked->jid) != 0) {
 		g_set_error(error, CAPS_CACHE_ERROR,
 			    CAPS_CACHE_ERROR_WRONG_SENDER,
 			    "disco#info answer from %s, asked %s",

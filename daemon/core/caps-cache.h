@@ -132,15 +132,16 @@ void caps_cache_tick(CapsCache *cache, int64_t now, GPtrArray *expired);
 
 /*
  * The answer to the query with key: result is the disco#info <query/> of
- * the iq result, NULL for an iq error or a timeout; from its sender (the
- * normalized full JID; a result from anyone else is ignored with
- * WRONG_SENDER and changes nothing). On success (true) the description is
- * cached and every jid that announced this ver is appended to resolved (char*,
- * transfer full each; resolved may be NULL). On failure the error says
- * why (CAPS_CACHE_ERROR, or CAPS_ERROR from caps_verify): the ver is
- * asked of another resource that announced it, up to
- * CAPS_CACHE_MAX_ATTEMPTS, then given up for this session. Either way a
- * slot is free again: call caps_cache_next_query().
+ * the iq result, NULL for an iq error (timeouts: caps_cache_tick); from
+ * its sender, the normalized full JID. An answer from anyone but the JID
+ * asked is ignored with WRONG_SENDER and changes nothing. On success
+ * (true) the description is cached and every jid that announced this ver
+ * is appended to resolved (char*, transfer full each; may be NULL). On
+ * failure the error says why (CAPS_CACHE_ERROR, or CAPS_ERROR from
+ * caps_verify): the ver is asked of another resource that announced it,
+ * up to CAPS_CACHE_MAX_ATTEMPTS, then given up for this session. Except
+ * after WRONG_SENDER and UNEXPECTED a slot is free again: call
+ * caps_cache_next_query().
  */
 bool caps_cache_complete(CapsCache *cache, const char *key, const char *from,
 			 const Stanza *result, GPtrArray *resolved,
