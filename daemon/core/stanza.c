@@ -387,7 +387,8 @@ size_t stanza_get_n_children(const Stanza *stanza)
  * Appends s escaped. In attributes (quoted with ') the quotes and the
  * whitespace characters that attribute-value normalization would turn into
  * spaces (XML 1.0 §3.3.3) become character references, so values survive a
- * round trip. C0 controls other than tab, LF and CR cannot appear in an XML
+ * round trip; so does CR in text, which end-of-line handling (§2.11) would
+ * turn into LF. C0 controls other than tab, LF and CR cannot appear in an XML
  * 1.0 document at all, not even as references (§2.2); they are dropped
  * rather than making the peer close the stream as not-well-formed.
  */
@@ -423,7 +424,7 @@ static void append_escaped(GString *out, const char *s, size_t len, bool attr)
 			rep = attr ? "&#10;" : NULL;
 			break;
 		case '\r':
-			rep = attr ? "&#13;" : NULL;
+			rep = "&#13;";
 			break;
 		default:
 			rep = c < 0x20 ? "" : NULL;
