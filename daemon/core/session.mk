@@ -8,6 +8,8 @@ libpresenced_core_la_SOURCES += \
 	daemon/core/xmpp-stream-sm.c \
 	daemon/core/xmpp-session.c daemon/core/xmpp-session.h \
 	daemon/core/xmpp-session-private.h \
+	daemon/core/xmpp-session-internal.h \
+	daemon/core/xmpp-session-caps.c daemon/core/xmpp-session-blocking.c \
 	daemon/core/stream-mgmt.c daemon/core/stream-mgmt.h \
 	daemon/core/roster.c daemon/core/roster.h
 

@@ -13,36 +13,15 @@
 #include <string.h>
 
 #include "core/roster.h"
+#include "core/xmpp-session-internal.h"
 #include "core/xmpp-session-private.h"
 
-#define NS_CLIENT "jabber:client"
-#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 #define NS_ROSTER "jabber:iq:roster"
-#define NS_PING "urn:xmpp:ping"
 #define NS_CSI "urn:xmpp:csi:0"
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 #define NS_PUBSUB "http://jabber.org/protocol/pubsub"
 #define NS_NICK "http://jabber.org/protocol/nick"
 
 #define DEFAULT_RESYNC_GRACE ((int64_t)10 * G_USEC_PER_SEC)
-
-struct _XmppSession {
-	XmppStream *stream;
-	ContactTable *contacts; /* borrowed */
-	XmppSessionCallbacks callbacks;
-	void *user_data;
-
-	/* Resynchronising the table after a new session (contacts.h). */
-	int64_t resync_grace;
-	bool resync;	   /* stale resources marked for this session */
-	int64_t settle_at; /* INT64_MAX: nothing to settle */
-
-	/* XEP-0172 nick over PEP (XEP-0163): disco#info on our bare JID
-	 * first, publish only where it shows the pubsub/pep identity. */
-	char *nick;	     /* NULL: none set */
-	bool pep;	     /* the disco#info result showed pubsub/pep */
-	bool nick_published; /* something was published this session */
-};
 
 static XmppSessionState state_of(const XmppSession *s)
 {
@@ -54,7 +33,8 @@ static bool is_ended(const XmppSession *s)
 	return xmpp_stream_is_ended(s->stream);
 }
 
-static void report_change(XmppSession *s, const char *bare, bool changed)
+void xmpp_session_report_change(XmppSession *s, const char *bare,
+				bool changed)
 {
 	if (changed && s->callbacks.contact_changed)
 		s->callbacks.contact_changed(s->user_data, bare);
@@ -66,7 +46,12 @@ static void report_item_change(XmppSession *s, const char *bare, bool changed)
 		s->callbacks.roster_item_changed(s->user_data, bare);
 }
 
-static Stanza *new_iq(const char *type)
+bool xmpp_session_is_over(const XmppSession *s)
+{
+	return is_ended(s);
+}
+
+Stanza *xmpp_session_new_iq(const char *type)
 {
 	Stanza *iq = stanza_new("iq", NS_CLIENT);
 
@@ -74,8 +59,7 @@ static Stanza *new_iq(const char *type)
 	return iq;
 }
 
-/* The condition of an IQ error (RFC 6120 §8.3.3), for logs. */
-static const char *iq_error_condition(const Stanza *iq)
+const char *xmpp_session_iq_error_condition(const Stanza *iq)
 {
 	Stanza *error = stanza_get_child(iq, "error", NULL);
 
@@ -97,7 +81,7 @@ static void on_publish_result(void *data, const Stanza *iq)
 	 * directed presence. */
 	if (g_strcmp0(stanza_get_attr(iq, "type"), "result") != 0)
 		g_debug("xmpp session: nick publish failed: %s",
-			iq_error_condition(iq));
+			xmpp_session_iq_error_condition(iq));
 }
 
 /* XEP-0172 §4.2 over XEP-0163 §4: one item on the nick node, published
@@ -112,7 +96,7 @@ static void publish_nick(XmppSession *s)
 		return;
 	if (!s->nick && !s->nick_published)
 		return; /* nothing set, nothing to take back */
-	iq = new_iq("set");
+	iq = xmpp_session_new_iq("set");
 	publish = stanza_add_child_new(
 		stanza_add_child_new(iq, "pubsub", NS_PUBSUB), "publish", NULL);
 	stanza_set_attr(publish, "node", NS_NICK);
@@ -124,37 +108,31 @@ static void publish_nick(XmppSession *s)
 	(void)xmpp_stream_send_iq(s->stream, iq, on_publish_result, s);
 }
 
-static bool has_pep_identity(const Stanza *query)
-{
-	for (Stanza *c = query ? stanza_get_first_child(query) : NULL; c;
-	     c = stanza_get_next_sibling(c)) {
-		if (strcmp(stanza_get_name(c), "identity") == 0 &&
-		    g_strcmp0(stanza_get_ns(c), NS_DISCO_INFO) == 0 &&
-		    g_strcmp0(stanza_get_attr(c, "category"), "pubsub") == 0 &&
-		    g_strcmp0(stanza_get_attr(c, "type"), "pep") == 0)
-			return true;
-	}
-	return false;
-}
-
 static void on_pep_disco_result(void *data, const Stanza *iq)
 {
 	XmppSession *s = data;
+	const Stanza *query;
 
 	if (g_strcmp0(stanza_get_attr(iq, "type"), "result") != 0) {
 		g_debug("xmpp session: disco#info on our account failed: %s",
-			iq_error_condition(iq));
+			xmpp_session_iq_error_condition(iq));
+		/* Blocking may still be on the domain (CONTRACT.md). */
+		xmpp_session_blocking_on_account_disco(s, NULL);
 		return;
 	}
-	s->pep = has_pep_identity(stanza_get_child(iq, "query", NS_DISCO_INFO));
+	query = stanza_get_child(iq, "query", NS_DISCO_INFO);
+	s->pep = caps_disco_has_identity(query, "pubsub", "pep");
 	g_debug("xmpp session: PEP %s", s->pep ? "available" : "not offered");
-	publish_nick(s);
+	xmpp_session_blocking_on_account_disco(s, query);
+	if (!is_ended(s))
+		publish_nick(s);
 }
 
-/* ONLINE: does our account have PEP (XEP-0163 §6)? */
+/* ONLINE: does our account have PEP (XEP-0163 §6), blocking (XEP-0191
+ * §2)? */
 static void begin_pep_discovery(XmppSession *s)
 {
-	g_autoptr(Stanza) iq = new_iq("get");
+	g_autoptr(Stanza) iq = xmpp_session_new_iq("get");
 
 	stanza_set_attr(iq, "to", xmpp_stream_get_bare_jid(s->stream));
 	stanza_add_child_new(iq, "query", NS_DISCO_INFO);
@@ -206,7 +184,7 @@ static void on_roster_result(void *data, const Stanza *iq)
 	for (guint i = 0; i < items->len && !is_ended(s); i++)
 		report_item_change(s, g_ptr_array_index(items, i), true);
 	for (guint i = 0; i < changed->len && !is_ended(s); i++)
-		report_change(s, g_ptr_array_index(changed, i), true);
+		xmpp_session_report_change(s, g_ptr_array_index(changed, i), true);
 	if (!is_ended(s))
 		go_online(s);
 }
@@ -215,7 +193,7 @@ static void on_roster_result(void *data, const Stanza *iq)
 static void on_bound(void *user_data, const char *full_jid)
 {
 	XmppSession *s = user_data;
-	g_autoptr(Stanza) iq = new_iq("get");
+	g_autoptr(Stanza) iq = xmpp_session_new_iq("get");
 	Stanza *query;
 	const char *ver = roster_request_ver(
 		xmpp_stream_offers(s->stream, XMPP_STREAM_FEATURE_ROSTER_VER),
@@ -237,7 +215,8 @@ static void on_bound(void *user_data, const char *full_jid)
 
 /* ---- IQ get/set ------------------------------------------------------- */
 
-static void send_iq_reply(XmppSession *s, const Stanza *request, Stanza *reply)
+void xmpp_session_send_iq_reply(XmppSession *s, const Stanza *request,
+				Stanza *reply)
 {
 	const char *from = stanza_get_attr(request, "from");
 
@@ -247,25 +226,34 @@ static void send_iq_reply(XmppSession *s, const Stanza *request, Stanza *reply)
 	xmpp_stream_send(s->stream, reply);
 }
 
-static void send_iq_result(XmppSession *s, const Stanza *request)
+void xmpp_session_send_iq_result(XmppSession *s, const Stanza *request,
+				 Stanza *payload)
 {
 	g_autoptr(Stanza) reply = stanza_new("iq", NS_CLIENT);
 
 	stanza_set_attr(reply, "type", "result");
-	send_iq_reply(s, request, reply);
+	if (payload)
+		stanza_add_child(reply, payload);
+	xmpp_session_send_iq_reply(s, request, reply);
 }
 
-/* RFC 6120 §8.4: a get/set nobody here understands. */
-static void send_service_unavailable(XmppSession *s, const Stanza *request)
+void xmpp_session_send_iq_error(XmppSession *s, const Stanza *request,
+				const char *error_type, const char *condition)
 {
 	g_autoptr(Stanza) reply = stanza_new("iq", NS_CLIENT);
 	Stanza *error;
 
 	stanza_set_attr(reply, "type", "error");
 	error = stanza_add_child_new(reply, "error", NULL);
-	stanza_set_attr(error, "type", "cancel");
-	stanza_add_child_new(error, "service-unavailable", NS_STANZAS);
-	send_iq_reply(s, request, reply);
+	stanza_set_attr(error, "type", error_type);
+	stanza_add_child_new(error, condition, NS_STANZAS);
+	xmpp_session_send_iq_reply(s, request, reply);
+}
+
+/* RFC 6120 §8.4: a get/set nobody here understands. */
+static void send_service_unavailable(XmppSession *s, const Stanza *request)
+{
+	xmpp_session_send_iq_error(s, request, "cancel", "service-unavailable");
 }
 
 /*
@@ -284,27 +272,19 @@ static void on_roster_push(XmppSession *s, const Stanza *iq)
 
 	if (!roster_parse_push(iq, xmpp_stream_get_bare_jid(s->stream), &item,
 			       &ver, &error)) {
-		g_autoptr(Stanza) reply = NULL;
-		Stanza *err;
-
 		g_debug("xmpp session: ignoring roster push: %s",
 			error->message);
 		if (error->code == ROSTER_ERROR_UNTRUSTED)
 			return;
-		reply = stanza_new("iq", NS_CLIENT);
-		stanza_set_attr(reply, "type", "error");
-		err = stanza_add_child_new(reply, "error", NULL);
-		stanza_set_attr(err, "type", "modify");
-		stanza_add_child_new(err, "bad-request", NS_STANZAS);
-		send_iq_reply(s, iq, reply);
+		xmpp_session_send_iq_error(s, iq, "modify", "bad-request");
 		return;
 	}
 	changed = roster_apply_item_full(s->contacts, &item, &item_changed);
 	if (ver)
 		contacts_set_roster_ver(s->contacts, ver);
-	send_iq_result(s, iq);
+	xmpp_session_send_iq_result(s, iq, NULL);
 	report_item_change(s, item.jid, item_changed);
-	report_change(s, item.jid, changed);
+	xmpp_session_report_change(s, item.jid, changed);
 	/* The contact is subscribed to us now (approved here or from
 	 * another resource): its request is answered (§3.1.5). */
 	if (!is_ended(s) && !item.remove &&
@@ -313,7 +293,8 @@ static void on_roster_push(XmppSession *s, const Stanza *iq)
 		s->callbacks.subscription_request_gone(s->user_data, item.jid);
 }
 
-static bool is_payload(const Stanza *payload, const char *name, const char *ns)
+bool xmpp_session_is_payload(const Stanza *payload, const char *name,
+			     const char *ns)
 {
 	return payload && strcmp(stanza_get_name(payload), name) == 0 &&
 	       g_strcmp0(stanza_get_ns(payload), ns) == 0;
@@ -324,6 +305,7 @@ static void on_iq_request(XmppSession *s, const Stanza *iq)
 {
 	const char *type = stanza_get_attr(iq, "type");
 	Stanza *payload;
+	bool is_get;
 
 	/* RFC 6120 §8.2.3: id and type are required; without an id there
 	 * is nothing to answer to. */
@@ -334,16 +316,20 @@ static void on_iq_request(XmppSession *s, const Stanza *iq)
 	if (state_of(s) == XMPP_SESSION_STATE_CLOSING)
 		return;
 	payload = stanza_get_first_child(iq);
-	if (strcmp(type, "get") == 0 && is_payload(payload, "ping", NS_PING)) {
+	is_get = strcmp(type, "get") == 0;
+	if (is_get && xmpp_session_is_payload(payload, "ping", NS_PING)) {
 		/* XEP-0199 §4. */
-		send_iq_result(s, iq);
+		xmpp_session_send_iq_result(s, iq, NULL);
 		return;
 	}
 	if (strcmp(type, "set") == 0 &&
-	    is_payload(payload, "query", NS_ROSTER)) {
+	    xmpp_session_is_payload(payload, "query", NS_ROSTER)) {
 		on_roster_push(s, iq);
 		return;
 	}
+	if (xmpp_session_caps_on_request(s, iq, is_get, payload) ||
+	    xmpp_session_blocking_on_request(s, iq, is_get, payload))
+		return;
 	send_service_unavailable(s, iq);
 }
 
@@ -366,25 +352,34 @@ static void on_presence(XmppSession *s, const Stanza *stanza)
 	}
 	if (!info.from_bare)
 		return;
+	/* XEP-0191 §3.5: the server stops a blocked contact's presence; one
+	 * already on its way when the block took effect changes nothing. */
+	if (info.type == PRESENCE_TYPE_AVAILABLE &&
+	    xmpp_session_blocking_drops(s, info.from_full))
+		return;
 	switch (info.type) {
 	case PRESENCE_TYPE_AVAILABLE:
 		/* Our own broadcast comes back to us (§4.2.2); it is not a
 		 * contact. */
 		if (full_jid && g_strcmp0(info.from_full, full_jid) == 0)
 			return;
+		xmpp_session_caps_on_available(s, info.from_full, stanza);
 		changed = contacts_update_resource(
 			s->contacts, info.from_bare,
 			info.from_resource ? info.from_resource : "", info.show,
 			info.status, info.priority);
-		report_change(s, info.from_bare, changed);
+		xmpp_session_report_change(s, info.from_bare, changed);
 		return;
 	case PRESENCE_TYPE_UNAVAILABLE:
 		if (full_jid && g_strcmp0(info.from_full, full_jid) == 0)
 			return;
+		xmpp_session_caps_on_gone(
+			s, info.from_bare,
+			info.from_resource ? info.from_full : NULL);
 		changed = contacts_remove_resource(s->contacts, info.from_bare,
 						   info.from_resource,
 						   info.status);
-		report_change(s, info.from_bare, changed);
+		xmpp_session_report_change(s, info.from_bare, changed);
 		return;
 	case PRESENCE_TYPE_SUBSCRIBE:
 		if (s->callbacks.subscription_request)
@@ -406,9 +401,10 @@ static void on_presence(XmppSession *s, const Stanza *stanza)
 		 * for each resource; we do not count on the latter: presence
 		 * we are no longer entitled to is dropped here.
 		 */
+		xmpp_session_caps_on_gone(s, info.from_bare, NULL);
 		changed = contacts_remove_resource(s->contacts, info.from_bare,
 						   NULL, NULL);
-		report_change(s, info.from_bare, changed);
+		xmpp_session_report_change(s, info.from_bare, changed);
 		return;
 	case PRESENCE_TYPE_SUBSCRIBED:
 	case PRESENCE_TYPE_PROBE:
@@ -439,6 +435,11 @@ static void on_resumed(void *user_data, const char *full_jid)
 {
 	XmppSession *s = user_data;
 
+	/* A resumed stream is a new XmppSession: what the server offers
+	 * (PEP, blocking) is asked again. */
+	begin_pep_discovery(s);
+	if (is_ended(s))
+		return;
 	if (s->callbacks.resumed)
 		s->callbacks.resumed(s->user_data, full_jid);
 	else if (s->callbacks.online)
@@ -451,6 +452,7 @@ static void on_closed(void *user_data, XmppSessionEnd reason,
 	XmppSession *s = user_data;
 
 	s->settle_at = INT64_MAX;
+	xmpp_session_caps_end(s, reason == XMPP_SESSION_END_NETWORK);
 	if (s->callbacks.closed)
 		s->callbacks.closed(s->user_data, reason, error);
 }
@@ -485,6 +487,8 @@ static XmppSession *session_new(const XmppSessionConfig *config,
 	s->contacts = contacts;
 	s->callbacks = *callbacks;
 	s->user_data = user_data;
+	xmpp_session_caps_init(s);
+	xmpp_session_blocking_init(s);
 	return s;
 }
 
@@ -543,6 +547,8 @@ void xmpp_session_free(XmppSession *s)
 	if (!s)
 		return;
 	xmpp_stream_free(s->stream);
+	xmpp_session_caps_clear(s);
+	xmpp_session_blocking_clear(s);
 	g_free(s->nick);
 	g_free(s);
 }
@@ -592,9 +598,12 @@ int64_t xmpp_session_get_deadline(const XmppSession *s)
 	g_return_val_if_fail(s != NULL, INT64_MAX);
 
 	d = xmpp_stream_get_deadline(s->stream);
-	/* The end of a resync is the session's only timer. */
-	if (state_of(s) == XMPP_SESSION_STATE_ONLINE)
+	/* The end of a resync and the caps queries' timeouts are the
+	 * session's timers. */
+	if (state_of(s) == XMPP_SESSION_STATE_ONLINE) {
 		d = MIN(d, s->settle_at);
+		d = MIN(d, xmpp_session_caps_get_deadline(s));
+	}
 	return d;
 }
 
@@ -606,7 +615,7 @@ static void settle_resync(XmppSession *s)
 	s->settle_at = INT64_MAX;
 	s->resync = false;
 	for (size_t i = 0; i < changed->len && !is_ended(s); i++)
-		report_change(s, g_ptr_array_index(changed, i), true);
+		xmpp_session_report_change(s, g_ptr_array_index(changed, i), true);
 }
 
 void xmpp_session_tick(XmppSession *s, int64_t now)
@@ -617,7 +626,10 @@ void xmpp_session_tick(XmppSession *s, int64_t now)
 		return;
 	if (state_of(s) == XMPP_SESSION_STATE_ONLINE && now >= s->settle_at)
 		settle_resync(s);
-	xmpp_stream_tick(s->stream, now);
+	if (state_of(s) == XMPP_SESSION_STATE_ONLINE)
+		xmpp_session_caps_tick(s, now);
+	if (!is_ended(s))
+		xmpp_stream_tick(s->stream, now);
 }
 
 XmppSessionState xmpp_session_get_state(const XmppSession *s)
@@ -662,6 +674,9 @@ bool xmpp_session_send_presence(XmppSession *s, const PresenceSpec *spec)
 	if (state_of(s) != XMPP_SESSION_STATE_ONLINE)
 		return false;
 	presence = presence_build(spec);
+	/* XEP-0115 §4: every available presence says what we are. */
+	if (presence && spec->show != PRESENCE_SHOW_OFFLINE)
+		xmpp_session_caps_add_c(s, presence);
 	return send_online(s, presence);
 }
 
@@ -725,7 +740,7 @@ static void on_remove_result(void *data, const Stanza *iq)
 	/* The push that follows a success updates the table. */
 	if (g_strcmp0(stanza_get_attr(iq, "type"), "result") != 0)
 		g_debug("xmpp session: roster removal refused: %s",
-			iq_error_condition(iq));
+			xmpp_session_iq_error_condition(iq));
 }
 
 bool xmpp_session_remove_roster_item(XmppSession *s, const char *bare_jid)
@@ -740,7 +755,7 @@ bool xmpp_session_remove_roster_item(XmppSession *s, const char *bare_jid)
 		return false;
 	/* RFC 6121 §2.5.2: the server answers, pushes the removal and
 	 * cancels both subscriptions; the push updates the table. */
-	iq = new_iq("set");
+	iq = xmpp_session_new_iq("set");
 	item = stanza_add_child_new(
 		stanza_add_child_new(iq, "query", NS_ROSTER), "item", NULL);
 	stanza_set_attr(item, "jid", bare_jid);

@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/blocking.h"
+#include "core/caps-cache.h"
 #include "core/contacts.h"
 #include "core/presence.h"
 #include "core/stream-mgmt.h"
@@ -63,6 +65,19 @@ typedef struct {
 	/* Output is waiting (xmpp_session_has_output() became true): the
 	 * caller schedules one flush. May be NULL. */
 	void (*output_ready)(void *user_data);
+	/* Our features changed (blocking became known or went away), so
+	 * our caps ver did: send the presence again (XEP-0115 §4). May be
+	 * NULL. */
+	void (*own_caps_changed)(void *user_data);
+	/* A contact's caps ver was verified and cached (the cache changed:
+	 * time to write it out). May be NULL. */
+	void (*caps_learned)(void *user_data);
+	/* The block list (XEP-0191) or whether the server offers blocking
+	 * changed. May be NULL. */
+	void (*blocked_changed)(void *user_data);
+	/* Seconds since the user was last active, for XEP-0012 answers.
+	 * May be NULL (0). */
+	uint64_t (*idle_seconds)(void *user_data);
 } XmppSessionCallbacks;
 
 typedef struct _XmppSession XmppSession;
@@ -127,6 +142,35 @@ bool xmpp_session_has_pre_approval(const XmppSession *session);
  * logged (debug). Copied.
  */
 void xmpp_session_set_nick(XmppSession *session, const char *nick);
+
+/* ---- capabilities (XEP-0115, XEP-0030) ----------------------------------
+ *
+ * The contacts' caps go into a CapsCache: the session's own, or one the
+ * owner lends (borrowed, must outlive the session; set before start) so
+ * that it outlives sessions and can be kept on disk.
+ */
+void xmpp_session_set_caps_cache(XmppSession *session, CapsCache *cache);
+/* Transfer none. */
+CapsCache *xmpp_session_get_caps_cache(const XmppSession *session);
+/* The ver of the <c/> we send now. Transfer none. */
+const char *xmpp_session_get_caps_ver(const XmppSession *session);
+
+/* ---- blocking (XEP-0191) -------------------------------------------------
+ *
+ * Once online, disco#info of our bare JID (else of our domain) says
+ * whether the server offers urn:xmpp:blocking; if so the list is read and
+ * kept current from the server's pushes (ours or another client's), and
+ * the contacts it blocks go offline in the table. The list is the
+ * session's own or one the owner lends (as the caps cache).
+ */
+void xmpp_session_set_block_list(XmppSession *session, BlockList *list);
+/* Transfer none. */
+const BlockList *xmpp_session_get_block_list(const XmppSession *session);
+bool xmpp_session_has_blocking(const XmppSession *session);
+/* Sends <block/> (or <unblock/>) for jid, a bare JID or domain already
+ * normalized (blocking_normalize_target); the server's push updates the
+ * list. false when not online, blocking is not offered, or jid is bad. */
+bool xmpp_session_block(XmppSession *session, const char *jid, bool block);
 
 /* Graceful end: unavailable presence, </stream:stream>, close_notify;
  * closed(REQUESTED) follows when the server closes or at once. */

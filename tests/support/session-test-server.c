@@ -48,6 +48,42 @@ static void on_resumed(void *user_data, const char *full_jid)
 	ck_assert_str_eq(xmpp_session_get_full_jid(ts->session), full_jid);
 }
 
+/* Like the owner: our caps changed, the presence goes again. */
+static void on_own_caps_changed(void *user_data)
+{
+	TestServer *ts = user_data;
+
+	ts->own_caps_changed_count++;
+	if (ts->send_initial_presence) {
+		PresenceSpec spec = {.show = PRESENCE_SHOW_AVAILABLE,
+				     .status = "here",
+				     .priority = 5};
+
+		ck_assert(xmpp_session_send_presence(ts->session, &spec));
+	}
+}
+
+static void on_caps_learned(void *user_data)
+{
+	TestServer *ts = user_data;
+
+	ts->caps_learned_count++;
+}
+
+static void on_blocked_changed(void *user_data)
+{
+	TestServer *ts = user_data;
+
+	ts->blocked_changed_count++;
+}
+
+static uint64_t on_idle_seconds(void *user_data)
+{
+	TestServer *ts = user_data;
+
+	return ts->idle_seconds;
+}
+
 static void on_contact_changed(void *user_data, const char *bare_jid)
 {
 	TestServer *ts = user_data;
@@ -121,6 +157,10 @@ TestServer *ts_new(const TestServerOptions *options)
 		.log_wire = on_log_wire,
 		.resumed = on_resumed,
 		.output_ready = on_output_ready,
+		.own_caps_changed = on_own_caps_changed,
+		.caps_learned = on_caps_learned,
+		.blocked_changed = on_blocked_changed,
+		.idle_seconds = on_idle_seconds,
 	};
 	XmppSessionConfig config = {0};
 	g_autoptr(GError) error = NULL;
@@ -759,9 +799,48 @@ char *ts_login(TestServer *ts, const char *mechanisms, const char *roster_items)
 	return g_steal_pointer(&mech);
 }
 
+void ts_answer_blocklist(TestServer *ts)
+{
+	g_autoptr(Stanza) get = NULL;
+	g_autofree char *reply = NULL;
+
+	if (ts->send_initial_presence) {
+		g_autoptr(Stanza) presence =
+			ts_expect(ts, "presence", NS_CLIENT);
+
+		ck_assert_ptr_nonnull(stanza_get_child(
+			presence, "c", "http://jabber.org/protocol/caps"));
+	}
+	get = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(get, "type"), "get");
+	ck_assert_ptr_null(stanza_get_attr(get, "to"));
+	ck_assert_ptr_nonnull(
+		stanza_get_child(get, "blocklist", "urn:xmpp:blocking"));
+	reply = g_strdup_printf("<iq type='result' id='%s'><blocklist "
+				"xmlns='urn:xmpp:blocking'>%s</blocklist></iq>",
+				stanza_get_attr(get, "id"),
+				ts->blocklist ? ts->blocklist : "");
+	ts_send(ts, reply);
+}
+
+static void answer_domain_disco(TestServer *ts, const Stanza *disco)
+{
+	g_autofree char *reply = g_strdup_printf(
+		"<iq type='result' id='%s' from='%s' to='%s'><query "
+		"xmlns='http://jabber.org/protocol/disco#info'>"
+		"<identity category='server' type='im'/>%s</query></iq>",
+		stanza_get_attr(disco, "id"), TS_DOMAIN, TS_FULL_JID,
+		ts->blocking_domain ? "<feature var='urn:xmpp:blocking'/>" : "");
+
+	ts_send(ts, reply);
+	if (ts->blocking_domain)
+		ts_answer_blocklist(ts);
+}
+
 void ts_answer_pep(TestServer *ts)
 {
 	g_autoptr(Stanza) disco = ts_expect(ts, "iq", NS_CLIENT);
+	g_autoptr(Stanza) domain_disco = NULL;
 	g_autofree char *reply = NULL;
 
 	ck_assert_str_eq(stanza_get_attr(disco, "type"), "get");
@@ -771,11 +850,24 @@ void ts_answer_pep(TestServer *ts)
 	reply = g_strdup_printf(
 		"<iq type='result' id='%s' from='%s' to='%s'><query "
 		"xmlns='http://jabber.org/protocol/disco#info'>"
-		"<identity category='account' type='registered'/>%s"
+		"<identity category='account' type='registered'/>%s%s"
 		"</query></iq>",
 		stanza_get_attr(disco, "id"), TS_JID, TS_FULL_JID,
-		ts->pep ? "<identity category='pubsub' type='pep'/>" : "");
+		ts->pep ? "<identity category='pubsub' type='pep'/>" : "",
+		ts->blocking_account ? "<feature var='urn:xmpp:blocking'/>"
+				     : "");
 	ts_send(ts, reply);
+	if (ts->blocking_account) {
+		ts_answer_blocklist(ts);
+	} else {
+		/* Not on the account: the domain is asked (XEP-0191 §2). */
+		domain_disco = ts_expect(ts, "iq", NS_CLIENT);
+		ck_assert_str_eq(stanza_get_attr(domain_disco, "to"),
+				 TS_DOMAIN);
+		ck_assert_ptr_nonnull(stanza_get_child(
+			domain_disco, "query",
+			"http://jabber.org/protocol/disco#info"));
+	}
 	if (ts->pep && ts->expect_nick) {
 		g_autoptr(Stanza) iq = ts_expect(ts, "iq", NS_CLIENT);
 		Stanza *pubsub = stanza_get_child(
@@ -800,6 +892,8 @@ void ts_answer_pep(TestServer *ts)
 					 stanza_get_attr(iq, "id"));
 		ts_send(ts, result);
 	}
+	if (domain_disco)
+		answer_domain_disco(ts, domain_disco);
 }
 
 /* ---- assertions shared by the session and stream tests ------------------ */

@@ -62,6 +62,15 @@ typedef struct {
 	bool roster_unchanged;	       /* answer with an empty result */
 	bool pep;		       /* disco#info shows pubsub/pep */
 	const char *expect_nick;       /* published after disco; NULL: none */
+	/* XEP-0191 in ts_answer_pep: offered on the account's or the
+	 * domain's disco#info; the list answered (inner XML). */
+	bool blocking_account;
+	bool blocking_domain;
+	const char *blocklist;
+	int own_caps_changed_count;
+	int caps_learned_count;
+	int blocked_changed_count;
+	uint64_t idle_seconds; /* what idle_seconds() answers */
 
 	/* Server side. */
 	bool bound; /* TestServerOptions.bound */
@@ -163,6 +172,10 @@ void ts_online_bound(TestServer *ts, const char *roster_items);
  * pubsub/pep identity if ts->pep) and, with ts->expect_nick, checks the
  * nick publish that follows and answers it. */
 void ts_answer_pep(TestServer *ts);
+
+/* The presence sent again for the new caps (with send_initial_presence)
+ * and the block list get, answered with ts->blocklist. */
+void ts_answer_blocklist(TestServer *ts);
 
 /* Login up to (and including) the post-TLS stream header and features. */
 void ts_login_to_auth(TestServer *ts, const char *mechanisms);
