@@ -16,24 +16,12 @@
 #include "dbus/bus-connection.h"
 #include "dbus/bus-object.h"
 #include "dbus/presence1-xml.h"
+#include "bus-presence-private.h"
 #include "bus-presence.h"
 #include "validate.h"
 
 G_DEFINE_QUARK(bus - presence - error - quark, bus_presence_error)
 
-struct _BusPresence {
-	Service *service;
-	DBusConnection *conn;
-	BusObject *object;
-	void (*on_disconnect)(void *user_data);
-	void *user_data;
-	bool filter_added;
-	bool observing;
-	GSource *disconnect_idle;
-	/* ContactsChanged batch: bare JID → ContactState as last reported. */
-	GHashTable *changed;
-	GSource *contacts_idle;
-};
 
 typedef struct {
 	PresenceShow show;
@@ -62,6 +50,8 @@ static const char *error_name(const GError *error)
 			return BUS_PRESENCE_ERROR_NOT_CONNECTED;
 		case SERVICE_ERROR_FAILED:
 			return DBUS_ERROR_FAILED;
+		case SERVICE_ERROR_NOT_SUPPORTED:
+			return DBUS_ERROR_NOT_SUPPORTED;
 		}
 	}
 	if (error->domain == JID_ERROR || error->domain == PRESENCE_ERROR)
@@ -69,31 +59,31 @@ static const char *error_name(const GError *error)
 	return DBUS_ERROR_FAILED;
 }
 
-static DBusMessage *error_reply(DBusMessage *msg, const GError *error)
+DBusMessage *bus_presence_error_reply(DBusMessage *msg, const GError *error)
 {
 	g_autofree char *text = g_utf8_make_valid(error->message, -1);
 
 	return dbus_message_new_error(msg, error_name(error), text);
 }
 
-static DBusMessage *empty_reply(DBusMessage *msg, bool ok, const GError *error)
+DBusMessage *bus_presence_empty_reply(DBusMessage *msg, bool ok, const GError *error)
 {
 	return ok ? dbus_message_new_method_return(msg)
-		  : error_reply(msg, error);
+		  : bus_presence_error_reply(msg, error);
 }
 
 /*
  * A JID argument of a method that only reads the table: normalized bare
  * JID in *ret_jid, or the InvalidArgs reply (validate.c judges it).
  */
-static DBusMessage *parse_jid_arg(DBusMessage *msg, const char *str,
+DBusMessage *bus_presence_parse_jid_arg(DBusMessage *msg, const char *str,
 				  char **ret_jid)
 {
 	g_autoptr(GError) error = NULL;
 	char *jid = validate_jid("jid", str, false, &error);
 
 	if (!jid)
-		return error_reply(msg, error);
+		return bus_presence_error_reply(msg, error);
 	*ret_jid = jid;
 	return NULL;
 }
@@ -212,7 +202,7 @@ static DBusMessage *set_presence(BusObject *object, DBusMessage *msg,
 	sopts.nick = opts.nick;
 	sopts.to = opts.to;
 	ok = service_set_presence(bus->service, show, status, &sopts, &error);
-	return empty_reply(msg, ok, error);
+	return bus_presence_empty_reply(msg, ok, error);
 }
 
 /* ---- other methods ------------------------------------------------------ */
@@ -380,7 +370,7 @@ static DBusMessage *get_contact(BusObject *object, DBusMessage *msg,
 
 	dbus_message_iter_init(msg, &iter);
 	dbus_message_iter_get_basic(&iter, &arg);
-	reply = parse_jid_arg(msg, arg, &jid);
+	reply = bus_presence_parse_jid_arg(msg, arg, &jid);
 	if (reply)
 		return g_steal_pointer(&reply);
 
@@ -414,7 +404,7 @@ static DBusMessage *subscribe(BusObject *object, DBusMessage *msg,
 				   DBUS_TYPE_INVALID))
 		return NULL;
 	ok = service_subscribe(bus->service, jid, message, &error);
-	return empty_reply(msg, ok, error);
+	return bus_presence_empty_reply(msg, ok, error);
 }
 
 /* A method whose one argument is a JID, which the service validates. */
@@ -430,7 +420,7 @@ static DBusMessage *call_with_jid(BusPresence *bus, DBusMessage *msg,
 				   DBUS_TYPE_INVALID))
 		return NULL;
 	ok = op(bus->service, jid, &error);
-	return empty_reply(msg, ok, error);
+	return bus_presence_empty_reply(msg, ok, error);
 }
 
 static DBusMessage *unsubscribe(BusObject *object, DBusMessage *msg,
@@ -453,7 +443,7 @@ static DBusMessage *authorize(BusObject *object, DBusMessage *msg,
 				   DBUS_TYPE_INVALID))
 		return NULL;
 	ok = service_authorize(bus->service, jid, allow, &error);
-	return empty_reply(msg, ok, error);
+	return bus_presence_empty_reply(msg, ok, error);
 }
 
 static DBusMessage *remove_contact(BusObject *object, DBusMessage *msg,
@@ -585,7 +575,7 @@ static DBusMessage *get_subscription(BusObject *object, DBusMessage *msg,
 	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &arg,
 				   DBUS_TYPE_INVALID))
 		return NULL;
-	reply = parse_jid_arg(msg, arg, &jid);
+	reply = bus_presence_parse_jid_arg(msg, arg, &jid);
 	if (reply)
 		return g_steal_pointer(&reply);
 
@@ -728,6 +718,9 @@ static const BusMethod methods[] = {
 	{"ListSubscriptionRequests", "", "a(ss)", list_subscription_requests},
 	{"GetSubscription", "s", "sb", get_subscription},
 	{"GetRosterItems", "", "a(sssbas)", get_roster_items},
+	{"GetContactClients", "s", "a(sssas)", bus_presence_get_contact_clients},
+	{"Block", "s", "", bus_presence_block},
+	{"Unblock", "s", "", bus_presence_unblock},
 	{NULL},
 };
 
@@ -748,6 +741,7 @@ static const BusProperty properties[] = {
 	{"Show", "s", get_show},
 	{"Status", "s", get_status},
 	{"Priority", "i", get_priority},
+	{"Blocked", "as", bus_presence_get_blocked},
 	{NULL},
 };
 

@@ -31,13 +31,14 @@ libpresenced_daemon_la_CFLAGS = $(AM_CFLAGS)
 
 libpresenced_service_la_SOURCES = \
 	daemon/service.c daemon/service.h daemon/service-private.h \
-	daemon/service-roster.c \
+	daemon/service-roster.c daemon/service-caps.c \
 	daemon/bus-desktop.c daemon/bus-desktop.h
 libpresenced_service_la_CPPFLAGS = $(daemon_cppflags)
 libpresenced_service_la_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
 
 libpresenced_bus_presence_la_SOURCES = \
-	daemon/bus-presence.c daemon/bus-presence.h
+	daemon/bus-presence.c daemon/bus-presence.h \
+	daemon/bus-presence-private.h daemon/bus-presence-caps.c
 libpresenced_bus_presence_la_CPPFLAGS = $(daemon_cppflags)
 libpresenced_bus_presence_la_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
 

@@ -9,6 +9,8 @@
 
 #include <gio/gio.h>
 
+#include "core/blocking.h"
+#include "core/caps-cache.h"
 #include "core/contacts.h"
 #include "core/stream-mgmt.h"
 #include "core/xmpp-session.h"
@@ -72,11 +74,34 @@ struct _Service {
 	void (*suspend_done)(void *user_data);
 	void *suspend_data;
 
+	/* Issue #14 (service-caps.c): the contacts' caps, kept on disk;
+	 * the block list; when the presence was last set (XEP-0012). */
+	CapsCache *caps_cache;
+	char *caps_path;
+	guint caps_save_id;
+	bool caps_loaded;
+	BlockList *blocked;
+	int64_t presence_set_at; /* monotonic */
+
 	bool stopping;
 	void (*stop_done)(void *user_data);
 	void *stop_data;
 	guint stop_idle_id;
 };
+
+/* Sends the desired presence when online (service.c). */
+void service_send_own_presence(Service *service);
+
+/* service-caps.c: the cache and the list; load reads the cache file
+ * (once); at free the cache is written if it changed. */
+void service_caps_init(Service *service);
+void service_caps_load(Service *service);
+void service_caps_free(Service *service);
+/* A new session: lend it the cache and the list, add the callbacks. */
+void service_caps_prepare(Service *service, XmppSessionCallbacks *callbacks);
+void service_caps_attach(Service *service, XmppSession *session);
+/* The user set a presence: last activity starts again (XEP-0012). */
+void service_caps_touch(Service *service);
 
 /* True when a session is online; else false with SERVICE_ERROR_NOT_CONNECTED
  * naming what (e.g. "a subscription request") needed it. */

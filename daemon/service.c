@@ -160,7 +160,7 @@ static void on_output_ready(void *user_data)
 
 /* ---- session callbacks -------------------------------------------------- */
 
-static void send_own_presence(Service *service)
+void service_send_own_presence(Service *service)
 {
 	PresenceSpec spec = {
 		.show = service->show,
@@ -245,7 +245,7 @@ static void on_online(void *user_data, const char *full_jid)
 	set_roster_ready(service, true);
 	set_state(service, SERVICE_STATE_ONLINE);
 	/* The session publishes the nick with PEP by itself. */
-	send_own_presence(service);
+	service_send_own_presence(service);
 	/* XEP-0352: a new session starts active; say so if it is not. */
 	if (lock_policy_is_locked(service->lock))
 		(void)xmpp_session_send_csi(service->session, false);
@@ -269,7 +269,7 @@ static void on_resumed(void *user_data, const char *full_jid)
 	if (!service->sent_valid || service->sent_show != service->show ||
 	    g_strcmp0(service->sent_status, service->status) != 0 ||
 	    service->sent_priority != service->priority)
-		send_own_presence(service);
+		service_send_own_presence(service);
 }
 
 /*
@@ -611,8 +611,11 @@ static void connect_now(Service *service)
 
 	g_clear_pointer(&service->host, g_free);
 	service->last_connect = g_get_monotonic_time();
+	service_caps_prepare(service, &callbacks);
 	service->session = xmpp_session_new(&scfg, service->contacts,
 					    &callbacks, service, &error);
+	if (service->session)
+		service_caps_attach(service, service->session);
 	if (service->session && service->resume)
 		xmpp_session_set_resume_state(
 			service->session, g_steal_pointer(&service->resume));
@@ -679,6 +682,7 @@ Service *service_new(Settings *config)
 	service->requests =
 		subscription_requests_new(SUBSCRIPTION_REQUESTS_MAX);
 	service->lock = lock_policy_new();
+	service_caps_init(service);
 	return service;
 }
 
@@ -695,6 +699,7 @@ void service_free(Service *service)
 		g_clear_object(&service->netmon);
 	}
 	drop_session(service);
+	service_caps_free(service);
 	stream_mgmt_free(service->resume);
 	g_free(service->sent_status);
 	contacts_free(service->contacts);
@@ -756,6 +761,7 @@ void service_start(Service *service)
 {
 	g_return_if_fail(service);
 
+	service_caps_load(service);
 	if (!service->netmon) {
 		service->netmon = g_object_ref(g_network_monitor_get_default());
 		service->netmon_handler = g_signal_connect(
@@ -950,6 +956,7 @@ bool service_set_presence(Service *service, const char *show_str,
 	}
 	/* Set by the user or an app: kept when the screen unlocks. */
 	lock_policy_presence_set(service->lock);
+	service_caps_touch(service);
 	if (service->show != show) {
 		service->show = show;
 		notify(service, "Show");
@@ -982,7 +989,7 @@ bool service_set_presence(Service *service, const char *show_str,
 	}
 
 	if (service->state == SERVICE_STATE_ONLINE) {
-		send_own_presence(service);
+		service_send_own_presence(service);
 	} else if (!service->session && !service->reconnect_id &&
 		   !service->stopping) {
 		/* Offline (asked, or failed): a new SetPresence tries again. */
@@ -1058,7 +1065,7 @@ static void apply_lock_presence(Service *service, PresenceShow show,
 	}
 	set_string(service, &service->status, status, "Status");
 	if (service->state == SERVICE_STATE_ONLINE && service->connection)
-		send_own_presence(service);
+		service_send_own_presence(service);
 }
 
 void service_set_locked(Service *service, bool locked)

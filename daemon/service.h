@@ -26,6 +26,9 @@ typedef enum {
 				     */
 	SERVICE_ERROR_NOT_CONNECTED, /* needs an online session */
 	SERVICE_ERROR_FAILED,
+	/* The server lacks what the call needs (blocking): →
+	 * org.freedesktop.DBus.Error.NotSupported */
+	SERVICE_ERROR_NOT_SUPPORTED,
 } ServiceError;
 
 typedef enum {
@@ -103,7 +106,7 @@ typedef struct {
 	void (*presence_changed)(void *user_data, const char *jid,
 				 PresenceShow show, const char *status);
 	/* A property changed: "State", "StateReason", "StateMessage", "Jid",
-	 * "Show", "Status", "Priority", "RosterReady". */
+	 * "Show", "Status", "Priority", "RosterReady", "Blocked". */
 	void (*property_changed)(void *user_data, const char *name);
 	void (*subscription_requested)(void *user_data, const char *jid,
 				       const char *message);
@@ -171,6 +174,37 @@ bool service_remove_contact(Service *service, const char *jid, GError **error);
  * long as the service. */
 const SubscriptionRequests *
 service_get_subscription_requests(const Service *service);
+
+/* ---- blocking (XEP-0191) and contacts' clients (issue #14) ------------- */
+
+/*
+ * Block/Unblock: jid a bare JID or domain (validated first:
+ * SERVICE_ERROR_INVALID_ARGS); needs an online session
+ * (SERVICE_ERROR_NOT_CONNECTED) whose server offers blocking
+ * (SERVICE_ERROR_NOT_SUPPORTED). The server's push then changes Blocked.
+ */
+bool service_block(Service *service, const char *jid, GError **error);
+bool service_unblock(Service *service, const char *jid, GError **error);
+/* The Blocked property: sorted, NULL-terminated, empty without blocking.
+ * Transfer full. */
+char **service_dup_blocked(const Service *service);
+
+/* One online resource of a contact (GetContactClients): the client's
+ * disco identity type and name and its sorted features, or "", "", {}
+ * when its caps are not (yet) verified. */
+typedef struct {
+	char *resource;
+	char *type;
+	char *name;
+	char **features; /* NULL-terminated */
+} ServiceClient;
+
+void service_client_free(ServiceClient *client);
+/* bare_jid normalized (validate_jid). ServiceClient*, in the table's
+ * order of resources; empty for an unknown or offline contact. Transfer
+ * full. */
+GPtrArray *service_dup_contact_clients(const Service *service,
+				       const char *bare_jid);
 
 /* ---- desktop integration (issue #7; bus-desktop.c calls these) ---------- */
 

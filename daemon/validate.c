@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "core/blocking.h"
 #include "core/jid.h"
 #include "daemon/service.h"
 #include "daemon/validate.h"
@@ -89,4 +90,22 @@ char *validate_jid(const char *arg, const char *str, bool full, GError **error)
 		return NULL;
 	}
 	return g_strdup(full ? jid_get_full(jid) : jid_get_bare(jid));
+}
+
+char *validate_block_target(const char *arg, const char *str, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	char *target;
+
+	if (!str || !g_utf8_validate(str, -1, NULL)) {
+		(void)invalid(error, "Argument %s is not valid UTF-8", arg);
+		return NULL;
+	}
+	target = blocking_normalize_target(str, &local);
+	if (!target)
+		(void)invalid(error,
+			      "Argument %s: '%.200s' is not a bare JID or "
+			      "domain: %s",
+			      arg, str, local->message);
+	return target;
 }

@@ -34,3 +34,8 @@ bool validate_priority(int priority, GError **error);
  * JID unless full (then the full one). Transfer full, NULL with error.
  */
 char *validate_jid(const char *arg, const char *str, bool full, GError **error);
+
+/* What Block/Unblock take (XEP-0191, the contract): a bare JID or a
+ * domain, normalized; NULL with SERVICE_ERROR_INVALID_ARGS naming arg.
+ * Transfer full. */
+char *validate_block_target(const char *arg, const char *str, GError **error);

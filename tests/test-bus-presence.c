@@ -1281,7 +1281,7 @@ START_TEST(test_properties_get_all)
 		dbus_message_iter_next(&dict);
 	}
 	ck_assert_str_eq(names->str, "State StateReason StateMessage "
-				     "RosterReady Jid Show Status Priority ");
+				     "RosterReady Jid Show Status Priority Blocked ");
 }
 END_TEST
 

@@ -9,6 +9,8 @@
 #include "tests/support/fake-service.h"
 
 struct _Service {
+	GStrv blocked;
+	GPtrArray *clients; /* ServiceClient*, resource = "bare/resource" */
 	const ServiceObserver *observer;
 	void *observer_data;
 	ContactTable *contacts;
@@ -58,6 +60,9 @@ Service *fake_service_new(void)
 	service->reason = g_strdup("");
 	service->message = g_strdup("");
 	service->jid = g_strdup("alice@example.org");
+	service->blocked = g_new0(char *, 1);
+	service->clients = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)service_client_free);
 	return service;
 }
 
@@ -74,6 +79,8 @@ void fake_service_free(Service *service)
 	g_free(service->message);
 	g_free(service->jid);
 	g_free(service->echo_jid);
+	g_strfreev(service->blocked);
+	g_ptr_array_unref(service->clients);
 	g_free(service);
 }
 
@@ -284,6 +291,86 @@ const SubscriptionRequests *
 service_get_subscription_requests(const Service *service)
 {
 	return service->requests;
+}
+
+bool service_block(Service *service, const char *jid, GError **error)
+{
+	g_autofree char *target = validate_block_target("jid", jid, error);
+
+	if (!target)
+		return false;
+	record(service, "block jid=%s", target);
+	return !failing(service, error);
+}
+
+bool service_unblock(Service *service, const char *jid, GError **error)
+{
+	g_autofree char *target = validate_block_target("jid", jid, error);
+
+	if (!target)
+		return false;
+	record(service, "unblock jid=%s", target);
+	return !failing(service, error);
+}
+
+char **service_dup_blocked(const Service *service)
+{
+	return g_strdupv(service->blocked);
+}
+
+void service_client_free(ServiceClient *client)
+{
+	if (!client)
+		return;
+	g_free(client->resource);
+	g_free(client->type);
+	g_free(client->name);
+	g_strfreev(client->features);
+	g_free(client);
+}
+
+GPtrArray *service_dup_contact_clients(const Service *service,
+				       const char *bare_jid)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)service_client_free);
+	size_t len = strlen(bare_jid);
+
+	for (guint i = 0; i < service->clients->len; i++) {
+		const ServiceClient *c = g_ptr_array_index(service->clients, i);
+		ServiceClient *copy;
+
+		if (strncmp(c->resource, bare_jid, len) != 0 ||
+		    c->resource[len] != '/')
+			continue;
+		copy = g_new0(ServiceClient, 1);
+		copy->resource = g_strdup(c->resource + len + 1);
+		copy->type = g_strdup(c->type);
+		copy->name = g_strdup(c->name);
+		copy->features = g_strdupv(c->features);
+		g_ptr_array_add(out, copy);
+	}
+	return out;
+}
+
+void fake_service_set_blocked(Service *service, const char *const *items)
+{
+	g_strfreev(service->blocked);
+	service->blocked = g_strdupv((char **)items);
+	notify(service, "Blocked");
+}
+
+void fake_service_add_client(Service *service, const char *bare,
+			     const char *resource, const char *type,
+			     const char *name, const char *const *features)
+{
+	ServiceClient *c = g_new0(ServiceClient, 1);
+
+	c->resource = g_strdup_printf("%s/%s", bare, resource);
+	c->type = g_strdup(type);
+	c->name = g_strdup(name);
+	c->features = g_strdupv((char **)features);
+	g_ptr_array_add(service->clients, c);
 }
 
 /* ---- driving the observer ---------------------------------------------- */

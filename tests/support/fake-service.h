@@ -55,6 +55,13 @@ void fake_service_roster_remove(Service *service, const char *bare);
 void fake_service_emit_presence(Service *service, const char *jid,
 				PresenceShow show, const char *status);
 
+/* Replaces what Blocked reads and notifies "Blocked" (as a push). */
+void fake_service_set_blocked(Service *service, const char *const *items);
+/* What GetContactClients answers for bare (in order of addition). */
+void fake_service_add_client(Service *service, const char *bare,
+			     const char *resource, const char *type,
+			     const char *name, const char *const *features);
+
 /* Adds a pending request and emits subscription_requested. */
 void fake_service_request(Service *service, const char *jid,
 			  const char *message);

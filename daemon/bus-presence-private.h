@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bus object's state and the helpers its files share: bus-presence.c
+ * (presence, contacts, roster, signals) and bus-presence-caps.c (blocking
+ * and contacts' clients, issue #14). Nothing else includes this.
+ */
+#pragma once
+
+#include <dbus/dbus.h>
+#include <glib.h>
+#include <stdbool.h>
+
+#include "dbus/bus-object.h"
+#include "bus-presence.h"
+
+struct _BusPresence {
+	Service *service;
+	DBusConnection *conn;
+	BusObject *object;
+	void (*on_disconnect)(void *user_data);
+	void *user_data;
+	bool filter_added;
+	bool observing;
+	GSource *disconnect_idle;
+	/* ContactsChanged batch: bare JID → ContactState as last reported. */
+	GHashTable *changed;
+	GSource *contacts_idle;
+};
+
+/* The error reply for error (the one GError → D-Bus name mapping). */
+DBusMessage *bus_presence_error_reply(DBusMessage *msg, const GError *error);
+/* An empty method return when ok, else the error reply. */
+DBusMessage *bus_presence_empty_reply(DBusMessage *msg, bool ok,
+				      const GError *error);
+/* A JID argument of a method that only reads: the normalized bare JID in
+ * *ret_jid (transfer full) and NULL, or the InvalidArgs reply. */
+DBusMessage *bus_presence_parse_jid_arg(DBusMessage *msg, const char *str,
+					char **ret_jid);
+
+/* bus-presence-caps.c: method handlers and the Blocked getter. */
+DBusMessage *bus_presence_get_contact_clients(BusObject *object,
+					      DBusMessage *msg,
+					      void *user_data);
+DBusMessage *bus_presence_block(BusObject *object, DBusMessage *msg,
+				void *user_data);
+DBusMessage *bus_presence_unblock(BusObject *object, DBusMessage *msg,
+				  void *user_data);
+bool bus_presence_get_blocked(BusObject *object, DBusMessageIter *iter,
+			      void *user_data);
