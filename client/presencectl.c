@@ -43,8 +43,10 @@ static const char usage_text[] =
 	"                       reconnecting)\n"
 	"  list                 every contact: JID<TAB>SHOW<TAB>STATUS\n"
 	"  contact JID          the contact (JID<TAB>SHOW<TAB>STATUS), then\n"
-	"                       each online resource:\n"
-	"                       RESOURCE<TAB>SHOW<TAB>STATUS<TAB>PRIORITY\n"
+	"                       each online resource with its client (XEP-0115;\n"
+	"                       empty while unknown):\n"
+	"                       RESOURCE<TAB>SHOW<TAB>STATUS<TAB>PRIORITY<TAB>\n"
+	"                       TYPE<TAB>NAME\n"
 	"  watch                print JID<TAB>SHOW<TAB>STATUS for every "
 	"presence\n"
 	"                       change until interrupted\n"
@@ -61,6 +63,9 @@ static const char usage_text[] =
 	"  subscription JID     our subscription to JID's presence:\n"
 	"                       SUBSCRIPTION<TAB>pending (our request awaits\n"
 	"                       an answer) or SUBSCRIPTION<TAB>-\n"
+	"  block JID            block a bare JID or a domain (XEP-0191)\n"
+	"  unblock JID          remove it from the block list\n"
+	"  blocked              the block list, one JID a line\n"
 	"\n"
 	"In output fields a backslash, tab or newline is written \\\\, \\t, "
 	"\\n;\n"
@@ -321,10 +326,59 @@ static int print_string_structs(DBusConnection *conn, const char *method,
 	return EXIT_OK;
 }
 
+/*
+ * resource → "TYPE\tNAME" of each online resource's client
+ * (GetContactClients); empty when the daemon cannot say.
+ */
+static GHashTable *get_clients(DBusConnection *conn, const char *jid)
+{
+	g_autoptr(DBusMessage) msg = new_call("GetContactClients");
+	g_autoptr(DBusMessage) reply = NULL;
+	GHashTable *clients =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	DBusMessageIter iter, array, st;
+
+	if (!dbus_message_append_args(msg, DBUS_TYPE_STRING, &jid,
+				      DBUS_TYPE_INVALID))
+		g_error("out of memory");
+	reply = call(conn, msg);
+	if (!reply || !has_signature(reply, "a(sssas)"))
+		return clients;
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &array);
+	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT) {
+		const char *f[3];
+
+		dbus_message_iter_recurse(&array, &st);
+		for (int i = 0; i < 3; i++) {
+			dbus_message_iter_get_basic(&st, &f[i]);
+			dbus_message_iter_next(&st);
+		}
+		g_hash_table_insert(clients, g_strdup(f[0]),
+				    g_strjoin("\t", f[1], f[2], NULL));
+		dbus_message_iter_next(&array);
+	}
+	return clients;
+}
+
+static void print_resource(const char *resource, const char *show,
+			   const char *status, dbus_int32_t priority,
+			   GHashTable *clients)
+{
+	g_autofree char *prio = g_strdup_printf("%d", (int)priority);
+	const char *client = g_hash_table_lookup(clients, resource);
+	g_autofree char *type = g_strdup(client ? client : "\t");
+	char *name = strchr(type, '\t');
+
+	*name++ = '\0';
+	print_fields(resource, show, status, prio, type, name, NULL);
+}
+
 static int cmd_contact(DBusConnection *conn, const char *jid)
 {
 	g_autoptr(DBusMessage) msg = new_call("GetContact");
 	g_autoptr(DBusMessage) reply = NULL;
+	g_autoptr(GHashTable) clients = NULL;
 	DBusMessageIter iter, array, st;
 	const char *show, *status;
 
@@ -341,10 +395,11 @@ static int cmd_contact(DBusConnection *conn, const char *jid)
 	dbus_message_iter_next(&iter);
 	print_fields(jid, show, status, NULL);
 	dbus_message_iter_recurse(&iter, &array);
+	if (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT)
+		clients = get_clients(conn, jid);
 	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT) {
 		const char *resource, *rshow, *rstatus;
 		dbus_int32_t priority;
-		g_autofree char *prio = NULL;
 
 		dbus_message_iter_recurse(&array, &st);
 		dbus_message_iter_get_basic(&st, &resource);
@@ -354,8 +409,7 @@ static int cmd_contact(DBusConnection *conn, const char *jid)
 		dbus_message_iter_get_basic(&st, &rstatus);
 		dbus_message_iter_next(&st);
 		dbus_message_iter_get_basic(&st, &priority);
-		prio = g_strdup_printf("%d", (int)priority);
-		print_fields(resource, rshow, rstatus, prio, NULL);
+		print_resource(resource, rshow, rstatus, priority, clients);
 		dbus_message_iter_next(&array);
 	}
 	return EXIT_OK;
@@ -634,6 +688,52 @@ static int verb_subscription(DBusConnection *conn, char **args,
 	return cmd_subscription(conn, args[1]);
 }
 
+static int verb_block(DBusConnection *conn, char **args, const SetArgs *options)
+{
+	return call_simple(conn, "Block", DBUS_TYPE_STRING, &args[1],
+			   DBUS_TYPE_INVALID);
+}
+
+static int verb_unblock(DBusConnection *conn, char **args,
+			const SetArgs *options)
+{
+	return call_simple(conn, "Unblock", DBUS_TYPE_STRING, &args[1],
+			   DBUS_TYPE_INVALID);
+}
+
+/* The Blocked property, one JID a line. */
+static int verb_blocked(DBusConnection *conn, char **args,
+			const SetArgs *options)
+{
+	g_autoptr(DBusMessage) msg = dbus_message_new_method_call(
+		NAME, PATH, DBUS_INTERFACE_PROPERTIES, "Get");
+	g_autoptr(DBusMessage) reply = NULL;
+	const char *iface = IFACE, *prop = "Blocked";
+	DBusMessageIter iter, variant, array;
+
+	if (!msg || !dbus_message_append_args(msg, DBUS_TYPE_STRING, &iface,
+					      DBUS_TYPE_STRING, &prop,
+					      DBUS_TYPE_INVALID))
+		g_error("out of memory");
+	reply = call(conn, msg);
+	if (!reply || !has_signature(reply, "v"))
+		return EXIT_DAEMON;
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &variant);
+	if (dbus_message_iter_get_arg_type(&variant) != DBUS_TYPE_ARRAY ||
+	    dbus_message_iter_get_element_type(&variant) != DBUS_TYPE_STRING)
+		return report_error(NULL, "Blocked is not an array of strings");
+	dbus_message_iter_recurse(&variant, &array);
+	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRING) {
+		const char *jid;
+
+		dbus_message_iter_get_basic(&array, &jid);
+		print_fields(jid, NULL);
+		dbus_message_iter_next(&array);
+	}
+	return EXIT_OK;
+}
+
 /* ---- command line ----------------------------------------------------- */
 
 /* The verb table (systemd hostnamectl.c style): name, arguments, handler. */
@@ -659,6 +759,9 @@ static const Verb verbs[] = {
 	{"requests", 0, 0, false, verb_requests},
 	{"roster", 0, 0, false, verb_roster},
 	{"subscription", 1, 1, false, verb_subscription},
+	{"block", 1, 1, false, verb_block},
+	{"unblock", 1, 1, false, verb_unblock},
+	{"blocked", 0, 0, false, verb_blocked},
 };
 
 static bool parse_priority(const char *str, dbus_int32_t *ret)

@@ -172,14 +172,23 @@ carol@example.net${tab}offline${tab}gone home
 dave@example.net${tab}unknown${tab}" list
 expect "contact: the contact, then its resources" 0 \
 "bob@example.net${tab}chat${tab}at my desk
-desk${tab}chat${tab}at my desk${tab}-1
-phone${tab}away${tab}on\\tthe\\nroad \\\\o/${tab}5" contact bob@example.net
+desk${tab}chat${tab}at my desk${tab}-1${tab}${tab}
+phone${tab}away${tab}on\\tthe\\nroad \\\\o/${tab}5${tab}phone${tab}Conversations\\t2" contact bob@example.net
 expect "contact never seen: offline" 0 \
 "nobody@example.net${tab}offline${tab}" contact nobody@example.net
 expect "roster: groups comma-joined, commas escaped" 0 \
 "bob@example.net${tab}Bob${tab}both${tab}Family,Friends\\, close
 carol@example.net${tab}Carol\\nSmith${tab}to${tab}Work\\tand\\\\stuff
 dave@example.net${tab}${tab}none${tab}" roster
+expect "blocked: one JID a line" 0 \
+"spam.example
+troll@example.com" blocked
+expect "block: sent to the daemon" 0 "" block Troll@Example.com
+expect_log "block: the JID normalized" "block jid=troll@example.com"
+expect "unblock: a domain" 0 "" unblock spam.example
+expect_log "unblock: the domain" "unblock jid=spam.example"
+expect_err "block: a full JID is refused" 1 "not a bare JID or domain" \
+	block troll@example.com/res
 expect "requests" 0 \
 "eve@example.com${tab}let me\\tin\\nplease
 frank@example.com${tab}" requests
