@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/blocking.h"
+#include "core/caps-cache.h"
+#include "core/caps.h"
 #include "core/contacts.h"
 #include "core/xmpp-session.h"
 #include "tests/support/check-suite.h"
@@ -714,6 +717,450 @@ START_TEST(test_presence_flood_logged)
 }
 END_TEST
 
+/* ---- capabilities (XEP-0115, XEP-0030) and last activity (XEP-0012) ---- */
+
+#define NS_CAPS "http://jabber.org/protocol/caps"
+#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+
+/* XEP-0115 §5.2, the simple example: S and its SHA-1 ver. */
+#define EXODUS_NODE "http://code.google.com/p/exodus"
+#define EXODUS_VER "QgayPKawpkPSDYmwT/WM94uAlu0="
+#define EXODUS_C                                                               \
+	"<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "             \
+	"node='" EXODUS_NODE "' ver='" EXODUS_VER "'/>"
+#define EXODUS_QUERY                                                           \
+	"<query xmlns='http://jabber.org/protocol/disco#info' "                \
+	"node='" EXODUS_NODE "#" EXODUS_VER "'>"                               \
+	"<identity category='client' name='Exodus 0.9.1' type='pc'/>"          \
+	"<feature var='http://jabber.org/protocol/caps'/>"                     \
+	"<feature var='http://jabber.org/protocol/disco#info'/>"               \
+	"<feature var='http://jabber.org/protocol/disco#items'/>"              \
+	"<feature var='http://jabber.org/protocol/muc'/></query>"
+
+/* The result the client sent to request id, from to. */
+static Stanza *expect_result(TestServer *ts, const char *id, const char *to)
+{
+	Stanza *reply = ts_expect(ts, "iq", NS_CLIENT);
+
+	ck_assert_str_eq(stanza_get_attr(reply, "type"), "result");
+	ck_assert_str_eq(stanza_get_attr(reply, "id"), id);
+	ck_assert_str_eq(stanza_get_attr(reply, "to"), to);
+	return reply;
+}
+
+static void expect_error(TestServer *ts, const char *id, const char *cond)
+{
+	g_autoptr(Stanza) reply = ts_expect(ts, "iq", NS_CLIENT);
+	Stanza *error;
+
+	ck_assert_str_eq(stanza_get_attr(reply, "type"), "error");
+	ck_assert_str_eq(stanza_get_attr(reply, "id"), id);
+	error = stanza_get_child(reply, "error", NULL);
+	ck_assert_ptr_nonnull(error);
+	ck_assert_msg(stanza_get_child(error, cond, NS_STANZAS) != NULL,
+		      "no <%s/> in the error", cond);
+}
+
+/* Every available presence carries our <c/>; unavailable does not. */
+START_TEST(test_caps_in_presence)
+{
+	g_autoptr(TestServer) ts =
+		ts_new(&(TestServerOptions){.bound = true});
+	g_autoptr(Stanza) presence = NULL;
+	g_autoptr(Stanza) directed = NULL;
+	g_autoptr(Stanza) goodbye = NULL;
+	PresenceSpec spec = {.show = PRESENCE_SHOW_DND,
+			     .to = "bob@example.net"};
+	Stanza *c;
+
+	ts->send_initial_presence = false;
+	ts_online_bound(ts, roster_items);
+	ck_assert(xmpp_session_send_presence(
+		ts->session, &(PresenceSpec){.show = PRESENCE_SHOW_AWAY}));
+	presence = ts_expect(ts, "presence", NS_CLIENT);
+	c = stanza_get_child(presence, "c", NS_CAPS);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(stanza_get_attr(c, "hash"), "sha-1");
+	ck_assert_str_eq(stanza_get_attr(c, "node"), PACKAGE_URL);
+	ck_assert_str_eq(stanza_get_attr(c, "ver"),
+			 xmpp_session_get_caps_ver(ts->session));
+	ck_assert(xmpp_session_send_presence(ts->session, &spec));
+	directed = ts_expect(ts, "presence", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(directed, "to"), "bob@example.net");
+	ck_assert_ptr_nonnull(stanza_get_child(directed, "c", NS_CAPS));
+	xmpp_session_close(ts->session);
+	goodbye = ts_expect(ts, "presence", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(goodbye, "type"), "unavailable");
+	ck_assert_ptr_null(stanza_get_child(goodbye, "c", NS_CAPS));
+}
+END_TEST
+
+/* What a peer does (XEP-0115 §5.4): the answer to node#ver hashes to ver. */
+START_TEST(test_caps_disco_info)
+{
+	g_autoptr(TestServer) ts = new_online(roster_items);
+	g_autoptr(Stanza) plain = NULL;
+	g_autoptr(Stanza) with_node = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *node = g_strdup_printf(
+		"%s#%s", PACKAGE_URL, xmpp_session_get_caps_ver(ts->session));
+	const char *ver = xmpp_session_get_caps_ver(ts->session);
+	const Stanza *query;
+	const Stanza *identity;
+
+	ts_send(ts, "<iq type='get' id='d1' from='stranger@example.com/x'>"
+		    "<query xmlns='http://jabber.org/protocol/disco#info'/>"
+		    "</iq>");
+	plain = expect_result(ts, "d1", "stranger@example.com/x");
+	query = stanza_get_child(plain, "query", NS_DISCO_INFO);
+	ck_assert_ptr_nonnull(query);
+	ck_assert_ptr_null(stanza_get_attr(query, "node"));
+	identity = stanza_get_child(query, "identity", NS_DISCO_INFO);
+	ck_assert_str_eq(stanza_get_attr(identity, "category"), "client");
+	ck_assert_str_eq(stanza_get_attr(identity, "type"), "pc");
+	ck_assert_str_eq(stanza_get_attr(identity, "name"), "presenced");
+	ck_assert_msg(caps_verify(query, "sha-1", ver, NULL, &error), "%s",
+		      error ? error->message : "");
+
+	ts_send_fmt(ts,
+		    "<iq type='get' id='d2' from='bob@example.net/a'><query "
+		    "xmlns='http://jabber.org/protocol/disco#info' "
+		    "node='%s'/></iq>",
+		    node);
+	with_node = expect_result(ts, "d2", "bob@example.net/a");
+	query = stanza_get_child(with_node, "query", NS_DISCO_INFO);
+	ck_assert_str_eq(stanza_get_attr(query, "node"), node);
+	ck_assert(caps_verify(query, "sha-1", ver, NULL, NULL));
+	/* Exactly the features the daemon implements. */
+	ck_assert_ptr_nonnull(strstr(ts->client_plain->str, "jabber:iq:last"));
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "urn:xmpp:csi"));
+	ck_assert_ptr_null(strstr(ts->client_plain->str, "urn:xmpp:sm"));
+
+	ts_send(ts, "<iq type='get' id='d3' from='bob@example.net/a'><query "
+		    "xmlns='http://jabber.org/protocol/disco#info' "
+		    "node='http://example.com/other#x'/></iq>");
+	expect_error(ts, "d3", "item-not-found");
+	ts_expect_nothing(ts);
+}
+END_TEST
+
+START_TEST(test_caps_disco_items)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+	g_autoptr(Stanza) reply = NULL;
+	const Stanza *query;
+
+	ts_send(ts, "<iq type='get' id='i1' from='bob@example.net/a'>"
+		    "<query xmlns='http://jabber.org/protocol/disco#items'/>"
+		    "</iq>");
+	reply = expect_result(ts, "i1", "bob@example.net/a");
+	query = stanza_get_child(reply, "query", NS_DISCO_ITEMS);
+	ck_assert_ptr_nonnull(query);
+	ck_assert_uint_eq(stanza_get_n_children(query), 0);
+}
+END_TEST
+
+/* The contract: only subscription from/both get our idle time. */
+START_TEST(test_last_activity)
+{
+	g_autoptr(TestServer) ts = new_online(
+		"<item jid='bob@example.net' subscription='both'/>"
+		"<item jid='erin@example.net' subscription='from'/>"
+		"<item jid='carol@example.com' subscription='to'/>");
+	g_autoptr(Stanza) bob = NULL;
+	g_autoptr(Stanza) erin = NULL;
+
+	ts->idle_seconds = 903;
+	ts_send(ts, "<iq type='get' id='l1' from='bob@example.net/a'>"
+		    "<query xmlns='jabber:iq:last'/></iq>");
+	bob = expect_result(ts, "l1", "bob@example.net/a");
+	ck_assert_str_eq(stanza_get_attr(stanza_get_child(bob, "query",
+							  "jabber:iq:last"),
+					 "seconds"),
+			 "903");
+	ts_send(ts, "<iq type='get' id='l2' from='Erin@Example.net/b'>"
+		    "<query xmlns='jabber:iq:last'/></iq>");
+	erin = expect_result(ts, "l2", "Erin@Example.net/b");
+	ts_send(ts, "<iq type='get' id='l3' from='carol@example.com/c'>"
+		    "<query xmlns='jabber:iq:last'/></iq>");
+	expect_error(ts, "l3", "service-unavailable");
+	ts_send(ts, "<iq type='get' id='l4' from='mallory@example.org/m'>"
+		    "<query xmlns='jabber:iq:last'/></iq>");
+	expect_error(ts, "l4", "service-unavailable");
+	ts_expect_nothing(ts);
+}
+END_TEST
+
+/* Expects our disco#info get for EXODUS_VER to to; transfer full. */
+static Stanza *expect_caps_query(TestServer *ts, const char *to)
+{
+	Stanza *iq = ts_expect(ts, "iq", NS_CLIENT);
+	const Stanza *query = stanza_get_child(iq, "query", NS_DISCO_INFO);
+
+	ck_assert_str_eq(stanza_get_attr(iq, "type"), "get");
+	ck_assert_str_eq(stanza_get_attr(iq, "to"), to);
+	ck_assert_ptr_nonnull(query);
+	ck_assert_str_eq(stanza_get_attr(query, "node"),
+			 EXODUS_NODE "#" EXODUS_VER);
+	return iq;
+}
+
+/* Two resources on one client: one query, both described. */
+START_TEST(test_caps_one_query_per_ver)
+{
+	g_autoptr(TestServer) ts = new_online(roster_items);
+	g_autoptr(Stanza) q = NULL;
+	CapsCache *cache = xmpp_session_get_caps_cache(ts->session);
+	const CapsInfo *info;
+	CapsIdentity id;
+
+	ts_send(ts, "<presence from='bob@example.net/a'>" EXODUS_C
+		    "</presence>");
+	q = expect_caps_query(ts, "bob@example.net/a");
+	ts_send(ts, "<presence from='carol@example.com/b'>" EXODUS_C
+		    "</presence>");
+	ts_expect_nothing(ts);
+	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "bob@example.net/a"));
+	ts_send_fmt(ts, "<iq type='result' id='%s' from='bob@example.net/a'>"
+		    EXODUS_QUERY "</iq>", stanza_get_attr(q, "id"));
+	ck_assert_int_eq(ts->caps_learned_count, 1);
+	info = caps_cache_lookup_jid(cache, "carol@example.com/b");
+	ck_assert_ptr_nonnull(info);
+	ck_assert(caps_info_get_main_identity(info, &id));
+	ck_assert_str_eq(id.type, "pc");
+	ck_assert_str_eq(id.name, "Exodus 0.9.1");
+	ck_assert_ptr_nonnull(
+		caps_cache_lookup_jid(cache, "bob@example.net/a"));
+	/* Known now: a third resource costs nothing. */
+	ts_send(ts, "<presence from='dave@example.com/c'>" EXODUS_C
+		    "</presence>");
+	ts_expect_nothing(ts);
+	ck_assert_ptr_nonnull(
+		caps_cache_lookup_jid(cache, "dave@example.com/c"));
+	/* Gone: no longer described. */
+	ts_send(ts, "<presence type='unavailable' from='dave@example.com/c'/>");
+	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "dave@example.com/c"));
+}
+END_TEST
+
+/* An answer that does not hash to the ver is never cached; the next
+ * resource that announced it is asked. */
+START_TEST(test_caps_mismatch)
+{
+	g_autoptr(TestServer) ts = new_online(roster_items);
+	g_autoptr(Stanza) q1 = NULL;
+	g_autoptr(Stanza) q2 = NULL;
+	CapsCache *cache = xmpp_session_get_caps_cache(ts->session);
+
+	ts_send(ts, "<presence from='bob@example.net/a'>" EXODUS_C
+		    "</presence><presence from='carol@example.com/b'>" EXODUS_C
+		    "</presence>");
+	q1 = expect_caps_query(ts, "bob@example.net/a");
+	ts_send_fmt(ts,
+		    "<iq type='result' id='%s' from='bob@example.net/a'>"
+		    "<query xmlns='http://jabber.org/protocol/disco#info'>"
+		    "<identity category='client' type='bot' name='liar'/>"
+		    "<feature var='http://jabber.org/protocol/disco#info'/>"
+		    "</query></iq>",
+		    stanza_get_attr(q1, "id"));
+	ck_assert_int_eq(ts->caps_learned_count, 0);
+	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "bob@example.net/a"));
+	q2 = expect_caps_query(ts, "carol@example.com/b");
+	/* An answer from someone else is not routed to the query. */
+	ts_send_fmt(ts, "<iq type='result' id='%s' from='bob@example.net/a'>"
+		    EXODUS_QUERY "</iq>", stanza_get_attr(q2, "id"));
+	ck_assert_int_eq(ts->caps_learned_count, 0);
+	ts_send_fmt(ts, "<iq type='result' id='%s' from='carol@example.com/b'>"
+		    EXODUS_QUERY "</iq>", stanza_get_attr(q2, "id"));
+	ck_assert_int_eq(ts->caps_learned_count, 1);
+	ck_assert_ptr_nonnull(
+		caps_cache_lookup_jid(cache, "bob@example.net/a"));
+}
+END_TEST
+
+/* Legacy caps (no hash) are ignored; an unanswered query times out and
+ * the next resource is asked. */
+START_TEST(test_caps_legacy_and_timeout)
+{
+	g_autoptr(TestServer) ts = new_online(roster_items);
+	g_autoptr(Stanza) q1 = NULL;
+	g_autoptr(Stanza) q2 = NULL;
+
+	ts_send(ts, "<presence from='bob@example.net/old'><c "
+		    "xmlns='http://jabber.org/protocol/caps' node='n' "
+		    "ver='1.0'/></presence>");
+	ts_expect_nothing(ts);
+	ts_send(ts, "<presence from='bob@example.net/a'>" EXODUS_C
+		    "</presence><presence from='carol@example.com/b'>" EXODUS_C
+		    "</presence>");
+	q1 = expect_caps_query(ts, "bob@example.net/a");
+	ck_assert(xmpp_session_get_deadline(ts->session) <=
+		  ts->now + CAPS_CACHE_QUERY_TIMEOUT);
+	ts->now += CAPS_CACHE_QUERY_TIMEOUT;
+	xmpp_session_tick(ts->session, ts->now);
+	q2 = expect_caps_query(ts, "carol@example.com/b");
+	/* The late answer to the first is not read. */
+	ts_send_fmt(ts, "<iq type='result' id='%s' from='bob@example.net/a'>"
+		    EXODUS_QUERY "</iq>", stanza_get_attr(q1, "id"));
+	ck_assert_int_eq(ts->caps_learned_count, 0);
+	ck_assert_int_eq(ts->closed_count, 0);
+}
+END_TEST
+
+/* ---- blocking (XEP-0191) ------------------------------------------------ */
+
+static bool is_blocked(TestServer *ts, const char *jid)
+{
+	return blocking_list_contains(xmpp_session_get_block_list(ts->session),
+				      jid);
+}
+
+/* Offered on the domain: read at login, presence from it dropped, our
+ * ver now lists blocking and the presence went again. */
+START_TEST(test_blocking_login)
+{
+	g_autoptr(TestServer) ts =
+		ts_new(&(TestServerOptions){.bound = true});
+	g_autofree char *old_ver = NULL;
+
+	ts->blocking_domain = true;
+	ts->blocklist = "<item jid='bob@example.net'/><item jid='spam.example'/>";
+	old_ver = g_strdup(xmpp_session_get_caps_ver(ts->session));
+	ts_online_bound(ts, roster_items);
+	ck_assert(xmpp_session_has_blocking(ts->session));
+	ck_assert_int_eq(ts->own_caps_changed_count, 1);
+	ck_assert_str_ne(old_ver, xmpp_session_get_caps_ver(ts->session));
+	ck_assert_int_eq(ts->blocked_changed_count, 1);
+	ck_assert(is_blocked(ts, "bob@example.net"));
+	ck_assert(is_blocked(ts, "spam.example"));
+	g_ptr_array_set_size(ts->changed, 0);
+	ts_send(ts, "<presence from='bob@example.net/a'/>"
+		    "<presence from='x@spam.example/b'/>");
+	ck_assert_uint_eq(ts->changed->len, 0);
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts->contacts,
+							  "bob@example.net")),
+			 PRESENCE_SHOW_OFFLINE);
+}
+END_TEST
+
+START_TEST(test_blocking_not_offered)
+{
+	g_autoptr(TestServer) ts = new_online(roster_items);
+
+	ck_assert(!xmpp_session_has_blocking(ts->session));
+	ck_assert(!xmpp_session_block(ts->session, "bob@example.net", true));
+	ts_expect_nothing(ts);
+	ck_assert_int_eq(ts->own_caps_changed_count, 0);
+}
+END_TEST
+
+/* Pushes from our account (this client or another): applied, and the
+ * newly blocked go offline; from anyone else: ignored, unanswered. */
+START_TEST(test_blocking_push)
+{
+	g_autoptr(TestServer) ts =
+		ts_new(&(TestServerOptions){.bound = true});
+	g_autoptr(Stanza) r1 = NULL;
+	g_autoptr(Stanza) r2 = NULL;
+
+	ts->blocking_account = true;
+	ts_online_bound(ts, roster_items);
+	ts_send(ts, "<presence from='carol@example.com/b'/>");
+	g_ptr_array_set_size(ts->changed, 0);
+	ts->blocked_changed_count = 0;
+
+	ts_send(ts, "<iq type='set' id='b1' from='mallory@example.org'>"
+		    "<block xmlns='urn:xmpp:blocking'><item "
+		    "jid='carol@example.com'/></block></iq>");
+	ts_expect_nothing(ts);
+	ck_assert(!is_blocked(ts, "carol@example.com"));
+
+	ts_send(ts, "<iq type='set' id='b2' from='" TS_JID "'>"
+		    "<block xmlns='urn:xmpp:blocking'><item "
+		    "jid='Carol@Example.com'/></block></iq>");
+	r1 = expect_result(ts, "b2", TS_JID);
+	ck_assert(is_blocked(ts, "carol@example.com"));
+	ck_assert_int_eq(ts->blocked_changed_count, 1);
+	ck_assert_uint_eq(ts->changed->len, 1);
+	ck_assert_int_eq(contact_get_show(contacts_lookup(
+				 ts->contacts, "carol@example.com")),
+			 PRESENCE_SHOW_OFFLINE);
+
+	ts_send(ts, "<iq type='set' id='b3'><unblock "
+		    "xmlns='urn:xmpp:blocking'><item jid='not a jid@@'/>"
+		    "</unblock></iq>");
+	expect_error(ts, "b3", "bad-request");
+	ck_assert(is_blocked(ts, "carol@example.com"));
+
+	ts_send(ts, "<iq type='set' id='b4'><unblock "
+		    "xmlns='urn:xmpp:blocking'/></iq>");
+	r2 = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(r2, "type"), "result");
+	ck_assert(!is_blocked(ts, "carol@example.com"));
+	ck_assert_int_eq(ts->blocked_changed_count, 2);
+	/* Unblocked: presence counts again. */
+	ts_send(ts, "<presence from='carol@example.com/b'/>");
+	ck_assert_int_eq(contact_get_show(contacts_lookup(
+				 ts->contacts, "carol@example.com")),
+			 PRESENCE_SHOW_AVAILABLE);
+}
+END_TEST
+
+START_TEST(test_blocking_request)
+{
+	g_autoptr(TestServer) ts =
+		ts_new(&(TestServerOptions){.bound = true});
+	g_autoptr(Stanza) iq = NULL;
+	g_autoptr(Stanza) un = NULL;
+	const Stanza *item;
+
+	ts->blocking_account = true;
+	ts_online_bound(ts, roster_items);
+	ck_assert(xmpp_session_block(ts->session, "bob@example.net", true));
+	iq = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_str_eq(stanza_get_attr(iq, "type"), "set");
+	ck_assert_ptr_null(stanza_get_attr(iq, "to"));
+	item = stanza_get_child(
+		stanza_get_child(iq, "block", "urn:xmpp:blocking"), "item",
+		NULL);
+	ck_assert_str_eq(stanza_get_attr(item, "jid"), "bob@example.net");
+	/* The list changes with the push, not the reply. */
+	ts_send_fmt(ts, "<iq type='result' id='%s'/>",
+		    stanza_get_attr(iq, "id"));
+	ck_assert(!is_blocked(ts, "bob@example.net"));
+	ck_assert(xmpp_session_block(ts->session, "spam.example", false));
+	un = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_ptr_nonnull(
+		stanza_get_child(un, "unblock", "urn:xmpp:blocking"));
+}
+END_TEST
+
+/* A contact may still ask for the ver we announced before blocking
+ * became known: it is answered, and hashes to that ver. */
+START_TEST(test_caps_previous_ver_answered)
+{
+	g_autoptr(TestServer) ts =
+		ts_new(&(TestServerOptions){.bound = true});
+	g_autofree char *old_ver = g_strdup(
+		xmpp_session_get_caps_ver(ts->session));
+	g_autoptr(Stanza) reply = NULL;
+	const Stanza *query;
+
+	ts->blocking_account = true;
+	ts_online_bound(ts, NULL);
+	ts_send_fmt(ts,
+		    "<iq type='get' id='o1' from='bob@example.net/a'><query "
+		    "xmlns='http://jabber.org/protocol/disco#info' "
+		    "node='%s#%s'/></iq>",
+		    PACKAGE_URL, old_ver);
+	reply = expect_result(ts, "o1", "bob@example.net/a");
+	query = stanza_get_child(reply, "query", NS_DISCO_INFO);
+	ck_assert(caps_verify(query, "sha-1", old_ver, NULL, NULL));
+	ck_assert(!caps_disco_has_feature(query, "urn:xmpp:blocking"));
+}
+END_TEST
+
 int main(void)
 {
 	/* One TCase per test, named after it without "test_". */
@@ -746,6 +1193,18 @@ int main(void)
 		CASE(test_pep_absent),
 		CASE(test_presence_flood),
 		CASE(test_presence_flood_logged),
+		CASE(test_caps_in_presence),
+		CASE(test_caps_disco_info),
+		CASE(test_caps_disco_items),
+		CASE(test_last_activity),
+		CASE(test_caps_one_query_per_ver),
+		CASE(test_caps_mismatch),
+		CASE(test_caps_legacy_and_timeout),
+		CASE(test_caps_previous_ver_answered),
+		CASE(test_blocking_login),
+		CASE(test_blocking_not_offered),
+		CASE(test_blocking_push),
+		CASE(test_blocking_request),
 #undef CASE
 	};
 
