@@ -1648,6 +1648,128 @@ START_TEST(test_disconnect)
 }
 END_TEST
 
+/* ---- issue #14: blocking and contacts' clients -------------------------- */
+
+/* Block/Unblock: the JID normalized, a full JID refused before the
+ * service sees it, NotSupported mapped. */
+START_TEST(test_block_unblock)
+{
+	g_autoptr(DBusMessage) r1 = NULL;
+	g_autoptr(DBusMessage) r2 = NULL;
+	g_autoptr(DBusMessage) r3 = NULL;
+	g_autoptr(DBusMessage) r4 = NULL;
+	g_autoptr(DBusMessage) r5 = NULL;
+	const char *jid = "Troll@Example.COM", *full = "troll@example.com/x";
+	const char *domain = "spam.example", *empty = "";
+
+	r1 = call("Block", DBUS_TYPE_STRING, &jid, DBUS_TYPE_INVALID);
+	assert_ok(r1);
+	assert_call("block jid=troll@example.com");
+	r2 = call("Unblock", DBUS_TYPE_STRING, &domain, DBUS_TYPE_INVALID);
+	assert_ok(r2);
+	assert_call("unblock jid=spam.example");
+	r3 = call("Block", DBUS_TYPE_STRING, &full, DBUS_TYPE_INVALID);
+	assert_error(r3, DBUS_ERROR_INVALID_ARGS, "bare JID or domain");
+	r4 = call("Block", DBUS_TYPE_STRING, &empty, DBUS_TYPE_INVALID);
+	assert_error(r4, DBUS_ERROR_INVALID_ARGS, "jid");
+	assert_no_calls();
+	fake_service_fail_next(service, SERVICE_ERROR_NOT_SUPPORTED,
+			       "The server does not offer blocking");
+	r5 = call("Block", DBUS_TYPE_STRING, &jid, DBUS_TYPE_INVALID);
+	assert_error(r5, DBUS_ERROR_NOT_SUPPORTED, "blocking");
+}
+END_TEST
+
+static char *get_blocked(void)
+{
+	g_autoptr(DBusMessage) reply = get_property(IFACE, "Blocked");
+	GString *out = g_string_new(NULL);
+	DBusMessageIter iter, var, array;
+
+	assert_ok(reply);
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &var);
+	ck_assert_int_eq(dbus_message_iter_get_arg_type(&var),
+			 DBUS_TYPE_ARRAY);
+	dbus_message_iter_recurse(&var, &array);
+	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRING) {
+		const char *s;
+
+		dbus_message_iter_get_basic(&array, &s);
+		g_string_append_printf(out, "%s%s", out->len ? " " : "", s);
+		dbus_message_iter_next(&array);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* Blocked: an as, with PropertiesChanged when the list changes. */
+START_TEST(test_blocked_property)
+{
+	static const char *const items[] = {"spam.example",
+					    "troll@example.com", NULL};
+	g_autofree char *before = get_blocked();
+	g_autofree char *after = NULL;
+	g_autofree char *names = NULL;
+
+	ck_assert_str_eq(before, "");
+	fake_service_set_blocked(service, items);
+	settle();
+	ck_assert_uint_eq(count_signals(PROPS, "PropertiesChanged"), 1);
+	names = changed_names(nth_signal(PROPS, "PropertiesChanged", 0), NULL);
+	ck_assert_str_eq(names, "Blocked");
+	after = get_blocked();
+	ck_assert_str_eq(after, "spam.example troll@example.com");
+}
+END_TEST
+
+/* GetContactClients(s) → a(sssas), the JID normalized first. */
+START_TEST(test_get_contact_clients)
+{
+	static const char *const features[] = {"jabber:iq:last",
+					       "urn:xmpp:ping", NULL};
+	g_autoptr(DBusMessage) reply = NULL;
+	g_autoptr(DBusMessage) bad = NULL;
+	g_autoptr(GString) out = g_string_new(NULL);
+	const char *jid = "BOB@example.net", *invalid = "@x";
+	DBusMessageIter iter, array, st, strv;
+
+	fake_service_add_client(service, "bob@example.net", "phone", "phone",
+				"Conversations", features);
+	fake_service_add_client(service, "bob@example.net", "desk", "", "",
+				(const char *const[]){NULL});
+	reply = call("GetContactClients", DBUS_TYPE_STRING, &jid,
+		     DBUS_TYPE_INVALID);
+	assert_ok(reply);
+	ck_assert(dbus_message_has_signature(reply, "a(sssas)"));
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &array);
+	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT) {
+		const char *s;
+
+		dbus_message_iter_recurse(&array, &st);
+		for (int i = 0; i < 3; i++) {
+			dbus_message_iter_get_basic(&st, &s);
+			g_string_append_printf(out, "%s|", s);
+			dbus_message_iter_next(&st);
+		}
+		dbus_message_iter_recurse(&st, &strv);
+		while (dbus_message_iter_get_arg_type(&strv) ==
+		       DBUS_TYPE_STRING) {
+			dbus_message_iter_get_basic(&strv, &s);
+			g_string_append_printf(out, "%s,", s);
+			dbus_message_iter_next(&strv);
+		}
+		g_string_append_c(out, ';');
+		dbus_message_iter_next(&array);
+	}
+	ck_assert_str_eq(out->str, "phone|phone|Conversations|jabber:iq:last,"
+				   "urn:xmpp:ping,;desk|||;");
+	bad = call("GetContactClients", DBUS_TYPE_STRING, &invalid,
+		   DBUS_TYPE_INVALID);
+	assert_error(bad, DBUS_ERROR_INVALID_ARGS, "jid");
+}
+END_TEST
+
 int main(void)
 {
 	static const CheckFixture with_bus = {setup, teardown};
@@ -1670,6 +1792,9 @@ int main(void)
 		{"contacts", test_subscription_methods},
 		{"contacts", test_subscription_requests},
 		{"contacts", test_get_subscription},
+		{"caps-blocking", test_block_unblock, .fixture = &with_bus},
+		{"caps-blocking", test_blocked_property},
+		{"caps-blocking", test_get_contact_clients},
 		{"signals", test_presence_changed_batched,
 		 .fixture = &with_bus},
 		{"signals", test_contacts_changed_state_at_send},
