@@ -12,6 +12,7 @@ integration_tests = \
 	tests/integration/test-resume.py \
 	tests/integration/test-roster.py \
 	tests/integration/test-cli.py \
+	tests/integration/test-caps.py \
 	tests/integration/test-desktop.py
 
 TESTS += $(integration_tests)

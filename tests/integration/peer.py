@@ -62,7 +62,7 @@ class PresenceEvent:
 
 
 class _Client(slixmpp.ClientXMPP):
-    def __init__(self, owner, jid, password):
+    def __init__(self, owner, jid, password, caps=False):
         # PLAIN over the verified TLS: slixmpp 1.8 binds SCRAM-*-PLUS to
         # tls-unique even on TLS 1.3, and once a server offers -PLUS
         # (Prosody 13, ejabberd, jabberd2) its fallback SCRAM with the "y"
@@ -74,12 +74,21 @@ class _Client(slixmpp.ClientXMPP):
         self.add_event_handler("presence", self._on_presence)
         self.add_event_handler("failed_auth", self._on_failed)
         self.add_event_handler("disconnected", self._on_disconnected)
+        if caps:
+            # slixmpp's own XEP-0115: <c/> on its presence, disco#info
+            # answers for node#ver, and the check of other entities' ver
+            # (XEP-0115 5.4) before caching it.
+            self.register_plugin("xep_0030")
+            self.register_plugin("xep_0115")
 
     async def _on_start(self, event):
         try:
             await self.get_roster(timeout=10)
         except Exception as e:  # a roster failure is reported, not fatal
             self.owner.error = "roster: %s" % e
+        if "xep_0115" in self.plugin:
+            # The ver of what we answer, before the first presence.
+            await self["xep_0115"].update_caps(broadcast=False)
         if self.owner.initial is not None:
             show, status, prio = self.owner.initial
             self.owner._send(show, status, prio, None)
@@ -98,13 +107,14 @@ class _Client(slixmpp.ClientXMPP):
 
 class Peer:
     def __init__(self, jid, password, host, port, ca_file,
-                 initial=("available", "", 0), verbose=False):
+                 initial=("available", "", 0), verbose=False, caps=False):
         self.jid = jid
         self.password = password
         self.host = host
         self.port = port
         self.ca_file = ca_file
         self.initial = initial
+        self.caps = caps
         self.events = []
         self.error = None
         self._cond = threading.Condition()
@@ -122,7 +132,7 @@ class Peer:
     def _run(self):
         self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self._loop)
-        x = _Client(self, self.jid, self.password)
+        x = _Client(self, self.jid, self.password, self.caps)
         x.loop = self._loop
         x.ca_certs = self.ca_file
         # Loopback test server: no SRV look-up, STARTTLS required.
@@ -208,6 +218,21 @@ class Peer:
             return str(reply)
         fut = asyncio.run_coroutine_threadsafe(go(), self._loop)
         return fut.result(timeout + 2)
+
+    def verified_caps(self, jid, timeout=10):
+        """
+        With caps=True: what slixmpp's XEP-0115 code verified and cached
+        for jid (a full JID) from its presence, as
+        (identities, features), or None if it has nothing verified.
+        """
+        async def go():
+            info = await self._xmpp["xep_0115"].get_caps(jid=jid)
+            if info is None:
+                return None
+            return (sorted(tuple(i) for i in info["identities"]),
+                    sorted(info["features"]))
+        fut = asyncio.run_coroutine_threadsafe(go(), self._loop)
+        return fut.result(timeout)
 
     def mark(self):
         """Index to pass to wait_presence(start=) for "after now"."""
