@@ -63,8 +63,7 @@ static bool append_clients(DBusMessageIter *iter, const GPtrArray *clients)
 
 /* GetContactClients(s jid) → a(sssas): one entry per online resource. */
 DBusMessage *bus_presence_get_contact_clients(BusObject *object,
-					      DBusMessage *msg,
-					      void *user_data)
+					      DBusMessage *msg, void *user_data)
 {
 	BusPresence *bus = user_data;
 	g_autoptr(DBusMessage) reply = NULL;

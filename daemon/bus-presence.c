@@ -22,7 +22,6 @@
 
 G_DEFINE_QUARK(bus - presence - error - quark, bus_presence_error)
 
-
 typedef struct {
 	PresenceShow show;
 	char *status;
@@ -66,7 +65,8 @@ DBusMessage *bus_presence_error_reply(DBusMessage *msg, const GError *error)
 	return dbus_message_new_error(msg, error_name(error), text);
 }
 
-DBusMessage *bus_presence_empty_reply(DBusMessage *msg, bool ok, const GError *error)
+DBusMessage *bus_presence_empty_reply(DBusMessage *msg, bool ok,
+				      const GError *error)
 {
 	return ok ? dbus_message_new_method_return(msg)
 		  : bus_presence_error_reply(msg, error);
@@ -77,7 +77,7 @@ DBusMessage *bus_presence_empty_reply(DBusMessage *msg, bool ok, const GError *e
  * JID in *ret_jid, or the InvalidArgs reply (validate.c judges it).
  */
 DBusMessage *bus_presence_parse_jid_arg(DBusMessage *msg, const char *str,
-				  char **ret_jid)
+					char **ret_jid)
 {
 	g_autoptr(GError) error = NULL;
 	char *jid = validate_jid("jid", str, false, &error);
@@ -718,7 +718,8 @@ static const BusMethod methods[] = {
 	{"ListSubscriptionRequests", "", "a(ss)", list_subscription_requests},
 	{"GetSubscription", "s", "sb", get_subscription},
 	{"GetRosterItems", "", "a(sssbas)", get_roster_items},
-	{"GetContactClients", "s", "a(sssas)", bus_presence_get_contact_clients},
+	{"GetContactClients", "s", "a(sssas)",
+	 bus_presence_get_contact_clients},
 	{"Block", "s", "", bus_presence_block},
 	{"Unblock", "s", "", bus_presence_unblock},
 	{NULL},

@@ -1280,8 +1280,9 @@ START_TEST(test_properties_get_all)
 		g_string_append_printf(names, "%s ", name);
 		dbus_message_iter_next(&dict);
 	}
-	ck_assert_str_eq(names->str, "State StateReason StateMessage "
-				     "RosterReady Jid Show Status Priority Blocked ");
+	ck_assert_str_eq(names->str,
+			 "State StateReason StateMessage "
+			 "RosterReady Jid Show Status Priority Blocked ");
 }
 END_TEST
 
@@ -1689,8 +1690,7 @@ static char *get_blocked(void)
 	assert_ok(reply);
 	dbus_message_iter_init(reply, &iter);
 	dbus_message_iter_recurse(&iter, &var);
-	ck_assert_int_eq(dbus_message_iter_get_arg_type(&var),
-			 DBUS_TYPE_ARRAY);
+	ck_assert_int_eq(dbus_message_iter_get_arg_type(&var), DBUS_TYPE_ARRAY);
 	dbus_message_iter_recurse(&var, &array);
 	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRING) {
 		const char *s;
@@ -1705,8 +1705,8 @@ static char *get_blocked(void)
 /* Blocked: an as, with PropertiesChanged when the list changes. */
 START_TEST(test_blocked_property)
 {
-	static const char *const items[] = {"spam.example",
-					    "troll@example.com", NULL};
+	static const char *const items[] = {"spam.example", "troll@example.com",
+					    NULL};
 	g_autofree char *before = get_blocked();
 	g_autofree char *after = NULL;
 	g_autofree char *names = NULL;

@@ -765,8 +765,7 @@ static void expect_error(TestServer *ts, const char *id, const char *cond)
 /* Every available presence carries our <c/>; unavailable does not. */
 START_TEST(test_caps_in_presence)
 {
-	g_autoptr(TestServer) ts =
-		ts_new(&(TestServerOptions){.bound = true});
+	g_autoptr(TestServer) ts = ts_new(&(TestServerOptions){.bound = true});
 	g_autoptr(Stanza) presence = NULL;
 	g_autoptr(Stanza) directed = NULL;
 	g_autoptr(Stanza) goodbye = NULL;
@@ -864,10 +863,10 @@ END_TEST
 /* The contract: only subscription from/both get our idle time. */
 START_TEST(test_last_activity)
 {
-	g_autoptr(TestServer) ts = new_online(
-		"<item jid='bob@example.net' subscription='both'/>"
-		"<item jid='erin@example.net' subscription='from'/>"
-		"<item jid='carol@example.com' subscription='to'/>");
+	g_autoptr(TestServer) ts =
+		new_online("<item jid='bob@example.net' subscription='both'/>"
+			   "<item jid='erin@example.net' subscription='from'/>"
+			   "<item jid='carol@example.com' subscription='to'/>");
 	g_autoptr(Stanza) bob = NULL;
 	g_autoptr(Stanza) erin = NULL;
 
@@ -915,15 +914,17 @@ START_TEST(test_caps_one_query_per_ver)
 	const CapsInfo *info;
 	CapsIdentity id;
 
-	ts_send(ts, "<presence from='bob@example.net/a'>" EXODUS_C
-		    "</presence>");
+	ts_send(ts,
+		"<presence from='bob@example.net/a'>" EXODUS_C "</presence>");
 	q = expect_caps_query(ts, "bob@example.net/a");
-	ts_send(ts, "<presence from='carol@example.com/b'>" EXODUS_C
-		    "</presence>");
+	ts_send(ts,
+		"<presence from='carol@example.com/b'>" EXODUS_C "</presence>");
 	ts_expect_nothing(ts);
 	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "bob@example.net/a"));
-	ts_send_fmt(ts, "<iq type='result' id='%s' from='bob@example.net/a'>"
-		    EXODUS_QUERY "</iq>", stanza_get_attr(q, "id"));
+	ts_send_fmt(ts,
+		    "<iq type='result' id='%s' "
+		    "from='bob@example.net/a'>" EXODUS_QUERY "</iq>",
+		    stanza_get_attr(q, "id"));
 	ck_assert_int_eq(ts->caps_learned_count, 1);
 	info = caps_cache_lookup_jid(cache, "carol@example.com/b");
 	ck_assert_ptr_nonnull(info);
@@ -933,8 +934,8 @@ START_TEST(test_caps_one_query_per_ver)
 	ck_assert_ptr_nonnull(
 		caps_cache_lookup_jid(cache, "bob@example.net/a"));
 	/* Known now: a third resource costs nothing. */
-	ts_send(ts, "<presence from='dave@example.com/c'>" EXODUS_C
-		    "</presence>");
+	ts_send(ts,
+		"<presence from='dave@example.com/c'>" EXODUS_C "</presence>");
 	ts_expect_nothing(ts);
 	ck_assert_ptr_nonnull(
 		caps_cache_lookup_jid(cache, "dave@example.com/c"));
@@ -968,11 +969,15 @@ START_TEST(test_caps_mismatch)
 	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "bob@example.net/a"));
 	q2 = expect_caps_query(ts, "carol@example.com/b");
 	/* An answer from someone else is not routed to the query. */
-	ts_send_fmt(ts, "<iq type='result' id='%s' from='bob@example.net/a'>"
-		    EXODUS_QUERY "</iq>", stanza_get_attr(q2, "id"));
+	ts_send_fmt(ts,
+		    "<iq type='result' id='%s' "
+		    "from='bob@example.net/a'>" EXODUS_QUERY "</iq>",
+		    stanza_get_attr(q2, "id"));
 	ck_assert_int_eq(ts->caps_learned_count, 0);
-	ts_send_fmt(ts, "<iq type='result' id='%s' from='carol@example.com/b'>"
-		    EXODUS_QUERY "</iq>", stanza_get_attr(q2, "id"));
+	ts_send_fmt(ts,
+		    "<iq type='result' id='%s' "
+		    "from='carol@example.com/b'>" EXODUS_QUERY "</iq>",
+		    stanza_get_attr(q2, "id"));
 	ck_assert_int_eq(ts->caps_learned_count, 1);
 	ck_assert_ptr_nonnull(
 		caps_cache_lookup_jid(cache, "bob@example.net/a"));
@@ -1001,8 +1006,10 @@ START_TEST(test_caps_legacy_and_timeout)
 	xmpp_session_tick(ts->session, ts->now);
 	q2 = expect_caps_query(ts, "carol@example.com/b");
 	/* The late answer to the first is not read. */
-	ts_send_fmt(ts, "<iq type='result' id='%s' from='bob@example.net/a'>"
-		    EXODUS_QUERY "</iq>", stanza_get_attr(q1, "id"));
+	ts_send_fmt(ts,
+		    "<iq type='result' id='%s' "
+		    "from='bob@example.net/a'>" EXODUS_QUERY "</iq>",
+		    stanza_get_attr(q1, "id"));
 	ck_assert_int_eq(ts->caps_learned_count, 0);
 	ck_assert_int_eq(ts->closed_count, 0);
 }
@@ -1020,12 +1027,12 @@ static bool is_blocked(TestServer *ts, const char *jid)
  * ver now lists blocking and the presence went again. */
 START_TEST(test_blocking_login)
 {
-	g_autoptr(TestServer) ts =
-		ts_new(&(TestServerOptions){.bound = true});
+	g_autoptr(TestServer) ts = ts_new(&(TestServerOptions){.bound = true});
 	g_autofree char *old_ver = NULL;
 
 	ts->blocking_domain = true;
-	ts->blocklist = "<item jid='bob@example.net'/><item jid='spam.example'/>";
+	ts->blocklist =
+		"<item jid='bob@example.net'/><item jid='spam.example'/>";
 	old_ver = g_strdup(xmpp_session_get_caps_ver(ts->session));
 	ts_online_bound(ts, roster_items);
 	ck_assert(xmpp_session_has_blocking(ts->session));
@@ -1059,8 +1066,7 @@ END_TEST
  * newly blocked go offline; from anyone else: ignored, unanswered. */
 START_TEST(test_blocking_push)
 {
-	g_autoptr(TestServer) ts =
-		ts_new(&(TestServerOptions){.bound = true});
+	g_autoptr(TestServer) ts = ts_new(&(TestServerOptions){.bound = true});
 	g_autoptr(Stanza) r1 = NULL;
 	g_autoptr(Stanza) r2 = NULL;
 
@@ -1083,8 +1089,8 @@ START_TEST(test_blocking_push)
 	ck_assert(is_blocked(ts, "carol@example.com"));
 	ck_assert_int_eq(ts->blocked_changed_count, 1);
 	ck_assert_uint_eq(ts->changed->len, 1);
-	ck_assert_int_eq(contact_get_show(contacts_lookup(
-				 ts->contacts, "carol@example.com")),
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts->contacts,
+							  "carol@example.com")),
 			 PRESENCE_SHOW_OFFLINE);
 
 	ts_send(ts, "<iq type='set' id='b3'><unblock "
@@ -1101,16 +1107,15 @@ START_TEST(test_blocking_push)
 	ck_assert_int_eq(ts->blocked_changed_count, 2);
 	/* Unblocked: presence counts again. */
 	ts_send(ts, "<presence from='carol@example.com/b'/>");
-	ck_assert_int_eq(contact_get_show(contacts_lookup(
-				 ts->contacts, "carol@example.com")),
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts->contacts,
+							  "carol@example.com")),
 			 PRESENCE_SHOW_AVAILABLE);
 }
 END_TEST
 
 START_TEST(test_blocking_request)
 {
-	g_autoptr(TestServer) ts =
-		ts_new(&(TestServerOptions){.bound = true});
+	g_autoptr(TestServer) ts = ts_new(&(TestServerOptions){.bound = true});
 	g_autoptr(Stanza) iq = NULL;
 	g_autoptr(Stanza) un = NULL;
 	const Stanza *item;
@@ -1140,10 +1145,9 @@ END_TEST
  * became known: it is answered, and hashes to that ver. */
 START_TEST(test_caps_previous_ver_answered)
 {
-	g_autoptr(TestServer) ts =
-		ts_new(&(TestServerOptions){.bound = true});
-	g_autofree char *old_ver = g_strdup(
-		xmpp_session_get_caps_ver(ts->session));
+	g_autoptr(TestServer) ts = ts_new(&(TestServerOptions){.bound = true});
+	g_autofree char *old_ver =
+		g_strdup(xmpp_session_get_caps_ver(ts->session));
 	g_autoptr(Stanza) reply = NULL;
 	const Stanza *query;
 

@@ -181,8 +181,7 @@ static void on_domain_disco_result(void *data, const Stanza *iq)
 	set_blocking(s, caps_disco_has_feature(query, NS_BLOCKING));
 }
 
-void xmpp_session_blocking_on_account_disco(XmppSession *s,
-					    const Stanza *query)
+void xmpp_session_blocking_on_account_disco(XmppSession *s, const Stanza *query)
 {
 	g_autoptr(Stanza) iq = NULL;
 
@@ -207,8 +206,8 @@ static void on_push(XmppSession *s, const Stanza *iq)
 	g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func(g_free);
 	bool changed;
 
-	if (!blocking_parse_push(iq, xmpp_stream_get_bare_jid(s->stream),
-				 &push, &error)) {
+	if (!blocking_parse_push(iq, xmpp_stream_get_bare_jid(s->stream), &push,
+				 &error)) {
 		g_debug("xmpp session: ignoring block push: %s",
 			error->message);
 		if (error->code != BLOCKING_ERROR_UNTRUSTED)
@@ -227,8 +226,8 @@ static void on_push(XmppSession *s, const Stanza *iq)
 bool xmpp_session_blocking_on_request(XmppSession *s, const Stanza *iq,
 				      bool is_get, const Stanza *payload)
 {
-	if (is_get || !payload || g_strcmp0(stanza_get_ns(payload),
-					    NS_BLOCKING) != 0)
+	if (is_get || !payload ||
+	    g_strcmp0(stanza_get_ns(payload), NS_BLOCKING) != 0)
 		return false;
 	if (strcmp(stanza_get_name(payload), "block") != 0 &&
 	    strcmp(stanza_get_name(payload), "unblock") != 0)

@@ -24,8 +24,8 @@ void xmpp_session_caps_init(XmppSession *s)
 	s->caps_own = caps_own_new(PACKAGE_URL, false);
 	s->own_caps_cache = caps_cache_new();
 	s->caps_cache = s->own_caps_cache;
-	s->caps_iq_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					       g_free);
+	s->caps_iq_ids =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
 void xmpp_session_caps_clear(XmppSession *s)
@@ -127,8 +127,8 @@ static void answer_last_activity(XmppSession *s, const Stanza *iq)
 	xmpp_session_send_iq_result(s, iq, last_activity_build_result(seconds));
 }
 
-bool xmpp_session_caps_on_request(XmppSession *s, const Stanza *iq,
-				  bool is_get, const Stanza *payload)
+bool xmpp_session_caps_on_request(XmppSession *s, const Stanza *iq, bool is_get,
+				  const Stanza *payload)
 {
 	if (!is_get)
 		return false;
@@ -191,8 +191,7 @@ static void send_query(XmppSession *s, CapsCacheQuery *q)
 	stanza_add_child(iq, caps_cache_query_build_payload(q));
 	if (!xmpp_stream_send_iq(s->stream, iq, on_caps_result, s))
 		return; /* the cache times it out like an unanswered one */
-	g_hash_table_insert(s->caps_iq_ids,
-			    g_strdup(stanza_get_attr(iq, "id")),
+	g_hash_table_insert(s->caps_iq_ids, g_strdup(stanza_get_attr(iq, "id")),
 			    g_steal_pointer(&q->key));
 }
 

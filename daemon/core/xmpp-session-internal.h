@@ -74,8 +74,7 @@ const char *xmpp_session_iq_error_condition(const Stanza *iq);
 bool xmpp_session_is_payload(const Stanza *payload, const char *name,
 			     const char *ns);
 /* contact_changed(bare) when changed. */
-void xmpp_session_report_change(XmppSession *s, const char *bare,
-				bool changed);
+void xmpp_session_report_change(XmppSession *s, const char *bare, bool changed);
 bool xmpp_session_is_over(const XmppSession *s);
 
 /* ---- xmpp-session-caps.c ------------------------------------------------ */
@@ -85,8 +84,8 @@ void xmpp_session_caps_clear(XmppSession *s);
 /* Adds our <c/> to an available presence we send. */
 void xmpp_session_caps_add_c(XmppSession *s, Stanza *presence);
 /* disco#info, disco#items, last activity: true when answered here. */
-bool xmpp_session_caps_on_request(XmppSession *s, const Stanza *iq,
-				  bool is_get, const Stanza *payload);
+bool xmpp_session_caps_on_request(XmppSession *s, const Stanza *iq, bool is_get,
+				  const Stanza *payload);
 /* A contact resource's available presence (with or without <c/>) and its
  * going away (resource NULL: every resource of bare). */
 void xmpp_session_caps_on_available(XmppSession *s, const char *from_full,

@@ -33,8 +33,7 @@ static bool is_ended(const XmppSession *s)
 	return xmpp_stream_is_ended(s->stream);
 }
 
-void xmpp_session_report_change(XmppSession *s, const char *bare,
-				bool changed)
+void xmpp_session_report_change(XmppSession *s, const char *bare, bool changed)
 {
 	if (changed && s->callbacks.contact_changed)
 		s->callbacks.contact_changed(s->user_data, bare);
@@ -184,7 +183,8 @@ static void on_roster_result(void *data, const Stanza *iq)
 	for (guint i = 0; i < items->len && !is_ended(s); i++)
 		report_item_change(s, g_ptr_array_index(items, i), true);
 	for (guint i = 0; i < changed->len && !is_ended(s); i++)
-		xmpp_session_report_change(s, g_ptr_array_index(changed, i), true);
+		xmpp_session_report_change(s, g_ptr_array_index(changed, i),
+					   true);
 	if (!is_ended(s))
 		go_online(s);
 }
@@ -373,9 +373,9 @@ static void on_presence(XmppSession *s, const Stanza *stanza)
 	case PRESENCE_TYPE_UNAVAILABLE:
 		if (full_jid && g_strcmp0(info.from_full, full_jid) == 0)
 			return;
-		xmpp_session_caps_on_gone(
-			s, info.from_bare,
-			info.from_resource ? info.from_full : NULL);
+		xmpp_session_caps_on_gone(s, info.from_bare,
+					  info.from_resource ? info.from_full
+							     : NULL);
 		changed = contacts_remove_resource(s->contacts, info.from_bare,
 						   info.from_resource,
 						   info.status);
@@ -615,7 +615,8 @@ static void settle_resync(XmppSession *s)
 	s->settle_at = INT64_MAX;
 	s->resync = false;
 	for (size_t i = 0; i < changed->len && !is_ended(s); i++)
-		xmpp_session_report_change(s, g_ptr_array_index(changed, i), true);
+		xmpp_session_report_change(s, g_ptr_array_index(changed, i),
+					   true);
 }
 
 void xmpp_session_tick(XmppSession *s, int64_t now)

@@ -63,9 +63,9 @@ static void seed(Service *service)
 	fake_service_set_echo(service, "echo@example.net");
 	fake_service_add_client(service, "bob@example.net", "phone", "phone",
 				"Conversations\t2", NULL);
-	fake_service_set_blocked(service, (const char *const[]){
-						  "spam.example", "troll@example.com",
-						  NULL});
+	fake_service_set_blocked(
+		service, (const char *const[]){"spam.example",
+					       "troll@example.com", NULL});
 	fake_service_clear_calls(service);
 }
 

@@ -830,7 +830,8 @@ static void answer_domain_disco(TestServer *ts, const Stanza *disco)
 		"xmlns='http://jabber.org/protocol/disco#info'>"
 		"<identity category='server' type='im'/>%s</query></iq>",
 		stanza_get_attr(disco, "id"), TS_DOMAIN, TS_FULL_JID,
-		ts->blocking_domain ? "<feature var='urn:xmpp:blocking'/>" : "");
+		ts->blocking_domain ? "<feature var='urn:xmpp:blocking'/>"
+				    : "");
 
 	ts_send(ts, reply);
 	if (ts->blocking_domain)
