@@ -17,7 +17,7 @@
 #include "dbus/bus-autoptr.h"
 #include "dbus/bus-connection.h"
 #include "daemon/bus-desktop.h"
-#include "daemon/lock-policy.h"
+#include "daemon/desktop-policy.h"
 
 #define DBUS_NAME "org.freedesktop.DBus"
 #define LOGIN1_NAME "org.freedesktop.login1"
@@ -61,7 +61,7 @@ typedef struct {
 
 struct _BusDesktop {
 	Service *service;
-	LockSources sources;
+	DesktopSources sources;
 
 	DBusConnection *session; /* NULL: none */
 	DBusConnection *system;	 /* NULL: none */
@@ -99,12 +99,12 @@ static const char *source_name(unsigned source)
 
 static void set_source(BusDesktop *bd, unsigned source, bool locked)
 {
-	if (lock_sources_source_is_locked(&bd->sources, source) != locked)
+	if (desktop_sources_source_is_on(&bd->sources, source) != locked)
 		g_debug("%s: %s", source_name(source),
 			locked ? "locked" : "unlocked");
-	if (lock_sources_set(&bd->sources, source, locked))
+	if (desktop_sources_set(&bd->sources, source, locked))
 		service_set_locked(bd->service,
-				   lock_sources_is_locked(&bd->sources));
+				   desktop_sources_is_on(&bd->sources), 0);
 }
 
 /* ---- asynchronous calls ------------------------------------------------- */
