@@ -3,7 +3,7 @@
 # Each source is compiled once, into one of three convenience libraries
 # that presenced and the tests link:
 #   libpresenced-daemon.la        the parts that need no Service: settings,
-#                                 connection, the session as its sink, lock
+#                                 connection, the session as its sink, desktop
 #                                 policy, subscription requests, validation;
 #   libpresenced-service.la       the Service and the desktop (screen lock,
 #                                 sleep) client that drives it;
@@ -31,7 +31,10 @@ libpresenced_daemon_la_CFLAGS = $(AM_CFLAGS)
 libpresenced_service_la_SOURCES = \
 	daemon/service.c daemon/service.h daemon/service-private.h \
 	daemon/service-roster.c \
-	daemon/bus-desktop.c daemon/bus-desktop.h
+	daemon/bus-desktop.c daemon/bus-desktop.h \
+	daemon/bus-desktop-private.h daemon/bus-desktop-lock.c \
+	daemon/bus-desktop-logind.c daemon/bus-desktop-idle.c \
+	daemon/bus-desktop-dnd.c
 libpresenced_service_la_CPPFLAGS = $(daemon_cppflags)
 libpresenced_service_la_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
 
