@@ -507,6 +507,11 @@ def run_stacked(tap, env, py, bob, account):
            wait_cause("lock") == "lock",
            "started under a MATE lock: away/hi, PresenceCause lock",
            "%r %r" % (own(env), cause()))
+    r = env.ctl("status")
+    tap.ok(r.returncode == 0 and "State: online" in r.stdout and
+           "Set by: lock" in r.stdout and "Presence: away, \"hi\"" in
+           r.stdout and "Server: localhost" in r.stdout,
+           "presencectl status says away, set by the lock", r.stdout)
     ev = from_alice(bob, start, lambda e: e.show == "away")
     ts = idle_stamp(ev)
     tap.ok(ts is not None and abs(ts - (t0 - 120)) <= 3,
