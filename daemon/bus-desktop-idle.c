@@ -290,6 +290,33 @@ void bus_desktop_idle_state(BusDesktop *bd, ServiceState state)
 	update_poll(bd);
 }
 
+static void remove_watch(BusDesktop *bd, uint32_t *id)
+{
+	g_autoptr(DBusMessage) msg = NULL;
+
+	if (!*id)
+		return;
+	msg = dbus_message_new_method_call(MUTTER_NAME, MUTTER_PATH,
+					   MUTTER_NAME, "RemoveWatch");
+	if (msg && dbus_message_append_args(msg, DBUS_TYPE_UINT32, id,
+					    DBUS_TYPE_INVALID))
+		(void)dbus_connection_send(bd->session, msg, NULL);
+	*id = 0;
+}
+
+void bus_desktop_idle_settings(BusDesktop *bd)
+{
+	/* New thresholds: new watches, or a poll at once with them. */
+	if (bd->owners[NAME_MUTTER_IDLE]) {
+		remove_watch(bd, &bd->mutter.away_id);
+		remove_watch(bd, &bd->mutter.xa_id);
+		if (!thresholds_off(bd))
+			mutter_start(bd);
+	}
+	g_clear_handle_id(&bd->poll.timer_id, g_source_remove);
+	update_poll(bd);
+}
+
 void bus_desktop_idle_free(BusDesktop *bd)
 {
 	g_clear_handle_id(&bd->poll.timer_id, g_source_remove);

@@ -155,6 +155,8 @@ void bus_desktop_idle_owner(BusDesktop *bd, WatchedName name,
 void bus_desktop_idle_signal(BusDesktop *bd, DBusMessage *msg);
 /* The service's State changed: the poller runs only while online. */
 void bus_desktop_idle_state(BusDesktop *bd, ServiceState state);
+/* A reloaded config: the thresholds may have changed. */
+void bus_desktop_idle_settings(BusDesktop *bd);
 void bus_desktop_idle_free(BusDesktop *bd);
 extern const char *const bus_desktop_idle_rules[];
 

@@ -387,6 +387,16 @@ static void on_state(void *user_data, ServiceState state)
 	bus_desktop_idle_state(user_data, state);
 }
 
+static void on_settings(void *user_data)
+{
+	bus_desktop_idle_settings(user_data);
+}
+
+static const ServiceDesktopHooks hooks = {
+	.state_changed = on_state,
+	.settings_changed = on_settings,
+};
+
 BusDesktop *bus_desktop_new(Service *service)
 {
 	BusDesktop *bd;
@@ -401,7 +411,7 @@ BusDesktop *bus_desktop_new(Service *service)
 	/* GSettings needs no bus of ours. */
 	bus_desktop_dnd_init(bd);
 	bd->poll.online = service_get_state(service) == SERVICE_STATE_ONLINE;
-	service_set_state_hook(service, on_state, bd);
+	service_set_desktop_hooks(service, &hooks, bd);
 
 	bd->session = connect_bus(bd, DBUS_BUS_SESSION, "session",
 				  &bd->session_filter);
@@ -427,7 +437,7 @@ void bus_desktop_free(BusDesktop *bd)
 {
 	if (!bd)
 		return;
-	service_set_state_hook(bd->service, NULL, NULL);
+	service_set_desktop_hooks(bd->service, NULL, NULL);
 	bus_desktop_logind_free(bd);
 	bus_desktop_idle_free(bd);
 	bus_desktop_dnd_free(bd);

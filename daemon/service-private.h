@@ -71,8 +71,8 @@ struct _Service {
 	DesktopPolicy *desktop;
 	DesktopCause cause;	  /* PresenceCause as last notified */
 	int64_t shown_idle_since; /* XEP-0319 stamp as last taken */
-	void (*state_hook)(void *user_data, ServiceState state);
-	void *state_hook_data;
+	ServiceDesktopHooks desktop_hooks;
+	void *desktop_hooks_data;
 	bool suspended; /* asleep: no session until service_resume() */
 	void (*suspend_done)(void *user_data);
 	void *suspend_data;

@@ -100,8 +100,9 @@ static void set_state(Service *service, ServiceState state)
 	       service_state_to_string(state));
 	service->state = state;
 	notify(service, "State");
-	if (service->state_hook)
-		service->state_hook(service->state_hook_data, state);
+	if (service->desktop_hooks.state_changed)
+		service->desktop_hooks.state_changed(
+			service->desktop_hooks_data, state);
 }
 
 static void set_reason(Service *service, const char *reason,
@@ -837,6 +838,9 @@ bool service_reload_config(Service *service, GError **error)
 					service->config->dnd_follows_desktop}));
 	if (service->state != SERVICE_STATE_ONLINE)
 		set_string(service, &service->jid, service->config->jid, "Jid");
+	if (service->desktop_hooks.settings_changed)
+		service->desktop_hooks.settings_changed(
+			service->desktop_hooks_data);
 
 	if (service->stopping || service->show == PRESENCE_SHOW_OFFLINE)
 		return true;
@@ -1133,14 +1137,18 @@ const char *service_get_presence_cause(const Service *service)
 	return desktop_cause_to_string(service->cause);
 }
 
-void service_set_state_hook(Service *service,
-			    void (*hook)(void *user_data, ServiceState state),
-			    void *user_data)
+void service_set_desktop_hooks(Service *service,
+			       const ServiceDesktopHooks *hooks,
+			       void *user_data)
 {
 	g_return_if_fail(service);
 
-	service->state_hook = hook;
-	service->state_hook_data = user_data;
+	if (hooks)
+		service->desktop_hooks = *hooks;
+	else
+		memset(&service->desktop_hooks, 0,
+		       sizeof(service->desktop_hooks));
+	service->desktop_hooks_data = user_data;
 }
 
 void service_suspend(Service *service, void (*done)(void *user_data),

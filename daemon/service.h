@@ -194,12 +194,17 @@ void service_set_idle(Service *service, DesktopIdle level, int64_t since);
 /* PresenceCause: "user", "dnd", "lock" or "idle". Static string. */
 const char *service_get_presence_cause(const Service *service);
 /*
- * One more listener for State (the desktop's idle poller runs only while
- * online), called after the observer; NULL removes it.
+ * The desktop client's own listeners (after the observer): State (the idle
+ * poller runs only while online) and a reloaded config (new idle
+ * thresholds). NULL removes them; hooks is copied.
  */
-void service_set_state_hook(Service *service,
-			    void (*hook)(void *user_data, ServiceState state),
-			    void *user_data);
+typedef struct {
+	void (*state_changed)(void *user_data, ServiceState state);
+	void (*settings_changed)(void *user_data);
+} ServiceDesktopHooks;
+void service_set_desktop_hooks(Service *service,
+			       const ServiceDesktopHooks *hooks,
+			       void *user_data);
 
 /*
  * The system is going to sleep (logind PrepareForSleep(true)): no more

@@ -612,6 +612,19 @@ def run_stacked(tap, env, py, bob, account):
     time.sleep(1.5)
     tap.ok(mutter("Calls")[0] == n, "no calls to Mutter while quiet")
 
+    # A reload with new thresholds replaces the watches.
+    import signal
+    env.write_config("alice3", account, {
+        "show": "available", "status": "hi", "away-after": "2",
+        "xa-after": "0"}, path=conf)
+    d.proc.signal(signal.SIGHUP)
+    harness.wait_for(lambda: sorted(w[1] for w in mutter("Watches")[0]) ==
+                     [120000], 10)
+    watches = mutter("Watches")[0]
+    tap.ok(sorted(w[1] for w in watches) == [120000],
+           "SIGHUP with away-after 2, xa-after 0: one 2-minute watch",
+           repr(watches))
+
     # Without Mutter: GetSessionIdleTime of org.freedesktop.ScreenSaver,
     # polled at once (6 min idle: away), then not again within 30 s.
     mut.stop()
