@@ -157,6 +157,20 @@ def idle_stamp(ev):
     return calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
 
 
+def ctxt_switches(pid):
+    """Voluntary context switches of all the process's threads, or None."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+    except OSError:
+        return None
+    return total
+
+
 def quiet(bob, start, secs=1.0):
     """No presence from alice arrives for secs; returns what did."""
     time.sleep(secs)
@@ -609,8 +623,15 @@ def run_stacked(tap, env, py, bob, account):
     # Watches, not polls: nothing asks Mutter anything while nothing
     # happens (the daemon's own wake-ups are the benchmark's to count).
     n = mutter("Calls")[0]
-    time.sleep(1.5)
+    cs0 = ctxt_switches(d.pid)
+    time.sleep(3.0)
+    cs1 = ctxt_switches(d.pid)
     tap.ok(mutter("Calls")[0] == n, "no calls to Mutter while quiet")
+    # Every desktop source is there (MATE, Cinnamon, Mutter, dunst later,
+    # KDE, xfconf, GSettings): watched, so the daemon sleeps.
+    tap.ok(cs0 is not None and cs1 - cs0 <= 2,
+           "idle with every watched source: no wake-ups in 3 s",
+           "%r -> %r context switches" % (cs0, cs1))
 
     # A reload with new thresholds replaces the watches.
     import signal
