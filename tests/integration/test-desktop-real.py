@@ -11,10 +11,18 @@ what a user (or a desktop's "Do Not Disturb" switch) runs:
   - a SetPresence while paused wins and is kept when dunst resumes;
   - dunst going away ends its Do Not Disturb.
 
-Needs dunst, dunstctl and Xvfb (scripts/install-deps.sh installs them).
-Real GNOME and MATE lockers are not tested here: gnome-screensaver crashes
-under Xvfb in its fade code and needs Xorg's dummy driver; their D-Bus
-behaviour is what fake-desktop.py plays in test-desktop.py.
+Then the real lockers, each under Xorg with the dummy video driver
+(gnome-screensaver crashes under Xvfb in its fade code), on the same bus:
+
+  - mate-screensaver and gnome-screensaver: "--lock" sets away with the
+    status kept and an XEP-0319 idle time, "--deactivate" restores;
+  - a daemon started while mate-screensaver has been locked a few seconds
+    stamps the locker's lock time (GetActiveTime), not its own start.
+
+Needs dunst, dunstctl, Xvfb, Xorg with xserver-xorg-video-dummy,
+mate-screensaver and gnome-screensaver (scripts/install-deps.sh installs
+them); Xorg runs as root here (CI). By hand as a user whose Xorg cannot
+start without a console: PRESENCED_IT_NO_XORG=1 skips the locker part.
 """
 
 import os
@@ -45,6 +53,55 @@ def start_xvfb(env):
     data = b""
     while b"\n" not in data:
         ready, _, _ = select.select([r], [], [], 20)
+        chunk = os.read(r, 16) if ready else b""
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    return ":" + data.decode().strip() if data.strip() else None
+
+
+XORG_CONF = """Section "Device"
+  Identifier "dummy"
+  Driver "dummy"
+  VideoRam 16384
+EndSection
+Section "Screen"
+  Identifier "screen"
+  Device "dummy"
+  DefaultDepth 24
+  SubSection "Display"
+    Depth 24
+    Modes "1024x768"
+  EndSubSection
+EndSection
+Section "ServerFlags"
+  Option "AutoAddDevices" "false"
+  Option "AutoEnableDevices" "false"
+EndSection
+"""
+
+
+def start_xorg(env):
+    """Xorg with the dummy driver on a display it picks; ':N' or None."""
+    import select
+    conf = os.path.join(env.tmp, "xorg.conf")
+    with open(conf, "w") as f:
+        f.write(XORG_CONF)
+    r, w = os.pipe()
+    log = open(os.path.join(env.tmp, "xorg.out"), "ab")
+    p = subprocess.Popen(["Xorg", "-displayfd", str(w), "-config", conf,
+                          "-noreset", "-nolisten", "tcp", "-logfile",
+                          os.path.join(env.tmp, "xorg.log")],
+                         stdout=log, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, pass_fds=(w,))
+    log.close()
+    os.close(w)
+    env.extra_pids.append(p.pid)
+    env.logs.append(("Xorg", os.path.join(env.tmp, "xorg.out")))
+    data = b""
+    while b"\n" not in data:
+        ready, _, _ = select.select([r], [], [], 30)
         chunk = os.read(r, 16) if ready else b""
         if not chunk:
             break
@@ -131,8 +188,89 @@ def run(tap, env):
     tap.ok(wait_own(("available", "on a call anyway")) ==
            ("available", "on a call anyway"),
            "dunst exits: its Do Not Disturb ends", repr(own()))
+    if os.environ.get("PRESENCED_IT_NO_XORG"):
+        tap.diag("PRESENCED_IT_NO_XORG: real lockers not tested")
+        tap.ok(d.stop(10) == 0, "daemon stops cleanly")
+        return
+    run_lockers(tap, env, bus, bob, d, own, wait_own)
+
+
+def has_idle(ev):
+    return ev is not None and "urn:xmpp:idle:1" in ev.xml
+
+
+def run_lockers(tap, env, bus, bob, d, own, wait_own):
+    import time
+    for tool in ("Xorg", "mate-screensaver", "gnome-screensaver"):
+        if not harness.find_tool(tool):
+            tap.bail("%s not installed (scripts/install-deps.sh)" % tool)
+    display = start_xorg(env)
+    if not tap.ok(display, "Xorg (dummy driver) started", display):
+        return
+    xenv = bus.env()
+    xenv["DISPLAY"] = display
+    want = ("available", "on a call anyway")
+    for name in ("mate", "gnome"):
+        prog, ctl = "%s-screensaver" % name, "%s-screensaver-command" % name
+        log = os.path.join(env.tmp, "%s.log" % prog)
+        saver = harness.Proc(prog, [prog, "--no-daemon"], log, env=xenv)
+        env.extra_pids.append(saver.pid)
+        env.logs.append((prog, log))
+
+        def command(*args):
+            return subprocess.run([ctl] + list(args), env=xenv,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True,
+                                  timeout=20, stdin=subprocess.DEVNULL)
+        tap.ok(harness.wait_for(lambda: "inactive" in
+                                command("--query").stdout, 20),
+               "%s is on the bus, inactive" % prog)
+        start = bob.mark()
+        command("--lock")
+        tap.ok(wait_own(("away", want[1])) == ("away", want[1]) and
+               env.get_property("PresenceCause") == "lock",
+               "%s --lock: away, status kept, cause lock" % ctl,
+               repr(own()))
+        ev = bob.wait_presence(lambda e: e.bare == ALICE and
+                               e.show == "away", 10, start)
+        tap.ok(has_idle(ev), "bob sees away with an idle time",
+               ev.xml if ev else None)
+        if name == "mate":
+            # Restarted under the lock: the stamp is the lock's time.
+            t_lock = time.time()
+            time.sleep(3)
+            start = bob.mark()
+            d.stop(10)
+            d = env.start_alice(name="alice-relocked", presence={
+                "show": want[0], "status": want[1]})
+            env.wait_state("online", 30, daemon=d)
+            ev = bob.wait_presence(lambda e: e.bare == ALICE and
+                                   e.type == "available", 10, start)
+            ts = idle_stamp(ev)
+            tap.ok(ev and ev.show == "away" and ts is not None and
+                   abs(ts - t_lock) <= 2,
+                   "a daemon started under the lock stamps the lock time",
+                   "%r %r vs %r" % (ev, ts, t_lock))
+        command("--deactivate")
+        tap.ok(wait_own(want) == want and
+               env.get_property("PresenceCause") == "user",
+               "%s --deactivate: the presence comes back" % ctl,
+               repr(own()))
+        saver.stop()
     tap.ok(d.stop(10) == 0, "daemon stops cleanly")
 
 
+def idle_stamp(ev):
+    """The XEP-0319 since of a presence, unix seconds, or None."""
+    import calendar
+    import re
+    import time
+    m = ev and re.search(r"since=['\"]([0-9T:\-]+)(?:\.\d+)?Z['\"]",
+                         ev.xml)
+    if not m:
+        return None
+    return calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+
+
 if __name__ == "__main__":
-    sys.exit(harness.run_test("desktop-real", run, budget=120))
+    sys.exit(harness.run_test("desktop-real", run, budget=180))
