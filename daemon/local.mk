@@ -24,7 +24,8 @@ libpresenced_daemon_la_SOURCES = \
 	daemon/session-sink.c daemon/session-sink.h \
 	daemon/desktop-policy.c daemon/desktop-policy.h \
 	daemon/subscription-requests.c daemon/subscription-requests.h \
-	daemon/validate.c daemon/validate.h
+	daemon/validate.c daemon/validate.h \
+	daemon/account-state.c daemon/account-state.h
 libpresenced_daemon_la_CPPFLAGS = $(daemon_cppflags)
 libpresenced_daemon_la_CFLAGS = $(AM_CFLAGS)
 
@@ -52,9 +53,10 @@ presenced_LDADD = libpresenced-bus-presence.la $(service_ldadd)
 if HAVE_CHECK
 check_PROGRAMS += tests/test-settings tests/test-connection \
 	tests/test-service tests/test-desktop-policy \
-	tests/test-subscription-requests
+	tests/test-subscription-requests tests/test-account-state
 TESTS += tests/test-settings tests/test-connection tests/test-service \
-	tests/test-desktop-policy tests/test-subscription-requests
+	tests/test-desktop-policy tests/test-subscription-requests \
+	tests/test-account-state
 
 tests_test_settings_SOURCES = tests/test-settings.c
 tests_test_settings_CPPFLAGS = $(daemon_cppflags)
@@ -84,4 +86,8 @@ tests_test_subscription_requests_SOURCES = tests/test-subscription-requests.c
 tests_test_subscription_requests_CPPFLAGS = $(daemon_cppflags)
 tests_test_subscription_requests_CFLAGS = $(unit_cflags)
 tests_test_subscription_requests_LDADD = libpresenced-daemon.la $(unit_ldadd)
+tests_test_account_state_SOURCES = tests/test-account-state.c
+tests_test_account_state_CPPFLAGS = $(daemon_cppflags)
+tests_test_account_state_CFLAGS = $(unit_cflags)
+tests_test_account_state_LDADD = libpresenced-daemon.la $(unit_ldadd)
 endif

@@ -21,6 +21,7 @@
 
 #include "core/roster.h"
 #include "core/xmpp-session.h"
+#include "daemon/account-state.h"
 #include "daemon/connection.h"
 #include "daemon/desktop-policy.h"
 #include "daemon/service-private.h"
@@ -213,11 +214,34 @@ static void prune_requests(Service *service)
 					service->contacts);
 }
 
+/* Logs how we authenticated and keeps the "SCRAM worked" mark, so a
+ * later PLAIN-only offer is refused as the downgrade it is. */
+static void remember_auth(Service *service)
+{
+	g_autoptr(GError) error = NULL;
+	XmppAuthInfo info;
+
+	xmpp_session_get_auth_info(service->session, &info);
+	g_debug("authenticated with %s%s%s over TLS %s%s",
+		sasl_mechanism_to_string(info.mechanism),
+		info.binding ? " bound to " : "",
+		sasl_channel_binding_to_string(info.binding),
+		tls_session_version_to_string(info.tls_version),
+		info.downgrade_checked ? ", downgrade protection checked" : "");
+	if (!sasl_mechanism_is_scram(info.mechanism))
+		return;
+	if (!account_state_mark_scram_worked(NULL, service->config->jid,
+					     &error))
+		g_warning("cannot remember that SCRAM works for %s: %s",
+			  service->config->jid, error->message);
+}
+
 static void on_online(void *user_data, const char *full_jid)
 {
 	Service *service = user_data;
 
 	g_info("online as %s", full_jid);
+	remember_auth(service);
 	cancel_hold(service);
 	g_clear_pointer(&service->resume, stream_mgmt_free);
 	service->sent_valid = false;
@@ -562,6 +586,8 @@ static void connect_now(Service *service)
 		.resource = service->config->resource,
 		.ca_file = service->config->ca_file,
 		.direct_tls = service->config->direct_tls,
+		.scram_worked_before =
+			account_state_scram_worked(NULL, service->config->jid),
 	};
 	XmppSessionCallbacks callbacks = {
 		.online = on_online,

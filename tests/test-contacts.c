@@ -15,10 +15,10 @@
 #define ALICE "alice@example.org"
 #define BOB "bob@example.org"
 
-/* Shorthands: the clock is a local variable advanced by hand. */
-#define AVAIL(t, jid, res, show, status, prio, now)                            \
+/* Shorthand for an available presence. */
+#define AVAIL(t, jid, res, show, status, prio)                                 \
 	contacts_update_resource((t), (jid), (res), PRESENCE_SHOW_##show,      \
-				 (status), (prio), (now))
+				 (status), (prio))
 
 static void assert_state(const ContactTable *table, const char *jid,
 			 PresenceShow show, const char *status)
@@ -61,22 +61,21 @@ START_TEST(test_show_order)
 	 * available, each addition becomes the aggregate; then remove from
 	 * the top, each removal reveals the next. */
 	g_autoptr(ContactTable) t = contacts_new();
-	int64_t now = 1000;
 
-	ck_assert(AVAIL(t, ALICE, "r-xa", XA, "xa", 0, now++));
+	ck_assert(AVAIL(t, ALICE, "r-xa", XA, "xa", 0));
 	assert_state(t, ALICE, PRESENCE_SHOW_XA, "xa");
-	ck_assert(AVAIL(t, ALICE, "r-away", AWAY, "away", 0, now++));
+	ck_assert(AVAIL(t, ALICE, "r-away", AWAY, "away", 0));
 	assert_state(t, ALICE, PRESENCE_SHOW_AWAY, "away");
-	ck_assert(AVAIL(t, ALICE, "r-dnd", DND, "dnd", 0, now++));
+	ck_assert(AVAIL(t, ALICE, "r-dnd", DND, "dnd", 0));
 	assert_state(t, ALICE, PRESENCE_SHOW_DND, "dnd");
-	ck_assert(AVAIL(t, ALICE, "r-av", AVAILABLE, "av", 0, now++));
+	ck_assert(AVAIL(t, ALICE, "r-av", AVAILABLE, "av", 0));
 	assert_state(t, ALICE, PRESENCE_SHOW_AVAILABLE, "av");
-	ck_assert(AVAIL(t, ALICE, "r-chat", CHAT, "chat", 0, now++));
+	ck_assert(AVAIL(t, ALICE, "r-chat", CHAT, "chat", 0));
 	assert_state(t, ALICE, PRESENCE_SHOW_CHAT, "chat");
 
 	/* A less available resource than the top changes nothing, even
 	 * with a higher priority and more recent. */
-	ck_assert(!AVAIL(t, ALICE, "r-xa", XA, "xa2", 127, now++));
+	ck_assert(!AVAIL(t, ALICE, "r-xa", XA, "xa2", 127));
 	assert_state(t, ALICE, PRESENCE_SHOW_CHAT, "chat");
 
 	ck_assert_uint_eq(contact_get_n_resources(contacts_lookup(t, ALICE)),
@@ -98,15 +97,15 @@ START_TEST(test_show_order)
 		ck_assert(!contact_get_resource(c, 5, NULL, NULL, NULL, NULL));
 	}
 
-	ck_assert(contacts_remove_resource(t, ALICE, "r-chat", NULL, now++));
+	ck_assert(contacts_remove_resource(t, ALICE, "r-chat", NULL));
 	assert_state(t, ALICE, PRESENCE_SHOW_AVAILABLE, "av");
-	ck_assert(contacts_remove_resource(t, ALICE, "r-av", NULL, now++));
+	ck_assert(contacts_remove_resource(t, ALICE, "r-av", NULL));
 	assert_state(t, ALICE, PRESENCE_SHOW_DND, "dnd");
-	ck_assert(contacts_remove_resource(t, ALICE, "r-dnd", NULL, now++));
+	ck_assert(contacts_remove_resource(t, ALICE, "r-dnd", NULL));
 	assert_state(t, ALICE, PRESENCE_SHOW_AWAY, "away");
-	ck_assert(contacts_remove_resource(t, ALICE, "r-away", NULL, now++));
+	ck_assert(contacts_remove_resource(t, ALICE, "r-away", NULL));
 	assert_state(t, ALICE, PRESENCE_SHOW_XA, "xa2");
-	ck_assert(contacts_remove_resource(t, ALICE, "r-xa", "bye", now++));
+	ck_assert(contacts_remove_resource(t, ALICE, "r-xa", "bye"));
 	assert_state(t, ALICE, PRESENCE_SHOW_OFFLINE, "bye");
 }
 END_TEST
@@ -114,20 +113,19 @@ END_TEST
 START_TEST(test_priority_tiebreak)
 {
 	g_autoptr(ContactTable) t = contacts_new();
-	int64_t now = 1;
 
-	ck_assert(AVAIL(t, ALICE, "low", AWAY, "low", -5, now++));
+	ck_assert(AVAIL(t, ALICE, "low", AWAY, "low", -5));
 	/* Same show, higher priority, wins even though... */
-	ck_assert(AVAIL(t, ALICE, "high", AWAY, "high", 10, now++));
+	ck_assert(AVAIL(t, ALICE, "high", AWAY, "high", 10));
 	assert_state(t, ALICE, PRESENCE_SHOW_AWAY, "high");
 	/* ...the lower one is updated more recently afterwards. */
-	ck_assert(!AVAIL(t, ALICE, "low", AWAY, "low again", -5, now++));
+	ck_assert(!AVAIL(t, ALICE, "low", AWAY, "low again", -5));
 	assert_state(t, ALICE, PRESENCE_SHOW_AWAY, "high");
 	/* Raising its priority above the other makes it the aggregate. */
-	ck_assert(AVAIL(t, ALICE, "low", AWAY, "low again", 11, now++));
+	ck_assert(AVAIL(t, ALICE, "low", AWAY, "low again", 11));
 	assert_state(t, ALICE, PRESENCE_SHOW_AWAY, "low again");
 	/* Priority never beats availability. */
-	ck_assert(AVAIL(t, ALICE, "neg", AVAILABLE, "neg", -128, now++));
+	ck_assert(AVAIL(t, ALICE, "neg", AVAILABLE, "neg", -128));
 	assert_state(t, ALICE, PRESENCE_SHOW_AVAILABLE, "neg");
 }
 END_TEST
@@ -135,20 +133,16 @@ END_TEST
 START_TEST(test_recency_tiebreak)
 {
 	g_autoptr(ContactTable) t = contacts_new();
-	int64_t now = 100;
 
-	ck_assert(AVAIL(t, ALICE, "a", DND, "first", 5, now));
-	now += 10;
-	ck_assert(AVAIL(t, ALICE, "b", DND, "second", 5, now));
+	ck_assert(AVAIL(t, ALICE, "a", DND, "first", 5));
+	ck_assert(AVAIL(t, ALICE, "b", DND, "second", 5));
 	assert_state(t, ALICE, PRESENCE_SHOW_DND, "second");
-	now += 10;
 	/* a is updated again: now the most recent among equals. */
-	ck_assert(AVAIL(t, ALICE, "a", DND, "first again", 5, now));
+	ck_assert(AVAIL(t, ALICE, "a", DND, "first again", 5));
 	assert_state(t, ALICE, PRESENCE_SHOW_DND, "first again");
-	now += 10;
 	/* Re-sending b's presence unchanged makes it the most recent: the
 	 * aggregate moves to b's status, which is a change. */
-	ck_assert(AVAIL(t, ALICE, "b", DND, "second", 5, now));
+	ck_assert(AVAIL(t, ALICE, "b", DND, "second", 5));
 	assert_state(t, ALICE, PRESENCE_SHOW_DND, "second");
 }
 END_TEST
@@ -158,13 +152,12 @@ END_TEST
 START_TEST(test_arrival_order_in_one_read)
 {
 	g_autoptr(ContactTable) t = contacts_new();
-	const int64_t now = 100;
 
-	ck_assert(AVAIL(t, ALICE, "phone", AWAY, "older", 0, now));
-	ck_assert(AVAIL(t, ALICE, "laptop", AWAY, "newer", 0, now));
+	ck_assert(AVAIL(t, ALICE, "phone", AWAY, "older", 0));
+	ck_assert(AVAIL(t, ALICE, "laptop", AWAY, "newer", 0));
 	assert_state(t, ALICE, PRESENCE_SHOW_AWAY, "newer");
-	ck_assert(AVAIL(t, BOB, "laptop", AWAY, "older", 0, now));
-	ck_assert(AVAIL(t, BOB, "phone", AWAY, "newer", 0, now));
+	ck_assert(AVAIL(t, BOB, "laptop", AWAY, "older", 0));
+	ck_assert(AVAIL(t, BOB, "phone", AWAY, "newer", 0));
 	assert_state(t, BOB, PRESENCE_SHOW_AWAY, "newer");
 }
 END_TEST
@@ -172,22 +165,21 @@ END_TEST
 START_TEST(test_same_presence_no_change)
 {
 	g_autoptr(ContactTable) t = contacts_new();
-	int64_t now = 1;
 
-	ck_assert(AVAIL(t, ALICE, "r", AWAY, "lunch", 0, now++));
-	ck_assert(!AVAIL(t, ALICE, "r", AWAY, "lunch", 0, now++));
+	ck_assert(AVAIL(t, ALICE, "r", AWAY, "lunch", 0));
+	ck_assert(!AVAIL(t, ALICE, "r", AWAY, "lunch", 0));
 	/* Priority alone is not part of the aggregated (show, status). */
-	ck_assert(!AVAIL(t, ALICE, "r", AWAY, "lunch", 3, now++));
-	ck_assert(AVAIL(t, ALICE, "r", AWAY, "dinner", 3, now++));
-	ck_assert(AVAIL(t, ALICE, "r", XA, "dinner", 3, now++));
+	ck_assert(!AVAIL(t, ALICE, "r", AWAY, "lunch", 3));
+	ck_assert(AVAIL(t, ALICE, "r", AWAY, "dinner", 3));
+	ck_assert(AVAIL(t, ALICE, "r", XA, "dinner", 3));
 	/* NULL and "" status are the same: none. */
-	ck_assert(AVAIL(t, ALICE, "r", XA, NULL, 3, now++));
-	ck_assert(!AVAIL(t, ALICE, "r", XA, "", 3, now++));
+	ck_assert(AVAIL(t, ALICE, "r", XA, NULL, 3));
+	ck_assert(!AVAIL(t, ALICE, "r", XA, "", 3));
 	/* A second resource with the same state: no change. */
-	ck_assert(!AVAIL(t, ALICE, "s", XA, "", 3, now++));
+	ck_assert(!AVAIL(t, ALICE, "s", XA, "", 3));
 	/* Unavailable from a resource we never saw, same offline status as
 	 * before: nothing visible changes. */
-	ck_assert(!contacts_remove_resource(t, ALICE, "zzz", NULL, now++));
+	ck_assert(!contacts_remove_resource(t, ALICE, "zzz", NULL));
 	assert_state(t, ALICE, PRESENCE_SHOW_XA, "");
 }
 END_TEST
@@ -195,32 +187,31 @@ END_TEST
 START_TEST(test_unavailable_keeps_status)
 {
 	g_autoptr(ContactTable) t = contacts_new();
-	int64_t now = 1;
 
-	ck_assert(AVAIL(t, ALICE, "r", AVAILABLE, "here", 0, now++));
-	ck_assert(contacts_remove_resource(t, ALICE, "r", "gone home", now++));
+	ck_assert(AVAIL(t, ALICE, "r", AVAILABLE, "here", 0));
+	ck_assert(contacts_remove_resource(t, ALICE, "r", "gone home"));
 	assert_state(t, ALICE, PRESENCE_SHOW_OFFLINE, "gone home");
 	ck_assert_uint_eq(contact_get_n_resources(contacts_lookup(t, ALICE)),
 			  0);
 	/* The same unavailable again: no change. */
-	ck_assert(!contacts_remove_resource(t, ALICE, "r", "gone home", now++));
+	ck_assert(!contacts_remove_resource(t, ALICE, "r", "gone home"));
 	/* Another status while offline: a change. */
-	ck_assert(contacts_remove_resource(t, ALICE, "r", "asleep", now++));
+	ck_assert(contacts_remove_resource(t, ALICE, "r", "asleep"));
 	assert_state(t, ALICE, PRESENCE_SHOW_OFFLINE, "asleep");
 	/* Unavailable without status: offline with none. */
-	ck_assert(contacts_remove_resource(t, ALICE, NULL, NULL, now++));
+	ck_assert(contacts_remove_resource(t, ALICE, NULL, NULL));
 	assert_state(t, ALICE, PRESENCE_SHOW_OFFLINE, "");
 	/* Online again, then offline: the latest unavailable's status. */
-	ck_assert(AVAIL(t, ALICE, "r", CHAT, "back", 0, now++));
-	ck_assert(contacts_remove_resource(t, ALICE, "r", "out", now++));
+	ck_assert(AVAIL(t, ALICE, "r", CHAT, "back", 0));
+	ck_assert(contacts_remove_resource(t, ALICE, "r", "out"));
 	assert_state(t, ALICE, PRESENCE_SHOW_OFFLINE, "out");
 	/* The offline status of one resource while another stays online is
 	 * kept for later but not shown now. */
-	ck_assert(AVAIL(t, ALICE, "a", AWAY, "a", 0, now++));
-	ck_assert(AVAIL(t, ALICE, "b", AWAY, "b", 0, now++));
-	ck_assert(contacts_remove_resource(t, ALICE, "b", "b left", now++));
+	ck_assert(AVAIL(t, ALICE, "a", AWAY, "a", 0));
+	ck_assert(AVAIL(t, ALICE, "b", AWAY, "b", 0));
+	ck_assert(contacts_remove_resource(t, ALICE, "b", "b left"));
 	assert_state(t, ALICE, PRESENCE_SHOW_AWAY, "a");
-	ck_assert(contacts_remove_resource(t, ALICE, "a", NULL, now++));
+	ck_assert(contacts_remove_resource(t, ALICE, "a", NULL));
 	assert_state(t, ALICE, PRESENCE_SHOW_OFFLINE, "");
 }
 END_TEST
@@ -228,23 +219,22 @@ END_TEST
 START_TEST(test_bare_unavailable_removes_all)
 {
 	g_autoptr(ContactTable) t = contacts_new();
-	int64_t now = 1;
 
 	for (int i = 0; i < 10; i++) {
 		g_autofree char *res = g_strdup_printf("res%d", i);
 
-		(void)AVAIL(t, ALICE, res, AVAILABLE, res, i, now++);
+		(void)AVAIL(t, ALICE, res, AVAILABLE, res, i);
 	}
-	ck_assert(AVAIL(t, ALICE, "", DND, "bare", 0, now++) == false);
+	ck_assert(AVAIL(t, ALICE, "", DND, "bare", 0) == false);
 	ck_assert_uint_eq(contact_get_n_resources(contacts_lookup(t, ALICE)),
 			  11);
-	ck_assert(contacts_remove_resource(t, ALICE, NULL, "all gone", now++));
+	ck_assert(contacts_remove_resource(t, ALICE, NULL, "all gone"));
 	assert_state(t, ALICE, PRESENCE_SHOW_OFFLINE, "all gone");
 	ck_assert_uint_eq(contact_get_n_resources(contacts_lookup(t, ALICE)),
 			  0);
 	/* The bare JID itself as a resource (""): removed by "" too. */
-	ck_assert(AVAIL(t, BOB, "", AWAY, NULL, 0, now++));
-	ck_assert(contacts_remove_resource(t, BOB, "", NULL, now++));
+	ck_assert(AVAIL(t, BOB, "", AWAY, NULL, 0));
+	ck_assert(contacts_remove_resource(t, BOB, "", NULL));
 	assert_state(t, BOB, PRESENCE_SHOW_OFFLINE, "");
 }
 END_TEST
@@ -257,8 +247,8 @@ START_TEST(test_resource_listing)
 	int prio;
 	const Contact *c;
 
-	(void)AVAIL(t, ALICE, "phone", AWAY, "on the go", -1, 1);
-	(void)AVAIL(t, ALICE, "laptop", CHAT, "talk", 200, 2);
+	(void)AVAIL(t, ALICE, "phone", AWAY, "on the go", -1);
+	(void)AVAIL(t, ALICE, "laptop", CHAT, "talk", 200);
 	c = contacts_lookup(t, ALICE);
 	ck_assert_str_eq(contact_get_jid(c), ALICE);
 	ck_assert(contact_get_resource(c, 0, &res, &show, &status, &prio));
@@ -285,7 +275,7 @@ START_TEST(test_status_bound)
 	g_autofree char *s = g_strnfill(1023, 'x');
 	g_autofree char *status = g_strconcat(s, "é", "tail", NULL);
 
-	ck_assert(AVAIL(t, ALICE, "r", AWAY, status, 0, 1));
+	ck_assert(AVAIL(t, ALICE, "r", AWAY, status, 0));
 	ck_assert_uint_eq(strlen(contact_get_status(contacts_lookup(t, ALICE))),
 			  1023);
 }
@@ -297,16 +287,15 @@ END_TEST
 START_TEST(test_stranger_bound)
 {
 	g_autoptr(ContactTable) t = contacts_new();
-	int64_t now = 1;
 
 	for (unsigned i = 0; i < CONTACTS_MAX_STRANGERS; i++) {
 		g_autofree char *jid = g_strdup_printf("s%u@example.org", i);
 
-		ck_assert(AVAIL(t, jid, "r", AVAILABLE, NULL, 0, now++));
+		ck_assert(AVAIL(t, jid, "r", AVAILABLE, NULL, 0));
 	}
 	ck_assert_uint_eq(contacts_size(t), CONTACTS_MAX_STRANGERS);
 	/* s0 is updated again: s1 is now the least recently updated. */
-	ck_assert(!AVAIL(t, "s0@example.org", "r", AVAILABLE, NULL, 0, now++));
+	ck_assert(!AVAIL(t, "s0@example.org", "r", AVAILABLE, NULL, 0));
 	/* A roster item is never dropped and does not count. */
 	ck_assert(contacts_set_roster_item(t, "friend@example.org", "F",
 					   ROSTER_SUBSCRIPTION_BOTH, false,
@@ -315,7 +304,7 @@ START_TEST(test_stranger_bound)
 
 	/* The 1,001st stranger: reported as its own change; s1 dropped
 	 * silently. */
-	ck_assert(AVAIL(t, "new@example.org", "r", AWAY, NULL, 0, now++));
+	ck_assert(AVAIL(t, "new@example.org", "r", AWAY, NULL, 0));
 	ck_assert_uint_eq(contacts_get_n_strangers(t), CONTACTS_MAX_STRANGERS);
 	ck_assert_uint_eq(contacts_size(t), CONTACTS_MAX_STRANGERS + 1);
 	ck_assert(contacts_lookup(t, "s1@example.org") == NULL);
@@ -325,9 +314,8 @@ START_TEST(test_stranger_bound)
 	ck_assert(contacts_lookup(t, "new@example.org") != NULL);
 
 	/* An unavailable presence counts as an update too: s2 survives. */
-	ck_assert(contacts_remove_resource(t, "s2@example.org", "r", NULL,
-					   now++));
-	ck_assert(AVAIL(t, "new2@example.org", "r", AWAY, NULL, 0, now++));
+	ck_assert(contacts_remove_resource(t, "s2@example.org", "r", NULL));
+	ck_assert(AVAIL(t, "new2@example.org", "r", AWAY, NULL, 0));
 	ck_assert(contacts_lookup(t, "s2@example.org") != NULL);
 	ck_assert(contacts_lookup(t, "s3@example.org") == NULL);
 
@@ -337,10 +325,10 @@ START_TEST(test_stranger_bound)
 					    0));
 	ck_assert_uint_eq(contacts_get_n_strangers(t),
 			  CONTACTS_MAX_STRANGERS - 1);
-	ck_assert(AVAIL(t, "new3@example.org", "r", AWAY, NULL, 0, now++));
+	ck_assert(AVAIL(t, "new3@example.org", "r", AWAY, NULL, 0));
 	ck_assert_uint_eq(contacts_get_n_strangers(t), CONTACTS_MAX_STRANGERS);
 	ck_assert(contacts_lookup(t, "s5@example.org") != NULL);
-	ck_assert(AVAIL(t, "new4@example.org", "r", AWAY, NULL, 0, now++));
+	ck_assert(AVAIL(t, "new4@example.org", "r", AWAY, NULL, 0));
 	ck_assert(contacts_lookup(t, "s4@example.org") != NULL);
 	ck_assert(contacts_lookup(t, "s5@example.org") == NULL);
 }
@@ -349,27 +337,26 @@ END_TEST
 START_TEST(test_resource_bound)
 {
 	g_autoptr(ContactTable) t = contacts_new();
-	int64_t now = 1;
 	unsigned i;
 
 	for (i = 0; i < CONTACTS_MAX_RESOURCES; i++) {
 		g_autofree char *res = g_strdup_printf("r%u", i);
 
-		(void)AVAIL(t, ALICE, res, XA, NULL, 0, now++);
+		(void)AVAIL(t, ALICE, res, XA, NULL, 0);
 	}
 	ck_assert_uint_eq(contact_get_n_resources(contacts_lookup(t, ALICE)),
 			  CONTACTS_MAX_RESOURCES);
 	/* A 65th resource is ignored, even a more available one. */
-	ck_assert(!AVAIL(t, ALICE, "extra", CHAT, "x", 0, now++));
+	ck_assert(!AVAIL(t, ALICE, "extra", CHAT, "x", 0));
 	assert_state(t, ALICE, PRESENCE_SHOW_XA, "");
 	ck_assert_uint_eq(contact_get_n_resources(contacts_lookup(t, ALICE)),
 			  CONTACTS_MAX_RESOURCES);
 	/* An existing one still updates. */
-	ck_assert(AVAIL(t, ALICE, "r63", CHAT, "y", 0, now++));
+	ck_assert(AVAIL(t, ALICE, "r63", CHAT, "y", 0));
 	assert_state(t, ALICE, PRESENCE_SHOW_CHAT, "y");
 	/* After one leaves, a new one fits again. */
-	ck_assert(!contacts_remove_resource(t, ALICE, "r0", NULL, now++));
-	ck_assert(!AVAIL(t, ALICE, "extra", XA, NULL, 0, now++));
+	ck_assert(!contacts_remove_resource(t, ALICE, "r0", NULL));
+	ck_assert(!AVAIL(t, ALICE, "extra", XA, NULL, 0));
 	ck_assert_uint_eq(contact_get_n_resources(contacts_lookup(t, ALICE)),
 			  CONTACTS_MAX_RESOURCES);
 }
@@ -410,14 +397,14 @@ START_TEST(test_roster_add_remove)
 	ck_assert(contacts_lookup(t, ALICE) == NULL);
 	/* Removing what is not there, or a stranger: nothing. */
 	ck_assert(!contacts_remove_roster_item(t, ALICE));
-	ck_assert(AVAIL(t, BOB, "r", AWAY, NULL, 0, 1));
+	ck_assert(AVAIL(t, BOB, "r", AWAY, NULL, 0));
 	ck_assert(!contacts_remove_roster_item(t, BOB));
 	ck_assert(contacts_lookup(t, BOB) != NULL);
 
 	/* Removing an online item: a change (to offline), resources gone. */
 	ck_assert(contacts_set_roster_item(
 		t, ALICE, NULL, ROSTER_SUBSCRIPTION_TO, false, NULL, 0));
-	ck_assert(AVAIL(t, ALICE, "r", AWAY, "x", 0, 2));
+	ck_assert(AVAIL(t, ALICE, "r", AWAY, "x", 0));
 	ck_assert(contacts_remove_roster_item(t, ALICE));
 	ck_assert(contacts_lookup(t, ALICE) == NULL);
 
@@ -425,7 +412,7 @@ START_TEST(test_roster_add_remove)
 	 * status goes). */
 	ck_assert(contacts_set_roster_item(
 		t, ALICE, NULL, ROSTER_SUBSCRIPTION_TO, false, NULL, 0));
-	ck_assert(contacts_remove_resource(t, ALICE, "r", "bye", 3));
+	ck_assert(contacts_remove_resource(t, ALICE, "r", "bye"));
 	ck_assert(contacts_remove_roster_item(t, ALICE));
 
 	/* Removing an unknown item: a change. */
@@ -446,7 +433,6 @@ END_TEST
 START_TEST(test_unknown)
 {
 	g_autoptr(ContactTable) t = contacts_new();
-	int64_t now = 1;
 
 	/* none and from: unknown until available presence arrives. */
 	ck_assert(contacts_set_roster_item(
@@ -466,9 +452,9 @@ START_TEST(test_unknown)
 	assert_state(t, ALICE, PRESENCE_SHOW_UNKNOWN, "");
 
 	/* Directed presence from a from-item: known from then on. */
-	ck_assert(AVAIL(t, BOB, "r", DND, "busy", 0, now++));
+	ck_assert(AVAIL(t, BOB, "r", DND, "busy", 0));
 	assert_state(t, BOB, PRESENCE_SHOW_DND, "busy");
-	ck_assert(contacts_remove_resource(t, BOB, "r", NULL, now++));
+	ck_assert(contacts_remove_resource(t, BOB, "r", NULL));
 	assert_state(t, BOB, PRESENCE_SHOW_OFFLINE, "");
 	/* Subscription changes do not make it unknown again this session. */
 	ck_assert(!contacts_set_roster_item(
@@ -476,9 +462,9 @@ START_TEST(test_unknown)
 	assert_state(t, BOB, PRESENCE_SHOW_OFFLINE, "");
 
 	/* An unavailable presence alone does not make an item known. */
-	ck_assert(!contacts_remove_resource(t, ALICE, NULL, NULL, now++));
+	ck_assert(!contacts_remove_resource(t, ALICE, NULL, NULL));
 	assert_state(t, ALICE, PRESENCE_SHOW_UNKNOWN, "");
-	ck_assert(contacts_remove_resource(t, ALICE, NULL, "note", now++));
+	ck_assert(contacts_remove_resource(t, ALICE, NULL, "note"));
 	assert_state(t, ALICE, PRESENCE_SHOW_UNKNOWN, "note");
 
 	/* to and both are never unknown. */
@@ -487,12 +473,10 @@ START_TEST(test_unknown)
 					   NULL, 0));
 	assert_state(t, "c@example.org", PRESENCE_SHOW_OFFLINE, "");
 	/* Strangers neither. */
-	ck_assert(contacts_remove_resource(t, "d@example.org", NULL, "hm",
-					   now++));
+	ck_assert(contacts_remove_resource(t, "d@example.org", NULL, "hm"));
 	assert_state(t, "d@example.org", PRESENCE_SHOW_OFFLINE, "hm");
 	/* Unavailable without status from an unseen JID adds nothing. */
-	ck_assert(!contacts_remove_resource(t, "e@example.org", "r", NULL,
-					    now++));
+	ck_assert(!contacts_remove_resource(t, "e@example.org", "r", NULL));
 	ck_assert(contacts_lookup(t, "e@example.org") == NULL);
 }
 END_TEST
@@ -506,7 +490,6 @@ START_TEST(test_clear_presence)
 {
 	g_autoptr(ContactTable) t = contacts_new();
 	g_autoptr(GPtrArray) changed = NULL;
-	int64_t now = 1;
 
 	ck_assert(contacts_set_roster_item(
 		t, "a@x.org", NULL, ROSTER_SUBSCRIPTION_BOTH, false, NULL, 0));
@@ -516,11 +499,11 @@ START_TEST(test_clear_presence)
 		t, "c@x.org", NULL, ROSTER_SUBSCRIPTION_FROM, false, NULL, 0));
 	ck_assert(contacts_set_roster_item(
 		t, "d@x.org", NULL, ROSTER_SUBSCRIPTION_NONE, false, NULL, 0));
-	ck_assert(AVAIL(t, "a@x.org", "r", AWAY, NULL, 0, now++));
+	ck_assert(AVAIL(t, "a@x.org", "r", AWAY, NULL, 0));
 	/* b offline with a status; c online; d unknown; e a stranger. */
-	ck_assert(contacts_remove_resource(t, "b@x.org", "r", "bye", now++));
-	ck_assert(AVAIL(t, "c@x.org", "r", AVAILABLE, NULL, 0, now++));
-	ck_assert(AVAIL(t, "e@x.org", "r", CHAT, NULL, 0, now++));
+	ck_assert(contacts_remove_resource(t, "b@x.org", "r", "bye"));
+	ck_assert(AVAIL(t, "c@x.org", "r", AVAILABLE, NULL, 0));
+	ck_assert(AVAIL(t, "e@x.org", "r", CHAT, NULL, 0));
 	ck_assert(contacts_set_roster_item(
 		t, "f@x.org", NULL, ROSTER_SUBSCRIPTION_BOTH, false, NULL, 0));
 
@@ -554,7 +537,6 @@ START_TEST(test_resync_stale)
 {
 	g_autoptr(ContactTable) t = contacts_new();
 	g_autoptr(GPtrArray) changed = NULL;
-	int64_t now = 1;
 
 	ck_assert(contacts_set_roster_item(
 		t, "a@x.org", NULL, ROSTER_SUBSCRIPTION_BOTH, false, NULL, 0));
@@ -564,19 +546,19 @@ START_TEST(test_resync_stale)
 		t, "c@x.org", NULL, ROSTER_SUBSCRIPTION_FROM, false, NULL, 0));
 	ck_assert(contacts_set_roster_item(
 		t, "d@x.org", NULL, ROSTER_SUBSCRIPTION_BOTH, false, NULL, 0));
-	ck_assert(AVAIL(t, "a@x.org", "r", AWAY, "out", 0, now++));
-	ck_assert(AVAIL(t, "b@x.org", "phone", AVAILABLE, NULL, 0, now++));
-	ck_assert(AVAIL(t, "b@x.org", "pc", CHAT, "hi", 0, now++));
-	ck_assert(AVAIL(t, "c@x.org", "r", AVAILABLE, NULL, 0, now++));
-	ck_assert(contacts_remove_resource(t, "d@x.org", NULL, "gone", now++));
+	ck_assert(AVAIL(t, "a@x.org", "r", AWAY, "out", 0));
+	ck_assert(AVAIL(t, "b@x.org", "phone", AVAILABLE, NULL, 0));
+	ck_assert(AVAIL(t, "b@x.org", "pc", CHAT, "hi", 0));
+	ck_assert(AVAIL(t, "c@x.org", "r", AVAILABLE, NULL, 0));
+	ck_assert(contacts_remove_resource(t, "d@x.org", NULL, "gone"));
 
 	ck_assert_uint_eq(contacts_mark_stale(t), 4);
 	/* Stale resources still count until dropped. */
 	assert_state(t, "a@x.org", PRESENCE_SHOW_AWAY, "out");
 	assert_state(t, "c@x.org", PRESENCE_SHOW_AVAILABLE, "");
 	/* The burst: a exactly as before (no change), b's phone only. */
-	ck_assert(!AVAIL(t, "a@x.org", "r", AWAY, "out", 0, now++));
-	ck_assert(!AVAIL(t, "b@x.org", "phone", AVAILABLE, NULL, 0, now++));
+	ck_assert(!AVAIL(t, "a@x.org", "r", AWAY, "out", 0));
+	ck_assert(!AVAIL(t, "b@x.org", "phone", AVAILABLE, NULL, 0));
 
 	changed = contacts_drop_stale(t);
 	g_ptr_array_sort(changed, cmp_str);
@@ -613,7 +595,7 @@ START_TEST(test_foreach)
 	g_autoptr(GHashTable) seen =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
-	(void)AVAIL(t, ALICE, "r", AWAY, NULL, 0, 1);
+	(void)AVAIL(t, ALICE, "r", AWAY, NULL, 0);
 	(void)contacts_set_roster_item(t, BOB, NULL, ROSTER_SUBSCRIPTION_TO,
 				       false, NULL, 0);
 	contacts_foreach(t, count_cb, seen);
@@ -629,7 +611,6 @@ START_TEST(test_many_contacts)
 	 * against a simple model: the table's answers and change flags. */
 	g_autoptr(ContactTable) t = contacts_new();
 	g_autoptr(GRand) rand = g_rand_new_with_seed(42);
-	int64_t now = 0;
 
 	for (int i = 0; i < 2000; i++) {
 		g_autofree char *jid = g_strdup_printf("u%d@example.org", i);
@@ -657,13 +638,12 @@ START_TEST(test_many_contacts)
 
 			changed = contacts_update_resource(
 				t, jid, res, show, status,
-				g_rand_int_range(rand, -2, 3), now++);
+				g_rand_int_range(rand, -2, 3));
 		} else {
 			g_autofree char *res = g_strdup_printf(
 				"r%d", g_rand_int_range(rand, 0, 3));
 
-			changed = contacts_remove_resource(t, jid, res, NULL,
-							   now++);
+			changed = contacts_remove_resource(t, jid, res, NULL);
 		}
 		c = contacts_lookup(t, jid);
 		ck_assert_int_eq(changed,

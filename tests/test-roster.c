@@ -296,10 +296,10 @@ START_TEST(test_result_full_replaces)
 	      "<item jid='carol@example.net'/></query></iq>",
 	      NULL);
 	ck_assert(contacts_update_resource(t, "bob@example.net", "phone",
-					   PRESENCE_SHOW_AWAY, "out", 0, 1));
+					   PRESENCE_SHOW_AWAY, "out", 0));
 	/* A stranger stays: it is not a roster item. */
 	ck_assert(contacts_update_resource(t, "eve@example.net", "x",
-					   PRESENCE_SHOW_AVAILABLE, "", 0, 2));
+					   PRESENCE_SHOW_AVAILABLE, "", 0));
 
 	/* The server forgot our version: a full roster without bob. */
 	ck_assert_int_eq(apply(t,
@@ -361,7 +361,7 @@ START_TEST(test_push_delta_and_remove)
 	      "</query></iq>",
 	      NULL);
 	ck_assert(contacts_update_resource(t, "bob@example.net", "phone",
-					   PRESENCE_SHOW_CHAT, "", 0, 1));
+					   PRESENCE_SHOW_CHAT, "", 0));
 	p1 = push(NULL, "<item jid='dave@example.net' subscription='none' "
 			"ask='subscribe'/>");
 	ck_assert(roster_parse_push(p1, OWN, &a, &v1, NULL));
@@ -432,7 +432,7 @@ START_TEST(test_item_changes)
 	ck_assert(!push_item(t, "<item jid='bob@example.net' "
 				"subscription='remove'/>"));
 	ck_assert(contacts_update_resource(t, "eve@example.net", "x",
-					   PRESENCE_SHOW_AVAILABLE, "", 0, 1));
+					   PRESENCE_SHOW_AVAILABLE, "", 0));
 	ck_assert(!push_item(t, "<item jid='eve@example.net' "
 				"subscription='remove'/>"));
 	ck_assert(push_item(t, "<item jid='eve@example.net'/>"));
@@ -506,11 +506,11 @@ START_TEST(test_subscription_cycle)
 	ck_assert(set_item(t, bob, ROSTER_SUBSCRIPTION_TO, false));
 	assert_show(t, bob, PRESENCE_SHOW_OFFLINE);
 	ck_assert(contacts_update_resource(t, bob, "r", PRESENCE_SHOW_AVAILABLE,
-					   "", 0, 1));
+					   "", 0));
 	assert_show(t, bob, PRESENCE_SHOW_AVAILABLE);
 	/* Revoked (unsubscribed): the session drops the resources, the
 	 * push sets none; having been seen, it reads offline. */
-	ck_assert(contacts_remove_resource(t, bob, NULL, NULL, 2));
+	ck_assert(contacts_remove_resource(t, bob, NULL, NULL));
 	ck_assert(!set_item(t, bob, ROSTER_SUBSCRIPTION_NONE, false));
 	assert_show(t, bob, PRESENCE_SHOW_OFFLINE);
 	ck_assert(!roster_subscription_has_to(

@@ -26,6 +26,33 @@
 	"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"                \
 	"s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
 
+/* The positional constructor the tests were written against: -PLUS means
+ * tls-exporter, "y" when we could bind but the mechanism does not. */
+static SaslClient *sasl_client_new(SaslMechanism mech, const char *username,
+				   const char *password,
+				   GBytes *channel_binding,
+				   bool client_supports_binding,
+				   const char *client_nonce)
+{
+	bool plus = sasl_mechanism_is_plus(mech);
+	SaslClientOptions options = {
+		.mechanism = mech,
+		.username = username,
+		.password = password,
+		.gs2_flag = plus		      ? SASL_GS2_FLAG_P
+			    : client_supports_binding ? SASL_GS2_FLAG_Y
+						      : SASL_GS2_FLAG_N,
+		/* The old API only knew tls-exporter. */
+		.binding = plus ? SASL_CHANNEL_BINDING_TLS_EXPORTER
+				: SASL_CHANNEL_BINDING_NONE,
+		.binding_data = plus ? channel_binding : NULL,
+		.offer = NULL,
+		.client_nonce = client_nonce,
+	};
+
+	return sasl_client_new_with_options(&options);
+}
+
 static void assert_bytes_eq(GBytes *bytes, const char *expected,
 			    size_t expected_len)
 {
@@ -583,82 +610,6 @@ START_TEST(test_mechanism_names)
 	ck_assert_str_eq(
 		sasl_mechanism_to_string(SASL_MECHANISM_SCRAM_SHA_256_PLUS),
 		"SCRAM-SHA-256-PLUS");
-}
-END_TEST
-
-static const char *const all_mechs[] = {
-	"PLAIN",
-	"SCRAM-SHA-1",
-	"SCRAM-SHA-256",
-	"SCRAM-SHA-1-PLUS",
-	"SCRAM-SHA-256-PLUS",
-	"DIGEST-MD5",
-};
-
-static const struct {
-	const char *offered; /* space separated */
-	bool tls;
-	bool cb;
-	SaslMechanism expected;
-} choice_table[] = {
-	{"PLAIN SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-256-PLUS",
-	 true, true, SASL_MECHANISM_SCRAM_SHA_256_PLUS},
-	{"SCRAM-SHA-256-PLUS SCRAM-SHA-1-PLUS SCRAM-SHA-256 SCRAM-SHA-1 PLAIN",
-	 true, true, SASL_MECHANISM_SCRAM_SHA_256_PLUS},
-	{"PLAIN SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-256-PLUS",
-	 true, false, SASL_MECHANISM_SCRAM_SHA_256},
-	{"SCRAM-SHA-1 SCRAM-SHA-1-PLUS SCRAM-SHA-256", true, true,
-	 SASL_MECHANISM_SCRAM_SHA_1_PLUS},
-	{"SCRAM-SHA-1-PLUS SCRAM-SHA-256", true, true,
-	 SASL_MECHANISM_SCRAM_SHA_1_PLUS},
-	{"SCRAM-SHA-1-PLUS SCRAM-SHA-256", true, false,
-	 SASL_MECHANISM_SCRAM_SHA_256},
-	{"SCRAM-SHA-1 PLAIN", true, false, SASL_MECHANISM_SCRAM_SHA_1},
-	{"SCRAM-SHA-1 PLAIN", false, false, SASL_MECHANISM_SCRAM_SHA_1},
-	{"PLAIN", true, false, SASL_MECHANISM_PLAIN},
-	{"PLAIN", true, true, SASL_MECHANISM_PLAIN},
-	{"PLAIN", false, false, SASL_MECHANISM_NONE},
-	{"PLAIN DIGEST-MD5 X-OAUTH2", false, false, SASL_MECHANISM_NONE},
-	{"SCRAM-SHA-256-PLUS", true, false, SASL_MECHANISM_NONE},
-	{"DIGEST-MD5 ANONYMOUS EXTERNAL", true, true, SASL_MECHANISM_NONE},
-	/* Case matters: RFC 4422 §3.1 names are upper case. */
-	{"scram-sha-256 plain", true, true, SASL_MECHANISM_NONE},
-	{"SCRAM-SHA-256-PLUSX SCRAM-SHA-1", true, true,
-	 SASL_MECHANISM_SCRAM_SHA_1},
-	{"", true, true, SASL_MECHANISM_NONE},
-};
-
-START_TEST(test_choose_mechanism)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(choice_table); i++) {
-		g_autoptr(GError) error = NULL;
-		g_auto(GStrv) offered = NULL;
-		size_t n = 0;
-
-		if (choice_table[i].offered[0] != '\0') {
-			offered = g_strsplit(choice_table[i].offered, " ", -1);
-			n = g_strv_length(offered);
-		}
-		SaslMechanism got = sasl_choose_mechanism(
-			(const char *const *)offered, n, choice_table[i].tls,
-			choice_table[i].cb, &error);
-		ck_assert_msg(got == choice_table[i].expected,
-			      "row %zu (%s): got %s", i,
-			      choice_table[i].offered,
-			      sasl_mechanism_to_string(got));
-		if (got == SASL_MECHANISM_NONE)
-			ck_assert(g_error_matches(error, SASL_ERROR,
-						  SASL_ERROR_NO_MECHANISM));
-		else
-			ck_assert_ptr_null(error);
-	}
-
-	/* The full list, TLS without binding. */
-	g_autoptr(GError) error = NULL;
-	ck_assert_int_eq(sasl_choose_mechanism(all_mechs,
-					       G_N_ELEMENTS(all_mechs), true,
-					       false, &error),
-			 SASL_MECHANISM_SCRAM_SHA_256);
 }
 END_TEST
 
@@ -1382,7 +1333,6 @@ int main(void)
 		{"password-saslprep", test_password_saslprep},
 		{"mutated-server-messages", test_mutated_server_messages},
 		{"mechanism-names", test_mechanism_names},
-		{"choose-mechanism", test_choose_mechanism},
 		{"sha512-vector", test_sha512_vector},
 		{"sha512-plus-exporter", test_sha512_plus_exporter},
 		{"sha512-plus-end-point", test_sha512_plus_end_point},

@@ -345,7 +345,7 @@ static int clamp_priority(int priority)
 
 bool contacts_update_resource(ContactTable *table, const char *bare,
 			      const char *resource, PresenceShow show,
-			      const char *status, int priority, int64_t now)
+			      const char *status, int priority)
 {
 	g_autofree char *old_data = NULL;
 	g_autofree char *bounded_status = NULL;
@@ -413,8 +413,7 @@ bool contacts_update_resource(ContactTable *table, const char *bare,
 }
 
 bool contacts_remove_resource(ContactTable *table, const char *bare,
-			      const char *resource, const char *status,
-			      int64_t now)
+			      const char *resource, const char *status)
 {
 	g_autofree char *old_offline = NULL;
 	g_autofree char *old_data = NULL;

@@ -51,19 +51,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ContactTable, contacts_free)
 
 /* Available presence from bare/resource (resource "" for a bare JID).
  * show is neither OFFLINE nor UNKNOWN; status NULL or "" for none (kept to
- * PRESENCE_MAX_STATUS_BYTES); priority clamped to -128..127.
- * now: monotonic microseconds, injected (recency tie-break, LRU order). */
+ * PRESENCE_MAX_STATUS_BYTES); priority clamped to -128..127. Recency (the
+ * tie-break of the aggregation, CONTRACT.md) is the order of these calls. */
 bool contacts_update_resource(ContactTable *table, const char *bare,
 			      const char *resource, PresenceShow show,
-			      const char *status, int priority, int64_t now);
+			      const char *status, int priority);
 
 /* Unavailable presence: removes the resource (resource NULL: all of them,
  * as for unavailable from a bare JID), keeping status as the contact's
  * offline status. An unavailable presence without status from a JID not in
  * the table adds nothing (false). */
 bool contacts_remove_resource(ContactTable *table, const char *bare,
-			      const char *resource, const char *status,
-			      int64_t now);
+			      const char *resource, const char *status);
 
 /* Adds or updates a roster item (RFC 6121 §2). groups may be NULL. A new
  * item is a change (its first state). ask: a subscription request of ours

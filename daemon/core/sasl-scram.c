@@ -175,50 +175,6 @@ static bool mechanism_hash(SaslMechanism mech,
 	return false;
 }
 
-/* What the deprecated sasl_choose_mechanism() knew about. */
-static bool mechanism_is_legacy(SaslMechanism mech)
-{
-	return mech != SASL_MECHANISM_SCRAM_SHA_512 &&
-	       mech != SASL_MECHANISM_SCRAM_SHA_512_PLUS;
-}
-
-SaslMechanism sasl_choose_mechanism(const char *const *offered,
-				    size_t n_offered, bool tls_active,
-				    bool have_channel_binding, GError **error)
-{
-	SaslMechanism best = SASL_MECHANISM_NONE;
-
-	g_return_val_if_fail(offered != NULL || n_offered == 0,
-			     SASL_MECHANISM_NONE);
-
-	for (size_t i = 0; i < n_offered; i++) {
-		/*
-		 * The enum is ordered weakest to strongest, so the best is
-		 * the highest value that is acceptable in this context.
-		 */
-		for (SaslMechanism m = SASL_MECHANISM_PLAIN;
-		     m <= SASL_MECHANISM_SCRAM_SHA_512_PLUS; m++) {
-			if (offered[i] == NULL || !mechanism_is_legacy(m) ||
-			    strcmp(offered[i], mechanism_names[m]) != 0)
-				continue;
-			if (sasl_mechanism_is_plus(m) && !have_channel_binding)
-				continue;
-			/* RFC 4616 §5: the password goes in clear. */
-			if (m == SASL_MECHANISM_PLAIN && !tls_active)
-				continue;
-			if (m > best)
-				best = m;
-		}
-	}
-
-	if (best == SASL_MECHANISM_NONE)
-		g_set_error(error, SASL_ERROR, SASL_ERROR_NO_MECHANISM,
-			    "The server offers no SASL mechanism we accept%s",
-			    tls_active ? ""
-				       : " (PLAIN is refused without TLS)");
-	return best;
-}
-
 /* RFC 5802 §5.1: saslname escapes ',' and '='. */
 static char *escape_username(const char *username)
 {
@@ -405,30 +361,6 @@ SaslClient *sasl_client_new_with_options(const SaslClientOptions *o)
 		client->client_nonce = g_base64_encode(raw, sizeof(raw));
 	}
 	return client;
-}
-
-SaslClient *sasl_client_new(SaslMechanism mech, const char *username,
-			    const char *password, GBytes *channel_binding,
-			    bool client_supports_binding,
-			    const char *client_nonce)
-{
-	bool plus = sasl_mechanism_is_plus(mech);
-	SaslClientOptions options = {
-		.mechanism = mech,
-		.username = username,
-		.password = password,
-		.gs2_flag = plus		      ? SASL_GS2_FLAG_P
-			    : client_supports_binding ? SASL_GS2_FLAG_Y
-						      : SASL_GS2_FLAG_N,
-		/* The old API only knew tls-exporter. */
-		.binding = plus ? SASL_CHANNEL_BINDING_TLS_EXPORTER
-				: SASL_CHANNEL_BINDING_NONE,
-		.binding_data = plus ? channel_binding : NULL,
-		.offer = NULL,
-		.client_nonce = client_nonce,
-	};
-
-	return sasl_client_new_with_options(&options);
 }
 
 void sasl_client_free(SaslClient *client)

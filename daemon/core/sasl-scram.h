@@ -98,17 +98,6 @@ bool sasl_mechanism_is_scram(SaslMechanism mech);
 
 const char *sasl_mechanism_to_string(SaslMechanism mech); /* "SCRAM-SHA-1" */
 
-/*
- * Deprecated, kept until xmpp-stream uses sasl_choice_select(): picks the
- * strongest of PLAIN, SCRAM-SHA-1/256(-PLUS) among the offered names (as
- * listed in <mechanisms/>), never SHA-512. -PLUS only if
- * have_channel_binding (meaning tls-exporter); PLAIN only if tls_active.
- * SASL_MECHANISM_NONE with SASL_ERROR_NO_MECHANISM otherwise.
- */
-SaslMechanism sasl_choose_mechanism(const char *const *offered,
-				    size_t n_offered, bool tls_active,
-				    bool have_channel_binding, GError **error);
-
 typedef struct _SaslClient SaslClient;
 
 /*
@@ -138,22 +127,6 @@ typedef struct {
 /* Transfer full. Inconsistent options are a programmer error (NULL). */
 SaslClient *sasl_client_new_with_options(const SaslClientOptions *options);
 
-/*
- * Deprecated wrapper of sasl_client_new_with_options(), kept until
- * xmpp-stream uses the options: username: the JID's localpart (SASLprep'd by
- * the caller where needed;
- * ',' and '=' are escaped here). channel_binding: the tls-exporter bytes
- * (RFC 9266), required for -PLUS, otherwise NULL. Without binding the
- * gs2 header is "y,," when the client supports binding but the server did
- * not offer -PLUS (RFC 5802 §6), "n,," otherwise; client_supports_binding
- * says which (true when TLS 1.3 is up).
- * client_nonce: NULL for 24 random bytes (base64); fixed only for tests.
- * Transfer full.
- */
-SaslClient *sasl_client_new(SaslMechanism mech, const char *username,
-			    const char *password, GBytes *channel_binding,
-			    bool client_supports_binding,
-			    const char *client_nonce);
 void sasl_client_free(SaslClient *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SaslClient, sasl_client_free)
 

@@ -3,8 +3,9 @@
  * One XMPP client session, I/O-free: raw bytes in (xmpp_session_feed),
  * raw bytes out (xmpp_session_take_output), a deadline out
  * (xmpp_session_get_deadline / xmpp_session_tick), events through
- * callbacks. TLS (tls-session), the stream reader (xml-reader) and SASL
- * (sasl-scram) live inside; the caller only moves bytes and keeps time.
+ * callbacks. The link (TLS, stream, SASL, bind, XEP-0198, keepalive) is an
+ * XmppStream inside (xmpp-stream.h); what runs once bound is
+ * xmpp-session.c. The caller only moves bytes and keeps time.
  *
  * Negotiation is an explicit state machine (RFC 6120): stream header →
  * STARTTLS (required; or TLS first for direct TLS, XEP-0368) → stream
@@ -25,57 +26,7 @@
 #include "core/contacts.h"
 #include "core/presence.h"
 #include "core/stream-mgmt.h"
-
-#define XMPP_SESSION_ERROR (xmpp_session_error_quark())
-GQuark xmpp_session_error_quark(void);
-
-/* Why a session ended; maps onto the StateReason property. */
-typedef enum {
-	XMPP_SESSION_END_REQUESTED, /* we closed it (xmpp_session_close) */
-	XMPP_SESSION_END_NETWORK,   /* EOF, reset, timeout, TLS record error */
-	XMPP_SESSION_END_AUTH_FAILED, /* SASL failure, bad server signature */
-	XMPP_SESSION_END_TLS_FAILED,  /* no STARTTLS, bad certificate */
-	XMPP_SESSION_END_CONFLICT,    /* stream error conflict, bind conflict */
-	XMPP_SESSION_END_SERVER_ERROR, /* any other stream error, bad XML */
-} XmppSessionEnd;
-
-typedef enum {
-	XMPP_SESSION_STATE_INIT,
-	XMPP_SESSION_STATE_TLS_HANDSHAKE,
-	XMPP_SESSION_STATE_STREAM_OPENING, /* header sent, awaiting features */
-	XMPP_SESSION_STATE_STARTTLS,	   /* <starttls/> sent */
-	XMPP_SESSION_STATE_AUTHENTICATING,
-	XMPP_SESSION_STATE_RESUMING, /* XEP-0198 <resume/> sent */
-	XMPP_SESSION_STATE_BINDING,
-	XMPP_SESSION_STATE_ROSTER, /* bound, roster requested */
-	XMPP_SESSION_STATE_ONLINE,
-	XMPP_SESSION_STATE_CLOSING,
-	XMPP_SESSION_STATE_CLOSED,
-} XmppSessionState;
-
-typedef struct {
-	const char *jid;      /* bare JID, validated */
-	const char *password; /* copied; wiped on free */
-	const char *resource; /* NULL or "": the server assigns one */
-	const char *ca_file;  /* NULL: system trust store only */
-	bool direct_tls;      /* XEP-0368: TLS from the first byte */
-	/* Deadline for reaching ONLINE after start, microseconds; 0: 30 s. */
-	int64_t negotiation_timeout;
-	/*
-	 * Keepalive (XEP-0199 §4.2, or an XEP-0198 <r/> once stream
-	 * management is on): after this long without a byte from the server
-	 * we ask; no byte within keepalive_timeout and the link is dead
-	 * (closed(NETWORK)). Microseconds; 0: 90 s and 30 s.
-	 */
-	int64_t keepalive_idle;
-	int64_t keepalive_timeout;
-	/*
-	 * A new session after a drop: the table still holds the presence of
-	 * before (contacts_mark_stale); resources the server has not sent
-	 * again this long after online() are dropped. 0: 10 s.
-	 */
-	int64_t resync_grace;
-} XmppSessionConfig;
+#include "core/xmpp-stream.h"
 
 typedef struct {
 	/* Bound and roster received: send the initial presence now. */
@@ -147,6 +98,9 @@ XmppSessionState xmpp_session_get_state(const XmppSession *session);
 /* Bound full JID while ONLINE, else NULL. Transfer none. */
 const char *xmpp_session_get_full_jid(const XmppSession *session);
 
+/* How the session was authenticated (mechanism NONE before SASL). */
+void xmpp_session_get_auth_info(const XmppSession *session, XmppAuthInfo *ret);
+
 /* Sends presence (broadcast or directed) when ONLINE; false otherwise. */
 bool xmpp_session_send_presence(XmppSession *session, const PresenceSpec *spec);
 /* The server offered XEP-0352 client state indication (stream feature
@@ -191,12 +145,6 @@ void xmpp_session_close_with_status(XmppSession *session, const char *status);
  */
 StreamMgmt *xmpp_session_steal_resume_state(XmppSession *session);
 void xmpp_session_set_resume_state(XmppSession *session, StreamMgmt *sm);
-
-/* "init", "stream-opening", ... for logs. Static string. */
-const char *xmpp_session_state_to_string(XmppSessionState state);
-/* "requested", "network", "auth-failed", "tls-failed", "conflict",
- * "server-error": the StateReason names of CONTRACT.md. Static string. */
-const char *xmpp_session_end_to_string(XmppSessionEnd reason);
 
 /* The roster version (RFC 6121 §2.6) from the last roster result or push,
  * NULL when the server sent none. Kept in the ContactTable

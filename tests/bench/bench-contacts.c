@@ -55,7 +55,6 @@ int main(int argc, char **argv)
 	char jid[26], res[2][11], status[21];
 	size_t heap0, rss0, heap1, rss1;
 	ContactTable *table;
-	int64_t now = 0;
 	gint64 t0, t1;
 	unsigned updates;
 
@@ -82,7 +81,7 @@ int main(int argc, char **argv)
 				table, jid, res[r],
 				r == 0 ? PRESENCE_SHOW_AVAILABLE
 				       : PRESENCE_SHOW_AWAY,
-				status, r == 0 ? 5 : 0, now++);
+				status, r == 0 ? 5 : 0);
 		}
 	}
 	t1 = g_get_monotonic_time();
@@ -109,7 +108,7 @@ int main(int argc, char **argv)
 		(void)contacts_update_resource(table, jid, res[0],
 					       (u & 1) ? PRESENCE_SHOW_DND
 						       : PRESENCE_SHOW_CHAT,
-					       status, 5, now++);
+					       status, 5);
 	}
 	t1 = g_get_monotonic_time();
 	printf("updates/s: %.0f\n",

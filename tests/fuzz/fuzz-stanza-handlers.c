@@ -4,13 +4,14 @@
  * input is what a (hostile) server sends after the session is negotiated —
  * presence, roster pushes, IQs, messages, stream errors, garbage.
  *
- * The session has no test-only way to skip TLS and SASL, so every input
- * starts from a real login through the in-memory test server
- * (tests/support/session-test-server.c: GnuTLS on memory, SCRAM server side),
- * then goes to the client as TLS application data, exactly as a server
- * would send it. A fresh session per input keeps every run reproducible;
- * the certificates are made once (ts_new would make them per input, which
- * costs more than the login), so the TestServer is assembled here.
+ * Every input starts from a session over a stream that is bound at start
+ * (xmpp_session_new_bound_for_test: no TLS, SASL or bind to replay, so an
+ * input costs microseconds, not a PBKDF2), whose roster get the in-memory
+ * test server (tests/support/session-test-server.c) answers; then the
+ * input goes to the client as the server's plaintext. The TLS record path
+ * is covered by the unit tests and the xml-reader fuzzer. A fresh session
+ * per input keeps every run reproducible; the certificates are made once
+ * (ts_new would make them per input), so the TestServer is assembled here.
  *
  * The test server reports through check assertions, which only work
  * inside a running check test, so each input runs as a one-test suite in
@@ -36,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/xmpp-session-private.h"
 #include "tests/support/session-test-server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -195,7 +197,6 @@ static TestServer *fuzz_server_new(void)
 		.password = TS_PASSWORD,
 		.resource = TS_RESOURCE,
 	};
-	g_autoptr(GError) error = NULL;
 	TestServer *ts = g_new0(TestServer, 1);
 
 	if (!fuzz_certs) {
@@ -219,10 +220,11 @@ static TestServer *fuzz_server_new(void)
 	ts->now = 1000 * G_USEC_PER_SEC;
 	ts->send_initial_presence = true;
 	config.ca_file = ts->certs->ca_file;
-	ts->session =
-		xmpp_session_new(&config, ts->contacts, &callbacks, ts, &error);
+	ts->bound = true;
+	ts->session = xmpp_session_new_bound_for_test(
+		&config, ts->contacts, &callbacks, ts, TS_FULL_JID, NULL);
 	if (!ts->session)
-		fuzz_abort("xmpp_session_new", error->message);
+		fuzz_abort("xmpp_session_new_bound_for_test", NULL);
 	return ts;
 }
 
@@ -289,15 +291,14 @@ static void block_fuzzer_signals(bool block)
 START_TEST(test_one_input)
 {
 	g_autoptr(FuzzServer) ts = NULL;
-	g_autofree char *mech = NULL;
 	const char *input = fuzz_input;
 
 	restore_fuzzer_handlers();
 	block_fuzzer_signals(false);
 	ts = fuzz_server_new();
-	mech = ts_login(ts, "SCRAM-SHA-1", FUZZ_ROSTER);
+	ts_online_bound(ts, FUZZ_ROSTER);
 	if (xmpp_session_get_state(ts->session) != XMPP_SESSION_STATE_ONLINE)
-		fuzz_abort("login did not reach ONLINE", mech);
+		fuzz_abort("did not reach ONLINE", NULL);
 
 	ts->now += G_USEC_PER_SEC;
 	if (*input)

@@ -596,9 +596,10 @@ SCENARIOS = [
              desc="TCP connect never completes: connect timeout"),
     Scenario("sasl-failure", ("auth-failed",),
              desc="SASL failure: auth-failed"),
-    Scenario("bad-server-signature", ("auth-failed",),
+    Scenario("bad-server-signature", ("server-error",),
              check=check_no_restart_after_bad_signature,
-             desc="SCRAM server signature does not verify: auth-failed"),
+             desc="SCRAM server signature does not verify: server-error, "
+                  "retried (the server did not reject our credentials)"),
     Scenario("slow-drip", ("network",), timeout=NEGOTIATION_TIMEOUT + 20,
              desc="one byte a second: the negotiation timeout ends it"),
     Scenario("presence-flood", None, states=("online",), timeout=300,

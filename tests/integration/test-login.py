@@ -18,6 +18,34 @@ import harness  # noqa: E402
 STATUS = "Integration test \u2713 <&> \"quoted\""
 
 
+def check_auth(tap, env, log, mech):
+    """XEP-0440/0474 (issue #11): -PLUS exactly with a type the server
+    lists, and the downgrade hash checked where the server sends one."""
+    cls = type(env.prosody)
+    line = re.search(r"authenticated with (\S+)( bound to (\S+))? over "
+                     r"TLS (\S+?)(, downgrade protection checked)?$",
+                     log, re.M)
+    tap.diag("%s: %s" % (cls.NAME, line.group(0) if line else "no line"))
+    if not tap.ok(line, "--debug log says how the session authenticated"):
+        return
+    binding = line.group(3)
+    tap.ok(binding == cls.EXPECT_BINDING and
+           mech.endswith("-PLUS") == (binding is not None),
+           "%s: channel binding %s" % (cls.NAME, cls.EXPECT_BINDING),
+           "mechanism %s, binding %s" % (mech, binding))
+    tap.ok(bool(line.group(5)) == cls.EXPECT_DOWNGRADE_HASH,
+           "%s: XEP-0474 hash %s" % (
+               cls.NAME, "checked" if cls.EXPECT_DOWNGRADE_HASH
+               else "not sent"))
+    state = os.path.join(env.tmp, "xdg-state", "presenced", "accounts")
+    try:
+        with open(state) as f:
+            marked = "[alice@localhost]" in f.read()
+    except OSError:
+        marked = False
+    tap.ok(marked, "the SCRAM mark is kept in XDG_STATE_HOME")
+
+
 def run(tap, env):
     pw = env.setup_server(("alice", "bob"))
     env.start_bus()
@@ -45,6 +73,7 @@ def run(tap, env):
            (mech.group(1) if mech else "no <auth> line"))
     tap.ok(not re.search(r"mechanism=['\"]PLAIN['\"]", log),
            "PLAIN is never used")
+    check_auth(tap, env, log, mech.group(1) if mech else "")
     tap.ok(pw["alice"] not in log, "password never in the log")
     tap.ok(re.search(r"RECV: <success", log),
            "--debug log shows SASL success")

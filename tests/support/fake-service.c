@@ -348,15 +348,14 @@ void fake_service_contact_online(Service *service, const char *bare,
 				 const char *status, int priority)
 {
 	if (contacts_update_resource(service->contacts, bare, resource, show,
-				     status, priority, ++service->clock))
+				     status, priority))
 		report(service, bare);
 }
 
 void fake_service_contact_offline(Service *service, const char *bare,
 				  const char *resource, const char *status)
 {
-	if (contacts_remove_resource(service->contacts, bare, resource, status,
-				     ++service->clock))
+	if (contacts_remove_resource(service->contacts, bare, resource, status))
 		report(service, bare);
 }
 

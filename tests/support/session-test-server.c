@@ -7,6 +7,8 @@
 
 #include "tests/support/session-test-server.h"
 
+#include "core/xmpp-session-private.h"
+
 #define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
 #define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
 #define NS_BIND "urn:ietf:params:xml:ns:xmpp-bind"
@@ -147,8 +149,15 @@ TestServer *ts_new(const TestServerOptions *options)
 	config.ca_file = options->no_ca_file ? NULL : ts->certs->ca_file;
 	config.direct_tls = options->direct_tls;
 	config.negotiation_timeout = options->negotiation_timeout;
-	ts->session =
-		xmpp_session_new(&config, ts->contacts, &callbacks, ts, &error);
+	config.scram_worked_before = options->scram_worked_before;
+	ts->bound = options->bound;
+	if (options->bound)
+		ts->session = xmpp_session_new_bound_for_test(
+			&config, ts->contacts, &callbacks, ts, TS_FULL_JID,
+			options->bound_features);
+	else
+		ts->session = xmpp_session_new(&config, ts->contacts,
+					       &callbacks, ts, &error);
 	ck_assert_msg(ts->session != NULL, "%s", error ? error->message : "");
 	if (options->resume)
 		xmpp_session_set_resume_state(ts->session, options->resume);
@@ -184,7 +193,20 @@ void ts_free(TestServer *ts)
 
 void ts_start(TestServer *ts)
 {
+	static const char header[] =
+		"<stream:stream xmlns='jabber:client' "
+		"xmlns:stream='http://etherx.jabber.org/streams'>";
+
 	xmpp_session_start(ts->session, ts->now);
+	if (ts->bound) {
+		/* A bound stream sends no header: the client's stream as
+		 * the server would see it after the last restart. */
+		g_autoptr(Stanza) st = NULL;
+
+		xml_reader_feed(ts->reader, header, sizeof(header) - 1);
+		ck_assert_int_eq(xml_reader_next(ts->reader, &st, NULL),
+				 XML_READER_EVENT_STREAM_OPEN);
+	}
 }
 
 /* ---- wire --------------------------------------------------------------- */
@@ -417,9 +439,10 @@ char *ts_scram_server_first(TestServer *ts, const char *mech,
 	ck_assert_uint_ge(strlen(nonce), 16);
 	salt = g_base64_encode((const guchar *)SCRAM_SALT, strlen(SCRAM_SALT));
 	g_free(ts->scram_server_first);
-	ts->scram_server_first =
-		g_strdup_printf("r=%s" SCRAM_SERVER_NONCE ",s=%s,i=%u", nonce,
-				salt, SCRAM_ITERATIONS);
+	ts->scram_server_first = g_strdup_printf(
+		"r=%s" SCRAM_SERVER_NONCE ",s=%s,i=%u%s%s", nonce, salt,
+		SCRAM_ITERATIONS, ts->downgrade_h ? ",h=" : "",
+		ts->downgrade_h ? ts->downgrade_h : "");
 	return g_strdup(ts->scram_server_first);
 }
 
@@ -456,10 +479,22 @@ char *ts_scram_server_final(TestServer *ts, const char *client_final)
 	ck_assert_ptr_nonnull(c_attr);
 	ck_assert_ptr_nonnull(r_attr);
 
-	/* c= is the gs2 header plus, for p=, the tls-exporter bytes. */
+	/* c= is the gs2 header plus, for p=, the binding's bytes. */
 	g_byte_array_append(cbind, (const guint8 *)ts->scram_gs2_header,
 			    strlen(ts->scram_gs2_header));
-	if (ts->scram_gs2_header[0] == 'p') {
+	if (g_str_has_prefix(ts->scram_gs2_header, "p=tls-server-end-point,")) {
+		/* RFC 5929 §4.1: the hash of our certificate; the test
+		 * certificates are signed with SHA-256. */
+		const gnutls_datum_t *cert =
+			gnutls_certificate_get_ours(ts->tls);
+		guint8 digest[32];
+
+		ck_assert_ptr_nonnull(cert);
+		ck_assert_int_eq(gnutls_hash_fast(GNUTLS_DIG_SHA256, cert->data,
+						  cert->size, digest),
+				 0);
+		g_byte_array_append(cbind, digest, sizeof(digest));
+	} else if (ts->scram_gs2_header[0] == 'p') {
 		guint8 exporter[32];
 		static const char label[] = "EXPORTER-Channel-Binding";
 
@@ -522,7 +557,7 @@ char *ts_sasl_text(const Stanza *el, gsize *ret_len)
 
 /* ---- scripted login ----------------------------------------------------- */
 
-static char *mechanisms_features(const char *mechanisms)
+static char *mechanisms_features(const TestServer *ts, const char *mechanisms)
 {
 	g_auto(GStrv) names = g_strsplit(mechanisms, " ", -1);
 	GString *xml =
@@ -533,13 +568,27 @@ static char *mechanisms_features(const char *mechanisms)
 		if (*names[i])
 			g_string_append_printf(xml, "<mechanism>%s</mechanism>",
 					       names[i]);
-	g_string_append(xml, "</mechanisms></stream:features>");
+	g_string_append(xml, "</mechanisms>");
+	if (ts->channel_bindings) {
+		/* XEP-0440 §3. */
+		g_auto(GStrv) types = g_strsplit(ts->channel_bindings, " ", -1);
+
+		g_string_append(xml, "<sasl-channel-binding "
+				     "xmlns='urn:xmpp:sasl-cb:0'>");
+		for (size_t i = 0; types[i]; i++)
+			if (*types[i])
+				g_string_append_printf(
+					xml, "<channel-binding type='%s'/>",
+					types[i]);
+		g_string_append(xml, "</sasl-channel-binding>");
+	}
+	g_string_append(xml, "</stream:features>");
 	return g_string_free(xml, FALSE);
 }
 
 void ts_login_to_auth(TestServer *ts, const char *mechanisms)
 {
-	g_autofree char *features = mechanisms_features(mechanisms);
+	g_autofree char *features = mechanisms_features(ts, mechanisms);
 	g_autoptr(Stanza) starttls = NULL;
 
 	ts_start(ts);
@@ -571,15 +620,68 @@ void ts_login_to_auth(TestServer *ts, const char *mechanisms)
 	ts_send(ts, features);
 }
 
+/* From the roster get on: answer it, check online(), the initial
+ * presence and PEP discovery. */
+void ts_finish_roster(TestServer *ts, const char *roster_items)
+{
+	g_autoptr(Stanza) roster_iq = NULL;
+	g_autofree char *reply = NULL;
+	Stanza *query;
+
+	roster_iq = ts_expect(ts, "iq", NS_CLIENT);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_ROSTER);
+	ck_assert_str_eq(stanza_get_attr(roster_iq, "type"), "get");
+	query = stanza_get_child(roster_iq, "query", NS_ROSTER);
+	ck_assert_ptr_nonnull(query);
+	if (ts->expect_roster_ver)
+		ck_assert_str_eq(stanza_get_attr(query, "ver") ?: "(none)",
+				 ts->expect_roster_ver);
+	else
+		ck_assert_ptr_null(stanza_get_attr(query, "ver"));
+	ck_assert_int_eq(ts->online_count, 0);
+	if (ts->roster_unchanged)
+		reply = g_strdup_printf("<iq type='result' id='%s' to='%s'/>",
+					stanza_get_attr(roster_iq, "id"),
+					TS_FULL_JID);
+	else
+		reply = g_strdup_printf(
+			"<iq type='result' id='%s' to='%s'><query "
+			"xmlns='jabber:iq:roster' ver='v1'>%s</query>"
+			"</iq>",
+			stanza_get_attr(roster_iq, "id"), TS_FULL_JID,
+			roster_items ? roster_items : "");
+	ts_send(ts, reply);
+	ck_assert_int_eq(ts->online_count, 1);
+	ck_assert_str_eq(ts->online_jid, TS_FULL_JID);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_ONLINE);
+	ck_assert_int_eq(ts->closed_count, 0);
+	if (ts->send_initial_presence) {
+		g_autoptr(Stanza) presence =
+			ts_expect(ts, "presence", NS_CLIENT);
+
+		ck_assert_ptr_null(stanza_get_attr(presence, "type"));
+	}
+	ts_answer_pep(ts);
+	ts_expect_nothing(ts);
+}
+
+void ts_online_bound(TestServer *ts, const char *roster_items)
+{
+	ck_assert_msg(ts->bound, "ts_new(.bound = true) first");
+	ts_start(ts);
+	ts_finish_roster(ts, roster_items);
+}
+
 char *ts_login(TestServer *ts, const char *mechanisms, const char *roster_items)
 {
 	g_autoptr(Stanza) auth = NULL;
 	g_autoptr(Stanza) bind_iq = NULL;
-	g_autoptr(Stanza) roster_iq = NULL;
 	g_autofree char *mech = NULL;
 	g_autofree char *initial = NULL;
 	g_autofree char *reply = NULL;
-	Stanza *bind, *resource, *query;
+	Stanza *bind, *resource;
 	gsize len;
 
 	ts_login_to_auth(ts, mechanisms);
@@ -653,43 +755,7 @@ char *ts_login(TestServer *ts, const char *mechanisms, const char *roster_items)
 	ts_send(ts, reply);
 	g_clear_pointer(&reply, g_free);
 
-	roster_iq = ts_expect(ts, "iq", NS_CLIENT);
-	ck_assert_int_eq(xmpp_session_get_state(ts->session),
-			 XMPP_SESSION_STATE_ROSTER);
-	ck_assert_str_eq(stanza_get_attr(roster_iq, "type"), "get");
-	query = stanza_get_child(roster_iq, "query", NS_ROSTER);
-	ck_assert_ptr_nonnull(query);
-	if (ts->expect_roster_ver)
-		ck_assert_str_eq(stanza_get_attr(query, "ver") ?: "(none)",
-				 ts->expect_roster_ver);
-	else
-		ck_assert_ptr_null(stanza_get_attr(query, "ver"));
-	ck_assert_int_eq(ts->online_count, 0);
-	if (ts->roster_unchanged)
-		reply = g_strdup_printf("<iq type='result' id='%s' to='%s'/>",
-					stanza_get_attr(roster_iq, "id"),
-					TS_FULL_JID);
-	else
-		reply = g_strdup_printf(
-			"<iq type='result' id='%s' to='%s'><query "
-			"xmlns='jabber:iq:roster' ver='v1'>%s</query>"
-			"</iq>",
-			stanza_get_attr(roster_iq, "id"), TS_FULL_JID,
-			roster_items ? roster_items : "");
-	ts_send(ts, reply);
-	ck_assert_int_eq(ts->online_count, 1);
-	ck_assert_str_eq(ts->online_jid, TS_FULL_JID);
-	ck_assert_int_eq(xmpp_session_get_state(ts->session),
-			 XMPP_SESSION_STATE_ONLINE);
-	ck_assert_int_eq(ts->closed_count, 0);
-	if (ts->send_initial_presence) {
-		g_autoptr(Stanza) presence =
-			ts_expect(ts, "presence", NS_CLIENT);
-
-		ck_assert_ptr_null(stanza_get_attr(presence, "type"));
-	}
-	ts_answer_pep(ts);
-	ts_expect_nothing(ts);
+	ts_finish_roster(ts, roster_items);
 	return g_steal_pointer(&mech);
 }
 
@@ -734,4 +800,55 @@ void ts_answer_pep(TestServer *ts)
 					 stanza_get_attr(iq, "id"));
 		ts_send(ts, result);
 	}
+}
+
+/* ---- assertions shared by the session and stream tests ------------------ */
+
+void ts_assert_closed(TestServer *ts, XmppSessionEnd reason,
+		      const char *fragment)
+{
+	ck_assert_int_eq(ts->closed_count, 1);
+	ck_assert_msg(ts->closed_reason == reason,
+		      "ended with %s (%s), expected %s",
+		      xmpp_session_end_to_string(ts->closed_reason),
+		      ts->closed_message, xmpp_session_end_to_string(reason));
+	if (fragment)
+		ck_assert_msg(strstr(ts->closed_message, fragment),
+			      "'%s' not in '%s'", fragment, ts->closed_message);
+	ck_assert_int_eq(xmpp_session_get_state(ts->session),
+			 XMPP_SESSION_STATE_CLOSED);
+	ck_assert_ptr_null(xmpp_session_get_full_jid(ts->session));
+	ck_assert(xmpp_session_get_deadline(ts->session) == INT64_MAX);
+	/* Nothing that could hold a secret leaks into the message. */
+	ck_assert_ptr_null(strstr(ts->closed_message, TS_PASSWORD));
+}
+
+void ts_assert_no_password(TestServer *ts)
+{
+	g_autofree char *b64 = g_base64_encode((const guchar *)TS_PASSWORD,
+					       strlen(TS_PASSWORD));
+
+	ck_assert_ptr_null(strstr(ts->wire->str, TS_PASSWORD));
+	ck_assert_ptr_null(strstr(ts->wire->str, b64));
+}
+
+bool ts_bytes_contain(const GByteArray *haystack, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; i + n <= haystack->len; i++)
+		if (memcmp(haystack->data + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+void ts_send_fmt(TestServer *ts, const char *format, ...)
+{
+	g_autofree char *xml = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	xml = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	ts_send(ts, xml);
 }

@@ -64,6 +64,7 @@ typedef struct {
 	const char *expect_nick;       /* published after disco; NULL: none */
 
 	/* Server side. */
+	bool bound; /* TestServerOptions.bound */
 	int64_t now;
 	size_t split_plain;	/* server plaintext per feed/record; 0: all */
 	size_t split_wire;	/* ciphertext per feed; 0: all */
@@ -82,6 +83,11 @@ typedef struct {
 	char *scram_server_first;
 	char *scram_gs2_header;
 	bool corrupt_server_signature;
+	/* XEP-0440 types advertised with the mechanisms (space-separated;
+	 * NULL: no <sasl-channel-binding/>). */
+	const char *channel_bindings;
+	/* XEP-0474 h= value put into server-first; NULL: none. */
+	const char *downgrade_h;
 } TestServer;
 
 typedef struct {
@@ -93,6 +99,11 @@ typedef struct {
 	ContactTable *contacts; /* borrowed; NULL: the server's own */
 	StreamMgmt *resume;	/* XEP-0198 state to resume; transfer full */
 	const char *nick;	/* xmpp_session_set_nick before start */
+	/* Bound at start over plaintext, no login (xmpp-session-private.h):
+	 * for the tests of what runs once online. */
+	bool bound;
+	const char *const *bound_features; /* "csi", "sm", ... */
+	bool scram_worked_before;	   /* XmppSessionConfig's */
 } TestServerOptions;
 
 TestServer *ts_new(const TestServerOptions *options);
@@ -142,6 +153,12 @@ char *ts_sasl_text(const Stanza *el, gsize *ret_len);
  * mechanism the client chose. */
 char *ts_login(TestServer *ts, const char *mechanisms,
 	       const char *roster_items);
+/* From the client's roster get on: answers it with roster_items, checks
+ * online() and the initial presence, answers PEP discovery (ts_login's
+ * last part). */
+void ts_finish_roster(TestServer *ts, const char *roster_items);
+/* With TestServerOptions.bound: start, then ts_finish_roster. */
+void ts_online_bound(TestServer *ts, const char *roster_items);
 /* After login: answers the client's disco#info on our bare JID (with the
  * pubsub/pep identity if ts->pep) and, with ts->expect_nick, checks the
  * nick publish that follows and answers it. */
@@ -149,3 +166,13 @@ void ts_answer_pep(TestServer *ts);
 
 /* Login up to (and including) the post-TLS stream header and features. */
 void ts_login_to_auth(TestServer *ts, const char *mechanisms);
+
+/* closed() came once with reason, its message containing fragment (NULL:
+ * any) and no password; the session is inert. */
+void ts_assert_closed(TestServer *ts, XmppSessionEnd reason,
+		      const char *fragment);
+/* The wire log holds the password neither plain nor in base64. */
+void ts_assert_no_password(TestServer *ts);
+bool ts_bytes_contain(const GByteArray *haystack, const char *needle);
+/* ts_send with a printf format. */
+void ts_send_fmt(TestServer *ts, const char *format, ...) G_GNUC_PRINTF(2, 3);
