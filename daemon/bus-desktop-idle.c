@@ -235,6 +235,7 @@ static void poll_now(BusDesktop *bd)
 
 	if (!may_poll(bd) || bd->poll.in_flight)
 		return;
+	bd->poll.last = g_get_monotonic_time();
 	msg = dbus_message_new_method_call(FDO_NAME, FDO_PATH, FDO_NAME,
 					   "GetSessionIdleTime");
 	bd->poll.in_flight =
@@ -242,15 +243,28 @@ static void poll_now(BusDesktop *bd)
 				 bd->owners[NAME_FDO_SCREENSAVER], 0);
 }
 
-/* Polling starts (at once) or stops as the conditions change. */
+/*
+ * Polling starts or stops as the conditions change: at once, unless the
+ * last poll was under POLL_MIN_S ago (a flapping connection must not poll
+ * faster than that).
+ */
 static void update_poll(BusDesktop *bd)
 {
+	int64_t since_last = g_get_monotonic_time() - bd->poll.last;
+	int64_t min_us = (int64_t)POLL_MIN_S * G_USEC_PER_SEC;
+
 	if (!may_poll(bd)) {
 		g_clear_handle_id(&bd->poll.timer_id, g_source_remove);
 		return;
 	}
-	if (!bd->poll.timer_id)
+	if (bd->poll.timer_id || bd->poll.in_flight)
+		return;
+	if (bd->poll.last == 0 || since_last >= min_us)
 		poll_now(bd);
+	else
+		bd->poll.timer_id =
+			g_timeout_add((guint)((min_us - since_last) / 1000 + 1),
+				      poll_due, bd);
 }
 
 /* ---- entry points ------------------------------------------------------- */

@@ -65,6 +65,7 @@ typedef struct {
 	bool online;	/* the service is: poll only then */
 	guint timer_id; /* next poll; 0: none due */
 	bool in_flight; /* a GetSessionIdleTime is on its way */
+	int64_t last;	/* monotonic µs of the last poll; 0: none */
 } IdlePoll;
 
 struct _BusDesktop {
