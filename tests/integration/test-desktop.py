@@ -664,6 +664,12 @@ def run_stacked(tap, env, py, bob, account):
     r = env.ctl("set", "offline")
     env.wait_state("offline", 10, daemon=d)
     tap.ok(polls() == 1, "offline: no poll")
+    env.ctl("set", "available", "back")
+    st = env.wait_state("online", 30, daemon=d)
+    time.sleep(0.5)
+    tap.ok(st == "online" and polls() == 1,
+           "online again within 30 s of the last poll: not polled yet",
+           "%r, %d polls" % (st, polls()))
     fdo.stop()
     tap.ok(d.stop(10) == 0, "#15 daemon stops cleanly")
 
