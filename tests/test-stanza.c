@@ -151,12 +151,14 @@ START_TEST(test_serialize_escaping)
 	g_autofree char *xml = NULL;
 
 	stanza_set_attr(m, "to", "a&b<c>d\"e'f\tg\nh\ri");
-	stanza_add_child_text(m, "body", NULL, "1 < 2 & 3 > 2 \"q\" 'a'\n");
+	stanza_add_child_text(m, "body", NULL,
+			      "1 < 2 & 3 > 2 \"q\" 'a'\n\r\n\t");
 	xml = stanza_to_string(m);
+	/* CR in text too: XML 1.0 §2.11 would read a raw one as LF. */
 	ck_assert_str_eq(xml,
 			 "<message to='a&amp;b&lt;c&gt;d&quot;e&apos;f&#9;g"
 			 "&#10;h&#13;i'><body>1 &lt; 2 &amp; 3 &gt; 2 \"q\" "
-			 "'a'\n</body></message>");
+			 "'a'\n&#13;\n\t</body></message>");
 }
 END_TEST
 

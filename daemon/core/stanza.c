@@ -71,6 +71,11 @@ static Stanza *stanza_alloc(const char *name, const char *xmlns,
 	return stanza;
 }
 
+size_t stanza_record_size(void)
+{
+	return sizeof(Stanza);
+}
+
 Stanza *stanza_new(const char *name, const char *xmlns)
 {
 	g_return_val_if_fail(name != NULL, NULL);
@@ -309,6 +314,15 @@ void stanza_set_text(Stanza *stanza, const char *text)
 		stanza_append_text(stanza, text, -1);
 }
 
+void stanza_wipe_text(Stanza *stanza)
+{
+	g_return_if_fail(stanza != NULL);
+
+	if (stanza->text != NULL)
+		explicit_bzero(stanza->text, stanza->text_alloc);
+	stanza->text_len = 0;
+}
+
 Stanza *stanza_add_child(Stanza *parent, Stanza *child)
 {
 	g_return_val_if_fail(parent != NULL, NULL);
@@ -387,7 +401,8 @@ size_t stanza_get_n_children(const Stanza *stanza)
  * Appends s escaped. In attributes (quoted with ') the quotes and the
  * whitespace characters that attribute-value normalization would turn into
  * spaces (XML 1.0 §3.3.3) become character references, so values survive a
- * round trip. C0 controls other than tab, LF and CR cannot appear in an XML
+ * round trip; so does CR in text, which end-of-line handling (§2.11) would
+ * turn into LF. C0 controls other than tab, LF and CR cannot appear in an XML
  * 1.0 document at all, not even as references (§2.2); they are dropped
  * rather than making the peer close the stream as not-well-formed.
  */
@@ -423,7 +438,7 @@ static void append_escaped(GString *out, const char *s, size_t len, bool attr)
 			rep = attr ? "&#10;" : NULL;
 			break;
 		case '\r':
-			rep = attr ? "&#13;" : NULL;
+			rep = "&#13;";
 			break;
 		default:
 			rep = c < 0x20 ? "" : NULL;

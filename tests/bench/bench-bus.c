@@ -279,6 +279,62 @@ struct _BenchSetter {
 	unsigned failed;
 };
 
+/* The a(sss) of ListContacts into jid → "show\tstatus". */
+static GHashTable *read_contacts(DBusMessage *reply)
+{
+	GHashTable *table =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	DBusMessageIter it, arr;
+
+	dbus_message_iter_init(reply, &it);
+	if (dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY)
+		return table;
+	for (dbus_message_iter_recurse(&it, &arr);
+	     dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_STRUCT;
+	     dbus_message_iter_next(&arr)) {
+		DBusMessageIter st;
+		const char *f[3] = {"", "", ""};
+
+		dbus_message_iter_recurse(&arr, &st);
+		for (int i = 0; i < 3; i++) {
+			if (dbus_message_iter_get_arg_type(&st) ==
+			    DBUS_TYPE_STRING)
+				dbus_message_iter_get_basic(&st, &f[i]);
+			dbus_message_iter_next(&st);
+		}
+		g_hash_table_insert(table, g_strdup(f[0]),
+				    g_strdup_printf("%s\t%s", f[1], f[2]));
+	}
+	return table;
+}
+
+GHashTable *bench_bus_list_contacts(BenchBus *bus, GError **error)
+{
+	DBusConnection *c = connect_bus(bus, error);
+	DBusMessage *m, *reply;
+	GHashTable *table;
+	DBusError err;
+
+	if (c == NULL)
+		return NULL;
+	m = dbus_message_new_method_call(BUS_NAME, BUS_PATH, BUS_IFACE,
+					 "ListContacts");
+	dbus_error_init(&err);
+	reply = dbus_connection_send_with_reply_and_block(c, m, 60000, &err);
+	dbus_message_unref(m);
+	dbus_connection_close(c);
+	dbus_connection_unref(c);
+	if (reply == NULL) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "ListContacts: %s", err.message);
+		dbus_error_free(&err);
+		return NULL;
+	}
+	table = read_contacts(reply);
+	dbus_message_unref(reply);
+	return table;
+}
+
 static bool set_presence(DBusConnection *c, const char *status)
 {
 	DBusMessage *m = dbus_message_new_method_call(BUS_NAME, BUS_PATH,

@@ -40,6 +40,10 @@ uint64_t bench_watch_get_entries(BenchWatch *watch);
 /* When "lat-<i>" arrived; 0: not yet. */
 int64_t bench_watch_get_probe(BenchWatch *watch, unsigned i);
 
+/* ListContacts() on a connection of its own: bare JID → "show<TAB>status".
+ * NULL with error when the call fails. Transfer full. */
+GHashTable *bench_bus_list_contacts(BenchBus *bus, GError **error);
+
 /*
  * Calls SetPresence("available", "sp-<i>", {}) n times from its own
  * thread, each after the server saw the previous one (or 1 s passed).

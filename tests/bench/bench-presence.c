@@ -62,6 +62,9 @@ typedef struct {
 	double bus_cpu_s;   /* dbus-daemon's, over the same flood */
 	long rss_base_kb, rss_after_kb, hwm_kb;
 	uint64_t signals, entries;
+	/* Contacts whose state on the bus differs from the contract's
+	 * aggregation (bench_wire_expected); -1: not checked. */
+	long table_mismatches;
 } RunResult;
 
 typedef struct {
@@ -413,10 +416,50 @@ static void measure_extras(Bench *b, GPid pid, BenchWatch *watch)
 	}
 }
 
+/*
+ * After the flood and the updates: does the table on the bus hold, for
+ * every contact, what the contract's aggregation says (the most available
+ * resource, then the highest priority, then the latest arrival)? Returns
+ * the number of contacts that differ (a few are printed), or -1 when
+ * ListContacts failed.
+ */
+static long check_table(Bench *b, unsigned n, unsigned m)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GHashTable) got = bench_bus_list_contacts(b->bus, &error);
+	g_autoptr(GPtrArray) want = NULL;
+	long bad = 0;
+
+	if (got == NULL) {
+		g_printerr("table check: %s\n", error->message);
+		return -1;
+	}
+	want = bench_wire_expected(n, R_RESOURCES, m);
+	for (unsigned i = 0; i < n; i++) {
+		char jid[64];
+		const char *have;
+
+		g_snprintf(jid, sizeof(jid), BENCH_CONTACT_FMT, i);
+		have = g_hash_table_lookup(got, jid);
+		if (g_strcmp0(have, g_ptr_array_index(want, i)) == 0)
+			continue;
+		if (bad++ < 3)
+			g_printerr("table check: %s is '%s', the contract says "
+				   "'%s'\n",
+				   jid, have ? have : "(missing)",
+				   (const char *)g_ptr_array_index(want, i));
+	}
+	if (bad)
+		g_printerr("table check: %ld of %u contacts differ from the "
+			   "contract's aggregation\n",
+			   bad, n);
+	return bad;
+}
+
 static RunResult run_subject(Bench *b, Subject subj, unsigned n, GString *flood,
 			     GString *updates, bool extras)
 {
-	RunResult res = {.roster_s = -1, .start_s = -1};
+	RunResult res = {.roster_s = -1, .start_s = -1, .table_mismatches = -1};
 	BenchServerEvents *ev = bench_server_get_events(b->server);
 	g_autoptr(GError) error = NULL;
 	g_autofree char *conf =
@@ -541,6 +584,11 @@ static RunResult run_subject(Bench *b, Subject subj, unsigned n, GString *flood,
 		res.signals = bench_watch_get_signals(watch);
 		res.entries = bench_watch_get_entries(watch);
 	}
+	if (bus) {
+		res.table_mismatches = check_table(b, n, n);
+		if (res.table_mismatches != 0)
+			goto fail;
+	}
 	if (extras && watch != NULL)
 		measure_extras(b, pid, watch);
 	res.ok = true;
@@ -615,6 +663,25 @@ static void fmt(char *buf, size_t len, const char *f, double v)
 static const char *verdict(bool ok)
 {
 	return ok ? "PASS" : "MISS";
+}
+
+/* How many contacts a bus run got wrong: the first run that missed, else
+ * 0; -1 when no run was checked. */
+static long table_worst(Bench *b, Results *res)
+{
+	long worst = -1;
+
+	for (Subject s = 0; s < SUBJ_N; s++)
+		for (unsigned si = 0; si < b->sizes->len; si++)
+			for (unsigned k = 0; k < b->runs; k++) {
+				long m = res->r[s][si][k].table_mismatches;
+
+				if (m != 0 && m != -1)
+					return m;
+				if (m == 0)
+					worst = 0;
+			}
+	return worst;
 }
 
 static int print_table(Bench *b, Results *res)
@@ -722,7 +789,8 @@ static int print_table(Bench *b, Results *res)
 		const char *what;
 		bool ok;
 		char fig[64];
-	} t[6];
+	} t[7];
+	long worst = table_worst(b, res);
 	double pc = med_field(b, res, SUBJ_PRESENCED_CC, last,
 			      G_STRUCT_OFFSET(RunResult, flood_cpu_s));
 	double sc = med_field(b, res, SUBJ_STROPHE, last,
@@ -751,6 +819,10 @@ static int print_table(Bench *b, Results *res)
 		   b->idle_wakeups_per_min, b->idle_keepalives_per_min);
 	t[5].what = "idle: no wake-ups but the keepalive";
 	t[5].ok = idle_ok;
+	g_snprintf(t[6].fig, 64, worst < 0 ? "not checked" : "%ld differ",
+		   worst);
+	t[6].what = "table on the bus = the contract's aggregation";
+	t[6].ok = worst == 0;
 	printf("\nTargets (N = %u, R = %u):\n", nmax, R_RESOURCES);
 	for (unsigned i = 0; i < G_N_ELEMENTS(t); i++) {
 		bool ok = t[i].ok && !isnan(pd);

@@ -1,5 +1,14 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The benchmark's plaintext (bench-wire.h) and the model of what the
+ * contact table must hold after it, from the same entry functions so the
+ * two cannot drift.
+ */
 #include "config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "bench-wire.h"
 
@@ -54,21 +63,43 @@ GString *bench_wire_roster(const char *iq_id, unsigned n)
 	return out;
 }
 
+/*
+ * Resource j of contact i in the flood. Every fourth contact has all its
+ * resources at the same show and priority, so that only the order of
+ * arrival decides which status it shows (CONTRACT.md, additions v3).
+ */
+static void flood_entry(unsigned i, unsigned j, const char **ret_show,
+			char *status, size_t len, int *ret_priority)
+{
+	bool tie = i % 4 == 3;
+
+	*ret_show = shows[(i + (tie ? 0 : j)) % G_N_ELEMENTS(shows)];
+	*ret_priority = tie || j == 0 ? 5 : 1;
+	g_snprintf(status, len,
+		   "Working from the %s office on the quarterly plan, back "
+		   "after lunch (%u/%u)",
+		   j == 0 ? "Berlin" : "Lisbon", i, j);
+}
+
+/* Update k: contact k % n's first resource, priority 5. */
+static void update_entry(unsigned k, const char **ret_show, char *status,
+			 size_t len)
+{
+	*ret_show = shows[(k + 1) % G_N_ELEMENTS(shows)];
+	g_snprintf(status, len, "update %u", k);
+}
+
 GString *bench_wire_flood(unsigned n, unsigned r)
 {
 	GString *out = g_string_sized_new((gsize)n * r * 520 + 64);
 	char status[160];
+	const char *show;
+	int prio;
 
 	for (unsigned i = 0; i < n; i++)
 		for (unsigned j = 0; j < r; j++) {
-			g_snprintf(
-				status, sizeof(status),
-				"Working from the %s office on the quarterly "
-				"plan, back after lunch (%u/%u)",
-				j == 0 ? "Berlin" : "Lisbon", i, j);
-			append_presence(out, i, j,
-					shows[(i + j) % G_N_ELEMENTS(shows)],
-					status, j == 0 ? 5 : 1);
+			flood_entry(i, j, &show, status, sizeof(status), &prio);
+			append_presence(out, i, j, show, status, prio);
 		}
 	return out;
 }
@@ -77,12 +108,79 @@ GString *bench_wire_updates(unsigned n, unsigned m)
 {
 	GString *out = g_string_sized_new((gsize)m * 520 + 64);
 	char status[64];
+	const char *show;
 
 	for (unsigned k = 0; k < m; k++) {
-		g_snprintf(status, sizeof(status), "update %u", k);
-		append_presence(out, k % n, 0,
-				shows[(k + 1) % G_N_ELEMENTS(shows)], status,
-				5);
+		update_entry(k, &show, status, sizeof(status));
+		append_presence(out, k % n, 0, show, status, 5);
+	}
+	return out;
+}
+
+/* chat > available > dnd > away > xa (CONTRACT.md "Aggregation"). */
+static int show_rank(const char *show)
+{
+	static const char *const order[] = {"xa", "away", "dnd"};
+
+	if (show == NULL)
+		return 4;
+	if (strcmp(show, "chat") == 0)
+		return 5;
+	for (int i = 0; i < (int)G_N_ELEMENTS(order); i++)
+		if (strcmp(show, order[i]) == 0)
+			return i + 1;
+	return 0;
+}
+
+typedef struct {
+	int rank, priority;
+	uint64_t seq; /* arrival */
+	char status[160];
+	const char *show;
+} ModelResource;
+
+static bool beats(const ModelResource *a, const ModelResource *b)
+{
+	if (a->rank != b->rank)
+		return a->rank > b->rank;
+	if (a->priority != b->priority)
+		return a->priority > b->priority;
+	return a->seq > b->seq;
+}
+
+GPtrArray *bench_wire_expected(unsigned n, unsigned r, unsigned m)
+{
+	g_autofree ModelResource *model = g_new0(ModelResource, (gsize)n * r);
+	GPtrArray *out = g_ptr_array_new_full(n, g_free);
+	uint64_t seq = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = 0; j < r; j++) {
+			ModelResource *e = &model[(gsize)i * r + j];
+
+			flood_entry(i, j, &e->show, e->status,
+				    sizeof(e->status), &e->priority);
+			e->rank = show_rank(e->show);
+			e->seq = ++seq;
+		}
+	for (unsigned k = 0; k < m; k++) {
+		ModelResource *e = &model[(gsize)(k % n) * r];
+
+		update_entry(k, &e->show, e->status, sizeof(e->status));
+		e->rank = show_rank(e->show);
+		e->priority = 5;
+		e->seq = ++seq;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const ModelResource *best = &model[(gsize)i * r];
+
+		for (unsigned j = 1; j < r; j++)
+			if (beats(&model[(gsize)i * r + j], best))
+				best = &model[(gsize)i * r + j];
+		g_ptr_array_add(out, g_strdup_printf("%s\t%s",
+						     best->show ? best->show
+								: "available",
+						     best->status));
 	}
 	return out;
 }

@@ -26,6 +26,14 @@ GString *bench_wire_flood(unsigned n, unsigned r);
  * first resource. Transfer full. */
 GString *bench_wire_updates(unsigned n, unsigned m);
 
+/* What the contract's aggregation leaves after the flood of n × r and m
+ * updates: for contact i, element i is "show<TAB>status" (show as on the
+ * bus: "available" for none). Transfer full. */
+GPtrArray *bench_wire_expected(unsigned n, unsigned r, unsigned m);
+
+/* The bare JID of contact i (as the flood sends it). */
+#define BENCH_CONTACT_FMT "contact%06u@" BENCH_DOMAIN
+
 /* One available presence of contact 0, resource 0, whose status is
  * "lat-<index>" (the PresenceChanged latency probe). */
 GString *bench_wire_probe(unsigned index);

@@ -8,7 +8,8 @@ noinst_LTLIBRARIES += libtest-support.la
 libtest_support_la_SOURCES = \
 	tests/support/check-suite.c tests/support/check-suite.h \
 	tests/support/session-test-server.c tests/support/session-test-server.h \
-	tests/support/tls-test-certs.c tests/support/tls-test-certs.h
+	tests/support/tls-test-certs.c tests/support/tls-test-certs.h \
+	tests/support/stanza-parse.c tests/support/stanza-parse.h
 libtest_support_la_CFLAGS = $(unit_cflags)
 libtest_support_la_LIBADD = $(CHECK_LIBS) $(GNUTLS_LIBS) $(GLIB_LIBS)
 endif
