@@ -717,6 +717,14 @@ static bool get_priority(BusObject *o, DBusMessageIter *iter, void *user_data)
 	return dbus_message_iter_append_basic(iter, DBUS_TYPE_INT32, &priority);
 }
 
+static bool get_presence_cause(BusObject *o, DBusMessageIter *iter,
+			       void *user_data)
+{
+	BusPresence *bus = user_data;
+
+	return get_string_prop(iter, service_get_presence_cause(bus->service));
+}
+
 /* ---- tables (checked against im.presenced.Presence1.xml by a test) ----- */
 
 static const BusMethod methods[] = {
@@ -752,6 +760,7 @@ static const BusProperty properties[] = {
 	{"Show", "s", get_show},
 	{"Status", "s", get_status},
 	{"Priority", "i", get_priority},
+	{"PresenceCause", "s", get_presence_cause},
 	{NULL},
 };
 

@@ -13,7 +13,7 @@
 #include "core/stream-mgmt.h"
 #include "core/xmpp-session.h"
 #include "daemon/connection.h"
-#include "daemon/lock-policy.h"
+#include "daemon/desktop-policy.h"
 #include "daemon/service.h"
 #include "daemon/settings.h"
 #include "daemon/subscription-requests.h"
@@ -66,8 +66,13 @@ struct _Service {
 	ServiceWireLogFunc wire_log;
 	void *wire_log_data;
 
-	/* Desktop integration (issue #7): screen lock and system sleep. */
-	LockPolicy *lock;
+	/* Desktop integration (issues #7, #15): screen lock, idle, DND and
+	 * system sleep. show/status above are what the policy shows. */
+	DesktopPolicy *desktop;
+	DesktopCause cause;	  /* PresenceCause as last notified */
+	int64_t shown_idle_since; /* XEP-0319 stamp as last taken */
+	ServiceDesktopHooks desktop_hooks;
+	void *desktop_hooks_data;
 	bool suspended; /* asleep: no session until service_resume() */
 	void (*suspend_done)(void *user_data);
 	void *suspend_data;

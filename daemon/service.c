@@ -10,7 +10,8 @@
  * (teardown) that frees the connection and session and then decides what
  * next: nothing, wait for the user, or reconnect after a back-off.
  *
- * Here too: own presence (SetPresence), the screen lock and sleep. The
+ * Here too: own presence (SetPresence), the desktop's causes (lock, idle,
+ * DND: desktop-policy.c decides, this applies) and sleep. The
  * roster and subscription methods are in service-roster.c.
  */
 #include "config.h"
@@ -22,7 +23,7 @@
 #include "core/xmpp-session.h"
 #include "daemon/account-state.h"
 #include "daemon/connection.h"
-#include "daemon/lock-policy.h"
+#include "daemon/desktop-policy.h"
 #include "daemon/service-private.h"
 #include "daemon/service.h"
 #include "daemon/session-sink.h"
@@ -40,6 +41,8 @@
 #define NETWORK_RETRY_MIN ((int64_t)5 * G_USEC_PER_SEC)
 
 static void connect_now(Service *service);
+static bool take_desktop_presence(Service *service);
+static void desktop_changed(Service *service, bool changed);
 
 const char *service_state_to_string(ServiceState state)
 {
@@ -98,6 +101,9 @@ static void set_state(Service *service, ServiceState state)
 	       service_state_to_string(state));
 	service->state = state;
 	notify(service, "State");
+	if (service->desktop_hooks.state_changed)
+		service->desktop_hooks.state_changed(
+			service->desktop_hooks_data, state);
 }
 
 static void set_reason(Service *service, const char *reason,
@@ -166,8 +172,9 @@ static void send_own_presence(Service *service)
 		.show = service->show,
 		.status = service->status,
 		.priority = service->priority,
-		/* XEP-0319: idle since the lock, while its away is ours. */
-		.idle_since = lock_policy_get_idle_since(service->lock),
+		/* XEP-0319: idle since the lock or inactivity, while an
+		 * automatic presence is shown. */
+		.idle_since = service->shown_idle_since,
 	};
 
 	if (!service->session || service->session_closed ||
@@ -247,7 +254,7 @@ static void on_online(void *user_data, const char *full_jid)
 	/* The session publishes the nick with PEP by itself. */
 	send_own_presence(service);
 	/* XEP-0352: a new session starts active; say so if it is not. */
-	if (lock_policy_is_locked(service->lock))
+	if (desktop_policy_is_locked(service->desktop))
 		(void)xmpp_session_send_csi(service->session, false);
 }
 
@@ -678,7 +685,12 @@ Service *service_new(Settings *config)
 	service->jid = g_strdup(config->jid);
 	service->requests =
 		subscription_requests_new(SUBSCRIPTION_REQUESTS_MAX);
-	service->lock = lock_policy_new();
+	service->desktop = desktop_policy_new(service->show, service->status);
+	(void)desktop_policy_set_options(
+		service->desktop,
+		&(DesktopOptions){config->away_on_lock,
+				  config->dnd_follows_desktop});
+	service->cause = DESKTOP_CAUSE_USER;
 	return service;
 }
 
@@ -707,7 +719,7 @@ void service_free(Service *service)
 	g_free(service->state_message);
 	g_free(service->jid);
 	subscription_requests_free(service->requests);
-	lock_policy_free(service->lock);
+	desktop_policy_free(service->desktop);
 	g_free(service);
 }
 
@@ -844,8 +856,17 @@ bool service_reload_config(Service *service, GError **error)
 		set_reason(service, "", "");
 	settings_free(service->config);
 	service->config = g_steal_pointer(&config);
+	desktop_changed(service,
+			desktop_policy_set_options(
+				service->desktop,
+				&(DesktopOptions){
+					service->config->away_on_lock,
+					service->config->dnd_follows_desktop}));
 	if (service->state != SERVICE_STATE_ONLINE)
 		set_string(service, &service->jid, service->config->jid, "Jid");
+	if (service->desktop_hooks.settings_changed)
+		service->desktop_hooks.settings_changed(
+			service->desktop_hooks_data);
 
 	if (service->stopping || service->show == PRESENCE_SHOW_OFFLINE)
 		return true;
@@ -948,13 +969,9 @@ bool service_set_presence(Service *service, const char *show_str,
 		if (service->session && !service->session_closed)
 			xmpp_session_set_nick(service->session, service->nick);
 	}
-	/* Set by the user or an app: kept when the screen unlocks. */
-	lock_policy_presence_set(service->lock);
-	if (service->show != show) {
-		service->show = show;
-		notify(service, "Show");
-	}
-	set_string(service, &service->status, status, "Status");
+	/* Set by the user or an app: wins over every cause active now. */
+	(void)desktop_policy_set_user(service->desktop, show, status);
+	(void)take_desktop_presence(service);
 	if (service->priority != priority) {
 		service->priority = priority;
 		notify(service, "Priority");
@@ -1048,54 +1065,116 @@ static void send_csi(Service *service, bool active)
 	(void)xmpp_session_send_csi(service->session, active);
 }
 
-/* The lock's own change of presence: like SetPresence, minus the policy. */
-static void apply_lock_presence(Service *service, PresenceShow show,
-				const char *status)
+/*
+ * Takes what the policy shows as own presence, telling the observer what
+ * changed. True when what is sent to the server changed.
+ */
+static bool take_desktop_presence(Service *service)
 {
+	PresenceShow show = desktop_policy_get_show(service->desktop);
+	const char *status = desktop_policy_get_status(service->desktop);
+	DesktopCause cause = desktop_policy_get_cause(service->desktop);
+	int64_t since = desktop_policy_get_idle_since(service->desktop);
+	bool changed = show != service->show ||
+		       g_strcmp0(status, service->status) != 0 ||
+		       since != service->shown_idle_since;
+
+	service->shown_idle_since = since;
 	if (service->show != show) {
 		service->show = show;
 		notify(service, "Show");
 	}
 	set_string(service, &service->status, status, "Status");
+	if (service->cause != cause) {
+		service->cause = cause;
+		notify(service, "PresenceCause");
+	}
+	return changed;
+}
+
+/* A cause changed (changed: the policy says what is shown did). */
+static void desktop_changed(Service *service, bool changed)
+{
+	if (!changed || !take_desktop_presence(service))
+		return;
+	g_info("presence: %s (%s)", presence_show_to_string(service->show),
+	       desktop_cause_to_string(service->cause));
 	if (service->state == SERVICE_STATE_ONLINE && service->connection)
 		send_own_presence(service);
 }
 
-void service_set_locked(Service *service, bool locked)
+static int64_t now_or(int64_t since)
 {
+	return since > 0 ? since : g_get_real_time() / G_USEC_PER_SEC;
+}
+
+void service_set_locked(Service *service, bool locked, int64_t since)
+{
+	bool changed;
+
 	g_return_if_fail(service);
 
-	if (locked == lock_policy_is_locked(service->lock))
+	if (locked == desktop_policy_is_locked(service->desktop))
 		return;
+	changed = desktop_policy_set_locked(service->desktop, locked,
+					    now_or(since));
+	g_info("screen %s", locked ? "locked" : "unlocked");
+	/* Away goes out before <inactive/>, <active/> before the restore. */
 	if (locked) {
-		bool away = lock_policy_lock(
-			service->lock, service->config->away_on_lock,
-			service->show, service->status,
-			g_get_real_time() / G_USEC_PER_SEC);
-
-		g_info("screen locked%s", away ? ": away" : "");
-		/* The away goes out with <idle since=lock time/>. */
-		if (away)
-			apply_lock_presence(service, PRESENCE_SHOW_AWAY,
-					    service->status);
+		desktop_changed(service, changed);
 		send_csi(service, false);
 	} else {
-		PresenceShow show = PRESENCE_SHOW_AVAILABLE;
-		g_autofree char *status = NULL;
-		bool restore =
-			lock_policy_unlock(service->lock, &show, &status);
-
-		g_info("screen unlocked%s%s", restore ? ": back to " : "",
-		       restore ? presence_show_to_string(show) : "");
 		send_csi(service, true);
-		if (restore)
-			apply_lock_presence(service, show, status);
+		desktop_changed(service, changed);
 	}
 }
 
 bool service_is_locked(const Service *service)
 {
-	return lock_policy_is_locked(service->lock);
+	return desktop_policy_is_locked(service->desktop);
+}
+
+void service_set_dnd(Service *service, bool dnd)
+{
+	g_return_if_fail(service);
+
+	if (dnd == desktop_policy_is_dnd(service->desktop))
+		return;
+	g_info("desktop Do Not Disturb %s", dnd ? "on" : "off");
+	desktop_changed(service, desktop_policy_set_dnd(service->desktop, dnd));
+}
+
+void service_set_idle(Service *service, DesktopIdle level, int64_t since)
+{
+	static const char *const names[] = {"active", "idle (away)",
+					    "idle (xa)"};
+
+	g_return_if_fail(service);
+
+	if (level == desktop_policy_get_idle(service->desktop))
+		return;
+	g_info("user %s", names[level]);
+	desktop_changed(service, desktop_policy_set_idle(service->desktop,
+							 level, now_or(since)));
+}
+
+const char *service_get_presence_cause(const Service *service)
+{
+	return desktop_cause_to_string(service->cause);
+}
+
+void service_set_desktop_hooks(Service *service,
+			       const ServiceDesktopHooks *hooks,
+			       void *user_data)
+{
+	g_return_if_fail(service);
+
+	if (hooks)
+		service->desktop_hooks = *hooks;
+	else
+		memset(&service->desktop_hooks, 0,
+		       sizeof(service->desktop_hooks));
+	service->desktop_hooks_data = user_data;
 }
 
 void service_suspend(Service *service, void (*done)(void *user_data),

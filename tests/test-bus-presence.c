@@ -1220,6 +1220,7 @@ START_TEST(test_properties_get)
 	g_autoptr(DBusMessage) reply = NULL;
 	DBusMessageIter iter, var;
 	dbus_bool_t ready;
+	const char *cause = NULL;
 
 	fake_service_set_state(service, SERVICE_STATE_RECONNECTING, "network",
 			       "Lost the connection to example.org");
@@ -1249,6 +1250,16 @@ START_TEST(test_properties_get)
 	dbus_message_iter_init(reply, &iter);
 	dbus_message_iter_recurse(&iter, &var);
 	ck_assert_int_eq(dbus_message_iter_get_arg_type(&var), DBUS_TYPE_INT32);
+	g_clear_pointer(&reply, dbus_message_unref);
+
+	reply = get_property(IFACE, "PresenceCause");
+	assert_ok(reply);
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &var);
+	ck_assert_int_eq(dbus_message_iter_get_arg_type(&var),
+			 DBUS_TYPE_STRING);
+	dbus_message_iter_get_basic(&var, &cause);
+	ck_assert_str_eq(cause, "user");
 	g_clear_pointer(&reply, dbus_message_unref);
 
 	reply = get_property(IFACE, "Password");
@@ -1283,7 +1294,8 @@ START_TEST(test_properties_get_all)
 		dbus_message_iter_next(&dict);
 	}
 	ck_assert_str_eq(names->str, "State StateReason StateMessage "
-				     "RosterReady Jid Show Status Priority ");
+				     "RosterReady Jid Show Status Priority "
+				     "PresenceCause ");
 }
 END_TEST
 

@@ -7,7 +7,7 @@
  *
  * Usage: bench-presence [--smoke] [--runs K] [--sizes 1000,10000,50000]
  *        [--idle-seconds S] [--calls C] [--presenced PATH]
- *        [--tracker PATH]
+ *        [--tracker PATH] [--desktop FAKE_DESKTOP_PY]
  * (internal: bench-presence --floor-client tls|table PORT CA_FILE)
  */
 #include "config.h"
@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,7 @@ typedef struct {
 	char *presenced;
 	char *tracker;
 	char *core;
+	char *desktop; /* tests/integration/fake-desktop.py, or NULL */
 	char *self;
 	bool skip[SUBJ_N];
 	/* state */
@@ -84,6 +86,7 @@ typedef struct {
 	char *ca_file;
 	BenchServer *server;
 	BenchBus *bus;
+	GPid fakes[2]; /* --desktop: IdleMonitor and a DND source */
 	/* extras, measured once */
 	GArray *sp_lat;	   /* double µs: SetPresence → wire */
 	GArray *probe_lat; /* double µs: stanza → PresenceChanged */
@@ -249,6 +252,55 @@ static GPid spawn(Bench *b, char **argv, const char *log_name)
 	}
 	close(fd);
 	return pid;
+}
+
+/*
+ * --desktop: one fake desktop service (fake-desktop.py KIND) on the
+ * bench's bus, started before the subjects so that presenced watches it
+ * through the idle window. Waits for its READY line; 0 on failure.
+ */
+static GPid start_fake(Bench *b, const char *kind, const char *arg)
+{
+	/* Debian's python3 has python3-dbus; a venv's often has not. */
+	const char *py = g_getenv("BENCH_PYTHON");
+	const char *argv[] = {py ? py : "/usr/bin/python3",  b->desktop, kind,
+			      bench_bus_get_address(b->bus), arg,	 NULL};
+	g_autoptr(GError) error = NULL;
+	struct pollfd pfd = {.events = POLLIN};
+	char buf[64] = "";
+	GPid pid = 0;
+	ssize_t n = 0;
+
+	if (!g_spawn_async_with_pipes(
+		    NULL, (char **)argv, NULL,
+		    G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+		    &pid, NULL, &pfd.fd, NULL, &error)) {
+		g_printerr("fake %s: %s\n", kind, error->message);
+		return 0;
+	}
+	if (poll(&pfd, 1, 20000) == 1)
+		n = read(pfd.fd, buf, sizeof(buf) - 1);
+	close(pfd.fd);
+	if (n <= 0 || strncmp(buf, "READY", 5) != 0) {
+		g_printerr("fake %s did not start\n", kind);
+		kill(pid, SIGTERM);
+		(void)waitpid(pid, NULL, 0);
+		g_spawn_close_pid(pid);
+		return 0;
+	}
+	return pid;
+}
+
+static void stop_fakes(Bench *b)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(b->fakes); i++) {
+		if (b->fakes[i] <= 0)
+			continue;
+		kill(b->fakes[i], SIGTERM);
+		(void)waitpid(b->fakes[i], NULL, 0);
+		g_spawn_close_pid(b->fakes[i]);
+		b->fakes[i] = 0;
+	}
 }
 
 static void print_log(Bench *b, const char *log_name)
@@ -839,6 +891,10 @@ int main(int argc, char **argv)
 		 "the libstrophe tracker", "PATH"},
 		{"core", 0, 0, G_OPTION_ARG_FILENAME, &b.core,
 		 "the core tracker", "PATH"},
+		{"desktop", 0, 0, G_OPTION_ARG_FILENAME, &b.desktop,
+		 "fake-desktop.py: a fake Mutter IdleMonitor and DND source "
+		 "on the bus",
+		 "PATH"},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) ctx = NULL;
@@ -927,6 +983,16 @@ int main(int argc, char **argv)
 	}
 	printf("server 127.0.0.1:%u, bus %s\n", bench_server_get_port(b.server),
 	       bench_bus_get_address(b.bus));
+	if (b.desktop != NULL) {
+		b.fakes[0] = start_fake(&b, "mutter", NULL);
+		b.fakes[1] = start_fake(&b, "notifications", "kde");
+		if (b.fakes[0] <= 0 || b.fakes[1] <= 0) {
+			stop_fakes(&b);
+			return 1;
+		}
+		printf("desktop: fake IdleMonitor and Notifications on the "
+		       "bus\n");
+	}
 
 	res = g_new0(Results, 1);
 	for (unsigned si = 0; si < b.sizes->len; si++) {
@@ -965,6 +1031,7 @@ int main(int argc, char **argv)
 	if (failed_runs > 0)
 		printf("\n%u run(s) failed\n", failed_runs);
 
+	stop_fakes(&b);
 	bench_bus_free(b.bus);
 	bench_server_free(b.server);
 	remove_dir(b.dir);
