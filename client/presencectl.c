@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <glib-unix.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,6 +42,8 @@ static const char usage_text[] =
 	"  state                connection state (offline, connecting, "
 	"online,\n"
 	"                       reconnecting)\n"
+	"  status               an overview for people: state, JID, own\n"
+	"                       presence and what set it, contacts, server\n"
 	"  list                 every contact: JID<TAB>SHOW<TAB>STATUS\n"
 	"  contact JID          the contact (JID<TAB>SHOW<TAB>STATUS), then\n"
 	"                       each online resource with its client "
@@ -596,6 +599,175 @@ static int cmd_subscription(DBusConnection *conn, const char *jid)
 	return EXIT_OK;
 }
 
+/* ---- status: one screen for people ------------------------------------ */
+
+/* The properties the overview shows; strings borrowed from the reply. */
+typedef struct {
+	const char *state, *reason, *message, *jid;
+	const char *show, *status, *cause;
+	dbus_int32_t priority;
+	dbus_bool_t roster_ready;
+} Overview;
+
+static void take_property(Overview *o, const char *name, DBusMessageIter *var)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} strings[] = {
+		{"State", offsetof(Overview, state)},
+		{"StateReason", offsetof(Overview, reason)},
+		{"StateMessage", offsetof(Overview, message)},
+		{"Jid", offsetof(Overview, jid)},
+		{"Show", offsetof(Overview, show)},
+		{"Status", offsetof(Overview, status)},
+		{"PresenceCause", offsetof(Overview, cause)},
+	};
+	int type = dbus_message_iter_get_arg_type(var);
+
+	if (type == DBUS_TYPE_INT32 && strcmp(name, "Priority") == 0)
+		dbus_message_iter_get_basic(var, &o->priority);
+	else if (type == DBUS_TYPE_BOOLEAN && strcmp(name, "RosterReady") == 0)
+		dbus_message_iter_get_basic(var, &o->roster_ready);
+	if (type != DBUS_TYPE_STRING)
+		return;
+	for (size_t i = 0; i < G_N_ELEMENTS(strings); i++)
+		if (strcmp(name, strings[i].name) == 0)
+			dbus_message_iter_get_basic(
+				var,
+				(const char **)((char *)o + strings[i].offset));
+}
+
+/* GetAll into o; the reply (transfer full) owns the strings. */
+static DBusMessage *get_overview(DBusConnection *conn, Overview *o)
+{
+	g_autoptr(DBusMessage) msg = dbus_message_new_method_call(
+		NAME, PATH, DBUS_INTERFACE_PROPERTIES, "GetAll");
+	DBusMessage *reply;
+	const char *iface = IFACE;
+	DBusMessageIter iter, dict, entry, var;
+
+	if (!msg || !dbus_message_append_args(msg, DBUS_TYPE_STRING, &iface,
+					      DBUS_TYPE_INVALID))
+		g_error("out of memory");
+	reply = call(conn, msg);
+	if (!reply || !has_signature(reply, "a{sv}")) {
+		g_clear_pointer(&reply, dbus_message_unref);
+		return NULL;
+	}
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &dict);
+	while (dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY) {
+		const char *name;
+
+		dbus_message_iter_recurse(&dict, &entry);
+		dbus_message_iter_get_basic(&entry, &name);
+		dbus_message_iter_next(&entry);
+		dbus_message_iter_recurse(&entry, &var);
+		take_property(o, name, &var);
+		dbus_message_iter_next(&dict);
+	}
+	return reply;
+}
+
+/*
+ * Counts the structs of method's array reply, and of those the ones whose
+ * second field (a show) is online. -1: the call failed (reported).
+ */
+static int count_items(DBusConnection *conn, const char *method,
+		       const char *sig, int *ret_online)
+{
+	g_autoptr(DBusMessage) msg = new_call(method);
+	g_autoptr(DBusMessage) reply = call(conn, msg);
+	DBusMessageIter iter, array, st;
+	int n = 0, online = 0;
+
+	if (!reply || !has_signature(reply, sig))
+		return -1;
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &array);
+	while (dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT) {
+		const char *show = NULL;
+
+		dbus_message_iter_recurse(&array, &st);
+		dbus_message_iter_next(&st);
+		dbus_message_iter_get_basic(&st, &show);
+		if (strcmp(show, "offline") != 0 &&
+		    strcmp(show, "unknown") != 0)
+			online++;
+		n++;
+		dbus_message_iter_next(&array);
+	}
+	if (ret_online)
+		*ret_online = online;
+	return n;
+}
+
+static const char *cause_text(const char *cause)
+{
+	if (g_strcmp0(cause, "dnd") == 0)
+		return "dnd (the desktop is in Do Not Disturb)";
+	if (g_strcmp0(cause, "lock") == 0)
+		return "lock (the screen is locked)";
+	if (g_strcmp0(cause, "idle") == 0)
+		return "idle (no input for a while)";
+	return "user (you or an app)";
+}
+
+/* "Label: value" lines, right-aligned labels as hostnamectl prints. */
+static void print_row(const char *label, const char *value)
+{
+	g_autoptr(GString) v = g_string_new(NULL);
+
+	append_escaped(v, value ? value : "", false);
+	printf("%10s: %s\n", label, v->str);
+}
+
+/* The XMPP service is the JID's domain (RFC 7622 §3.2). Transfer full. */
+static char *jid_domain(const char *jid)
+{
+	const char *at = jid ? strchr(jid, '@') : NULL;
+	const char *domain = at ? at + 1 : jid;
+
+	return domain ? g_strndup(domain, strcspn(domain, "/")) : NULL;
+}
+
+static int cmd_status(DBusConnection *conn)
+{
+	Overview o = {0};
+	g_autoptr(DBusMessage) props = get_overview(conn, &o);
+	g_autofree char *state = NULL, *presence = NULL, *contacts = NULL;
+	g_autofree char *domain = NULL;
+	int online = 0, n_contacts, n_roster;
+
+	if (!props)
+		return EXIT_DAEMON;
+	n_contacts = count_items(conn, "ListContacts", "a(sss)", &online);
+	n_roster = count_items(conn, "GetRoster", "a(sssas)", NULL);
+	if (n_contacts < 0 || n_roster < 0)
+		return EXIT_DAEMON;
+	state = g_strcmp0(o.state, "online") == 0 || !o.reason || !*o.reason
+			? g_strdup(o.state)
+			: g_strdup_printf("%s (%s: %s)", o.state, o.reason,
+					  o.message ? o.message : "");
+	presence = o.status && *o.status
+			   ? g_strdup_printf("%s, \"%s\" (priority %d)", o.show,
+					     o.status, (int)o.priority)
+			   : g_strdup_printf("%s (priority %d)", o.show,
+					     (int)o.priority);
+	contacts = g_strdup_printf("%d online, %d in the roster%s", online,
+				   n_roster,
+				   o.roster_ready ? "" : " (not received)");
+	domain = jid_domain(o.jid);
+	print_row("State", state);
+	print_row("JID", o.jid);
+	print_row("Presence", presence);
+	print_row("Set by", cause_text(o.cause));
+	print_row("Contacts", contacts);
+	print_row("Server", domain);
+	return EXIT_OK;
+}
+
 /* ---- verbs ------------------------------------------------------------ */
 
 /* args[0] is the verb, then its arguments (as many as the table allows). */
@@ -619,6 +791,12 @@ static int verb_get(DBusConnection *conn, char **args, const SetArgs *options)
 static int verb_state(DBusConnection *conn, char **args, const SetArgs *options)
 {
 	return cmd_state(conn);
+}
+
+static int verb_status(DBusConnection *conn, char **args,
+		       const SetArgs *options)
+{
+	return cmd_status(conn);
 }
 
 static int verb_list(DBusConnection *conn, char **args, const SetArgs *options)
@@ -750,6 +928,7 @@ static const Verb verbs[] = {
 	{"set", 1, 2, true, verb_set},
 	{"get", 0, 0, false, verb_get},
 	{"state", 0, 0, false, verb_state},
+	{"status", 0, 0, false, verb_status},
 	{"list", 0, 0, false, verb_list},
 	{"contact", 1, 1, false, verb_contact},
 	{"watch", 0, 0, false, verb_watch},

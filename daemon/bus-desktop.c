@@ -1,116 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Screen lock and system sleep from the session and system buses; see
- * bus-desktop.h. Every call is asynchronous (the daemon never waits on a
- * desktop service), and every reply is checked against the owner it was
- * meant for: a reply from a service that has since gone or been replaced
+ * The desktop client's frame; see bus-desktop.h and bus-desktop-private.h.
+ * This file owns the two connections, the names whose owners are followed,
+ * the dispatch of signals to the source files and the asynchronous calls.
+ * Every call is asynchronous (the daemon never waits on a desktop
+ * service), and every reply is checked against the owner it was meant
+ * for: a reply from a service that has since gone or been replaced
  * changes nothing.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <dbus/dbus.h>
 
 #include "dbus/bus-autoptr.h"
 #include "dbus/bus-connection.h"
-#include "daemon/bus-desktop.h"
-#include "daemon/lock-policy.h"
+#include "daemon/bus-desktop-private.h"
 
-#define DBUS_NAME "org.freedesktop.DBus"
-#define LOGIN1_NAME "org.freedesktop.login1"
-#define LOGIN1_PATH "/org/freedesktop/login1"
-#define LOGIN1_MANAGER LOGIN1_NAME ".Manager"
-#define LOGIN1_SESSION LOGIN1_NAME ".Session"
-#define LOGIN1_USER LOGIN1_NAME ".User"
-#define LOGIN1_SESSION_PREFIX LOGIN1_PATH "/session/"
-
-/* How long we may hold up sleep; below logind's default 5 s. */
-#define SLEEP_DEADLINE_MS 3000
 #define CALL_TIMEOUT_MS 10000
 
-/* LockSources numbering. */
-enum {
-	SOURCE_FDO_SCREENSAVER,
-	SOURCE_GNOME_SCREENSAVER,
-	SOURCE_LOGIND,
+static const char *const names[N_NAMES] = {
+	[NAME_FDO_SCREENSAVER] = "org.freedesktop.ScreenSaver",
+	[NAME_GNOME_SCREENSAVER] = "org.gnome.ScreenSaver",
+	[NAME_MATE_SCREENSAVER] = "org.mate.ScreenSaver",
+	[NAME_CINNAMON_SCREENSAVER] = "org.cinnamon.ScreenSaver",
+	[NAME_MUTTER_IDLE] = "org.gnome.Mutter.IdleMonitor",
+	[NAME_NOTIFICATIONS] = "org.freedesktop.Notifications",
+	[NAME_XFCONF] = "org.xfce.Xfconf",
+	[NAME_LOGIN1] = "org.freedesktop.login1",
 };
-
-typedef struct {
-	const char *name;	  /* well-known name = interface */
-	const char *const *paths; /* signal objects; GetActive in order */
-	unsigned source;
-} SaverDesc;
-
-static const char *const fdo_paths[] = {"/org/freedesktop/ScreenSaver",
-					"/ScreenSaver", NULL};
-static const char *const gnome_paths[] = {"/org/gnome/ScreenSaver", NULL};
-
-static const SaverDesc saver_descs[] = {
-	{"org.freedesktop.ScreenSaver", fdo_paths, SOURCE_FDO_SCREENSAVER},
-	{"org.gnome.ScreenSaver", gnome_paths, SOURCE_GNOME_SCREENSAVER},
-};
-#define N_SAVERS G_N_ELEMENTS(saver_descs)
-
-typedef struct {
-	const SaverDesc *desc;
-	char *owner; /* unique name of the current owner, NULL: none */
-} Saver;
-
-struct _BusDesktop {
-	Service *service;
-	LockSources sources;
-
-	DBusConnection *session; /* NULL: none */
-	DBusConnection *system;	 /* NULL: none */
-	bool session_filter;
-	bool system_filter;
-	GSource *drop_idle; /* drops disconnected connections */
-
-	Saver savers[N_SAVERS];
-
-	char *login1_owner; /* NULL: no logind */
-	char *session_path; /* our (or the display) session; NULL: none */
-	int inhibit_fd;	    /* -1: no inhibitor held */
-	bool inhibit_asked; /* an Inhibit call is on its way */
-	bool sleeping;	    /* between PrepareForSleep(true) and (false) */
-	guint sleep_deadline_id;
-
-	GPtrArray *pending; /* DBusPendingCall, cancelled on free */
-};
-
-/* ---- lock sources ------------------------------------------------------- */
-
-static const char *source_name(unsigned source)
-{
-	switch (source) {
-	case SOURCE_FDO_SCREENSAVER:
-		return "org.freedesktop.ScreenSaver";
-	case SOURCE_GNOME_SCREENSAVER:
-		return "org.gnome.ScreenSaver";
-	case SOURCE_LOGIND:
-		return "logind LockedHint";
-	default:
-		return "?";
-	}
-}
-
-static void set_source(BusDesktop *bd, unsigned source, bool locked)
-{
-	if (lock_sources_source_is_locked(&bd->sources, source) != locked)
-		g_debug("%s: %s", source_name(source),
-			locked ? "locked" : "unlocked");
-	if (lock_sources_set(&bd->sources, source, locked))
-		service_set_locked(bd->service,
-				   lock_sources_is_locked(&bd->sources));
-}
 
 /* ---- asynchronous calls ------------------------------------------------- */
-
-typedef void (*ReplyFunc)(BusDesktop *bd, DBusMessage *reply, const char *owner,
-			  unsigned arg);
 
 typedef struct {
 	BusDesktop *bd;
@@ -141,12 +62,8 @@ static void call_notify(DBusPendingCall *pending, void *user_data)
 	dbus_pending_call_unref(pending);
 }
 
-/*
- * Sends msg; func gets the reply (or error) unless BusDesktop is freed
- * first. False when nothing was sent.
- */
-static bool call_async(BusDesktop *bd, DBusConnection *conn, DBusMessage *msg,
-		       ReplyFunc func, const char *owner, unsigned arg)
+bool bus_desktop_call(BusDesktop *bd, DBusConnection *conn, DBusMessage *msg,
+		      ReplyFunc func, const char *owner, unsigned arg)
 {
 	DBusPendingCall *pending = NULL;
 	Call *call;
@@ -177,7 +94,7 @@ static bool call_async(BusDesktop *bd, DBusConnection *conn, DBusMessage *msg,
 	return true;
 }
 
-static bool reply_is_error(DBusMessage *reply, const char *what)
+bool bus_desktop_reply_is_error(DBusMessage *reply, const char *what)
 {
 	if (dbus_message_get_type(reply) != DBUS_MESSAGE_TYPE_ERROR)
 		return false;
@@ -185,8 +102,7 @@ static bool reply_is_error(DBusMessage *reply, const char *what)
 	return true;
 }
 
-/* Reads a variant of type b. */
-static bool iter_get_variant_bool(DBusMessageIter *iter, bool *ret)
+bool bus_desktop_iter_get_variant_bool(DBusMessageIter *iter, bool *ret)
 {
 	DBusMessageIter var;
 	dbus_bool_t b;
@@ -201,8 +117,8 @@ static bool iter_get_variant_bool(DBusMessageIter *iter, bool *ret)
 	return true;
 }
 
-static DBusMessage *new_get_property(const char *dest, const char *path,
-				     const char *iface, const char *prop)
+DBusMessage *bus_desktop_new_get_property(const char *dest, const char *path,
+					  const char *iface, const char *prop)
 {
 	DBusMessage *msg = dbus_message_new_method_call(
 		dest, path, DBUS_INTERFACE_PROPERTIES, "Get");
@@ -214,395 +130,96 @@ static DBusMessage *new_get_property(const char *dest, const char *path,
 	return msg;
 }
 
-/* ---- screensavers (session bus) ----------------------------------------- */
-
-static void saver_get_active(BusDesktop *bd, Saver *saver, unsigned path_i);
-
-static void on_get_active(BusDesktop *bd, DBusMessage *reply, const char *owner,
-			  unsigned arg)
+void bus_desktop_each_changed(DBusMessageIter *iter,
+			      void (*func)(BusDesktop *bd, const char *name,
+					   DBusMessageIter *value),
+			      BusDesktop *bd)
 {
-	Saver *saver = &bd->savers[arg >> 8];
-	unsigned path_i = arg & 0xff;
-	dbus_bool_t active;
+	DBusMessageIter dict, entry, inval;
 
-	if (g_strcmp0(owner, saver->owner) != 0)
-		return; /* the owner changed meanwhile */
-	if (dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_ERROR) {
-		g_debug("%s GetActive on %s: %s", saver->desc->name,
-			saver->desc->paths[path_i],
-			dbus_message_get_error_name(reply));
-		/* Some implement only one of the objects (KDE has both). */
-		if (saver->desc->paths[path_i + 1])
-			saver_get_active(bd, saver, path_i + 1);
-		return;
-	}
-	if (!dbus_message_get_args(reply, NULL, DBUS_TYPE_BOOLEAN, &active,
-				   DBUS_TYPE_INVALID)) {
-		g_debug("%s GetActive: unexpected reply signature %s",
-			saver->desc->name, dbus_message_get_signature(reply));
-		return;
-	}
-	set_source(bd, saver->desc->source, active);
-}
-
-static void saver_get_active(BusDesktop *bd, Saver *saver, unsigned path_i)
-{
-	g_autoptr(DBusMessage) msg = dbus_message_new_method_call(
-		saver->desc->name, saver->desc->paths[path_i],
-		saver->desc->name, "GetActive");
-	unsigned index = (unsigned)(saver - bd->savers);
-
-	(void)call_async(bd, bd->session, msg, on_get_active, saver->owner,
-			 index << 8 | path_i);
-}
-
-static void saver_set_owner(BusDesktop *bd, Saver *saver, const char *owner)
-{
-	if (owner && !*owner)
-		owner = NULL;
-	if (g_strcmp0(owner, saver->owner) == 0)
-		return;
-	g_free(saver->owner);
-	saver->owner = g_strdup(owner);
-	g_debug("%s: %s", saver->desc->name, owner ? "appeared" : "went away");
-	/* A new owner starts from what it says now; none means unlocked. */
-	set_source(bd, saver->desc->source, false);
-	if (owner)
-		saver_get_active(bd, saver, 0);
-}
-
-static void on_active_changed(BusDesktop *bd, DBusMessage *msg)
-{
-	const char *iface = dbus_message_get_interface(msg);
-	const char *path = dbus_message_get_path(msg);
-	dbus_bool_t active;
-
-	for (size_t i = 0; i < N_SAVERS; i++) {
-		Saver *saver = &bd->savers[i];
-
-		if (g_strcmp0(iface, saver->desc->name) != 0)
-			continue;
-		/*
-		 * Any sender: the session bus is the user's own, and whoever
-		 * can send there can call SetPresence anyway; some lockers
-		 * emit from another connection than the one owning the name.
-		 * (logind's signals, on the shared system bus, must come from
-		 * logind.)
-		 */
-		if (!path || !g_strv_contains(saver->desc->paths, path))
-			return;
-		if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_BOOLEAN,
-					   &active, DBUS_TYPE_INVALID))
-			return;
-		set_source(bd, saver->desc->source, active);
-		return;
-	}
-}
-
-/* ---- logind (system bus) ------------------------------------------------ */
-
-static void release_inhibitor(BusDesktop *bd, const char *why)
-{
-	if (bd->inhibit_fd < 0)
-		return;
-	g_debug("releasing the sleep inhibitor (%s)", why);
-	(void)close(bd->inhibit_fd);
-	bd->inhibit_fd = -1;
-}
-
-static void on_inhibit(BusDesktop *bd, DBusMessage *reply, const char *owner,
-		       unsigned arg)
-{
-	g_auto(DBusError) err = DBUS_ERROR_INIT;
-	int fd = -1;
-
-	bd->inhibit_asked = false;
-	if (reply_is_error(reply, "logind Inhibit"))
-		return;
-	if (!dbus_message_get_args(reply, &err, DBUS_TYPE_UNIX_FD, &fd,
-				   DBUS_TYPE_INVALID)) {
-		g_debug("logind Inhibit: %s", err.message);
-		return;
-	}
-	/* Ours now (libdbus hands out a duplicate). */
-	if (g_strcmp0(owner, bd->login1_owner) != 0 || bd->sleeping ||
-	    bd->inhibit_fd >= 0) {
-		(void)close(fd);
-		return;
-	}
-	bd->inhibit_fd = fd;
-	g_debug("holding a sleep delay inhibitor");
-}
-
-static void take_inhibitor(BusDesktop *bd)
-{
-	static const char *what = "sleep";
-	static const char *who = "presenced";
-	static const char *why = "Sends unavailable presence before sleep";
-	static const char *mode = "delay";
-	g_autoptr(DBusMessage) msg = NULL;
-
-	if (!bd->system || !bd->login1_owner || bd->inhibit_fd >= 0 ||
-	    bd->inhibit_asked)
-		return;
-	msg = dbus_message_new_method_call(LOGIN1_NAME, LOGIN1_PATH,
-					   LOGIN1_MANAGER, "Inhibit");
-	if (!msg || !dbus_message_append_args(
-			    msg, DBUS_TYPE_STRING, &what, DBUS_TYPE_STRING,
-			    &who, DBUS_TYPE_STRING, &why, DBUS_TYPE_STRING,
-			    &mode, DBUS_TYPE_INVALID))
-		return;
-	bd->inhibit_asked = call_async(bd, bd->system, msg, on_inhibit,
-				       bd->login1_owner, 0);
-}
-
-static void on_locked_hint(BusDesktop *bd, DBusMessage *reply,
-			   const char *owner, unsigned arg)
-{
-	DBusMessageIter iter;
-	bool locked;
-
-	if (g_strcmp0(owner, bd->login1_owner) != 0 || !bd->session_path)
-		return;
-	if (reply_is_error(reply, "logind LockedHint"))
-		return;
-	if (!dbus_message_iter_init(reply, &iter) ||
-	    !iter_get_variant_bool(&iter, &locked))
-		return;
-	set_source(bd, SOURCE_LOGIND, locked);
-}
-
-static void get_locked_hint(BusDesktop *bd)
-{
-	g_autoptr(DBusMessage) msg = new_get_property(
-		LOGIN1_NAME, bd->session_path, LOGIN1_SESSION, "LockedHint");
-
-	(void)call_async(bd, bd->system, msg, on_locked_hint, bd->login1_owner,
-			 0);
-}
-
-static void use_session(BusDesktop *bd, const char *path, const char *how)
-{
-	if (!path || !g_str_has_prefix(path, LOGIN1_SESSION_PREFIX)) {
-		g_debug("logind: no session to follow for the screen lock");
-		return;
-	}
-	g_free(bd->session_path);
-	bd->session_path = g_strdup(path);
-	g_debug("logind: following LockedHint of %s (%s)", path, how);
-	get_locked_hint(bd);
-}
-
-static void on_display(BusDesktop *bd, DBusMessage *reply, const char *owner,
-		       unsigned arg)
-{
-	DBusMessageIter iter, var, st;
-	const char *path = NULL;
-
-	if (g_strcmp0(owner, bd->login1_owner) != 0)
-		return;
-	if (reply_is_error(reply, "logind user Display"))
-		return;
-	/* v containing (so): session id, object path; "/" for none. */
-	if (!dbus_message_iter_init(reply, &iter) ||
-	    dbus_message_iter_get_arg_type(&iter) != DBUS_TYPE_VARIANT)
-		return;
-	dbus_message_iter_recurse(&iter, &var);
-	if (dbus_message_iter_get_arg_type(&var) != DBUS_TYPE_STRUCT)
-		return;
-	dbus_message_iter_recurse(&var, &st);
-	if (!dbus_message_iter_next(&st) ||
-	    dbus_message_iter_get_arg_type(&st) != DBUS_TYPE_OBJECT_PATH)
-		return;
-	dbus_message_iter_get_basic(&st, &path);
-	use_session(bd, path, "the user's display session");
-}
-
-static void on_get_user(BusDesktop *bd, DBusMessage *reply, const char *owner,
-			unsigned arg)
-{
-	g_autoptr(DBusMessage) msg = NULL;
-	const char *path = NULL;
-
-	if (g_strcmp0(owner, bd->login1_owner) != 0)
-		return;
-	if (reply_is_error(reply, "logind GetUser"))
-		return;
-	if (!dbus_message_get_args(reply, NULL, DBUS_TYPE_OBJECT_PATH, &path,
-				   DBUS_TYPE_INVALID))
-		return;
-	msg = new_get_property(LOGIN1_NAME, path, LOGIN1_USER, "Display");
-	(void)call_async(bd, bd->system, msg, on_display, bd->login1_owner, 0);
-}
-
-static void on_session_by_pid(BusDesktop *bd, DBusMessage *reply,
-			      const char *owner, unsigned arg)
-{
-	g_autoptr(DBusMessage) msg = NULL;
-	const char *path = NULL;
-	dbus_uint32_t uid = (dbus_uint32_t)getuid();
-
-	if (g_strcmp0(owner, bd->login1_owner) != 0)
-		return;
-	if (dbus_message_get_type(reply) != DBUS_MESSAGE_TYPE_ERROR &&
-	    dbus_message_get_args(reply, NULL, DBUS_TYPE_OBJECT_PATH, &path,
-				  DBUS_TYPE_INVALID)) {
-		use_session(bd, path, "the daemon's own session");
-		return;
-	}
-	/*
-	 * A systemd user service belongs to no session: follow the user's
-	 * display session instead (what the user locks and unlocks).
-	 */
-	(void)reply_is_error(reply, "logind GetSessionByPID");
-	msg = dbus_message_new_method_call(LOGIN1_NAME, LOGIN1_PATH,
-					   LOGIN1_MANAGER, "GetUser");
-	if (msg && dbus_message_append_args(msg, DBUS_TYPE_UINT32, &uid,
-					    DBUS_TYPE_INVALID))
-		(void)call_async(bd, bd->system, msg, on_get_user,
-				 bd->login1_owner, 0);
-}
-
-static void logind_set_owner(BusDesktop *bd, const char *owner)
-{
-	g_autoptr(DBusMessage) msg = NULL;
-	dbus_uint32_t pid = (dbus_uint32_t)getpid();
-
-	if (owner && !*owner)
-		owner = NULL;
-	if (g_strcmp0(owner, bd->login1_owner) == 0)
-		return;
-	g_free(bd->login1_owner);
-	bd->login1_owner = g_strdup(owner);
-	g_clear_pointer(&bd->session_path, g_free);
-	/* An inhibitor belongs to the logind that gave it. */
-	release_inhibitor(bd, "logind changed");
-	bd->inhibit_asked = false;
-	set_source(bd, SOURCE_LOGIND, false);
-	if (!owner) {
-		g_debug("logind: not running");
-		return;
-	}
-	g_debug("logind: running as %s", owner);
-	take_inhibitor(bd);
-	msg = dbus_message_new_method_call(LOGIN1_NAME, LOGIN1_PATH,
-					   LOGIN1_MANAGER, "GetSessionByPID");
-	if (msg && dbus_message_append_args(msg, DBUS_TYPE_UINT32, &pid,
-					    DBUS_TYPE_INVALID))
-		(void)call_async(bd, bd->system, msg, on_session_by_pid,
-				 bd->login1_owner, 0);
-}
-
-static void on_session_properties(BusDesktop *bd, DBusMessage *msg)
-{
-	DBusMessageIter iter, dict, entry, inval;
-	const char *iface = NULL;
-
-	if (!bd->session_path ||
-	    g_strcmp0(dbus_message_get_path(msg), bd->session_path) != 0 ||
-	    g_strcmp0(dbus_message_get_sender(msg), bd->login1_owner) != 0 ||
-	    !dbus_message_has_signature(msg, "sa{sv}as"))
-		return;
-	dbus_message_iter_init(msg, &iter);
-	dbus_message_iter_get_basic(&iter, &iface);
-	if (strcmp(iface, LOGIN1_SESSION) != 0)
-		return;
-	dbus_message_iter_next(&iter);
-	dbus_message_iter_recurse(&iter, &dict);
+	/* iter is at a{sv}, then as (the caller checked "sa{sv}as"). */
+	dbus_message_iter_recurse(iter, &dict);
 	while (dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY) {
 		const char *key;
-		bool locked;
 
 		dbus_message_iter_recurse(&dict, &entry);
 		dbus_message_iter_get_basic(&entry, &key);
 		dbus_message_iter_next(&entry);
-		if (strcmp(key, "LockedHint") == 0 &&
-		    iter_get_variant_bool(&entry, &locked))
-			set_source(bd, SOURCE_LOGIND, locked);
+		func(bd, key, &entry);
 		dbus_message_iter_next(&dict);
 	}
-	/* Invalidated rather than sent: ask for the value. */
-	dbus_message_iter_next(&iter);
-	dbus_message_iter_recurse(&iter, &inval);
+	/* Invalidated rather than sent: the source asks for the value. */
+	dbus_message_iter_next(iter);
+	dbus_message_iter_recurse(iter, &inval);
 	while (dbus_message_iter_get_arg_type(&inval) == DBUS_TYPE_STRING) {
-		const char *name;
+		const char *key;
 
-		dbus_message_iter_get_basic(&inval, &name);
-		if (strcmp(name, "LockedHint") == 0)
-			get_locked_hint(bd);
+		dbus_message_iter_get_basic(&inval, &key);
+		func(bd, key, NULL);
 		dbus_message_iter_next(&inval);
 	}
 }
 
-static void on_suspended(void *user_data)
+const char *bus_desktop_get_owner(const BusDesktop *bd, WatchedName name)
 {
-	BusDesktop *bd = user_data;
-
-	g_clear_handle_id(&bd->sleep_deadline_id, g_source_remove);
-	release_inhibitor(bd, "offline for sleep");
+	return name < N_NAMES ? bd->owners[name] : NULL;
 }
 
-static gboolean sleep_deadline(gpointer user_data)
+int64_t bus_desktop_now(void)
 {
-	BusDesktop *bd = user_data;
-
-	bd->sleep_deadline_id = 0;
-	if (bd->inhibit_fd >= 0)
-		g_warning("the session did not close in time for sleep; "
-			  "letting the system sleep anyway");
-	release_inhibitor(bd, "deadline");
-	return G_SOURCE_REMOVE;
+	return g_get_real_time() / G_USEC_PER_SEC;
 }
 
-static void on_prepare_for_sleep(BusDesktop *bd, DBusMessage *msg)
-{
-	dbus_bool_t start;
+/* ---- aggregated sources ------------------------------------------------- */
 
-	if (g_strcmp0(dbus_message_get_sender(msg), bd->login1_owner) != 0 ||
-	    !dbus_message_get_args(msg, NULL, DBUS_TYPE_BOOLEAN, &start,
-				   DBUS_TYPE_INVALID))
+void bus_desktop_set_lock(BusDesktop *bd, unsigned source, bool locked,
+			  int64_t since)
+{
+	if (desktop_sources_set(&bd->locks, source, locked))
+		service_set_locked(bd->service,
+				   desktop_sources_is_on(&bd->locks), since);
+}
+
+void bus_desktop_set_dnd(BusDesktop *bd, unsigned source, bool on)
+{
+	if (desktop_sources_set(&bd->dnds, source, on))
+		service_set_dnd(bd->service, desktop_sources_is_on(&bd->dnds));
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+static void name_owner_is(BusDesktop *bd, WatchedName name, const char *owner)
+{
+	if (owner && !*owner)
+		owner = NULL;
+	if (g_strcmp0(owner, bd->owners[name]) == 0)
 		return;
-	if (start == bd->sleeping)
-		return;
-	bd->sleeping = start;
-	if (start) {
-		g_clear_handle_id(&bd->sleep_deadline_id, g_source_remove);
-		bd->sleep_deadline_id =
-			g_timeout_add(SLEEP_DEADLINE_MS, sleep_deadline, bd);
-		/* on_suspended() may run before this returns. */
-		service_suspend(bd->service, on_suspended, bd);
-		return;
+	g_free(bd->owners[name]);
+	bd->owners[name] = g_strdup(owner);
+	g_debug("%s: %s", names[name], owner ? "appeared" : "went away");
+	switch (name) {
+	case NAME_FDO_SCREENSAVER:
+		bus_desktop_lock_owner(bd, name, owner);
+		bus_desktop_idle_owner(bd, name, owner);
+		break;
+	case NAME_GNOME_SCREENSAVER:
+	case NAME_MATE_SCREENSAVER:
+	case NAME_CINNAMON_SCREENSAVER:
+		bus_desktop_lock_owner(bd, name, owner);
+		break;
+	case NAME_MUTTER_IDLE:
+		bus_desktop_idle_owner(bd, name, owner);
+		break;
+	case NAME_NOTIFICATIONS:
+	case NAME_XFCONF:
+		bus_desktop_dnd_owner(bd, name, owner);
+		break;
+	case NAME_LOGIN1:
+		bus_desktop_logind_owner(bd, owner);
+		break;
+	case N_NAMES:
+		break;
 	}
-	g_clear_handle_id(&bd->sleep_deadline_id, g_source_remove);
-	release_inhibitor(bd, "woke up");
-	service_resume(bd->service);
-	take_inhibitor(bd);
-}
-
-/* ---- connections -------------------------------------------------------- */
-
-static void on_name_owner(BusDesktop *bd, DBusMessage *reply, const char *owner,
-			  unsigned arg);
-
-static void get_name_owner(BusDesktop *bd, DBusConnection *conn,
-			   const char *name, unsigned arg)
-{
-	g_autoptr(DBusMessage) msg = dbus_message_new_method_call(
-		DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS,
-		"GetNameOwner");
-
-	if (msg && dbus_message_append_args(msg, DBUS_TYPE_STRING, &name,
-					    DBUS_TYPE_INVALID))
-		(void)call_async(bd, conn, msg, on_name_owner, NULL, arg);
-}
-
-/* arg: index into savers, or N_SAVERS for logind. */
-static void name_owner_is(BusDesktop *bd, unsigned arg, const char *owner)
-{
-	if (arg < N_SAVERS)
-		saver_set_owner(bd, &bd->savers[arg], owner);
-	else
-		logind_set_owner(bd, owner);
 }
 
 static void on_name_owner(BusDesktop *bd, DBusMessage *reply,
@@ -615,7 +232,21 @@ static void on_name_owner(BusDesktop *bd, DBusMessage *reply,
 	if (!dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &owner,
 				   DBUS_TYPE_INVALID))
 		return;
-	name_owner_is(bd, arg, owner);
+	name_owner_is(bd, (WatchedName)arg, owner);
+}
+
+static void get_name_owner(BusDesktop *bd, DBusConnection *conn,
+			   WatchedName name)
+{
+	g_autoptr(DBusMessage) msg = dbus_message_new_method_call(
+		DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS,
+		"GetNameOwner");
+	const char *str = names[name];
+
+	if (msg && dbus_message_append_args(msg, DBUS_TYPE_STRING, &str,
+					    DBUS_TYPE_INVALID))
+		(void)bus_desktop_call(bd, conn, msg, on_name_owner, NULL,
+				       name);
 }
 
 static void on_name_owner_changed(BusDesktop *bd, DBusConnection *conn,
@@ -629,15 +260,16 @@ static void on_name_owner_changed(BusDesktop *bd, DBusConnection *conn,
 				   DBUS_TYPE_STRING, &new_owner,
 				   DBUS_TYPE_INVALID))
 		return;
-	if (conn == bd->system) {
-		if (strcmp(name, LOGIN1_NAME) == 0)
-			name_owner_is(bd, N_SAVERS, new_owner);
-		return;
+	for (unsigned i = 0; i < N_NAMES; i++) {
+		/* logind is followed on the system bus only. */
+		if ((i == NAME_LOGIN1) != (conn == bd->system))
+			continue;
+		if (strcmp(name, names[i]) == 0)
+			name_owner_is(bd, (WatchedName)i, new_owner);
 	}
-	for (unsigned i = 0; i < N_SAVERS; i++)
-		if (strcmp(name, saver_descs[i].name) == 0)
-			name_owner_is(bd, i, new_owner);
 }
+
+/* ---- connections -------------------------------------------------------- */
 
 static void drop_connection(BusDesktop *bd, DBusConnection **conn,
 			    bool *filter);
@@ -648,14 +280,14 @@ static gboolean drop_idle_cb(gpointer user_data)
 
 	g_clear_pointer(&bd->drop_idle, g_source_unref);
 	if (bd->session && !dbus_connection_get_is_connected(bd->session)) {
-		g_debug("lost the session bus: no screensaver to follow");
-		for (unsigned i = 0; i < N_SAVERS; i++)
-			saver_set_owner(bd, &bd->savers[i], NULL);
+		g_debug("lost the session bus: no desktop to follow");
+		for (unsigned i = 0; i < NAME_LOGIN1; i++)
+			name_owner_is(bd, (WatchedName)i, NULL);
 		drop_connection(bd, &bd->session, &bd->session_filter);
 	}
 	if (bd->system && !dbus_connection_get_is_connected(bd->system)) {
 		g_debug("lost the system bus: no logind to follow");
-		logind_set_owner(bd, NULL);
+		name_owner_is(bd, NAME_LOGIN1, NULL);
 		drop_connection(bd, &bd->system, &bd->system_filter);
 	}
 	return G_SOURCE_REMOVE;
@@ -680,19 +312,12 @@ static DBusHandlerResult filter_cb(DBusConnection *conn, DBusMessage *msg,
 	} else if (dbus_message_is_signal(msg, DBUS_INTERFACE_DBUS,
 					  "NameOwnerChanged")) {
 		on_name_owner_changed(bd, conn, msg);
-	} else if (conn == bd->session &&
-		   g_strcmp0(dbus_message_get_member(msg), "ActiveChanged") ==
-			   0) {
-		on_active_changed(bd, msg);
-	} else if (conn == bd->system &&
-		   dbus_message_is_signal(msg, LOGIN1_MANAGER,
-					  "PrepareForSleep") &&
-		   dbus_message_has_path(msg, LOGIN1_PATH)) {
-		on_prepare_for_sleep(bd, msg);
-	} else if (conn == bd->system &&
-		   dbus_message_is_signal(msg, DBUS_INTERFACE_PROPERTIES,
-					  "PropertiesChanged")) {
-		on_session_properties(bd, msg);
+	} else if (conn == bd->session) {
+		bus_desktop_lock_signal(bd, msg);
+		bus_desktop_idle_signal(bd, msg);
+		bus_desktop_dnd_signal(bd, msg);
+	} else if (conn == bd->system) {
+		bus_desktop_logind_signal(bd, msg);
 	}
 	return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 }
@@ -708,9 +333,15 @@ static void drop_connection(BusDesktop *bd, DBusConnection **conn, bool *filter)
 	*conn = NULL;
 }
 
+static void add_rules(DBusConnection *conn, const char *const *rules)
+{
+	/* No error argument: sent without waiting for the bus's reply. */
+	for (size_t i = 0; rules[i]; i++)
+		dbus_bus_add_match(conn, rules[i], NULL);
+}
+
 static DBusConnection *connect_bus(BusDesktop *bd, DBusBusType type,
-				   const char *what, const char *const *rules,
-				   bool *filter)
+				   const char *what, bool *filter)
 {
 	g_autoptr(GError) error = NULL;
 	DBusConnection *conn = bus_connection_open(type, &error);
@@ -731,37 +362,39 @@ static DBusConnection *connect_bus(BusDesktop *bd, DBusBusType type,
 		return NULL;
 	}
 	*filter = true;
-	/* No error argument: sent without waiting for the bus's reply. */
-	for (size_t i = 0; rules[i]; i++)
-		dbus_bus_add_match(conn, rules[i], NULL);
 	return conn;
 }
 
-/*
- * On the system bus the rules name the sender, so only logind's signals
- * arrive (and the filter checks the sender again against unicast ones).
- */
-static const char *const session_rules[] = {
-	"type='signal',sender='" DBUS_NAME "',interface='" DBUS_NAME "',"
-	"member='NameOwnerChanged',arg0='org.freedesktop.ScreenSaver'",
-	"type='signal',sender='" DBUS_NAME "',interface='" DBUS_NAME "',"
-	"member='NameOwnerChanged',arg0='org.gnome.ScreenSaver'",
-	"type='signal',interface='org.freedesktop.ScreenSaver',"
-	"member='ActiveChanged'",
-	"type='signal',interface='org.gnome.ScreenSaver',"
-	"member='ActiveChanged'",
-	NULL,
-};
+/* One NameOwnerChanged rule per followed name (arg0 = the name). */
+static void add_name_rules(DBusConnection *conn, bool system)
+{
+	for (unsigned i = 0; i < N_NAMES; i++) {
+		g_autofree char *rule = NULL;
 
-static const char *const system_rules[] = {
-	"type='signal',sender='" DBUS_NAME "',interface='" DBUS_NAME "',"
-	"member='NameOwnerChanged',arg0='" LOGIN1_NAME "'",
-	"type='signal',sender='" LOGIN1_NAME "',interface='" LOGIN1_MANAGER
-	"',member='PrepareForSleep',path='" LOGIN1_PATH "'",
-	"type='signal',sender='" LOGIN1_NAME "',"
-	"interface='org.freedesktop.DBus.Properties',"
-	"member='PropertiesChanged',arg0='" LOGIN1_SESSION "'",
-	NULL,
+		if ((i == NAME_LOGIN1) != system)
+			continue;
+		rule = g_strdup_printf(
+			"type='signal',sender='" DBUS_SERVICE_DBUS
+			"',interface='" DBUS_INTERFACE_DBUS
+			"',member='NameOwnerChanged',arg0='%s'",
+			names[i]);
+		dbus_bus_add_match(conn, rule, NULL);
+	}
+}
+
+static void on_state(void *user_data, ServiceState state)
+{
+	bus_desktop_idle_state(user_data, state);
+}
+
+static void on_settings(void *user_data)
+{
+	bus_desktop_idle_settings(user_data);
+}
+
+static const ServiceDesktopHooks hooks = {
+	.state_changed = on_state,
+	.settings_changed = on_settings,
 };
 
 BusDesktop *bus_desktop_new(Service *service)
@@ -775,17 +408,28 @@ BusDesktop *bus_desktop_new(Service *service)
 	bd->inhibit_fd = -1;
 	bd->pending = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)dbus_pending_call_unref);
-	for (unsigned i = 0; i < N_SAVERS; i++)
-		bd->savers[i].desc = &saver_descs[i];
+	/* GSettings needs no bus of ours. */
+	bus_desktop_dnd_init(bd);
+	bd->poll.online = service_get_state(service) == SERVICE_STATE_ONLINE;
+	service_set_desktop_hooks(service, &hooks, bd);
 
 	bd->session = connect_bus(bd, DBUS_BUS_SESSION, "session",
-				  session_rules, &bd->session_filter);
-	for (unsigned i = 0; bd->session && i < N_SAVERS; i++)
-		get_name_owner(bd, bd->session, saver_descs[i].name, i);
-	bd->system = connect_bus(bd, DBUS_BUS_SYSTEM, "system", system_rules,
-				 &bd->system_filter);
-	if (bd->system)
-		get_name_owner(bd, bd->system, LOGIN1_NAME, N_SAVERS);
+				  &bd->session_filter);
+	if (bd->session) {
+		add_name_rules(bd->session, false);
+		add_rules(bd->session, bus_desktop_lock_rules);
+		add_rules(bd->session, bus_desktop_idle_rules);
+		add_rules(bd->session, bus_desktop_dnd_rules);
+		for (unsigned i = 0; i < NAME_LOGIN1; i++)
+			get_name_owner(bd, bd->session, (WatchedName)i);
+	}
+	bd->system =
+		connect_bus(bd, DBUS_BUS_SYSTEM, "system", &bd->system_filter);
+	if (bd->system) {
+		add_name_rules(bd->system, true);
+		add_rules(bd->system, bus_desktop_logind_rules);
+		get_name_owner(bd, bd->system, NAME_LOGIN1);
+	}
 	return bd;
 }
 
@@ -793,8 +437,10 @@ void bus_desktop_free(BusDesktop *bd)
 {
 	if (!bd)
 		return;
-	g_clear_handle_id(&bd->sleep_deadline_id, g_source_remove);
-	release_inhibitor(bd, "exiting");
+	service_set_desktop_hooks(bd->service, NULL, NULL);
+	bus_desktop_logind_free(bd);
+	bus_desktop_idle_free(bd);
+	bus_desktop_dnd_free(bd);
 	for (guint i = 0; i < bd->pending->len; i++)
 		dbus_pending_call_cancel(g_ptr_array_index(bd->pending, i));
 	g_ptr_array_unref(bd->pending);
@@ -804,9 +450,7 @@ void bus_desktop_free(BusDesktop *bd)
 	}
 	drop_connection(bd, &bd->session, &bd->session_filter);
 	drop_connection(bd, &bd->system, &bd->system_filter);
-	for (unsigned i = 0; i < N_SAVERS; i++)
-		g_free(bd->savers[i].owner);
-	g_free(bd->login1_owner);
-	g_free(bd->session_path);
+	for (unsigned i = 0; i < N_NAMES; i++)
+		g_free(bd->owners[i]);
 	g_free(bd);
 }

@@ -22,8 +22,11 @@ struct _BusPresence {
 	bool filter_added;
 	bool observing;
 	GSource *disconnect_idle;
-	/* ContactsChanged batch: bare JID → ContactState as last reported. */
+	/* The batch of one main-loop iteration: bare JID → ContactState,
+	 * the contact's latest state; order holds the JIDs (keys of
+	 * changed) in the order of their first change. */
 	GHashTable *changed;
+	GPtrArray *order;
 	GSource *contacts_idle;
 };
 

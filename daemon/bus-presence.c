@@ -4,7 +4,8 @@
  * their arguments (types, options, the signature via bus-object.c) and the
  * Service judges the values (validate.c), changing nothing on error, so bad
  * input is answered with InvalidArgs and nothing reaches the server; the
- * service's observer becomes PresenceChanged, ContactsChanged (batched),
+ * service's observer becomes PresenceChanged and ContactsChanged (both
+ * batched: once per contact per main-loop iteration),
  * SubscriptionRequested and PropertiesChanged.
  */
 #include "config.h"
@@ -703,6 +704,14 @@ static bool get_priority(BusObject *o, DBusMessageIter *iter, void *user_data)
 	return dbus_message_iter_append_basic(iter, DBUS_TYPE_INT32, &priority);
 }
 
+static bool get_presence_cause(BusObject *o, DBusMessageIter *iter,
+			       void *user_data)
+{
+	BusPresence *bus = user_data;
+
+	return get_string_prop(iter, service_get_presence_cause(bus->service));
+}
+
 /* ---- tables (checked against im.presenced.Presence1.xml by a test) ----- */
 
 static const BusMethod methods[] = {
@@ -742,6 +751,7 @@ static const BusProperty properties[] = {
 	{"Show", "s", get_show},
 	{"Status", "s", get_status},
 	{"Priority", "i", get_priority},
+	{"PresenceCause", "s", get_presence_cause},
 	{"Blocked", "as", bus_presence_get_blocked},
 	{NULL},
 };
@@ -766,80 +776,18 @@ static void emit(BusPresence *bus, DBusMessage *sig)
 		g_warning("Could not emit a D-Bus signal: out of memory");
 }
 
-/* Sends the pending ContactsChanged batch, if any. */
-static void flush_contacts(BusPresence *bus)
+/*
+ * PresenceChanged for one contact (s jid, s show, s status): the fast
+ * builder, the repairing one only for text libdbus refuses.
+ */
+static DBusMessage *new_presence_changed(BusPresence *bus, const char *jid,
+					 const ContactState *state)
 {
-	g_autoptr(GHashTable) changed = NULL;
-	g_autoptr(DBusMessage) sig = NULL;
-	DBusMessageIter iter, array;
-	GHashTableIter it;
-	gpointer key, value;
-	bool ok = true;
-
-	if (bus->contacts_idle) {
-		g_source_destroy(bus->contacts_idle);
-		g_clear_pointer(&bus->contacts_idle, g_source_unref);
-	}
-	if (g_hash_table_size(bus->changed) == 0)
-		return;
-	changed = g_steal_pointer(&bus->changed);
-	bus->changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					     contact_state_free);
-
-	sig = bus_object_new_signal(bus->object, "ContactsChanged");
-	if (!sig)
-		goto out;
-	dbus_message_iter_init_append(sig, &iter);
-	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "(sss)",
-					      &array)) {
-		g_clear_pointer(&sig, dbus_message_unref);
-		goto out;
-	}
-	g_hash_table_iter_init(&it, changed);
-	while (ok && g_hash_table_iter_next(&it, &key, &value)) {
-		const ContactState *last = value;
-
-		/*
-		 * The state when the batch is sent: every change of a
-		 * contact's state is reported (PresenceChanged), so the last
-		 * report is it, with no second look-up; a contact that left
-		 * the table keeps what was last reported for it.
-		 */
-		ok = append_contact_state(&array, key, last->show,
-					  last->status);
-	}
-	/* libdbus: abandon only a container still open; a failed close
-	 * has already let go of it. */
-	if (!ok)
-		dbus_message_iter_abandon_container(&iter, &array);
-	if (!ok || !dbus_message_iter_close_container(&iter, &array))
-		g_clear_pointer(&sig, dbus_message_unref);
-out:
-	emit(bus, sig);
-}
-
-static gboolean contacts_idle_cb(gpointer user_data)
-{
-	/* flush_contacts destroys this source: GLib keeps it alive until
-	 * the dispatch returns. */
-	flush_contacts(user_data);
-	return G_SOURCE_REMOVE;
-}
-
-static void on_presence_changed(void *user_data, const char *jid,
-				PresenceShow show, const char *status)
-{
-	BusPresence *bus = user_data;
-	g_autoptr(DBusMessage) sig = NULL;
-	const char *args[] = {jid, presence_show_to_string(show), status};
-	ContactState *state;
+	const char *args[] = {jid, presence_show_to_string(state->show),
+			      state->status};
+	DBusMessage *sig;
 	DBusMessageIter iter;
 
-	/*
-	 * One signal per change (the contract), so its cost is per stanza:
-	 * the fast builder, and the repairing one only for text libdbus
-	 * refuses.
-	 */
 	sig = bus_object_new_signal_strings(bus->object, "PresenceChanged",
 					    args, G_N_ELEMENTS(args));
 	if (!sig)
@@ -851,24 +799,122 @@ static void on_presence_changed(void *user_data, const char *jid,
 		    !bus_iter_append_string(&iter, args[2]))
 			g_clear_pointer(&sig, dbus_message_unref);
 	}
-	emit(bus, sig);
+	return sig;
+}
 
-	state = g_new0(ContactState, 1);
+/* ContactsChanged a(sss) with every contact of the batch, in order. */
+static DBusMessage *new_contacts_changed(BusPresence *bus, GHashTable *changed,
+					 GPtrArray *order)
+{
+	g_autoptr(DBusMessage) sig =
+		bus_object_new_signal(bus->object, "ContactsChanged");
+	DBusMessageIter iter, array;
+	bool ok = true;
+
+	if (!sig)
+		return NULL;
+	dbus_message_iter_init_append(sig, &iter);
+	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "(sss)",
+					      &array))
+		return NULL;
+	for (guint i = 0; ok && i < order->len; i++) {
+		const char *jid = g_ptr_array_index(order, i);
+		const ContactState *last = g_hash_table_lookup(changed, jid);
+
+		ok = append_contact_state(&array, jid, last->show,
+					  last->status);
+	}
+	/* libdbus: abandon only a container still open; a failed close
+	 * has already let go of it. */
+	if (!ok)
+		dbus_message_iter_abandon_container(&iter, &array);
+	if (!ok || !dbus_message_iter_close_container(&iter, &array))
+		return NULL;
+	return g_steal_pointer(&sig);
+}
+
+/*
+ * Sends the batch, if any: one PresenceChanged per contact that changed
+ * (CONTRACT.md additions v3: at most one per contact per main-loop
+ * iteration, with the state at the time it is sent), then one
+ * ContactsChanged with all of them. A contact that changed five times in
+ * one read costs one signal, not five.
+ */
+static void flush_contacts(BusPresence *bus)
+{
+	g_autoptr(GHashTable) changed = NULL;
+	g_autoptr(GPtrArray) order = NULL;
+
+	if (bus->contacts_idle) {
+		g_source_destroy(bus->contacts_idle);
+		g_clear_pointer(&bus->contacts_idle, g_source_unref);
+	}
+	if (bus->order->len == 0)
+		return;
+	changed = g_steal_pointer(&bus->changed);
+	order = g_steal_pointer(&bus->order);
+	bus->changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     contact_state_free);
+	bus->order = g_ptr_array_new();
+	for (guint i = 0; i < order->len; i++) {
+		const char *jid = g_ptr_array_index(order, i);
+		g_autoptr(DBusMessage) sig = new_presence_changed(
+			bus, jid, g_hash_table_lookup(changed, jid));
+
+		emit(bus, sig);
+	}
+	{
+		g_autoptr(DBusMessage) sig =
+			new_contacts_changed(bus, changed, order);
+
+		emit(bus, sig);
+	}
+}
+
+static gboolean contacts_idle_cb(gpointer user_data)
+{
+	/* flush_contacts destroys this source: GLib keeps it alive until
+	 * the dispatch returns. */
+	flush_contacts(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+/* Remembers the contact's latest state for the batch. */
+static void note_change(BusPresence *bus, const char *jid, PresenceShow show,
+			const char *status)
+{
+	ContactState *state = g_hash_table_lookup(bus->changed, jid);
+
+	if (!state) {
+		char *key = g_strdup(jid);
+
+		state = g_new0(ContactState, 1);
+		g_hash_table_insert(bus->changed, key, state);
+		g_ptr_array_add(bus->order, key);
+	}
 	state->show = show;
+	g_free(state->status);
 	state->status = g_strdup(status ? status : "");
-	g_hash_table_replace(bus->changed, g_strdup(jid), state);
+}
+
+static void on_presence_changed(void *user_data, const char *jid,
+				PresenceShow show, const char *status)
+{
+	BusPresence *bus = user_data;
+
+	note_change(bus, jid, show, status);
 	if (bus->contacts_idle)
 		return;
 	/*
 	 * Low priority: runs once the current iteration's events (a burst of
 	 * stanzas from one read, a roster push) have all been handled, so
-	 * they share one ContactsChanged.
+	 * they share one batch.
 	 */
 	bus->contacts_idle = g_idle_source_new();
 	g_source_set_priority(bus->contacts_idle, G_PRIORITY_LOW);
 	g_source_set_callback(bus->contacts_idle, contacts_idle_cb, bus, NULL);
 	g_source_set_static_name(bus->contacts_idle,
-				 "[presenced] ContactsChanged");
+				 "[presenced] PresenceChanged");
 	g_source_attach(bus->contacts_idle,
 			g_main_context_get_thread_default());
 }
@@ -1023,6 +1069,7 @@ BusPresence *bus_presence_new(Service *service,
 	bus->user_data = user_data;
 	bus->changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					     contact_state_free);
+	bus->order = g_ptr_array_new();
 
 	bus->conn = bus_connection_open(DBUS_BUS_SESSION, &local);
 	if (!bus->conn) {
@@ -1104,6 +1151,7 @@ void bus_presence_free(BusPresence *bus)
 			dbus_connection_flush(bus->conn);
 		bus_connection_close(bus->conn);
 	}
+	g_clear_pointer(&bus->order, g_ptr_array_unref);
 	g_clear_pointer(&bus->changed, g_hash_table_unref);
 	g_free(bus);
 }

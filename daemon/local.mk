@@ -3,7 +3,7 @@
 # Each source is compiled once, into one of three convenience libraries
 # that presenced and the tests link:
 #   libpresenced-daemon.la        the parts that need no Service: settings,
-#                                 connection, the session as its sink, lock
+#                                 connection, the session as its sink, desktop
 #                                 policy, subscription requests, validation;
 #   libpresenced-service.la       the Service and the desktop (screen lock,
 #                                 sleep) client that drives it;
@@ -22,7 +22,7 @@ libpresenced_daemon_la_SOURCES = \
 	daemon/settings.c daemon/settings.h \
 	daemon/connection.c daemon/connection.h \
 	daemon/session-sink.c daemon/session-sink.h \
-	daemon/lock-policy.c daemon/lock-policy.h \
+	daemon/desktop-policy.c daemon/desktop-policy.h \
 	daemon/subscription-requests.c daemon/subscription-requests.h \
 	daemon/validate.c daemon/validate.h \
 	daemon/account-state.c daemon/account-state.h
@@ -32,7 +32,11 @@ libpresenced_daemon_la_CFLAGS = $(AM_CFLAGS)
 libpresenced_service_la_SOURCES = \
 	daemon/service.c daemon/service.h daemon/service-private.h \
 	daemon/service-roster.c daemon/service-caps.c \
-	daemon/bus-desktop.c daemon/bus-desktop.h
+	daemon/service-desktop.c \
+	daemon/bus-desktop.c daemon/bus-desktop.h \
+	daemon/bus-desktop-private.h daemon/bus-desktop-lock.c \
+	daemon/bus-desktop-logind.c daemon/bus-desktop-idle.c \
+	daemon/bus-desktop-dnd.c
 libpresenced_service_la_CPPFLAGS = $(daemon_cppflags)
 libpresenced_service_la_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
 
@@ -50,10 +54,10 @@ presenced_LDADD = libpresenced-bus-presence.la $(service_ldadd)
 
 if HAVE_CHECK
 check_PROGRAMS += tests/test-settings tests/test-connection \
-	tests/test-service tests/test-lock-policy \
+	tests/test-service tests/test-desktop-policy \
 	tests/test-subscription-requests tests/test-account-state
 TESTS += tests/test-settings tests/test-connection tests/test-service \
-	tests/test-lock-policy tests/test-subscription-requests \
+	tests/test-desktop-policy tests/test-subscription-requests \
 	tests/test-account-state
 
 tests_test_settings_SOURCES = tests/test-settings.c
@@ -72,11 +76,12 @@ tests_test_service_CPPFLAGS = $(daemon_cppflags)
 tests_test_service_CFLAGS = $(unit_cflags)
 tests_test_service_LDADD = $(service_ldadd) $(unit_ldadd)
 
-# Screen lock → presence rules (issue #7), pure and through the Service.
-tests_test_lock_policy_SOURCES = tests/test-lock-policy.c
-tests_test_lock_policy_CPPFLAGS = $(daemon_cppflags)
-tests_test_lock_policy_CFLAGS = $(unit_cflags)
-tests_test_lock_policy_LDADD = $(service_ldadd) $(unit_ldadd)
+# Desktop causes → presence rules (issues #7, #15), pure and through the
+# Service.
+tests_test_desktop_policy_SOURCES = tests/test-desktop-policy.c
+tests_test_desktop_policy_CPPFLAGS = $(daemon_cppflags)
+tests_test_desktop_policy_CFLAGS = $(unit_cflags)
+tests_test_desktop_policy_LDADD = $(service_ldadd) $(unit_ldadd)
 
 # The bounded table of pending subscription requests.
 tests_test_subscription_requests_SOURCES = tests/test-subscription-requests.c

@@ -17,7 +17,7 @@
 
 #include "core/caps-cache.h"
 #include "core/xmpp-session.h"
-#include "daemon/lock-policy.h"
+#include "daemon/desktop-policy.h"
 #include "daemon/service-private.h"
 #include "daemon/service.h"
 #include "daemon/validate.h"
@@ -130,12 +130,13 @@ static void on_blocked_changed(void *user_data)
 						   "Blocked");
 }
 
-/* The contract: the lock's idle time where the desktop gives one, else
- * the time since the presence was last set. */
+/* The contract: the desktop's idle time (the lock or inactivity in
+ * force) where it gives one, else the time since the presence was last
+ * set. */
 static uint64_t on_idle_seconds(void *user_data)
 {
 	Service *service = user_data;
-	int64_t since = lock_policy_get_idle_since(service->lock);
+	int64_t since = desktop_policy_get_idle_since(service->desktop);
 	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 
 	if (since > 0 && now > since)

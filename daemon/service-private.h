@@ -15,7 +15,7 @@
 #include "core/stream-mgmt.h"
 #include "core/xmpp-session.h"
 #include "daemon/connection.h"
-#include "daemon/lock-policy.h"
+#include "daemon/desktop-policy.h"
 #include "daemon/service.h"
 #include "daemon/settings.h"
 #include "daemon/subscription-requests.h"
@@ -68,8 +68,13 @@ struct _Service {
 	ServiceWireLogFunc wire_log;
 	void *wire_log_data;
 
-	/* Desktop integration (issue #7): screen lock and system sleep. */
-	LockPolicy *lock;
+	/* Desktop integration (issues #7, #15): screen lock, idle, DND and
+	 * system sleep. show/status above are what the policy shows. */
+	DesktopPolicy *desktop;
+	DesktopCause cause;	  /* PresenceCause as last notified */
+	int64_t shown_idle_since; /* XEP-0319 stamp as last taken */
+	ServiceDesktopHooks desktop_hooks;
+	void *desktop_hooks_data;
 	bool suspended; /* asleep: no session until service_resume() */
 	void (*suspend_done)(void *user_data);
 	void *suspend_data;
@@ -89,8 +94,18 @@ struct _Service {
 	guint stop_idle_id;
 };
 
-/* Sends the desired presence when online (service.c). */
+/* service.c: sends the desired presence when online; tells the observer
+ * about a property; sets a string property, telling when it changed. */
 void service_send_own_presence(Service *service);
+void service_notify(Service *service, const char *name);
+void service_set_string(Service *service, char **field, const char *value,
+			const char *name);
+
+/* service-desktop.c: takes what the desktop policy shows (true when what
+ * goes to the server changed); a cause changed (changed: the policy says
+ * what is shown did), so the presence may go out again. */
+bool service_take_desktop_presence(Service *service);
+void service_desktop_changed(Service *service, bool changed);
 
 /* service-caps.c: the cache and the list; load reads the cache file
  * (once); at free the cache is written if it changed. */

@@ -10,8 +10,10 @@
  * (teardown) that frees the connection and session and then decides what
  * next: nothing, wait for the user, or reconnect after a back-off.
  *
- * Here too: own presence (SetPresence), the screen lock and sleep. The
- * roster and subscription methods are in service-roster.c.
+ * Here too: own presence (SetPresence) and sleep. The desktop's causes
+ * (lock, idle, DND) are applied in service-desktop.c, the roster and
+ * subscription methods are in service-roster.c, capabilities and blocking
+ * in service-caps.c.
  */
 #include "config.h"
 
@@ -22,7 +24,7 @@
 #include "core/xmpp-session.h"
 #include "daemon/account-state.h"
 #include "daemon/connection.h"
-#include "daemon/lock-policy.h"
+#include "daemon/desktop-policy.h"
 #include "daemon/service-private.h"
 #include "daemon/service.h"
 #include "daemon/session-sink.h"
@@ -73,21 +75,21 @@ int64_t service_backoff_delay(unsigned attempt, uint32_t random)
 
 /* ---- properties --------------------------------------------------------- */
 
-static void notify(Service *service, const char *name)
+void service_notify(Service *service, const char *name)
 {
 	if (service->observer.property_changed)
 		service->observer.property_changed(service->observer_data,
 						   name);
 }
 
-static void set_string(Service *service, char **field, const char *value,
-		       const char *name)
+void service_set_string(Service *service, char **field, const char *value,
+			const char *name)
 {
 	if (g_strcmp0(*field, value) == 0)
 		return;
 	g_free(*field);
 	*field = g_strdup(value);
-	notify(service, name);
+	service_notify(service, name);
 }
 
 static void set_state(Service *service, ServiceState state)
@@ -97,14 +99,17 @@ static void set_state(Service *service, ServiceState state)
 	g_info("state: %s -> %s", service_state_to_string(service->state),
 	       service_state_to_string(state));
 	service->state = state;
-	notify(service, "State");
+	service_notify(service, "State");
+	if (service->desktop_hooks.state_changed)
+		service->desktop_hooks.state_changed(
+			service->desktop_hooks_data, state);
 }
 
 static void set_reason(Service *service, const char *reason,
 		       const char *message)
 {
-	set_string(service, &service->state_reason, reason, "StateReason");
-	set_string(service, &service->state_message, message, "StateMessage");
+	service_set_string(service, &service->state_reason, reason, "StateReason");
+	service_set_string(service, &service->state_message, message, "StateMessage");
 }
 
 static void set_roster_ready(Service *service, bool ready)
@@ -112,7 +117,7 @@ static void set_roster_ready(Service *service, bool ready)
 	if (service->roster_ready == ready)
 		return;
 	service->roster_ready = ready;
-	notify(service, "RosterReady");
+	service_notify(service, "RosterReady");
 }
 
 static const char *jid_domain(const char *bare)
@@ -166,8 +171,9 @@ void service_send_own_presence(Service *service)
 		.show = service->show,
 		.status = service->status,
 		.priority = service->priority,
-		/* XEP-0319: idle since the lock, while its away is ours. */
-		.idle_since = lock_policy_get_idle_since(service->lock),
+		/* XEP-0319: idle since the lock or inactivity, while an
+		 * automatic presence is shown. */
+		.idle_since = service->shown_idle_since,
 	};
 
 	if (!service->session || service->session_closed ||
@@ -239,7 +245,7 @@ static void on_online(void *user_data, const char *full_jid)
 	g_clear_pointer(&service->resume, stream_mgmt_free);
 	service->sent_valid = false;
 	service->online_since = g_get_monotonic_time();
-	set_string(service, &service->jid, full_jid, "Jid");
+	service_set_string(service, &service->jid, full_jid, "Jid");
 	set_reason(service, "", "");
 	prune_requests(service);
 	set_roster_ready(service, true);
@@ -247,7 +253,7 @@ static void on_online(void *user_data, const char *full_jid)
 	/* The session publishes the nick with PEP by itself. */
 	service_send_own_presence(service);
 	/* XEP-0352: a new session starts active; say so if it is not. */
-	if (lock_policy_is_locked(service->lock))
+	if (desktop_policy_is_locked(service->desktop))
 		(void)xmpp_session_send_csi(service->session, false);
 }
 
@@ -262,7 +268,7 @@ static void on_resumed(void *user_data, const char *full_jid)
 	g_info("resumed the session as %s", full_jid);
 	cancel_hold(service);
 	service->online_since = g_get_monotonic_time();
-	set_string(service, &service->jid, full_jid, "Jid");
+	service_set_string(service, &service->jid, full_jid, "Jid");
 	set_reason(service, "", "");
 	set_roster_ready(service, true);
 	set_state(service, SERVICE_STATE_ONLINE);
@@ -490,7 +496,7 @@ static void session_ended(Service *service, XmppSessionEnd reason,
 	service->online_since = 0;
 
 	set_roster_ready(service, false);
-	set_string(service, &service->jid, service->config->jid, "Jid");
+	service_set_string(service, &service->jid, service->config->jid, "Jid");
 	if ((reason == XMPP_SESSION_END_NETWORK ||
 	     reason == XMPP_SESSION_END_SERVER_ERROR) &&
 	    !service->stopping && service->show != PRESENCE_SHOW_OFFLINE)
@@ -681,7 +687,12 @@ Service *service_new(Settings *config)
 	service->jid = g_strdup(config->jid);
 	service->requests =
 		subscription_requests_new(SUBSCRIPTION_REQUESTS_MAX);
-	service->lock = lock_policy_new();
+	service->desktop = desktop_policy_new(service->show, service->status);
+	(void)desktop_policy_set_options(
+		service->desktop,
+		&(DesktopOptions){config->away_on_lock,
+				  config->dnd_follows_desktop});
+	service->cause = DESKTOP_CAUSE_USER;
 	service_caps_init(service);
 	return service;
 }
@@ -712,7 +723,7 @@ void service_free(Service *service)
 	g_free(service->state_message);
 	g_free(service->jid);
 	subscription_requests_free(service->requests);
-	lock_policy_free(service->lock);
+	desktop_policy_free(service->desktop);
 	g_free(service);
 }
 
@@ -850,8 +861,17 @@ bool service_reload_config(Service *service, GError **error)
 		set_reason(service, "", "");
 	settings_free(service->config);
 	service->config = g_steal_pointer(&config);
+	service_desktop_changed(service,
+			desktop_policy_set_options(
+				service->desktop,
+				&(DesktopOptions){
+					service->config->away_on_lock,
+					service->config->dnd_follows_desktop}));
 	if (service->state != SERVICE_STATE_ONLINE)
-		set_string(service, &service->jid, service->config->jid, "Jid");
+		service_set_string(service, &service->jid, service->config->jid, "Jid");
+	if (service->desktop_hooks.settings_changed)
+		service->desktop_hooks.settings_changed(
+			service->desktop_hooks_data);
 
 	if (service->stopping || service->show == PRESENCE_SHOW_OFFLINE)
 		return true;
@@ -954,17 +974,13 @@ bool service_set_presence(Service *service, const char *show_str,
 		if (service->session && !service->session_closed)
 			xmpp_session_set_nick(service->session, service->nick);
 	}
-	/* Set by the user or an app: kept when the screen unlocks. */
-	lock_policy_presence_set(service->lock);
+	/* Set by the user or an app: wins over every cause active now. */
+	(void)desktop_policy_set_user(service->desktop, show, status);
 	service_caps_touch(service);
-	if (service->show != show) {
-		service->show = show;
-		notify(service, "Show");
-	}
-	set_string(service, &service->status, status, "Status");
+	(void)service_take_desktop_presence(service);
 	if (service->priority != priority) {
 		service->priority = priority;
-		notify(service, "Priority");
+		service_notify(service, "Priority");
 	}
 
 	if (show == PRESENCE_SHOW_OFFLINE) {
@@ -1045,65 +1061,7 @@ const ContactTable *service_get_contacts(const Service *service)
 	return service->contacts;
 }
 
-/* ---- desktop integration (issue #7) ------------------------------------- */
-
-static void send_csi(Service *service, bool active)
-{
-	if (service->state != SERVICE_STATE_ONLINE || !service->session ||
-	    service->session_closed)
-		return;
-	(void)xmpp_session_send_csi(service->session, active);
-}
-
-/* The lock's own change of presence: like SetPresence, minus the policy. */
-static void apply_lock_presence(Service *service, PresenceShow show,
-				const char *status)
-{
-	if (service->show != show) {
-		service->show = show;
-		notify(service, "Show");
-	}
-	set_string(service, &service->status, status, "Status");
-	if (service->state == SERVICE_STATE_ONLINE && service->connection)
-		service_send_own_presence(service);
-}
-
-void service_set_locked(Service *service, bool locked)
-{
-	g_return_if_fail(service);
-
-	if (locked == lock_policy_is_locked(service->lock))
-		return;
-	if (locked) {
-		bool away = lock_policy_lock(
-			service->lock, service->config->away_on_lock,
-			service->show, service->status,
-			g_get_real_time() / G_USEC_PER_SEC);
-
-		g_info("screen locked%s", away ? ": away" : "");
-		/* The away goes out with <idle since=lock time/>. */
-		if (away)
-			apply_lock_presence(service, PRESENCE_SHOW_AWAY,
-					    service->status);
-		send_csi(service, false);
-	} else {
-		PresenceShow show = PRESENCE_SHOW_AVAILABLE;
-		g_autofree char *status = NULL;
-		bool restore =
-			lock_policy_unlock(service->lock, &show, &status);
-
-		g_info("screen unlocked%s%s", restore ? ": back to " : "",
-		       restore ? presence_show_to_string(show) : "");
-		send_csi(service, true);
-		if (restore)
-			apply_lock_presence(service, show, status);
-	}
-}
-
-bool service_is_locked(const Service *service)
-{
-	return lock_policy_is_locked(service->lock);
-}
+/* ---- sleep (the desktop's causes are in service-desktop.c) ------------ */
 
 void service_suspend(Service *service, void (*done)(void *user_data),
 		     void *user_data)

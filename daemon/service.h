@@ -13,6 +13,7 @@
 
 #include "core/contacts.h"
 #include "core/presence.h"
+#include "daemon/desktop-policy.h"
 #include "daemon/settings.h"
 #include "daemon/subscription-requests.h"
 
@@ -106,7 +107,8 @@ typedef struct {
 	void (*presence_changed)(void *user_data, const char *jid,
 				 PresenceShow show, const char *status);
 	/* A property changed: "State", "StateReason", "StateMessage", "Jid",
-	 * "Show", "Status", "Priority", "RosterReady", "Blocked". */
+	 * "Show", "Status", "Priority", "PresenceCause", "RosterReady",
+	 * "Blocked". */
 	void (*property_changed)(void *user_data, const char *name);
 	void (*subscription_requested)(void *user_data, const char *jid,
 				       const char *message);
@@ -206,18 +208,38 @@ void service_client_free(ServiceClient *client);
 GPtrArray *service_dup_contact_clients(const Service *service,
 				       const char *bare_jid);
 
-/* ---- desktop integration (issue #7; bus-desktop.c calls these) ---------- */
+/* ---- desktop integration (issues #7, #15; bus-desktop*.c calls these) --- */
 
 /*
- * The screen lock, as the desktop reports it (any source locked). Lock:
- * away keeping the status, with XEP-0319 idle since the lock, unless
- * away-on-lock is off or the show is away, dnd, xa or offline; XEP-0352
- * <inactive/> where the server offers it. Unlock: the presence set before
- * the lock comes back unless SetPresence changed it meanwhile; <active/>.
- * A repeated value changes nothing.
+ * The causes of desktop-policy.h, as the desktop reports them; a repeated
+ * value changes nothing. What the policy shows becomes Show and Status
+ * (PresenceCause says why) and is sent when it changed, with the XEP-0319
+ * idle time of the lock or the inactivity.
+ *
+ * The screen lock (any source locked), since: unix seconds of the lock, 0
+ * for now. XEP-0352 <inactive/> while locked, <active/> on unlock, where
+ * the server offers it (whatever away-on-lock says).
  */
-void service_set_locked(Service *service, bool locked);
+void service_set_locked(Service *service, bool locked, int64_t since);
 bool service_is_locked(const Service *service);
+/* The desktop's Do Not Disturb (any source on). */
+void service_set_dnd(Service *service, bool dnd);
+/* The user's inactivity; since: unix seconds of its start, 0 for now. */
+void service_set_idle(Service *service, DesktopIdle level, int64_t since);
+/* PresenceCause: "user", "dnd", "lock" or "idle". Static string. */
+const char *service_get_presence_cause(const Service *service);
+/*
+ * The desktop client's own listeners (after the observer): State (the idle
+ * poller runs only while online) and a reloaded config (new idle
+ * thresholds). NULL removes them; hooks is copied.
+ */
+typedef struct {
+	void (*state_changed)(void *user_data, ServiceState state);
+	void (*settings_changed)(void *user_data);
+} ServiceDesktopHooks;
+void service_set_desktop_hooks(Service *service,
+			       const ServiceDesktopHooks *hooks,
+			       void *user_data);
 
 /*
  * The system is going to sleep (logind PrepareForSleep(true)): no more

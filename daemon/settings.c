@@ -47,6 +47,9 @@ static const KeyInfo known_keys[] = {
 	{GROUP_PRESENCE, "priority", true},
 	{GROUP_PRESENCE, "nick", false},
 	{GROUP_PRESENCE, "away-on-lock", true},
+	{GROUP_PRESENCE, "away-after", true},
+	{GROUP_PRESENCE, "xa-after", true},
+	{GROUP_PRESENCE, "dnd-follows-desktop", true},
 };
 
 typedef struct {
@@ -696,6 +699,58 @@ static bool load_account(Loader *l, Settings *config, GError **error)
 	return true;
 }
 
+/* A [presence] boolean; *ret untouched when the key is absent. */
+static bool load_bool(const Loader *l, const char *key, bool *ret,
+		      GError **error)
+{
+	g_autofree char *value = NULL;
+
+	if (!get_string(l, GROUP_PRESENCE, key, &value, error))
+		return false;
+	if (value == NULL)
+		return true;
+	/* GKeyFile's booleans: true/false, also 1/0. */
+	if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0) {
+		*ret = true;
+	} else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0) {
+		*ret = false;
+	} else {
+		set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
+			      GROUP_PRESENCE, key,
+			      "'%s' is not 'true' or 'false'", value);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A [presence] count of minutes, 0 (off) up to a week: longer is no
+ * longer "idle", and the bound keeps the milliseconds far from overflow.
+ */
+#define MAX_IDLE_MINUTES (7 * 24 * 60)
+
+static bool load_minutes(const Loader *l, const char *key, unsigned *ret,
+			 GError **error)
+{
+	g_autofree char *value = NULL;
+	gint64 minutes;
+
+	if (!get_string(l, GROUP_PRESENCE, key, &value, error))
+		return false;
+	if (value == NULL)
+		return true;
+	if (!parse_int(value, 0, MAX_IDLE_MINUTES, &minutes)) {
+		set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
+			      GROUP_PRESENCE, key,
+			      "'%s' is not a number of minutes in 0..%d "
+			      "(0 turns it off)",
+			      value, MAX_IDLE_MINUTES);
+		return false;
+	}
+	*ret = (unsigned)minutes;
+	return true;
+}
+
 static bool load_presence(const Loader *l, Settings *config, GError **error)
 {
 	g_autofree char *value = NULL;
@@ -757,23 +812,11 @@ static bool load_presence(const Loader *l, Settings *config, GError **error)
 	}
 	g_clear_pointer(&value, g_free);
 
-	if (!get_string(l, GROUP_PRESENCE, "away-on-lock", &value, error))
-		return false;
-	if (value != NULL) {
-		/* GKeyFile's booleans: true/false, also 1/0. */
-		if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0) {
-			config->away_on_lock = true;
-		} else if (strcmp(value, "false") == 0 ||
-			   strcmp(value, "0") == 0) {
-			config->away_on_lock = false;
-		} else {
-			set_key_error(error, SETTINGS_ERROR_INVALID, l->path,
-				      GROUP_PRESENCE, "away-on-lock",
-				      "'%s' is not 'true' or 'false'", value);
-			return false;
-		}
-	}
-	return true;
+	return load_bool(l, "away-on-lock", &config->away_on_lock, error) &&
+	       load_minutes(l, "away-after", &config->away_after, error) &&
+	       load_minutes(l, "xa-after", &config->xa_after, error) &&
+	       load_bool(l, "dnd-follows-desktop", &config->dnd_follows_desktop,
+			 error);
 }
 
 Settings *settings_load(const char *path, GError **error)
@@ -823,6 +866,9 @@ Settings *settings_load(const char *path, GError **error)
 	 */
 	config->priority = -1;
 	config->away_on_lock = true;
+	config->away_after = 5;
+	config->xa_after = 15;
+	config->dnd_follows_desktop = true;
 
 	ok = load_account(&l, config, error) &&
 	     load_presence(&l, config, error);

@@ -34,7 +34,8 @@ typedef enum {
  *
  * Syntax: GKeyFile, plus lines starting with ';' are comments, and for keys
  * whose values cannot contain whitespace followed by ';' (jid, server, port,
- * tls, show, priority, away-on-lock) such a tail is an inline comment, as in
+ * tls, show, priority, away-on-lock, away-after, xa-after,
+ * dnd-follows-desktop) such a tail is an inline comment, as in
  * CONTRACT.md's example. Other values (status, nick, password, paths,
  * resource) are taken verbatim. Unknown groups and keys are errors.
  */
@@ -52,7 +53,10 @@ typedef struct {
 	char *status;	   /* "" default */
 	int priority; /* default -1 when the key is absent (see settings.c) */
 	char *nick;   /* NULL when none */
-	bool away_on_lock; /* default true */
+	bool away_on_lock;	  /* default true */
+	unsigned away_after;	  /* minutes, 0: off; default 5 */
+	unsigned xa_after;	  /* minutes, 0: off; default 15 */
+	bool dnd_follows_desktop; /* default true */
 } Settings;
 
 /* $XDG_CONFIG_HOME/presenced/presenced.conf. Transfer full. */

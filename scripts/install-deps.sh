@@ -6,7 +6,9 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config autoconf-archive
 libglib2.0-dev libglib2.0-bin libxml2-dev libgnutls28-dev gnutls-bin libdbus-1-dev dbus dbus-bin
 check prosody lua-unbound python3 python3-slixmpp python3-dbus python3-gi valgrind
-libstrophe-dev clang libclang-rt-14-dev clang-format"
+libstrophe-dev clang libclang-rt-14-dev clang-format bash-completion
+dunst xvfb xauth xserver-xorg-core xserver-xorg-video-dummy
+mate-screensaver gnome-screensaver"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -1101,7 +1101,9 @@ START_TEST(test_presence_changed_batched)
 	DBusMessage *sig;
 	const char *jid, *show, *status;
 
-	/* Four changes of three contacts in one main-loop iteration. */
+	/* Four changes of three contacts in one main-loop iteration: one
+	 * PresenceChanged per contact, with its state when sent, in the
+	 * order of the first change (CONTRACT.md additions v3). */
 	fake_service_contact_online(service, "a@example.org", "r",
 				    PRESENCE_SHOW_AWAY, "first", 0);
 	fake_service_contact_online(service, "b@example.org", "r",
@@ -1114,8 +1116,8 @@ START_TEST(test_presence_changed_batched)
 				    PRESENCE_SHOW_DND, "meeting", 0);
 	settle();
 
-	ck_assert_uint_eq(count_signals(IFACE, "PresenceChanged"), 4);
-	sig = nth_signal(IFACE, "PresenceChanged", 2);
+	ck_assert_uint_eq(count_signals(IFACE, "PresenceChanged"), 3);
+	sig = nth_signal(IFACE, "PresenceChanged", 0);
 	ck_assert(dbus_message_get_args(
 		sig, NULL, DBUS_TYPE_STRING, &jid, DBUS_TYPE_STRING, &show,
 		DBUS_TYPE_STRING, &status, DBUS_TYPE_INVALID));
@@ -1218,6 +1220,7 @@ START_TEST(test_properties_get)
 	g_autoptr(DBusMessage) reply = NULL;
 	DBusMessageIter iter, var;
 	dbus_bool_t ready;
+	const char *cause = NULL;
 
 	fake_service_set_state(service, SERVICE_STATE_RECONNECTING, "network",
 			       "Lost the connection to example.org");
@@ -1247,6 +1250,16 @@ START_TEST(test_properties_get)
 	dbus_message_iter_init(reply, &iter);
 	dbus_message_iter_recurse(&iter, &var);
 	ck_assert_int_eq(dbus_message_iter_get_arg_type(&var), DBUS_TYPE_INT32);
+	g_clear_pointer(&reply, dbus_message_unref);
+
+	reply = get_property(IFACE, "PresenceCause");
+	assert_ok(reply);
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &var);
+	ck_assert_int_eq(dbus_message_iter_get_arg_type(&var),
+			 DBUS_TYPE_STRING);
+	dbus_message_iter_get_basic(&var, &cause);
+	ck_assert_str_eq(cause, "user");
 	g_clear_pointer(&reply, dbus_message_unref);
 
 	reply = get_property(IFACE, "Password");
@@ -1280,9 +1293,9 @@ START_TEST(test_properties_get_all)
 		g_string_append_printf(names, "%s ", name);
 		dbus_message_iter_next(&dict);
 	}
-	ck_assert_str_eq(names->str,
-			 "State StateReason StateMessage "
-			 "RosterReady Jid Show Status Priority Blocked ");
+	ck_assert_str_eq(names->str, "State StateReason StateMessage "
+				     "RosterReady Jid Show Status Priority "
+				     "PresenceCause Blocked ");
 }
 END_TEST
 

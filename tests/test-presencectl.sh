@@ -8,6 +8,7 @@ set -u
 builddir=${top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
 ctl=${PRESENCECTL:-$builddir/presencectl}
 fake=$builddir/tests/fake-presenced
+srcroot=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/presencectl-test.XXXXXX")
 bus_pids=
 n=0
@@ -115,7 +116,7 @@ export DBUS_SESSION_BUS_ADDRESS="unix:path=$tmp/no-such-socket"
 
 expect "--help exits 0" 0 "$("$ctl" --help)" --help
 case $out in
-*"set SHOW [STATUS]"*roster*subscription\ JID*) ok "--help lists the commands" ;;
+*"set SHOW [STATUS]"*status*roster*subscription\ JID*) ok "--help lists the commands" ;;
 *) not_ok "--help lists the commands" ;;
 esac
 expect "-h is --help" 0 "$out" -h
@@ -166,6 +167,65 @@ export DBUS_SESSION_BUS_ADDRESS="$bus_addr"
 
 expect "get (activates the daemon)" 0 "available${tab}${tab}0" get
 expect "state" 0 "online" state
+expect "status: the one-screen overview" 0 \
+"     State: online
+       JID: alice@example.org/laptop
+  Presence: available (priority 0)
+    Set by: user (you or an app)
+  Contacts: 1 online, 3 in the roster
+    Server: example.org" status
+expect_err "status with an argument" 2 "wrong number" status x
+
+# Bash completion, against the same daemon (roster and requests).
+# comp "WORDS" CWORD: the completions, one a line, sorted.
+comp() {
+	PATH="$builddir:$PATH" bash -c '. "$1" && eval "COMP_WORDS=($2)" &&
+		COMP_CWORD=$3 && _presencectl &&
+		printf "%s\n" "${COMPREPLY[@]}" | sort' _ \
+		"$srcroot/client/presencectl.bash-completion" "$1" "$2"
+}
+# expect_comp NAME "WORDS" CWORD EXPECTED
+expect_comp() {
+	got=$(comp "$2" "$3")
+	if [ "$got" = "$4" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "#   got: $got" | sed '2,$s/^/#   /'
+	fi
+}
+if command -v bash >/dev/null 2>&1; then
+	expect_comp "completion: verbs" "presencectl st" 1 "state
+status"
+	expect_comp "completion: every verb" "presencectl ''" 1 "$(printf '%s\n' \
+		authorize block blocked contact deny get list remove requests \
+		roster set state status subscribe subscription unblock \
+		unsubscribe watch)"
+	expect_comp "completion: shows of set" "presencectl set a" 2 "available
+away"
+	expect_comp "completion: no show for the status" \
+		"presencectl set away ''" 3 ""
+	expect_comp "completion: JIDs from the roster" \
+		"presencectl contact ''" 2 "bob@example.net
+carol@example.net
+dave@example.net"
+	expect_comp "completion: authorize adds the requests" \
+		"presencectl authorize e" 2 "eve@example.com"
+	expect_comp "completion: unblock adds the block list" \
+		"presencectl unblock s" 2 "spam.example"
+	expect_comp "completion: options of set" "presencectl set away --" 3 \
+		"--help
+--nick
+--priority
+--to
+--version"
+	expect_comp "completion: --to takes a JID" \
+		"presencectl set away --to c" 4 "carol@example.net"
+	expect_comp "completion: after --priority N, the show" \
+		"presencectl --priority 5 set x" 4 "xa"
+else
+	ok "# SKIP no bash: completion not tested"
+fi
 expect "list: one line a contact, escaped" 0 \
 "bob@example.net${tab}chat${tab}at my desk
 carol@example.net${tab}offline${tab}gone home

@@ -95,6 +95,10 @@ START_TEST(test_minimal_defaults)
 	ck_assert_int_eq(c->priority, -1);
 	ck_assert(c->nick == NULL);
 	ck_assert(c->away_on_lock);
+	/* CONTRACT.md "Desktop": away after 5, xa after 15, DND followed. */
+	ck_assert_uint_eq(c->away_after, 5);
+	ck_assert_uint_eq(c->xa_after, 15);
+	ck_assert(c->dnd_follows_desktop);
 }
 END_TEST
 
@@ -118,7 +122,10 @@ START_TEST(test_full)
 		"status = In a meeting ; back at 3\n"
 		"priority = -1\n"
 		"nick = Alice L.\n"
-		"away-on-lock = false\n",
+		"away-on-lock = false\n"
+		"away-after = 10\n"
+		"xa-after = 0\n"
+		"dnd-follows-desktop = false\n",
 		ca);
 	g_autoptr(Settings) c = load_text(text, &error);
 
@@ -136,6 +143,9 @@ START_TEST(test_full)
 	ck_assert_int_eq(c->priority, -1);
 	ck_assert_str_eq(c->nick, "Alice L.");
 	ck_assert(!c->away_on_lock);
+	ck_assert_uint_eq(c->away_after, 10);
+	ck_assert_uint_eq(c->xa_after, 0);
+	ck_assert(!c->dnd_follows_desktop);
 }
 END_TEST
 
@@ -155,7 +165,10 @@ START_TEST(test_contract_comments)
 		"show = away                    ; initial presence\n"
 		"priority = -1                  ; -128..127; negative keeps\n"
 		"                               ; away from a resource\n"
-		"away-on-lock = true            ; screen lock sets away\n",
+		"away-on-lock = true            ; screen lock sets away\n"
+		"away-after = 3                 ; minutes\n"
+		"xa-after = 30                  ; minutes\n"
+		"dnd-follows-desktop = 1        ; busy in DND\n",
 		&error);
 
 	ck_assert_msg(c != NULL, "%s", error ? error->message : "");
@@ -166,6 +179,9 @@ START_TEST(test_contract_comments)
 	ck_assert_int_eq(c->show, PRESENCE_SHOW_AWAY);
 	ck_assert_int_eq(c->priority, -1);
 	ck_assert(c->away_on_lock);
+	ck_assert_uint_eq(c->away_after, 3);
+	ck_assert_uint_eq(c->xa_after, 30);
+	ck_assert(c->dnd_follows_desktop);
 }
 END_TEST
 
@@ -184,6 +200,8 @@ START_TEST(test_good_values)
 		ACCOUNT "[presence]\npriority = 127\n",
 		ACCOUNT "[presence]\npriority = -128\n",
 		ACCOUNT "[presence]\naway-on-lock = 1\n",
+		ACCOUNT "[presence]\naway-after = 0\nxa-after = 10080\n",
+		ACCOUNT "[presence]\ndnd-follows-desktop = 0\n",
 		ACCOUNT "[presence]\nstatus =\nnick =\n",
 		"\xef\xbb\xbf" ACCOUNT, /* a UTF-8 BOM, as some editors write */
 		"\r\n[account]\r\njid = alice@example.org\r\npassword = x\r\n",
@@ -271,6 +289,21 @@ static const BadCase bad_cases[] = {
 	{ACCOUNT "[presence]\naway-on-lock = maybe\n",
 	 SETTINGS_ERROR_INVALID,
 	 {"'away-on-lock'", "'maybe'"}},
+	{ACCOUNT "[presence]\naway-after = -1\n",
+	 SETTINGS_ERROR_INVALID,
+	 {"'away-after'", "'-1'", "minutes"}},
+	{ACCOUNT "[presence]\naway-after = 5m\n",
+	 SETTINGS_ERROR_INVALID,
+	 {"'away-after'", "'5m'"}},
+	{ACCOUNT "[presence]\nxa-after = 10081\n",
+	 SETTINGS_ERROR_INVALID,
+	 {"'xa-after'", "0..10080"}},
+	{ACCOUNT "[presence]\nxa-after =\n",
+	 SETTINGS_ERROR_INVALID,
+	 {"'xa-after'"}},
+	{ACCOUNT "[presence]\ndnd-follows-desktop = yes\n",
+	 SETTINGS_ERROR_INVALID,
+	 {"'dnd-follows-desktop'", "'yes'", "'true' or 'false'"}},
 	{"[account]\njid = alice@example.org\n",
 	 SETTINGS_ERROR_PASSWORD,
 	 {"'password'", "password-file"}},

@@ -580,6 +580,68 @@ START_TEST(test_size_limit)
 }
 END_TEST
 
+/* Peak RSS growth while parsing, as the kernel counts it. */
+static long rss_kb(void)
+{
+	g_autofree char *status = NULL;
+	const char *p;
+
+	if (!g_file_get_contents("/proc/self/status", &status, NULL, NULL))
+		return -1;
+	p = strstr(status, "VmRSS:");
+	return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+/*
+ * The tree budget: 16 MiB of empty child elements would be ~470 MB of
+ * tree; it ends as policy-violation after a small part of it, with memory
+ * bounded, while a 100,000-item roster (~10 MB) still parses.
+ */
+START_TEST(test_tree_budget)
+{
+	g_autoptr(XmlReader) reader = xml_reader_new(NULL);
+	g_autoptr(GString) l = g_string_new(NULL);
+	g_autoptr(GString) chunk = g_string_new(NULL);
+	long before = rss_kb();
+	size_t fed = 0;
+
+	xml_reader_feed(reader, HEADER "<message>", strlen(HEADER "<message>"));
+	for (int i = 0; i < 16384; i++)
+		g_string_append(chunk, "<a/>");
+	while (fed < (size_t)16 * 1024 * 1024 && !strstr(l->str, "ERROR")) {
+		xml_reader_feed(reader, chunk->str, chunk->len);
+		fed += chunk->len;
+		drain(reader, l);
+	}
+	ck_assert_ptr_nonnull(strstr(l->str, "ERROR policy-violation"));
+	ck_assert_uint_lt(fed, (size_t)4 * 1024 * 1024);
+	if (before > 0 && !g_getenv("LD_PRELOAD"))
+		ck_assert_int_lt(rss_kb() - before, 80 * 1024);
+}
+END_TEST
+
+START_TEST(test_tree_budget_roster)
+{
+	g_autoptr(GString) in = g_string_new(HEADER "<iq type='result' id='r'>"
+						    "<query xmlns='jabber:iq:"
+						    "roster' ver='v1'>");
+	g_autofree char *log = NULL;
+
+	for (unsigned i = 0; i < 100000; i++)
+		g_string_append_printf(
+			in,
+			"<item jid='contact%06u@example.org' name='Contact "
+			"number %u' subscription='both'><group>Friends</group>"
+			"</item>",
+			i, i);
+	g_string_append(in, "</query></iq>");
+	ck_assert_uint_gt(in->len, (size_t)9 * 1000 * 1000);
+	log = parse_whole(in->str, in->len, NULL);
+	ck_assert_ptr_null(strstr(log, "ERROR"));
+	ck_assert_ptr_nonnull(strstr(log, "STANZA <iq"));
+}
+END_TEST
+
 static void check_splits(const char *in);
 
 static char *many_attrs(unsigned n, bool xmlns)
@@ -1083,6 +1145,8 @@ int main(void)
 		{"limits", test_size_limit, .timeout = 60},
 		{"limits", test_depth_limit},
 		{"limits", test_attr_limit},
+		{"tree-budget", test_tree_budget, .timeout = 120},
+		{"tree-budget", test_tree_budget_roster, .timeout = 120},
 		{"encoding", test_encoding},
 		{"encoding", test_utf16_bom},
 		{"encoding", test_bad_utf8_and_nul},

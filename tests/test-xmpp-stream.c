@@ -1335,6 +1335,119 @@ START_TEST(test_new_bad_config)
 }
 END_TEST
 
+/* ---- closing (issue #12) ------------------------------------------------ */
+
+/* A server that never answers our closing tag: after 5 s the close is
+ * done anyway (REQUESTED), so the owner drops TCP and goes on. */
+START_TEST(test_close_deadline)
+{
+	g_autoptr(TestServer) ts = new_online(NULL);
+	g_autoptr(Stanza) presence = NULL;
+
+	xmpp_session_close(ts->session);
+	presence = ts_expect(ts, "presence", NS_CLIENT);
+	ts_expect_close(ts);
+	ck_assert(xmpp_session_get_deadline(ts->session) ==
+		  ts->now + 5 * G_USEC_PER_SEC);
+	xmpp_session_tick(ts->session, ts->now + 4 * G_USEC_PER_SEC);
+	ck_assert_int_eq(ts->closed_count, 0);
+	xmpp_session_tick(ts->session, ts->now + 5 * G_USEC_PER_SEC);
+	ts_assert_closed(ts, XMPP_SESSION_END_REQUESTED, "did not answer");
+}
+END_TEST
+
+/* RFC 6120 §4.4: after our </stream:stream> nothing more goes out, not
+ * even the answer to an <r/> (it used to, and GnuTLS refused the write). */
+START_TEST(test_close_nothing_after_tag)
+{
+	g_autoptr(TestServer) ts = sm_new_online(NULL);
+	g_autoptr(Stanza) presence = NULL;
+	g_autoptr(StreamMgmt) sm = NULL;
+
+	xmpp_session_close(ts->session);
+	presence = ts_expect(ts, "presence", NS_CLIENT);
+	ts_expect_close(ts);
+	ts_send(ts,
+		"<r xmlns='" NS_SM "'/>"
+		"<iq type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq>");
+	ts_expect_nothing(ts);
+	ck_assert_int_eq(ts->closed_count, 0);
+	ts_send(ts, "</stream:stream>");
+	ts_assert_closed(ts, XMPP_SESSION_END_REQUESTED, NULL);
+	/* Closed on purpose: contacts saw us leave; never resumed. */
+	sm = xmpp_session_steal_resume_state(ts->session);
+	ck_assert_ptr_null(sm);
+}
+END_TEST
+
+/* Before TLS nothing is authenticated: a forged <conflict/> is a
+ * server-error (retried), not conflict (which stops retrying). */
+START_TEST(test_conflict_before_tls)
+{
+	g_autoptr(TestServer) ts = ts_new(NULL);
+
+	ts_start(ts);
+	ts_expect_header(ts, false);
+	ts_send(ts, TS_SERVER_HEADER "<stream:error><conflict "
+				     "xmlns='urn:ietf:params:xml:ns:xmpp-"
+				     "streams'/></stream:error>");
+	ts_assert_closed(ts, XMPP_SESSION_END_SERVER_ERROR, "conflict");
+}
+END_TEST
+
+/* Bound, the roster may take long on a slow link: the deadline is no
+ * byte for 30 s, not 30 s in all. */
+START_TEST(test_roster_progress_deadline)
+{
+	g_autoptr(TestServer) ts = ts_new(&(TestServerOptions){.bound = true});
+	g_autoptr(Stanza) roster = NULL;
+
+	ts_start(ts);
+	roster = ts_expect(ts, "iq", NS_CLIENT);
+	ts_send_fmt(
+		ts,
+		"<iq type='result' id='%s'><query xmlns='jabber:iq:roster'>",
+		stanza_get_attr(roster, "id"));
+	for (int i = 0; i < 10; i++) {
+		ts->now += 20 * G_USEC_PER_SEC;
+		xmpp_session_tick(ts->session, ts->now);
+		ck_assert_int_eq(ts->closed_count, 0);
+		ts_send_fmt(ts, "<item jid='c%d@example.org'/>", i);
+	}
+	ck_assert(xmpp_session_get_deadline(ts->session) ==
+		  ts->now + 30 * G_USEC_PER_SEC);
+	ts->now += 30 * G_USEC_PER_SEC;
+	xmpp_session_tick(ts->session, ts->now);
+	ts_assert_closed(ts, XMPP_SESSION_END_NETWORK, "roster");
+}
+END_TEST
+
+/* The roster result must come from our server or bare JID, not from a
+ * full JID, not even another resource of ours (RFC 6121 §2.1.4). */
+START_TEST(test_roster_result_from_full_jid)
+{
+	g_autoptr(TestServer) ts = ts_new(&(TestServerOptions){.bound = true});
+	g_autoptr(Stanza) roster = NULL;
+
+	ts_start(ts);
+	roster = ts_expect(ts, "iq", NS_CLIENT);
+	ts_send_fmt(ts,
+		    "<iq type='result' id='%s' from='" TS_JID "/other'>"
+		    "<query xmlns='jabber:iq:roster'><item "
+		    "jid='mallory@evil.example' subscription='both'/></query>"
+		    "</iq>",
+		    stanza_get_attr(roster, "id"));
+	ck_assert_int_eq(ts->online_count, 0);
+	ck_assert_ptr_null(
+		contacts_lookup(ts->contacts, "mallory@evil.example"));
+	ts_send_fmt(ts,
+		    "<iq type='result' id='%s' from='" TS_JID "'><query "
+		    "xmlns='jabber:iq:roster'/></iq>",
+		    stanza_get_attr(roster, "id"));
+	ck_assert_int_eq(ts->online_count, 1);
+}
+END_TEST
+
 /* ---- the pending-IQ table, on the stream directly ------------------------ */
 
 typedef struct {
@@ -1596,6 +1709,11 @@ int main(void)
 		CASE(test_split_odd),
 		CASE(test_split_every_byte_pre_tls),
 		CASE(test_new_bad_config),
+		CASE(test_close_deadline),
+		CASE(test_close_nothing_after_tag),
+		CASE(test_conflict_before_tls),
+		CASE(test_roster_progress_deadline),
+		CASE(test_roster_result_from_full_jid),
 		CASE(test_pending_iq_from_addressee),
 		CASE(test_pending_iq_own_server),
 		CASE(test_pending_iq_dropped_and_bounded),

@@ -71,6 +71,11 @@ static Stanza *stanza_alloc(const char *name, const char *xmlns,
 	return stanza;
 }
 
+size_t stanza_record_size(void)
+{
+	return sizeof(Stanza);
+}
+
 Stanza *stanza_new(const char *name, const char *xmlns)
 {
 	g_return_val_if_fail(name != NULL, NULL);
@@ -307,6 +312,15 @@ void stanza_set_text(Stanza *stanza, const char *text)
 		stanza->text[0] = '\0';
 	if (text != NULL)
 		stanza_append_text(stanza, text, -1);
+}
+
+void stanza_wipe_text(Stanza *stanza)
+{
+	g_return_if_fail(stanza != NULL);
+
+	if (stanza->text != NULL)
+		explicit_bzero(stanza->text, stanza->text_alloc);
+	stanza->text_len = 0;
 }
 
 Stanza *stanza_add_child(Stanza *parent, Stanza *child)

@@ -19,6 +19,9 @@ typedef struct _Stanza Stanza;
 
 /* New element; xmlns may be NULL (inherits the parent's on serialization).
  * Transfer full. */
+/* Bytes of one element record, for memory budgets (xml-reader). */
+size_t stanza_record_size(void);
+
 Stanza *stanza_new(const char *name, const char *xmlns);
 /* NULL-safe; frees the whole subtree. Do not free a child still in a tree. */
 void stanza_free(Stanza *stanza);
@@ -56,6 +59,8 @@ const char *stanza_get_text(const Stanza *stanza);
 void stanza_append_text(Stanza *stanza, const char *text, gssize len);
 /* Replaces the text. */
 void stanza_set_text(Stanza *stanza, const char *text);
+/* Overwrites the element's own text with zeros (a secret: SASL data). */
+void stanza_wipe_text(Stanza *stanza);
 
 /* Appends child (transfer full) and returns it (transfer none). */
 Stanza *stanza_add_child(Stanza *parent, Stanza *child);

@@ -77,6 +77,7 @@ struct _XmlReader {
 	Stanza *stanza;	       /* top-level element being built */
 	Stanza *cursor;	       /* innermost open element of it */
 	unsigned depth;	       /* open elements; the stream header is 1 */
+	size_t tree_bytes;     /* estimated memory of reader->stanza */
 	uint64_t fed;	       /* bytes handed to libxml2 since the reset */
 	uint64_t boundary;     /* offset just past the last top-level tag */
 	char *held; /* fed but not yet given to libxml2 (no tag end in it) */
@@ -343,6 +344,38 @@ static void on_stream_open(XmlReader *reader, const char *localname,
 	push_event(reader, XML_READER_EVENT_STREAM_OPEN, header, NULL);
 }
 
+/*
+ * What one element costs in the tree, roughly as stanza.c allocates it:
+ * the record, its name, the packed attribute block, and the allocator's
+ * per-block overhead.
+ */
+static size_t element_cost(const xmlChar *localname, int nb_attributes,
+			   const xmlChar **attrs)
+{
+	size_t cost = stanza_record_size() + 2 * 16 +
+		      strlen((const char *)localname) + 1;
+
+	for (int i = 0; i < nb_attributes; i++) {
+		const xmlChar **a = &attrs[5 * i];
+
+		cost += sizeof(char *) + strlen((const char *)a[0]) + 2 +
+			(size_t)(a[4] - a[3]);
+	}
+	return cost;
+}
+
+/* The tree budget: false (and the stream fails) once it is spent. */
+static bool charge_tree(XmlReader *reader, size_t cost)
+{
+	reader->tree_bytes += cost;
+	if (reader->tree_bytes <= reader->limits.max_tree_bytes)
+		return true;
+	fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
+	     "stanza would take more than %zu bytes of memory",
+	     reader->limits.max_tree_bytes);
+	return false;
+}
+
 static void on_start_element(void *user_data, const xmlChar *localname,
 			     const xmlChar *prefix, const xmlChar *uri,
 			     int nb_namespaces, const xmlChar **namespaces,
@@ -376,6 +409,9 @@ static void on_start_element(void *user_data, const xmlChar *localname,
 	 * the stream's content namespace (RFC 6120 §4.8.2).
 	 */
 	ns = uri != NULL ? (const char *)uri : NS_CLIENT;
+	if (!charge_tree(reader,
+			 element_cost(localname, nb_attributes, attributes)))
+		return;
 	if (reader->cursor == NULL) {
 		el = stanza_new((const char *)localname, ns);
 		reader->stanza = el;
@@ -425,6 +461,7 @@ static void on_end_element(void *user_data, const xmlChar *localname,
 		push_event(reader, XML_READER_EVENT_STANZA,
 			   g_steal_pointer(&reader->stanza), NULL);
 		reader->cursor = NULL;
+		reader->tree_bytes = 0;
 		reader->boundary = end;
 	}
 }
@@ -438,6 +475,8 @@ static void on_characters(void *user_data, const xmlChar *text, int len)
 	 * other text outside a stanza is dropped.
 	 */
 	if (reader->failed || reader->cursor == NULL)
+		return;
+	if (!charge_tree(reader, (size_t)len))
 		return;
 	stanza_append_text(reader->cursor, (const char *)text, len);
 }
@@ -670,6 +709,9 @@ XmlReader *xml_reader_new(const XmlReaderLimits *limits)
 		reader->limits.max_depth = XML_READER_DEFAULT_MAX_DEPTH;
 	if (reader->limits.max_attrs == 0)
 		reader->limits.max_attrs = XML_READER_DEFAULT_MAX_ATTRS;
+	if (reader->limits.max_tree_bytes == 0)
+		reader->limits.max_tree_bytes =
+			XML_READER_DEFAULT_MAX_TREE_BYTES;
 	g_queue_init(&reader->events);
 	return reader;
 }
@@ -684,6 +726,7 @@ void xml_reader_reset(XmlReader *reader)
 	reader->stanza = NULL;
 	reader->cursor = NULL;
 	reader->depth = 0;
+	reader->tree_bytes = 0;
 	reader->fed = 0;
 	reader->boundary = 0;
 	g_free(reader->held);

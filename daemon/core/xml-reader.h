@@ -60,11 +60,20 @@ typedef struct {
 	size_t max_stanza_bytes; /* default 16 MiB: a 100k roster is ~10 MB */
 	unsigned max_depth;	 /* default 32, counting the stanza as 1 */
 	unsigned max_attrs;	 /* per element, default 64 */
+	/*
+	 * Memory of the tree being built (an estimate: element records,
+	 * names, attributes, text, allocator overhead). Bytes on the wire
+	 * are not enough: 16 MiB of "<a/>" would be ~470 MB of tree. Over it
+	 * the stream ends with policy-violation. Default 48 MiB: a
+	 * 100,000-item roster (~10 MB on the wire) needs about a third.
+	 */
+	size_t max_tree_bytes;
 } XmlReaderLimits;
 
 #define XML_READER_DEFAULT_MAX_STANZA_BYTES ((size_t)16 * 1024 * 1024)
 #define XML_READER_DEFAULT_MAX_DEPTH 32u
 #define XML_READER_DEFAULT_MAX_ATTRS 64u
+#define XML_READER_DEFAULT_MAX_TREE_BYTES ((size_t)48 * 1024 * 1024)
 
 /* limits NULL: the defaults. Transfer full. */
 typedef struct _XmlReader XmlReader;

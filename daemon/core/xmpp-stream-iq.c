@@ -67,8 +67,12 @@ bool xmpp_stream_send_iq(XmppStream *s, Stanza *iq, XmppIqHandler handler,
 	return !stream_ended(s);
 }
 
-/* Who may answer an IQ we sent to our own server/account: no from, our
- * domain, our bare or full JID (RFC 6120 §8.1.2.1, RFC 6121 §2.1.4). */
+/*
+ * Who may answer an IQ we sent to our own server or account: no from, our
+ * domain, or our bare JID (RFC 6120 §8.1.2.1, RFC 6121 §2.1.4). Not a
+ * full JID, not even one of our own account: another of our resources is
+ * not the server, and must not be able to answer our bind or roster get.
+ */
 static bool is_from_own_server(const XmppStream *s, const char *from)
 {
 	g_autoptr(Jid) jid = NULL;
@@ -76,11 +80,10 @@ static bool is_from_own_server(const XmppStream *s, const char *from)
 	if (!from)
 		return true;
 	jid = jid_parse(from, NULL);
-	if (!jid)
+	if (!jid || !jid_is_bare(jid))
 		return false;
 	if (!jid_get_local(jid))
-		return jid_is_bare(jid) &&
-		       strcmp(jid_get_domain(jid), s->domain) == 0;
+		return strcmp(jid_get_domain(jid), s->domain) == 0;
 	return strcmp(jid_get_bare(jid), s->bare_jid) == 0;
 }
 

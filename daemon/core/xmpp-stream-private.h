@@ -87,6 +87,9 @@ struct _XmppStream {
 	bool ack_requested; /* <r/> sent, no <a/> yet */
 	bool has_bind;	    /* <bind/> in the features after SASL */
 	bool test_bound;    /* xmpp_stream_new_bound_for_test() */
+	bool close_sent;    /* our </stream:stream> is out: nothing more */
+	bool closed_by_us;  /* a deliberate close: never resumed */
+	int64_t close_timeout;
 
 	GByteArray *out;   /* bytes for the socket, in order */
 	GByteArray *plain; /* scratch: decrypted input */
@@ -104,6 +107,7 @@ void stream_end(XmppStream *s, XmppSessionEnd reason, const char *format, ...)
 	G_GNUC_PRINTF(3, 4);
 void stream_send_text(XmppStream *s, const char *text);
 void stream_send_raw(XmppStream *s, const char *data, size_t len);
+void stream_send_secret(XmppStream *s, Stanza *el);
 void stream_log_wire(XmppStream *s, bool sent, const char *text);
 void stream_send_header(XmppStream *s);
 void stream_send_close(XmppStream *s);

@@ -44,6 +44,27 @@ static GBytes *decode_sasl_payload(const char *text)
 	return g_bytes_new_take(data, len);
 }
 
+/*
+ * A SASL message we made (PLAIN carries the password itself, SCRAM the
+ * proof): wiped before it is freed. Ours alone (refcount 1), so writing
+ * over the "const" data is safe.
+ */
+static void secret_bytes_free(GBytes *bytes)
+{
+	gsize len = 0;
+	const void *data;
+
+	if (!bytes)
+		return;
+	data = g_bytes_get_data(bytes, &len);
+	if (len)
+		explicit_bzero((void *)data, len);
+	g_bytes_unref(bytes);
+}
+
+typedef GBytes SecretBytes;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SecretBytes, secret_bytes_free)
+
 static void send_sasl_element(XmppStream *s, const char *name,
 			      const char *mechanism, GBytes *payload)
 {
@@ -61,7 +82,7 @@ static void send_sasl_element(XmppStream *s, const char *name,
 	} else {
 		stanza_set_text(el, "=");
 	}
-	xmpp_stream_send(s, el);
+	stream_send_secret(s, el);
 }
 
 /* The channel bindings this TLS session can give (RFC 9266, RFC 5929). */
@@ -115,7 +136,7 @@ void stream_begin_auth(XmppStream *s, const Stanza *features)
 	g_auto(SaslServerOffer) offer = {0};
 	g_autoptr(GBytes) exporter = NULL;
 	g_autoptr(GBytes) end_point = NULL;
-	g_autoptr(GBytes) initial = NULL;
+	g_autoptr(SecretBytes) initial = NULL;
 	SaslChoice choice;
 	unsigned computable;
 
@@ -218,7 +239,7 @@ static void on_sasl_challenge(XmppStream *s, const Stanza *challenge)
 {
 	g_autoptr(GBytes) data =
 		decode_sasl_payload(stanza_get_text(challenge));
-	g_autoptr(GBytes) response = NULL;
+	g_autoptr(SecretBytes) response = NULL;
 	g_autoptr(GError) error = NULL;
 	const guint8 *bytes;
 	gsize len;

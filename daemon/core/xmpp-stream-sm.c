@@ -237,6 +237,9 @@ StreamMgmt *xmpp_stream_steal_resume_state(XmppStream *s)
 {
 	g_return_val_if_fail(s != NULL, NULL);
 
+	/* Closed on purpose: contacts saw us leave; nothing to resume. */
+	if (s->closed_by_us)
+		return NULL;
 	/* Dropped again while resuming: the old stream is still the one. */
 	if (s->resume)
 		return g_steal_pointer(&s->resume);

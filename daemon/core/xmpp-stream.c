@@ -26,6 +26,8 @@ G_DEFINE_QUARK(xmpp - session - error - quark, xmpp_session_error)
 #define DEFAULT_NEGOTIATION_TIMEOUT ((int64_t)30 * G_USEC_PER_SEC)
 #define DEFAULT_KEEPALIVE_IDLE ((int64_t)90 * G_USEC_PER_SEC)
 #define DEFAULT_KEEPALIVE_TIMEOUT ((int64_t)30 * G_USEC_PER_SEC)
+/* How long the server has to answer our closing tag (RFC 6120 §4.4). */
+#define DEFAULT_CLOSE_TIMEOUT ((int64_t)5 * G_USEC_PER_SEC)
 
 static const char *const state_names[] = {
 	[XMPP_SESSION_STATE_INIT] = "init",
@@ -202,6 +204,8 @@ XmppStream *xmpp_stream_new(const XmppSessionConfig *config,
 					 : DEFAULT_NEGOTIATION_TIMEOUT;
 	s->keepalive_idle = config->keepalive_idle > 0 ? config->keepalive_idle
 						       : DEFAULT_KEEPALIVE_IDLE;
+	s->close_timeout = config->close_timeout > 0 ? config->close_timeout
+						     : DEFAULT_CLOSE_TIMEOUT;
 	s->keepalive_timeout = config->keepalive_timeout > 0
 				       ? config->keepalive_timeout
 				       : DEFAULT_KEEPALIVE_TIMEOUT;
@@ -284,7 +288,8 @@ void stream_send_raw(XmppStream *s, const char *data, size_t len)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (stream_ended(s))
+	/* RFC 6120 §4.4: nothing after our closing tag. */
+	if (stream_ended(s) || s->close_sent)
 		return;
 	if (!s->tls_active) {
 		size_t before = s->out->len;
@@ -312,7 +317,7 @@ void stream_log_wire(XmppStream *s, bool sent, const char *text)
 /* Non-stanza text (stream headers, closing tag) is logged as it is. */
 void stream_send_text(XmppStream *s, const char *text)
 {
-	if (stream_ended(s))
+	if (stream_ended(s) || s->close_sent)
 		return;
 	stream_log_wire(s, true, text);
 	stream_send_raw(s, text, strlen(text));
@@ -351,6 +356,25 @@ void xmpp_stream_send(XmppStream *s, const Stanza *stanza)
 	stream_after_send(s, stanza, buf);
 }
 
+/* SASL data: like xmpp_stream_send, then no copy of it is left in our
+ * memory (the stanza's text, the serialized buffer). */
+void stream_send_secret(XmppStream *s, Stanza *el)
+{
+	g_autoptr(GString) buf = g_string_sized_new(256);
+
+	if (stream_ended(s))
+		return;
+	if (s->callbacks.log_wire) {
+		g_autofree char *text = redact_log_stanza(el);
+
+		stream_log_wire(s, true, text);
+	}
+	stanza_serialize(el, NS_CLIENT, buf);
+	stream_send_raw(s, buf->str, buf->len);
+	explicit_bzero(buf->str, buf->allocated_len);
+	stanza_wipe_text(el);
+}
+
 char *stream_next_id(XmppStream *s)
 {
 	return g_strdup_printf("pd%08x-%" G_GUINT64_FORMAT, s->id_prefix,
@@ -383,7 +407,10 @@ void stream_send_header(XmppStream *s)
 
 void stream_send_close(XmppStream *s)
 {
+	if (s->close_sent)
+		return;
 	stream_send_text(s, "</stream:stream>");
+	s->close_sent = true;
 	if (s->tls_active && !stream_ended(s)) {
 		tls_session_close(s->tls);
 		flush_tls(s);
@@ -602,8 +629,11 @@ static void on_stream_error(XmppStream *s, const Stanza *error)
 	s->answering_end = true;
 	stream_send_close(s);
 	s->answering_end = false;
+	/* Before TLS anyone on the path could have sent it: a forged
+	 * <conflict/> must not stop the daemon from trying again
+	 * (CONTRACT.md "Staying connected"). */
 	stream_end(s,
-		   strcmp(condition, "conflict") == 0
+		   strcmp(condition, "conflict") == 0 && s->tls_active
 			   ? XMPP_SESSION_END_CONFLICT
 			   : XMPP_SESSION_END_SERVER_ERROR,
 		   "stream error from %s: %s%s%s%s", s->domain, condition,
@@ -966,6 +996,12 @@ int64_t xmpp_stream_get_deadline(const XmppStream *s)
 
 	if (s->state == XMPP_SESSION_STATE_ONLINE)
 		return stream_online_deadline(s);
+	/* Bound: the roster may be large and the link slow; what counts is
+	 * progress (a byte now and then), not the total time. */
+	if (s->state == XMPP_SESSION_STATE_ROSTER)
+		return s->last_rx > INT64_MAX - s->negotiation_timeout
+			       ? INT64_MAX
+			       : s->last_rx + s->negotiation_timeout;
 	return s->deadline;
 }
 
@@ -980,9 +1016,24 @@ void xmpp_stream_tick(XmppStream *s, int64_t now)
 		stream_tick_online(s, now);
 		return;
 	}
-	if (now < s->deadline)
+	if (now < xmpp_stream_get_deadline(s))
 		return;
 	s->deadline = INT64_MAX;
+	if (s->state == XMPP_SESSION_STATE_CLOSING) {
+		stream_end(s, XMPP_SESSION_END_REQUESTED,
+			   "session closed (%s did not answer our closing tag "
+			   "within %" G_GINT64_FORMAT " s)",
+			   s->domain, s->close_timeout / G_USEC_PER_SEC);
+		return;
+	}
+	if (s->state == XMPP_SESSION_STATE_ROSTER) {
+		stream_send_close(s);
+		stream_end(s, XMPP_SESSION_END_NETWORK,
+			   "no progress from %s for %" G_GINT64_FORMAT
+			   " s while downloading the roster",
+			   s->domain, s->negotiation_timeout / G_USEC_PER_SEC);
+		return;
+	}
 	if (s->state != XMPP_SESSION_STATE_TLS_HANDSHAKE)
 		stream_send_close(s);
 	stream_end(s, XMPP_SESSION_END_NETWORK,
@@ -1066,8 +1117,15 @@ void xmpp_stream_close(XmppStream *s, const Stanza *goodbye)
 		if (goodbye)
 			xmpp_stream_send(s, goodbye);
 		stream_send_close(s);
-		if (!stream_ended(s))
+		s->closed_by_us = true;
+		if (!stream_ended(s)) {
 			stream_set_state(s, XMPP_SESSION_STATE_CLOSING);
+			/* A server (or link) that never answers must not hold
+			 * the session in CLOSING: the caller then drops TCP. */
+			s->deadline = s->now > INT64_MAX - s->close_timeout
+					      ? INT64_MAX
+					      : s->now + s->close_timeout;
+		}
 		return;
 	case XMPP_SESSION_STATE_STREAM_OPENING:
 	case XMPP_SESSION_STATE_STARTTLS:
@@ -1077,6 +1135,7 @@ void xmpp_stream_close(XmppStream *s, const Stanza *goodbye)
 	case XMPP_SESSION_STATE_ROSTER:
 		/* Nothing to wait for before online: close and be done. */
 		stream_send_close(s);
+		s->closed_by_us = true;
 		stream_end(s, XMPP_SESSION_END_REQUESTED, "session closed");
 		return;
 	case XMPP_SESSION_STATE_INIT:

@@ -71,6 +71,9 @@ typedef struct {
 	 */
 	int64_t keepalive_idle;
 	int64_t keepalive_timeout;
+	/* After our closing tag, how long the server has to answer before
+	 * closed(REQUESTED) anyway (the caller then drops TCP); 0: 5 s. */
+	int64_t close_timeout;
 	/*
 	 * A new session after a drop: the table still holds the presence of
 	 * before (contacts_mark_stale); resources the server has not sent

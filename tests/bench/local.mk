@@ -44,4 +44,12 @@ bench-smoke: $(bench_programs)
 		--tracker ./tests/bench/strophe-tracker \
 		--core ./tests/bench/core-tracker $(BENCH_FLAGS)
 
-.PHONY: bench bench-smoke
+# The idle window with a fake Mutter IdleMonitor and a DND source on the
+# bus (issue #15): watched sources must add no wake-ups.
+bench-desktop: $(bench_programs)
+	./tests/bench/bench-presence --smoke --subjects presenced \
+		--idle-seconds 30 --presenced ./presenced \
+		--desktop $(srcdir)/tests/integration/fake-desktop.py \
+		$(BENCH_FLAGS)
+
+.PHONY: bench bench-smoke bench-desktop

@@ -13,7 +13,8 @@ integration_tests = \
 	tests/integration/test-roster.py \
 	tests/integration/test-cli.py \
 	tests/integration/test-caps.py \
-	tests/integration/test-desktop.py
+	tests/integration/test-desktop.py \
+	tests/integration/test-desktop-real.py
 
 TESTS += $(integration_tests)
 dist_check_SCRIPTS += $(integration_tests)

@@ -17,7 +17,15 @@ Issue #7 against a real Prosody, with a private session bus and a private
   - sleep: a logind delay inhibitor is held; PrepareForSleep(true) sends
     unavailable and closes the stream, then releases it; PrepareForSleep
     (false) reconnects at once and takes a new one;
-  - away-on-lock = false, and no system bus at all.
+  - away-on-lock = false, no system bus and no GSettings schema at all;
+  - issue #15, on a bus of its own (run_stacked): the causes stacked
+    (PresenceCause user/dnd/lock/idle), a MATE locker found locked at
+    start (the XEP-0319 stamp is its GetActiveTime), idle away and xa from
+    a fake Mutter IdleMonitor (watches, no polling), DND from KDE, dunst,
+    xfconf and GSettings (a schema of the test's own, keyfile backend), a
+    SetPresence under causes kept when they end, and the polled
+    org.freedesktop.ScreenSaver.GetSessionIdleTime (once at start, not
+    again within 30 s, not while offline).
 """
 
 import os
@@ -33,6 +41,17 @@ ALICE = "alice@localhost"
 FDO = "org.freedesktop.ScreenSaver"
 GNOME = "org.gnome.ScreenSaver"
 LOGIN1 = "org.freedesktop.login1"
+MATE = "org.mate.ScreenSaver"
+CINNAMON = "org.cinnamon.ScreenSaver"
+SAVER_PATHS = {FDO: "/ScreenSaver", GNOME: "/org/gnome/ScreenSaver",
+               MATE: "/org/mate/ScreenSaver",
+               CINNAMON: "/org/cinnamon/ScreenSaver"}
+MUTTER = "org.gnome.Mutter.IdleMonitor"
+MUTTER_PATH = "/org/gnome/Mutter/IdleMonitor/Core"
+NOTIF = "org.freedesktop.Notifications"
+NOTIF_PATH = "/org/freedesktop/Notifications"
+XFCONF = "org.xfce.Xfconf"
+TESTI = "im.presenced.Test."
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKE = os.path.join(HERE, "fake-desktop.py")
 
@@ -84,12 +103,12 @@ class Desktop:
         return harness.parse_gvariant(r.stdout) if r.stdout.strip() else ()
 
     def saver(self, name, active):
-        path = "/ScreenSaver" if name == FDO else "/org/gnome/ScreenSaver"
+        path = SAVER_PATHS[name]
         self.call(self.session, name, path, name + ".SetActive",
                   "true" if active else "false")
 
     def saver_emit(self, name, active):
-        path = "/ScreenSaver" if name == FDO else "/org/gnome/ScreenSaver"
+        path = SAVER_PATHS[name]
         self.call(self.session, name, path, "im.presenced.Test.Emit",
                   "true" if active else "false")
 
@@ -125,6 +144,31 @@ def from_alice(bob, start, pred=lambda e: True, timeout=10):
 def has_idle(ev):
     return ev is not None and "urn:xmpp:idle:1" in ev.xml and \
         "since=" in ev.xml
+
+
+def idle_stamp(ev):
+    """The XEP-0319 since of a presence, unix seconds, or None."""
+    import calendar
+    import re
+    m = ev and re.search(r"since=['\"]([0-9T:\-]+)(?:\.\d+)?Z['\"]",
+                         ev.xml)
+    if not m:
+        return None
+    return calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+
+
+def ctxt_switches(pid):
+    """Voluntary context switches of all the process's threads, or None."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+    except OSError:
+        return None
+    return total
 
 
 def quiet(bob, start, secs=1.0):
@@ -389,6 +433,9 @@ def run(tap, env):
     denv = env.daemon_env()
     denv["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=" + \
         os.path.join(env.tmp, "no-such-bus")
+    # No GSettings schema at all: looked up, not found, no abort.
+    denv["XDG_DATA_DIRS"] = os.path.join(env.tmp, "no-data")
+    denv.pop("GSETTINGS_SCHEMA_DIR", None)
     d2 = env.start_daemon("alice2", conf2, env=denv)
     tap.ok(env.wait_state("online", 30, daemon=d2) == "online",
            "no system bus: daemon online", env.fail_with_log(d2))
@@ -404,6 +451,227 @@ def run(tap, env):
     desk.saver(FDO, False)
     desk.saver(GNOME, False)
     tap.ok(d2.stop(10) == 0, "second daemon stops cleanly")
+
+    run_stacked(tap, env, py, bob, a)
+
+
+GSCHEMA = """<schemalist>
+  <schema id="org.gnome.desktop.notifications"
+          path="/org/gnome/desktop/notifications/">
+    <key name="show-banners" type="b"><default>true</default></key>
+  </schema>
+</schemalist>
+"""
+
+
+def gsettings_env(env, denv):
+    """A schema of our own and the keyfile backend: no dconf, no user's."""
+    d = os.path.join(env.tmp, "schemas")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "notifications.gschema.xml"), "w") as f:
+        f.write(GSCHEMA)
+    subprocess.run(["glib-compile-schemas", d], check=True, timeout=30)
+    denv["GSETTINGS_SCHEMA_DIR"] = d
+    denv["GSETTINGS_BACKEND"] = "keyfile"
+    return denv
+
+
+def gsettings_set(denv, value):
+    subprocess.run(["gsettings", "set", "org.gnome.desktop.notifications",
+                    "show-banners", value], env=denv, check=True,
+                   timeout=20, stdin=subprocess.DEVNULL)
+
+
+def run_stacked(tap, env, py, bob, account):
+    """Issue #15: idle, DND and more lockers, stacked (see the top)."""
+    session = env.start_bus()  # a clean bus: presencectl uses it now
+    desk = Desktop(env, py, session, None)
+    call = desk.call
+
+    def cause():
+        return env.get_property("PresenceCause")
+
+    def wait_cause(want, timeout=10):
+        harness.wait_for(lambda: cause() == want, timeout)
+        return cause()
+
+    def mutter(method, *args):
+        return call(session, MUTTER, MUTTER_PATH, TESTI + method, *args)
+
+    # Found locked: MATE's locker has been active for 120 s.
+    desk.start("mate", "screensaver", MATE, "/org/mate/ScreenSaver",
+               "--active", "--active-since", "120")
+    mut = desk.start("mutter", "mutter")
+    kde = desk.start("kde", "notifications", "kde")
+    desk.start("xfconf", "xfconf")
+
+    conf = env.write_config("alice3", account, {
+        "show": "available", "status": "hi", "away-after": "5",
+        "xa-after": "15", "dnd-follows-desktop": "true"})
+    denv = gsettings_env(env, env.daemon_env())
+    denv["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=" + \
+        os.path.join(env.tmp, "no-such-bus")
+    start = bob.mark()
+    t0 = int(time.time())
+    d = env.start_daemon("alice3", conf, env=denv)
+    if not tap.ok(env.wait_state("online", 30, daemon=d) == "online",
+                  "#15: daemon online", env.fail_with_log(d)):
+        return
+    tap.ok(wait_own(env, ("away", "hi")) == ("away", "hi") and
+           wait_cause("lock") == "lock",
+           "started under a MATE lock: away/hi, PresenceCause lock",
+           "%r %r" % (own(env), cause()))
+    r = env.ctl("status")
+    tap.ok(r.returncode == 0 and "State: online" in r.stdout and
+           "Set by: lock" in r.stdout and "Presence: away, \"hi\"" in
+           r.stdout and "Server: localhost" in r.stdout,
+           "presencectl status says away, set by the lock", r.stdout)
+    ev = from_alice(bob, start, lambda e: e.show == "away")
+    ts = idle_stamp(ev)
+    tap.ok(ts is not None and abs(ts - (t0 - 120)) <= 3,
+           "the idle stamp is the locker's GetActiveTime, not our start",
+           "%r vs %r" % (ts, t0 - 120))
+    watches = mutter("Watches")[0]
+    tap.ok(sorted(w[1] for w in watches) == [300000, 900000],
+           "two IdleMonitor watches: away-after and xa-after",
+           repr(watches))
+
+    desk.saver(MATE, False)
+    tap.ok(wait_own(env, ("available", "hi")) == ("available", "hi") and
+           wait_cause("user") == "user", "MATE unlock: available/hi, user")
+
+    desk.start("cinnamon", "screensaver", CINNAMON,
+               "/org/cinnamon/ScreenSaver")
+    desk.saver(CINNAMON, True)
+    tap.ok(wait_own(env, ("away", "hi")) == ("away", "hi") and
+           wait_cause("lock") == "lock", "Cinnamon locks: away, lock")
+    desk.saver(CINNAMON, False)
+    tap.ok(wait_own(env, ("available", "hi")) == ("available", "hi"),
+           "Cinnamon unlocks: available/hi")
+
+    # Idle away from Mutter, then a lock: still away, nothing resent.
+    start = bob.mark()
+    t1 = int(time.time())
+    mutter("SetIdletime", 300000)
+    tap.ok(wait_own(env, ("away", "hi")) == ("away", "hi") and
+           wait_cause("idle") == "idle", "idle 5 min: away, cause idle")
+    ev = from_alice(bob, start, lambda e: e.show == "away")
+    ts = idle_stamp(ev)
+    tap.ok(ts is not None and abs(ts - (t1 - 300)) <= 3,
+           "idle away carries idle since the start of inactivity",
+           "%r vs %r" % (ts, t1 - 300))
+    start = bob.mark()
+    desk.saver(MATE, True)
+    tap.ok(wait_cause("lock") == "lock" and own(env) == ("away", "hi"),
+           "a lock while idle away: away, cause lock")
+    tap.ok(not quiet(bob, start, 0.7), "… and no presence resent")
+
+    # xa wins over the lock; DND over all.
+    mutter("SetIdletime", 900000)
+    tap.ok(wait_own(env, ("xa", "hi")) == ("xa", "hi") and
+           wait_cause("idle") == "idle", "idle 15 min: xa over the lock")
+    start = bob.mark()
+    call(session, NOTIF, NOTIF_PATH, TESTI + "SetDnd", "true")
+    tap.ok(wait_own(env, ("dnd", "hi")) == ("dnd", "hi") and
+           wait_cause("dnd") == "dnd", "KDE Inhibited: dnd over idle xa")
+    ev = from_alice(bob, start, lambda e: e.show == "dnd")
+    tap.ok(ev and ev.status == "hi", "bob sees dnd/hi", repr(ev))
+
+    # A SetPresence under every cause wins and is kept when they end.
+    r = env.ctl("set", "available", "manual")
+    tap.ok(r.returncode == 0 and own(env) == ("available", "manual") and
+           wait_cause("user") == "user", "SetPresence under dnd, idle and "
+           "lock: available/manual, cause user", r.stderr)
+    start = bob.mark()
+    call(session, NOTIF, NOTIF_PATH, TESTI + "SetDnd", "false")
+    mutter("SetIdletime", 0)
+    desk.saver(MATE, False)
+    extra = quiet(bob, start, 1.0)
+    tap.ok(own(env) == ("available", "manual") and cause() == "user" and
+           not extra, "every cause ends: the manual presence stays, "
+           "nothing sent", "%r %r" % (own(env), extra))
+    tap.ok(not [w for w in mutter("Watches")[0] if w[1] == 0],
+           "the user-active watch fired and is gone")
+
+    # Each DND source alone.
+    call(session, NOTIF, NOTIF_PATH, TESTI + "Invalidate", "true")
+    tap.ok(wait_own(env, ("dnd", "manual")) == ("dnd", "manual"),
+           "KDE Inhibited invalidated, then read: dnd")
+    call(session, NOTIF, NOTIF_PATH, TESTI + "SetDnd", "false")
+    tap.ok(wait_own(env, ("available", "manual")) ==
+           ("available", "manual"), "KDE Inhibited false: back")
+    kde.stop()
+    desk.start("dunst", "notifications", "dunst", "--dnd")
+    tap.ok(wait_own(env, ("dnd", "manual")) == ("dnd", "manual") and
+           wait_cause("dnd") == "dnd", "dunst started paused: dnd")
+    call(session, NOTIF, NOTIF_PATH, TESTI + "SetDnd", "false")
+    tap.ok(wait_own(env, ("available", "manual")) ==
+           ("available", "manual"), "dunst resumed: back")
+    call(session, XFCONF, "/org/xfce/Xfconf", TESTI + "SetDnd", "true")
+    tap.ok(wait_own(env, ("dnd", "manual")) == ("dnd", "manual"),
+           "xfconf /do-not-disturb true: dnd")
+    call(session, XFCONF, "/org/xfce/Xfconf", TESTI + "Remove")
+    tap.ok(wait_own(env, ("available", "manual")) ==
+           ("available", "manual"), "xfconf property removed: back")
+    gsettings_set(denv, "false")
+    tap.ok(wait_own(env, ("dnd", "manual")) == ("dnd", "manual"),
+           "GSettings show-banners false: dnd")
+    gsettings_set(denv, "true")
+    tap.ok(wait_own(env, ("available", "manual")) ==
+           ("available", "manual"), "GSettings show-banners true: back")
+
+    # Watches, not polls: nothing asks Mutter anything while nothing
+    # happens (the daemon's own wake-ups are the benchmark's to count).
+    n = mutter("Calls")[0]
+    cs0 = ctxt_switches(d.pid)
+    time.sleep(3.0)
+    cs1 = ctxt_switches(d.pid)
+    tap.ok(mutter("Calls")[0] == n, "no calls to Mutter while quiet")
+    # Every desktop source is there (MATE, Cinnamon, Mutter, dunst later,
+    # KDE, xfconf, GSettings): watched, so the daemon sleeps.
+    tap.ok(cs0 is not None and cs1 - cs0 <= 2,
+           "idle with every watched source: no wake-ups in 3 s",
+           "%r -> %r context switches" % (cs0, cs1))
+
+    # A reload with new thresholds replaces the watches.
+    import signal
+    env.write_config("alice3", account, {
+        "show": "available", "status": "hi", "away-after": "2",
+        "xa-after": "0"}, path=conf)
+    d.proc.signal(signal.SIGHUP)
+    harness.wait_for(lambda: sorted(w[1] for w in mutter("Watches")[0]) ==
+                     [120000], 10)
+    watches = mutter("Watches")[0]
+    tap.ok(sorted(w[1] for w in watches) == [120000],
+           "SIGHUP with away-after 2, xa-after 0: one 2-minute watch",
+           repr(watches))
+
+    # Without Mutter: GetSessionIdleTime of org.freedesktop.ScreenSaver,
+    # polled at once (6 min idle: away), then not again within 30 s.
+    mut.stop()
+    fdo = desk.start("fdo", "screensaver", FDO,
+                     "/org/freedesktop/ScreenSaver", "--idle-ms", "360000")
+
+    def polls():
+        return call(session, FDO, "/org/freedesktop/ScreenSaver",
+                    TESTI + "Polls")[0]
+    tap.ok(wait_own(env, ("away", "manual")) == ("away", "manual") and
+           wait_cause("idle") == "idle",
+           "polled GetSessionIdleTime 6 min: away, cause idle")
+    time.sleep(1.5)
+    tap.ok(polls() == 1, "polled once, not again within 30 s",
+           "%d polls" % polls())
+    r = env.ctl("set", "offline")
+    env.wait_state("offline", 10, daemon=d)
+    tap.ok(polls() == 1, "offline: no poll")
+    env.ctl("set", "available", "back")
+    st = env.wait_state("online", 30, daemon=d)
+    time.sleep(0.5)
+    tap.ok(st == "online" and polls() == 1,
+           "online again within 30 s of the last poll: not polled yet",
+           "%r, %d polls" % (st, polls()))
+    fdo.stop()
+    tap.ok(d.stop(10) == 0, "#15 daemon stops cleanly")
 
 
 if __name__ == "__main__":

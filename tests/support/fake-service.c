@@ -197,6 +197,11 @@ bool service_set_presence(Service *service, const char *show,
 	return true;
 }
 
+const char *service_get_presence_cause(const Service *service)
+{
+	return "user";
+}
+
 PresenceShow service_get_show(const Service *service)
 {
 	return service->show;
