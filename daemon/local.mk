@@ -23,6 +23,7 @@ libpresenced_daemon_la_SOURCES = \
 	daemon/connection.c daemon/connection.h \
 	daemon/session-sink.c daemon/session-sink.h \
 	daemon/lock-policy.c daemon/lock-policy.h \
+	daemon/retry-policy.c daemon/retry-policy.h \
 	daemon/subscription-requests.c daemon/subscription-requests.h \
 	daemon/validate.c daemon/validate.h
 libpresenced_daemon_la_CPPFLAGS = $(daemon_cppflags)

@@ -22,6 +22,7 @@
 #include "core/xmpp-session.h"
 #include "daemon/connection.h"
 #include "daemon/lock-policy.h"
+#include "daemon/retry-policy.h"
 #include "daemon/service-private.h"
 #include "daemon/service.h"
 #include "daemon/session-sink.h"
@@ -34,9 +35,13 @@
  * table says what we know: nothing (offline).
  */
 #define HOLD_CONTACTS_MS (120u * 1000u)
-/* The network coming back starts an attempt at once, at most this often
- * (a flapping link must not become a reconnect storm). */
-#define NETWORK_RETRY_MIN ((int64_t)5 * G_USEC_PER_SEC)
+/*
+ * A close we asked for (offline, reload, suspend, stop) waits this long for
+ * the server's </stream:stream>; then the TCP connection is dropped, so a
+ * server or link that never answers cannot keep State online or hold the
+ * next SetPresence back.
+ */
+#define CLOSE_TIMEOUT_MS (5u * 1000u)
 
 static void connect_now(Service *service);
 
@@ -170,7 +175,7 @@ static void send_own_presence(Service *service)
 	};
 
 	if (!service->session || service->session_closed ||
-	    service->state != SERVICE_STATE_ONLINE)
+	    service->closing || service->state != SERVICE_STATE_ONLINE)
 		return;
 	if (!xmpp_session_send_presence(service->session, &spec)) {
 		g_warning("could not send presence: session not online");
@@ -315,6 +320,9 @@ static void on_closed(void *user_data, XmppSessionEnd reason,
 		return;
 	service->session_closed = true;
 	service->end_reason = reason;
+	/* Asked now: what the sink saw up to the read that ended it. */
+	service->end_tls_verified =
+		session_sink_is_tls_verified(&service->sink);
 	g_free(service->end_message);
 	service->end_message = error ? g_strdup(error->message) : NULL;
 	/* Not here: we may be deep inside the session or the connection. */
@@ -367,6 +375,8 @@ static void on_connect_failed(void *user_data, const GError *error)
 static void drop_session(Service *service)
 {
 	g_clear_handle_id(&service->teardown_id, g_source_remove);
+	g_clear_handle_id(&service->close_id, g_source_remove);
+	service->closing = false;
 	/* Connection first: its last flush still reads the session. */
 	g_clear_pointer(&service->connection, connection_free);
 	g_clear_pointer(&service->session, xmpp_session_free);
@@ -417,9 +427,12 @@ static gboolean reconnect_due(gpointer user_data)
 
 static void schedule_reconnect(Service *service)
 {
+	int64_t now = g_get_monotonic_time();
 	int64_t delay =
 		service_backoff_delay(service->attempts, g_random_int());
 
+	/* A handful of connections a minute, whatever the back-off says. */
+	delay = MAX(delay, retry_policy_earliest(&service->window, now) - now);
 	service->attempts++;
 	g_warning("%s, retrying in %.1f s", service->state_message,
 		  (double)delay / G_USEC_PER_SEC);
@@ -447,6 +460,20 @@ static void finish_stop(Service *service)
 	service->stop_done = NULL;
 	if (done)
 		done(service->stop_data);
+}
+
+/* CONTRACT.md "Staying connected": only a believable rejection stops us. */
+static bool end_is_final(const Service *service, XmppSessionEnd reason,
+			 const char *message)
+{
+	RetryPolicyEnd end = {
+		.reason = reason,
+		.tls_verified = service->end_tls_verified,
+		.message = message,
+		.domain = jid_domain(service->config->jid),
+	};
+
+	return retry_policy_is_final(&end);
 }
 
 /* After a session is gone: say why and decide what comes next. */
@@ -485,8 +512,7 @@ static void session_ended(Service *service, XmppSessionEnd reason,
 		return;
 	}
 
-	switch (reason) {
-	case XMPP_SESSION_END_REQUESTED:
+	if (reason == XMPP_SESSION_END_REQUESTED) {
 		g_info("%s", text);
 		/* Closed for a restart (config reload) rather than offline? */
 		if (service->show != PRESENCE_SHOW_OFFLINE)
@@ -494,31 +520,20 @@ static void session_ended(Service *service, XmppSessionEnd reason,
 		else
 			set_state(service, SERVICE_STATE_OFFLINE);
 		return;
-	case XMPP_SESSION_END_NETWORK:
-	case XMPP_SESSION_END_SERVER_ERROR:
-		if (service->show == PRESENCE_SHOW_OFFLINE) {
-			set_state(service, SERVICE_STATE_OFFLINE);
-			return;
-		}
-		schedule_reconnect(service);
+	}
+	if (service->show == PRESENCE_SHOW_OFFLINE) {
+		set_state(service, SERVICE_STATE_OFFLINE);
 		return;
-	case XMPP_SESSION_END_AUTH_FAILED:
-	case XMPP_SESSION_END_TLS_FAILED:
+	}
+	if (end_is_final(service, reason, message)) {
 		/* Retrying cannot help: wait for SIGHUP or a SetPresence. */
 		g_warning("%s; not retrying until the configuration is "
 			  "reloaded or presence is set again",
 			  text);
 		set_state(service, SERVICE_STATE_OFFLINE);
 		return;
-	case XMPP_SESSION_END_CONFLICT:
-		/*
-		 * Another client took our resource (RFC 6120 §4.9.3.3): coming
-		 * back would throw it out in turn, and so on for ever.
-		 */
-		g_warning("%s; not reconnecting", text);
-		set_state(service, SERVICE_STATE_OFFLINE);
-		return;
 	}
+	schedule_reconnect(service);
 }
 
 static gboolean teardown(gpointer user_data)
@@ -584,7 +599,8 @@ static void connect_now(Service *service)
 		return;
 
 	g_clear_pointer(&service->host, g_free);
-	service->last_connect = g_get_monotonic_time();
+	retry_policy_note_attempt(&service->window, g_get_monotonic_time());
+	service->end_tls_verified = false;
 	service->session = xmpp_session_new(&scfg, service->contacts,
 					    &callbacks, service, &error);
 	if (service->session && service->resume)
@@ -603,9 +619,10 @@ static void connect_now(Service *service)
 	set_state(service, service->attempts > 0 ? SERVICE_STATE_RECONNECTING
 						 : SERVICE_STATE_CONNECTING);
 	g_info("connecting to %s as %s", ccfg.domain, service->config->jid);
+	session_sink_init(&service->sink, service->session);
 	service->connection =
-		connection_new(&ccfg, session_sink_get_funcs(),
-			       service->session, &conn_callbacks, service);
+		connection_new(&ccfg, session_sink_get_funcs(), &service->sink,
+			       &conn_callbacks, service);
 }
 
 /*
@@ -613,9 +630,24 @@ static void connect_now(Service *service)
  * goodbye (xmpp_session_close); one still looking for its server is just
  * dropped.
  */
+static gboolean close_expired(gpointer user_data)
+{
+	Service *service = user_data;
+	g_autoptr(GError) error = g_error_new(
+		XMPP_SESSION_ERROR, XMPP_SESSION_END_REQUESTED,
+		"%s did not answer our close within %u s; connection dropped",
+		jid_domain(service->config->jid), CLOSE_TIMEOUT_MS / 1000);
+
+	service->close_id = 0;
+	g_info("%s", error->message);
+	/* teardown() frees the connection, which closes the socket. */
+	on_closed(service, XMPP_SESSION_END_REQUESTED, error);
+	return G_SOURCE_REMOVE;
+}
+
 static void close_session(Service *service)
 {
-	if (!service->session || service->session_closed)
+	if (!service->session || service->session_closed || service->closing)
 		return;
 	if (!connection_is_connected(service->connection)) {
 		drop_session(service);
@@ -628,6 +660,11 @@ static void close_session(Service *service)
 				       service->show == PRESENCE_SHOW_OFFLINE
 					       ? service->status
 					       : NULL);
+	if (service->session_closed)
+		return; /* it ended at once */
+	service->closing = true;
+	service->close_id =
+		g_timeout_add(CLOSE_TIMEOUT_MS, close_expired, service);
 }
 
 /* ---- public ------------------------------------------------------------- */
@@ -706,24 +743,38 @@ void service_set_wire_log(Service *service, ServiceWireLogFunc func,
 	service->wire_log_data = user_data;
 }
 
-/*
- * GNetworkMonitor: the network is back while we wait out a back-off, so
- * try now rather than in up to five minutes. The back-off is not reset:
- * if the attempt fails, the next wait is as long as it would have been.
- */
+void service_network_changed(Service *service, bool available, bool full)
+{
+	int64_t now = g_get_monotonic_time();
+	bool better = available && (!service->network_available ||
+				    (full && !service->network_full));
+
+	g_return_if_fail(service);
+
+	service->network_available = available;
+	service->network_full = full;
+	if (!better || !service->reconnect_id || service->stopping ||
+	    service->suspended)
+		return;
+	/* A flapping link must not become a reconnect storm. */
+	if (retry_policy_earliest(&service->window, now) > now) {
+		g_debug("network is back, but we tried often enough lately");
+		return;
+	}
+	g_info("network is available again: reconnecting now");
+	connect_now(service);
+}
+
+static bool is_full(GNetworkMonitor *monitor)
+{
+	return g_network_monitor_get_connectivity(monitor) ==
+	       G_NETWORK_CONNECTIVITY_FULL;
+}
+
 static void on_network_changed(GNetworkMonitor *monitor, gboolean available,
 			       gpointer user_data)
 {
-	Service *service = user_data;
-	int64_t now = g_get_monotonic_time();
-
-	if (!available || !service->reconnect_id || service->stopping)
-		return;
-	if (service->last_connect &&
-	    now - service->last_connect < NETWORK_RETRY_MIN)
-		return;
-	g_info("network is available again: reconnecting now");
-	connect_now(service);
+	service_network_changed(user_data, available, is_full(monitor));
 }
 
 void service_start(Service *service)
@@ -735,6 +786,10 @@ void service_start(Service *service)
 		service->netmon_handler = g_signal_connect(
 			service->netmon, "network-changed",
 			G_CALLBACK(on_network_changed), service);
+		service->network_available =
+			g_network_monitor_get_network_available(
+				service->netmon);
+		service->network_full = is_full(service->netmon);
 	}
 
 	if (service->show != PRESENCE_SHOW_OFFLINE)
@@ -846,7 +901,7 @@ bool service_check_online(const Service *service, const char *what,
 			  GError **error)
 {
 	if (service->state == SERVICE_STATE_ONLINE && service->session &&
-	    !service->session_closed)
+	    !service->session_closed && !service->closing)
 		return true;
 	g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_NOT_CONNECTED,
 		    "%s needs an online session (state is %s)", what,
@@ -1017,7 +1072,7 @@ const ContactTable *service_get_contacts(const Service *service)
 static void send_csi(Service *service, bool active)
 {
 	if (service->state != SERVICE_STATE_ONLINE || !service->session ||
-	    service->session_closed)
+	    service->session_closed || service->closing)
 		return;
 	(void)xmpp_session_send_csi(service->session, active);
 }
