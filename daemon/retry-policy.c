@@ -48,8 +48,9 @@ static bool is_server_rejection(const char *message, const char *domain)
 
 	if (!message || !domain)
 		return false;
+	/* Domain names compare without case (RFC 7622 §3.2). */
 	prefix = g_strdup_printf("authentication with %s failed: ", domain);
-	if (!g_str_has_prefix(message, prefix))
+	if (g_ascii_strncasecmp(message, prefix, strlen(prefix)) != 0)
 		return false;
 	cond = message + strlen(prefix);
 	len = strcspn(cond, ": ");

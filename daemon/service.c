@@ -174,8 +174,8 @@ static void send_own_presence(Service *service)
 		.idle_since = lock_policy_get_idle_since(service->lock),
 	};
 
-	if (!service->session || service->session_closed ||
-	    service->closing || service->state != SERVICE_STATE_ONLINE)
+	if (!service->session || service->session_closed || service->closing ||
+	    service->state != SERVICE_STATE_ONLINE)
 		return;
 	if (!xmpp_session_send_presence(service->session, &spec)) {
 		g_warning("could not send presence: session not online");
