@@ -604,11 +604,8 @@ def sc_temporary_auth_failure(c):
 
 def sc_close_never_answered(c):
     """Online; when the client closes the stream, say nothing and keep
-    the TCP connection open: only the client's own deadline ends it."""
-    if c.n > 1:
-        c.login()
-        c.drain(c.server.lifetime)
-        return
+    the TCP connection open: only the client's own deadline ends it.
+    Every connection does the same."""
     c.login()
     try:
         while True:

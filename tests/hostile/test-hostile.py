@@ -617,6 +617,23 @@ def check_close_deadline(run):
                     == "online", 30, 0.1):
         run.fail("SetPresence available did not bring it back online: %s"
                  % run.bus.props())
+        return
+    # A SetPresence while the close is still waiting for the server is
+    # kept, not dropped: once the close gives up, it connects with it.
+    run.bus.call("SetPresence", "offline", "bye", "@a{sv} {}")
+    run.bus.call("SetPresence", "away", "kept", "@a{sv} {}")
+    t0 = time.monotonic()
+    wait_for(lambda: len(connection_times(run)) >= 3, 20, 0.1)
+    online = wait_for(lambda: (run.bus.props() or {}).get("State")
+                      == "online", 20, 0.1)
+    run.notes.append("SetPresence during the close: online again after "
+                     "%.1f s" % (time.monotonic() - t0))
+    out, _ = run.bus.call("GetPresence")
+    if not online or not out or "'away', 'kept'" not in out:
+        run.fail("a SetPresence during the close was lost: %s, %s"
+                 % (run.bus.props(), out))
+    if "could not send presence" in run.log():
+        run.fail("a SetPresence was dropped with a log line")
 
 
 FAIL_STATES = ("reconnecting", "offline")
