@@ -625,11 +625,6 @@ static void connect_now(Service *service)
 			       &conn_callbacks, service);
 }
 
-/*
- * Ends the session on the user's behalf. An established stream gets its
- * goodbye (xmpp_session_close); one still looking for its server is just
- * dropped.
- */
 static gboolean close_expired(gpointer user_data)
 {
 	Service *service = user_data;
@@ -645,6 +640,11 @@ static gboolean close_expired(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/*
+ * Ends the session on the user's behalf. An established stream gets its
+ * goodbye (xmpp_session_close) and CLOSE_TIMEOUT_MS for the server's
+ * answer; one still looking for its server is just dropped.
+ */
 static void close_session(Service *service)
 {
 	if (!service->session || service->session_closed || service->closing)
@@ -746,11 +746,12 @@ void service_set_wire_log(Service *service, ServiceWireLogFunc func,
 void service_network_changed(Service *service, bool available, bool full)
 {
 	int64_t now = g_get_monotonic_time();
-	bool better = available && (!service->network_available ||
-				    (full && !service->network_full));
+	bool better;
 
 	g_return_if_fail(service);
 
+	better = available && (!service->network_available ||
+			       (full && !service->network_full));
 	service->network_available = available;
 	service->network_full = full;
 	if (!better || !service->reconnect_id || service->stopping ||
