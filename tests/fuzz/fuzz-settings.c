@@ -70,6 +70,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Settings *s;
 
 	set_up();
+	/* A new file each time: written in place, a shorter input would
+	 * leave the tail of the previous one behind. */
+	(void)g_unlink(path);
 	if (!g_file_set_contents_full(path, (const char *)data, (gssize)size,
 				      G_FILE_SET_CONTENTS_NONE, 0600, NULL))
 		abort();
