@@ -617,7 +617,7 @@ static int cmd_subscription(DBusConnection *conn, const char *jid)
 /* The properties the overview shows; strings borrowed from the reply. */
 typedef struct {
 	const char *state, *reason, *message, *jid;
-	const char *show, *status, *cause;
+	const char *show, *status, *cause, *auth;
 	dbus_int32_t priority;
 	dbus_bool_t roster_ready;
 } Overview;
@@ -635,6 +635,7 @@ static void take_property(Overview *o, const char *name, DBusMessageIter *var)
 		{"Show", offsetof(Overview, show)},
 		{"Status", offsetof(Overview, status)},
 		{"PresenceCause", offsetof(Overview, cause)},
+		{"Authentication", offsetof(Overview, auth)},
 	};
 	int type = dbus_message_iter_get_arg_type(var);
 
@@ -778,6 +779,8 @@ static int cmd_status(DBusConnection *conn)
 	print_row("Set by", cause_text(o.cause));
 	print_row("Contacts", contacts);
 	print_row("Server", domain);
+	if (o.auth && *o.auth)
+		print_row("Login", o.auth);
 	return EXIT_OK;
 }
 

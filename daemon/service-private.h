@@ -69,6 +69,7 @@ struct _Service {
 	char *state_reason;
 	char *state_message;
 	char *jid; /* bound full JID while online, else the bare JID */
+	char *authentication; /* how the session logged in; "" offline */
 	bool roster_ready;
 	SubscriptionRequests *requests; /* pending inbound */
 

@@ -219,20 +219,43 @@ static void prune_requests(Service *service)
 					service->contacts);
 }
 
-/* Logs how we authenticated and keeps the "SCRAM worked" mark, so a
- * later PLAIN-only offer is refused as the downgrade it is. */
-static void remember_auth(Service *service)
+/* "TLS 1.3, SCRAM-SHA-1-PLUS (tls-exporter), XEP-0474 checked". */
+static char *describe_auth(const XmppAuthInfo *info, bool resumed)
+{
+	GString *s = g_string_new(NULL);
+
+	g_string_append_printf(s, "TLS %s, %s",
+			       tls_session_version_to_string(info->tls_version),
+			       sasl_mechanism_to_string(info->mechanism));
+	if (info->binding)
+		g_string_append_printf(
+			s, " (%s)",
+			sasl_channel_binding_to_string(info->binding));
+	if (info->downgrade_checked)
+		g_string_append(s, ", XEP-0474 checked");
+	if (resumed)
+		g_string_append(s, ", resumed (XEP-0198)");
+	return g_string_free(s, FALSE);
+}
+
+/* Publishes how we authenticated (Authentication) and keeps the "SCRAM
+ * worked" mark, so a later PLAIN-only offer is refused as a downgrade. */
+static void remember_auth(Service *service, bool resumed)
 {
 	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
 	XmppAuthInfo info;
 
 	xmpp_session_get_auth_info(service->session, &info);
+	text = describe_auth(&info, resumed);
 	g_debug("authenticated with %s%s%s over TLS %s%s",
 		sasl_mechanism_to_string(info.mechanism),
 		info.binding ? " bound to " : "",
 		sasl_channel_binding_to_string(info.binding),
 		tls_session_version_to_string(info.tls_version),
 		info.downgrade_checked ? ", downgrade protection checked" : "");
+	service_set_string(service, &service->authentication, text,
+			   "Authentication");
 	if (!sasl_mechanism_is_scram(info.mechanism))
 		return;
 	if (!account_state_mark_scram_worked(NULL, service->config->jid,
@@ -246,7 +269,7 @@ static void on_online(void *user_data, const char *full_jid)
 	Service *service = user_data;
 
 	g_info("online as %s", full_jid);
-	remember_auth(service);
+	remember_auth(service, false);
 	cancel_hold(service);
 	g_clear_pointer(&service->resume, stream_mgmt_free);
 	service->sent_valid = false;
@@ -272,6 +295,7 @@ static void on_resumed(void *user_data, const char *full_jid)
 	Service *service = user_data;
 
 	g_info("resumed the session as %s", full_jid);
+	remember_auth(service, true);
 	cancel_hold(service);
 	service->online_since = g_get_monotonic_time();
 	service_set_string(service, &service->jid, full_jid, "Jid");
@@ -525,6 +549,8 @@ static void session_ended(Service *service, XmppSessionEnd reason,
 
 	set_roster_ready(service, false);
 	service_set_string(service, &service->jid, service->config->jid, "Jid");
+	service_set_string(service, &service->authentication, "",
+			   "Authentication");
 	if ((reason == XMPP_SESSION_END_NETWORK ||
 	     reason == XMPP_SESSION_END_SERVER_ERROR) &&
 	    !service->stopping && service->show != PRESENCE_SHOW_OFFLINE)
@@ -755,6 +781,7 @@ void service_free(Service *service)
 	g_free(service->state_reason);
 	g_free(service->state_message);
 	g_free(service->jid);
+	g_free(service->authentication);
 	subscription_requests_free(service->requests);
 	desktop_policy_free(service->desktop);
 	g_free(service);
@@ -1101,6 +1128,11 @@ const char *service_get_state_message(const Service *service)
 const char *service_get_jid(const Service *service)
 {
 	return service->jid;
+}
+
+const char *service_get_authentication(const Service *service)
+{
+	return service->authentication ? service->authentication : "";
 }
 
 bool service_get_roster_ready(const Service *service)

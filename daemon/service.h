@@ -166,6 +166,10 @@ const char *service_get_state_reason(const Service *service);
 const char *service_get_state_message(const Service *service);
 /* Bound full JID while online, the configured bare JID otherwise. */
 const char *service_get_jid(const Service *service);
+/* How the current session was authenticated ("TLS 1.3, SCRAM-SHA-1-PLUS
+ * (tls-exporter), XEP-0474 checked[, resumed (XEP-0198)]"); "" when not
+ * online. The Authentication property. */
+const char *service_get_authentication(const Service *service);
 bool service_get_roster_ready(const Service *service);
 
 /* Transfer none. */

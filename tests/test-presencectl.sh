@@ -173,7 +173,8 @@ expect "status: the one-screen overview" 0 \
   Presence: available (priority 0)
     Set by: user (you or an app)
   Contacts: 1 online, 3 in the roster
-    Server: example.org" status
+    Server: example.org
+     Login: TLS 1.3, SCRAM-SHA-256-PLUS (tls-exporter)" status
 expect_err "status with an argument" 2 "wrong number" status x
 
 # Bash completion, against the same daemon (roster and requests).
