@@ -658,6 +658,41 @@ def flood_distinct(i):
             "</presence>" % i)
 
 
+def strangers_big(i):
+    """1,000 strangers × 64 resources of 1 KiB names and 1 KiB statuses:
+    ~128 MB if the table kept it all (issue #12)."""
+    who, res = divmod(i, 64)
+    return ("<presence from='s%d@big.example/%s%d'><status>%s</status>"
+            "</presence>" % (who % 1000, "r" * 1000, res, "s" * 1000))
+
+
+def sc_empty_children(c):
+    """One 16 MiB stanza of empty child elements: ~470 MB of tree if it
+    were built whole; the tree budget ends it (policy-violation)."""
+    c.login()
+    c.send("<message from='%s/x'>" % ROSTER_CONTACT)
+    chunk = b"<a/>" * 16384
+    sent = 0
+    try:
+        while sent < 16 * 1024 * 1024:
+            c.send(chunk)
+            sent += len(chunk)
+        c.send("</message>")
+    finally:
+        c.event("empty children: %d MiB sent" % (sent >> 20))
+    c.drain(c.server.lifetime)
+
+
+def roster_bloat(i):
+    """Roster pushes whose items carry 64 groups of 1 KiB and a 1 KiB name:
+    64 KiB each; 4,000 of them would be 256 MB without the byte budget."""
+    groups = "".join("<group>%s%d</group>" % ("g" * 1000, g)
+                     for g in range(64))
+    return ("<iq type='set' id='push%d'><query xmlns='jabber:iq:roster'>"
+            "<item jid='bloat%d@big.example' name='%s' subscription='both'>"
+            "%s</item></query></iq>" % (i, i, "n" * 1000, groups))
+
+
 def sc_slow_drip(c):
     """The stream header, one byte a second, forever."""
     c.expect("header")
@@ -700,6 +735,11 @@ SCENARIOS = {
     "distinct-jids": lambda c: (c.login(),
                                 flood(flood_distinct, flood_count())(c)),
     "slow-drip": sc_slow_drip,
+    "strangers-big": lambda c: (c.login(),
+                                flood(strangers_big, 64000, batch=500)(c)),
+    "empty-children": sc_empty_children,
+    "roster-bloat": lambda c: (c.login(),
+                               flood(roster_bloat, 4000, batch=50)(c)),
     "good": online_then(lambda c: c.drain(c.server.lifetime)),
     "untrusted-cert-then-good": then_good(sc_untrusted_cert),
     "wrong-name-cert-then-good": then_good(sc_wrong_name_cert),

@@ -488,6 +488,9 @@ def check_no_injected_login(run):
 
 
 def flood_check(distinct):
+    """distinct: True, presence from a million JIDs (the stranger bound);
+    False, bob's 100 resources (the resource bound); None, neither (the
+    byte-budget floods: only the marker, the replies and the state)."""
     def check(run):
         def done():
             out, _ = run.bus.call("GetContact", hs.MARKER_CONTACT,
@@ -538,6 +541,8 @@ def flood_check(distinct):
         elif distinct and n > 1000 + 2:
             run.fail("%d contacts: the stranger bound of 1,000 broke" % n)
         out, _ = run.bus.call("GetContact", hs.ROSTER_CONTACT)
+        if distinct is None:
+            return
         if distinct is False and out:
             # 100 resources in the flood: 64 at most.
             nres = len(re.findall(r"\('[^']*', '[a-z]+', '", out))
@@ -721,6 +726,16 @@ SCENARIOS = [
              check=check_close_deadline,
              desc="our close is never answered: offline within the "
              "close deadline, then online again"),
+    # Issue #12, byte budgets: peak RSS stays under the bound.
+    Scenario("strangers-big", None, states=("online",), rss=True,
+             timeout=300, check=flood_check(None), alone=True,
+             desc="1,000 strangers x 64 resources x 2 KiB: RSS bounded"),
+    Scenario("empty-children", ("server-error",), rss=True, timeout=120,
+             desc="16 MiB stanza of empty elements: policy-violation, "
+             "RSS bounded"),
+    Scenario("roster-bloat", None, states=("online",), rss=True,
+             timeout=300, check=flood_check(None), alone=True,
+             desc="roster pushes of 64 KiB items: RSS bounded"),
     Scenario("slow-drip", ("network",), timeout=NEGOTIATION_TIMEOUT + 20,
              desc="one byte a second: the negotiation timeout ends it"),
     Scenario("presence-flood", None, states=("online",), timeout=300,
@@ -747,10 +762,11 @@ def run_scenario(sc, top, binary, asan):
                              == "online", 30, 0.1)
             if not props:
                 r.fail("never online: %s" % r.bus.props())
-        if sc.rss:
-            check_rss(r)
+        # The check first: a flood's peak comes while it is processed.
         if sc.check and not r.problems:
             sc.check(r)
+        if sc.rss:
+            check_rss(r)
         r.wire_checks()
         if r.daemon.poll() is not None:
             r.fail("presenced is not running (status %s)"
