@@ -255,17 +255,24 @@ static void send_iq_result(XmppSession *s, const Stanza *request)
 	send_iq_reply(s, request, reply);
 }
 
-/* RFC 6120 §8.4: a get/set nobody here understands. */
-static void send_service_unavailable(XmppSession *s, const Stanza *request)
+/* An IQ error (RFC 6120 §8.3) of type and condition. */
+static void send_iq_error(XmppSession *s, const Stanza *request,
+			  const char *type, const char *condition)
 {
 	g_autoptr(Stanza) reply = stanza_new("iq", NS_CLIENT);
 	Stanza *error;
 
 	stanza_set_attr(reply, "type", "error");
 	error = stanza_add_child_new(reply, "error", NULL);
-	stanza_set_attr(error, "type", "cancel");
-	stanza_add_child_new(error, "service-unavailable", NS_STANZAS);
+	stanza_set_attr(error, "type", type);
+	stanza_add_child_new(error, condition, NS_STANZAS);
 	send_iq_reply(s, request, reply);
+}
+
+/* RFC 6120 §8.4: a get/set nobody here understands. */
+static void send_service_unavailable(XmppSession *s, const Stanza *request)
+{
+	send_iq_error(s, request, "cancel", "service-unavailable");
 }
 
 /*
@@ -284,19 +291,11 @@ static void on_roster_push(XmppSession *s, const Stanza *iq)
 
 	if (!roster_parse_push(iq, xmpp_stream_get_bare_jid(s->stream), &item,
 			       &ver, &error)) {
-		g_autoptr(Stanza) reply = NULL;
-		Stanza *err;
-
 		g_debug("xmpp session: ignoring roster push: %s",
 			error->message);
 		if (error->code == ROSTER_ERROR_UNTRUSTED)
 			return;
-		reply = stanza_new("iq", NS_CLIENT);
-		stanza_set_attr(reply, "type", "error");
-		err = stanza_add_child_new(reply, "error", NULL);
-		stanza_set_attr(err, "type", "modify");
-		stanza_add_child_new(err, "bad-request", NS_STANZAS);
-		send_iq_reply(s, iq, reply);
+		send_iq_error(s, iq, "modify", "bad-request");
 		return;
 	}
 	changed = roster_apply_item_full(s->contacts, &item, &item_changed);
@@ -334,6 +333,12 @@ static void on_iq_request(XmppSession *s, const Stanza *iq)
 	if (state_of(s) == XMPP_SESSION_STATE_CLOSING)
 		return;
 	payload = stanza_get_first_child(iq);
+	/* §8.2.3: exactly one child element; none or more is bad-request,
+	 * not "we do not know it". */
+	if (!payload || stanza_get_next_sibling(payload)) {
+		send_iq_error(s, iq, "modify", "bad-request");
+		return;
+	}
 	if (strcmp(type, "get") == 0 && is_payload(payload, "ping", NS_PING)) {
 		/* XEP-0199 §4. */
 		send_iq_result(s, iq);
