@@ -492,7 +492,41 @@ static int authorize(DBusConnection *conn, const char *jid, bool allow)
 typedef struct {
 	GMainLoop *loop;
 	int status;
+	/* The unique name that owns NAME now, NULL while nobody does: only
+	 * its signals are believed. Anyone on the bus can send a signal to
+	 * us directly, whatever our match rules say. */
+	char *owner;
 } Watch;
+
+static void set_owner(Watch *watch, const char *owner)
+{
+	g_free(watch->owner);
+	watch->owner = owner && *owner ? g_strdup(owner) : NULL;
+}
+
+/* NameOwnerChanged for NAME, from the bus itself: a new owner (or none). */
+static bool note_owner_change(Watch *watch, DBusMessage *msg)
+{
+	const char *name, *old_owner, *new_owner;
+
+	if (!dbus_message_is_signal(msg, DBUS_INTERFACE_DBUS,
+				    "NameOwnerChanged") ||
+	    g_strcmp0(dbus_message_get_sender(msg), DBUS_SERVICE_DBUS) != 0 ||
+	    !dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &name,
+				   DBUS_TYPE_STRING, &old_owner,
+				   DBUS_TYPE_STRING, &new_owner,
+				   DBUS_TYPE_INVALID) ||
+	    strcmp(name, NAME) != 0)
+		return false;
+	set_owner(watch, new_owner);
+	return true;
+}
+
+static bool is_from_owner(const Watch *watch, DBusMessage *msg)
+{
+	return watch->owner &&
+	       g_strcmp0(dbus_message_get_sender(msg), watch->owner) == 0;
+}
 
 static DBusHandlerResult watch_filter(DBusConnection *conn, DBusMessage *msg,
 				      void *user_data)
@@ -506,8 +540,10 @@ static DBusHandlerResult watch_filter(DBusConnection *conn, DBusMessage *msg,
 		g_main_loop_quit(watch->loop);
 		return DBUS_HANDLER_RESULT_HANDLED;
 	}
+	if (note_owner_change(watch, msg))
+		return DBUS_HANDLER_RESULT_HANDLED;
 	if (!dbus_message_is_signal(msg, IFACE, "PresenceChanged") ||
-	    !dbus_message_has_path(msg, PATH) ||
+	    !is_from_owner(watch, msg) || !dbus_message_has_path(msg, PATH) ||
 	    !dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &jid,
 				   DBUS_TYPE_STRING, &show, DBUS_TYPE_STRING,
 				   &status, DBUS_TYPE_INVALID))
@@ -529,22 +565,50 @@ static gboolean on_quit_signal(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* GetNameOwner(NAME): the unique name, or NULL (error set) when none. */
+static char *get_name_owner(DBusConnection *conn, DBusError *err)
+{
+	g_autoptr(DBusMessage) call = dbus_message_new_method_call(
+		DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS,
+		"GetNameOwner");
+	g_autoptr(DBusMessage) reply = NULL;
+	const char *name = NAME, *owner = NULL;
+
+	if (!call || !dbus_message_append_args(call, DBUS_TYPE_STRING, &name,
+					       DBUS_TYPE_INVALID))
+		g_error("out of memory");
+	reply = dbus_connection_send_with_reply_and_block(
+		conn, call, DBUS_TIMEOUT_USE_DEFAULT, err);
+	if (!reply || !dbus_message_get_args(reply, err, DBUS_TYPE_STRING,
+					     &owner, DBUS_TYPE_INVALID))
+		return NULL;
+	return g_strdup(owner);
+}
+
 static int cmd_watch(DBusConnection *conn)
 {
 	g_auto(DBusError) err = DBUS_ERROR_INIT;
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-	Watch watch = {loop, EXIT_OK};
+	Watch watch = {loop, EXIT_OK, NULL};
 	guint term, intr;
 
 	/* Interruption is the normal end: handle it from the start. */
 	term = g_unix_signal_add(SIGTERM, on_quit_signal, &watch);
 	intr = g_unix_signal_add(SIGINT, on_quit_signal, &watch);
 
-	/* Match first, so nothing is missed between start and match. */
+	/* Match first, so nothing is missed between start and match; the
+	 * owner's changes too, so that a restarted daemon is followed. */
 	dbus_bus_add_match(conn,
-			   "type='signal',sender='" NAME "',path='" PATH "',"
-			   "interface='" IFACE "',member='PresenceChanged'",
+			   "type='signal',sender='" DBUS_SERVICE_DBUS "',"
+			   "interface='" DBUS_INTERFACE_DBUS "',"
+			   "member='NameOwnerChanged',arg0='" NAME "'",
 			   &err);
+	if (!dbus_error_is_set(&err))
+		dbus_bus_add_match(
+			conn,
+			"type='signal',sender='" NAME "',path='" PATH "',"
+			"interface='" IFACE "',member='PresenceChanged'",
+			&err);
 	if (dbus_error_is_set(&err)) {
 		g_source_remove(term);
 		g_source_remove(intr);
@@ -561,6 +625,10 @@ static int cmd_watch(DBusConnection *conn)
 		g_source_remove(intr);
 		return report_error(err.name, err.message);
 	}
+	/* Queued NameOwnerChanged signals, dispatched later, only bring
+	 * this up to date. */
+	if (!dbus_error_is_set(&err))
+		watch.owner = get_name_owner(conn, &err);
 	if (dbus_error_is_set(&err)) {
 		g_source_remove(term);
 		g_source_remove(intr);
@@ -573,6 +641,7 @@ static int cmd_watch(DBusConnection *conn)
 	g_source_remove(term);
 	g_source_remove(intr);
 	dbus_connection_remove_filter(conn, watch_filter, &watch);
+	g_free(watch.owner);
 	return watch.status;
 }
 
@@ -606,7 +675,7 @@ static int cmd_subscription(DBusConnection *conn, const char *jid)
 /* The properties the overview shows; strings borrowed from the reply. */
 typedef struct {
 	const char *state, *reason, *message, *jid;
-	const char *show, *status, *cause;
+	const char *show, *status, *cause, *auth;
 	dbus_int32_t priority;
 	dbus_bool_t roster_ready;
 } Overview;
@@ -624,6 +693,7 @@ static void take_property(Overview *o, const char *name, DBusMessageIter *var)
 		{"Show", offsetof(Overview, show)},
 		{"Status", offsetof(Overview, status)},
 		{"PresenceCause", offsetof(Overview, cause)},
+		{"Authentication", offsetof(Overview, auth)},
 	};
 	int type = dbus_message_iter_get_arg_type(var);
 
@@ -767,6 +837,8 @@ static int cmd_status(DBusConnection *conn)
 	print_row("Set by", cause_text(o.cause));
 	print_row("Contacts", contacts);
 	print_row("Server", domain);
+	if (o.auth && *o.auth)
+		print_row("Login", o.auth);
 	return EXIT_OK;
 }
 

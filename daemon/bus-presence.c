@@ -712,6 +712,14 @@ static bool get_presence_cause(BusObject *o, DBusMessageIter *iter,
 	return get_string_prop(iter, service_get_presence_cause(bus->service));
 }
 
+static bool get_authentication(BusObject *o, DBusMessageIter *iter,
+			       void *user_data)
+{
+	BusPresence *bus = user_data;
+
+	return get_string_prop(iter, service_get_authentication(bus->service));
+}
+
 /* ---- tables (checked against im.presenced.Presence1.xml by a test) ----- */
 
 static const BusMethod methods[] = {
@@ -752,6 +760,7 @@ static const BusProperty properties[] = {
 	{"Status", "s", get_status},
 	{"Priority", "i", get_priority},
 	{"PresenceCause", "s", get_presence_cause},
+	{"Authentication", "s", get_authentication},
 	{"Blocked", "as", bus_presence_get_blocked},
 	{NULL},
 };

@@ -32,6 +32,12 @@ G_DEFINE_QUARK(presenced - connection - error - quark, connection_error)
 #define MAX_READS_PER_DISPATCH 2
 #define DEFAULT_CONNECT_TIMEOUT (10 * G_USEC_PER_SEC)
 #define DEFAULT_TOTAL_TIMEOUT (30 * G_USEC_PER_SEC)
+/*
+ * Written bytes are dropped from the front of the output buffer only once
+ * they are at least this many and half of it: each byte is moved at most
+ * once more, however the socket splits the writes (no quadratic copying).
+ */
+#define COMPACT_MIN (64 * 1024)
 
 typedef struct {
 	char *host;
@@ -71,6 +77,8 @@ struct _Connection {
 	GSource *timer;
 	uint64_t fed_since_trim; /* bytes received since the last trim */
 	GByteArray *out;
+	size_t out_sent; /* bytes at the front of out already written */
+	size_t max_output;
 	char *buf;    /* READ_CHUNK bytes */
 	bool io_done; /* EOF or error reported: no more reads or writes */
 };
@@ -197,35 +205,84 @@ static void io_error(Connection *conn, const char *what, const GError *cause)
 static gboolean on_writable(GSocket *socket, GIOCondition cond,
 			    gpointer user_data);
 
+static size_t pending(const Connection *conn)
+{
+	return conn->out->len - conn->out_sent;
+}
+
+static void consume(Connection *conn, size_t n)
+{
+	conn->out_sent += n;
+	if (conn->out_sent == conn->out->len) {
+		g_byte_array_set_size(conn->out, 0);
+		conn->out_sent = 0;
+	} else if (conn->out_sent >= COMPACT_MIN &&
+		   conn->out_sent * 2 >= conn->out->len) {
+		g_byte_array_remove_range(conn->out, 0, (guint)conn->out_sent);
+		conn->out_sent = 0;
+	}
+}
+
+/* One non-blocking send of what is pending: bytes written, 0 when the
+ * socket is full, -1 on error (error set). */
+static gssize send_some(Connection *conn, GError **error)
+{
+	gssize n = g_socket_send(conn->socket,
+				 (const char *)conn->out->data + conn->out_sent,
+				 pending(conn), NULL, error);
+
+	if (n < 0 &&
+	    g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+		g_clear_error(error);
+		return 0;
+	}
+	return n;
+}
+
+/*
+ * A server that stops reading while we have things to say is as dead as
+ * one that stops answering, and our buffer must not grow with it.
+ */
+static bool over_budget(Connection *conn)
+{
+	g_autofree char *peer = NULL;
+
+	if (pending(conn) <= conn->max_output)
+		return false;
+	peer = describe_peer(conn);
+	report_eof(conn, g_error_new(CONNECTION_ERROR, CONNECTION_ERROR_IO,
+				     "%s stopped reading: more than %zu KiB "
+				     "of output waiting",
+				     peer, conn->max_output / 1024));
+	return true;
+}
+
 /* Writes what the socket takes now; watches for room if some is left. */
 static void write_pending(Connection *conn)
 {
-	while (!conn->io_done && conn->out->len > 0) {
+	while (!conn->io_done && pending(conn) > 0) {
 		g_autoptr(GError) error = NULL;
-		gssize n = g_socket_send(conn->socket,
-					 (const char *)conn->out->data,
-					 conn->out->len, NULL, &error);
+		gssize n = send_some(conn, &error);
 
 		if (n < 0) {
-			if (g_error_matches(error, G_IO_ERROR,
-					    G_IO_ERROR_WOULD_BLOCK))
-				break;
 			io_error(conn, "sending", error);
 			return;
 		}
-		g_byte_array_remove_range(conn->out, 0, (guint)n);
+		if (n == 0)
+			break;
+		consume(conn, (size_t)n);
 	}
 
-	if (conn->io_done)
+	if (conn->io_done || over_budget(conn))
 		return;
-	if (conn->out->len > 0 && !conn->out_source) {
+	if (pending(conn) > 0 && !conn->out_source) {
 		conn->out_source =
 			g_socket_create_source(conn->socket, G_IO_OUT, NULL);
 		g_source_set_callback(conn->out_source,
 				      (GSourceFunc)(void (*)(void))on_writable,
 				      conn, NULL);
 		g_source_attach(conn->out_source, conn->context);
-	} else if (conn->out->len == 0 && conn->out_source) {
+	} else if (pending(conn) == 0 && conn->out_source) {
 		g_source_destroy(conn->out_source);
 		g_clear_pointer(&conn->out_source, g_source_unref);
 	}
@@ -590,6 +647,8 @@ Connection *connection_new(const ConnectionConfig *config,
 	g_array_set_clear_func(conn->targets, target_clear);
 	conn->tried = g_string_new(NULL);
 	conn->out = g_byte_array_new();
+	conn->max_output = config->max_output ? config->max_output
+					      : CONNECTION_DEFAULT_MAX_OUTPUT;
 	conn->buf = g_malloc(READ_CHUNK);
 
 	timeout = conn->connect_timeout > 0 ? conn->connect_timeout
@@ -676,13 +735,13 @@ void connection_free(Connection *conn)
 		 * and TLS close_notify are usually still queued here.
 		 */
 		conn->funcs->take_output(conn->sink, conn->out);
-		while (conn->out->len > 0) {
-			gssize n = g_socket_send(conn->socket,
-						 (const char *)conn->out->data,
-						 conn->out->len, NULL, NULL);
+		while (pending(conn) > 0) {
+			g_autoptr(GError) error = NULL;
+			gssize n = send_some(conn, &error);
+
 			if (n <= 0)
 				break;
-			g_byte_array_remove_range(conn->out, 0, (guint)n);
+			consume(conn, (size_t)n);
 		}
 	}
 	stop_io(conn);

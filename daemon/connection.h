@@ -76,7 +76,17 @@ typedef struct {
 	 * A resolver that never answers must not leave us "connecting".
 	 */
 	int64_t total_timeout;
+	/*
+	 * Output the socket has not taken yet, at most; past it the server
+	 * counts as gone (the sink's eof with CONNECTION_ERROR_IO). Bytes;
+	 * 0: CONNECTION_DEFAULT_MAX_OUTPUT.
+	 */
+	size_t max_output;
 } ConnectionConfig;
+
+/* 2 MiB: far above any burst of ours (a login sends a few KiB), far
+ * below the RSS budget of 96 MiB. */
+#define CONNECTION_DEFAULT_MAX_OUTPUT ((size_t)2 * 1024 * 1024)
 
 typedef struct _Connection Connection;
 

@@ -23,6 +23,7 @@ libpresenced_daemon_la_SOURCES = \
 	daemon/connection.c daemon/connection.h \
 	daemon/session-sink.c daemon/session-sink.h \
 	daemon/desktop-policy.c daemon/desktop-policy.h \
+	daemon/retry-policy.c daemon/retry-policy.h \
 	daemon/subscription-requests.c daemon/subscription-requests.h \
 	daemon/validate.c daemon/validate.h \
 	daemon/account-state.c daemon/account-state.h
@@ -93,3 +94,25 @@ tests_test_account_state_CPPFLAGS = $(daemon_cppflags)
 tests_test_account_state_CFLAGS = $(unit_cflags)
 tests_test_account_state_LDADD = libpresenced-daemon.la $(unit_ldadd)
 endif
+
+# The configuration parser (configure --enable-fuzzing CC=clang);
+# fuzz-smoke (daemon/core/parse.mk) runs it.
+EXTRA_DIST += tests/fuzz/fuzz-settings.c tests/fuzz/corpus/settings
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-settings
+tests_fuzz_fuzz_settings_SOURCES = tests/fuzz/fuzz-settings.c \
+	daemon/settings.c $(libpresenced_core_la_SOURCES)
+tests_fuzz_fuzz_settings_CPPFLAGS = $(daemon_cppflags)
+tests_fuzz_fuzz_settings_CFLAGS = $(AM_CFLAGS) $(fuzz_cflags)
+tests_fuzz_fuzz_settings_LDFLAGS = $(AM_LDFLAGS) \
+	-fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_settings_LDADD = $(GLIB_LIBS) $(XML_LIBS) $(GNUTLS_LIBS)
+
+fuzz-smoke-settings: tests/fuzz/fuzz-settings
+	$(MKDIR_P) tests/fuzz/new-corpus-settings
+	ASAN_OPTIONS=detect_leaks=1 ./tests/fuzz/fuzz-settings \
+		-max_total_time=$(FUZZ_TIME) -max_len=2048 -timeout=10 \
+		tests/fuzz/new-corpus-settings \
+		$(srcdir)/tests/fuzz/corpus/settings
+endif
+.PHONY: fuzz-smoke-settings

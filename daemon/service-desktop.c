@@ -1,24 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The desktop's causes applied to own presence (issues #7, #15): screen
- * lock, idle and Do Not Disturb as bus-desktop*.c report them,
- * desktop-policy.c deciding what is shown, XEP-0352 with the lock, and the
- * hooks bus-desktop.c gives the service. Split out of service.c, which
- * keeps the session's life, own presence and sleep.
+ * The Service and the desktop (issues #7, #15): screen lock, idle and Do
+ * Not Disturb go through desktop-policy.c, which decides what is shown;
+ * this file takes its answer into the Service's properties and own
+ * presence, sends CSI (XEP-0352), and goes offline before the system
+ * sleeps and back after it wakes.
  */
 #include "config.h"
 
 #include <string.h>
 
-#include "core/xmpp-session.h"
-#include "daemon/desktop-policy.h"
 #include "daemon/service-private.h"
-#include "daemon/service.h"
 
 static void send_csi(Service *service, bool active)
 {
 	if (service->state != SERVICE_STATE_ONLINE || !service->session ||
-	    service->session_closed)
+	    service->session_closed || service->closing)
 		return;
 	(void)xmpp_session_send_csi(service->session, active);
 }
@@ -99,7 +96,8 @@ void service_set_dnd(Service *service, bool dnd)
 	if (dnd == desktop_policy_is_dnd(service->desktop))
 		return;
 	g_info("desktop Do Not Disturb %s", dnd ? "on" : "off");
-	service_desktop_changed(service, desktop_policy_set_dnd(service->desktop, dnd));
+	service_desktop_changed(service,
+				desktop_policy_set_dnd(service->desktop, dnd));
 }
 
 void service_set_idle(Service *service, DesktopIdle level, int64_t since)
@@ -112,8 +110,9 @@ void service_set_idle(Service *service, DesktopIdle level, int64_t since)
 	if (level == desktop_policy_get_idle(service->desktop))
 		return;
 	g_info("user %s", names[level]);
-	service_desktop_changed(service, desktop_policy_set_idle(service->desktop,
-							 level, now_or(since)));
+	service_desktop_changed(service,
+				desktop_policy_set_idle(service->desktop, level,
+							now_or(since)));
 }
 
 const char *service_get_presence_cause(const Service *service)
@@ -133,4 +132,45 @@ void service_set_desktop_hooks(Service *service,
 		memset(&service->desktop_hooks, 0,
 		       sizeof(service->desktop_hooks));
 	service->desktop_hooks_data = user_data;
+}
+
+void service_suspend(Service *service, void (*done)(void *user_data),
+		     void *user_data)
+{
+	g_return_if_fail(service);
+
+	service->suspend_done = done;
+	service->suspend_data = user_data;
+	service->suspended = true;
+	g_clear_handle_id(&service->reconnect_id, g_source_remove);
+	if (service->stopping) {
+		service_finish_suspend(service);
+		return;
+	}
+	g_info("the system is going to sleep: going offline");
+	if (service->session && !service->session_closed) {
+		/* Unavailable presence and </stream:stream> (RFC 6121
+		 * §4.5.1); session_ended() calls done. */
+		service_close_session(service);
+		return;
+	}
+	if (service->session)
+		return; /* teardown pending: session_ended() calls done */
+	service_finish_suspend(service);
+}
+
+void service_resume(Service *service)
+{
+	g_return_if_fail(service);
+
+	service->suspended = false;
+	service->suspend_done = NULL;
+	if (service->stopping || service->show == PRESENCE_SHOW_OFFLINE)
+		return;
+	g_info("the system woke up: reconnecting");
+	/* The outage was ours, not the server's: no back-off. */
+	service->attempts = 0;
+	if (service->session)
+		return; /* still closing: session_ended() reconnects */
+	service_connect_now(service);
 }

@@ -16,7 +16,9 @@
 #include "core/xmpp-session.h"
 #include "daemon/connection.h"
 #include "daemon/desktop-policy.h"
+#include "daemon/retry-policy.h"
 #include "daemon/service.h"
+#include "daemon/session-sink.h"
 #include "daemon/settings.h"
 #include "daemon/subscription-requests.h"
 
@@ -25,16 +27,22 @@ struct _Service {
 	ContactTable *contacts;
 
 	XmppSession *session;
+	SessionSink sink; /* the session as the connection's sink */
 	Connection *connection;
 	char *host;	     /* connected to, for messages; NULL before */
 	bool session_closed; /* closed() seen, teardown pending */
 	XmppSessionEnd end_reason;
 	char *end_message;
+	bool end_tls_verified; /* the end came inside verified TLS */
 	guint teardown_id;
+	/* We asked the session to close: the server has a few seconds to
+	 * answer before the connection is dropped (close_expired). */
+	bool closing;
+	guint close_id;
 	guint reconnect_id;
 	unsigned attempts; /* reconnects since the last long session */
 	int64_t online_since;
-	int64_t last_connect; /* monotonic time of the last attempt */
+	RetryPolicyWindow window; /* recent connection attempts */
 
 	/* Across a drop (issue #5): the XEP-0198 state to resume, and how
 	 * long the table is held before it is cleared. */
@@ -42,6 +50,9 @@ struct _Service {
 	guint hold_id;
 	GNetworkMonitor *netmon;
 	gulong netmon_handler;
+	/* As last reported: a retry at once only when it gets better. */
+	bool network_available;
+	bool network_full;
 
 	/* Own presence as last sent to the server: after a resumption only
 	 * a difference from what is wanted needs sending. */
@@ -60,6 +71,7 @@ struct _Service {
 	char *state_reason;
 	char *state_message;
 	char *jid; /* bound full JID while online, else the bare JID */
+	char *authentication; /* how the session logged in; "" offline */
 	bool roster_ready;
 	SubscriptionRequests *requests; /* pending inbound */
 
@@ -94,16 +106,18 @@ struct _Service {
 	guint stop_idle_id;
 };
 
-/* service.c: sends the desired presence when online; tells the observer
- * about a property; sets a string property, telling when it changed. */
-void service_send_own_presence(Service *service);
+/* service.c, for service-desktop.c and service-roster.c. */
 void service_notify(Service *service, const char *name);
 void service_set_string(Service *service, char **field, const char *value,
-			const char *name);
+			const char *property);
+void service_send_own_presence(Service *service);
+void service_connect_now(Service *service);
+void service_close_session(Service *service);
+void service_finish_suspend(Service *service);
 
-/* service-desktop.c: takes what the desktop policy shows (true when what
- * goes to the server changed); a cause changed (changed: the policy says
- * what is shown did), so the presence may go out again. */
+/* service-desktop.c, for service.c: take what the policy shows (true when
+ * what goes to the server changed); a cause changed (changed: the policy
+ * says what is shown did), send presence if online. */
 bool service_take_desktop_presence(Service *service);
 void service_desktop_changed(Service *service, bool changed);
 

@@ -2,18 +2,17 @@
 /*
  * The service: one XMPP session kept alive on behalf of the desktop.
  *
- * Life of a session: connect_now() creates an XmppSession and a Connection
- * that feeds it. The session reports online() (send the desired presence),
- * contact changes, subscription requests and finally closed(). closed() can
- * come from deep inside the connection's I/O callbacks or synchronously
- * from xmpp_session_close(), so it only records why and schedules an idle
- * (teardown) that frees the connection and session and then decides what
- * next: nothing, wait for the user, or reconnect after a back-off.
+ * Life of a session: service_connect_now() creates an XmppSession and a
+ * Connection that feeds it. The session reports online() (send the desired
+ * presence), contact changes, subscription requests and finally closed().
+ * closed() can come from deep inside the connection's I/O callbacks or
+ * synchronously from xmpp_session_close(), so it only records why and schedules
+ * an idle (teardown) that frees the connection and session and then decides
+ * what next: nothing, wait for the user, or reconnect after a back-off.
  *
- * Here too: own presence (SetPresence) and sleep. The desktop's causes
- * (lock, idle, DND) are applied in service-desktop.c, the roster and
- * subscription methods are in service-roster.c, capabilities and blocking
- * in service-caps.c.
+ * Here too: own presence (SetPresence), the desktop's causes (lock, idle,
+ * DND: desktop-policy.c decides, this applies) and sleep. The
+ * roster and subscription methods are in service-roster.c.
  */
 #include "config.h"
 
@@ -25,6 +24,7 @@
 #include "daemon/account-state.h"
 #include "daemon/connection.h"
 #include "daemon/desktop-policy.h"
+#include "daemon/retry-policy.h"
 #include "daemon/service-private.h"
 #include "daemon/service.h"
 #include "daemon/session-sink.h"
@@ -37,11 +37,15 @@
  * table says what we know: nothing (offline).
  */
 #define HOLD_CONTACTS_MS (120u * 1000u)
-/* The network coming back starts an attempt at once, at most this often
- * (a flapping link must not become a reconnect storm). */
-#define NETWORK_RETRY_MIN ((int64_t)5 * G_USEC_PER_SEC)
+/*
+ * A close we asked for (offline, reload, suspend, stop) waits this long for
+ * the server's </stream:stream>; then the TCP connection is dropped, so a
+ * server or link that never answers cannot keep State online or hold the
+ * next SetPresence back.
+ */
+#define CLOSE_TIMEOUT_MS (5u * 1000u)
 
-static void connect_now(Service *service);
+bool service_take_desktop_presence(Service *service);
 
 const char *service_state_to_string(ServiceState state)
 {
@@ -108,8 +112,10 @@ static void set_state(Service *service, ServiceState state)
 static void set_reason(Service *service, const char *reason,
 		       const char *message)
 {
-	service_set_string(service, &service->state_reason, reason, "StateReason");
-	service_set_string(service, &service->state_message, message, "StateMessage");
+	service_set_string(service, &service->state_reason, reason,
+			   "StateReason");
+	service_set_string(service, &service->state_message, message,
+			   "StateMessage");
 }
 
 static void set_roster_ready(Service *service, bool ready)
@@ -176,7 +182,7 @@ void service_send_own_presence(Service *service)
 		.idle_since = service->shown_idle_since,
 	};
 
-	if (!service->session || service->session_closed ||
+	if (!service->session || service->session_closed || service->closing ||
 	    service->state != SERVICE_STATE_ONLINE)
 		return;
 	if (!xmpp_session_send_presence(service->session, &spec)) {
@@ -213,20 +219,43 @@ static void prune_requests(Service *service)
 					service->contacts);
 }
 
-/* Logs how we authenticated and keeps the "SCRAM worked" mark, so a
- * later PLAIN-only offer is refused as the downgrade it is. */
-static void remember_auth(Service *service)
+/* "TLS 1.3, SCRAM-SHA-1-PLUS (tls-exporter), XEP-0474 checked". */
+static char *describe_auth(const XmppAuthInfo *info, bool resumed)
+{
+	GString *s = g_string_new(NULL);
+
+	g_string_append_printf(s, "TLS %s, %s",
+			       tls_session_version_to_string(info->tls_version),
+			       sasl_mechanism_to_string(info->mechanism));
+	if (info->binding)
+		g_string_append_printf(
+			s, " (%s)",
+			sasl_channel_binding_to_string(info->binding));
+	if (info->downgrade_checked)
+		g_string_append(s, ", XEP-0474 checked");
+	if (resumed)
+		g_string_append(s, ", resumed (XEP-0198)");
+	return g_string_free(s, FALSE);
+}
+
+/* Publishes how we authenticated (Authentication) and keeps the "SCRAM
+ * worked" mark, so a later PLAIN-only offer is refused as a downgrade. */
+static void remember_auth(Service *service, bool resumed)
 {
 	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
 	XmppAuthInfo info;
 
 	xmpp_session_get_auth_info(service->session, &info);
+	text = describe_auth(&info, resumed);
 	g_debug("authenticated with %s%s%s over TLS %s%s",
 		sasl_mechanism_to_string(info.mechanism),
 		info.binding ? " bound to " : "",
 		sasl_channel_binding_to_string(info.binding),
 		tls_session_version_to_string(info.tls_version),
 		info.downgrade_checked ? ", downgrade protection checked" : "");
+	service_set_string(service, &service->authentication, text,
+			   "Authentication");
 	if (!sasl_mechanism_is_scram(info.mechanism))
 		return;
 	if (!account_state_mark_scram_worked(NULL, service->config->jid,
@@ -240,7 +269,7 @@ static void on_online(void *user_data, const char *full_jid)
 	Service *service = user_data;
 
 	g_info("online as %s", full_jid);
-	remember_auth(service);
+	remember_auth(service, false);
 	cancel_hold(service);
 	g_clear_pointer(&service->resume, stream_mgmt_free);
 	service->sent_valid = false;
@@ -266,6 +295,7 @@ static void on_resumed(void *user_data, const char *full_jid)
 	Service *service = user_data;
 
 	g_info("resumed the session as %s", full_jid);
+	remember_auth(service, true);
 	cancel_hold(service);
 	service->online_since = g_get_monotonic_time();
 	service_set_string(service, &service->jid, full_jid, "Jid");
@@ -345,6 +375,9 @@ static void on_closed(void *user_data, XmppSessionEnd reason,
 		return;
 	service->session_closed = true;
 	service->end_reason = reason;
+	/* Asked now: what the sink saw up to the read that ended it. */
+	service->end_tls_verified =
+		session_sink_is_tls_verified(&service->sink);
 	g_free(service->end_message);
 	service->end_message = error ? g_strdup(error->message) : NULL;
 	/* Not here: we may be deep inside the session or the connection. */
@@ -397,6 +430,8 @@ static void on_connect_failed(void *user_data, const GError *error)
 static void drop_session(Service *service)
 {
 	g_clear_handle_id(&service->teardown_id, g_source_remove);
+	g_clear_handle_id(&service->close_id, g_source_remove);
+	service->closing = false;
 	/* Connection first: its last flush still reads the session. */
 	g_clear_pointer(&service->connection, connection_free);
 	g_clear_pointer(&service->session, xmpp_session_free);
@@ -441,15 +476,18 @@ static gboolean reconnect_due(gpointer user_data)
 	Service *service = user_data;
 
 	service->reconnect_id = 0;
-	connect_now(service);
+	service_connect_now(service);
 	return G_SOURCE_REMOVE;
 }
 
 static void schedule_reconnect(Service *service)
 {
+	int64_t now = g_get_monotonic_time();
 	int64_t delay =
 		service_backoff_delay(service->attempts, g_random_int());
 
+	/* A handful of connections a minute, whatever the back-off says. */
+	delay = MAX(delay, retry_policy_earliest(&service->window, now) - now);
 	service->attempts++;
 	g_warning("%s, retrying in %.1f s", service->state_message,
 		  (double)delay / G_USEC_PER_SEC);
@@ -460,7 +498,7 @@ static void schedule_reconnect(Service *service)
 	set_state(service, SERVICE_STATE_RECONNECTING);
 }
 
-static void finish_suspend(Service *service)
+void service_finish_suspend(Service *service)
 {
 	void (*done)(void *) = service->suspend_done;
 
@@ -477,6 +515,20 @@ static void finish_stop(Service *service)
 	service->stop_done = NULL;
 	if (done)
 		done(service->stop_data);
+}
+
+/* CONTRACT.md "Staying connected": only a believable rejection stops us. */
+static bool end_is_final(const Service *service, XmppSessionEnd reason,
+			 const char *message)
+{
+	RetryPolicyEnd end = {
+		.reason = reason,
+		.tls_verified = service->end_tls_verified,
+		.message = message,
+		.domain = jid_domain(service->config->jid),
+	};
+
+	return retry_policy_is_final(&end);
 }
 
 /* After a session is gone: say why and decide what comes next. */
@@ -497,6 +549,8 @@ static void session_ended(Service *service, XmppSessionEnd reason,
 
 	set_roster_ready(service, false);
 	service_set_string(service, &service->jid, service->config->jid, "Jid");
+	service_set_string(service, &service->authentication, "",
+			   "Authentication");
 	if ((reason == XMPP_SESSION_END_NETWORK ||
 	     reason == XMPP_SESSION_END_SERVER_ERROR) &&
 	    !service->stopping && service->show != PRESENCE_SHOW_OFFLINE)
@@ -511,44 +565,32 @@ static void session_ended(Service *service, XmppSessionEnd reason,
 		return;
 	}
 	if (service->suspended) {
-		finish_suspend(service);
+		service_finish_suspend(service);
 		return;
 	}
 
-	switch (reason) {
-	case XMPP_SESSION_END_REQUESTED:
+	if (reason == XMPP_SESSION_END_REQUESTED) {
 		g_info("%s", text);
 		/* Closed for a restart (config reload) rather than offline? */
 		if (service->show != PRESENCE_SHOW_OFFLINE)
-			connect_now(service);
+			service_connect_now(service);
 		else
 			set_state(service, SERVICE_STATE_OFFLINE);
 		return;
-	case XMPP_SESSION_END_NETWORK:
-	case XMPP_SESSION_END_SERVER_ERROR:
-		if (service->show == PRESENCE_SHOW_OFFLINE) {
-			set_state(service, SERVICE_STATE_OFFLINE);
-			return;
-		}
-		schedule_reconnect(service);
+	}
+	if (service->show == PRESENCE_SHOW_OFFLINE) {
+		set_state(service, SERVICE_STATE_OFFLINE);
 		return;
-	case XMPP_SESSION_END_AUTH_FAILED:
-	case XMPP_SESSION_END_TLS_FAILED:
+	}
+	if (end_is_final(service, reason, message)) {
 		/* Retrying cannot help: wait for SIGHUP or a SetPresence. */
 		g_warning("%s; not retrying until the configuration is "
 			  "reloaded or presence is set again",
 			  text);
 		set_state(service, SERVICE_STATE_OFFLINE);
 		return;
-	case XMPP_SESSION_END_CONFLICT:
-		/*
-		 * Another client took our resource (RFC 6120 §4.9.3.3): coming
-		 * back would throw it out in turn, and so on for ever.
-		 */
-		g_warning("%s; not reconnecting", text);
-		set_state(service, SERVICE_STATE_OFFLINE);
-		return;
 	}
+	schedule_reconnect(service);
 }
 
 static gboolean teardown(gpointer user_data)
@@ -576,7 +618,7 @@ static gboolean teardown(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static void connect_now(Service *service)
+void service_connect_now(Service *service)
 {
 	g_autoptr(GError) error = NULL;
 	XmppSessionConfig scfg = {
@@ -616,7 +658,8 @@ static void connect_now(Service *service)
 		return;
 
 	g_clear_pointer(&service->host, g_free);
-	service->last_connect = g_get_monotonic_time();
+	retry_policy_note_attempt(&service->window, g_get_monotonic_time());
+	service->end_tls_verified = false;
 	service_caps_prepare(service, &callbacks);
 	service->session = xmpp_session_new(&scfg, service->contacts,
 					    &callbacks, service, &error);
@@ -638,19 +681,35 @@ static void connect_now(Service *service)
 	set_state(service, service->attempts > 0 ? SERVICE_STATE_RECONNECTING
 						 : SERVICE_STATE_CONNECTING);
 	g_info("connecting to %s as %s", ccfg.domain, service->config->jid);
+	session_sink_init(&service->sink, service->session);
 	service->connection =
-		connection_new(&ccfg, session_sink_get_funcs(),
-			       service->session, &conn_callbacks, service);
+		connection_new(&ccfg, session_sink_get_funcs(), &service->sink,
+			       &conn_callbacks, service);
+}
+
+static gboolean close_expired(gpointer user_data)
+{
+	Service *service = user_data;
+	g_autoptr(GError) error = g_error_new(
+		XMPP_SESSION_ERROR, XMPP_SESSION_END_REQUESTED,
+		"%s did not answer our close within %u s; connection dropped",
+		jid_domain(service->config->jid), CLOSE_TIMEOUT_MS / 1000);
+
+	service->close_id = 0;
+	g_info("%s", error->message);
+	/* teardown() frees the connection, which closes the socket. */
+	on_closed(service, XMPP_SESSION_END_REQUESTED, error);
+	return G_SOURCE_REMOVE;
 }
 
 /*
  * Ends the session on the user's behalf. An established stream gets its
- * goodbye (xmpp_session_close); one still looking for its server is just
- * dropped.
+ * goodbye (xmpp_session_close) and CLOSE_TIMEOUT_MS for the server's
+ * answer; one still looking for its server is just dropped.
  */
-static void close_session(Service *service)
+void service_close_session(Service *service)
 {
-	if (!service->session || service->session_closed)
+	if (!service->session || service->session_closed || service->closing)
 		return;
 	if (!connection_is_connected(service->connection)) {
 		drop_session(service);
@@ -663,6 +722,11 @@ static void close_session(Service *service)
 				       service->show == PRESENCE_SHOW_OFFLINE
 					       ? service->status
 					       : NULL);
+	if (service->session_closed)
+		return; /* it ended at once */
+	service->closing = true;
+	service->close_id =
+		g_timeout_add(CLOSE_TIMEOUT_MS, close_expired, service);
 }
 
 /* ---- public ------------------------------------------------------------- */
@@ -722,6 +786,7 @@ void service_free(Service *service)
 	g_free(service->state_reason);
 	g_free(service->state_message);
 	g_free(service->jid);
+	g_free(service->authentication);
 	subscription_requests_free(service->requests);
 	desktop_policy_free(service->desktop);
 	g_free(service);
@@ -748,24 +813,39 @@ void service_set_wire_log(Service *service, ServiceWireLogFunc func,
 	service->wire_log_data = user_data;
 }
 
-/*
- * GNetworkMonitor: the network is back while we wait out a back-off, so
- * try now rather than in up to five minutes. The back-off is not reset:
- * if the attempt fails, the next wait is as long as it would have been.
- */
+void service_network_changed(Service *service, bool available, bool full)
+{
+	int64_t now = g_get_monotonic_time();
+	bool better;
+
+	g_return_if_fail(service);
+
+	better = available && (!service->network_available ||
+			       (full && !service->network_full));
+	service->network_available = available;
+	service->network_full = full;
+	if (!better || !service->reconnect_id || service->stopping ||
+	    service->suspended)
+		return;
+	/* A flapping link must not become a reconnect storm. */
+	if (retry_policy_earliest(&service->window, now) > now) {
+		g_debug("network is back, but we tried often enough lately");
+		return;
+	}
+	g_info("network is available again: reconnecting now");
+	service_connect_now(service);
+}
+
+static bool is_full(GNetworkMonitor *monitor)
+{
+	return g_network_monitor_get_connectivity(monitor) ==
+	       G_NETWORK_CONNECTIVITY_FULL;
+}
+
 static void on_network_changed(GNetworkMonitor *monitor, gboolean available,
 			       gpointer user_data)
 {
-	Service *service = user_data;
-	int64_t now = g_get_monotonic_time();
-
-	if (!available || !service->reconnect_id || service->stopping)
-		return;
-	if (service->last_connect &&
-	    now - service->last_connect < NETWORK_RETRY_MIN)
-		return;
-	g_info("network is available again: reconnecting now");
-	connect_now(service);
+	service_network_changed(user_data, available, is_full(monitor));
 }
 
 void service_start(Service *service)
@@ -778,10 +858,14 @@ void service_start(Service *service)
 		service->netmon_handler = g_signal_connect(
 			service->netmon, "network-changed",
 			G_CALLBACK(on_network_changed), service);
+		service->network_available =
+			g_network_monitor_get_network_available(
+				service->netmon);
+		service->network_full = is_full(service->netmon);
 	}
 
 	if (service->show != PRESENCE_SHOW_OFFLINE)
-		connect_now(service);
+		service_connect_now(service);
 }
 
 static gboolean stop_idle(gpointer user_data)
@@ -806,7 +890,7 @@ void service_stop(Service *service, void (*done)(void *user_data),
 	g_clear_handle_id(&service->reconnect_id, g_source_remove);
 
 	if (service->session && !service->session_closed) {
-		close_session(service); /* session_ended() calls done */
+		service_close_session(service); /* session_ended() calls done */
 		if (service->session)
 			return;
 	} else if (service->session) {
@@ -861,14 +945,16 @@ bool service_reload_config(Service *service, GError **error)
 		set_reason(service, "", "");
 	settings_free(service->config);
 	service->config = g_steal_pointer(&config);
-	service_desktop_changed(service,
-			desktop_policy_set_options(
-				service->desktop,
-				&(DesktopOptions){
-					service->config->away_on_lock,
-					service->config->dnd_follows_desktop}));
+	service_desktop_changed(
+		service,
+		desktop_policy_set_options(
+			service->desktop,
+			&(DesktopOptions){
+				service->config->away_on_lock,
+				service->config->dnd_follows_desktop}));
 	if (service->state != SERVICE_STATE_ONLINE)
-		service_set_string(service, &service->jid, service->config->jid, "Jid");
+		service_set_string(service, &service->jid, service->config->jid,
+				   "Jid");
 	if (service->desktop_hooks.settings_changed)
 		service->desktop_hooks.settings_changed(
 			service->desktop_hooks_data);
@@ -878,14 +964,14 @@ bool service_reload_config(Service *service, GError **error)
 	if (service->session && !service->session_closed) {
 		/* session_ended(REQUESTED) reconnects with the new account. */
 		if (changed)
-			close_session(service);
+			service_close_session(service);
 		return true;
 	}
 	if (service->session)
 		return true; /* teardown pending decides */
 	/* Failed for auth/TLS/conflict/config, or waiting to retry. */
 	service->attempts = 0;
-	connect_now(service);
+	service_connect_now(service);
 	return true;
 }
 
@@ -898,7 +984,7 @@ bool service_check_online(const Service *service, const char *what,
 			  GError **error)
 {
 	if (service->state == SERVICE_STATE_ONLINE && service->session &&
-	    !service->session_closed)
+	    !service->session_closed && !service->closing)
 		return true;
 	g_set_error(error, SERVICE_ERROR, SERVICE_ERROR_NOT_CONNECTED,
 		    "%s needs an online session (state is %s)", what,
@@ -997,7 +1083,7 @@ bool service_set_presence(Service *service, const char *show_str,
 			set_state(service, SERVICE_STATE_OFFLINE);
 		}
 		/* xmpp_session_close() sends the unavailable presence. */
-		close_session(service);
+		service_close_session(service);
 		if (!service->session &&
 		    service->state != SERVICE_STATE_OFFLINE)
 			set_state(service, SERVICE_STATE_OFFLINE);
@@ -1010,7 +1096,7 @@ bool service_set_presence(Service *service, const char *show_str,
 		   !service->stopping) {
 		/* Offline (asked, or failed): a new SetPresence tries again. */
 		service->attempts = 0;
-		connect_now(service);
+		service_connect_now(service);
 	}
 	/* Else: negotiating or waiting to retry; sent once online. */
 	return true;
@@ -1051,6 +1137,11 @@ const char *service_get_jid(const Service *service)
 	return service->jid;
 }
 
+const char *service_get_authentication(const Service *service)
+{
+	return service->authentication ? service->authentication : "";
+}
+
 bool service_get_roster_ready(const Service *service)
 {
 	return service->roster_ready;
@@ -1059,47 +1150,4 @@ bool service_get_roster_ready(const Service *service)
 const ContactTable *service_get_contacts(const Service *service)
 {
 	return service->contacts;
-}
-
-/* ---- sleep (the desktop's causes are in service-desktop.c) ------------ */
-
-void service_suspend(Service *service, void (*done)(void *user_data),
-		     void *user_data)
-{
-	g_return_if_fail(service);
-
-	service->suspend_done = done;
-	service->suspend_data = user_data;
-	service->suspended = true;
-	g_clear_handle_id(&service->reconnect_id, g_source_remove);
-	if (service->stopping) {
-		finish_suspend(service);
-		return;
-	}
-	g_info("the system is going to sleep: going offline");
-	if (service->session && !service->session_closed) {
-		/* Unavailable presence and </stream:stream> (RFC 6121
-		 * §4.5.1); session_ended() calls done. */
-		close_session(service);
-		return;
-	}
-	if (service->session)
-		return; /* teardown pending: session_ended() calls done */
-	finish_suspend(service);
-}
-
-void service_resume(Service *service)
-{
-	g_return_if_fail(service);
-
-	service->suspended = false;
-	service->suspend_done = NULL;
-	if (service->stopping || service->show == PRESENCE_SHOW_OFFLINE)
-		return;
-	g_info("the system woke up: reconnecting");
-	/* The outage was ours, not the server's: no back-off. */
-	service->attempts = 0;
-	if (service->session)
-		return; /* still closing: session_ended() reconnects */
-	connect_now(service);
 }

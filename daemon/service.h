@@ -63,7 +63,8 @@ void service_start(Service *service);
 /*
  * Graceful stop: no more reconnecting; an open session sends unavailable
  * presence, </stream:stream> and TLS close_notify and waits for the server
- * to close (the session's own deadline bounds that). done is called once,
+ * to close, 5 s at most (then the connection is dropped; the same bound
+ * holds for every close: offline, reload, suspend). done is called once,
  * from the main loop, when the session is gone (at once if there is none).
  */
 void service_stop(Service *service, void (*done)(void *user_data),
@@ -99,6 +100,15 @@ void service_set_wire_log(Service *service, ServiceWireLogFunc func,
 int64_t service_backoff_delay(unsigned attempt, uint32_t random);
 /* A session that stayed online this long resets the back-off. */
 #define SERVICE_BACKOFF_RESET ((int64_t)60 * G_USEC_PER_SEC)
+
+/*
+ * What GNetworkMonitor says (its "network-changed" handler calls this;
+ * tests call it directly): when the network becomes available, or its
+ * connectivity becomes full (a captive portal passed), a reconnect that
+ * waits out a back-off starts at once, unless the attempts of the last
+ * minute are a handful already (retry-policy.h).
+ */
+void service_network_changed(Service *service, bool available, bool full);
 
 typedef struct {
 	/* A contact's aggregated presence changed (PresenceChanged): its
@@ -160,6 +170,10 @@ const char *service_get_state_reason(const Service *service);
 const char *service_get_state_message(const Service *service);
 /* Bound full JID while online, the configured bare JID otherwise. */
 const char *service_get_jid(const Service *service);
+/* How the current session was authenticated ("TLS 1.3, SCRAM-SHA-1-PLUS
+ * (tls-exporter), XEP-0474 checked[, resumed (XEP-0198)]"); "" when not
+ * online. The Authentication property. */
+const char *service_get_authentication(const Service *service);
 bool service_get_roster_ready(const Service *service);
 
 /* Transfer none. */

@@ -1295,7 +1295,7 @@ START_TEST(test_properties_get_all)
 	}
 	ck_assert_str_eq(names->str, "State StateReason StateMessage "
 				     "RosterReady Jid Show Status Priority "
-				     "PresenceCause Blocked ");
+				     "PresenceCause Authentication Blocked ");
 }
 END_TEST
 

@@ -174,6 +174,7 @@ typedef struct {
 	const char *reply;   /* written after the first read */
 	size_t expect_bytes; /* read until this many, then reply+close */
 	bool reset;	     /* close with RST instead of FIN */
+	bool no_read;	     /* accept, then never read (a stuck server) */
 	GSocketConnection *peer;
 	GMainLoop *loop; /* quit when expect_bytes arrived */
 	GCancellable *cancel;
@@ -252,7 +253,8 @@ static gboolean on_incoming(GSocketService *service,
 	s->accepted++;
 	g_clear_object(&s->peer);
 	s->peer = g_object_ref(connection);
-	server_continue(s);
+	if (!s->no_read)
+		server_continue(s);
 	return TRUE;
 }
 
@@ -648,12 +650,60 @@ START_TEST(test_bulk)
 	k->greeting_repeat = 256 * 1024; /* 4 MiB */
 	s->expect_bytes = 16 * k->greeting_repeat;
 	s->reply = big;
+	/* Queued at once, more than the default output budget. */
+	cfg.max_output = 8 * 1024 * 1024;
 	conn = connection_new(&cfg, &sink_funcs, k, &callbacks, k);
 	g_main_loop_run(loop); /* until EOF after the reply */
 
 	ck_assert_uint_eq(s->received->len, 16 * k->greeting_repeat);
+	/* However the socket split the writes, every byte once, in order. */
+	for (size_t i = 0; i < s->received->len; i += 16)
+		ck_assert_int_eq(memcmp(s->received->str + i, k->greeting, 16),
+				 0);
 	ck_assert_uint_eq(k->fed->len, strlen(big));
 	ck_assert(k->eof);
+	connection_free(conn);
+	server_free(s);
+	sink_free(k);
+}
+END_TEST
+
+/*
+ * A server that stops reading: once more than max_output bytes wait, the
+ * connection is dead (an I/O error naming the peer), and the buffer does
+ * not grow with what the sink keeps producing.
+ */
+START_TEST(test_output_budget)
+{
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	TestServer *s = server_new();
+	Sink *k = sink_new(loop);
+	ConnectionConfig cfg = {.domain = "example.org",
+				.server = "127.0.0.1",
+				.port = s->port,
+				.max_output = 256 * 1024};
+	Connection *conn;
+
+	s->no_read = true;
+	k->greeting = "0123456789abcdef";
+	k->greeting_repeat = 2 * 1024 * 1024; /* 32 MiB: past the kernel's
+					       * buffers */
+	conn = connection_new(&cfg, &sink_funcs, k, &callbacks, k);
+	g_main_loop_run(loop); /* until the eof */
+
+	ck_assert(k->eof);
+	ck_assert(g_error_matches(k->eof_error, CONNECTION_ERROR,
+				  CONNECTION_ERROR_IO));
+	ck_assert_msg(strstr(k->eof_error->message, "stopped reading"), "%s",
+		      k->eof_error->message);
+	ck_assert_ptr_nonnull(strstr(k->eof_error->message, "example.org"));
+	ck_assert(!connection_is_connected(conn));
+	/* Nothing more is taken once the connection is dead. */
+	g_byte_array_append(k->pending, (const guint8 *)"x", 1);
+	connection_schedule_flush(conn);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	ck_assert_uint_eq(k->pending->len, 1);
 	connection_free(conn);
 	server_free(s);
 	sink_free(k);
@@ -767,6 +817,7 @@ int main(void)
 		{"srv", test_srv_fallback, .loops = 2},
 		{"srv", test_resolver_hangs},
 		{"io", test_bulk},
+		{"io", test_output_budget},
 		{"io", test_reset},
 		{"io", test_timer},
 		{"io", test_schedule_flush},

@@ -62,6 +62,8 @@ START_TEST(test_show_order)
 	 * the top, each removal reveals the next. */
 	g_autoptr(ContactTable) t = contacts_new();
 
+	(void)contacts_set_roster_item(t, ALICE, NULL, ROSTER_SUBSCRIPTION_BOTH,
+				       false, NULL, 0);
 	ck_assert(AVAIL(t, ALICE, "r-xa", XA, "xa", 0));
 	assert_state(t, ALICE, PRESENCE_SHOW_XA, "xa");
 	ck_assert(AVAIL(t, ALICE, "r-away", AWAY, "away", 0));
@@ -220,6 +222,8 @@ START_TEST(test_bare_unavailable_removes_all)
 {
 	g_autoptr(ContactTable) t = contacts_new();
 
+	(void)contacts_set_roster_item(t, ALICE, NULL, ROSTER_SUBSCRIPTION_BOTH,
+				       false, NULL, 0);
 	for (int i = 0; i < 10; i++) {
 		g_autofree char *res = g_strdup_printf("res%d", i);
 
@@ -339,6 +343,8 @@ START_TEST(test_resource_bound)
 	g_autoptr(ContactTable) t = contacts_new();
 	unsigned i;
 
+	(void)contacts_set_roster_item(t, ALICE, NULL, ROSTER_SUBSCRIPTION_BOTH,
+				       false, NULL, 0);
 	for (i = 0; i < CONTACTS_MAX_RESOURCES; i++) {
 		g_autofree char *res = g_strdup_printf("r%u", i);
 
@@ -359,6 +365,70 @@ START_TEST(test_resource_bound)
 	ck_assert(!AVAIL(t, ALICE, "extra", XA, NULL, 0));
 	ck_assert_uint_eq(contact_get_n_resources(contacts_lookup(t, ALICE)),
 			  CONTACTS_MAX_RESOURCES);
+}
+END_TEST
+
+/* Strangers get a few resources; a roster item gets its 64. */
+START_TEST(test_stranger_resource_bound)
+{
+	g_autoptr(ContactTable) t = contacts_new();
+
+	for (unsigned i = 0; i < CONTACTS_MAX_STRANGER_RESOURCES; i++) {
+		g_autofree char *res = g_strdup_printf("r%u", i);
+
+		(void)AVAIL(t, BOB, res, AWAY, NULL, 0);
+	}
+	ck_assert(!AVAIL(t, BOB, "extra", CHAT, "x", 0));
+	ck_assert_uint_eq(contact_get_n_resources(contacts_lookup(t, BOB)),
+			  CONTACTS_MAX_STRANGER_RESOURCES);
+	(void)contacts_set_roster_item(t, BOB, NULL, ROSTER_SUBSCRIPTION_BOTH,
+				       false, NULL, 0);
+	ck_assert(AVAIL(t, BOB, "extra", CHAT, "x", 0));
+	ck_assert_uint_eq(contact_get_n_resources(contacts_lookup(t, BOB)),
+			  CONTACTS_MAX_STRANGER_RESOURCES + 1);
+}
+END_TEST
+
+/* Roster names and groups have a byte budget: an item past it is not
+ * added (or changed), and removing items gives the room back. */
+START_TEST(test_roster_byte_budget)
+{
+	g_autoptr(ContactTable) t = contacts_new();
+	g_autofree char *big = g_strnfill(1023, 'n');
+	const char *groups[64];
+	size_t per, added = 0;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(groups); i++)
+		groups[i] = big;
+	for (;; added++) {
+		g_autofree char *jid =
+			g_strdup_printf("c%zu@example.org", added);
+
+		if (!contacts_set_roster_item(t, jid, big,
+					      ROSTER_SUBSCRIPTION_BOTH, false,
+					      groups, G_N_ELEMENTS(groups)))
+			break;
+		ck_assert_uint_le(contacts_get_roster_bytes(t),
+				  CONTACTS_MAX_ROSTER_BYTES);
+	}
+	per = contacts_get_roster_bytes(t) / added;
+	ck_assert_uint_gt(per, 64 * 1024);
+	ck_assert_uint_ge(contacts_get_roster_bytes(t) + per,
+			  CONTACTS_MAX_ROSTER_BYTES);
+	ck_assert_ptr_null(contacts_lookup(t, "overflow@example.org"));
+	/* A small item still fits; a removal frees its bytes. */
+	ck_assert(contacts_remove_roster_item(t, "c0@example.org") ||
+		  contacts_lookup(t, "c0@example.org") == NULL);
+	ck_assert(contacts_set_roster_item(t, "c0@example.org", big,
+					   ROSTER_SUBSCRIPTION_BOTH, false,
+					   groups, G_N_ELEMENTS(groups)));
+	while (added-- > 0) {
+		g_autofree char *jid =
+			g_strdup_printf("c%zu@example.org", added);
+
+		(void)contacts_remove_roster_item(t, jid);
+	}
+	ck_assert_uint_eq(contacts_get_roster_bytes(t), 0);
 }
 END_TEST
 
@@ -671,6 +741,8 @@ int main(void)
 		{"status-bound", test_status_bound},
 		{"stranger-bound", test_stranger_bound},
 		{"resource-bound", test_resource_bound},
+		{"resource-bound", test_stranger_resource_bound},
+		{"roster-byte-budget", test_roster_byte_budget},
 		{"roster-add-remove", test_roster_add_remove},
 		{"unknown", test_unknown},
 		{"clear-presence", test_clear_presence},

@@ -173,7 +173,8 @@ expect "status: the one-screen overview" 0 \
   Presence: available (priority 0)
     Set by: user (you or an app)
   Contacts: 1 online, 3 in the roster
-    Server: example.org" status
+    Server: example.org
+     Login: TLS 1.3, SCRAM-SHA-256-PLUS (tls-exporter)" status
 expect_err "status with an argument" 2 "wrong number" status x
 
 # Bash completion, against the same daemon (roster and requests).
@@ -343,6 +344,57 @@ kill -TERM "$watch_pid"
 wait "$watch_pid"
 rc=$?
 if [ "$rc" -eq 0 ]; then ok "watch exits 0 on SIGTERM"; else not_ok "watch exits 0 on SIGTERM (exit $rc)"; fi
+
+# watch believes only the name's owner (issue #12): a PresenceChanged sent
+# straight to watch's unique name by another client is not printed.
+"$ctl" watch >"$tmp/watch3.out" 2>&1 &
+watch_pid=$!
+i=0
+while [ ! -s "$tmp/watch3.out" ] && [ $i -lt 100 ]; do
+	"$ctl" set chat "tick" >/dev/null 2>&1
+	sleep 0.05
+	i=$((i + 1))
+done
+bus_call() {
+	method=$1
+	shift
+	# Debug logging (G_MESSAGES_DEBUG) would go to stdout.
+	G_MESSAGES_DEBUG= gdbus call --session --dest org.freedesktop.DBus \
+		--object-path /org/freedesktop/DBus \
+		--method "org.freedesktop.DBus.$method" "$@" 2>/dev/null
+}
+watch_name=
+for name in $(bus_call ListNames | grep -o "':[0-9.]*'" | tr -d "'"); do
+	pid=$(bus_call GetConnectionUnixProcessID "$name" |
+		sed 's/.*uint32 \([0-9]*\).*/\1/')
+	[ "$pid" = "$watch_pid" ] && watch_name=$name
+done
+if [ -z "$watch_name" ]; then
+	not_ok "watch ignores signals from others (watch's bus name not found)"
+else
+	G_MESSAGES_DEBUG= gdbus emit --session --dest "$watch_name" \
+		--object-path /im/presenced/Presence1 \
+		--signal im.presenced.Presence1.PresenceChanged \
+		"'mallory@evil.example'" "'chat'" "'forged'" >/dev/null 2>&1
+	# A genuine change after it: once that shows, the forged one had
+	# its chance.
+	"$ctl" set away "after the forgery" >/dev/null 2>&1
+	want="echo@example.net${tab}away${tab}after the forgery"
+	i=0
+	while ! grep -qxF -- "$want" "$tmp/watch3.out" && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	if grep -qxF -- "$want" "$tmp/watch3.out" &&
+		! grep -q mallory "$tmp/watch3.out"; then
+		ok "watch ignores signals from others than the name's owner"
+	else
+		not_ok "watch ignores signals from others than the name's owner"
+		sed 's/^/#   /' "$tmp/watch3.out"
+	fi
+fi
+kill -TERM "$watch_pid"
+wait "$watch_pid"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

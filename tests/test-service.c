@@ -3,7 +3,9 @@
  * daemon/service.c without a server: SetPresence validation (nothing
  * changes on error), the desired presence kept until online, offline /
  * reconnect state handling against a refused loopback port, the back-off
- * curve, and the argument checks of the subscription calls.
+ * curve, and the argument checks of the subscription calls. The retry rule
+ * (retry-policy.c): what stops retrying, the attempts a minute, and that
+ * nothing a server says before TLS ends the attempts.
  */
 #include "config.h"
 
@@ -12,6 +14,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "daemon/retry-policy.h"
 #include "daemon/service.h"
 #include "tests/support/check-suite.h"
 
@@ -346,6 +349,8 @@ typedef struct {
 	GString *received;
 	char buf[4096];
 	GCancellable *cancel;
+	const char *reply; /* sent after the client's header; NULL: hang up */
+	unsigned connections;
 } HeaderServer;
 
 static void header_read(GObject *source, GAsyncResult *result, gpointer data)
@@ -365,7 +370,12 @@ static void header_read(GObject *source, GAsyncResult *result, gpointer data)
 					  h->cancel, header_read, h);
 		return;
 	}
-	/* Header seen: hang up, as a server going away would. */
+	/* Header seen: say the scripted thing, or hang up, as a server
+	 * going away would. */
+	if (h->reply)
+		(void)g_output_stream_write_all(
+			g_io_stream_get_output_stream(G_IO_STREAM(h->peer)),
+			h->reply, strlen(h->reply), NULL, NULL, NULL);
 	(void)g_io_stream_close(G_IO_STREAM(h->peer), NULL, NULL);
 }
 
@@ -375,12 +385,45 @@ static gboolean header_incoming(GSocketService *service,
 {
 	HeaderServer *h = data;
 
+	h->connections++;
+	g_string_truncate(h->received, 0);
 	g_clear_object(&h->peer);
 	h->peer = g_object_ref(connection);
 	g_input_stream_read_async(
 		g_io_stream_get_input_stream(G_IO_STREAM(connection)), h->buf,
 		sizeof(h->buf), G_PRIORITY_DEFAULT, h->cancel, header_read, h);
 	return TRUE;
+}
+
+static void header_server_start(HeaderServer *h, const char *reply)
+{
+	g_autoptr(GInetAddress) lo =
+		g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
+	g_autoptr(GSocketAddress) eff = NULL;
+
+	*h = (HeaderServer){.reply = reply};
+	h->service = g_socket_service_new();
+	h->received = g_string_new(NULL);
+	h->cancel = g_cancellable_new();
+	ck_assert(g_socket_listener_add_address(
+		G_SOCKET_LISTENER(h->service), addr, G_SOCKET_TYPE_STREAM,
+		G_SOCKET_PROTOCOL_TCP, NULL, &eff, NULL));
+	h->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(eff));
+	g_signal_connect(h->service, "incoming", G_CALLBACK(header_incoming),
+			 h);
+	g_socket_service_start(h->service);
+}
+
+static void header_server_stop(HeaderServer *h)
+{
+	g_cancellable_cancel(h->cancel);
+	g_socket_service_stop(h->service);
+	g_socket_listener_close(G_SOCKET_LISTENER(h->service));
+	g_object_unref(h->service);
+	g_clear_object(&h->peer);
+	g_object_unref(h->cancel);
+	g_string_free(h->received, TRUE);
 }
 
 /*
@@ -391,25 +434,11 @@ static gboolean header_incoming(GSocketService *service,
 START_TEST(test_session_loopback)
 {
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-	g_autoptr(GInetAddress) lo =
-		g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-	g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
-	g_autoptr(GSocketAddress) eff = NULL;
-	HeaderServer h = {0};
+	HeaderServer h;
 	Watch w = {0};
 	Service *s;
 
-	h.service = g_socket_service_new();
-	h.received = g_string_new(NULL);
-	h.cancel = g_cancellable_new();
-	ck_assert(g_socket_listener_add_address(
-		G_SOCKET_LISTENER(h.service), addr, G_SOCKET_TYPE_STREAM,
-		G_SOCKET_PROTOCOL_TCP, NULL, &eff, NULL));
-	h.port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(eff));
-	g_signal_connect(h.service, "incoming", G_CALLBACK(header_incoming),
-			 &h);
-	g_socket_service_start(h.service);
-
+	header_server_start(&h, NULL);
 	s = make_service(&w, h.port);
 	w.loop = loop;
 	w.quit_on_state = SERVICE_STATE_RECONNECTING;
@@ -433,13 +462,238 @@ START_TEST(test_session_loopback)
 
 	service_free(s);
 	watch_clear(&w);
-	g_cancellable_cancel(h.cancel);
-	g_socket_service_stop(h.service);
-	g_socket_listener_close(G_SOCKET_LISTENER(h.service));
-	g_object_unref(h.service);
-	g_clear_object(&h.peer);
-	g_object_unref(h.cancel);
-	g_string_free(h.received, TRUE);
+	header_server_stop(&h);
+}
+END_TEST
+
+/* ---- the retry rule (CONTRACT.md "Staying connected") ------------------ */
+
+typedef struct {
+	XmppSessionEnd reason;
+	bool tls_verified;
+	const char *message;
+	bool final;
+} EndCase;
+
+static const EndCase end_cases[] = {
+	/* The server rejected the credentials inside verified TLS. */
+	{XMPP_SESSION_END_AUTH_FAILED, true,
+	 "authentication with example.org failed: not-authorized", true},
+	{XMPP_SESSION_END_AUTH_FAILED, true,
+	 "authentication with example.org failed: account-disabled: gone",
+	 true},
+	{XMPP_SESSION_END_AUTH_FAILED, true,
+	 "authentication with EXAMPLE.org failed: credentials-expired", true},
+	/* Temporary, or our own refusal of what the server sent. */
+	{XMPP_SESSION_END_AUTH_FAILED, true,
+	 "authentication with example.org failed: temporary-auth-failure",
+	 false},
+	{XMPP_SESSION_END_AUTH_FAILED, true,
+	 "authentication with example.org failed: the server could not "
+	 "prove it knows the password: The SCRAM server signature does not "
+	 "verify",
+	 false},
+	{XMPP_SESSION_END_AUTH_FAILED, true,
+	 "authentication with example.org failed: The SCRAM iteration "
+	 "count 1 is outside 4096..10000000",
+	 false},
+	{XMPP_SESSION_END_AUTH_FAILED, true,
+	 "authentication with example.org failed: malformed base64 in "
+	 "challenge",
+	 false},
+	{XMPP_SESSION_END_AUTH_FAILED, true,
+	 "example.org offers no SASL mechanism we accept: none offered", false},
+	{XMPP_SESSION_END_AUTH_FAILED, true,
+	 "authentication with evil.example failed: not-authorized", false},
+	{XMPP_SESSION_END_AUTH_FAILED, true, NULL, false},
+	/* Before TLS nothing counts. */
+	{XMPP_SESSION_END_AUTH_FAILED, false,
+	 "authentication with example.org failed: not-authorized", false},
+	{XMPP_SESSION_END_CONFLICT, false, "stream error: conflict", false},
+	{XMPP_SESSION_END_CONFLICT, true, "stream error: conflict", true},
+	{XMPP_SESSION_END_TLS_FAILED, true, "bad certificate", false},
+	{XMPP_SESSION_END_TLS_FAILED, false, "no STARTTLS", false},
+	{XMPP_SESSION_END_SERVER_ERROR, true, "system-shutdown", false},
+	{XMPP_SESSION_END_NETWORK, true, "timed out", false},
+	{XMPP_SESSION_END_REQUESTED, true, "session closed", false},
+};
+
+START_TEST(test_retry_rule)
+{
+	const EndCase *c = &end_cases[_i];
+	RetryPolicyEnd end = {
+		.reason = c->reason,
+		.tls_verified = c->tls_verified,
+		.message = c->message,
+		.domain = "example.org",
+	};
+
+	ck_assert_msg(retry_policy_is_final(&end) == c->final,
+		      "%s over %s TLS (%s): expected %s",
+		      xmpp_session_end_to_string(c->reason),
+		      c->tls_verified ? "verified" : "no", c->message,
+		      c->final ? "final" : "retried");
+}
+END_TEST
+
+/* A handful of attempts a minute, then the next waits for the window. */
+START_TEST(test_attempt_window)
+{
+	RetryPolicyWindow w = {0};
+	const int64_t s = G_USEC_PER_SEC;
+	int64_t t = 1000 * s;
+
+	for (unsigned i = 0; i < RETRY_POLICY_MAX_PER_WINDOW; i++) {
+		ck_assert_int_eq(retry_policy_earliest(&w, t), t);
+		retry_policy_note_attempt(&w, t);
+		t += 2 * s;
+	}
+	/* Five in the last 10 s: the sixth waits until 60 s after the
+	 * first. */
+	ck_assert_int_eq(retry_policy_earliest(&w, t),
+			 1000 * s + RETRY_POLICY_WINDOW_US);
+	ck_assert_int_eq(retry_policy_earliest(&w, 1061 * s), 1061 * s);
+	retry_policy_note_attempt(&w, 1061 * s);
+	/* Now the oldest is the one at 1002 s. */
+	ck_assert_int_eq(retry_policy_earliest(&w, 1061 * s),
+			 1002 * s + RETRY_POLICY_WINDOW_US);
+}
+END_TEST
+
+/* The back-off of the contract: first retry well within 60 s, never more
+ * than 5 minutes apart. */
+START_TEST(test_backoff_bounds)
+{
+	ck_assert_int_le(service_backoff_delay(0, UINT32_MAX),
+			 60 * G_USEC_PER_SEC);
+	for (unsigned a = 0; a < 64; a++)
+		ck_assert_int_le(service_backoff_delay(a, UINT32_MAX),
+				 SERVICE_BACKOFF_CAP);
+}
+END_TEST
+
+#define SERVER_HEADER                                                          \
+	"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "           \
+	"xmlns:stream='http://etherx.jabber.org/streams' "                     \
+	"from='example.org' id='x' version='1.0'>"
+
+typedef struct {
+	const char *reply;
+	const char *reason;
+} PlainCase;
+
+/*
+ * Said in plaintext, before TLS: a forged conflict, a missing STARTTLS,
+ * a refused STARTTLS. Each used to leave the daemon offline for good;
+ * now it is reconnecting with the reason (CONTRACT.md). A conflict before
+ * TLS is nobody's word: the session reports it as server-error.
+ */
+static const PlainCase plain_cases[] = {
+	{SERVER_HEADER "<stream:error><conflict "
+		       "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+		       "</stream:error></stream:stream>",
+	 "server-error"},
+	{SERVER_HEADER "<stream:features><mechanisms "
+		       "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>"
+		       "PLAIN</mechanism></mechanisms></stream:features>",
+	 "tls-failed"},
+};
+
+START_TEST(test_plaintext_never_final)
+{
+	const PlainCase *c = &plain_cases[_i];
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	HeaderServer h;
+	Watch w = {0};
+	Service *s;
+
+	header_server_start(&h, c->reply);
+	s = make_service(&w, h.port);
+	w.loop = loop;
+	w.quit_on_state = SERVICE_STATE_RECONNECTING;
+	service_start(s);
+	g_main_loop_run(loop);
+	ck_assert_str_eq(service_get_state_reason(s), c->reason);
+	ck_assert_int_eq(service_get_state(s), SERVICE_STATE_RECONNECTING);
+	ck_assert_ptr_nonnull(
+		strstr(service_get_state_message(s), "example.org"));
+	service_free(s);
+	watch_clear(&w);
+	header_server_stop(&h);
+}
+END_TEST
+
+static gboolean note_timeout(gpointer user_data)
+{
+	bool *expired = user_data;
+
+	*expired = true;
+	return G_SOURCE_REMOVE;
+}
+
+/* Runs the loop until h has seen n connections or ms pass. */
+static void wait_connections(HeaderServer *h, unsigned n, guint ms)
+{
+	bool expired = false;
+	guint id = g_timeout_add(ms, note_timeout, &expired);
+
+	while (h->connections < n && !expired)
+		g_main_context_iteration(NULL, TRUE);
+	if (!expired)
+		g_source_remove(id);
+}
+
+/*
+ * The network comes back while a back-off runs: the next attempt starts
+ * at once (well before the 1 s minimum delay), but only when it got
+ * better, and never past a handful of attempts a minute.
+ */
+START_TEST(test_network_change)
+{
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	HeaderServer h;
+	Watch w = {0};
+	Service *s;
+	int64_t t0;
+
+	header_server_start(&h, NULL);
+	s = make_service(&w, h.port);
+	w.loop = loop;
+	w.quit_on_state = SERVICE_STATE_RECONNECTING;
+	service_start(s);
+	/* Whatever this machine's monitor said: up and full from here on
+	 * (no retry is pending yet, so this only sets the baseline). */
+	service_network_changed(s, true, true);
+	g_main_loop_run(loop);
+	ck_assert_uint_eq(h.connections, 1);
+
+	/* Still up and still full: no news, no attempt. */
+	service_network_changed(s, true, true);
+	service_network_changed(s, true, true);
+	wait_connections(&h, 2, 100);
+	ck_assert_uint_eq(h.connections, 1);
+
+	for (unsigned n = 2; n <= RETRY_POLICY_MAX_PER_WINDOW; n++) {
+		service_network_changed(s, false, false);
+		t0 = g_get_monotonic_time();
+		service_network_changed(s, true, true);
+		wait_connections(&h, n, 900);
+		ck_assert_uint_eq(h.connections, n);
+		ck_assert_int_lt(g_get_monotonic_time() - t0, 900 * 1000);
+		/* Let that attempt fail (the server hangs up at once) and
+		 * its back-off start: no other connection comes meanwhile. */
+		wait_connections(&h, n + 1, 50);
+		ck_assert_uint_eq(h.connections, n);
+	}
+	/* A handful in a few seconds: the next change does not connect. */
+	ck_assert_uint_eq(h.connections, RETRY_POLICY_MAX_PER_WINDOW);
+	service_network_changed(s, false, false);
+	service_network_changed(s, true, true);
+	wait_connections(&h, RETRY_POLICY_MAX_PER_WINDOW + 1, 300);
+	ck_assert_uint_eq(h.connections, RETRY_POLICY_MAX_PER_WINDOW);
+	service_free(s);
+	watch_clear(&w);
+	header_server_stop(&h);
 }
 END_TEST
 
@@ -562,6 +816,13 @@ int main(void)
 		{"session state", test_stop},
 		{"session state", test_reload},
 		{"session state", test_session_loopback},
+		{"retry rule", test_retry_rule,
+		 .loops = G_N_ELEMENTS(end_cases)},
+		{"retry rule", test_attempt_window},
+		{"retry rule", test_backoff_bounds},
+		{"retry rule", test_plaintext_never_final,
+		 .loops = G_N_ELEMENTS(plain_cases)},
+		{"retry rule", test_network_change},
 	};
 
 	/*

@@ -672,11 +672,49 @@ START_TEST(test_tls11_refused)
 			 TLS_SESSION_STATUS_ERROR);
 	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
 				  TLS_SESSION_ERROR_HANDSHAKE));
-	/* The server did negotiate 1.1 and was told no. */
-	ck_assert_int_eq(sret, GNUTLS_E_FATAL_ALERT_RECEIVED);
+	/*
+	 * Either the server negotiated 1.1 and was told no, or (AEAD
+	 * suites only, which need 1.2) it found no suite in common.
+	 */
+	ck_assert_msg(sret == GNUTLS_E_FATAL_ALERT_RECEIVED ||
+			      sret == GNUTLS_E_NO_CIPHER_SUITES,
+		      "server: %s", gnutls_strerror(sret));
 	gnutls_session_t ss = tls_test_server_get_session(s);
 	printf("# TLS 1.1: %s / server got alert: %s\n", error->message,
 	       gnutls_alert_get_name(gnutls_alert_get(ss)));
+	fflush(stdout);
+}
+END_TEST
+
+/*
+ * A TLS 1.2 server that offers only CBC with HMAC-SHA1 (Lucky Thirteen and
+ * its kin; RFC 9325 §4.2 recommends AEAD only) is refused, whatever its
+ * key exchange.
+ */
+static const char *const cbc_sha1_only[] = {
+	"NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC:"
+	"-MAC-ALL:+SHA1",
+	"NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-CBC:"
+	"-MAC-ALL:+SHA1:-KX-ALL:+ECDHE-ECDSA",
+};
+
+START_TEST(test_cbc_sha1_refused)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(TlsSession) c =
+		tls_session_new(DOMAIN, matrix->ca_file, &error);
+	g_autoptr(TlsTestServer) s = tls_test_server_new(
+		matrix->server[TLS_TEST_SERVER_CERT_GOOD], cbc_sha1_only[_i]);
+	int sret = 0;
+
+	ck_assert_int_eq(run_handshake(c, s, &sret, &error),
+			 TLS_SESSION_STATUS_ERROR);
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_HANDSHAKE));
+	/* No suite in common: the server says so. */
+	ck_assert_int_lt(sret, 0);
+	printf("# CBC-SHA1 only: %s / server: %s\n", error->message,
+	       gnutls_strerror(sret));
 	fflush(stdout);
 }
 END_TEST
@@ -877,6 +915,8 @@ int main(void)
 		{"alerts-received", test_alerts_received},
 		{"garbage-handshake", test_garbage_handshake},
 		{"tls11-refused", test_tls11_refused},
+		{"cbc-sha1-refused", test_cbc_sha1_refused,
+		 .loops = G_N_ELEMENTS(cbc_sha1_only)},
 		{"renegotiation-refused", test_renegotiation_refused},
 		{"not-ready", test_not_ready},
 		{"end-point-tls13", test_end_point_tls13},

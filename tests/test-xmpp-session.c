@@ -165,6 +165,33 @@ START_TEST(test_iq_unhandled)
 }
 END_TEST
 
+/* RFC 6120 §8.2.3: a get/set has exactly one child; without one (or with
+ * two) it is bad-request, not service-unavailable. */
+START_TEST(test_iq_without_payload)
+{
+	static const char *const bad[] = {
+		"<iq type='get' id='e1' from='bob@example.net/phone'/>",
+		"<iq type='set' id='e2' from='bob@example.net/phone'>"
+		"<a xmlns='urn:x'/><b xmlns='urn:x'/></iq>",
+	};
+	g_autoptr(TestServer) ts = new_online(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(Stanza) reply = NULL;
+		Stanza *error;
+
+		ts_send(ts, bad[i]);
+		reply = ts_expect(ts, "iq", NS_CLIENT);
+		ck_assert_str_eq(stanza_get_attr(reply, "type"), "error");
+		error = stanza_get_child(reply, "error", NULL);
+		ck_assert_str_eq(stanza_get_attr(error, "type"), "modify");
+		ck_assert_ptr_nonnull(
+			stanza_get_child(error, "bad-request", NS_STANZAS));
+	}
+	ts_expect_nothing(ts);
+}
+END_TEST
+
 START_TEST(test_iq_set_unhandled)
 {
 	g_autoptr(TestServer) ts = new_online(NULL);
@@ -1176,6 +1203,7 @@ int main(void)
 		CASE(test_close_online_with_status),
 		CASE(test_close_online_eof),
 		CASE(test_iq_unhandled),
+		CASE(test_iq_without_payload),
 		CASE(test_iq_set_unhandled),
 		CASE(test_ping),
 		CASE(test_iq_result_error_unanswered),

@@ -54,7 +54,8 @@ struct _ContactTable {
 	Contact *lru_head;
 	Contact *lru_tail;
 	size_t n_strangers;
-	char *roster_ver; /* RFC 6121 §2.6: version of the items held */
+	size_t roster_bytes; /* names and groups of the roster items */
+	char *roster_ver;    /* RFC 6121 §2.6: version of the items held */
 	/*
 	 * Counts available presences in the order they were read: "most
 	 * recent" is the order of arrival (CONTRACT.md, additions v3), so
@@ -195,11 +196,34 @@ static void touch(ContactTable *table, Contact *contact)
 	lru_push_head(table, contact);
 }
 
+/* What a roster item's strings cost, for CONTACTS_MAX_ROSTER_BYTES. */
+static size_t roster_strings_bytes(const char *name, const char *const *groups,
+				   size_t n_groups)
+{
+	size_t n = name ? strlen(name) + 1 : 0;
+
+	for (size_t i = 0; i < n_groups; i++)
+		n += strlen(groups[i]) + 1 + sizeof(char *);
+	return n;
+}
+
+static size_t roster_data_bytes(const RosterData *roster)
+{
+	size_t n_groups = roster ? g_strv_length(roster->groups) : 0;
+
+	return roster ? roster_strings_bytes(
+				roster->name,
+				(const char *const *)roster->groups, n_groups)
+		      : 0;
+}
+
 static void remove_contact(ContactTable *table, Contact *contact)
 {
 	if (contact->roster == NULL) {
 		lru_unlink(table, contact);
 		table->n_strangers--;
+	} else {
+		table->roster_bytes -= roster_data_bytes(contact->roster);
 	}
 	(void)g_hash_table_remove(table->by_jid, contact->jid);
 	contact_free(contact);
@@ -380,7 +404,9 @@ bool contacts_update_resource(ContactTable *table, const char *bare,
 
 	index = find_resource(contact, resource);
 	if (index < 0) {
-		if (contact->n_resources >= CONTACTS_MAX_RESOURCES) {
+		if (contact->n_resources >=
+		    (contact->roster ? CONTACTS_MAX_RESOURCES
+				     : CONTACTS_MAX_STRANGER_RESOURCES)) {
 			/* A new resource past the bound is ignored; it does
 			 * not even count as an update for the LRU order. */
 			return false;
@@ -484,6 +510,7 @@ bool contacts_set_roster_item(ContactTable *table, const char *bare,
 	Contact *contact;
 	RosterData *roster;
 	Snapshot old;
+	size_t cost, held;
 	bool is_new = false;
 
 	g_return_val_if_fail(table != NULL, false);
@@ -492,7 +519,18 @@ bool contacts_set_roster_item(ContactTable *table, const char *bare,
 			     false);
 	g_return_val_if_fail(groups != NULL || n_groups == 0, false);
 
+	if (name != NULL && name[0] == '\0')
+		name = NULL;
 	contact = lookup(table, bare);
+	cost = roster_strings_bytes(name, groups, n_groups);
+	held = contact ? roster_data_bytes(contact->roster) : 0;
+	if (table->roster_bytes - held + cost > CONTACTS_MAX_ROSTER_BYTES) {
+		g_debug("contacts: roster item %s dropped: past %zu bytes of "
+			"roster names and groups",
+			bare, CONTACTS_MAX_ROSTER_BYTES);
+		return false;
+	}
+	table->roster_bytes += cost - held;
 	if (contact == NULL) {
 		contact = add_contact(table, bare);
 		contact->roster = g_new0(RosterData, 1);
@@ -508,7 +546,7 @@ bool contacts_set_roster_item(ContactTable *table, const char *bare,
 	}
 	roster = contact->roster;
 	g_free(roster->name);
-	roster->name = name != NULL && name[0] != '\0' ? g_strdup(name) : NULL;
+	roster->name = g_strdup(name);
 	g_strfreev(roster->groups);
 	roster->groups = g_new(char *, n_groups + 1);
 	for (size_t i = 0; i < n_groups; i++)
@@ -650,6 +688,13 @@ size_t contacts_size(const ContactTable *table)
 	g_return_val_if_fail(table != NULL, 0);
 
 	return g_hash_table_size(table->by_jid);
+}
+
+size_t contacts_get_roster_bytes(const ContactTable *table)
+{
+	g_return_val_if_fail(table != NULL, 0);
+
+	return table->roster_bytes;
 }
 
 size_t contacts_get_n_strangers(const ContactTable *table)

@@ -13,7 +13,11 @@
  *
  * Bounds: at most CONTACTS_MAX_STRANGERS contacts outside the roster (the
  * least recently updated is dropped silently), CONTACTS_MAX_RESOURCES per
- * contact (a new resource beyond that is ignored).
+ * roster contact and CONTACTS_MAX_STRANGER_RESOURCES per stranger (a new
+ * resource beyond that is ignored), and CONTACTS_MAX_ROSTER_BYTES of roster
+ * names and groups (an item that would pass it is not added or changed).
+ * With resources and statuses of at most 1 KiB each (RFC 7622,
+ * PRESENCE_MAX_STATUS_BYTES), what strangers can make us hold is ~9 MB.
  *
  * Callers pass normalized bare JIDs and valid UTF-8; the table does not
  * parse or validate JIDs.
@@ -29,6 +33,13 @@
 
 #define CONTACTS_MAX_STRANGERS 1000u
 #define CONTACTS_MAX_RESOURCES 64u
+/* Strangers send directed presence only: a few resources are plenty, and
+ * 1,000 strangers × 64 resources × 2 KiB would be 128 MB. */
+#define CONTACTS_MAX_STRANGER_RESOURCES 4u
+/* Names and groups of all roster items: a 100,000-item roster needs ~3 MB;
+ * only the server can send roster pushes, but it must not make us grow
+ * without end either. */
+#define CONTACTS_MAX_ROSTER_BYTES ((size_t)32 * 1024 * 1024)
 
 typedef enum {
 	ROSTER_SUBSCRIPTION_NONE,
@@ -104,6 +115,9 @@ GPtrArray *contacts_drop_stale(ContactTable *table);
 /* Lookups: transfer none, valid until the next mutation. */
 const Contact *contacts_lookup(const ContactTable *table, const char *bare);
 size_t contacts_size(const ContactTable *table);
+/* Bytes of roster names and groups held (≤ CONTACTS_MAX_ROSTER_BYTES). */
+size_t contacts_get_roster_bytes(const ContactTable *table);
+
 /* Contacts outside the roster (≤ CONTACTS_MAX_STRANGERS). */
 size_t contacts_get_n_strangers(const ContactTable *table);
 

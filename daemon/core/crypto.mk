@@ -19,3 +19,26 @@ tests_test_tls_session_SOURCES = tests/test-tls-session.c
 tests_test_tls_session_CFLAGS = $(unit_cflags)
 tests_test_tls_session_LDADD = $(unit_ldadd)
 endif
+
+# SCRAM's parsing of server-first and server-final (configure
+# --enable-fuzzing CC=clang); fuzz-smoke (parse.mk) runs it.
+EXTRA_DIST += tests/fuzz/fuzz-sasl-scram.c tests/fuzz/corpus/sasl-scram
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-sasl-scram
+tests_fuzz_fuzz_sasl_scram_SOURCES = tests/fuzz/fuzz-sasl-scram.c \
+	daemon/core/sasl-scram.c
+tests_fuzz_fuzz_sasl_scram_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DG_LOG_DOMAIN=\"presenced\"
+tests_fuzz_fuzz_sasl_scram_CFLAGS = $(AM_CFLAGS) $(fuzz_cflags)
+tests_fuzz_fuzz_sasl_scram_LDFLAGS = $(AM_LDFLAGS) \
+	-fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_sasl_scram_LDADD = $(GLIB_LIBS) $(GNUTLS_LIBS)
+
+fuzz-smoke-sasl-scram: tests/fuzz/fuzz-sasl-scram
+	$(MKDIR_P) tests/fuzz/new-corpus-sasl-scram
+	ASAN_OPTIONS=detect_leaks=1 ./tests/fuzz/fuzz-sasl-scram \
+		-max_total_time=$(FUZZ_TIME) -max_len=1024 -timeout=10 \
+		tests/fuzz/new-corpus-sasl-scram \
+		$(srcdir)/tests/fuzz/corpus/sasl-scram
+endif
+.PHONY: fuzz-smoke-sasl-scram

@@ -18,8 +18,13 @@
 
 G_DEFINE_QUARK(presenced - tls - session - error - quark, tls_session_error)
 
-/* TLS 1.2 or newer (RFC 8996 deprecates 1.0 and 1.1). */
-#define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/*
+ * TLS 1.2 or newer (RFC 8996 deprecates 1.0 and 1.1), and AEAD ciphers
+ * only: with "-MAC-ALL:+AEAD" no CBC suite with HMAC-SHA1 is left (Lucky
+ * Thirteen; RFC 9325 §4.2). Check with
+ * gnutls-cli --priority STRING --list.
+ */
+#define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-MAC-ALL:+AEAD"
 
 /* RFC 9266 §2. */
 #define CB_EXPORTER_LABEL "EXPORTER-Channel-Binding"

@@ -316,6 +316,12 @@ static void on_iq_request(XmppSession *s, const Stanza *iq)
 	if (state_of(s) == XMPP_SESSION_STATE_CLOSING)
 		return;
 	payload = stanza_get_first_child(iq);
+	/* §8.2.3: exactly one child element; none or more is bad-request,
+	 * not "we do not know it". */
+	if (!payload || stanza_get_next_sibling(payload)) {
+		xmpp_session_send_iq_error(s, iq, "modify", "bad-request");
+		return;
+	}
 	is_get = strcmp(type, "get") == 0;
 	if (is_get && xmpp_session_is_payload(payload, "ping", NS_PING)) {
 		/* XEP-0199 §4. */

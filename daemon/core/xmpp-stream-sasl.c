@@ -235,22 +235,30 @@ static XmppSessionEnd failure_reason(const char *condition)
 	return XMPP_SESSION_END_SERVER_ERROR;
 }
 
+/* The payload of a <challenge/> or <success/>; NULL after ending the
+ * exchange when it is not base64 (§6.4.2: incorrect-encoding). */
+static GBytes *decode_or_fail(XmppStream *s, const Stanza *el)
+{
+	GBytes *data = decode_sasl_payload(stanza_get_text(el));
+
+	if (!data)
+		fail_exchange(s,
+			      "authentication with %s failed: malformed "
+			      "base64 in %s",
+			      s->domain, stanza_get_name(el));
+	return data;
+}
+
 static void on_sasl_challenge(XmppStream *s, const Stanza *challenge)
 {
-	g_autoptr(GBytes) data =
-		decode_sasl_payload(stanza_get_text(challenge));
+	g_autoptr(GBytes) data = decode_or_fail(s, challenge);
 	g_autoptr(SecretBytes) response = NULL;
 	g_autoptr(GError) error = NULL;
 	const guint8 *bytes;
 	gsize len;
 
-	if (!data) {
-		fail_exchange(s,
-			      "authentication with %s failed: malformed "
-			      "base64 in challenge",
-			      s->domain);
+	if (!data)
 		return;
-	}
 	bytes = g_bytes_get_data(data, &len);
 	if (s->sasl_round == 0) {
 		response = sasl_client_step(s->sasl, bytes, len, &error);
@@ -282,18 +290,13 @@ static void on_sasl_challenge(XmppStream *s, const Stanza *challenge)
  */
 static void on_sasl_success(XmppStream *s, const Stanza *success)
 {
-	g_autoptr(GBytes) data = decode_sasl_payload(stanza_get_text(success));
+	g_autoptr(GBytes) data = decode_or_fail(s, success);
 	g_autoptr(GError) error = NULL;
 	const guint8 *bytes;
 	gsize len;
 
-	if (!data) {
-		fail_exchange(s,
-			      "authentication with %s failed: malformed "
-			      "base64 in success",
-			      s->domain);
+	if (!data)
 		return;
-	}
 	bytes = g_bytes_get_data(data, &len);
 	if (len || !s->sasl_verified) {
 		if (s->sasl_verified ||

