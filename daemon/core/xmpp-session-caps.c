@@ -158,12 +158,13 @@ static void on_caps_result(void *data, const Stanza *iq)
 	g_autoptr(GPtrArray) resolved = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Jid) from = jid_parse(stanza_get_attr(iq, "from"), NULL);
+	g_autofree char *id = NULL; /* the table's copy, stolen with key */
 	g_autofree char *key = NULL;
 	const Stanza *query = NULL;
 
 	if (!g_hash_table_steal_extended(s->caps_iq_ids,
-					 stanza_get_attr(iq, "id"), NULL,
-					 (gpointer *)&key) ||
+					 stanza_get_attr(iq, "id"),
+					 (gpointer *)&id, (gpointer *)&key) ||
 	    !from)
 		return;
 	if (g_strcmp0(stanza_get_attr(iq, "type"), "result") == 0)
