@@ -168,7 +168,7 @@ START_TEST(test_properties_match_xml)
 		ck_assert_ptr_nonnull(p->get);
 	}
 	ck_assert_uint_eq(n, count_children(iface_node, "property"));
-	ck_assert_uint_eq(n, 9);
+	ck_assert_uint_eq(n, 10);
 }
 END_TEST
 
