@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Desktop causes → own presence decisions; see desktop-policy.h. */
+/*
+ * The desktop policy (desktop-policy.h): which sources report a cause,
+ * and how the user's own presence, DND, lock and idle stack into what is
+ * shown. Pure: no I/O, no clock; the service feeds it and sends.
+ */
 #include "config.h"
 
 #include "daemon/desktop-policy.h"

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Text helpers shared by the core (text.h): cutting server-controlled
+ * strings to a byte bound without splitting a UTF-8 character.
+ */
 #include <string.h>
 
 #include "core/text.h"
