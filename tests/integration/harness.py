@@ -441,6 +441,10 @@ class Prosody:
     # extra_modules are Prosody names; other servers map them (or not).
     MODULES = ("roster", "saslauth", "tls", "disco", "ping", "posix", "pep",
                "blocklist")
+    # XEP-0191 loaded (the default); a test of the daemon without it sets
+    # this to False on the class before the server is made.
+    BLOCKING = True
+    CAN_DISABLE_BLOCKING = True
 
     # A second virtual host served with the certificate for "localhost":
     # a client for a JID at this domain must refuse it (RFC 6125 name
@@ -507,7 +511,8 @@ class Prosody:
         }.items()}
         root = "run_as_root = true\n" if os.geteuid() == 0 else ""
         mods = "".join(" %s;" % _lua_str(m) for m in
-                       self.MODULES + self.extra_modules)
+                       self.MODULES + self.extra_modules
+                       if self.BLOCKING or m != "blocklist")
         # s2s is not loaded (nothing here federates, and its default port
         # 5269 would collide between parallel tests); offline storage is
         # left out so a test never sees a stale stanza.
@@ -785,6 +790,8 @@ class Ejabberd(Prosody):
                 "mod_ping: {}", "mod_caps: {}", "mod_pubsub: {}",
                 "mod_privacy: {}", "mod_blocking: {}", "mod_admin_extra: {}",
                 "mod_http_api: {}"]
+        if not self.BLOCKING:
+            mods.remove("mod_blocking: {}")
         for m in self.extra_modules:
             if self.MODMAP.get(m):
                 mods.append("%s: {}" % self.MODMAP[m])
@@ -963,6 +970,8 @@ class Jabberd2(Prosody):
     ports, sqlite storage and authreg (plaintext passwords, so SCRAM works);
     accounts and roster items are rows inserted into the database. No PEP.
     """
+    # Its privacy module (and with it blocking) is not made optional here.
+    CAN_DISABLE_BLOCKING = False
 
     ID = "jabberd2"
     NAME = "jabberd2 2.7"

@@ -13,6 +13,7 @@ integration_tests = \
 	tests/integration/test-roster.py \
 	tests/integration/test-cli.py \
 	tests/integration/test-caps.py \
+	tests/integration/test-blocking-absent.py \
 	tests/integration/test-desktop.py \
 	tests/integration/test-desktop-real.py
 
