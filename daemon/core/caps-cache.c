@@ -40,7 +40,10 @@ typedef struct {
 struct _CapsCache {
 	GHashTable *entries; /* key → Entry* (owned) */
 	GQueue lru;	     /* Entry*, most recently used first */
-	GHashTable *jids;    /* full jid → key (both owned) */
+	GHashTable *jids;    /* full jid (owned) → key (a GRefString ref) */
+	/* The key of the last observe(), shared by every jid that announced
+	 * it: a login flood of one client costs no key copy per resource. */
+	char *last_key;	     /* GRefString, NULL: none */
 	GHashTable *pending; /* key → Pending* (owned) */
 	GQueue queue;	     /* Pending* waiting for a slot */
 	GHashTable *failed;  /* key (owned) → itself */
@@ -79,9 +82,10 @@ static void pending_free(Pending *p)
 	g_free(p);
 }
 
+/* Once per presence with <c/> (the login flood): no printf. */
 static char *make_key(const char *hash, const char *ver)
 {
-	return g_strdup_printf("%s %s", hash, ver);
+	return g_strconcat(hash, " ", ver, NULL);
 }
 
 CapsCache *caps_cache_new(void)
@@ -91,7 +95,8 @@ CapsCache *caps_cache_new(void)
 	cache->entries = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					       (GDestroyNotify)entry_free);
 	cache->jids =
-		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+				      (GDestroyNotify)g_ref_string_release);
 	cache->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					       (GDestroyNotify)pending_free);
 	cache->failed =
@@ -112,6 +117,7 @@ void caps_cache_free(CapsCache *cache)
 	g_queue_clear(&cache->failed_order);
 	g_hash_table_unref(cache->entries);
 	g_hash_table_unref(cache->jids);
+	g_clear_pointer(&cache->last_key, g_ref_string_release);
 	g_hash_table_unref(cache->pending);
 	g_hash_table_unref(cache->failed);
 	g_ptr_array_unref(cache->flight);
@@ -186,8 +192,9 @@ static void add_candidate(CapsCache *cache, Pending *p, const char *jid,
 {
 	Candidate *c;
 
-	if (has_candidate(p, jid) ||
-	    p->candidates->len >= CAPS_CACHE_MAX_CANDIDATES)
+	/* The bound first: a full list needs no scan (the login flood). */
+	if (p->candidates->len >= CAPS_CACHE_MAX_CANDIDATES ||
+	    has_candidate(p, jid))
 		return;
 	c = g_new0(Candidate, 1);
 	c->jid = g_strdup(jid);
@@ -226,11 +233,31 @@ static void remove_pending(CapsCache *cache, Pending *p)
 /* jid → key; false when the bound stops a new jid. */
 static bool remember_jid(CapsCache *cache, const char *jid, const char *key)
 {
-	if (!g_hash_table_contains(cache->jids, jid) &&
-	    g_hash_table_size(cache->jids) >= CAPS_CACHE_MAX_JIDS)
+	/* The size first: below the bound no look-up is needed. */
+	if (g_hash_table_size(cache->jids) >= CAPS_CACHE_MAX_JIDS &&
+	    !g_hash_table_contains(cache->jids, jid))
 		return false;
-	g_hash_table_insert(cache->jids, g_strdup(jid), g_strdup(key));
+	g_hash_table_insert(cache->jids, g_strdup(jid),
+			    g_ref_string_acquire((char *)key));
 	return true;
+}
+
+/* The key of (hash, ver) as a GRefString, borrowed: the last one again
+ * when it matches (one client's resources in a row). */
+static const char *shared_key(CapsCache *cache, const char *hash,
+			      const char *ver)
+{
+	size_t n = strlen(hash);
+	g_autofree char *key = NULL;
+
+	if (cache->last_key && strncmp(cache->last_key, hash, n) == 0 &&
+	    cache->last_key[n] == ' ' &&
+	    strcmp(cache->last_key + n + 1, ver) == 0)
+		return cache->last_key;
+	key = make_key(hash, ver);
+	g_clear_pointer(&cache->last_key, g_ref_string_release);
+	cache->last_key = g_ref_string_new(key);
+	return cache->last_key;
 }
 
 CapsCacheStatus caps_cache_observe(CapsCache *cache, const char *jid,
@@ -238,7 +265,7 @@ CapsCacheStatus caps_cache_observe(CapsCache *cache, const char *jid,
 				   const char *ver)
 {
 	CapsHash algo;
-	g_autofree char *key = NULL;
+	const char *key;
 	Entry *e;
 	Pending *p;
 
@@ -247,8 +274,10 @@ CapsCacheStatus caps_cache_observe(CapsCache *cache, const char *jid,
 	 * neither is ever shown (issue #14). */
 	if (!caps_hash_from_string(hash, &algo) || !node || !ver)
 		return CAPS_CACHE_IGNORED;
-	key = make_key(hash, ver);
-	if (g_hash_table_contains(cache->failed, key) ||
+	key = shared_key(cache, hash, ver);
+	/* Nothing failed yet (the usual case) costs no hashing. */
+	if ((g_hash_table_size(cache->failed) > 0 &&
+	     g_hash_table_contains(cache->failed, key)) ||
 	    !remember_jid(cache, jid, key))
 		return CAPS_CACHE_IGNORED;
 	if ((e = g_hash_table_lookup(cache->entries, key)) != NULL) {

@@ -801,19 +801,32 @@ static bool check_c_attr(const char *value, const char *what, GError **error)
 	return true;
 }
 
-bool caps_announcement_parse(const Stanza *presence, CapsAnnouncement *ret,
-			     GError **error)
+bool caps_announcement_peek(const Stanza *presence, const char **ret_node,
+			    const char **ret_hash, const char **ret_ver,
+			    GError **error)
 {
 	const Stanza *c = stanza_get_child(presence, "c", NS_CAPS);
-	const char *node, *ver, *hash;
+	const char *node, *ver;
 
 	if (c == NULL)
 		return false;
 	node = stanza_get_attr(c, "node");
 	ver = stanza_get_attr(c, "ver");
-	hash = stanza_get_attr(c, "hash");
 	if (!check_c_attr(node, "node", error) ||
 	    !check_c_attr(ver, "ver", error))
+		return false;
+	*ret_node = node;
+	*ret_ver = ver;
+	*ret_hash = stanza_get_attr(c, "hash");
+	return true;
+}
+
+bool caps_announcement_parse(const Stanza *presence, CapsAnnouncement *ret,
+			     GError **error)
+{
+	const char *node, *hash, *ver;
+
+	if (!caps_announcement_peek(presence, &node, &hash, &ver, error))
 		return false;
 	ret->node = g_strdup(node);
 	ret->ver = g_strdup(ver);

@@ -182,6 +182,13 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CapsAnnouncement, caps_announcement_clear)
 bool caps_announcement_parse(const Stanza *presence, CapsAnnouncement *ret,
 			     GError **error);
 
+/* The same checks without copying, for the presence path: node, hash
+ * (NULL for legacy caps) and ver borrowed from presence (transfer none,
+ * valid while it lives); written only on success. */
+bool caps_announcement_peek(const Stanza *presence, const char **ret_node,
+			    const char **ret_hash, const char **ret_ver,
+			    GError **error);
+
 /* <query xmlns='disco#info' node='NODE#VER'/>, the payload of our get to a
  * contact (§6.2). Transfer full. */
 Stanza *caps_build_disco_info_query(const char *node, const char *ver);

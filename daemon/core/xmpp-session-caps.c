@@ -211,19 +211,19 @@ static void pump_queries(XmppSession *s)
 	}
 }
 
-/* Cheap on the flood path: with no <c/>, one child look-up. */
+/* On the flood path: the <c/> is read in place, nothing copied here. */
 void xmpp_session_caps_on_available(XmppSession *s, const char *from_full,
 				    const Stanza *presence)
 {
-	g_auto(CapsAnnouncement) ann = {0};
+	const char *node, *hash, *ver;
 
-	if (!caps_announcement_parse(presence, &ann, NULL)) {
+	if (!caps_announcement_peek(presence, &node, &hash, &ver, NULL)) {
 		/* No or bad <c/>: what it announced before no longer holds. */
 		caps_cache_forget_jid(s->caps_cache, from_full);
 		return;
 	}
-	if (caps_cache_observe(s->caps_cache, from_full, ann.node, ann.hash,
-			       ann.ver) == CAPS_CACHE_PENDING)
+	if (caps_cache_observe(s->caps_cache, from_full, node, hash, ver) ==
+	    CAPS_CACHE_PENDING)
 		pump_queries(s);
 }
 
