@@ -58,6 +58,10 @@ class CutProxy:
             except OSError:
                 c.close()
                 continue
+            # The 5 s is for connecting only: left on the socket, it
+            # would end the pump (and cut the link) after 5 s in which
+            # the server sent nothing, which ejabberd's quiet streams do.
+            s.settimeout(None)
             with self.lock:
                 self.conns += [c, s]
                 self.accepted += 1
