@@ -748,7 +748,12 @@ class Ejabberd(Prosody):
     # still busy with the session's first stanzas never writes it and the
     # socket just closes: "SIGTERM received", then no "Send XML ...
     # system-shutdown" in ejabberd.log (both versions).
-    QUIRKS = frozenset({"shutdown-error-racy"})
+    # withdrawn-request-not-delivered: an 'unsubscribe' from a JID whose
+    # request is pending (no roster item) clears it in mod_roster
+    # (in_subscription) and is not delivered to the client, RFC 6121
+    # 3.3.3's text (its Appendix A.3.2 says deliver).
+    QUIRKS = frozenset({"shutdown-error-racy",
+                        "withdrawn-request-not-delivered"})
     AUTH_RE = re.escape("Received XML on stream = <<\"<auth")
     # Prosody module name -> ejabberd module (None: not available).
     MODMAP = {"smacks": "mod_stream_mgmt", "csi_simple": "mod_client_state",
@@ -795,7 +800,11 @@ class Ejabberd(Prosody):
                     out.write(f.read())
         os.chmod(self.pem, 0o600)
         mods = ["mod_roster: {versioning: true}", "mod_disco: {}",
-                "mod_ping: {}", "mod_caps: {}", "mod_pubsub: {}",
+                "mod_ping: {}", "mod_caps: {}",
+                # PEP is the "pep" node plugin; mod_pubsub's default
+                # plugins are [flat] only (then disco#info on a bare JID
+                # shows no pubsub/pep identity).
+                "mod_pubsub: {plugins: [flat, pep]}",
                 "mod_privacy: {}", "mod_blocking: {}", "mod_admin_extra: {}",
                 "mod_http_api: {}"]
         for m in self.extra_modules:
@@ -998,8 +1007,22 @@ class Jabberd2(Prosody):
     # shutdown-closes-stream: on SIGTERM jabberd2-c2s ("shutting down" in
     # c2s.log) ends each stream with a bare </stream:stream>, no stream
     # error (RFC 6120 §4.4 allows that).
+    # s10n-needs-nonnegative-priority: subscription stanzas reach only
+    # sessions of priority >= 0 (the "top" session, sm/pres.c
+    # _pres_top(); delivered by sm/mod_offline.c _offline_pkt_user(),
+    # or by mod_roster for a request from outside the roster); with none
+    # they are queued until a session of priority >= 0 comes available.
+    # withdrawn-request-not-delivered: an 'unsubscribe' from a JID not in
+    # the roster is dropped (sm/mod_roster.c _roster_pkt_user(): "other
+    # S10Ns: we didn't ask for this").
+    # approver-presence-before-subscribed: the approving contact's
+    # presence goes out before its 'subscribed' (_roster_in_sess_s10n():
+    # pres_roster(), then the stanza passed on).
     QUIRKS = frozenset({"subscribed-presence-approver-only",
-                        "deny-pending-dropped", "shutdown-closes-stream"})
+                        "deny-pending-dropped", "shutdown-closes-stream",
+                        "s10n-needs-nonnegative-priority",
+                        "withdrawn-request-not-delivered",
+                        "approver-presence-before-subscribed"})
     # No XML in its logs (not a debug build): the c2s outcome lines.
     AUTH_RE = r"\] [A-Z0-9-]+ authentication (?:succeeded|failed)"
 
@@ -1112,6 +1135,10 @@ class Jabberd2(Prosody):
   <aci><acl type='all'><user>jabberd</user></acl></aci>
 </router>
 """,
+            # mod_offline is what delivers subscription stanzas to online
+            # sessions (sm/mod_offline.c _offline_pkt_user(); mod_presence
+            # only handles presence proper): without it they are lost.
+            # <dropmessages/> keeps it from storing messages.
             "sm.xml": f"""<sm><id>sm</id>
   <pidfile>{d}/sm.pid</pidfile>
   {conn}
@@ -1128,7 +1155,8 @@ class Jabberd2(Prosody):
       <module>privacy</module><module>roster</module>
       <module>iq-vcard</module><module>iq-ping</module>
       <module>iq-private</module><module>disco</module>
-      <module>presence</module><module>deliver</module></chain>
+      <module>offline</module><module>presence</module>
+      <module>deliver</module></chain>
     <chain id='out-sess'/>
     <chain id='in-router'><module>session</module><module>validate</module>
       <module>presence</module><module>privacy</module></chain>
@@ -1139,7 +1167,8 @@ class Jabberd2(Prosody):
       <module>presence</module></chain>
     <chain id='pkt-user'><module>roster</module><module>presence</module>
       <module>disco</module><module>iq-vcard</module>
-      <module>deliver</module><module>iq-last</module></chain>
+      <module>deliver</module><module>offline</module>
+      <module>iq-last</module></chain>
     <chain id='pkt-router'><module>session</module><module>disco</module>
     </chain>
     <chain id='user-load'><module>active</module><module>roster</module>
@@ -1152,6 +1181,7 @@ class Jabberd2(Prosody):
       <module>iq-vcard</module></chain>
     <chain id='disco-extend'><module>iq-version</module></chain>
   </modules>
+  <offline><dropmessages/></offline>
   <discovery><identity><category>server</category><type>im</type>
     <name>jabberd2 (presenced tests)</name></identity></discovery>
   <user><template><active-cache-ttl>60</active-cache-ttl></template></user>
