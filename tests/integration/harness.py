@@ -1025,6 +1025,11 @@ class Jabberd2(Prosody):
                         "approver-presence-before-subscribed"})
     # No XML in its logs (not a debug build): the c2s outcome lines.
     AUTH_RE = r"\] [A-Z0-9-]+ authentication (?:succeeded|failed)"
+    # c2s.c logs a SASL success only ("[n] MECH authentication succeeded",
+    # c2s/c2s.c event_OPEN); a failure is not logged at all. A client
+    # that did not get in shows as a connection that sent data and ended
+    # unbound; the harness's readiness probes send nothing (bytes: 0).
+    UNBOUND_RE = r"disconnect jid=unbound, packets: \d+, bytes: [1-9]"
 
     def __init__(self, workdir, lifetime=300, extra_modules=()):
         self.procs = []
@@ -1094,6 +1099,10 @@ class Jabberd2(Prosody):
 
     def stream_closed(self, full_jid):
         return None  # c2s logs only "disconnect jid=…"
+
+    def auth_attempts(self, text):
+        return (len(re.findall(self.AUTH_RE, text)) +
+                len(re.findall(self.UNBOUND_RE, text)))
 
     def set_roster(self, user, items):
         owner = "%s@%s" % (user, DOMAIN)
