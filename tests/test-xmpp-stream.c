@@ -1219,6 +1219,91 @@ START_TEST(test_sm_resume_failed_resync)
 }
 END_TEST
 
+/*
+ * The new session of a refused resumption drops again inside its grace
+ * period, and that stream is resumed: carol, whom the server never sent
+ * again, still goes offline one grace period after the resumption (the
+ * resumed stream is the session that was resynchronising); bob, who was
+ * confirmed, stays.
+ */
+START_TEST(test_sm_resume_during_resync)
+{
+	g_autoptr(TestServer) ts = sm_new_online(bob_carol);
+	g_autoptr(TestServer) ts2 = NULL;
+	g_autoptr(TestServer) ts3 = NULL;
+	g_autoptr(Stanza) resume = NULL;
+	g_autoptr(Stanza) resume2 = NULL;
+	TestServerOptions options = {0};
+	int64_t resumed_at;
+
+	options.contacts = ts->contacts;
+	options.resume = sm_drop(ts);
+	ts2 = ts_new(&options);
+	sm_login_to_bind(ts2);
+	resume = ts_expect(ts2, "resume", NS_SM);
+	ts_send(ts2,
+		"<failed xmlns='" NS_SM "'>"
+		"<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+		"</failed>");
+	sm_bind_to_online(ts2, bob_carol);
+	ts_send(ts2, "<presence from='bob@example.net/phone'>"
+		     "<status>hi</status></presence>");
+	ts2->now += RESYNC_GRACE / 2;
+	xmpp_session_tick(ts2->session, ts2->now);
+	ck_assert_uint_eq(ts2->changed->len, 0);
+	xmpp_session_eof(ts2->session, NULL);
+	ts_assert_closed(ts2, XMPP_SESSION_END_NETWORK, NULL);
+
+	options.resume = xmpp_session_steal_resume_state(ts2->session);
+	ck_assert_ptr_nonnull(options.resume);
+	ts3 = ts_new(&options);
+	sm_login_to_bind(ts3);
+	resume2 = ts_expect(ts3, "resume", NS_SM);
+	ck_assert_str_eq(stanza_get_attr(resume2, "previd"), "sm-1");
+	ts_send(ts3, "<resumed xmlns='" NS_SM "' previd='sm-1' h='3'/>");
+	ck_assert_int_eq(ts3->resumed_count, 1);
+	ck_assert_int_eq(xmpp_session_get_state(ts3->session),
+			 XMPP_SESSION_STATE_ONLINE);
+	ck_assert_uint_eq(ts3->changed->len, 0);
+	resumed_at = ts3->now;
+	ck_assert(xmpp_session_get_deadline(ts3->session) ==
+		  resumed_at + RESYNC_GRACE);
+	xmpp_session_tick(ts3->session, resumed_at + RESYNC_GRACE - 1);
+	ck_assert_uint_eq(ts3->changed->len, 0);
+	xmpp_session_tick(ts3->session, resumed_at + RESYNC_GRACE);
+	ck_assert_uint_eq(ts3->changed->len, 1);
+	ck_assert_str_eq(g_ptr_array_index(ts3->changed, 0),
+			 "carol@example.com");
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts3->contacts,
+							  "carol@example.com")),
+			 PRESENCE_SHOW_OFFLINE);
+	ck_assert_int_eq(contact_get_show(contacts_lookup(ts3->contacts,
+							  "bob@example.net")),
+			 PRESENCE_SHOW_AVAILABLE);
+	ck_assert_uint_eq(contacts_count_stale(ts3->contacts), 0);
+}
+END_TEST
+
+/* A plain resumption (no resync pending) starts no grace period. */
+START_TEST(test_sm_resume_no_resync)
+{
+	g_autoptr(TestServer) ts = sm_new_online(bob_carol);
+	g_autoptr(TestServer) ts2 = NULL;
+	g_autoptr(Stanza) resume = NULL;
+	TestServerOptions options = {0};
+
+	options.contacts = ts->contacts;
+	options.resume = sm_drop(ts);
+	ts2 = ts_new(&options);
+	sm_login_to_bind(ts2);
+	resume = ts_expect(ts2, "resume", NS_SM);
+	ts_send(ts2, "<resumed xmlns='" NS_SM "' previd='sm-1' h='1'/>");
+	ck_assert_int_eq(ts2->resumed_count, 1);
+	ck_assert(xmpp_session_get_deadline(ts2->session) ==
+		  ts2->now + KEEPALIVE_IDLE);
+}
+END_TEST
+
 /* A server that no longer offers <sm/>: a new session straight away. */
 START_TEST(test_sm_resume_not_offered)
 {
@@ -1690,6 +1775,8 @@ int main(void)
 		CASE(test_sm_keepalive),
 		CASE(test_sm_resume),
 		CASE(test_sm_resume_failed_resync),
+		CASE(test_sm_resume_during_resync),
+		CASE(test_sm_resume_no_resync),
 		CASE(test_sm_resume_not_offered),
 		CASE(test_split_bytewise),
 		CASE(test_split_odd),

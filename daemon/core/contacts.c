@@ -631,6 +631,24 @@ size_t contacts_mark_stale(ContactTable *table)
 	return n;
 }
 
+size_t contacts_count_stale(const ContactTable *table)
+{
+	GHashTableIter iter;
+	gpointer key;
+	size_t n = 0;
+
+	g_return_val_if_fail(table != NULL, 0);
+
+	g_hash_table_iter_init(&iter, table->by_jid);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		const Contact *contact = contact_from_key(key);
+
+		for (size_t i = 0; i < contact->n_resources; i++)
+			n += contact->resources[i].stale;
+	}
+	return n;
+}
+
 GPtrArray *contacts_drop_stale(ContactTable *table)
 {
 	GPtrArray *changed = g_ptr_array_new_with_free_func(g_free);

@@ -111,6 +111,8 @@ GPtrArray *contacts_clear_presence(ContactTable *table);
  */
 size_t contacts_mark_stale(ContactTable *table);
 GPtrArray *contacts_drop_stale(ContactTable *table);
+/* How many resources are still marked stale (a resync not settled). */
+size_t contacts_count_stale(const ContactTable *table);
 
 /* Lookups: transfer none, valid until the next mutation. */
 const Contact *contacts_lookup(const ContactTable *table, const char *bare);

@@ -140,16 +140,22 @@ static void begin_pep_discovery(XmppSession *s)
 
 /* ---- roster (RFC 6121 §2) ---------------------------------------------- */
 
-/* ROSTER → ONLINE: the owner sends the initial presence from online(). */
-static void go_online(XmppSession *s)
+/* The resync grace period starts now (settle_resync() ends it). */
+static void start_settle(XmppSession *s)
 {
 	int64_t now = xmpp_stream_get_now(s->stream);
 
+	s->settle_at = now > INT64_MAX - s->resync_grace
+			       ? INT64_MAX
+			       : now + s->resync_grace;
+}
+
+/* ROSTER → ONLINE: the owner sends the initial presence from online(). */
+static void go_online(XmppSession *s)
+{
 	xmpp_stream_set_online(s->stream);
 	if (s->resync)
-		s->settle_at = now > INT64_MAX - s->resync_grace
-				       ? INT64_MAX
-				       : now + s->resync_grace;
+		start_settle(s);
 	if (s->callbacks.online)
 		s->callbacks.online(s->user_data,
 				    xmpp_stream_get_full_jid(s->stream));
@@ -441,6 +447,15 @@ static void on_resumed(void *user_data, const char *full_jid)
 {
 	XmppSession *s = user_data;
 
+	/*
+	 * The stream that dropped was a new session still in its resync
+	 * grace period (that timer was the dropped XmppSession's): this is
+	 * the same server session, so what is still stale goes after a
+	 * grace period from now instead of staying for good.
+	 */
+	s->resync = contacts_count_stale(s->contacts) > 0;
+	if (s->resync)
+		start_settle(s);
 	/* A resumed stream is a new XmppSession: what the server offers
 	 * (PEP, blocking) is asked again. */
 	begin_pep_discovery(s);

@@ -13,6 +13,7 @@ Surviving a drop, against a real Prosody with mod_smacks (XEP-0198):
 """
 
 import os
+import re
 import socket
 import sys
 import threading
@@ -58,6 +59,10 @@ class CutProxy:
             except OSError:
                 c.close()
                 continue
+            # The 5 s is for connecting only: left on the socket, it
+            # would end the pump (and cut the link) after 5 s in which
+            # the server sent nothing, which ejabberd's quiet streams do.
+            s.settimeout(None)
             with self.lock:
                 self.conns += [c, s]
                 self.accepted += 1
@@ -127,8 +132,17 @@ def run_with_proxy(tap, env, pw, pr, proxy):
     if not tap.ok(state == "online", "daemon online through the proxy",
                   env.fail_with_log(d)):
         return
-    ok = harness.wait_for(lambda: "<enabled" in d.read_log(), 10)
-    tap.ok(ok, "stream management enabled (Prosody mod_smacks)")
+    # XEP-0198 where the server offers it (jabberd2 has none): then the
+    # drop is a new session, and what the test checks is the resync.
+    sm = bool(re.search(r"RECV: <features[^\n]*xmlns='urn:xmpp:sm:3'",
+                        d.read_log()))
+    if sm:
+        ok = harness.wait_for(lambda: "<enabled" in d.read_log(), 10)
+        tap.ok(ok, "stream management enabled (Prosody mod_smacks)")
+    else:
+        tap.ok("<enable " not in d.read_log(),
+               "%s offers no XEP-0198: presenced sends no <enable/>" %
+               pr.NAME)
     ev = bob.wait_presence(lambda e: e.frm == ALICE and
                            e.type == "available", 10)
     tap.ok(ev and ev.status == "first", "peer sees alice online", repr(ev))
@@ -155,14 +169,25 @@ def run_with_proxy(tap, env, pw, pr, proxy):
            env.fail_with_log(d))
     tap.diag("proxy up -> State online (resumed): %.0f ms" %
              ((time.monotonic() - t0) * 1000))
-    tap.ok("<resumed" in d.read_log(), "the stream was resumed (XEP-0198)")
+    if sm:
+        tap.ok("<resumed" in d.read_log(),
+               "the stream was resumed (XEP-0198)")
+    else:
+        tap.ok("<resume " not in d.read_log() and
+               d.read_log().count("xmpp stream: bound ") == 2,
+               "no XEP-0198: a new session, no <resume/> tried")
     ev = bob.wait_presence(lambda e: e.frm == ALICE and
                            e.status == "during the drop", 10, m)
     tap.ok(ev and ev.show == "away",
            "presence set during the drop arrives after resuming", repr(ev))
     flap = [e for e in bob.events_from("alice@localhost", m)
             if e.type == "unavailable"]
-    tap.ok(not flap, "peer saw no unavailable from alice", repr(flap))
+    if sm:
+        tap.ok(not flap, "peer saw no unavailable from alice", repr(flap))
+    else:
+        # The server ended the old session: nothing can hide that.
+        tap.ok(flap, "no XEP-0198: the peer saw the old session go "
+               "unavailable", repr(flap))
     r = env.ctl("contact", "carol@localhost")
     tap.ok(r.stdout.startswith("carol@localhost\tavailable"),
            "table kept through the resumption", r.stdout)
@@ -192,8 +217,12 @@ def run_with_proxy(tap, env, pw, pr, proxy):
            env.fail_with_log(d))
     tap.diag("proxy up -> State online (new session): %.0f ms" %
              ((time.monotonic() - t0) * 1000))
-    tap.ok("<failed" in d.read_log(),
-           "resumption refused by the restarted server: new session")
+    if sm:
+        tap.ok("<failed" in d.read_log(),
+               "resumption refused by the restarted server: new session")
+    else:
+        tap.ok("<resume " not in d.read_log(),
+               "no XEP-0198: a new session again, no <resume/> tried")
     ev = bob.wait_presence(lambda e: e.frm == ALICE and
                            e.type == "available", 10)
     tap.ok(ev and (ev.show, ev.status) == ("away", "during the drop"),
