@@ -213,6 +213,7 @@ static TestServer *fuzz_server_new(void)
 	ts->own_contacts = true;
 	ts->changed = g_ptr_array_new_with_free_func(g_free);
 	ts->subscriptions = g_ptr_array_new_with_free_func(g_free);
+	ts->requests_gone = g_ptr_array_new_with_free_func(g_free);
 	ts->wire = g_string_new(NULL);
 	ts->reader = xml_reader_new(NULL);
 	ts->client_plain = g_string_new(NULL);
