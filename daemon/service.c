@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/roster.h"
+#include "core/tls-session.h"
 #include "core/xmpp-session.h"
 #include "daemon/account-state.h"
 #include "daemon/connection.h"
@@ -924,6 +925,8 @@ bool service_reload_config(Service *service, GError **error)
 
 	g_return_val_if_fail(service, false);
 
+	/* SIGHUP is also how to make a changed system trust store count. */
+	tls_session_forget_trust();
 	config = settings_load(service->config->path, &local);
 	if (!config) {
 		g_warning("configuration not reloaded: %s", local->message);

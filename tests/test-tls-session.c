@@ -893,9 +893,55 @@ START_TEST(test_end_point_digest)
 }
 END_TEST
 
+/* The trust anchors are loaded once per CA file, again when the file
+ * changes or after tls_session_forget_trust() (a reload). */
+START_TEST(test_trust_loaded_once)
+{
+	g_autoptr(TlsTestCertMatrix) certs = NULL;
+	g_autoptr(GError) error = NULL;
+	unsigned before;
+
+	certs = tls_test_cert_matrix_new("example.org", &error);
+	ck_assert_ptr_nonnull(certs);
+	tls_session_forget_trust();
+	before = tls_session_get_trust_loads();
+	{
+		g_autoptr(TlsSession) a =
+			tls_session_new("example.org", certs->ca_file, NULL);
+		g_autoptr(TlsSession) b =
+			tls_session_new("example.org", certs->ca_file, NULL);
+
+		ck_assert_ptr_nonnull(a);
+		ck_assert_ptr_nonnull(b);
+		ck_assert_uint_eq(tls_session_get_trust_loads(), before + 1);
+	}
+	/* The cache outlives the sessions. */
+	{
+		g_autoptr(TlsSession) c =
+			tls_session_new("example.org", certs->ca_file, NULL);
+
+		ck_assert_ptr_nonnull(c);
+		ck_assert_uint_eq(tls_session_get_trust_loads(), before + 1);
+	}
+	tls_session_forget_trust();
+	{
+		g_autoptr(TlsSession) d =
+			tls_session_new("example.org", certs->ca_file, NULL);
+		g_autoptr(TlsSession) e =
+			tls_session_new("example.org", NULL, NULL);
+
+		ck_assert_ptr_nonnull(d);
+		ck_assert_ptr_nonnull(e);
+		ck_assert_uint_eq(tls_session_get_trust_loads(), before + 3);
+	}
+	tls_session_forget_trust();
+}
+END_TEST
+
 int main(void)
 {
 	const CheckCase cases[] = {
+		{"trust-loaded-once", test_trust_loaded_once},
 		{"good-certificate", test_good_certificate},
 		{"large-payload", test_large_payload},
 		{"split-ciphertext", test_split_ciphertext},

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include <gnutls/crypto.h>
@@ -33,10 +34,31 @@ G_DEFINE_QUARK(presenced - tls - session - error - quark, tls_session_error)
 /* Non-fatal, non-EAGAIN results in a row before we give up on a call. */
 #define MAX_SPURIOUS_RETRIES 64
 
+/*
+ * The trust anchors, loaded once per process and shared by the sessions
+ * that use the same CA file (loading the system store costs ~25 ms and
+ * ~130 M instructions: every reconnect paid it). Refcounted: the cache
+ * holds one reference, each session one.
+ */
+typedef struct {
+	gnutls_certificate_credentials_t creds;
+	char *ca_file; /* NULL: the system store only */
+	/* Of ca_file when loaded (mtime in ns; size and inode): an edited or
+	 * replaced file is loaded again. */
+	gint64 mtime;
+	guint64 ident;
+	unsigned refs;
+} TrustStore;
+
+static TrustStore *trust_cache;
+static unsigned trust_loads;
+G_LOCK_DEFINE_STATIC(trust);
+
 struct _TlsSession {
 	gnutls_session_t session;
-	gnutls_certificate_credentials_t creds;
-	char *domain;	    /* as given, for messages */
+	TrustStore *trust;
+	gnutls_certificate_credentials_t creds; /* trust->creds */
+	char *domain;				/* as given, for messages */
 	char *ascii_domain; /* IDNA A-labels: SNI and name check */
 	GByteArray *in;	    /* ciphertext fed, not yet pulled from in_pos on */
 	size_t in_pos;
@@ -141,6 +163,106 @@ static bool load_ca_file(gnutls_certificate_credentials_t creds,
 	return true;
 }
 
+static void trust_unref(TrustStore *store)
+{
+	if (--store->refs > 0)
+		return;
+	gnutls_certificate_free_credentials(store->creds);
+	g_free(store->ca_file);
+	g_free(store);
+}
+
+static bool file_stamp(const char *path, gint64 *ret_mtime, guint64 *ret_ident)
+{
+	GStatBuf st;
+
+	*ret_mtime = 0;
+	*ret_ident = 0;
+	if (path == NULL)
+		return true;
+	if (g_stat(path, &st) != 0)
+		return false;
+	/* Nanoseconds and the inode: a file rewritten within the second,
+	 * or replaced by a rename, still reads as changed. */
+	*ret_mtime = (gint64)st.st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) +
+		     st.st_mtim.tv_nsec;
+	*ret_ident = (guint64)st.st_size ^ ((guint64)st.st_ino << 24);
+	return true;
+}
+
+static TrustStore *trust_load(const char *ca_file, GError **error)
+{
+	TrustStore *store = g_new0(TrustStore, 1);
+	int ret = gnutls_certificate_allocate_credentials(&store->creds);
+
+	store->refs = 1;
+	if (ret < 0) {
+		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
+			    "Cannot set up TLS credentials: %s",
+			    gnutls_strerror(ret));
+		g_free(store);
+		return NULL;
+	}
+	trust_loads++;
+	ret = gnutls_certificate_set_x509_system_trust(store->creds);
+	if (ret < 0 && ca_file == NULL) {
+		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
+			    "Cannot load the system trust store: %s",
+			    gnutls_strerror(ret));
+		trust_unref(store);
+		return NULL;
+	}
+	g_debug("Loaded %d trust anchors from the system store", MAX(ret, 0));
+	if (ca_file != NULL && !load_ca_file(store->creds, ca_file, error)) {
+		trust_unref(store);
+		return NULL;
+	}
+	store->ca_file = g_strdup(ca_file);
+	(void)file_stamp(ca_file, &store->mtime, &store->ident);
+	return store;
+}
+
+/* The cached store when it is for this CA file as it is now, else a new
+ * one that replaces it in the cache. Transfer: one reference. */
+static TrustStore *trust_get(const char *ca_file, GError **error)
+{
+	TrustStore *store;
+	gint64 mtime;
+	guint64 ident;
+	bool stamped = file_stamp(ca_file, &mtime, &ident);
+
+	G_LOCK(trust);
+	store = trust_cache;
+	if (store && stamped && g_strcmp0(store->ca_file, ca_file) == 0 &&
+	    store->mtime == mtime && store->ident == ident) {
+		store->refs++;
+		G_UNLOCK(trust);
+		return store;
+	}
+	store = trust_load(ca_file, error);
+	if (store) {
+		if (trust_cache)
+			trust_unref(trust_cache);
+		trust_cache = store;
+		store->refs++;
+	}
+	G_UNLOCK(trust);
+	return store;
+}
+
+void tls_session_forget_trust(void)
+{
+	G_LOCK(trust);
+	if (trust_cache)
+		trust_unref(g_steal_pointer(&trust_cache));
+	G_UNLOCK(trust);
+}
+
+unsigned tls_session_get_trust_loads(void)
+{
+	return trust_loads;
+}
+
 TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
 			    GError **error)
 {
@@ -164,27 +286,12 @@ TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
 	tls->in = g_byte_array_new();
 	tls->out = g_byte_array_new();
 
-	int ret = gnutls_certificate_allocate_credentials(&tls->creds);
-	if (ret < 0) {
-		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
-			    "Cannot set up TLS credentials: %s",
-			    gnutls_strerror(ret));
+	tls->trust = trust_get(ca_file, error);
+	if (tls->trust == NULL)
 		return NULL;
-	}
+	tls->creds = tls->trust->creds;
 
-	ret = gnutls_certificate_set_x509_system_trust(tls->creds);
-	if (ret < 0 && ca_file == NULL) {
-		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
-			    "Cannot load the system trust store: %s",
-			    gnutls_strerror(ret));
-		return NULL;
-	}
-	g_debug("Loaded %d trust anchors from the system store", MAX(ret, 0));
-
-	if (ca_file != NULL && !load_ca_file(tls->creds, ca_file, error))
-		return NULL;
-
-	ret = gnutls_init(&tls->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+	int ret = gnutls_init(&tls->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
 	if (ret < 0) {
 		tls->session = NULL;
 		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
@@ -230,8 +337,11 @@ void tls_session_free(TlsSession *tls)
 		return;
 	if (tls->session != NULL)
 		gnutls_deinit(tls->session);
-	if (tls->creds != NULL)
-		gnutls_certificate_free_credentials(tls->creds);
+	if (tls->trust != NULL) {
+		G_LOCK(trust);
+		trust_unref(tls->trust);
+		G_UNLOCK(trust);
+	}
 	/* The buffers may hold decrypted-then-encrypted secrets in transit. */
 	if (tls->in != NULL) {
 		gnutls_memset(tls->in->data, 0, tls->in->len);

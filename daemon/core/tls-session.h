@@ -47,6 +47,16 @@ typedef struct _TlsSession TlsSession;
  * full; NULL with error if the trust anchors cannot be loaded. */
 TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
 			    GError **error);
+/*
+ * The trust anchors (system store plus ca_file) are loaded once and shared
+ * by every session with the same ca_file, until the file changes (mtime,
+ * size) or this is called: on a reload, so that a changed system store is
+ * read again. Sessions in use keep theirs.
+ */
+void tls_session_forget_trust(void);
+/* How many times the trust anchors were loaded, for tests. */
+unsigned tls_session_get_trust_loads(void);
+
 void tls_session_free(TlsSession *tls);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TlsSession, tls_session_free)
 
