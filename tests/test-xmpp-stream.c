@@ -259,16 +259,11 @@ START_TEST(test_login_server_assigned_resource)
 {
 	TestServerOptions options = {.resource = ""};
 	g_autoptr(TestServer) ts = ts_new(&options);
-	g_autoptr(Stanza) auth = NULL;
 	g_autoptr(Stanza) iq = NULL;
 	g_autoptr(Stanza) roster = NULL;
 	Stanza *bind;
 
-	ts_login_to_auth(ts, "PLAIN");
-	auth = ts_expect(ts, "auth", NS_SASL);
-	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
-	ts_reset_reader(ts);
-	ts_expect_header(ts, true);
+	ts_login_plain(ts);
 	/* Legacy session establishment, mandatory here (RFC 3921 §3). */
 	ts_send(ts, TS_SERVER_HEADER
 		"<stream:features><bind "
@@ -308,15 +303,10 @@ END_TEST
 START_TEST(test_login_optional_session_skipped)
 {
 	g_autoptr(TestServer) ts = ts_new(NULL);
-	g_autoptr(Stanza) auth = NULL;
 	g_autoptr(Stanza) iq = NULL;
 	g_autoptr(Stanza) roster = NULL;
 
-	ts_login_to_auth(ts, "PLAIN");
-	auth = ts_expect(ts, "auth", NS_SASL);
-	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
-	ts_reset_reader(ts);
-	ts_expect_header(ts, true);
+	ts_login_plain(ts);
 	ts_send(ts, TS_SERVER_HEADER
 		"<stream:features><bind "
 		"xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
@@ -338,18 +328,13 @@ END_TEST
 START_TEST(test_csi_offered)
 {
 	g_autoptr(TestServer) ts = ts_new(NULL);
-	g_autoptr(Stanza) auth = NULL;
 	g_autoptr(Stanza) iq = NULL;
 	g_autoptr(Stanza) roster = NULL;
 	g_autoptr(Stanza) presence = NULL;
 	g_autoptr(Stanza) inactive = NULL;
 	g_autoptr(Stanza) active = NULL;
 
-	ts_login_to_auth(ts, "PLAIN");
-	auth = ts_expect(ts, "auth", NS_SASL);
-	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
-	ts_reset_reader(ts);
-	ts_expect_header(ts, true);
+	ts_login_plain(ts);
 	ts_send(ts, TS_SERVER_HEADER
 		"<stream:features><bind "
 		"xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
@@ -656,14 +641,9 @@ END_TEST
 START_TEST(test_bind_conflict)
 {
 	g_autoptr(TestServer) ts = ts_new(NULL);
-	g_autoptr(Stanza) auth = NULL;
 	g_autoptr(Stanza) iq = NULL;
 
-	ts_login_to_auth(ts, "PLAIN");
-	auth = ts_expect(ts, "auth", NS_SASL);
-	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
-	ts_reset_reader(ts);
-	ts_expect_header(ts, true);
+	ts_login_plain(ts);
 	ts_send(ts, TS_SERVER_HEADER TS_FEATURES_BIND);
 	iq = ts_expect(ts, "iq", NS_CLIENT);
 	ts_send_fmt(ts,
@@ -677,14 +657,9 @@ END_TEST
 START_TEST(test_bind_wrong_jid)
 {
 	g_autoptr(TestServer) ts = ts_new(NULL);
-	g_autoptr(Stanza) auth = NULL;
 	g_autoptr(Stanza) iq = NULL;
 
-	ts_login_to_auth(ts, "PLAIN");
-	auth = ts_expect(ts, "auth", NS_SASL);
-	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
-	ts_reset_reader(ts);
-	ts_expect_header(ts, true);
+	ts_login_plain(ts);
 	ts_send(ts, TS_SERVER_HEADER TS_FEATURES_BIND);
 	iq = ts_expect(ts, "iq", NS_CLIENT);
 	/* A reply with another id changes nothing ... */
@@ -943,13 +918,8 @@ static const char sm_features[] =
 /* Up to the features after SASL (PLAIN, for speed). */
 static void sm_login_to_bind(TestServer *ts)
 {
-	g_autoptr(Stanza) auth = NULL;
 
-	ts_login_to_auth(ts, "PLAIN");
-	auth = ts_expect(ts, "auth", NS_SASL);
-	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
-	ts_reset_reader(ts);
-	ts_expect_header(ts, true);
+	ts_login_plain(ts);
 	ts_send(ts, TS_SERVER_HEADER);
 	ts_send(ts, sm_features);
 }

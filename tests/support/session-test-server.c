@@ -660,6 +660,17 @@ void ts_login_to_auth(TestServer *ts, const char *mechanisms)
 	ts_send(ts, features);
 }
 
+void ts_login_plain(TestServer *ts)
+{
+	g_autoptr(Stanza) auth = NULL;
+
+	ts_login_to_auth(ts, "PLAIN");
+	auth = ts_expect(ts, "auth", NS_SASL);
+	ts_send(ts, "<success xmlns='" NS_SASL "'/>");
+	ts_reset_reader(ts);
+	ts_expect_header(ts, true);
+}
+
 /* From the roster get on: answer it, check online(), the initial
  * presence and PEP discovery. */
 void ts_finish_roster(TestServer *ts, const char *roster_items)

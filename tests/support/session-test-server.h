@@ -177,6 +177,9 @@ void ts_answer_pep(TestServer *ts);
  * and the block list get, answered with ts->blocklist. */
 void ts_answer_blocklist(TestServer *ts);
 
+/* PLAIN login up to the client's header of the post-SASL stream: the
+ * server's header and features are the test's to send. */
+void ts_login_plain(TestServer *ts);
 /* Login up to (and including) the post-TLS stream header and features. */
 void ts_login_to_auth(TestServer *ts, const char *mechanisms);
 
