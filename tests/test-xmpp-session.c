@@ -1157,14 +1157,23 @@ START_TEST(test_blocking_request)
 		stanza_get_child(iq, "block", "urn:xmpp:blocking"), "item",
 		NULL);
 	ck_assert_str_eq(stanza_get_attr(item, "jid"), "bob@example.net");
-	/* The list changes with the push, not the reply. */
+	/* Not before the server says yes... */
+	ck_assert(!is_blocked(ts, "bob@example.net"));
+	/* ... and then even without the push (jabberd2 2.7 sends none). */
 	ts_send_fmt(ts, "<iq type='result' id='%s'/>",
 		    stanza_get_attr(iq, "id"));
-	ck_assert(!is_blocked(ts, "bob@example.net"));
-	ck_assert(xmpp_session_block(ts->session, "spam.example", false));
+	ck_assert(is_blocked(ts, "bob@example.net"));
+	/* A refused request changes nothing. */
+	ck_assert(xmpp_session_block(ts->session, "bob@example.net", false));
 	un = ts_expect(ts, "iq", NS_CLIENT);
 	ck_assert_ptr_nonnull(
 		stanza_get_child(un, "unblock", "urn:xmpp:blocking"));
+	ts_send_fmt(ts,
+		    "<iq type='error' id='%s'><error type='wait'>"
+		    "<resource-constraint xmlns='" NS_STANZAS
+		    "'/></error></iq>",
+		    stanza_get_attr(un, "id"));
+	ck_assert(is_blocked(ts, "bob@example.net"));
 }
 END_TEST
 

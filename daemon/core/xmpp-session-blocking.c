@@ -13,15 +13,21 @@
 
 #include "core/xmpp-session-internal.h"
 
+/* What our own requests may keep waiting: the user asks one at a time. */
+#define MAX_BLOCK_REQUESTS 64u
+
 void xmpp_session_blocking_init(XmppSession *s)
 {
 	s->own_blocked = blocking_list_new();
 	s->blocked = s->own_blocked;
+	s->block_requests =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
 void xmpp_session_blocking_clear(XmppSession *s)
 {
 	g_clear_pointer(&s->own_blocked, blocking_list_free);
+	g_clear_pointer(&s->block_requests, g_hash_table_unref);
 	s->blocked = NULL;
 }
 
@@ -236,13 +242,41 @@ bool xmpp_session_blocking_on_request(XmppSession *s, const Stanza *iq,
 	return true;
 }
 
+/* Our request succeeded: the list changes as the push would change it
+ * (applying both is harmless: a push repeats what is already there). */
+static void apply_own_request(XmppSession *s, const char *request)
+{
+	g_auto(BlockingPush) push = {0};
+	g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func(g_free);
+	bool changed;
+
+	push.kind =
+		request[0] == '+' ? BLOCKING_PUSH_BLOCK : BLOCKING_PUSH_UNBLOCK;
+	push.jids = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(push.jids, g_strdup(request + 1));
+	changed = blocking_list_apply_push(s->blocked, &push, added, NULL);
+	if (added->len > 0)
+		sweep_blocked(s);
+	if (!xmpp_session_is_over(s))
+		report_blocked(s, changed);
+}
+
 static void on_block_result(void *data, const Stanza *iq)
 {
-	(void)data;
-	/* A success comes with the push that changes the list. */
-	if (g_strcmp0(stanza_get_attr(iq, "type"), "result") != 0)
+	XmppSession *s = data;
+	g_autofree char *request = NULL;
+	const char *id = stanza_get_attr(iq, "id");
+
+	if (id)
+		(void)g_hash_table_steal_extended(s->block_requests, id, NULL,
+						  (gpointer *)&request);
+	if (g_strcmp0(stanza_get_attr(iq, "type"), "result") != 0) {
 		g_debug("xmpp session: block request refused: %s",
 			xmpp_session_iq_error_condition(iq));
+		return;
+	}
+	if (request)
+		apply_own_request(s, request);
 }
 
 bool xmpp_session_block(XmppSession *s, const char *jid, bool block)
@@ -250,7 +284,7 @@ bool xmpp_session_block(XmppSession *s, const char *jid, bool block)
 	g_autoptr(Stanza) iq = NULL;
 	g_autoptr(GError) error = NULL;
 	const char *const jids[] = {jid};
-	Stanza *payload;
+	Stanza *payload, *item;
 
 	g_return_val_if_fail(s != NULL, false);
 	g_return_val_if_fail(jid != NULL, false);
@@ -263,7 +297,16 @@ bool xmpp_session_block(XmppSession *s, const char *jid, bool block)
 		g_debug("xmpp session: not blocking: %s", error->message);
 		return false;
 	}
+	if (g_hash_table_size(s->block_requests) >= MAX_BLOCK_REQUESTS)
+		return false;
 	iq = xmpp_session_new_iq("set");
 	stanza_add_child(iq, payload);
-	return xmpp_stream_send_iq(s->stream, iq, on_block_result, s);
+	if (!xmpp_stream_send_iq(s->stream, iq, on_block_result, s))
+		return false;
+	item = stanza_get_first_child(payload);
+	g_hash_table_replace(
+		s->block_requests, g_strdup(stanza_get_attr(iq, "id")),
+		g_strconcat(block ? "+" : "-",
+			    item ? stanza_get_attr(item, "jid") : jid, NULL));
+	return true;
 }

@@ -56,6 +56,10 @@ struct _XmppSession {
 	bool blocking;
 	BlockList *blocked;
 	BlockList *own_blocked;
+	/* Our block/unblock requests in flight: iq id → "+jid" or "-jid".
+	 * Applied on the server's result as well as by its push: jabberd2
+	 * 2.7 answers a block without the push XEP-0191 §3.3 requires. */
+	GHashTable *block_requests;
 };
 
 /* <iq type/>, no id yet. Transfer full. */

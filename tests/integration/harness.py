@@ -1031,7 +1031,14 @@ class Jabberd2(Prosody):
                         "deny-pending-dropped", "shutdown-closes-stream",
                         "s10n-needs-nonnegative-priority",
                         "withdrawn-request-not-delivered",
-                        "approver-presence-before-subscribed"})
+                        "approver-presence-before-subscribed",
+                        # sm answers disco#info to a user's full JID
+                        # itself (identity account/registered): the
+                        # client is never asked, so no caps verify.
+                        "disco-info-answered-by-sm",
+                        # A block is answered but neither pushed (XEP-0191
+                        # §3.3) nor applied to inbound presence.
+                        "blocking-without-push"})
     # No XML in its logs (not a debug build): the c2s outcome lines.
     AUTH_RE = r"\] [A-Z0-9-]+ authentication (?:succeeded|failed)"
     # c2s.c logs a SASL success only ("[n] MECH authentication succeeded",
