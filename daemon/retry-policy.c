@@ -95,9 +95,12 @@ int64_t retry_policy_earliest(const RetryPolicyWindow *window, int64_t now)
 	g_return_val_if_fail(window != NULL, now);
 
 	/* The slot to be overwritten next holds the oldest of the last few
-	 * attempts: a new one may start a window after it. */
+	 * attempts: a new one may start a window after it, plus a margin,
+	 * since the server counts connections when they arrive and those
+	 * lag the attempt by a varying few milliseconds. */
 	oldest = window->at[window->next];
-	if (oldest == 0 || oldest + RETRY_POLICY_WINDOW_US <= now)
+	if (oldest == 0 ||
+	    oldest + RETRY_POLICY_WINDOW_US + RETRY_POLICY_MARGIN_US <= now)
 		return now;
-	return oldest + RETRY_POLICY_WINDOW_US;
+	return oldest + RETRY_POLICY_WINDOW_US + RETRY_POLICY_MARGIN_US;
 }

@@ -42,6 +42,8 @@ bool retry_policy_is_final(const RetryPolicyEnd *end);
  */
 #define RETRY_POLICY_WINDOW_US ((int64_t)60 * 1000 * 1000)
 #define RETRY_POLICY_MAX_PER_WINDOW 5
+/* Slack on top of the window (see retry_policy_earliest). */
+#define RETRY_POLICY_MARGIN_US ((int64_t)500 * 1000)
 typedef struct {
 	int64_t at[RETRY_POLICY_MAX_PER_WINDOW]; /* 0: unused */
 	unsigned next;				 /* oldest entry */

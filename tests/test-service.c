@@ -548,15 +548,17 @@ START_TEST(test_attempt_window)
 		retry_policy_note_attempt(&w, t);
 		t += 2 * s;
 	}
-	/* Five in the last 10 s: the sixth waits until 60 s after the
-	 * first. */
+	/* Five in the last 10 s: the sixth waits until 60 s (and the
+	 * margin) after the first. */
 	ck_assert_int_eq(retry_policy_earliest(&w, t),
-			 1000 * s + RETRY_POLICY_WINDOW_US);
+			 1000 * s + RETRY_POLICY_WINDOW_US +
+				 RETRY_POLICY_MARGIN_US);
 	ck_assert_int_eq(retry_policy_earliest(&w, 1061 * s), 1061 * s);
 	retry_policy_note_attempt(&w, 1061 * s);
 	/* Now the oldest is the one at 1002 s. */
 	ck_assert_int_eq(retry_policy_earliest(&w, 1061 * s),
-			 1002 * s + RETRY_POLICY_WINDOW_US);
+			 1002 * s + RETRY_POLICY_WINDOW_US +
+				 RETRY_POLICY_MARGIN_US);
 }
 END_TEST
 
