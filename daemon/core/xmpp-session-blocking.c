@@ -264,11 +264,13 @@ static void apply_own_request(XmppSession *s, const char *request)
 static void on_block_result(void *data, const Stanza *iq)
 {
 	XmppSession *s = data;
+	g_autofree char *key = NULL;
 	g_autofree char *request = NULL;
 	const char *id = stanza_get_attr(iq, "id");
 
 	if (id)
-		(void)g_hash_table_steal_extended(s->block_requests, id, NULL,
+		(void)g_hash_table_steal_extended(s->block_requests, id,
+						  (gpointer *)&key,
 						  (gpointer *)&request);
 	if (g_strcmp0(stanza_get_attr(iq, "type"), "result") != 0) {
 		g_debug("xmpp session: block request refused: %s",
