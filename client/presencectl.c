@@ -898,13 +898,6 @@ static int verb_subscribe(DBusConnection *conn, char **args,
 			   DBUS_TYPE_STRING, &message, DBUS_TYPE_INVALID);
 }
 
-static int verb_unsubscribe(DBusConnection *conn, char **args,
-			    const SetArgs *options)
-{
-	return call_simple(conn, "Unsubscribe", DBUS_TYPE_STRING, &args[1],
-			   DBUS_TYPE_INVALID);
-}
-
 static int verb_authorize(DBusConnection *conn, char **args,
 			  const SetArgs *options)
 {
@@ -914,13 +907,6 @@ static int verb_authorize(DBusConnection *conn, char **args,
 static int verb_deny(DBusConnection *conn, char **args, const SetArgs *options)
 {
 	return authorize(conn, args[1], false);
-}
-
-static int verb_remove(DBusConnection *conn, char **args,
-		       const SetArgs *options)
-{
-	return call_simple(conn, "RemoveContact", DBUS_TYPE_STRING, &args[1],
-			   DBUS_TYPE_INVALID);
 }
 
 static int verb_requests(DBusConnection *conn, char **args,
@@ -940,19 +926,6 @@ static int verb_subscription(DBusConnection *conn, char **args,
 			     const SetArgs *options)
 {
 	return cmd_subscription(conn, args[1]);
-}
-
-static int verb_block(DBusConnection *conn, char **args, const SetArgs *options)
-{
-	return call_simple(conn, "Block", DBUS_TYPE_STRING, &args[1],
-			   DBUS_TYPE_INVALID);
-}
-
-static int verb_unblock(DBusConnection *conn, char **args,
-			const SetArgs *options)
-{
-	return call_simple(conn, "Unblock", DBUS_TYPE_STRING, &args[1],
-			   DBUS_TYPE_INVALID);
 }
 
 /* The Blocked property, one JID a line. */
@@ -990,12 +963,15 @@ static int verb_blocked(DBusConnection *conn, char **args,
 
 /* ---- command line ----------------------------------------------------- */
 
-/* The verb table (systemd hostnamectl.c style): name, arguments, handler. */
+/* The verb table (systemd hostnamectl.c style): name, arguments, handler;
+ * a verb that only calls one method with its JID names the method and no
+ * handler. */
 typedef struct {
 	const char *name;
 	int min_args, max_args;
 	bool set_options; /* --priority, --nick, --to */
 	VerbFunc run;
+	const char *jid_method;
 } Verb;
 
 static const Verb verbs[] = {
@@ -1007,15 +983,15 @@ static const Verb verbs[] = {
 	{"contact", 1, 1, false, verb_contact},
 	{"watch", 0, 0, false, verb_watch},
 	{"subscribe", 1, 2, false, verb_subscribe},
-	{"unsubscribe", 1, 2, false, verb_unsubscribe},
+	{"unsubscribe", 1, 2, false, NULL, "Unsubscribe"},
 	{"authorize", 1, 2, false, verb_authorize},
 	{"deny", 1, 2, false, verb_deny},
-	{"remove", 1, 2, false, verb_remove},
+	{"remove", 1, 2, false, NULL, "RemoveContact"},
 	{"requests", 0, 0, false, verb_requests},
 	{"roster", 0, 0, false, verb_roster},
 	{"subscription", 1, 1, false, verb_subscription},
-	{"block", 1, 1, false, verb_block},
-	{"unblock", 1, 1, false, verb_unblock},
+	{"block", 1, 1, false, NULL, "Block"},
+	{"unblock", 1, 1, false, NULL, "Unblock"},
 	{"blocked", 0, 0, false, verb_blocked},
 };
 
@@ -1127,7 +1103,11 @@ int main(int argc, char **argv)
 	/* Absent optional arguments read as NULL. */
 	g_ptr_array_add(args, NULL);
 	g_ptr_array_add(args, NULL);
-	status = verb->run(conn, (char **)args->pdata, &set);
+	status = verb->run
+			 ? verb->run(conn, (char **)args->pdata, &set)
+			 : call_simple(conn, verb->jid_method, DBUS_TYPE_STRING,
+				       &g_ptr_array_index(args, 1),
+				       DBUS_TYPE_INVALID);
 
 	bus_connection_close(conn);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
