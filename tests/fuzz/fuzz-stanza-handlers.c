@@ -13,9 +13,16 @@
  * per input keeps every run reproducible; the certificates are made once
  * (ts_new would make them per input), so the TestServer is assembled here.
  *
- * The test server reports through check assertions, which only work
- * inside a running check test, so each input runs as a one-test suite in
- * CK_NOFORK mode; a failed assertion aborts the fuzzer with its message.
+ * The test server reports through check's assertion macros. Running them
+ * inside a check suite is not an option: srunner_run_all installs
+ * SIGALRM/SIGINT/SIGTERM handlers that killpg(SIGKILL) the caller's whole
+ * process group, and libFuzzer's -timeout alarm, a process-wide signal,
+ * reaches them through libFuzzer's own threads whatever the main thread
+ * blocks (it killed the fuzzer, and CI's shell with it). So this target is
+ * built with the two functions the macros expand to renamed
+ * (tests/hostile/local.mk), defined below to print the failed assertion
+ * and abort(), which libFuzzer reports as a crash with its input; check's
+ * library is not linked at all.
  *
  * Oracles besides ASan/UBSan:
  *  - whatever the client writes back (IQ errors, pongs, the closing tag)
@@ -31,7 +38,7 @@
 
 #include <check.h>
 #include <glib.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -250,53 +257,35 @@ static void drain_client(TestServer *ts)
 	}
 }
 
-/* The current input, NUL-terminated: ts_send takes a C string, so a NUL
- * ends the input (the reader's own NUL handling is the xml-reader
- * fuzzer's job). */
-static const char *fuzz_input;
+/* check's assertion macros, renamed here by the build (see the top). */
+#if !defined(_ck_assert_failed) || !defined(_mark_point)
+#error "build with -D_ck_assert_failed=fuzz_assert_failed -D_mark_point=fuzz_mark_point"
+#endif
 
-/*
- * srunner_run_all installs its own SIGALRM/SIGINT/SIGTERM handlers, which
- * killpg(SIGKILL) the process group in CK_NOFORK mode; libFuzzer's
- * -timeout timer is a periodic SIGALRM, so within a few seconds that
- * killed the fuzzer and its shell. So the signals stay blocked while
- * check runs, and are let through only inside the test, with libFuzzer's
- * handlers put back (check restores them itself afterwards); one that
- * arrives meanwhile is delivered once check has restored them.
- */
-static const int fuzz_signals[] = {SIGALRM, SIGINT, SIGTERM};
-static struct sigaction fuzz_actions[G_N_ELEMENTS(fuzz_signals)];
-
-static void save_fuzzer_handlers(void)
+void _ck_assert_failed(const char *file, int line, const char *expr,
+		       const char *msg, ...)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(fuzz_signals); i++)
-		(void)sigaction(fuzz_signals[i], NULL, &fuzz_actions[i]);
+	fprintf(stderr, "fuzz-stanza-handlers: %s:%d: %s", file, line, expr);
+	if (msg) {
+		va_list args;
+
+		fputs(": ", stderr);
+		va_start(args, msg);
+		vfprintf(stderr, msg, args);
+		va_end(args);
+	}
+	fputc('\n', stderr);
+	abort();
 }
 
-static void restore_fuzzer_handlers(void)
+void _mark_point(const char *file, int line)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(fuzz_signals); i++)
-		(void)sigaction(fuzz_signals[i], &fuzz_actions[i], NULL);
 }
 
-static void block_fuzzer_signals(bool block)
+static void run_one_input(const char *input)
 {
-	sigset_t set;
+	g_autoptr(FuzzServer) ts = fuzz_server_new();
 
-	sigemptyset(&set);
-	for (size_t i = 0; i < G_N_ELEMENTS(fuzz_signals); i++)
-		sigaddset(&set, fuzz_signals[i]);
-	(void)sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
-}
-
-START_TEST(test_one_input)
-{
-	g_autoptr(FuzzServer) ts = NULL;
-	const char *input = fuzz_input;
-
-	restore_fuzzer_handlers();
-	block_fuzzer_signals(false);
-	ts = fuzz_server_new();
 	ts_online_bound(ts, FUZZ_ROSTER);
 	if (xmpp_session_get_state(ts->session) != XMPP_SESSION_STATE_ONLINE)
 		fuzz_abort("did not reach ONLINE", NULL);
@@ -339,33 +328,14 @@ START_TEST(test_one_input)
 	drain_client(ts);
 	if (ts->closed_count > 1)
 		fuzz_abort("closed() more than once", NULL);
-	block_fuzzer_signals(true);
 }
-END_TEST
 
+/* The input goes in NUL-terminated: ts_send takes a C string, so a NUL
+ * ends it (the reader's own NUL handling is the xml-reader fuzzer's job). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	g_autofree char *input = g_strndup((const char *)data, size);
-	Suite *suite = suite_create("fuzz-stanza-handlers");
-	TCase *tc = tcase_create("input");
-	SRunner *sr;
-	int failed;
 
-	tcase_add_test(tc, test_one_input);
-	suite_add_tcase(suite, tc);
-	sr = srunner_create(suite);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	fuzz_input = input;
-	save_fuzzer_handlers();
-	block_fuzzer_signals(true);
-	srunner_run_all(sr, CK_SILENT);
-	block_fuzzer_signals(false);
-	failed = srunner_ntests_failed(sr);
-	if (failed) {
-		TestResult **results = srunner_failures(sr);
-
-		fuzz_abort("check assertion failed", tr_msg(results[0]));
-	}
-	srunner_free(sr);
+	run_one_input(input);
 	return 0;
 }
