@@ -454,6 +454,20 @@ START_TEST(test_roster_add_remove)
 	ck_assert(contact_get_groups(c)[2] == NULL);
 	assert_state(t, ALICE, PRESENCE_SHOW_OFFLINE, "");
 
+	/* The item's own strings given back (one block: built before the
+	 * old one goes), and the byte budget counts them once. */
+	{
+		size_t bytes = contacts_get_roster_bytes(t);
+
+		ck_assert(!contacts_set_roster_item(
+			t, ALICE, contact_get_name(c), ROSTER_SUBSCRIPTION_BOTH,
+			false, contact_get_groups(c), 2));
+		c = contacts_lookup(t, ALICE);
+		ck_assert_str_eq(contact_get_name(c), "Alice");
+		ck_assert_str_eq(contact_get_groups(c)[1], "Work, etc.");
+		ck_assert_uint_eq(contacts_get_roster_bytes(t), bytes);
+	}
+
 	/* Renaming, regrouping, ask: no presence change. */
 	ck_assert(!contacts_set_roster_item(
 		t, ALICE, NULL, ROSTER_SUBSCRIPTION_BOTH, true, NULL, 0));
