@@ -435,6 +435,47 @@ END_TEST
 /* ---- roster -----------------------------------------------------------------
  */
 
+/* A resource's ver (caps-cache.h's key) lives and dies with the resource. */
+START_TEST(test_resource_caps)
+{
+	g_autoptr(ContactTable) t = contacts_new();
+	char *key = g_ref_string_new("sha-1 abc=");
+	const Contact *c;
+
+	/* No such resource: no place for it. */
+	ck_assert(!contacts_set_resource_caps(t, ALICE, "r", key));
+	ck_assert(AVAIL(t, ALICE, "r", AWAY, "x", 0));
+	(void)AVAIL(t, ALICE, "s", XA, "y", 0);
+	ck_assert(contacts_set_resource_caps(t, ALICE, "r", key));
+	ck_assert(contacts_set_resource_caps(t, ALICE, "s", key));
+	ck_assert_ptr_eq(contacts_get_resource_caps(t, ALICE, "r"), key);
+	ck_assert_ptr_null(contacts_get_resource_caps(t, ALICE, "t"));
+	ck_assert_ptr_null(contacts_get_resource_caps(t, BOB, "r"));
+	/* An update of the resource keeps it; the order moves it along. */
+	(void)AVAIL(t, ALICE, "s", CHAT, "z", 0);
+	ck_assert_ptr_eq(contacts_get_resource_caps(t, ALICE, "s"), key);
+	c = contacts_lookup(t, ALICE);
+	ck_assert_ptr_eq(contact_get_resource_caps(c, 0), key);
+	ck_assert_ptr_eq(contact_get_resource_caps(c, 1), key);
+	ck_assert_ptr_null(contact_get_resource_caps(c, 2));
+	/* Forgotten with NULL, with the resource, and all at once. */
+	ck_assert(contacts_set_resource_caps(t, ALICE, "s", NULL));
+	ck_assert_ptr_null(contacts_get_resource_caps(t, ALICE, "s"));
+	ck_assert(contacts_set_resource_caps(t, ALICE, "s", key));
+	contacts_remove_resource(t, ALICE, "s", NULL);
+	ck_assert_ptr_null(contacts_get_resource_caps(t, ALICE, "s"));
+	ck_assert_ptr_eq(contacts_get_resource_caps(t, ALICE, "r"), key);
+	contacts_forget_caps(t);
+	ck_assert_ptr_null(contacts_get_resource_caps(t, ALICE, "r"));
+	/* The table's references are its own: whatever it still holds
+	 * goes with it (LeakSanitizer / valgrind check the count). */
+	ck_assert(contacts_set_resource_caps(t, ALICE, "r", key));
+	(void)AVAIL(t, BOB, "b", AWAY, NULL, 0);
+	ck_assert(contacts_set_resource_caps(t, BOB, "b", key));
+	g_ref_string_release(key);
+}
+END_TEST
+
 START_TEST(test_roster_add_remove)
 {
 	g_autoptr(ContactTable) t = contacts_new();
@@ -757,6 +798,7 @@ int main(void)
 		{"resource-bound", test_resource_bound},
 		{"resource-bound", test_stranger_resource_bound},
 		{"roster-byte-budget", test_roster_byte_budget},
+		{"resource-caps", test_resource_caps},
 		{"roster-add-remove", test_roster_add_remove},
 		{"unknown", test_unknown},
 		{"clear-presence", test_clear_presence},

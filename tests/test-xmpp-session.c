@@ -972,6 +972,55 @@ START_TEST(test_caps_one_query_per_ver)
 }
 END_TEST
 
+/*
+ * The vers live with the resources in the contact table: a presence from a
+ * bare JID is a resource too, a presence without <c/> forgets, and an
+ * unavailable from the bare JID takes every resource's ver with it.
+ */
+START_TEST(test_caps_kept_in_the_table)
+{
+	g_autoptr(TestServer) ts = new_online(roster_items);
+	g_autoptr(Stanza) q = NULL;
+	CapsCache *cache = xmpp_session_get_caps_cache(ts->session);
+
+	ts_send(ts,
+		"<presence from='bob@example.net/a'>" EXODUS_C "</presence>");
+	q = expect_caps_query(ts, "bob@example.net/a");
+	ts_send_fmt(ts,
+		    "<iq type='result' id='%s' "
+		    "from='bob@example.net/a'>" EXODUS_QUERY "</iq>",
+		    stanza_get_attr(q, "id"));
+	ts_send(ts, "<presence from='bob@example.net/b'>" EXODUS_C
+		    "</presence><presence from='carol@example.com'>" EXODUS_C
+		    "</presence>");
+	ck_assert_ptr_nonnull(
+		caps_cache_lookup_jid(cache, "carol@example.com"));
+	ck_assert_ptr_nonnull(contacts_get_resource_caps(
+		ts->contacts, "bob@example.net", "b"));
+	ck_assert_ptr_nonnull(contacts_get_resource_caps(
+		ts->contacts, "carol@example.com", ""));
+
+	/* The same resource without <c/>: what it announced no longer holds. */
+	ts_send(ts, "<presence from='bob@example.net/b'/>");
+	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "bob@example.net/b"));
+	ck_assert_ptr_nonnull(
+		caps_cache_lookup_jid(cache, "bob@example.net/a"));
+
+	/* Unavailable from the bare JID: every resource and its ver go. */
+	ts_send(ts, "<presence type='unavailable' from='bob@example.net'/>");
+	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "bob@example.net/a"));
+	ts_send(ts, "<presence type='unavailable' from='carol@example.com'/>");
+	ck_assert_ptr_null(caps_cache_lookup_jid(cache, "carol@example.com"));
+	/* The entry itself stays cached: a resource coming back costs no
+	 * query. */
+	ts_send(ts,
+		"<presence from='bob@example.net/c'>" EXODUS_C "</presence>");
+	ts_expect_nothing(ts);
+	ck_assert_ptr_nonnull(
+		caps_cache_lookup_jid(cache, "bob@example.net/c"));
+}
+END_TEST
+
 /* An answer that does not hash to the ver is never cached; the next
  * resource that announced it is asked. */
 START_TEST(test_caps_mismatch)
@@ -1239,6 +1288,7 @@ int main(void)
 		CASE(test_caps_disco_items),
 		CASE(test_last_activity),
 		CASE(test_caps_one_query_per_ver),
+		CASE(test_caps_kept_in_the_table),
 		CASE(test_caps_mismatch),
 		CASE(test_caps_legacy_and_timeout),
 		CASE(test_caps_previous_ver_answered),

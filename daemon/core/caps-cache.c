@@ -38,9 +38,11 @@ typedef struct {
 } Pending;
 
 struct _CapsCache {
-	GHashTable *entries; /* key → Entry* (owned) */
-	GQueue lru;	     /* Entry*, most recently used first */
-	GHashTable *jids;    /* full jid (owned) → key (a GRefString ref) */
+	GHashTable *entries;	   /* key → Entry* (owned) */
+	GQueue lru;		   /* Entry*, most recently used first */
+	const CapsJidStore *store; /* jid → key: own_store or the caller's */
+	void *store_data;
+	GHashTable *jids; /* own_store's: full jid (owned) → key (a ref) */
 	/* The key of the last observe(), shared by every jid that announced
 	 * it: a login flood of one client costs no key copy per resource. */
 	char *last_key;	     /* GRefString, NULL: none */
@@ -88,6 +90,68 @@ static char *make_key(const char *hash, const char *ver)
 	return g_strconcat(hash, " ", ver, NULL);
 }
 
+/* ---- the cache's own jid store ----------------------------------------- */
+
+static const char *own_get(void *data, const char *jid)
+{
+	CapsCache *cache = data;
+
+	return g_hash_table_lookup(cache->jids, jid);
+}
+
+static bool own_set(void *data, const char *jid, const char *key)
+{
+	CapsCache *cache = data;
+
+	if (key == NULL) {
+		g_hash_table_remove(cache->jids, jid);
+		return true;
+	}
+	/* The size first: below the bound no look-up is needed. */
+	if (g_hash_table_size(cache->jids) >= CAPS_CACHE_MAX_JIDS &&
+	    !g_hash_table_contains(cache->jids, jid))
+		return false;
+	g_hash_table_insert(cache->jids, g_strdup(jid),
+			    g_ref_string_acquire((char *)key));
+	return true;
+}
+
+static void own_clear(void *data)
+{
+	CapsCache *cache = data;
+
+	g_hash_table_remove_all(cache->jids);
+}
+
+static void own_foreach(void *data, const char *key, CapsJidFunc func,
+			void *user_data)
+{
+	CapsCache *cache = data;
+	GHashTableIter iter;
+	gpointer jid, value;
+
+	g_hash_table_iter_init(&iter, cache->jids);
+	while (g_hash_table_iter_next(&iter, &jid, &value))
+		if (strcmp(value, key) == 0)
+			func(jid, user_data);
+}
+
+static const CapsJidStore own_store = {
+	.get = own_get,
+	.set = own_set,
+	.clear = own_clear,
+	.foreach = own_foreach,
+};
+
+void caps_cache_set_jid_store(CapsCache *cache, const CapsJidStore *store,
+			      void *data)
+{
+	g_return_if_fail(cache != NULL);
+
+	cache->store = store ? store : &own_store;
+	cache->store_data = store ? data : cache;
+}
+
 CapsCache *caps_cache_new(void)
 {
 	CapsCache *cache = g_new0(CapsCache, 1);
@@ -102,6 +166,7 @@ CapsCache *caps_cache_new(void)
 	cache->failed =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	cache->flight = g_ptr_array_new();
+	caps_cache_set_jid_store(cache, NULL, NULL);
 	g_queue_init(&cache->lru);
 	g_queue_init(&cache->queue);
 	g_queue_init(&cache->failed_order);
@@ -230,16 +295,10 @@ static void remove_pending(CapsCache *cache, Pending *p)
 /* ---- observing presences -----------------------------------------------
  */
 
-/* jid → key; false when the bound stops a new jid. */
+/* jid → key; false when the store has no place for jid. */
 static bool remember_jid(CapsCache *cache, const char *jid, const char *key)
 {
-	/* The size first: below the bound no look-up is needed. */
-	if (g_hash_table_size(cache->jids) >= CAPS_CACHE_MAX_JIDS &&
-	    !g_hash_table_contains(cache->jids, jid))
-		return false;
-	g_hash_table_insert(cache->jids, g_strdup(jid),
-			    g_ref_string_acquire((char *)key));
-	return true;
+	return cache->store->set(cache->store_data, jid, key);
 }
 
 /* The key of (hash, ver) as a GRefString, borrowed: the last one again
@@ -309,7 +368,7 @@ static void drop_candidate(Pending *p, const char *jid)
 
 void caps_cache_forget_jid(CapsCache *cache, const char *jid)
 {
-	const char *key = g_hash_table_lookup(cache->jids, jid);
+	const char *key = cache->store->get(cache->store_data, jid);
 	Pending *p;
 
 	if (key == NULL)
@@ -317,7 +376,7 @@ void caps_cache_forget_jid(CapsCache *cache, const char *jid)
 	/* An empty pending ver stays queued; next_query drops it. */
 	if ((p = g_hash_table_lookup(cache->pending, key)) != NULL)
 		drop_candidate(p, jid);
-	g_hash_table_remove(cache->jids, jid);
+	(void)cache->store->set(cache->store_data, jid, NULL);
 }
 
 /* ---- queries -----------------------------------------------------------
@@ -364,18 +423,17 @@ bool caps_cache_next_query(CapsCache *cache, int64_t now, CapsCacheQuery *ret)
 	return false;
 }
 
+static void add_resolved(const char *jid, void *user_data)
+{
+	g_ptr_array_add(user_data, g_strdup(jid));
+}
+
 /* Every jid that announced key, now resolvable. */
 static void collect_jids(CapsCache *cache, const char *key, GPtrArray *resolved)
 {
-	GHashTableIter iter;
-	gpointer jid, value;
-
-	if (resolved == NULL)
-		return;
-	g_hash_table_iter_init(&iter, cache->jids);
-	while (g_hash_table_iter_next(&iter, &jid, &value))
-		if (strcmp(value, key) == 0)
-			g_ptr_array_add(resolved, g_strdup(jid));
+	if (resolved != NULL)
+		cache->store->foreach (cache->store_data, key, add_resolved,
+				       resolved);
 }
 
 /*
@@ -480,7 +538,7 @@ void caps_cache_end_session(CapsCache *cache)
 {
 	g_queue_clear(&cache->queue);
 	g_hash_table_remove_all(cache->pending);
-	g_hash_table_remove_all(cache->jids);
+	cache->store->clear(cache->store_data);
 	g_queue_clear(&cache->failed_order);
 	g_hash_table_remove_all(cache->failed);
 	g_ptr_array_set_size(cache->flight, 0);
@@ -491,7 +549,7 @@ void caps_cache_end_session(CapsCache *cache)
 
 const CapsInfo *caps_cache_lookup_jid(const CapsCache *cache, const char *jid)
 {
-	const char *key = g_hash_table_lookup(cache->jids, jid);
+	const char *key = cache->store->get(cache->store_data, jid);
 	const Entry *e = key ? g_hash_table_lookup(cache->entries, key) : NULL;
 
 	return e ? e->info : NULL;

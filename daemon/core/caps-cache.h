@@ -71,6 +71,34 @@ CapsCache *caps_cache_new(void);
 void caps_cache_free(CapsCache *cache);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CapsCache, caps_cache_free)
 
+/*
+ * Where jid → ver is kept (key: the ver's "hash ver" key, a GRefString).
+ * By default the cache keeps a table of its own, bounded by
+ * CAPS_CACHE_MAX_JIDS; the session keeps it next to each resource in the
+ * contact table instead (contacts_set_resource_caps), which saves a copy of
+ * every full JID of a login flood and forgets a resource's ver with the
+ * resource itself.
+ *  - get: the key jid announced, or NULL; borrowed.
+ *  - set: remember key (taking a reference) for jid, or forget with NULL;
+ *    false when jid has no place (no such resource, a bound reached).
+ *  - clear: forget every jid.
+ *  - foreach: func for every jid whose key equals key.
+ */
+typedef void (*CapsJidFunc)(const char *jid, void *user_data);
+typedef struct {
+	const char *(*get)(void *data, const char *jid);
+	bool (*set)(void *data, const char *jid, const char *key);
+	void (*clear)(void *data);
+	void (*foreach)(void *data, const char *key, CapsJidFunc func,
+			void *user_data);
+} CapsJidStore;
+
+/* store (static) and data must outlive the cache's use of them; the cache
+ * calls no store function when it is freed. NULL: its own table again
+ * (what it held moves nowhere: the caller switches before any observe). */
+void caps_cache_set_jid_store(CapsCache *cache, const CapsJidStore *store,
+			      void *data);
+
 typedef enum {
 	/* Nothing to do or show: legacy caps (hash NULL, §5.4 1), a hash we
 	 * do not implement, a ver that failed verification this session,

@@ -18,6 +18,7 @@
 
 typedef struct {
 	char *data;	     /* "resource\0status\0", one allocation */
+	char *caps;	     /* GRefString: its XEP-0115 ver's key, or NULL */
 	uint64_t arrival;    /* table->arrivals at the last update */
 	uint16_t status_off; /* offset of the status inside data */
 	int8_t priority;
@@ -114,6 +115,11 @@ static const char *resource_status(const Resource *res)
 	return res->data + res->status_off;
 }
 
+static void resource_forget_caps(Resource *res)
+{
+	g_clear_pointer(&res->caps, g_ref_string_release);
+}
+
 static void roster_data_free(RosterData *roster)
 {
 	g_free(roster);
@@ -151,8 +157,10 @@ static void contact_free(Contact *contact)
 {
 	if (contact == NULL)
 		return;
-	for (size_t i = 0; i < contact->n_resources; i++)
+	for (size_t i = 0; i < contact->n_resources; i++) {
 		g_free(contact->resources[i].data);
+		resource_forget_caps(&contact->resources[i]);
+	}
 	g_free(contact->resources);
 	g_free(contact->offline_status);
 	roster_data_free(contact->roster);
@@ -453,6 +461,7 @@ bool contacts_update_resource(ContactTable *table, const char *bare,
 		}
 		index = contact->n_resources++;
 		contact->resources[index].data = NULL;
+		contact->resources[index].caps = NULL;
 	}
 	res = &contact->resources[index];
 	old_data = res->data; /* freed after the comparison */
@@ -505,6 +514,7 @@ bool contacts_remove_resource(ContactTable *table, const char *bare,
 
 		if (index >= 0) {
 			old_data = contact->resources[index].data;
+			resource_forget_caps(&contact->resources[index]);
 			memmove(&contact->resources[index],
 				&contact->resources[index + 1],
 				(contact->n_resources - (size_t)index - 1) *
@@ -527,8 +537,10 @@ bool contacts_remove_resource(ContactTable *table, const char *bare,
 	touch(table, contact);
 
 	changed = snapshot_changed(&old, contact);
-	for (size_t i = 0; i < n_old_resources; i++)
+	for (size_t i = 0; i < n_old_resources; i++) {
 		g_free(old_resources[i].data);
+		resource_forget_caps(&old_resources[i]);
+	}
 	return changed;
 }
 
@@ -622,8 +634,10 @@ GPtrArray *contacts_clear_presence(ContactTable *table)
 		contact->seen_available = false;
 		if (snapshot_changed(&old, contact))
 			g_ptr_array_add(changed, g_strdup(contact->jid));
-		for (size_t i = 0; i < n_old_resources; i++)
+		for (size_t i = 0; i < n_old_resources; i++) {
 			g_free(old_resources[i].data);
+			resource_forget_caps(&old_resources[i]);
+		}
 		g_free(old_offline);
 	}
 	return changed;
@@ -697,9 +711,10 @@ GPtrArray *contacts_drop_stale(ContactTable *table)
 		for (size_t i = 0; i < contact->n_resources; i++) {
 			Resource *res = &contact->resources[i];
 
-			if (res->stale)
+			if (res->stale) {
 				g_ptr_array_add(old_data, res->data);
-			else
+				resource_forget_caps(res);
+			} else
 				contact->resources[kept++] = *res;
 		}
 		/* Removing entries keeps the rest in aggregation order. */
@@ -829,6 +844,71 @@ bool contact_get_resource(const Contact *contact, size_t index,
 	if (ret_priority != NULL)
 		*ret_priority = res->priority;
 	return true;
+}
+
+/* ---- the resources' capabilities (caps-cache.h's jid store) ------------ */
+
+static Resource *resource_of(const ContactTable *table, const char *bare,
+			     const char *resource)
+{
+	Contact *contact = lookup(table, bare);
+	ssize_t index = contact ? find_resource(contact, resource) : -1;
+
+	return index >= 0 ? &contact->resources[index] : NULL;
+}
+
+bool contacts_set_resource_caps(ContactTable *table, const char *bare,
+				const char *resource, const char *key)
+{
+	Resource *res;
+
+	g_return_val_if_fail(table != NULL, false);
+	g_return_val_if_fail(bare != NULL && resource != NULL, false);
+
+	res = resource_of(table, bare, resource);
+	if (res == NULL)
+		return false;
+	if (res->caps != key) {
+		resource_forget_caps(res);
+		res->caps = key ? g_ref_string_acquire((char *)key) : NULL;
+	}
+	return true;
+}
+
+const char *contacts_get_resource_caps(const ContactTable *table,
+				       const char *bare, const char *resource)
+{
+	const Resource *res;
+
+	g_return_val_if_fail(table != NULL, NULL);
+	g_return_val_if_fail(bare != NULL && resource != NULL, NULL);
+
+	res = resource_of(table, bare, resource);
+	return res ? res->caps : NULL;
+}
+
+const char *contact_get_resource_caps(const Contact *contact, size_t index)
+{
+	g_return_val_if_fail(contact != NULL, NULL);
+
+	return index < contact->n_resources ? contact->resources[index].caps
+					    : NULL;
+}
+
+void contacts_forget_caps(ContactTable *table)
+{
+	GHashTableIter iter;
+	gpointer key;
+
+	g_return_if_fail(table != NULL);
+
+	g_hash_table_iter_init(&iter, table->by_jid);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		Contact *contact = contact_from_key(key);
+
+		for (size_t i = 0; i < contact->n_resources; i++)
+			resource_forget_caps(&contact->resources[i]);
+	}
 }
 
 bool contact_is_in_roster(const Contact *contact)

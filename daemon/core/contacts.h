@@ -150,6 +150,21 @@ bool contact_get_resource(const Contact *contact, size_t index,
 			  const char **ret_resource, PresenceShow *ret_show,
 			  const char **ret_status, int *ret_priority);
 
+/*
+ * Which XEP-0115 ver a resource announced, as caps-cache.h's key (a
+ * GRefString; set takes its own reference, NULL forgets). Kept next to the
+ * resource's show and status so that it goes with the resource and costs
+ * no copy of the full JID (caps_cache_set_jid_store). Set: false when the
+ * table holds no such resource.
+ */
+bool contacts_set_resource_caps(ContactTable *table, const char *bare,
+				const char *resource, const char *key);
+const char *contacts_get_resource_caps(const ContactTable *table,
+				       const char *bare, const char *resource);
+const char *contact_get_resource_caps(const Contact *contact, size_t index);
+/* Every resource forgets its ver (a session ended without resumption). */
+void contacts_forget_caps(ContactTable *table);
+
 bool contact_is_in_roster(const Contact *contact);
 const char *contact_get_name(const Contact *contact); /* "" when none */
 RosterSubscription contact_get_subscription(const Contact *contact);

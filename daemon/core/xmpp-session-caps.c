@@ -19,11 +19,99 @@
 
 static void pump_queries(XmppSession *s);
 
+/* ---- resource → ver in the contact table (CapsJidStore) ----------------- */
+
+/* RFC 7622 §3.1-3.3: 1023 bytes a part, so a bare JID fits in 2048. */
+#define BARE_JID_MAX 2048
+
+/* The table's bare JID (in buf) and resource ("" for a bare JID) of a
+ * normalized full JID; on the flood path, so no allocation. */
+static bool split_jid(const char *jid, char buf[BARE_JID_MAX],
+		      const char **ret_resource)
+{
+	const char *slash = strchr(jid, '/');
+	size_t n = slash ? (size_t)(slash - jid) : strlen(jid);
+
+	if (n >= BARE_JID_MAX)
+		return false;
+	memcpy(buf, jid, n);
+	buf[n] = '\0';
+	*ret_resource = slash ? slash + 1 : "";
+	return true;
+}
+
+static const char *table_get(void *data, const char *jid)
+{
+	char bare[BARE_JID_MAX];
+	const char *resource;
+
+	if (!split_jid(jid, bare, &resource))
+		return NULL;
+	return contacts_get_resource_caps(data, bare, resource);
+}
+
+static bool table_set(void *data, const char *jid, const char *key)
+{
+	char bare[BARE_JID_MAX];
+	const char *resource;
+
+	return split_jid(jid, bare, &resource) &&
+	       contacts_set_resource_caps(data, bare, resource, key);
+}
+
+static void table_clear(void *data)
+{
+	contacts_forget_caps(data);
+}
+
+typedef struct {
+	const char *key;
+	CapsJidFunc func;
+	void *user_data;
+} TableForeach;
+
+static void table_foreach_contact(const Contact *contact, void *user_data)
+{
+	const TableForeach *f = user_data;
+	size_t n = contact_get_n_resources(contact);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *caps = contact_get_resource_caps(contact, i);
+		const char *resource = NULL;
+		g_autofree char *full = NULL;
+
+		if (caps == NULL || strcmp(caps, f->key) != 0 ||
+		    !contact_get_resource(contact, i, &resource, NULL, NULL,
+					  NULL))
+			continue;
+		full = *resource ? g_strconcat(contact_get_jid(contact), "/",
+					       resource, NULL)
+				 : g_strdup(contact_get_jid(contact));
+		f->func(full, f->user_data);
+	}
+}
+
+static void table_foreach(void *data, const char *key, CapsJidFunc func,
+			  void *user_data)
+{
+	TableForeach f = {key, func, user_data};
+
+	contacts_foreach(data, table_foreach_contact, &f);
+}
+
+static const CapsJidStore table_store = {
+	.get = table_get,
+	.set = table_set,
+	.clear = table_clear,
+	.foreach = table_foreach,
+};
+
 void xmpp_session_caps_init(XmppSession *s)
 {
 	s->caps_own = caps_own_new(PACKAGE_URL, false);
 	s->own_caps_cache = caps_cache_new();
 	s->caps_cache = s->own_caps_cache;
+	caps_cache_set_jid_store(s->caps_cache, &table_store, s->contacts);
 	s->caps_iq_ids =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
@@ -43,6 +131,7 @@ void xmpp_session_set_caps_cache(XmppSession *s, CapsCache *cache)
 	g_return_if_fail(cache != NULL);
 
 	s->caps_cache = cache;
+	caps_cache_set_jid_store(cache, &table_store, s->contacts);
 	g_clear_pointer(&s->own_caps_cache, caps_cache_free);
 }
 

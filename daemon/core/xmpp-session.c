@@ -375,11 +375,12 @@ static void on_presence(XmppSession *s, const Stanza *stanza)
 		 * contact. */
 		if (full_jid && g_strcmp0(info.from_full, full_jid) == 0)
 			return;
-		xmpp_session_caps_on_available(s, info.from_full, stanza);
 		changed = contacts_update_resource(
 			s->contacts, info.from_bare,
 			info.from_resource ? info.from_resource : "", info.show,
 			info.status, info.priority);
+		/* After: the resource's ver is kept with it in the table. */
+		xmpp_session_caps_on_available(s, info.from_full, stanza);
 		xmpp_session_report_change(s, info.from_bare, changed);
 		return;
 	case PRESENCE_TYPE_UNAVAILABLE:
