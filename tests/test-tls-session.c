@@ -4,9 +4,11 @@
  * certificate matrix generated at start-up (tls-test-certs.h): no sockets,
  * no committed keys.
  */
+#define _GNU_SOURCE /* RTLD_NEXT */
 #include "config.h"
 
 #include <check.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <glib/gstdio.h>
 #include <gnutls/crypto.h>
@@ -280,6 +282,91 @@ START_TEST(test_bad_certificate)
 	g_clear_error(&error);
 	ck_assert(!tls_session_write(c, "x", 1, &error));
 	ck_assert_ptr_null(tls_session_get_channel_binding(c));
+}
+END_TEST
+
+/*
+ * GnuTLS' system store, interposed for this executable (the core is linked
+ * into it): calls are counted, and with fake_system_ca set that file
+ * stands in for the system store, so a chain that needs "the system
+ * store" can be verified without a public CA.
+ */
+static unsigned system_trust_calls;
+static const char *fake_system_ca;
+
+int gnutls_certificate_set_x509_system_trust(
+	gnutls_certificate_credentials_t cred)
+{
+	int (*real)(gnutls_certificate_credentials_t);
+
+	system_trust_calls++;
+	if (fake_system_ca)
+		return gnutls_certificate_set_x509_trust_file(
+			cred, fake_system_ca, GNUTLS_X509_FMT_PEM);
+	*(void **)&real =
+		dlsym(RTLD_NEXT, "gnutls_certificate_set_x509_system_trust");
+	ck_assert_ptr_nonnull(real);
+	return real(cred);
+}
+
+/* With a ca-file the system store is loaded only once a chain does not
+ * verify against ca-file alone, and then once per store. */
+START_TEST(test_system_store_on_demand)
+{
+	g_autoptr(TlsTestCertMatrix) other = NULL;
+	g_autoptr(GError) error = NULL;
+	unsigned before;
+
+	other = tls_test_cert_matrix_new(DOMAIN, &error);
+	ck_assert_ptr_nonnull(other);
+	tls_session_forget_trust();
+	before = system_trust_calls;
+	{
+		g_autoptr(TlsSession) c =
+			tls_session_new(DOMAIN, matrix->ca_file, &error);
+		g_autoptr(TlsTestServer) s = tls_test_server_new(
+			matrix->server[TLS_TEST_SERVER_CERT_GOOD], NULL);
+
+		ck_assert_int_eq(run_handshake(c, s, NULL, &error),
+				 TLS_SESSION_STATUS_DONE);
+		ck_assert_uint_eq(system_trust_calls, before);
+	}
+	/* Signed by a CA only "the system store" has: loaded, accepted. */
+	fake_system_ca = other->ca_file;
+	for (int i = 0; i < 2; i++) {
+		g_autoptr(TlsSession) c =
+			tls_session_new(DOMAIN, matrix->ca_file, &error);
+		g_autoptr(TlsTestServer) s = tls_test_server_new(
+			other->server[TLS_TEST_SERVER_CERT_GOOD], NULL);
+
+		ck_assert_int_eq(run_handshake(c, s, NULL, &error),
+				 TLS_SESSION_STATUS_DONE);
+		ck_assert_uint_eq(system_trust_calls, before + 1);
+	}
+	/* The name is still checked after the second look. */
+	{
+		g_autoptr(TlsSession) c =
+			tls_session_new(DOMAIN, matrix->ca_file, &error);
+		g_autoptr(TlsTestServer) s = tls_test_server_new(
+			other->server[TLS_TEST_SERVER_CERT_WRONG_NAME], NULL);
+
+		ck_assert_int_eq(run_handshake(c, s, NULL, &error),
+				 TLS_SESSION_STATUS_ERROR);
+		ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+					  TLS_SESSION_ERROR_CERTIFICATE));
+		ck_assert_uint_eq(system_trust_calls, before + 1);
+		g_clear_error(&error);
+	}
+	fake_system_ca = NULL;
+	tls_session_forget_trust();
+	/* Without a ca-file the system store is the trust: loaded at once. */
+	{
+		g_autoptr(TlsSession) c = tls_session_new(DOMAIN, NULL, &error);
+
+		ck_assert_ptr_nonnull(c);
+		ck_assert_uint_eq(system_trust_calls, before + 2);
+	}
+	tls_session_forget_trust();
 }
 END_TEST
 
@@ -948,6 +1035,7 @@ int main(void)
 		{"bad-certificate", test_bad_certificate,
 		 .loops = G_N_ELEMENTS(bad_certs)},
 		{"system-trust-only", test_system_trust_only},
+		{"system-store-on-demand", test_system_store_on_demand},
 		{"domain-case-insensitive", test_domain_case_insensitive},
 		{"idn-domain", test_idn_domain},
 		{"key-update", test_key_update},

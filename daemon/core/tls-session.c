@@ -43,6 +43,9 @@ G_DEFINE_QUARK(presenced - tls - session - error - quark, tls_session_error)
 typedef struct {
 	gnutls_certificate_credentials_t creds;
 	char *ca_file; /* NULL: the system store only */
+	/* With a ca_file the system store is added only once a chain does not
+	 * verify against ca_file alone (verify_peer). */
+	bool system_loaded;
 	/* Of ca_file when loaded (mtime in ns; size and inode): an edited or
 	 * replaced file is loaded again. */
 	gint64 mtime;
@@ -62,7 +65,8 @@ struct _TlsSession {
 	char *ascii_domain; /* IDNA A-labels: SNI and name check */
 	GByteArray *in;	    /* ciphertext fed, not yet pulled from in_pos on */
 	size_t in_pos;
-	GByteArray *out; /* ciphertext pushed, not yet taken */
+	GByteArray *out;	/* ciphertext pushed, not yet taken */
+	unsigned verify_status; /* gnutls_certificate_status_t of the peer */
 	bool handshake_done;
 	bool dead; /* a fatal error happened; error_message says which */
 	char *error_message;
@@ -204,15 +208,19 @@ static TrustStore *trust_load(const char *ca_file, GError **error)
 		return NULL;
 	}
 	trust_loads++;
-	ret = gnutls_certificate_set_x509_system_trust(store->creds);
-	if (ret < 0 && ca_file == NULL) {
-		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
-			    "Cannot load the system trust store: %s",
-			    gnutls_strerror(ret));
-		trust_unref(store);
-		return NULL;
+	if (ca_file == NULL) {
+		ret = gnutls_certificate_set_x509_system_trust(store->creds);
+		if (ret < 0) {
+			g_set_error(error, TLS_SESSION_ERROR,
+				    TLS_SESSION_ERROR_SETUP,
+				    "Cannot load the system trust store: %s",
+				    gnutls_strerror(ret));
+			trust_unref(store);
+			return NULL;
+		}
+		g_debug("Loaded %d trust anchors from the system store", ret);
+		store->system_loaded = true;
 	}
-	g_debug("Loaded %d trust anchors from the system store", MAX(ret, 0));
 	if (ca_file != NULL && !load_ca_file(store->creds, ca_file, error)) {
 		trust_unref(store);
 		return NULL;
@@ -250,6 +258,28 @@ static TrustStore *trust_get(const char *ca_file, GError **error)
 	return store;
 }
 
+/* Adds the system store to a ca-file store, once. True when it was not
+ * there before and now holds anchors: worth verifying again. */
+static bool trust_add_system(TrustStore *store)
+{
+	int ret;
+
+	G_LOCK(trust);
+	if (store->system_loaded) {
+		G_UNLOCK(trust);
+		return false;
+	}
+	store->system_loaded = true;
+	ret = gnutls_certificate_set_x509_system_trust(store->creds);
+	G_UNLOCK(trust);
+	if (ret < 0)
+		g_debug("Cannot load the system trust store: %s",
+			gnutls_strerror(ret));
+	else
+		g_debug("Loaded %d trust anchors from the system store", ret);
+	return ret > 0;
+}
+
 void tls_session_forget_trust(void)
 {
 	G_LOCK(trust);
@@ -261,6 +291,38 @@ void tls_session_forget_trust(void)
 unsigned tls_session_get_trust_loads(void)
 {
 	return trust_loads;
+}
+
+/*
+ * RFC 6120 §13.7.2.1 and RFC 6125: chain and name, during the handshake
+ * (a refusal fails it with GNUTLS_E_CERTIFICATE_ERROR). Done here rather
+ * than by gnutls_session_set_verify_cert so that with a ca-file the system
+ * store is loaded only when the chain needs it: a private or self-signed
+ * server verifies against ca-file alone, and the system store's ~140
+ * anchors cost ~25 ms and ~4 MB at every start. Anchors are only added,
+ * so ca-file first and then ca-file plus the system store accept exactly
+ * what the two together would.
+ */
+static int verify_peer(gnutls_session_t session)
+{
+	TlsSession *tls = gnutls_session_get_ptr(session);
+	unsigned status = 0;
+	int ret = gnutls_certificate_verify_peers3(session, tls->ascii_domain,
+						   &status);
+
+	if (ret >= 0 && (status & GNUTLS_CERT_SIGNER_NOT_FOUND) &&
+	    trust_add_system(tls->trust)) {
+		status = 0;
+		ret = gnutls_certificate_verify_peers3(
+			session, tls->ascii_domain, &status);
+	}
+	if (ret < 0) {
+		g_debug("TLS: verifying %s: %s", tls->domain,
+			gnutls_strerror(ret));
+		status = GNUTLS_CERT_INVALID;
+	}
+	tls->verify_status = status;
+	return status == 0 ? 0 : GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 }
 
 TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
@@ -317,13 +379,8 @@ TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
 		return NULL;
 	}
 
-	/*
-	 * RFC 6120 §13.7.2.1 and RFC 6125: the certificate must match the
-	 * JID's domain. GnuTLS checks chain and name during the handshake
-	 * and fails it with GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR.
-	 */
-	gnutls_session_set_verify_cert(tls->session, tls->ascii_domain, 0);
-
+	gnutls_session_set_verify_function(tls->session, verify_peer);
+	gnutls_session_set_ptr(tls->session, tls);
 	gnutls_transport_set_ptr(tls->session, tls);
 	gnutls_transport_set_push_function(tls->session, push_cb);
 	gnutls_transport_set_pull_function(tls->session, pull_cb);
@@ -397,7 +454,7 @@ static const char *alert_name(TlsSession *tls)
 /* Why the peer certificate was refused, for people. */
 static void fail_certificate(TlsSession *tls, GError **error)
 {
-	unsigned status = gnutls_session_get_verify_cert_status(tls->session);
+	unsigned status = tls->verify_status;
 	gnutls_datum_t text = {NULL, 0};
 	g_autofree char *reason = NULL;
 
