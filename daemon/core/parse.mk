@@ -74,8 +74,9 @@ tests_fuzz_fuzz_xml_reader_LDADD = $(GLIB_LIBS) $(XML_LIBS)
 # Bounded fuzzing run over the seed corpus (new finds go to a scratch dir).
 FUZZ_TIME ?= 30
 # Each fuzzer in turn: this one, then the stanza handlers (tests/hostile),
-# SCRAM (crypto.mk) and the config parser (daemon/local.mk).
-fuzz-smoke: tests/fuzz/fuzz-xml-reader fuzz-smoke-stanza-handlers \
+# the caps parsers (model.mk), SCRAM (crypto.mk) and the config parser
+# (daemon/local.mk).
+fuzz-smoke: tests/fuzz/fuzz-xml-reader fuzz-smoke-stanza-handlers fuzz-smoke-caps \
 		fuzz-smoke-sasl-scram fuzz-smoke-settings
 	$(MKDIR_P) tests/fuzz/new-corpus
 	ASAN_OPTIONS=detect_leaks=1 ./tests/fuzz/fuzz-xml-reader \
