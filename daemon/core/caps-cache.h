@@ -35,13 +35,13 @@
 #include "core/stanza.h"
 
 /* Bounds (STYLE.md §3). */
-#define CAPS_CACHE_MAX_ENTRIES 1024u	   /* verified vers, least used out */
-#define CAPS_CACHE_MAX_JIDS 262144u	   /* resources with a known ver */
-#define CAPS_CACHE_MAX_IN_FLIGHT 8u	   /* disco#info queries at once */
-#define CAPS_CACHE_MAX_PENDING 256u	   /* distinct vers not yet known */
-#define CAPS_CACHE_MAX_CANDIDATES 8u	   /* resources we may ask, per ver */
-#define CAPS_CACHE_MAX_ATTEMPTS 3u	   /* queries per ver, per session */
-#define CAPS_CACHE_MAX_FAILED 1024u	   /* vers given up this session */
+#define CAPS_CACHE_MAX_ENTRIES 1024u /* verified vers, least used out */
+#define CAPS_CACHE_MAX_JIDS 262144u  /* resources with a ver (own store) */
+#define CAPS_CACHE_MAX_IN_FLIGHT 8u  /* disco#info queries at once */
+#define CAPS_CACHE_MAX_PENDING 256u  /* distinct vers not yet known */
+#define CAPS_CACHE_MAX_CANDIDATES 8u /* resources we may ask, per ver */
+#define CAPS_CACHE_MAX_ATTEMPTS 3u   /* queries per ver, per session */
+#define CAPS_CACHE_MAX_FAILED 1024u  /* vers given up this session */
 #define CAPS_CACHE_MAX_FILE_BYTES 4194304u /* what caps_cache_load reads */
 
 /* An unanswered disco#info query counts as failed after this (monotonic
