@@ -47,6 +47,9 @@ struct _Service {
 	/* Across a drop (issue #5): the XEP-0198 state to resume, and how
 	 * long the table is held before it is cleared. */
 	StreamMgmt *resume;
+	/* SASL2 failed on this server (not as a rejection of our
+	 * credentials): legacy SASL until the daemon restarts. */
+	bool legacy_sasl_only;
 	guint hold_id;
 	GNetworkMonitor *netmon;
 	gulong netmon_handler;

@@ -4,6 +4,7 @@
 libpresenced_core_la_SOURCES += \
 	daemon/core/sasl-scram.c daemon/core/sasl-scram.h \
 	daemon/core/sasl-choice.c daemon/core/sasl-choice.h \
+	daemon/core/fast-token.c daemon/core/fast-token.h \
 	daemon/core/tls-session.c daemon/core/tls-session.h
 
 if HAVE_CHECK

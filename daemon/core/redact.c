@@ -20,6 +20,7 @@
 #define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
 /* XEP-0388 (SASL2) carries the same payloads in its own elements. */
 #define NS_SASL2 "urn:xmpp:sasl:2"
+#define NS_FAST "urn:xmpp:fast:0"
 
 static bool is_secret_element(const Stanza *el)
 {
@@ -69,6 +70,11 @@ static void scrub(Stanza *el, bool inside_secret)
 
 	if (secret && stanza_get_text(el)[0] != '\0')
 		stanza_set_text(el, REDACTED);
+	/* XEP-0484: the FAST token is an attribute of <token/>. */
+	if (strcmp(stanza_get_name(el), "token") == 0 &&
+	    g_strcmp0(stanza_get_ns(el), NS_FAST) == 0 &&
+	    stanza_get_attr(el, "token") != NULL)
+		stanza_set_attr(el, "token", REDACTED);
 	for (Stanza *c = stanza_get_first_child(el); c != NULL;
 	     c = stanza_get_next_sibling(c))
 		scrub(c, secret);

@@ -12,6 +12,7 @@
 
 #define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
 #define NS_SASL_CB "urn:xmpp:sasl-cb:0" /* XEP-0440 §2 */
+#define NS_SASL2 "urn:xmpp:sasl:2"	/* XEP-0388 §2.1 */
 
 /* A bounded copy of a server string without surrounding whitespace;
  * NULL if empty or over the cap. */
@@ -45,25 +46,20 @@ static SaslChannelBinding binding_from_string(const char *name)
 	return SASL_CHANNEL_BINDING_NONE;
 }
 
-void sasl_choice_parse_features(const Stanza *features,
-				SaslServerOffer *ret_offer)
+/* The <mechanism/> children of list in ns, then XEP-0440 from features. */
+static void parse_offer(const Stanza *features, const Stanza *list,
+			const char *ns, SaslServerOffer *ret_offer)
 {
-	g_return_if_fail(ret_offer != NULL);
-
 	g_autoptr(GPtrArray) mechs = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) types = g_ptr_array_new_with_free_func(g_free);
 	bool advertised = false;
 	unsigned known = 0;
 
-	const Stanza *list =
-		features != NULL
-			? stanza_get_child(features, "mechanisms", NS_SASL)
-			: NULL;
 	for (const Stanza *c = list != NULL ? stanza_get_first_child(list)
 					    : NULL;
 	     c != NULL && mechs->len < SASL_CHOICE_MAX_MECHANISMS;
 	     c = stanza_get_next_sibling(c)) {
-		if (!is_element(c, "mechanism", NS_SASL))
+		if (!is_element(c, "mechanism", ns))
 			continue;
 		char *name = bounded_name(stanza_get_text(c));
 		if (name != NULL)
@@ -98,6 +94,31 @@ void sasl_choice_parse_features(const Stanza *features,
 	ret_offer->bindings_advertised = advertised;
 	ret_offer->bindings = (char **)g_ptr_array_steal(types, NULL);
 	ret_offer->binding_types = known;
+}
+
+void sasl_choice_parse_features(const Stanza *features,
+				SaslServerOffer *ret_offer)
+{
+	g_return_if_fail(ret_offer != NULL);
+
+	parse_offer(features,
+		    features != NULL
+			    ? stanza_get_child(features, "mechanisms", NS_SASL)
+			    : NULL,
+		    NS_SASL, ret_offer);
+}
+
+void sasl_choice_parse_sasl2_features(const Stanza *features,
+				      SaslServerOffer *ret_offer)
+{
+	g_return_if_fail(ret_offer != NULL);
+
+	parse_offer(
+		features,
+		features != NULL
+			? stanza_get_child(features, "authentication", NS_SASL2)
+			: NULL,
+		NS_SASL2, ret_offer);
 }
 
 /* Bindings that this connection can really carry. */

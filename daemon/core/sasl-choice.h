@@ -34,6 +34,10 @@
  */
 void sasl_choice_parse_features(const Stanza *features,
 				SaslServerOffer *ret_offer);
+/* The same for SASL2 (XEP-0388 §2.1): the <mechanism/> texts of
+ * <authentication xmlns='urn:xmpp:sasl:2'/>, XEP-0440 as above. */
+void sasl_choice_parse_sasl2_features(const Stanza *features,
+				      SaslServerOffer *ret_offer);
 
 typedef struct {
 	const SaslServerOffer *offer; /* borrowed; required */

@@ -5,7 +5,7 @@ libpresenced_core_la_SOURCES += \
 	daemon/core/xmpp-stream.c daemon/core/xmpp-stream.h \
 	daemon/core/xmpp-stream-private.h \
 	daemon/core/xmpp-stream-sasl.c daemon/core/xmpp-stream-iq.c \
-	daemon/core/xmpp-stream-sm.c \
+	daemon/core/xmpp-stream-sm.c daemon/core/xmpp-stream-sasl2.c \
 	daemon/core/xmpp-session.c daemon/core/xmpp-session.h \
 	daemon/core/xmpp-session-private.h \
 	daemon/core/xmpp-session-internal.h \
@@ -36,4 +36,14 @@ TESTS += tests/test-roster
 tests_test_roster_SOURCES = tests/test-roster.c
 tests_test_roster_CFLAGS = $(unit_cflags)
 tests_test_roster_LDADD = $(unit_ldadd)
+endif
+
+# SASL2, Bind2, XEP-0198 inside SASL2 and FAST (xmpp-stream-sasl2.c,
+# fast-token.c).
+if HAVE_CHECK
+check_PROGRAMS += tests/test-xmpp-stream-sasl2
+TESTS += tests/test-xmpp-stream-sasl2
+tests_test_xmpp_stream_sasl2_SOURCES = tests/test-xmpp-stream-sasl2.c
+tests_test_xmpp_stream_sasl2_CFLAGS = $(unit_cflags)
+tests_test_xmpp_stream_sasl2_LDADD = $(unit_ldadd)
 endif

@@ -708,6 +708,19 @@ void xmpp_session_get_auth_info(const XmppSession *s, XmppAuthInfo *ret)
 	xmpp_stream_get_auth_info(s->stream, ret);
 }
 
+void xmpp_session_get_auth_hints(const XmppSession *s, XmppAuthHints *ret)
+{
+	xmpp_stream_get_auth_hints(s->stream, ret);
+}
+
+bool xmpp_session_steal_fast_token(XmppSession *s, char **ret_token,
+				   FastMechanism *ret_mechanism,
+				   char **ret_expiry)
+{
+	return xmpp_stream_steal_fast_token(s->stream, ret_token, ret_mechanism,
+					    ret_expiry);
+}
+
 bool xmpp_session_has_csi(const XmppSession *s)
 {
 	g_return_val_if_fail(s != NULL, false);

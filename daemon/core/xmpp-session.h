@@ -115,6 +115,13 @@ const char *xmpp_session_get_full_jid(const XmppSession *session);
 
 /* How the session was authenticated (mechanism NONE before SASL). */
 void xmpp_session_get_auth_info(const XmppSession *session, XmppAuthInfo *ret);
+/* What the login learned for the next attempt, and a new FAST token:
+ * see xmpp_stream_get_auth_hints() / xmpp_stream_steal_fast_token(). */
+void xmpp_session_get_auth_hints(const XmppSession *session,
+				 XmppAuthHints *ret);
+bool xmpp_session_steal_fast_token(XmppSession *session, char **ret_token,
+				   FastMechanism *ret_mechanism,
+				   char **ret_expiry);
 
 /* Sends presence (broadcast or directed) when ONLINE; false otherwise. */
 bool xmpp_session_send_presence(XmppSession *session, const PresenceSpec *spec);

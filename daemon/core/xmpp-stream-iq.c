@@ -158,6 +158,23 @@ void stream_error_condition(const Stanza *iq, const char **ret_cond,
  */
 void stream_begin_bind(XmppStream *s, const Stanza *features)
 {
+	stream_note_features(s, features);
+	if (s->resume && s->sm_offered) {
+		stream_begin_resume(s);
+		return;
+	}
+	if (s->resume) {
+		g_debug("xmpp stream: %s no longer offers stream "
+			"management; starting a new session",
+			s->domain);
+		g_clear_pointer(&s->resume, stream_mgmt_free);
+	}
+	stream_send_bind(s);
+}
+
+/* What the features after authentication offer (RFC 6120 §4.3.2). */
+void stream_note_features(XmppStream *s, const Stanza *features)
+{
 	Stanza *session = stanza_get_child(features, "session", NS_SESSION);
 
 	s->has_bind = stanza_get_child(features, "bind", NS_BIND) != NULL;
@@ -172,17 +189,6 @@ void stream_begin_bind(XmppStream *s, const Stanza *features)
 						NS_ROSTER_VER_FEATURE) != NULL;
 	s->pre_approval = stanza_get_child(features, "sub",
 					   NS_PRE_APPROVAL_FEATURE) != NULL;
-	if (s->resume && s->sm_offered) {
-		stream_begin_resume(s);
-		return;
-	}
-	if (s->resume) {
-		g_debug("xmpp stream: %s no longer offers stream "
-			"management; starting a new session",
-			s->domain);
-		g_clear_pointer(&s->resume, stream_mgmt_free);
-	}
-	stream_send_bind(s);
 }
 
 /* Bound, and the legacy session if needed: stream management first

@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include "core/fast-token.h"
+#include "core/sasl-choice.h"
 #include "core/sasl-scram.h"
 #include "core/tls-session.h"
 #include "core/xml-reader.h"
@@ -21,6 +23,9 @@
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 #define NS_PING "urn:xmpp:ping"
 #define NS_CSI "urn:xmpp:csi:0"
+#define NS_SASL2 "urn:xmpp:sasl:2"
+#define NS_BIND2 "urn:xmpp:bind:0"
+#define NS_FAST "urn:xmpp:fast:0"
 
 /* Caps on what the server controls (STYLE.md §3). */
 #define MAX_ITEM_STRING_BYTES 1024u
@@ -64,6 +69,26 @@ struct _XmppStream {
 	XmppAuthInfo auth;	  /* what SASL used, once it succeeded */
 	unsigned sasl_round;	  /* challenges answered so far */
 	bool sasl_verified;	  /* server-final verified */
+
+	/* XEP-0388 SASL2, XEP-0386 Bind2, XEP-0484 FAST. */
+	bool legacy_sasl_only; /* from the config: SASL2 failed here before */
+	char *user_agent_id;   /* NULL: no <user-agent/>, no FAST */
+	char *device;
+	char *fast_token;	 /* secret, wiped; NULL: none */
+	FastMechanism fast_mech; /* the token's mechanism */
+	bool csi_inactive;	 /* send <inactive/> inside Bind2 */
+	bool sasl2;		 /* this authentication is SASL2 */
+	bool fast_in_use;     /* the current <authenticate/> uses the token */
+	GBytes *fast_cb;      /* its channel-binding data (NULL: -NONE) */
+	bool bind2_requested; /* <bind/> inside <authenticate/> */
+	bool bind2_done;      /* <bound/> came: no resource binding */
+	bool sm_inline_requested; /* <enable/> inside <bind/> */
+	Stanza *sasl2_features;	  /* copy, for the retry with the password */
+	bool sasl2_failed;	  /* hint: legacy SASL next time */
+	bool fast_refused;	  /* hint: forget the token */
+	char *new_token;	  /* secret, from <success/>; wiped */
+	char *new_token_expiry;
+	FastMechanism new_token_mech;
 
 	char *full_jid;
 	unsigned id_prefix;
@@ -119,11 +144,28 @@ bool stream_is_counted_stanza(const Stanza *stanza);
 /* xmpp-stream-sasl.c: STREAM_OPENING (TLS up) → AUTHENTICATING → restart. */
 void stream_begin_auth(XmppStream *s, const Stanza *features);
 void stream_on_sasl_element(XmppStream *s, const Stanza *el);
+GBytes *stream_sasl_decode(const char *text);
+void stream_secret_bytes_free(GBytes *bytes);
+typedef GBytes SecretBytes;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SecretBytes, stream_secret_bytes_free)
+unsigned stream_sasl_computable_bindings(XmppStream *s, GBytes **ret_exporter,
+					 GBytes **ret_end_point);
+bool stream_sasl_choose(XmppStream *s, const SaslServerOffer *offer,
+			unsigned computable, SaslChoice *ret_choice);
+XmppSessionEnd stream_sasl_failure_reason(const char *condition);
+
+/* xmpp-stream-sasl2.c: XEP-0388 with Bind2 and FAST inline. */
+void stream_begin_sasl2(XmppStream *s, const Stanza *features);
+void stream_on_sasl2_element(XmppStream *s, const Stanza *el);
+/* The <stream:features/> after a SASL2 success (no restart). */
+void stream_sasl2_on_features(XmppStream *s, const Stanza *features);
+void stream_sasl2_clear(XmppStream *s);
 
 /* xmpp-stream-iq.c: the pending-IQ table, bind, legacy session. */
 void stream_pending_init(XmppStream *s);
 void stream_on_iq_answer(XmppStream *s, const Stanza *iq);
 void stream_begin_bind(XmppStream *s, const Stanza *features);
+void stream_note_features(XmppStream *s, const Stanza *features);
 void stream_send_bind(XmppStream *s);
 void stream_finish_binding(XmppStream *s);
 void stream_error_condition(const Stanza *iq, const char **ret_cond,
@@ -131,6 +173,7 @@ void stream_error_condition(const Stanza *iq, const char **ret_cond,
 
 /* xmpp-stream-sm.c: XEP-0198 and the keepalive. */
 void stream_begin_resume(XmppStream *s);
+void stream_on_resumed(XmppStream *s, const Stanza *el);
 void stream_enable_sm(XmppStream *s);
 void stream_on_sm_element(XmppStream *s, const Stanza *el);
 void stream_after_send(XmppStream *s, const Stanza *stanza, const GString *xml);

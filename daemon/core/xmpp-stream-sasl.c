@@ -2,8 +2,9 @@
 /*
  * SASL inside the stream (RFC 6120 §6): the mechanism choice, the
  * exchange of <auth/>, <challenge/>, <response/>, <success/> and
- * <failure/>, and the stream restart after success. The mechanisms
- * themselves (SCRAM, PLAIN) are in sasl-scram.c.
+ * <failure/>, and the stream restart after success, plus the helpers
+ * SASL2 shares (xmpp-stream-sasl2.c takes over where the server offers
+ * XEP-0388). The mechanisms themselves (SCRAM, PLAIN) are in sasl-scram.c.
  */
 #include "config.h"
 
@@ -14,7 +15,7 @@
 
 /* Base64 of SASL payloads (§6.4.2): "=" means empty; anything outside the
  * alphabet is incorrect-encoding. */
-static GBytes *decode_sasl_payload(const char *text)
+GBytes *stream_sasl_decode(const char *text)
 {
 	g_autofree char *clean = NULL;
 	size_t n = 0, pad = 0;
@@ -49,7 +50,7 @@ static GBytes *decode_sasl_payload(const char *text)
  * proof): wiped before it is freed. Ours alone (refcount 1), so writing
  * over the "const" data is safe.
  */
-static void secret_bytes_free(GBytes *bytes)
+void stream_secret_bytes_free(GBytes *bytes)
 {
 	gsize len = 0;
 	const void *data;
@@ -61,9 +62,6 @@ static void secret_bytes_free(GBytes *bytes)
 		explicit_bzero((void *)data, len);
 	g_bytes_unref(bytes);
 }
-
-typedef GBytes SecretBytes;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(SecretBytes, secret_bytes_free)
 
 static void send_sasl_element(XmppStream *s, const char *name,
 			      const char *mechanism, GBytes *payload)
@@ -86,8 +84,8 @@ static void send_sasl_element(XmppStream *s, const char *name,
 }
 
 /* The channel bindings this TLS session can give (RFC 9266, RFC 5929). */
-static unsigned computable_bindings(XmppStream *s, GBytes **ret_exporter,
-				    GBytes **ret_end_point)
+unsigned stream_sasl_computable_bindings(XmppStream *s, GBytes **ret_exporter,
+					 GBytes **ret_end_point)
 {
 	unsigned set = 0;
 
@@ -102,8 +100,8 @@ static unsigned computable_bindings(XmppStream *s, GBytes **ret_exporter,
 	return set;
 }
 
-static bool choose(XmppStream *s, const SaslServerOffer *offer,
-		   unsigned computable, SaslChoice *ret_choice)
+bool stream_sasl_choose(XmppStream *s, const SaslServerOffer *offer,
+			unsigned computable, SaslChoice *ret_choice)
 {
 	g_autoptr(GError) error = NULL;
 	SaslChoiceInput in = {
@@ -140,9 +138,15 @@ void stream_begin_auth(XmppStream *s, const Stanza *features)
 	SaslChoice choice;
 	unsigned computable;
 
+	/* XEP-0388 where offered, unless it failed on this server before. */
+	if (stanza_get_child(features, "authentication", NS_SASL2) &&
+	    !s->legacy_sasl_only) {
+		stream_begin_sasl2(s, features);
+		return;
+	}
 	sasl_choice_parse_features(features, &offer);
-	computable = computable_bindings(s, &exporter, &end_point);
-	if (!choose(s, &offer, computable, &choice))
+	computable = stream_sasl_computable_bindings(s, &exporter, &end_point);
+	if (!stream_sasl_choose(s, &offer, computable, &choice))
 		return;
 	s->sasl = sasl_client_new_with_options(&(SaslClientOptions){
 		.mechanism = choice.mechanism,
@@ -223,7 +227,7 @@ static void fail_rejected(XmppStream *s, XmppSessionEnd reason,
 /* §6.5: only these conditions say the credentials are wrong for good;
  * temporary-auth-failure, aborted, malformed-request and the others are
  * worth another try. */
-static XmppSessionEnd failure_reason(const char *condition)
+XmppSessionEnd stream_sasl_failure_reason(const char *condition)
 {
 	static const char *const permanent[] = {
 		"not-authorized", "account-disabled", "credentials-expired",
@@ -239,7 +243,7 @@ static XmppSessionEnd failure_reason(const char *condition)
  * exchange when it is not base64 (§6.4.2: incorrect-encoding). */
 static GBytes *decode_or_fail(XmppStream *s, const Stanza *el)
 {
-	GBytes *data = decode_sasl_payload(stanza_get_text(el));
+	GBytes *data = stream_sasl_decode(stanza_get_text(el));
 
 	if (!data)
 		fail_exchange(s,
@@ -345,7 +349,7 @@ static void on_sasl_failure(XmppStream *s, const Stanza *failure)
 		clipped = stream_clip_text(text, MAX_ERROR_TEXT_BYTES);
 	if (!condition)
 		condition = "not-authorized";
-	fail_rejected(s, failure_reason(condition),
+	fail_rejected(s, stream_sasl_failure_reason(condition),
 		      "authentication with %s failed: %s%s%s", s->domain,
 		      condition, clipped ? ": " : "", clipped ? clipped : "");
 }

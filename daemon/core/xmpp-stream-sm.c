@@ -17,7 +17,9 @@
  */
 void stream_enable_sm(XmppStream *s)
 {
-	if (!s->sm_offered)
+	/* Bind2 asked for it inline (XEP-0386 §2.5): not twice. */
+	if (!s->sm_offered || s->sm_active ||
+	    (s->bind2_done && s->sm_inline_requested))
 		return;
 	if (!s->sm)
 		s->sm = stream_mgmt_new();
@@ -94,7 +96,7 @@ void stream_begin_resume(XmppStream *s)
  * <resumed/>: the server kept our session. What it did not handle goes
  * out again, in order; then we are online as before, table and all.
  */
-static void on_resumed(XmppStream *s, const Stanza *el)
+void stream_on_resumed(XmppStream *s, const Stanza *el)
 {
 	const char *jid;
 	size_t n;
@@ -143,7 +145,7 @@ void stream_on_sm_element(XmppStream *s, const Stanza *el)
 
 	if (s->state == XMPP_SESSION_STATE_RESUMING) {
 		if (strcmp(name, "resumed") == 0) {
-			on_resumed(s, el);
+			stream_on_resumed(s, el);
 		} else if (strcmp(name, "failed") == 0) {
 			/* §5: the session is gone; start a new one. */
 			g_debug("xmpp stream: %s could not resume the stream; "

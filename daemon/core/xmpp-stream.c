@@ -199,6 +199,17 @@ XmppStream *xmpp_stream_new(const XmppSessionConfig *config,
 		s->ca_file = g_strdup(config->ca_file);
 	s->direct_tls = config->direct_tls;
 	s->scram_worked_before = config->scram_worked_before;
+	s->legacy_sasl_only = config->legacy_sasl_only;
+	if (config->user_agent_id && *config->user_agent_id)
+		s->user_agent_id = g_strdup(config->user_agent_id);
+	if (config->device && *config->device)
+		s->device = g_strdup(config->device);
+	s->fast_mech = fast_mechanism_from_string(config->fast_mechanism);
+	if (config->fast_token && *config->fast_token && s->fast_mech)
+		s->fast_token = g_strdup(config->fast_token);
+	else
+		s->fast_mech = FAST_MECHANISM_NONE;
+	s->csi_inactive = config->csi_inactive;
 	s->negotiation_timeout = config->negotiation_timeout
 					 ? config->negotiation_timeout
 					 : DEFAULT_NEGOTIATION_TIMEOUT;
@@ -233,6 +244,7 @@ void xmpp_stream_free(XmppStream *s)
 	g_free(s->ca_file);
 	g_free(s->stream_from);
 	g_free(s->full_jid);
+	stream_sasl2_clear(s);
 	g_clear_pointer(&s->pending, g_hash_table_unref);
 	if (s->reader)
 		xml_reader_free(s->reader);
@@ -700,6 +712,10 @@ static void on_features(XmppStream *s, const Stanza *features)
 		stream_begin_auth(s, features);
 		return;
 	}
+	if (s->sasl2) {
+		stream_sasl2_on_features(s, features);
+		return;
+	}
 	stream_begin_bind(s, features);
 }
 
@@ -745,15 +761,24 @@ static void handle_negotiation_element(XmppStream *s, const Stanza *el)
 		on_starttls_answer(s, el);
 		return;
 	case XMPP_SESSION_STATE_AUTHENTICATING:
-		if (g_strcmp0(stanza_get_ns(el), NS_SASL) == 0)
+		if (s->sasl2) {
+			if (g_strcmp0(stanza_get_ns(el), NS_SASL2) == 0)
+				stream_on_sasl2_element(s, el);
+		} else if (g_strcmp0(stanza_get_ns(el), NS_SASL) == 0) {
 			stream_on_sasl_element(s, el);
+		}
+		return;
+	case XMPP_SESSION_STATE_ROSTER:
+	case XMPP_SESSION_STATE_ONLINE:
+		/* After a resumption inside SASL2 the features come once
+		 * we are back online: what they offer (CSI) still counts. */
+		if (s->sasl2 && is_ns(el, "features", NS_STREAMS))
+			stream_note_features(s, el);
 		return;
 	case XMPP_SESSION_STATE_INIT:
 	case XMPP_SESSION_STATE_TLS_HANDSHAKE:
 	case XMPP_SESSION_STATE_RESUMING:
 	case XMPP_SESSION_STATE_BINDING:
-	case XMPP_SESSION_STATE_ROSTER:
-	case XMPP_SESSION_STATE_ONLINE:
 	case XMPP_SESSION_STATE_CLOSING:
 	case XMPP_SESSION_STATE_CLOSED:
 		return;
@@ -840,7 +865,9 @@ static bool drain_reader(XmppStream *s)
 		if (s->state == XMPP_SESSION_STATE_TLS_HANDSHAKE &&
 		    before != XMPP_SESSION_STATE_TLS_HANDSHAKE)
 			return false;
-		if (s->authenticated != authenticated)
+		/* Legacy SASL success restarts the stream; SASL2 does not
+		 * (XEP-0388 §2.6.1): what follows it is the same stream. */
+		if (s->authenticated != authenticated && !s->sasl2)
 			return false;
 	}
 	return false;

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/fast-token.h"
 #include "core/sasl-scram.h"
 #include "core/stanza.h"
 #include "core/stream-mgmt.h"
@@ -84,6 +85,24 @@ typedef struct {
 	/* SCRAM has authenticated this account before (the daemon keeps the
 	 * mark): PLAIN is then a downgrade and never used (XEP-0474 §7). */
 	bool scram_worked_before;
+	/*
+	 * XEP-0388 SASL2 (with XEP-0386 Bind2 and XEP-0484 FAST inline) is
+	 * used where the server offers it, unless legacy_sasl_only (it
+	 * failed on this server before, not as a rejection of our
+	 * credentials: see xmpp_stream_get_auth_hints()).
+	 */
+	bool legacy_sasl_only;
+	/* <user-agent id=…/>: a UUID stable per installation; NULL: no
+	 * user-agent, and then no FAST (servers tie tokens to it). device:
+	 * its <device/> text (NULL: none). Both copied. */
+	const char *user_agent_id;
+	const char *device;
+	/* A FAST token from an earlier session and its mechanism
+	 * ("HT-SHA-256-EXPR"…); NULL: none. Copied, wiped on free. */
+	const char *fast_token;
+	const char *fast_mechanism;
+	/* XEP-0352 state at login: Bind2 carries <inactive/> when true. */
+	bool csi_inactive;
 } XmppSessionConfig;
 
 /* How the stream was authenticated, for status and logs. */
@@ -92,7 +111,24 @@ typedef struct {
 	SaslMechanism mechanism; /* NONE before authentication */
 	SaslChannelBinding binding;
 	bool downgrade_checked; /* a XEP-0474 hash was sent and matched */
+	bool sasl2;		/* XEP-0388 */
+	bool bind2;		/* bound inline (XEP-0386) */
+	bool sm_inline;		/* XEP-0198 enabled or resumed inside SASL2 */
+	FastMechanism fast;	/* logged in with a FAST token (XEP-0484) */
 } XmppAuthInfo;
+
+/*
+ * What this stream learned for the next attempt (read it at closed() or
+ * online). sasl2_failed: SASL2 broke in a way that is not a rejection of
+ * our credentials (malformed answer, unknown <continue/> task, a failure
+ * condition worth a retry): use legacy SASL next time. fast_refused: the
+ * token was refused or the server's answer to it did not verify: forget
+ * it (the next login uses the password).
+ */
+typedef struct {
+	bool sasl2_failed;
+	bool fast_refused;
+} XmppAuthHints;
 
 typedef struct {
 	/* Bound (state ROSTER): the owner requests what it needs, then
@@ -158,6 +194,17 @@ const char *xmpp_stream_get_domain(const XmppStream *stream);
 bool xmpp_stream_offers(const XmppStream *stream, XmppStreamFeature feature);
 /* Filled once SASL succeeded (mechanism NONE before). */
 void xmpp_stream_get_auth_info(const XmppStream *stream, XmppAuthInfo *ret);
+
+void xmpp_stream_get_auth_hints(const XmppStream *stream, XmppAuthHints *ret);
+/*
+ * A FAST token the server gave in this stream's <success/> (XEP-0484),
+ * handed over once: true and ret_token (secret: wipe it), ret_mechanism
+ * and ret_expiry (ISO 8601 as sent, may be "") all transfer full; false
+ * and nothing written when there is none.
+ */
+bool xmpp_stream_steal_fast_token(XmppStream *stream, char **ret_token,
+				  FastMechanism *ret_mechanism,
+				  char **ret_expiry);
 
 /* ROSTER → ONLINE: the negotiation deadline ends, the keepalive starts. */
 void xmpp_stream_set_online(XmppStream *stream);

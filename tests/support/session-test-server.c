@@ -190,6 +190,12 @@ TestServer *ts_new(const TestServerOptions *options)
 	config.direct_tls = options->direct_tls;
 	config.negotiation_timeout = options->negotiation_timeout;
 	config.scram_worked_before = options->scram_worked_before;
+	config.legacy_sasl_only = options->legacy_sasl_only;
+	config.user_agent_id = options->user_agent_id;
+	config.fast_token = options->fast_token;
+	config.fast_mechanism = options->fast_mechanism;
+	config.csi_inactive = options->csi_inactive;
+	config.device = "test-host";
 	ts->bound = options->bound;
 	if (options->bound)
 		ts->session = xmpp_session_new_bound_for_test(
@@ -609,6 +615,18 @@ static char *mechanisms_features(const TestServer *ts, const char *mechanisms)
 			g_string_append_printf(xml, "<mechanism>%s</mechanism>",
 					       names[i]);
 	g_string_append(xml, "</mechanisms>");
+	if (ts->sasl2_inline) {
+		g_string_append(xml,
+				"<authentication xmlns='urn:xmpp:sasl:2'>");
+		for (size_t i = 0; names[i]; i++)
+			if (*names[i])
+				g_string_append_printf(
+					xml, "<mechanism>%s</mechanism>",
+					names[i]);
+		g_string_append_printf(xml,
+				       "<inline>%s</inline></authentication>",
+				       ts->sasl2_inline);
+	}
 	if (ts->channel_bindings) {
 		/* XEP-0440 §3. */
 		g_auto(GStrv) types = g_strsplit(ts->channel_bindings, " ", -1);

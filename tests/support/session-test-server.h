@@ -97,6 +97,9 @@ typedef struct {
 	const char *channel_bindings;
 	/* XEP-0474 h= value put into server-first; NULL: none. */
 	const char *downgrade_h;
+	/* XEP-0388: the features also offer <authentication/> with the same
+	 * mechanisms and this inner XML of <inline/>; NULL: no SASL2. */
+	const char *sasl2_inline;
 } TestServer;
 
 typedef struct {
@@ -113,6 +116,12 @@ typedef struct {
 	bool bound;
 	const char *const *bound_features; /* "csi", "sm", ... */
 	bool scram_worked_before;	   /* XmppSessionConfig's */
+	/* XmppSessionConfig's SASL2 / FAST fields. */
+	bool legacy_sasl_only;
+	const char *user_agent_id;
+	const char *fast_token;
+	const char *fast_mechanism;
+	bool csi_inactive;
 } TestServerOptions;
 
 TestServer *ts_new(const TestServerOptions *options);
