@@ -871,6 +871,15 @@ Service *service_new(Settings *config)
 	service->state = SERVICE_STATE_OFFLINE;
 	service->state_reason = g_strdup("");
 	service->state_message = g_strdup("");
+	/*
+	 * SASL2, Bind2 and FAST (issue #16) are built and unit-tested but
+	 * have not been through the server matrix yet (Bind2 makes its own
+	 * resource on Prosody 13 and ejabberd 24.12, and ejabberd replaces a
+	 * session with the same user-agent id): legacy SASL unless
+	 * PRESENCED_SASL2=1, until they have.
+	 */
+	service->legacy_sasl_only =
+		g_strcmp0(g_getenv("PRESENCED_SASL2"), "1") != 0;
 	service->jid = g_strdup(config->jid);
 	service->requests =
 		subscription_requests_new(SUBSCRIPTION_REQUESTS_MAX);
