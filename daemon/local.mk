@@ -33,7 +33,7 @@ libpresenced_daemon_la_CFLAGS = $(AM_CFLAGS)
 libpresenced_service_la_SOURCES = \
 	daemon/service.c daemon/service.h daemon/service-private.h \
 	daemon/service-roster.c daemon/service-caps.c \
-	daemon/service-desktop.c \
+	daemon/service-desktop.c daemon/service-auth.c \
 	daemon/bus-desktop.c daemon/bus-desktop.h \
 	daemon/bus-desktop-private.h daemon/bus-desktop-lock.c \
 	daemon/bus-desktop-logind.c daemon/bus-desktop-idle.c \

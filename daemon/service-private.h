@@ -126,6 +126,25 @@ void service_desktop_changed(Service *service, bool changed);
 
 /* service-caps.c: the cache and the list; load reads the cache file
  * (once); at free the cache is written if it changed. */
+/* service-auth.c: the login's state (user-agent id, FAST token), and
+ * what a login teaches. */
+typedef struct {
+	char *ua_id;
+	char *token; /* wiped when cleared */
+	char *token_mech;
+	char *expiry;
+} ServiceLoginSecrets;
+void service_login_secrets_clear(ServiceLoginSecrets *secrets);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ServiceLoginSecrets,
+				 service_login_secrets_clear)
+/* Fills scfg's user-agent id and token; secrets owns them. */
+void service_auth_prepare(Service *service, XmppSessionConfig *scfg,
+			  ServiceLoginSecrets *secrets);
+/* Online (or resumed): Authentication, the SCRAM mark, a new token. */
+void service_auth_remember(Service *service, bool resumed);
+/* Closed before online: SASL2 broken → legacy; a refused token goes. */
+void service_auth_learn(Service *service);
+
 void service_caps_init(Service *service);
 void service_caps_load(Service *service);
 void service_caps_free(Service *service);

@@ -220,110 +220,12 @@ static void prune_requests(Service *service)
 					service->contacts);
 }
 
-/* "TLS 1.3, SCRAM-SHA-1-PLUS (tls-exporter), XEP-0474 checked, SASL2,
- * Bind2"; with a token "TLS 1.3, HT-SHA-256-EXPR (tls-exporter), SASL2,
- * FAST token, Bind2". */
-static char *describe_auth(const XmppAuthInfo *info, bool resumed)
-{
-	GString *s = g_string_new(NULL);
-
-	g_string_append_printf(
-		s, "TLS %s, %s",
-		tls_session_version_to_string(info->tls_version),
-		info->fast ? fast_mechanism_to_string(info->fast)
-			   : sasl_mechanism_to_string(info->mechanism));
-	if (info->binding)
-		g_string_append_printf(
-			s, " (%s)",
-			sasl_channel_binding_to_string(info->binding));
-	if (info->downgrade_checked)
-		g_string_append(s, ", XEP-0474 checked");
-	if (info->sasl2)
-		g_string_append(s, ", SASL2");
-	if (info->fast)
-		g_string_append(s, ", FAST token");
-	if (info->bind2)
-		g_string_append(s, ", Bind2");
-	if (resumed)
-		g_string_append(s, info->sm_inline
-					   ? ", resumed (XEP-0198 in SASL2)"
-					   : ", resumed (XEP-0198)");
-	return g_string_free(s, FALSE);
-}
-
-/*
- * XEP-0484: what the login taught about the token. A refused one is
- * forgotten (the next login uses the password, once); a new one (first
- * login, rotation) replaces it. Never logged.
- */
-static void keep_fast_token(Service *service)
-{
-	g_autoptr(GError) error = NULL;
-	g_autofree char *token = NULL;
-	g_autofree char *expiry = NULL;
-	FastMechanism mech;
-	XmppAuthHints hints;
-
-	xmpp_session_get_auth_hints(service->session, &hints);
-	if (hints.fast_refused && !account_state_forget_fast_token(
-					  NULL, service->config->jid, &error)) {
-		g_warning("cannot forget the FAST token of %s: %s",
-			  service->config->jid, error->message);
-		g_clear_error(&error);
-	}
-	if (!xmpp_session_steal_fast_token(service->session, &token, &mech,
-					   &expiry))
-		return;
-	if (!account_state_set_fast_token(NULL, service->config->jid, token,
-					  fast_mechanism_to_string(mech),
-					  expiry, &error))
-		g_warning("cannot keep the FAST token of %s: %s",
-			  service->config->jid, error->message);
-	else
-		g_debug("kept a FAST token (%s, expires %s)",
-			fast_mechanism_to_string(mech), *expiry ? expiry : "?");
-	explicit_bzero(token, strlen(token));
-}
-
-/* Publishes how we authenticated (Authentication) and keeps the "SCRAM
- * worked" mark, so a later PLAIN-only offer is refused as a downgrade. */
-static void remember_auth(Service *service, bool resumed)
-{
-	g_autoptr(GError) error = NULL;
-	g_autofree char *text = NULL;
-	XmppAuthInfo info;
-
-	xmpp_session_get_auth_info(service->session, &info);
-	text = describe_auth(&info, resumed);
-	keep_fast_token(service);
-	if (info.sasl2)
-		g_debug("logged in with SASL2 (XEP-0388)%s%s%s",
-			info.fast ? ", a FAST token (XEP-0484)" : "",
-			info.bind2 ? ", Bind2 (XEP-0386)" : "",
-			resumed ? ", resumed" : "");
-	g_debug("authenticated with %s%s%s over TLS %s%s",
-		info.fast ? fast_mechanism_to_string(info.fast)
-			  : sasl_mechanism_to_string(info.mechanism),
-		info.binding ? " bound to " : "",
-		sasl_channel_binding_to_string(info.binding),
-		tls_session_version_to_string(info.tls_version),
-		info.downgrade_checked ? ", downgrade protection checked" : "");
-	service_set_string(service, &service->authentication, text,
-			   "Authentication");
-	if (!sasl_mechanism_is_scram(info.mechanism))
-		return;
-	if (!account_state_mark_scram_worked(NULL, service->config->jid,
-					     &error))
-		g_warning("cannot remember that SCRAM works for %s: %s",
-			  service->config->jid, error->message);
-}
-
 static void on_online(void *user_data, const char *full_jid)
 {
 	Service *service = user_data;
 
 	g_info("online as %s", full_jid);
-	remember_auth(service, false);
+	service_auth_remember(service, false);
 	cancel_hold(service);
 	g_clear_pointer(&service->resume, stream_mgmt_free);
 	service->sent_valid = false;
@@ -349,7 +251,7 @@ static void on_resumed(void *user_data, const char *full_jid)
 	Service *service = user_data;
 
 	g_info("resumed the session as %s", full_jid);
-	remember_auth(service, true);
+	service_auth_remember(service, true);
 	cancel_hold(service);
 	service->online_since = g_get_monotonic_time();
 	service_set_string(service, &service->jid, full_jid, "Jid");
@@ -420,25 +322,6 @@ static void on_subscription_request_gone(void *user_data, const char *bare_jid)
 
 static gboolean teardown(gpointer user_data);
 
-/* A login that did not get online: SASL2 broken here → legacy from
- * now on; a refused token → forgotten. Neither repeats. */
-static void learn_from_login(Service *service)
-{
-	g_autoptr(GError) error = NULL;
-	XmppAuthHints hints;
-
-	xmpp_session_get_auth_hints(service->session, &hints);
-	if (hints.sasl2_failed && !service->legacy_sasl_only) {
-		g_info("SASL2 failed with %s; using legacy SASL from now on",
-		       jid_domain(service->config->jid));
-		service->legacy_sasl_only = true;
-	}
-	if (hints.fast_refused && !account_state_forget_fast_token(
-					  NULL, service->config->jid, &error))
-		g_warning("cannot forget the FAST token of %s: %s",
-			  service->config->jid, error->message);
-}
-
 static void on_closed(void *user_data, XmppSessionEnd reason,
 		      const GError *error)
 {
@@ -449,7 +332,7 @@ static void on_closed(void *user_data, XmppSessionEnd reason,
 	service->session_closed = true;
 	service->end_reason = reason;
 	if (service->session)
-		learn_from_login(service);
+		service_auth_learn(service);
 	/* Asked now: what the sink saw up to the read that ended it. */
 	service->end_tls_verified =
 		session_sink_is_tls_verified(&service->sink);
@@ -693,28 +576,10 @@ static gboolean teardown(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/* An expiry we cannot read counts as valid: the server decides. */
-static bool fast_token_expired(const char *expiry)
-{
-	g_autoptr(GDateTime) when = NULL;
-	g_autoptr(GDateTime) now = NULL;
-
-	if (!expiry || !*expiry)
-		return false;
-	when = g_date_time_new_from_iso8601(expiry, NULL);
-	if (!when)
-		return false;
-	now = g_date_time_new_now_utc();
-	return g_date_time_compare(when, now) <= 0;
-}
-
 void service_connect_now(Service *service)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *ua_id = NULL;
-	g_autofree char *token = NULL;
-	g_autofree char *token_mech = NULL;
-	g_autofree char *expiry = NULL;
+	g_auto(ServiceLoginSecrets) secrets = {0};
 	XmppSessionConfig scfg = {
 		.jid = service->config->jid,
 		.password = service->config->password,
@@ -753,30 +618,7 @@ void service_connect_now(Service *service)
 	g_clear_handle_id(&service->reconnect_id, g_source_remove);
 	if (service->session || service->stopping)
 		return;
-	/* XEP-0388 user-agent and XEP-0484 token (CONTRACT.md
-	 * "Authentication"): without a kept id, no FAST. */
-	ua_id = account_state_dup_user_agent_id(NULL, &error);
-	if (!ua_id) {
-		g_warning("cannot keep a user-agent id: %s; logging in "
-			  "without FAST",
-			  error->message);
-		g_clear_error(&error);
-	}
-	scfg.user_agent_id = ua_id;
-	if (ua_id &&
-	    account_state_get_fast_token(NULL, service->config->jid, &token,
-					 &token_mech, &expiry)) {
-		if (fast_token_expired(expiry)) {
-			g_debug("the FAST token expired (%s); logging in "
-				"with the password",
-				expiry);
-			(void)account_state_forget_fast_token(
-				NULL, service->config->jid, NULL);
-		} else {
-			scfg.fast_token = token;
-			scfg.fast_mechanism = token_mech;
-		}
-	}
+	service_auth_prepare(service, &scfg, &secrets);
 
 	g_clear_pointer(&service->host, g_free);
 	retry_policy_note_attempt(&service->window, g_get_monotonic_time());
@@ -784,8 +626,6 @@ void service_connect_now(Service *service)
 	service_caps_prepare(service, &callbacks);
 	service->session = xmpp_session_new(&scfg, service->contacts,
 					    &callbacks, service, &error);
-	if (token)
-		explicit_bzero(token, strlen(token));
 	if (service->session)
 		service_caps_attach(service, service->session);
 	if (service->session && service->resume)
