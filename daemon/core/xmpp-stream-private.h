@@ -153,6 +153,10 @@ unsigned stream_sasl_computable_bindings(XmppStream *s, GBytes **ret_exporter,
 bool stream_sasl_choose(XmppStream *s, const SaslServerOffer *offer,
 			unsigned computable, SaslChoice *ret_choice);
 XmppSessionEnd stream_sasl_failure_reason(const char *condition);
+/* A <failure/>'s condition (default not-authorized) and clipped text (or
+ * NULL; the text element in text_ns). */
+const char *stream_read_sasl_failure(const Stanza *failure, const char *text_ns,
+				     char **ret_text);
 
 /* xmpp-stream-sasl2.c: XEP-0388 with Bind2 and FAST inline. */
 void stream_begin_sasl2(XmppStream *s, const Stanza *features);

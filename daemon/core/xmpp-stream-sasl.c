@@ -329,26 +329,39 @@ static void on_sasl_success(XmppStream *s, const Stanza *success)
 	stream_send_header(s);
 }
 
-/* <failure/> (RFC 6120 §6.5): condition and text for the user. */
-static void on_sasl_failure(XmppStream *s, const Stanza *failure)
+/*
+ * A <failure/>'s condition (RFC 6120 §6.5; SASL2 uses the same ones,
+ * XEP-0388 §2.6.2) and its text, clipped, for the user; the text element
+ * is in text_ns (legacy SASL's or SASL2's). Transfer full of the text.
+ */
+const char *stream_read_sasl_failure(const Stanza *failure, const char *text_ns,
+				     char **ret_text)
 {
 	const char *condition = NULL;
 	const char *text = NULL;
-	g_autofree char *clipped = NULL;
 
 	for (Stanza *c = stanza_get_first_child(failure); c;
 	     c = stanza_get_next_sibling(c)) {
-		if (g_strcmp0(stanza_get_ns(c), NS_SASL) != 0)
-			continue;
-		if (strcmp(stanza_get_name(c), "text") == 0)
+		const char *ns = stanza_get_ns(c);
+
+		if (strcmp(stanza_get_name(c), "text") == 0 &&
+		    g_strcmp0(ns, text_ns) == 0)
 			text = stanza_get_text(c);
-		else if (!condition)
+		else if (!condition && g_strcmp0(ns, NS_SASL) == 0)
 			condition = stanza_get_name(c);
 	}
-	if (text && *text)
-		clipped = stream_clip_text(text, MAX_ERROR_TEXT_BYTES);
-	if (!condition)
-		condition = "not-authorized";
+	*ret_text = text && *text ? stream_clip_text(text, MAX_ERROR_TEXT_BYTES)
+				  : NULL;
+	return condition ? condition : "not-authorized";
+}
+
+/* <failure/> (RFC 6120 §6.5): condition and text for the user. */
+static void on_sasl_failure(XmppStream *s, const Stanza *failure)
+{
+	g_autofree char *clipped = NULL;
+	const char *condition =
+		stream_read_sasl_failure(failure, NS_SASL, &clipped);
+
 	fail_rejected(s, stream_sasl_failure_reason(condition),
 		      "authentication with %s failed: %s%s%s", s->domain,
 		      condition, clipped ? ": " : "", clipped ? clipped : "");

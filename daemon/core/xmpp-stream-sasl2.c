@@ -603,21 +603,11 @@ void stream_sasl2_on_features(XmppStream *s, const Stanza *features)
 /* <failure/> (XEP-0388 §2.6.2): conditions are RFC 6120's. */
 static void on_failure(XmppStream *s, const Stanza *failure)
 {
-	const char *condition = NULL;
-	const char *text = NULL;
 	g_autofree char *clipped = NULL;
+	const char *condition =
+		stream_read_sasl_failure(failure, NS_SASL2, &clipped);
 	XmppSessionEnd reason;
 
-	for (Stanza *c = stanza_get_first_child(failure); c;
-	     c = stanza_get_next_sibling(c)) {
-		if (is_el(c, "text", NS_SASL2))
-			text = stanza_get_text(c);
-		else if (!condition &&
-			 g_strcmp0(stanza_get_ns(c), NS_SASL) == 0)
-			condition = stanza_get_name(c);
-	}
-	if (!condition)
-		condition = "not-authorized";
 	if (s->fast_in_use) {
 		/* XEP-0484 §3.4: the token is gone (expired, revoked); the
 		 * password once, in this stream, with a request for a new
@@ -630,8 +620,6 @@ static void on_failure(XmppStream *s, const Stanza *failure)
 		send_authenticate(s, false);
 		return;
 	}
-	if (text && *text)
-		clipped = stream_clip_text(text, MAX_ERROR_TEXT_BYTES);
 	reason = stream_sasl_failure_reason(condition);
 	if (reason != XMPP_SESSION_END_AUTH_FAILED)
 		s->sasl2_failed = true;
