@@ -91,6 +91,7 @@ void service_auth_remember(Service *service, bool resumed)
 
 	xmpp_session_get_auth_info(service->session, &info);
 	text = describe_auth(&info, resumed);
+	service->login_remembered = true;
 	keep_fast_token(service);
 	if (info.sasl2)
 		g_debug("logged in with SASL2 (XEP-0388)%s%s%s",
@@ -121,6 +122,8 @@ void service_auth_learn(Service *service)
 	g_autoptr(GError) error = NULL;
 	XmppAuthHints hints;
 
+	if (service->login_remembered)
+		return;
 	xmpp_session_get_auth_hints(service->session, &hints);
 	if (hints.sasl2_failed && !service->legacy_sasl_only) {
 		g_info("SASL2 failed for %s; using legacy SASL from now on",
@@ -148,6 +151,43 @@ static bool fast_token_expired(const char *expiry)
 	return g_date_time_compare(when, now) <= 0;
 }
 
+/*
+ * XEP-0388's user-agent id names one client, and servers act on it:
+ * ejabberd 24.12 replaces the session of a client that logs in again
+ * with the same id. Two daemons of one installation on one account (two
+ * configs, two resources) are two clients, so the id is a name-based
+ * UUID (RFC 9562 version 5 layout, SHA-1) of the installation's random
+ * UUID, the account and the configured resource: stable across restarts
+ * of one daemon, different for another.
+ */
+static char *client_user_agent_id(const Settings *config,
+				  GError **error)
+{
+	g_autofree char *installation =
+		account_state_dup_user_agent_id(NULL, error);
+	g_autoptr(GChecksum) sha1 = NULL;
+	guint8 d[20];
+	gsize len = sizeof d;
+
+	if (!installation)
+		return NULL;
+	sha1 = g_checksum_new(G_CHECKSUM_SHA1);
+	g_checksum_update(sha1, (const guchar *)installation, -1);
+	g_checksum_update(sha1, (const guchar *)"\n", 1);
+	g_checksum_update(sha1, (const guchar *)config->jid, -1);
+	g_checksum_update(sha1, (const guchar *)"/", 1);
+	if (config->resource)
+		g_checksum_update(sha1, (const guchar *)config->resource, -1);
+	g_checksum_get_digest(sha1, d, &len);
+	d[6] = (guint8)((d[6] & 0x0f) | 0x50);
+	d[8] = (guint8)((d[8] & 0x3f) | 0x80);
+	return g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+			       "%02x%02x%02x%02x%02x%02x",
+			       d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7],
+			       d[8], d[9], d[10], d[11], d[12], d[13], d[14],
+			       d[15]);
+}
+
 void service_auth_prepare(Service *service, XmppSessionConfig *scfg,
 			  ServiceLoginSecrets *secrets)
 {
@@ -155,7 +195,7 @@ void service_auth_prepare(Service *service, XmppSessionConfig *scfg,
 
 	/* XEP-0388 user-agent and XEP-0484 token (CONTRACT.md
 	 * "Authentication"): without a kept id, no FAST. */
-	secrets->ua_id = account_state_dup_user_agent_id(NULL, &error);
+	secrets->ua_id = client_user_agent_id(service->config, &error);
 	if (!secrets->ua_id) {
 		g_warning("cannot keep a user-agent id: %s; logging in "
 			  "without FAST",

@@ -394,6 +394,7 @@ static void drop_session(Service *service)
 	g_clear_pointer(&service->connection, connection_free);
 	g_clear_pointer(&service->session, xmpp_session_free);
 	service->session_closed = false;
+	service->login_remembered = false;
 }
 
 static void clear_presence(Service *service)
@@ -711,15 +712,10 @@ Service *service_new(Settings *config)
 	service->state = SERVICE_STATE_OFFLINE;
 	service->state_reason = g_strdup("");
 	service->state_message = g_strdup("");
-	/*
-	 * SASL2, Bind2 and FAST (issue #16) are built and unit-tested but
-	 * have not been through the server matrix yet (Bind2 makes its own
-	 * resource on Prosody 13 and ejabberd 24.12, and ejabberd replaces a
-	 * session with the same user-agent id): legacy SASL unless
-	 * PRESENCED_SASL2=1, until they have.
-	 */
+	/* PRESENCED_SASL2=0: the RFC 6120 login even where SASL2 is offered
+	 * (troubleshooting, and the legacy column of the reconnect bench). */
 	service->legacy_sasl_only =
-		g_strcmp0(g_getenv("PRESENCED_SASL2"), "1") != 0;
+		g_strcmp0(g_getenv("PRESENCED_SASL2"), "0") == 0;
 	service->jid = g_strdup(config->jid);
 	service->requests =
 		subscription_requests_new(SUBSCRIPTION_REQUESTS_MAX);

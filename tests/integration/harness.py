@@ -131,6 +131,23 @@ def free_port():
         return s.getsockname()[1]
 
 
+def ours(frm, full):
+    """True when frm is the daemon's full JID for the configured `full`:
+    the same, or what a Bind2 server (XEP-0386) made of our resource as
+    its tag: "tag~suffix" (Prosody 13), "tag.suffix" (ejabberd 24.12).
+    The suffix is the server's, derived from our user-agent id, so it
+    stays the same across reconnects of one daemon."""
+    return bool(frm) and (frm == full or re.fullmatch(
+        re.escape(full) + r"[~.][^/]+", frm) is not None)
+
+
+def bound_jid(env, configured):
+    """The full JID the daemon was bound to (the Jid property), checked
+    to be ours for the configured one; the configured one otherwise."""
+    j = env.get_property("Jid")
+    return j if ours(j, configured) else configured
+
+
 def wait_for(pred, timeout, interval=0.02):
     """Poll pred() until it returns a true value or the deadline passes."""
     deadline = time.monotonic() + timeout
@@ -690,6 +707,7 @@ class Prosody13(Prosody):
 
     ID = "prosody13"
     NAME = "Prosody 13.0.1"
+    OFFERS_SASL2 = True  # with Bind2 and FAST (test-sasl2)
     EXPECT_BINDING = "tls-exporter"
     EXPECT_DOWNGRADE_HASH = True  # mod_sasl_ssdp
     # tls-server-end-point is offered only on the server's first c2s
@@ -760,6 +778,7 @@ class Ejabberd(Prosody):
     QUIRKS = frozenset({"shutdown-error-racy",
                         "withdrawn-request-not-delivered"})
     AUTH_RE = re.escape("Received XML on stream = <<\"<auth")
+    ALWAYS_MODS = ()
     # Prosody module name -> ejabberd module (None: not available).
     MODMAP = {"smacks": "mod_stream_mgmt", "csi_simple": "mod_client_state",
               "csi": "mod_client_state"}
@@ -814,6 +833,7 @@ class Ejabberd(Prosody):
                 "mod_http_api: {}"]
         if not self.BLOCKING:
             mods.remove("mod_blocking: {}")
+        mods.extend(self.ALWAYS_MODS)
         for m in self.extra_modules:
             if self.MODMAP.get(m):
                 mods.append("%s: {}" % self.MODMAP[m])
@@ -993,8 +1013,11 @@ class Ejabberd24(Ejabberd):
 
     ID = "ejabberd24"
     NAME = "ejabberd 24.12"
+    OFFERS_SASL2 = True  # with Bind2, and FAST with mod_auth_fast
     EXPECT_BINDING = "tls-exporter"
     EXPECT_DOWNGRADE_HASH = True
+    # XEP-0484 FAST (SASL2 and Bind2 need no module).
+    ALWAYS_MODS = ("mod_auth_fast: {}",)
 
 
 class Jabberd2(Prosody):

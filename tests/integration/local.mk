@@ -5,6 +5,7 @@
 integration_tests = \
 	tests/integration/test-harness.py \
 	tests/integration/test-login.py \
+	tests/integration/test-sasl2.py \
 	tests/integration/test-presence.py \
 	tests/integration/test-failures.py \
 	tests/integration/test-lifecycle.py \

@@ -31,9 +31,10 @@ def run(tap, env):
     state = env.wait_state("online", 30, daemon=d)
     if not tap.ok(state == "online", "daemon online", env.fail_with_log(d)):
         return
+    full = harness.bound_jid(env, "alice@localhost/it")
     # The domain's disco#info answered (no blocking) once our presence has
     # gone out with its final ver: slixmpp has verified that one.
-    info = harness.wait_for(lambda: bob.verified_caps("alice@localhost/it"),
+    info = harness.wait_for(lambda: bob.verified_caps(full),
                             15)
     tap.ok(info, "a peer verified our caps", repr(info))
     sent = [ln for ln in d.read_log().splitlines()

@@ -238,6 +238,8 @@ def run(tap, env):
     state = env.wait_state("online", 30, daemon=d)
     if not tap.ok(state == "online", "daemon online", env.fail_with_log(d)):
         return
+    global ALICE_FULL
+    ALICE_FULL = harness.bound_jid(env, ALICE_FULL)  # Bind2: the server's
     check_our_caps(tap, env, bob, d)
     check_contact_clients(tap, env, d)
     check_mismatch(tap, env, d, dave)

@@ -38,8 +38,9 @@ def run(tap, env):
     d = env.start_alice(resource="term", presence={"show": "chat"})
     state = env.wait_state("online", 30, daemon=d)
     tap.ok(state == "online", "daemon online", env.fail_with_log(d))
-    ev = bob.wait_presence(lambda e: e.frm == ALICE + "/term" and
-                           e.type == "available", 10, m)
+    term_jid = harness.bound_jid(env, ALICE + "/term")
+    ev = bob.wait_presence(lambda e: harness.ours(e.frm, ALICE + "/term")
+                           and e.type == "available", 10, m)
     tap.ok(ev, "peer sees the daemon available")
 
     # SIGHUP with a broken config: StateReason config, nothing crashes.
@@ -62,14 +63,14 @@ def run(tap, env):
     t0 = time.monotonic()
     was_alive = d.alive()
     d.proc.signal(signal.SIGTERM)
-    ev = bob.wait_presence(lambda e: e.frm == ALICE + "/term" and
-                           e.type == "unavailable", 10, m)
+    ev = bob.wait_presence(lambda e: harness.ours(e.frm, ALICE + "/term")
+                           and e.type == "unavailable", 10, m)
     tap.ok(ev, "SIGTERM: peer sees unavailable presence")
     rc = d.proc.wait(10)
     tap.diag("SIGTERM -> exit: %.0f ms" % ((time.monotonic() - t0) * 1000))
     tap.ok(was_alive and rc == 0, "SIGTERM: exit status 0",
            "alive before SIGTERM: %s, exit status %r" % (was_alive, rc))
-    closed = env.prosody.stream_closed("alice@localhost/term")
+    closed = env.prosody.stream_closed(term_jid)
     if closed is None:
         tap.diag("%s does not log how a stream ended: presenced's own "
                  "log is checked" % env.prosody.NAME)
@@ -118,8 +119,9 @@ def run(tap, env):
            "State=%r" % state)
     tap.diag("activation -> State online: %.0f ms" %
              ((time.monotonic() - t0) * 1000))
-    ev = bob.wait_presence(lambda e: e.frm == ALICE + "/activated" and
-                           e.type == "available", 10, m)
+    ev = bob.wait_presence(
+        lambda e: harness.ours(e.frm, ALICE + "/activated") and
+        e.type == "available", 10, m)
     tap.ok(ev and ev.show == "away" and ev.status == "activated",
            "activation: peer sees the configured presence", repr(ev))
 
@@ -147,8 +149,9 @@ def run(tap, env):
         os.kill(pid, signal.SIGTERM)
         gone = harness.wait_for(lambda: pid_gone(pid), 10, 0.05)
         tap.ok(gone, "activated daemon exits on SIGTERM")
-        ev = bob.wait_presence(lambda e: e.frm == ALICE + "/activated" and
-                               e.type == "unavailable", 10, m)
+        ev = bob.wait_presence(
+            lambda e: harness.ours(e.frm, ALICE + "/activated") and
+            e.type == "unavailable", 10, m)
         tap.ok(ev, "activated daemon sent unavailable")
 
 

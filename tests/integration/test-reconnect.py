@@ -112,7 +112,7 @@ def run(tap, env):
            "StateReason empty once a new session is up",
            repr(env.get_property("StateReason")))
     bob = env.peer("bob", pw["bob"]).start()
-    ev = bob.wait_presence(lambda e: e.frm == ALICE and
+    ev = bob.wait_presence(lambda e: harness.ours(e.frm, ALICE) and
                            e.type == "available", 10)
     tap.ok(ev and (ev.show, ev.status, ev.priority) ==
            ("dnd", "set while away", 2),
@@ -135,7 +135,7 @@ def run(tap, env):
     m = bob.mark()
     r = env.ctl("set", "offline")
     tap.ok(r.returncode == 0, "presencectl set offline", r.stderr)
-    ev = bob.wait_presence(lambda e: e.frm == ALICE and
+    ev = bob.wait_presence(lambda e: harness.ours(e.frm, ALICE) and
                            e.type == "unavailable", 10, m)
     tap.ok(ev, "set offline: peer sees unavailable")
     state = wait_prop(env, "State", lambda v: v == "offline", 10)
@@ -153,7 +153,7 @@ def run(tap, env):
     state = env.wait_state("online", 30, daemon=d)
     tap.ok(state == "online", "set available after offline: online again",
            env.fail_with_log(d))
-    ev = bob.wait_presence(lambda e: e.frm == ALICE and
+    ev = bob.wait_presence(lambda e: harness.ours(e.frm, ALICE) and
                            e.type == "available", 10, m)
     tap.ok(ev and ev.status == "again", "peer sees the new presence",
            repr(ev))
