@@ -52,4 +52,15 @@ bench-desktop: $(bench_programs)
 		--desktop $(srcdir)/tests/integration/fake-desktop.py \
 		$(BENCH_FLAGS)
 
-.PHONY: bench bench-smoke bench-desktop
+.PHONY: bench bench-smoke bench-desktop bench-reconnect
+
+# The reconnect benchmark (issue #16): legacy SASL, SASL2 + Bind2 and FAST,
+# resumed and new sessions, against Prosody 13 and ejabberd 24.12 from
+# scripts/test-servers.sh (about two minutes).
+bench-reconnect: presenced presencectl
+	PRESENCED=$(abs_top_builddir)/presenced \
+	PRESENCECTL=$(abs_top_builddir)/presencectl \
+	top_srcdir=$(abs_top_srcdir) top_builddir=$(abs_top_builddir) \
+		python3 $(srcdir)/tests/bench/bench-reconnect.py \
+		$(BENCH_RECONNECT_FLAGS)
+EXTRA_DIST += tests/bench/bench-reconnect.py

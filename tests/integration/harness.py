@@ -135,10 +135,10 @@ def ours(frm, full):
     """True when frm is the daemon's full JID for the configured `full`:
     the same, or what a Bind2 server (XEP-0386) made of our resource as
     its tag: "tag~suffix" (Prosody 13), "tag.suffix" (ejabberd 24.12).
-    The suffix is the server's, derived from our user-agent id, so it
-    stays the same across reconnects of one daemon."""
+    The suffix is the server's (base64: it may hold "/"), derived from
+    our user-agent id, so it stays the same across reconnects."""
     return bool(frm) and (frm == full or re.fullmatch(
-        re.escape(full) + r"[~.][^/]+", frm) is not None)
+        re.escape(full) + r"[~.].+", frm) is not None)
 
 
 def bound_jid(env, configured):
@@ -146,6 +146,91 @@ def bound_jid(env, configured):
     to be ours for the configured one; the configured one otherwise."""
     j = env.get_property("Jid")
     return j if ours(j, configured) else configured
+
+
+class CutProxy:
+    """TCP proxy on 127.0.0.1 to a target port; cut() drops every open
+    connection, down() also stops accepting until up()."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.port = free_port()
+        self.lock = threading.Lock()
+        self.conns = []
+        self.listener = None
+        self.accepted = 0
+        self.up()
+
+    def up(self):
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", self.port))
+        ls.listen(8)
+        self.listener = ls
+        threading.Thread(target=self._accept, args=(ls,),
+                         daemon=True).start()
+
+    def _accept(self, ls):
+        while True:
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                return
+            try:
+                s = socket.create_connection(("127.0.0.1", self.target), 5)
+            except OSError:
+                c.close()
+                continue
+            # The 5 s is for connecting only: left on the socket, it
+            # would end the pump (and cut the link) after 5 s in which
+            # the server sent nothing, which ejabberd's quiet streams do.
+            s.settimeout(None)
+            with self.lock:
+                self.conns += [c, s]
+                self.accepted += 1
+            for a, b in ((c, s), (s, c)):
+                threading.Thread(target=self._pump, args=(a, b),
+                                 daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for x in conns:
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            x.close()
+
+    def down(self):
+        if self.listener:
+            try:
+                # Wakes the accept() of the other thread (Linux).
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.listener.close()
+            self.listener = None
+        self.cut()
+
+    def close(self):
+        self.down()
 
 
 def wait_for(pred, timeout, interval=0.02):

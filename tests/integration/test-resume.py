@@ -14,9 +14,7 @@ Surviving a drop, against a real Prosody with mod_smacks (XEP-0198):
 
 import os
 import re
-import socket
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True  # the source tree may be read-only
@@ -26,97 +24,12 @@ import harness  # noqa: E402
 ALICE = "alice@localhost/sm"
 
 
-class CutProxy:
-    """TCP proxy on 127.0.0.1 to a target port; cut() drops every open
-    connection, down() also stops accepting until up()."""
-
-    def __init__(self, target_port):
-        self.target = target_port
-        self.port = harness.free_port()
-        self.lock = threading.Lock()
-        self.conns = []
-        self.listener = None
-        self.accepted = 0
-        self.up()
-
-    def up(self):
-        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind(("127.0.0.1", self.port))
-        ls.listen(8)
-        self.listener = ls
-        threading.Thread(target=self._accept, args=(ls,),
-                         daemon=True).start()
-
-    def _accept(self, ls):
-        while True:
-            try:
-                c, _ = ls.accept()
-            except OSError:
-                return
-            try:
-                s = socket.create_connection(("127.0.0.1", self.target), 5)
-            except OSError:
-                c.close()
-                continue
-            # The 5 s is for connecting only: left on the socket, it
-            # would end the pump (and cut the link) after 5 s in which
-            # the server sent nothing, which ejabberd's quiet streams do.
-            s.settimeout(None)
-            with self.lock:
-                self.conns += [c, s]
-                self.accepted += 1
-            for a, b in ((c, s), (s, c)):
-                threading.Thread(target=self._pump, args=(a, b),
-                                 daemon=True).start()
-
-    @staticmethod
-    def _pump(a, b):
-        try:
-            while True:
-                data = a.recv(65536)
-                if not data:
-                    break
-                b.sendall(data)
-        except OSError:
-            pass
-        for x in (a, b):
-            try:
-                x.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def cut(self):
-        with self.lock:
-            conns, self.conns = self.conns, []
-        for x in conns:
-            try:
-                x.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            x.close()
-
-    def down(self):
-        if self.listener:
-            try:
-                # Wakes the accept() of the other thread (Linux).
-                self.listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self.listener.close()
-            self.listener = None
-        self.cut()
-
-    def close(self):
-        self.down()
-
-
 def run(tap, env):
     env.prosody_modules = ("smacks",)
     pw = env.setup_server(("alice", "bob", "carol"))
     pr = env.prosody
     env.start_bus()
-    proxy = CutProxy(pr.port)
+    proxy = harness.CutProxy(pr.port)
     try:
         run_with_proxy(tap, env, pw, pr, proxy)
     finally:
@@ -172,6 +85,14 @@ def run_with_proxy(tap, env, pw, pr, proxy):
     if sm:
         tap.ok("<resumed" in d.read_log(),
                "the stream was resumed (XEP-0198)")
+    if getattr(type(pr), "OFFERS_SASL2", False):
+        # Issue #16: inside SASL2, one <authenticate/> carries <resume/>.
+        tap.ok(re.search(r"SEND: <authenticate[^\n]*<resume xmlns="
+                         r"['\"]urn:xmpp:sm:3['\"]", d.read_log()),
+               "resumed inside SASL2: <resume/> in the <authenticate/>")
+        auth = env.get_property("Authentication") or ""
+        tap.ok("resumed (XEP-0198 in SASL2)" in auth,
+               "Authentication says resumed (XEP-0198 in SASL2)", auth)
     else:
         tap.ok("<resume " not in d.read_log() and
                d.read_log().count("xmpp stream: bound ") == 2,

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""
+The reconnect benchmark (issue #16): what it costs presenced to come back
+after the link drops, per server and per login, in one run.
+
+  make bench-reconnect          (tests/bench/local.mk)
+  bench-reconnect.py [--servers prosody13,ejabberd24] [--rounds 5]
+
+For each server (the integration harness starts it on loopback, with the
+test servers of scripts/test-servers.sh) and each login:
+
+  legacy   RFC 6120 SASL (PRESENCED_SASL2=0): SCRAM, stream restart, bind
+  sasl2    SASL2 + Bind2 with the password (the kept token removed first)
+  fast     SASL2 + Bind2 with the FAST token
+
+two kinds of reconnect, each --rounds times through a loopback proxy:
+
+  resumed  the link is cut (the proxy drops it): the stream is resumed
+           (XEP-0198; inside the <authenticate/> with SASL2)
+  new      the link is cut and the server restarted meanwhile: no stream
+           to resume, a new session (roster included)
+
+and prints per cell the medians of: link back -> online (ms, from the
+daemon's log: the connection that succeeded to its "online" line), round
+trips after TLS (a SEND followed by a RECV in the wire log, up to online:
+the stream header, the login, and for a new session the roster), those of
+the login alone (the first <auth…/> to the bound or resumed stream), and
+presenced's CPU per reconnect (ms, /proc/PID/schedstat, from the cut to
+300 ms after online, so the presence and caps that follow count). The
+target (issue #16): a FAST reconnect logs in with one round trip and costs
+under 5 ms of presenced's CPU.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import harness  # noqa: E402
+
+MODES = ("legacy", "sasl2", "fast")
+KINDS = ("resumed", "new")
+STAMP = re.compile(r"(\d\d):(\d\d):(\d\d)\.(\d\d\d): ")
+SETTLE = 0.3
+
+
+def cpu_ns(pid):
+    with open("/proc/%d/schedstat" % pid) as f:
+        return int(f.read().split()[0])
+
+
+def stamp(line):
+    m = STAMP.search(line)
+    if not m:
+        return None
+    h, mi, s, ms = (int(x) for x in m.groups())
+    return ((h * 60 + mi) * 60 + s) * 1000 + ms
+
+
+ONLINE = re.compile(r"online as |resumed the session as ")
+LOGIN = re.compile(r"SEND: <auth")
+BOUND = re.compile(r"xmpp stream: bound |RECV: <(?:[^\n]*<)?resumed ")
+
+
+def trips(lines, start, stop):
+    """Round trips in lines: a SEND followed by a RECV, from the first
+    line matching start to the first matching stop (included)."""
+    n, on, last = 0, False, None
+    for x in lines:
+        on = on or bool(start.search(x))
+        if not on:
+            continue
+        d = "S" if "SEND: " in x else "R" if "RECV: " in x else None
+        if d == "R" and last == "S":
+            n += 1
+        last = d or last
+        if stop.search(x):
+            break
+    return n
+
+
+def segment_figures(text):
+    """(ms link back -> online, round trips after TLS, round trips of
+    the login) of the last connection in text, a log slice that ends at
+    its online line. The login is the first <auth…/> to the bound or
+    resumed stream (SASL2 and its inline requests, or SASL, the stream
+    restart, bind or resume)."""
+    lines = text.splitlines()
+    start = max(i for i, x in enumerate(lines) if "connecting to " in x)
+    seg = lines[start:]
+    t0 = stamp(seg[0])
+    t1 = stamp([x for x in seg if ONLINE.search(x)][-1])
+    tls = re.compile(r"TLS established|TLS handshake with")
+    return (t1 - t0, trips(seg, tls, ONLINE), trips(seg, LOGIN, BOUND))
+
+
+def forget_token(env):
+    path = os.path.join(env.tmp, "xdg-state", "presenced", "accounts")
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return
+    with open(path, "w") as f:
+        f.write(re.sub(r"^fast-(token|mechanism|expiry)=.*\n", "", text,
+                       flags=re.M))
+
+
+def reconnect(env, d, proxy, kind, mode):
+    """One cut and the way back: (ms, round trips after TLS, CPU ms,
+    login round trips), or None."""
+    if mode == "sasl2":
+        forget_token(env)
+    before = len(d.read_log())
+    c0 = cpu_ns(d.pid)
+    if kind == "new":
+        proxy.down()
+        env.wait_state("reconnecting", 15, daemon=d)
+        env.prosody.stop()
+        env.prosody.start(same_ports=True)
+        proxy.up()
+    else:
+        proxy.cut()
+    if not harness.wait_for(lambda: ONLINE.search(d.read_log()[before:]),
+                            60, 0.005):
+        return None
+    time.sleep(SETTLE)
+    c1 = cpu_ns(d.pid)
+    text = d.read_log()[before:]
+    cut = text.splitlines()
+    end = max(i for i, x in enumerate(cut) if ONLINE.search(x))
+    ms, after_tls, login = segment_figures("\n".join(cut[:end + 1]))
+    if ("<resumed" in text) != (kind == "resumed"):
+        return None  # not what this cell measures
+    return ms, after_tls, (c1 - c0) / 1e6, login
+
+
+def one_server(rounds):
+    """Runs inside a TestEnv for $PRESENCED_IT_SERVER; prints JSON."""
+    out = {}
+
+    def body(tap, env):
+        pw = env.setup_server(("alice", "bob"))
+        env.start_bus()
+        proxy = harness.CutProxy(env.prosody.port)
+        try:
+            for mode in MODES:
+                e = env.daemon_env()
+                e["PRESENCED_SASL2"] = "0" if mode == "legacy" else "1"
+                a = env.account("alice", pw["alice"], resource="bench",
+                                port=proxy.port)
+                conf = env.write_config("bench-" + mode, a)
+                d = env.start_daemon("bench-" + mode, conf, env=e)
+                if env.wait_state("online", 30, daemon=d) != "online":
+                    tap.ok(False, "%s: online" % mode, env.fail_with_log(d))
+                    continue
+                for kind in KINDS:
+                    got = [reconnect(env, d, proxy, kind, mode)
+                           for _ in range(rounds)]
+                    good = [g for g in got if g]
+                    tap.ok(len(good) == rounds, "%s %s: %d/%d rounds" % (
+                        mode, kind, len(good), rounds))
+                    out["%s/%s" % (mode, kind)] = good
+                    if mode == "fast":
+                        auth = env.get_property("Authentication") or ""
+                        tap.ok("FAST token" in auth or kind == "resumed",
+                               "fast %s: the token logged in" % kind, auth)
+                d.stop(10)
+                forget_token(env)
+        finally:
+            proxy.close()
+        print("RESULT " + json.dumps(out), flush=True)
+
+    return harness.run_test("bench-reconnect", body, budget=900,
+                            need_peer=False)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def table(results, rounds):
+    print("\nReconnect after a cut link, medians of %d (loopback; wall "
+          "clock, round trips, presenced's CPU)" % rounds)
+    print("| server | login | reconnect | link back -> online ms | "
+          "round trips after TLS | of which the login | presenced CPU ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    verdicts = []
+    for server, cells in results.items():
+        for mode in MODES:
+            for kind in KINDS:
+                g = cells.get("%s/%s" % (mode, kind), [])
+                col = [median([x[i] for x in g]) for i in range(4)]
+                print("| %s | %s | %s | %.1f | %s | %s | %.2f |" % (
+                    server, mode, kind, col[0],
+                    "%g" % col[1] if g else "-",
+                    "%g" % col[3] if g else "-", col[2]))
+                if mode == "fast":
+                    verdicts.append((server, kind, col[3], col[2]))
+    print()
+    ok = True
+    for server, kind, rt, cpu in verdicts:
+        good = rt <= 1 and cpu < 5.0
+        ok = ok and good
+        print("target FAST %s reconnect on %s: a one-round-trip login and "
+              "< 5 ms of presenced's CPU: %s (%g, %.2f ms)" % (
+                  kind, server, "PASS" if good else "MISS", rt, cpu))
+    return ok
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--servers", default="prosody13,ejabberd24")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        return one_server(args.rounds)
+    results = {}
+    failed = False
+    for server in args.servers.split(","):
+        env = dict(os.environ, PRESENCED_IT_SERVER=server)
+        p = subprocess.run([sys.executable, os.path.abspath(__file__),
+                            "--one", "--rounds", str(args.rounds)],
+                           env=env, stdout=subprocess.PIPE, text=True)
+        lines = p.stdout.splitlines()
+        for x in lines:
+            if x.startswith("not ok") or x.startswith("Bail"):
+                print("%s: %s" % (server, x))
+        res = [x for x in lines if x.startswith("RESULT ")]
+        if p.returncode != 0 or not res:
+            failed = True
+            print("%s: the run failed (exit %d)" % (server, p.returncode))
+            if not res:
+                print("\n".join(lines[-60:]))
+                continue
+        results[server] = json.loads(res[-1][len("RESULT "):])
+    ok = table(results, args.rounds)
+    return 0 if ok and not failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
