@@ -26,8 +26,9 @@ daemon's log: the connection that succeeded to its "online" line), round
 trips after TLS (a SEND followed by a RECV in the wire log, up to online:
 the stream header, the login, and for a new session the roster), those of
 the login alone (the first <auth…/> to the bound or resumed stream), and
-presenced's CPU per reconnect (ms, /proc/PID/schedstat, from the cut to
-300 ms after online, so the presence and caps that follow count). The
+presenced's CPU per reconnect (ms, /proc/PID/schedstat, from link back
+to 300 ms after online, so the presence and caps that follow count; in
+rounds of their own without --debug, since the wire log is not free). The
 target (issue #16): a FAST reconnect logs in with one round trip and costs
 under 5 ms of presenced's CPU.
 """
@@ -114,67 +115,118 @@ def forget_token(env):
                        flags=re.M))
 
 
-def reconnect(env, d, proxy, kind, mode):
-    """One cut and the way back: (ms, round trips after TLS, CPU ms,
-    login round trips), or None."""
+def cut(env, d, proxy, kind, mode, wait_reconnecting):
+    """Cuts the link (and for a new session restarts the server while
+    it is down); returns presenced's CPU counter at link back."""
     if mode == "sasl2":
         forget_token(env)
-    before = len(d.read_log())
-    c0 = cpu_ns(d.pid)
     if kind == "new":
         proxy.down()
-        env.wait_state("reconnecting", 15, daemon=d)
+        wait_reconnecting()
         env.prosody.stop()
         env.prosody.start(same_ports=True)
+        c0 = cpu_ns(d.pid)
         proxy.up()
     else:
+        c0 = cpu_ns(d.pid)
         proxy.cut()
+    return c0
+
+
+def timed_round(env, d, proxy, kind, mode):
+    """With --debug: (ms link back -> online, round trips after TLS,
+    login round trips) from the wire log, or None."""
+    before = len(d.read_log())
+    cut(env, d, proxy, kind, mode,
+        lambda: env.wait_state("reconnecting", 15, daemon=d))
     if not harness.wait_for(lambda: ONLINE.search(d.read_log()[before:]),
                             60, 0.005):
         return None
-    time.sleep(SETTLE)
-    c1 = cpu_ns(d.pid)
     text = d.read_log()[before:]
-    cut = text.splitlines()
-    end = max(i for i, x in enumerate(cut) if ONLINE.search(x))
-    ms, after_tls, login = segment_figures("\n".join(cut[:end + 1]))
+    lines = text.splitlines()
+    end = max(i for i, x in enumerate(lines) if ONLINE.search(x))
     if ("<resumed" in text) != (kind == "resumed"):
         return None  # not what this cell measures
-    return ms, after_tls, (c1 - c0) / 1e6, login
+    return segment_figures("\n".join(lines[:end + 1]))
 
 
-def one_server(rounds):
-    """Runs inside a TestEnv for $PRESENCED_IT_SERVER; prints JSON."""
+def cpu_round(env, d, proxy, kind, mode, mon):
+    """Without --debug (no wire log to write): presenced's CPU in ms
+    from link back to SETTLE after State online, or None. The daemon is
+    watched through a bus monitor, which costs it nothing."""
+    def seen(what, since):
+        return harness.wait_for(lambda: any(
+            "'State': <'%s'>" % what in x for x in mon.snapshot()[since:]),
+            60, 0.005)
+    n = len(mon.snapshot())
+    c0 = cut(env, d, proxy, kind, mode, lambda: seen("reconnecting", n))
+    if not seen("online", n):
+        return None
+    time.sleep(SETTLE)
+    c1 = cpu_ns(d.pid)
+    auth = env.get_property("Authentication") or ""
+    if ("resumed" in auth) != (kind == "resumed"):
+        return None
+    return (c1 - c0) / 1e6
+
+
+def start(env, mode, pw, proxy, debug):
+    e = env.daemon_env()
+    e["PRESENCED_SASL2"] = "0" if mode == "legacy" else "1"
+    a = env.account("alice", pw, resource="bench", port=proxy.port)
+    name = "bench-%s-%s" % (mode, "debug" if debug else "quiet")
+    d = harness.Daemon(e, env.write_config(name, a),
+                       os.path.join(env.tmp, name + ".log"), debug)
+    env.daemons.append(d)
+    env.logs.append((name, os.path.join(env.tmp, name + ".log")))
+    return d
+
+
+def one_server(rounds, modes):
+    """Runs inside a TestEnv for $PRESENCED_IT_SERVER; prints JSON:
+    per "mode/kind" a list of (ms, round trips after TLS, CPU ms, login
+    round trips), the CPU from the quiet daemon's rounds."""
     out = {}
+
+    def measure(tap, env, pw, proxy, mode, debug, mon):
+        d = start(env, mode, pw, proxy, debug)
+        if env.wait_state("online", 30, daemon=d) != "online":
+            tap.ok(False, "%s: online" % mode, env.fail_with_log(d))
+            return {}
+        got = {}
+        for kind in KINDS:
+            if debug:
+                r = [timed_round(env, d, proxy, kind, mode)
+                     for _ in range(rounds)]
+            else:
+                r = [cpu_round(env, d, proxy, kind, mode, mon)
+                     for _ in range(rounds)]
+            good = [x for x in r if x is not None]
+            tap.ok(len(good) == rounds, "%s %s%s: %d/%d rounds" % (
+                mode, kind, "" if debug else " (CPU)", len(good), rounds))
+            got[kind] = good
+        if mode == "fast":
+            auth = env.get_property("Authentication") or ""
+            tap.ok("FAST token" in auth, "fast: the token logged in", auth)
+        d.stop(10)
+        forget_token(env)
+        return got
 
     def body(tap, env):
         pw = env.setup_server(("alice", "bob"))
         env.start_bus()
+        mon = env.monitor("bench-monitor")
         proxy = harness.CutProxy(env.prosody.port)
         try:
-            for mode in MODES:
-                e = env.daemon_env()
-                e["PRESENCED_SASL2"] = "0" if mode == "legacy" else "1"
-                a = env.account("alice", pw["alice"], resource="bench",
-                                port=proxy.port)
-                conf = env.write_config("bench-" + mode, a)
-                d = env.start_daemon("bench-" + mode, conf, env=e)
-                if env.wait_state("online", 30, daemon=d) != "online":
-                    tap.ok(False, "%s: online" % mode, env.fail_with_log(d))
-                    continue
+            for mode in modes:
+                timed = measure(tap, env, pw["alice"], proxy, mode, True,
+                                mon)
+                quiet = measure(tap, env, pw["alice"], proxy, mode, False,
+                                mon)
                 for kind in KINDS:
-                    got = [reconnect(env, d, proxy, kind, mode)
-                           for _ in range(rounds)]
-                    good = [g for g in got if g]
-                    tap.ok(len(good) == rounds, "%s %s: %d/%d rounds" % (
-                        mode, kind, len(good), rounds))
-                    out["%s/%s" % (mode, kind)] = good
-                    if mode == "fast":
-                        auth = env.get_property("Authentication") or ""
-                        tap.ok("FAST token" in auth or kind == "resumed",
-                               "fast %s: the token logged in" % kind, auth)
-                d.stop(10)
-                forget_token(env)
+                    out["%s/%s" % (mode, kind)] = [
+                        (t[0], t[1], c, t[2]) for t, c in
+                        zip(timed.get(kind, []), quiet.get(kind, []))]
         finally:
             proxy.close()
         print("RESULT " + json.dumps(out), flush=True)
@@ -220,16 +272,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--servers", default="prosody13,ejabberd24")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--modes", default=",".join(MODES),
+                    help="of %s" % ",".join(MODES))
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        return one_server(args.rounds)
+        return one_server(args.rounds, args.modes.split(","))
     results = {}
     failed = False
     for server in args.servers.split(","):
         env = dict(os.environ, PRESENCED_IT_SERVER=server)
         p = subprocess.run([sys.executable, os.path.abspath(__file__),
-                            "--one", "--rounds", str(args.rounds)],
+                            "--one", "--rounds", str(args.rounds),
+                            "--modes", args.modes],
                            env=env, stdout=subprocess.PIPE, text=True)
         lines = p.stdout.splitlines()
         for x in lines:
