@@ -382,23 +382,23 @@ class Conn:
             raise Closed("client proof did not verify")
         return sig
 
-    def sasl2_success(self, auth, data, extra=""):
+    def sasl2_success(self, auth, data):
         """<success/> of SASL2 (XEP-0388 §2.6.1): data (bytes, or None for
-        none) as <additional-data/>, our JID, <bound/> if the client asked
-        for Bind2, then the features of the same stream (no restart)."""
+        none) as <additional-data/>, the JID Bind2 bound (the client must
+        have asked for it), <bound/>, then the features of the same stream
+        (no restart)."""
         tag = self.bind2_tag(auth)
         if tag is None:
             raise Closed("the client asked for no Bind2")
         self.full_jid = "%s@%s/%s~h0st1le" % (USER, DOMAIN,
                                               tag or "presenced")
         self.send("<success xmlns='%s'>%s<authorization-identifier>%s"
-                  "</authorization-identifier><bound xmlns='%s'/>%s"
-                  "</success>"
-                  "<stream:features/>"
+                  "</authorization-identifier><bound xmlns='%s'/>"
+                  "</success><stream:features/>"
                   % (NS_SASL2, "" if data is None else
                      "<additional-data>%s</additional-data>"
                      % base64.b64encode(data).decode(),
-                     xml_attr(self.full_jid), NS_BIND2, extra))
+                     xml_attr(self.full_jid), NS_BIND2))
         self.event("SASL2 success sent")
 
     def sasl2_login(self, auth):

@@ -699,8 +699,13 @@ def wait_online(run, timeout=30):
 
 
 def connections_before_online(run):
-    events = run.read(".events", "r")
-    m = re.search(r"^[\d.]+ conn (\d+): online as", events, re.M)
+    """The connection the server saw the client online on. State online
+    may come before the server has read the initial presence: wait."""
+    def online_conn():
+        return re.search(r"^[\d.]+ conn (\d+): online as",
+                         run.read(".events", "r"), re.M)
+
+    m = wait_for(online_conn, 5, 0.05)
     return int(m.group(1)) if m else None
 
 
