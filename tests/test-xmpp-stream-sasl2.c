@@ -285,6 +285,15 @@ static const char *const malformed_success[] = {
 	"<success xmlns='" NS_SASL2 "'><additional-data>%s</additional-data>"
 	"<authorization-identifier>" TS_JID "</authorization-identifier>"
 	"<bound xmlns='" NS_BIND2 "'/></success>",
+	/* No server-final anywhere (the hostile-server scenario
+	 * sasl2-malformed-success): it used to be retried with SASL2 for
+	 * ever. The %.0s keeps the format's one argument. */
+	"<success xmlns='" NS_SASL2
+	"'>%.0s<authorization-identifier>" TS_FULL_JID
+	"</authorization-identifier><bound xmlns='" NS_BIND2 "'/></success>",
+	"<success xmlns='" NS_SASL2 "'><additional-data>=%.0s"
+	"</additional-data><authorization-identifier>" TS_FULL_JID
+	"</authorization-identifier><bound xmlns='" NS_BIND2 "'/></success>",
 };
 
 START_TEST(test_sasl2_malformed_success)

@@ -420,6 +420,17 @@ static bool verify_server(XmppStream *s, GBytes *data)
 	}
 	if (!len && s->sasl_verified)
 		return true;
+	if (!len) {
+		/* No server-final at all, neither as a challenge nor here:
+		 * a malformed success, not a forged signature. Retrying
+		 * SASL2 would get the same answer every time. */
+		fail_sasl2(s,
+			   "authentication with %s failed: the SASL2 success "
+			   "carries no server signature; trying legacy SASL "
+			   "next time",
+			   s->domain);
+		return false;
+	}
 	if (!s->sasl_verified &&
 	    sasl_client_verify_final(s->sasl, bytes, len, &error))
 		return true;

@@ -40,6 +40,9 @@ NS_STREAMS = "http://etherx.jabber.org/streams"
 NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
 NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
+NS_SASL2 = "urn:xmpp:sasl:2"
+NS_BIND2 = "urn:xmpp:bind:0"
+NS_FAST = "urn:xmpp:fast:0"
 NS_CLIENT = "jabber:client"
 NS_ROSTER = "jabber:iq:roster"
 NS_PING = "urn:xmpp:ping"
@@ -51,6 +54,9 @@ PASSWORD = "h0stile-Pa55word-never-in-clear"
 ROSTER_CONTACT = "bob@" + DOMAIN
 MARKER_CONTACT = "carol@" + DOMAIN  # says "the flood is over"
 SALT = b"hostile-test-salt"
+# The XEP-0484 token test-hostile.py seeds into the daemon's state file.
+FAST_TOKEN = "secret-token:hostile-FAST-n3ver-in-the-log"
+FAST_MECHANISM = "HT-SHA-256-NONE"
 ITERATIONS = 4096
 IO_TIMEOUT = 20.0
 
@@ -76,6 +82,20 @@ FEATURES_SASL_PLAIN = (
 FEATURES_BIND = ("<stream:features><bind xmlns='%s'/></stream:features>"
                  % NS_BIND)
 PROCEED = "<proceed xmlns='%s'/>" % NS_TLS
+
+
+def features_sasl2(fast=False):
+    """SASL2 (XEP-0388) with Bind2 (XEP-0386) inline, and FAST (XEP-0484)
+    if asked, next to the legacy <mechanisms/> a client may fall back
+    to."""
+    return ("<stream:features><mechanisms xmlns='%s'>"
+            "<mechanism>SCRAM-SHA-1</mechanism></mechanisms>"
+            "<authentication xmlns='%s'><mechanism>SCRAM-SHA-1</mechanism>"
+            "<inline><bind xmlns='%s'/>%s</inline></authentication>"
+            "</stream:features>"
+            % (NS_SASL, NS_SASL2, NS_BIND2,
+               "<fast xmlns='%s'><mechanism>%s</mechanism></fast>"
+               % (NS_FAST, FAST_MECHANISM) if fast else ""))
 
 
 def stream_error(condition, text=None, content=""):
@@ -237,23 +257,64 @@ class Conn:
         self.send(header() + FEATURES_STARTTLS)
         self.expect("stanza", "{%s}starttls" % NS_TLS)
 
-    def to_auth(self, cert="good", features=FEATURES_SASL, proceed=PROCEED):
+    def to_auth(self, cert="good", features=FEATURES_SASL, proceed=PROCEED,
+                sasl2=False):
         """Up to the <auth/> element, inside TLS; proceed is what answers
-        <starttls/> (the injection scenario adds to it)."""
+        <starttls/> (the injection scenario adds to it). sasl2: the
+        client may answer with <authenticate/> (XEP-0388) instead."""
         self.to_starttls()
         self.send(proceed)
         self.start_tls(cert)
         self.expect("header")
         self.send(header() + features)
-        auth = self.expect("stanza", "{%s}auth" % NS_SASL)
+        auth = self.expect("stanza", None if sasl2 else
+                           "{%s}auth" % NS_SASL)
+        if auth.tag == "{%s}authenticate" % NS_SASL2:
+            self.note_authenticate(auth)
+            return auth
+        if auth.tag != "{%s}auth" % NS_SASL:
+            raise Closed("expected <auth/> or <authenticate/>, got %s"
+                         % auth.tag)
         self.event("auth %s received inside TLS" % auth.get("mechanism"))
         return auth
 
+    def note_authenticate(self, auth):
+        """One event line an <authenticate/>: what the client sent."""
+        ua = auth.find("{%s}user-agent" % NS_SASL2)
+        req = auth.find("{%s}request-token" % NS_FAST)
+        self.event("authenticate %s received inside TLS (user-agent %s, "
+                   "software %s%s%s%s)"
+                   % (auth.get("mechanism"),
+                      "id" if ua is not None and ua.get("id") else "none",
+                      ua.findtext("{%s}software" % NS_SASL2)
+                      if ua is not None else None,
+                      ", bind2" if self.bind2_tag(auth) is not None
+                      else "",
+                      ", fast" if auth.find("{%s}fast" % NS_FAST)
+                      is not None else "",
+                      ", request-token %s" % req.get("mechanism")
+                      if req is not None else ""))
+
+    @staticmethod
+    def bind2_tag(auth):
+        """The Bind2 request's tag ("" without one), None without Bind2."""
+        bind = auth.find("{%s}bind" % NS_BIND2)
+        if bind is None:
+            return None
+        return bind.findtext("{%s}tag" % NS_BIND2) or ""
+
     def scram_challenge(self, auth, iterations=ITERATIONS):
+        """Answers <auth/> (or SASL2's <authenticate/>) with
+        server-first."""
         mech = auth.get("mechanism")
         if mech != "SCRAM-SHA-1":
             raise Closed("client chose %s" % mech)
-        client_first = base64.b64decode(auth.text or "").decode()
+        ns = NS_SASL
+        text = auth.text
+        if auth.tag == "{%s}authenticate" % NS_SASL2:
+            ns = NS_SASL2
+            text = auth.findtext("{%s}initial-response" % NS_SASL2)
+        client_first = base64.b64decode(text or "").decode()
         m = re.match(r"^([nyp][^,]*,[^,]*,)(.*)$", client_first)
         if not m:
             raise Closed("bad client-first %r" % client_first)
@@ -265,7 +326,7 @@ class Conn:
         self.scram = {"gs2": gs2, "bare": bare, "first": server_first,
                       "nonce": nonce}
         self.send("<challenge xmlns='%s'>%s</challenge>"
-                  % (NS_SASL, base64.b64encode(server_first.encode())
+                  % (ns, base64.b64encode(server_first.encode())
                      .decode()))
 
     def scram_verify(self, response):
@@ -297,24 +358,61 @@ class Conn:
         self.send("<success xmlns='%s'>%s</success>"
                   % (NS_SASL, base64.b64encode(final).decode()))
 
-    def authenticate(self, proceed=PROCEED):
-        """SCRAM-SHA-1 through to <success/> and the stream restart."""
-        auth = self.to_auth(proceed=proceed)
-        self.scram_challenge(auth)
-        response = self.expect("stanza", "{%s}response" % NS_SASL)
-        sig = self.scram_verify(response)
-        if sig is None:
-            self.send("<failure xmlns='%s'><not-authorized/></failure>"
-                      % NS_SASL)
-            raise Closed("client proof did not verify")
+    def authenticate(self, proceed=PROCEED, auth=None):
+        """SCRAM-SHA-1 through to <success/> and the stream restart; auth:
+        the client's <auth/> if it was already read."""
+        if auth is None:
+            auth = self.to_auth(proceed=proceed)
+        sig = self.scram_exchange(auth)
         self.success(sig)
         self.restart()
         self.event("authenticated")
 
-    def login(self, roster=None, proceed=PROCEED):
+    def scram_exchange(self, auth):
+        """SCRAM-SHA-1 after <auth/> or <authenticate/>, up to the
+        client's proof; returns the server signature."""
+        ns = NS_SASL2 if auth.tag == "{%s}authenticate" % NS_SASL2 \
+            else NS_SASL
+        self.scram_challenge(auth)
+        response = self.expect("stanza", "{%s}response" % ns)
+        sig = self.scram_verify(response)
+        if sig is None:
+            self.send("<failure xmlns='%s'><not-authorized xmlns='%s'/>"
+                      "</failure>" % (ns, NS_SASL))
+            raise Closed("client proof did not verify")
+        return sig
+
+    def sasl2_success(self, auth, data):
+        """<success/> of SASL2 (XEP-0388 §2.6.1): data (bytes, or None for
+        none) as <additional-data/>, the JID Bind2 bound (the client must
+        have asked for it), <bound/>, then the features of the same stream
+        (no restart)."""
+        tag = self.bind2_tag(auth)
+        if tag is None:
+            raise Closed("the client asked for no Bind2")
+        self.full_jid = "%s@%s/%s~h0st1le" % (USER, DOMAIN,
+                                              tag or "presenced")
+        self.send("<success xmlns='%s'>%s<authorization-identifier>%s"
+                  "</authorization-identifier><bound xmlns='%s'/>"
+                  "</success><stream:features/>"
+                  % (NS_SASL2, "" if data is None else
+                     "<additional-data>%s</additional-data>"
+                     % base64.b64encode(data).decode(),
+                     xml_attr(self.full_jid), NS_BIND2))
+        self.event("SASL2 success sent")
+
+    def sasl2_login(self, auth):
+        """A correct SCRAM-SHA-1 login inside SASL2, with Bind2, through to
+        online; no FAST token is given."""
+        sig = self.scram_exchange(auth)
+        self.sasl2_success(auth, b"v=" + base64.b64encode(sig))
+        self.event("authenticated (SASL2)")
+        self.roster_and_presence()
+
+    def login(self, roster=None, proceed=PROCEED, auth=None):
         """A complete login: returns once the client is online (bound, the
         roster answered, its initial presence received)."""
-        self.authenticate(proceed)
+        self.authenticate(proceed, auth)
         self.expect("header")
         self.send(header() + FEATURES_BIND)
         iq = self.expect("stanza", "{%s}iq" % NS_CLIENT)
@@ -326,6 +424,10 @@ class Conn:
         self.send("<iq type='result' id='%s'><bind xmlns='%s'><jid>%s</jid>"
                   "</bind></iq>" % (xml_attr(iq.get("id", "")), NS_BIND,
                                     self.full_jid))
+        self.roster_and_presence(roster)
+
+    def roster_and_presence(self, roster=None):
+        """Bound: the roster get answered, then the initial presence."""
         iq = self.expect("stanza", "{%s}iq" % NS_CLIENT)
         if iq.find("{%s}query" % NS_ROSTER) is None:
             raise Closed("expected the roster get")
@@ -628,6 +730,91 @@ def sc_close_never_answered(c):
             return
 
 
+# ---- SASL2, Bind2 and FAST (issue #16) --------------------------------------
+#
+# SASL2 is offered next to legacy SASL. An <authenticate/> gets the
+# misbehaviour; an <auth/> (the client fell back) a correct legacy login.
+
+
+def sasl2_then_legacy(misbehave, fast=False):
+    def run(c):
+        auth = c.to_auth(features=features_sasl2(fast), sasl2=True)
+        if auth.tag == "{%s}auth" % NS_SASL:
+            c.login(auth=auth)
+            c.drain(c.server.lifetime)
+            return
+        misbehave(c, auth)
+    return run
+
+
+def watch_after(c, what):
+    """After a SASL2 answer the client must not take: an IQ from it means
+    it went on as if logged in."""
+    try:
+        while True:
+            got, el = c.next(5)
+            if got == "stanza" and el.tag == "{%s}iq" % NS_CLIENT:
+                c.event("CLIENT WENT ON AFTER %s" % what)
+                return
+            if got == "stanza":
+                c.event("client sent %s" % el.tag)
+            if got == "close":
+                c.event("client closed the stream")
+                return
+    except Closed:
+        pass
+
+
+def sc_sasl2_malformed_success(c, auth):
+    """A SCRAM exchange, then a <success/> without <additional-data/>:
+    no server signature, nothing proves the server knows the password."""
+    c.scram_exchange(auth)
+    c.sasl2_success(auth, None)
+    watch_after(c, "A SUCCESS WITHOUT A SERVER SIGNATURE")
+
+
+def sc_sasl2_unknown_continue(c, auth):
+    """A valid server-final, but in a <continue/> with a task no client
+    knows (XEP-0388 §2.6.3)."""
+    sig = c.scram_exchange(auth)
+    c.send("<continue xmlns='%s'><additional-data>%s</additional-data>"
+           "<tasks><task>UNKNOWN-TASK</task></tasks>"
+           "<text>hostile: a task</text></continue>"
+           % (NS_SASL2, base64.b64encode(b"v=" + base64.b64encode(sig))
+              .decode()))
+    watch_after(c, "AN UNKNOWN TASK")
+
+
+def sc_sasl2_fails(c, auth):
+    c.send("<failure xmlns='%s'><temporary-auth-failure xmlns='%s'/>"
+           "<text>hostile: try later</text></failure>"
+           % (NS_SASL2, NS_SASL))
+    watch_after(c, "A FAILURE")
+
+
+def ht_hmac(label):
+    """HT-SHA-256-NONE (XEP-0484): HMAC-SHA-256(token, label), no
+    channel binding."""
+    return hmac.new(FAST_TOKEN.encode(), label, "sha256").digest()
+
+
+def sc_fast_bad_hmac(c, auth):
+    """The client's FAST token is taken, but the server's answer is the
+    Initiator HMAC, not the Responder one: it does not verify. A password
+    login (SCRAM inside SASL2) is served correctly."""
+    if auth.get("mechanism") != FAST_MECHANISM:
+        c.sasl2_login(auth)
+        c.drain(c.server.lifetime)
+        return
+    initial = base64.b64decode(
+        auth.findtext("{%s}initial-response" % NS_SASL2) or "")
+    c.event("FAST initiator %s"
+            % ("verified" if initial == USER.encode() + b"\0" +
+               ht_hmac(b"Initiator") else "DID NOT VERIFY"))
+    c.sasl2_success(auth, ht_hmac(b"Initiator"))
+    watch_after(c, "A BAD FAST HMAC")
+
+
 def flood(make, count, batch=5000):
     def run(c):
         sent = 0
@@ -751,6 +938,11 @@ SCENARIOS = {
     "temporary-auth-failure-then-good": then_good(
         sc_temporary_auth_failure),
     "close-never-answered": sc_close_never_answered,
+    "sasl2-malformed-success": sasl2_then_legacy(
+        sc_sasl2_malformed_success),
+    "sasl2-unknown-continue": sasl2_then_legacy(sc_sasl2_unknown_continue),
+    "sasl2-fails": sasl2_then_legacy(sc_sasl2_fails),
+    "fast-bad-hmac": sasl2_then_legacy(sc_fast_bad_hmac, fast=True),
 }
 
 

@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -264,8 +265,10 @@ class Scenario:
     states: acceptable State values once it failed (None: online)."""
 
     def __init__(self, name, reasons, states=("reconnecting", "offline"),
-                 timeout=20, check=None, rss=False, desc=None, alone=False):
+                 timeout=20, check=None, rss=False, desc=None, alone=False,
+                 fast_token=False):
         self.name = name
+        self.fast_token = fast_token  # seed the state file with a token
         self.alone = alone
         self.reasons = reasons
         self.states = states
@@ -286,6 +289,11 @@ class Run:
         self.certs = os.path.join(top, "certs")
         self.capture = os.path.join(self.dir, "capture")
         self.log_path = os.path.join(self.dir, "presenced.log")
+        # $XDG_STATE_HOME of this daemon alone: the SCRAM mark, the
+        # user-agent id and a FAST token never leak between scenarios.
+        self.state_home = os.path.join(self.dir, "state")
+        self.state_path = os.path.join(self.state_home, "presenced",
+                                       "accounts")
         self.problems = []
         self.notes = []
         self.server = self.daemon = self.bus_proc = None
@@ -307,8 +315,30 @@ class Run:
         except OSError:
             return ""
 
+    def state(self):
+        try:
+            with open(self.state_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def seed_fast_token(self):
+        """The key file of daemon/account-state.c, as a FAST login
+        left it: the installation's user-agent id and the account's
+        token, its mechanism and an expiry far ahead."""
+        os.makedirs(os.path.dirname(self.state_path), mode=0o700)
+        fd = os.open(self.state_path, os.O_WRONLY | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("[installation]\nuser-agent-id=%s\n\n"
+                    "[%s]\nfast-token=%s\nfast-mechanism=%s\n"
+                    "fast-expiry=2099-01-01T00:00:00Z\n"
+                    % (uuid.uuid4(), JID, hs.FAST_TOKEN,
+                       hs.FAST_MECHANISM))
+
     def start(self):
         lifetime = self.sc.timeout + 60
+        if self.sc.fast_token:
+            self.seed_fast_token()
         self.server = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "hostile_server.py"),
              "--scenario", self.sc.name, "--certs", self.certs,
@@ -328,7 +358,8 @@ class Run:
                        os.path.join(self.certs, "ca.pem")))
         self.bus_proc, address = start_bus(self.dir)
         self.bus = Bus(address)
-        env = dict(self.bus.env, G_MESSAGES_DEBUG="all")
+        env = dict(self.bus.env, G_MESSAGES_DEBUG="all",
+                   XDG_STATE_HOME=self.state_home)
         # Freed memory waits in ASan's quarantine (256 MiB by default),
         # which would swamp the VmRSS bounds: keep it small.
         env["ASAN_OPTIONS"] = ":".join(
@@ -641,6 +672,115 @@ def check_close_deadline(run):
         run.fail("a SetPresence was dropped with a log line")
 
 
+def sasl2_logins(run):
+    """[(connection, 'auth'|'authenticate', mechanism, rest)] in order."""
+    return [(int(m.group(1)), m.group(2), m.group(3), m.group(4))
+            for m in re.finditer(r"^[\d.]+ conn (\d+): (auth|authenticate) "
+                                 r"(\S+) received inside TLS(.*)$",
+                                 run.read(".events", "r"), re.M)]
+
+
+def wait_online(run, timeout=30):
+    """Waits for State online; fails if StateReason was ever
+    auth-failed on the way (the credentials were never rejected)."""
+    reasons = set(p["StateReason"] for p in run.seen if p)
+
+    def online():
+        p = run.bus.props() or {}
+        reasons.add(p.get("StateReason"))
+        return p.get("State") == "online"
+
+    ok = wait_for(online, timeout, 0.1)
+    if "auth-failed" in reasons:
+        run.fail("StateReason auth-failed on the way")
+    if not ok:
+        run.fail("not online within %d s: %s" % (timeout, run.bus.props()))
+    return ok
+
+
+def connections_before_online(run):
+    """The connection the server saw the client online on. State online
+    may come before the server has read the initial presence: wait."""
+    def online_conn():
+        return re.search(r"^[\d.]+ conn (\d+): online as",
+                         run.read(".events", "r"), re.M)
+
+    m = wait_for(online_conn, 5, 0.05)
+    return int(m.group(1)) if m else None
+
+
+def check_sasl2_fallback(sign=None):
+    """Issue #16: SASL2 broke without rejecting our credentials
+    (server-error, retried): the next connection logs in with legacy
+    SASL and gets online. One <authenticate/> in the whole run, and no
+    loop. sign: what the server must have seen the client send after
+    the misbehaviour (the <abort/> of a task)."""
+    def check(run):
+        if not wait_online(run):
+            return
+        logins = sasl2_logins(run)
+        run.notes.append("logins: " + "; ".join(
+            "conn %d %s %s%s" % x for x in logins))
+        events = run.read(".events", "r")
+        n2 = sum(1 for x in logins if x[1] == "authenticate")
+        if n2 != 1:
+            run.fail("%d <authenticate/> in the run, expected one" % n2)
+        if logins and logins[0][1] == "authenticate" and \
+                "software presenced" not in logins[0][3]:
+            run.fail("<authenticate/> without our <user-agent/>")
+        if len(logins) < 2 or logins[1][1] != "auth" or \
+                logins[1][0] != logins[0][0] + 1:
+            run.fail("the next connection did not use legacy SASL")
+        n = connections_before_online(run)
+        run.notes.append("online on connection %s" % n)
+        if n is None or n > 2:
+            run.fail("%s connections before online, at most 2" % n)
+        if "CLIENT WENT ON" in events:
+            run.fail("the client went on after the broken SASL2 answer")
+        if sign and sign not in events:
+            run.fail("the server never saw %s" % sign)
+        n2 = len(re.findall(rb"<authenticate[ >/]", run.read(".tls")))
+        if n2 != 1:
+            run.fail("%d <authenticate/> on the wire, expected one" % n2)
+    return check
+
+
+def check_fast_bad_hmac(run):
+    """Issue #16: the server's FAST answer does not verify: server-error,
+    the token forgotten, the password once on the next connection, online;
+    the token itself never in the log, nor on any wire."""
+    if not wait_online(run):
+        return
+    logins = sasl2_logins(run)
+    run.notes.append("logins: " + "; ".join(
+        "conn %d %s %s%s" % x for x in logins))
+    events = run.read(".events", "r")
+    fast = [x for x in logins if x[2] == hs.FAST_MECHANISM]
+    if len(fast) != 1 or fast[0][0] != 1 or ", fast" not in fast[0][3]:
+        run.fail("not one FAST login, on the first connection")
+    if "FAST initiator verified" not in events:
+        run.fail("the client's FAST initiator HMAC did not verify")
+    rest = [x for x in logins if x[2] != hs.FAST_MECHANISM]
+    if not rest or rest[0][2] != "SCRAM-SHA-1" or rest[0][0] != 2:
+        run.fail("the next connection did not log in with the password")
+    n = connections_before_online(run)
+    run.notes.append("online on connection %s" % n)
+    if n is None or n > 2:
+        run.fail("%s connections before online, at most 2" % n)
+    if "CLIENT WENT ON" in events:
+        run.fail("the client went on after a bad FAST HMAC")
+    state = run.state()
+    if hs.FAST_TOKEN in state or "fast-token" in state:
+        run.fail("the refused FAST token is still in the state file")
+    if "user-agent-id" not in state:
+        run.fail("the user-agent id is gone from the state file")
+    for where, data in (("daemon log", run.log().encode()),
+                        ("wire (plain)", run.read(".plain")),
+                        ("wire (TLS)", run.read(".tls"))):
+        if hs.FAST_TOKEN.encode() in data:
+            run.fail("the FAST token in the %s" % where)
+
+
 FAIL_STATES = ("reconnecting", "offline")
 
 SCENARIOS = [
@@ -726,6 +866,25 @@ SCENARIOS = [
              check=check_close_deadline,
              desc="our close is never answered: offline within the "
              "close deadline, then online again"),
+    # Issue #16: SASL2 that breaks without rejecting our credentials.
+    Scenario("sasl2-malformed-success", ("server-error",),
+             states=("reconnecting",), check=check_sasl2_fallback(),
+             desc="SASL2 <success/> without a server signature: "
+             "server-error, then legacy SASL and online"),
+    Scenario("sasl2-unknown-continue", ("server-error",),
+             states=("reconnecting",),
+             check=check_sasl2_fallback(
+                 "client sent {urn:xmpp:sasl:2}abort"),
+             desc="SASL2 <continue/> with an unknown task: <abort/>, "
+             "server-error, then legacy SASL and online"),
+    Scenario("sasl2-fails", ("server-error",), states=("reconnecting",),
+             check=check_sasl2_fallback(),
+             desc="SASL2 temporary-auth-failure: server-error, then "
+             "legacy SASL and online"),
+    Scenario("fast-bad-hmac", ("server-error",), states=("reconnecting",),
+             check=check_fast_bad_hmac, fast_token=True,
+             desc="FAST answer that does not verify: server-error, "
+             "token forgotten, the password next, online"),
     # Issue #12, byte budgets: peak RSS stays under the bound.
     Scenario("strangers-big", None, states=("online",), rss=True,
              timeout=300, check=flood_check(None), alone=True,
