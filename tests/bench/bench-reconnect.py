@@ -213,6 +213,7 @@ def one_server(rounds, modes):
         return got
 
     def body(tap, env):
+        env.prosody_modules = ("smacks",)  # ejabberd: mod_stream_mgmt
         pw = env.setup_server(("alice", "bob"))
         env.start_bus()
         mon = env.monitor("bench-monitor")
