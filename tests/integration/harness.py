@@ -793,6 +793,17 @@ class Prosody13(Prosody):
     ID = "prosody13"
     NAME = "Prosody 13.0.1"
     OFFERS_SASL2 = True  # with Bind2 and FAST (test-sasl2)
+
+    def revoke_fast_tokens(self, user):
+        """Revokes the user's XEP-0484 tokens on the server: mod_sasl2_fast
+        keeps them in the file store, read at each use. True when done."""
+        path = os.path.join(self.data, DOMAIN, "fast_tokens",
+                            "%s.dat" % user)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return False
+        return True
     EXPECT_BINDING = "tls-exporter"
     EXPECT_DOWNGRADE_HASH = True  # mod_sasl_ssdp
     # tls-server-end-point is offered only on the server's first c2s

@@ -10,7 +10,8 @@ _sm) and ejabberd 24.12 (mod_auth_fast) offer all three:
    never in the log, never on the bus;
 2. the next start logs in with the token (HT-SHA-256-*): no SCRAM, one
    <authenticate/>, Authentication says "FAST token";
-3. a token the server no longer knows (revoked: the kept one overwritten)
+3. a token the server no longer knows (revoked in Prosody 13's store; on
+   ejabberd, where the harness cannot, one it never issued)
    is refused, forgotten, and the password is used once in the same
    stream: two <authenticate/>, online, a new token kept — no loop;
 4. a token whose expiry has passed is not offered: the password, once.
@@ -153,7 +154,18 @@ def check_token(tap, env, first):
 
 
 def check_revoked(tap, env):
-    rewrite_token(env, token="revoked" + "0" * 32)
+    # Revoked on the server where the harness can (Prosody 13's token
+    # store); elsewhere a token the server never issued, which it refuses
+    # the same way.
+    revoke = getattr(env.prosody, "revoke_fast_tokens", None)
+    if revoke and revoke("alice"):
+        tap.diag("the token is revoked on the server")
+        old = kept_token(env)[0]
+    else:
+        tap.diag("the kept token is replaced by one the server never "
+                 "issued")
+        rewrite_token(env, token="revoked" + "0" * 32)
+        old = "revoked" + "0" * 32
     before = env.prosody.auth_attempts(env.prosody.read_log())
     d = login(tap, env, "revoked", "revoked token")
     log = d.read_log()
@@ -168,7 +180,7 @@ def check_revoked(tap, env):
            "revoked token: the fallback is in the same stream (one "
            "connection)", "%d STARTTLS" % log.count("SEND: <starttls"))
     kept = kept_token(env)
-    tap.ok(kept and not kept[0].startswith("revoked"),
+    tap.ok(kept and kept[0] != old,
            "revoked token: forgotten, a new one kept",
            repr(kept and kept[1]))
     stop(tap, env, d, "revoked token")
