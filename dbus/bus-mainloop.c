@@ -79,11 +79,19 @@ static void dispatch_status_cb(DBusConnection *conn, DBusDispatchStatus status,
 		schedule_dispatch(loop);
 }
 
+/*
+ * libdbus asks for a wake-up whenever it queues a message, in or out
+ * (three times for each method call received). Only a loop blocked in
+ * poll() in another thread needs one: on the loop's own thread we are in
+ * a dispatch and the loop looks at every source again before it polls, so
+ * the eventfd write, the extra poll() it causes and the read are skipped.
+ */
 static void wakeup_cb(void *data)
 {
 	LoopData *loop = data;
 
-	g_main_context_wakeup(loop->context);
+	if (!g_main_context_is_owner(loop->context))
+		g_main_context_wakeup(loop->context);
 }
 
 /* ---- watches ------------------------------------------------------------ */
