@@ -365,6 +365,9 @@ static void watch_input(Connection *conn)
 {
 	conn->in_source = g_socket_create_source(
 		conn->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+	/* As bus-mainloop.c's watches: no fd removal and re-adding (an
+	 * eventfd wake-up) around each dispatch; no callback nests a loop. */
+	g_source_set_can_recurse(conn->in_source, TRUE);
 	g_source_set_callback(conn->in_source,
 			      (GSourceFunc)(void (*)(void))on_readable, conn,
 			      NULL);

@@ -141,6 +141,13 @@ static void watch_enable(WatchData *wd)
 		g_unix_fd_source_new(dbus_watch_get_unix_fd(wd->watch), cond);
 	g_source_set_callback(wd->source, G_SOURCE_FUNC(watch_cb), wd, NULL);
 	g_source_set_static_name(wd->source, "[presenced] dbus watch");
+	/*
+	 * GLib removes a source's fds around each dispatch and adds them back
+	 * (against recursion from a nested loop, which no callback here
+	 * runs), and adding one writes the context's eventfd: an extra
+	 * wake-up, poll() and read per dispatch. CAN_RECURSE skips that.
+	 */
+	g_source_set_can_recurse(wd->source, TRUE);
 	g_source_attach(wd->source, wd->loop->context);
 }
 
