@@ -811,10 +811,9 @@ static DBusMessage *new_presence_changed(BusPresence *bus, const char *jid,
 	return sig;
 }
 
-/* ContactsChanged through DBusMessageIter, which repairs bad UTF-8. */
-static DBusMessage *new_contacts_changed_iter(BusPresence *bus,
-					      GHashTable *changed,
-					      GPtrArray *order)
+/* ContactsChanged a(sss) with every contact of the batch, in order. */
+static DBusMessage *new_contacts_changed(BusPresence *bus, GHashTable *changed,
+					 GPtrArray *order)
 {
 	g_autoptr(DBusMessage) sig =
 		bus_object_new_signal(bus->object, "ContactsChanged");
@@ -841,45 +840,6 @@ static DBusMessage *new_contacts_changed_iter(BusPresence *bus,
 	if (!ok || !dbus_message_iter_close_container(&iter, &array))
 		return NULL;
 	return g_steal_pointer(&sig);
-}
-
-/*
- * ContactsChanged a(sss), marshalled by hand (bus-object.h): ~2,900
- * instructions an entry, validation included, against ~4,600 through
- * DBusMessageIter (callgrind, 4,096 entries; BENCHMARKS.md issue #13).
- * NULL when libdbus refuses the text.
- */
-static DBusMessage *new_contacts_changed_wire(BusPresence *bus,
-					      GHashTable *changed,
-					      GPtrArray *order)
-{
-	g_autoptr(GString) body = g_string_sized_new(order->len * 128 + 8);
-	size_t at = bus_wire_struct_array_open(body);
-
-	for (guint i = 0; i < order->len; i++) {
-		const char *jid = g_ptr_array_index(order, i);
-		const ContactState *last = g_hash_table_lookup(changed, jid);
-
-		bus_wire_struct_open(body);
-		bus_wire_string(body, jid);
-		bus_wire_string(body, presence_show_to_string(last->show));
-		bus_wire_string(body, last->status);
-	}
-	bus_wire_struct_array_close(body, at);
-	return bus_object_new_signal_wire(bus->object, "ContactsChanged",
-					  "a(sss)", body);
-}
-
-/*
- * ContactsChanged a(sss) with every contact of the batch, in order: the
- * fast builder, the repairing one only for text libdbus refuses.
- */
-static DBusMessage *new_contacts_changed(BusPresence *bus, GHashTable *changed,
-					 GPtrArray *order)
-{
-	DBusMessage *fast = new_contacts_changed_wire(bus, changed, order);
-
-	return fast ? fast : new_contacts_changed_iter(bus, changed, order);
 }
 
 /*

@@ -317,35 +317,6 @@ size_t bus_wire_array_open(GString *body)
 	return at;
 }
 
-/*
- * An array of structs: the length, then padding to the 8-byte alignment
- * of STRUCT, which the length does not count (D-Bus specification,
- * "Marshaling": the padding before the first element is present even for
- * an empty array). Returns where the length is.
- */
-size_t bus_wire_struct_array_open(GString *body)
-{
-	size_t at;
-
-	wire_u32(body, 0);
-	at = body->len - 4;
-	wire_pad(body, 8);
-	return at;
-}
-
-void bus_wire_struct_open(GString *body)
-{
-	wire_pad(body, 8);
-}
-
-void bus_wire_struct_array_close(GString *body, size_t at)
-{
-	size_t start = (at + 4 + 7) & ~(size_t)7;
-	uint32_t len = (uint32_t)(body->len - start);
-
-	memcpy(body->str + at, &len, sizeof(len));
-}
-
 void bus_wire_array_close(GString *body, size_t start)
 {
 	/* Bytes of the elements (all 4-aligned here: no padding after the

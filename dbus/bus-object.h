@@ -95,7 +95,7 @@ DBusMessage *bus_object_new_signal_strings(BusObject *object, const char *name,
 /*
  * The general form: a signal whose body the caller marshalled with the
  * bus_wire_* helpers below, in the order of signature (their types only:
- * s, b, as, arrays of structs of those). Validated as a whole by libdbus; NULL when invalid (e.g. text
+ * s, b, as). Validated as a whole by libdbus; NULL when invalid (e.g. text
  * that is not UTF-8: fall back to the DBusMessageIter path) or on OOM.
  */
 DBusMessage *bus_message_new_signal_wire(const char *path, const char *iface,
@@ -112,13 +112,6 @@ void bus_wire_boolean(GString *body, bool value);
 /* An array of strings: open returns where its elements start. */
 size_t bus_wire_array_open(GString *body);
 void bus_wire_array_close(GString *body, size_t start);
-/*
- * An array of structs, a(...): open returns where its length is, for
- * close; each element begins with bus_wire_struct_open, then its fields.
- */
-size_t bus_wire_struct_array_open(GString *body);
-void bus_wire_struct_open(GString *body);
-void bus_wire_struct_array_close(GString *body, size_t at);
 /* The same for any path (valid object path) and interface name. */
 DBusMessage *bus_message_new_signal_strings(const char *path, const char *iface,
 					    const char *name,

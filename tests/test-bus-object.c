@@ -359,66 +359,6 @@ START_TEST(test_signal_wire)
 }
 END_TEST
 
-/* Marshals a message with a serial and returns its bytes. */
-static GBytes *wire_bytes(DBusMessage *msg)
-{
-	char *p;
-	int n;
-	GBytes *out;
-
-	dbus_message_set_serial(msg, 11);
-	ck_assert(dbus_message_marshal(msg, &p, &n));
-	out = g_bytes_new(p, (gsize)n);
-	dbus_free(p);
-	return out;
-}
-
-/* a(sss) (ContactsChanged) by hand against libdbus: empty, one, three. */
-START_TEST(test_signal_wire_struct_array)
-{
-	const char *rows[][3] = {
-		{"a@example.org", "away", "h\xc3\xa9llo"},
-		{"bo@example.org", "offline", ""},
-		{"carol@example.org", "chat", "lunch, back at 2"},
-	};
-
-	for (size_t n = 0; n <= G_N_ELEMENTS(rows); n += (n == 0 ? 1 : 2)) {
-		g_autoptr(DBusMessage) ref = dbus_message_new_signal(
-			"/im/x/Y1", "im.x.Y1", "ContactsChanged");
-		g_autoptr(DBusMessage) msg = NULL;
-		g_autoptr(GString) body = g_string_new(NULL);
-		g_autoptr(GBytes) x = NULL, y = NULL;
-		DBusMessageIter iter, arr, st;
-		size_t at;
-
-		dbus_message_iter_init_append(ref, &iter);
-		ck_assert(dbus_message_iter_open_container(
-			&iter, DBUS_TYPE_ARRAY, "(sss)", &arr));
-		at = bus_wire_struct_array_open(body);
-		for (size_t i = 0; i < n; i++) {
-			ck_assert(dbus_message_iter_open_container(
-				&arr, DBUS_TYPE_STRUCT, NULL, &st));
-			bus_wire_struct_open(body);
-			for (size_t j = 0; j < 3; j++) {
-				ck_assert(dbus_message_iter_append_basic(
-					&st, DBUS_TYPE_STRING, &rows[i][j]));
-				bus_wire_string(body, rows[i][j]);
-			}
-			ck_assert(dbus_message_iter_close_container(&arr, &st));
-		}
-		ck_assert(dbus_message_iter_close_container(&iter, &arr));
-		bus_wire_struct_array_close(body, at);
-		msg = bus_message_new_signal_wire("/im/x/Y1", "im.x.Y1",
-						  "ContactsChanged", "a(sss)",
-						  body);
-		ck_assert_ptr_nonnull(msg);
-		x = wire_bytes(ref);
-		y = wire_bytes(msg);
-		ck_assert(g_bytes_equal(x, y));
-	}
-}
-END_TEST
-
 int main(void)
 {
 	static const CheckFixture with_bus = {setup, teardown};
@@ -431,7 +371,6 @@ int main(void)
 		{"strings", test_invalid_args_message},
 		{"strings", test_signal_strings},
 		{"strings", test_signal_wire},
-		{"strings", test_signal_wire_struct_array},
 	};
 
 	return check_suite_run("bus-object", cases, G_N_ELEMENTS(cases), 10);
