@@ -843,6 +843,39 @@ static DBusMessage *new_contacts_changed(BusPresence *bus, GHashTable *changed,
 }
 
 /*
+ * PresenceChanged for the contacts of order, built a chunk at a time and
+ * then written back to back: dbus-daemon, woken by the first, finds the
+ * rest already queued on its socket and reads several per wake-up
+ * (4,096 signals built and sent one by one: 12.6 us of its CPU each;
+ * built first: 10.1 us; BENCHMARKS.md, issue #13 "the bus path"). A chunk,
+ * not the whole batch: a roster of 100,000 items is one batch, and
+ * holding all its signals at once raised the peak RSS by 21 MiB.
+ */
+#define SEND_CHUNK 256u
+
+static void send_presence_changed(BusPresence *bus, GHashTable *changed,
+				  GPtrArray *order)
+{
+	DBusMessage *chunk[SEND_CHUNK];
+
+	for (guint at = 0; at < order->len; at += SEND_CHUNK) {
+		guint n = MIN(SEND_CHUNK, order->len - at);
+
+		for (guint i = 0; i < n; i++) {
+			const char *jid = g_ptr_array_index(order, at + i);
+
+			chunk[i] = new_presence_changed(
+				bus, jid, g_hash_table_lookup(changed, jid));
+		}
+		for (guint i = 0; i < n; i++) {
+			emit(bus, chunk[i]);
+			if (chunk[i])
+				dbus_message_unref(chunk[i]);
+		}
+	}
+}
+
+/*
  * Sends the batch, if any: one PresenceChanged per contact that changed
  * (CONTRACT.md additions v3: at most one per contact per main-loop
  * iteration, with the state at the time it is sent), then one
@@ -865,13 +898,9 @@ static void flush_contacts(BusPresence *bus)
 	bus->changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					     contact_state_free);
 	bus->order = g_ptr_array_new();
-	for (guint i = 0; i < order->len; i++) {
-		const char *jid = g_ptr_array_index(order, i);
-		g_autoptr(DBusMessage) sig = new_presence_changed(
-			bus, jid, g_hash_table_lookup(changed, jid));
-
-		emit(bus, sig);
-	}
+	send_presence_changed(bus, changed, order);
+	/* Built once they are out: a lone change's PresenceChanged does not
+	 * wait for it. */
 	{
 		g_autoptr(DBusMessage) sig =
 			new_contacts_changed(bus, changed, order);

@@ -136,6 +136,44 @@ static void fail(Connection *conn, GError *error)
 
 /* ---- timer -------------------------------------------------------------- */
 
+/*
+ * The session's next deadline as a source that reads it in prepare():
+ * g_source_set_ready_time() writes the context's eventfd whenever the time
+ * changes — after every read and write, as activity moves the deadline —
+ * which costs a write, an extra poll() and a read each time (strace of
+ * the bench). prepare() runs before every poll anyway.
+ */
+typedef struct {
+	GSource source;
+	int64_t deadline; /* g_get_monotonic_time() clock; INT64_MAX: none */
+} TimerSource;
+
+static gboolean timer_prepare(GSource *source, gint *ret_timeout)
+{
+	int64_t deadline = ((TimerSource *)source)->deadline;
+	int64_t now, ms;
+
+	*ret_timeout = -1;
+	if (deadline == INT64_MAX)
+		return FALSE;
+	now = g_source_get_time(source);
+	if (now >= deadline) {
+		*ret_timeout = 0;
+		return TRUE;
+	}
+	/* Rounded up: never wake before the deadline. */
+	ms = (deadline - now + 999) / 1000;
+	*ret_timeout = (gint)MIN(ms, (int64_t)G_MAXINT);
+	return FALSE;
+}
+
+static gboolean timer_check(GSource *source)
+{
+	int64_t deadline = ((TimerSource *)source)->deadline;
+
+	return deadline != INT64_MAX && g_source_get_time(source) >= deadline;
+}
+
 static gboolean timer_dispatch(GSource *source, GSourceFunc callback,
 			       gpointer user_data)
 {
@@ -143,19 +181,20 @@ static gboolean timer_dispatch(GSource *source, GSourceFunc callback,
 }
 
 static GSourceFuncs timer_funcs = {
+	.prepare = timer_prepare,
+	.check = timer_check,
 	.dispatch = timer_dispatch,
 };
 
+static void set_deadline(Connection *conn, int64_t deadline)
+{
+	((TimerSource *)conn->timer)->deadline = deadline;
+}
+
 static void rearm_timer(Connection *conn)
 {
-	int64_t deadline;
-
-	if (!conn->timer)
-		return;
-	deadline = conn->funcs->get_deadline(conn->sink);
-	/* Same clock: g_source ready times are g_get_monotonic_time(). */
-	g_source_set_ready_time(conn->timer,
-				deadline == INT64_MAX ? -1 : deadline);
+	if (conn->timer)
+		set_deadline(conn, conn->funcs->get_deadline(conn->sink));
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -326,6 +365,9 @@ static void watch_input(Connection *conn)
 {
 	conn->in_source = g_socket_create_source(
 		conn->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+	/* As bus-mainloop.c's watches: no fd removal and re-adding (an
+	 * eventfd wake-up) around each dispatch; no callback nests a loop. */
+	g_source_set_can_recurse(conn->in_source, TRUE);
 	g_source_set_callback(conn->in_source,
 			      (GSourceFunc)(void (*)(void))on_readable, conn,
 			      NULL);
@@ -439,7 +481,7 @@ static gboolean on_timer(gpointer user_data)
 {
 	Connection *conn = user_data;
 
-	g_source_set_ready_time(conn->timer, -1);
+	set_deadline(conn, INT64_MAX);
 	conn->funcs->tick(conn->sink, g_get_monotonic_time());
 	flush(conn);
 	return G_SOURCE_CONTINUE;
@@ -467,9 +509,9 @@ static void set_up_socket(Connection *conn, GSocketConnection *stream)
 
 	watch_input(conn);
 
-	conn->timer = g_source_new(&timer_funcs, sizeof(GSource));
+	conn->timer = g_source_new(&timer_funcs, sizeof(TimerSource));
 	g_source_set_callback(conn->timer, on_timer, conn, NULL);
-	g_source_set_ready_time(conn->timer, -1);
+	set_deadline(conn, INT64_MAX);
 	g_source_attach(conn->timer, conn->context);
 }
 

@@ -79,11 +79,19 @@ static void dispatch_status_cb(DBusConnection *conn, DBusDispatchStatus status,
 		schedule_dispatch(loop);
 }
 
+/*
+ * libdbus asks for a wake-up whenever it queues a message, in or out
+ * (three times for each method call received). Only a loop blocked in
+ * poll() in another thread needs one: on the loop's own thread we are in
+ * a dispatch and the loop looks at every source again before it polls, so
+ * the eventfd write, the extra poll() it causes and the read are skipped.
+ */
 static void wakeup_cb(void *data)
 {
 	LoopData *loop = data;
 
-	g_main_context_wakeup(loop->context);
+	if (!g_main_context_is_owner(loop->context))
+		g_main_context_wakeup(loop->context);
 }
 
 /* ---- watches ------------------------------------------------------------ */
@@ -133,6 +141,13 @@ static void watch_enable(WatchData *wd)
 		g_unix_fd_source_new(dbus_watch_get_unix_fd(wd->watch), cond);
 	g_source_set_callback(wd->source, G_SOURCE_FUNC(watch_cb), wd, NULL);
 	g_source_set_static_name(wd->source, "[presenced] dbus watch");
+	/*
+	 * GLib removes a source's fds around each dispatch and adds them back
+	 * (against recursion from a nested loop, which no callback here
+	 * runs), and adding one writes the context's eventfd: an extra
+	 * wake-up, poll() and read per dispatch. CAN_RECURSE skips that.
+	 */
+	g_source_set_can_recurse(wd->source, TRUE);
 	g_source_attach(wd->source, wd->loop->context);
 }
 
