@@ -308,19 +308,19 @@ class Run:
         except OSError:
             return b"" if mode == "rb" else ""
 
-    def log(self):
+    @staticmethod
+    def _text(path):
         try:
-            with open(self.log_path, errors="replace") as f:
+            with open(path, errors="replace") as f:
                 return f.read()
         except OSError:
             return ""
 
+    def log(self):
+        return self._text(self.log_path)
+
     def state(self):
-        try:
-            with open(self.state_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return self._text(self.state_path)
 
     def seed_fast_token(self):
         """The key file of daemon/account-state.c, as a FAST login
