@@ -160,8 +160,7 @@ static bool fast_token_expired(const char *expiry)
  * UUID, the account and the configured resource: stable across restarts
  * of one daemon, different for another.
  */
-static char *client_user_agent_id(const Settings *config,
-				  GError **error)
+static char *client_user_agent_id(const Settings *config, GError **error)
 {
 	g_autofree char *installation =
 		account_state_dup_user_agent_id(NULL, error);
