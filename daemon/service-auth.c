@@ -91,7 +91,6 @@ void service_auth_remember(Service *service, bool resumed)
 
 	xmpp_session_get_auth_info(service->session, &info);
 	text = describe_auth(&info, resumed);
-	service->login_remembered = true;
 	keep_fast_token(service);
 	if (info.sasl2)
 		g_debug("logged in with SASL2 (XEP-0388)%s%s%s",
@@ -116,13 +115,16 @@ void service_auth_remember(Service *service, bool resumed)
 }
 
 /* A login that did not get online: SASL2 broken here → legacy from
- * now on; a refused token → forgotten. Neither repeats. */
+ * now on; a refused token → forgotten. Neither repeats. A session that
+ * got online (still the State as it ends) had its lessons taken by
+ * service_auth_remember: taking them again would forget the token that
+ * replaced a refused one in the same stream. */
 void service_auth_learn(Service *service)
 {
 	g_autoptr(GError) error = NULL;
 	XmppAuthHints hints;
 
-	if (service->login_remembered)
+	if (service->state == SERVICE_STATE_ONLINE)
 		return;
 	xmpp_session_get_auth_hints(service->session, &hints);
 	if (hints.sasl2_failed && !service->legacy_sasl_only) {

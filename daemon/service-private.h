@@ -50,10 +50,6 @@ struct _Service {
 	/* SASL2 failed on this server (not as a rejection of our
 	 * credentials): legacy SASL until the daemon restarts. */
 	bool legacy_sasl_only;
-	/* This session's login lessons are taken (service_auth_remember):
-	 * its end must not take them again (a refused token replaced by a
-	 * new one in the same stream would be forgotten). */
-	bool login_remembered;
 	guint hold_id;
 	GNetworkMonitor *netmon;
 	gulong netmon_handler;

@@ -394,7 +394,6 @@ static void drop_session(Service *service)
 	g_clear_pointer(&service->connection, connection_free);
 	g_clear_pointer(&service->session, xmpp_session_free);
 	service->session_closed = false;
-	service->login_remembered = false;
 }
 
 static void clear_presence(Service *service)

@@ -105,7 +105,7 @@ def segment_figures(text):
 
 
 def forget_token(env):
-    path = os.path.join(env.tmp, "xdg-state", "presenced", "accounts")
+    path = env.state_file()
     try:
         with open(path) as f:
             text = f.read()
@@ -189,11 +189,7 @@ def start(env, mode, pw, proxy, debug):
     a = env.account("alice", pw, resource="bench", port=proxy.port)
     name = "bench-%s-%s-%d" % (mode, "debug" if debug else "quiet",
                                start.n)
-    d = harness.Daemon(e, env.write_config(name, a),
-                       os.path.join(env.tmp, name + ".log"), debug)
-    env.daemons.append(d)
-    env.logs.append((name, os.path.join(env.tmp, name + ".log")))
-    return d
+    return env.start_daemon(name, env.write_config(name, a), debug, e)
 
 
 def one_server(rounds, modes):

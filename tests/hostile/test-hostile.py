@@ -709,6 +709,27 @@ def connections_before_online(run):
     return int(m.group(1)) if m else None
 
 
+def sasl2_start(run):
+    """Online, then the logins the server saw (noted) and its events;
+    None when the client never got online."""
+    if not wait_online(run):
+        return None
+    logins = sasl2_logins(run)
+    run.notes.append("logins: " + "; ".join(
+        "conn %d %s %s%s" % x for x in logins))
+    return logins, run.read(".events", "r")
+
+
+def sasl2_healed(run, events, what):
+    """Online by the second connection, and nothing sent after what."""
+    n = connections_before_online(run)
+    run.notes.append("online on connection %s" % n)
+    if n is None or n > 2:
+        run.fail("%s connections before online, at most 2" % n)
+    if "CLIENT WENT ON" in events:
+        run.fail("the client went on after %s" % what)
+
+
 def check_sasl2_fallback(sign=None):
     """Issue #16: SASL2 broke without rejecting our credentials
     (server-error, retried): the next connection logs in with legacy
@@ -716,12 +737,10 @@ def check_sasl2_fallback(sign=None):
     loop. sign: what the server must have seen the client send after
     the misbehaviour (the <abort/> of a task)."""
     def check(run):
-        if not wait_online(run):
+        got = sasl2_start(run)
+        if not got:
             return
-        logins = sasl2_logins(run)
-        run.notes.append("logins: " + "; ".join(
-            "conn %d %s %s%s" % x for x in logins))
-        events = run.read(".events", "r")
+        logins, events = got
         n2 = sum(1 for x in logins if x[1] == "authenticate")
         if n2 != 1:
             run.fail("%d <authenticate/> in the run, expected one" % n2)
@@ -731,12 +750,7 @@ def check_sasl2_fallback(sign=None):
         if len(logins) < 2 or logins[1][1] != "auth" or \
                 logins[1][0] != logins[0][0] + 1:
             run.fail("the next connection did not use legacy SASL")
-        n = connections_before_online(run)
-        run.notes.append("online on connection %s" % n)
-        if n is None or n > 2:
-            run.fail("%s connections before online, at most 2" % n)
-        if "CLIENT WENT ON" in events:
-            run.fail("the client went on after the broken SASL2 answer")
+        sasl2_healed(run, events, "the broken SASL2 answer")
         if sign and sign not in events:
             run.fail("the server never saw %s" % sign)
         n2 = len(re.findall(rb"<authenticate[ >/]", run.read(".tls")))
@@ -749,12 +763,10 @@ def check_fast_bad_hmac(run):
     """Issue #16: the server's FAST answer does not verify: server-error,
     the token forgotten, the password once on the next connection, online;
     the token itself never in the log, nor on any wire."""
-    if not wait_online(run):
+    got = sasl2_start(run)
+    if not got:
         return
-    logins = sasl2_logins(run)
-    run.notes.append("logins: " + "; ".join(
-        "conn %d %s %s%s" % x for x in logins))
-    events = run.read(".events", "r")
+    logins, events = got
     fast = [x for x in logins if x[2] == hs.FAST_MECHANISM]
     if len(fast) != 1 or fast[0][0] != 1 or ", fast" not in fast[0][3]:
         run.fail("not one FAST login, on the first connection")
@@ -763,12 +775,7 @@ def check_fast_bad_hmac(run):
     rest = [x for x in logins if x[2] != hs.FAST_MECHANISM]
     if not rest or rest[0][2] != "SCRAM-SHA-1" or rest[0][0] != 2:
         run.fail("the next connection did not log in with the password")
-    n = connections_before_online(run)
-    run.notes.append("online on connection %s" % n)
-    if n is None or n > 2:
-        run.fail("%s connections before online, at most 2" % n)
-    if "CLIENT WENT ON" in events:
-        run.fail("the client went on after a bad FAST HMAC")
+    sasl2_healed(run, events, "a bad FAST HMAC")
     state = run.state()
     if hs.FAST_TOKEN in state or "fast-token" in state:
         run.fail("the refused FAST token is still in the state file")

@@ -1718,6 +1718,11 @@ class TestEnv:
         e["XDG_CACHE_HOME"] = os.path.join(self.tmp, "xdg-cache")
         return e
 
+    def state_file(self):
+        """The daemons' account-state file (daemon/account-state.c) under
+        the XDG_STATE_HOME of daemon_env()."""
+        return os.path.join(self.tmp, "xdg-state", "presenced", "accounts")
+
     def start_daemon(self, name, conf, debug=True, env=None):
         log = os.path.join(self.tmp, "%s.log" % name)
         d = Daemon(env or self.daemon_env(), conf, log, debug)

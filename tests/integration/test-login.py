@@ -41,7 +41,7 @@ def check_auth(tap, env, log, mech):
     want = "Login: TLS %s, %s" % (line.group(4), mech)
     tap.ok(out.returncode == 0 and want in out.stdout,
            "presencectl status shows the login (%s)" % want, out.stdout)
-    state = os.path.join(env.tmp, "xdg-state", "presenced", "accounts")
+    state = env.state_file()
     try:
         with open(state) as f:
             marked = "[alice@localhost]" in f.read()

@@ -32,14 +32,10 @@ import harness  # noqa: E402
 ACCOUNT = "alice@localhost"
 
 
-def state_path(env):
-    return os.path.join(env.tmp, "xdg-state", "presenced", "accounts")
-
-
 def kept_token(env):
     """(token, mechanism, expiry) from the account's group, or None."""
     try:
-        with open(state_path(env)) as f:
+        with open(env.state_file()) as f:
             text = f.read()
     except OSError:
         return None
@@ -56,7 +52,7 @@ def kept_token(env):
 
 def rewrite_token(env, token=None, expiry=None):
     """Overwrites the kept token or its expiry (the daemon is stopped)."""
-    path = state_path(env)
+    path = env.state_file()
     with open(path) as f:
         text = f.read()
     if token is not None:
@@ -118,7 +114,7 @@ def check_first(tap, env):
     tap.ok("SASL2" in auth and "Bind2" in auth and "FAST" not in auth,
            "Authentication: SASL2, Bind2, the password", auth)
     kept = kept_token(env)
-    mode = os.stat(state_path(env)).st_mode & 0o777 if kept else None
+    mode = os.stat(env.state_file()).st_mode & 0o777 if kept else None
     tap.ok(kept and kept[0] and kept[1].startswith("HT-SHA-256-"),
            "the token is kept with its mechanism",
            repr(kept and (kept[1], kept[2])))
