@@ -463,6 +463,55 @@ START_TEST(test_key_update)
 }
 END_TEST
 
+/* Hello retry requests the server sent (its handshake hook). */
+static unsigned retries_sent;
+
+static int count_retry(gnutls_session_t session, unsigned type, unsigned when,
+		       unsigned incoming, const gnutls_datum_t *msg)
+{
+	(void)session;
+	(void)when;
+	(void)incoming;
+	(void)msg;
+	if (type == GNUTLS_HANDSHAKE_HELLO_RETRY_REQUEST)
+		retries_sent++;
+	return 0;
+}
+
+/* Handshakes with a server of that priority; returns the group used. */
+static gnutls_group_t handshake_group(const char *priority)
+{
+	g_autoptr(GError) error = NULL;
+	int sret = 0;
+	g_autoptr(TlsSession) c =
+		tls_session_new(DOMAIN, matrix->ca_file, &error);
+	g_autoptr(TlsTestServer) s = tls_test_server_new(
+		matrix->server[TLS_TEST_SERVER_CERT_GOOD], priority);
+	gnutls_session_t ss = tls_test_server_get_session(s);
+
+	retries_sent = 0;
+	gnutls_handshake_set_hook_function(ss,
+					   GNUTLS_HANDSHAKE_HELLO_RETRY_REQUEST,
+					   GNUTLS_HOOK_POST, count_retry);
+	ck_assert_int_eq(run_handshake(c, s, &sret, &error),
+			 TLS_SESSION_STATUS_DONE);
+	ck_assert_int_eq(sret, 0);
+	return gnutls_group_get(ss);
+}
+
+START_TEST(test_key_share)
+{
+	/* One key share, X25519's: a server that has it needs no retry. */
+	ck_assert_int_eq(handshake_group(TLS13_ONLY), GNUTLS_GROUP_X25519);
+	ck_assert_uint_eq(retries_sent, 0);
+	/* A server without X25519 (FIPS mode) asks again, for P-256. */
+	ck_assert_int_eq(
+		handshake_group(TLS13_ONLY ":-GROUP-ALL:+GROUP-SECP256R1"),
+		GNUTLS_GROUP_SECP256R1);
+	ck_assert_uint_eq(retries_sent, 1);
+}
+END_TEST
+
 START_TEST(test_ca_file_errors)
 {
 	g_autoptr(GError) error = NULL;
@@ -477,6 +526,10 @@ START_TEST(test_ca_file_errors)
 				  TLS_SESSION_ERROR_SETUP));
 	ck_assert_msg(strstr(error->message, missing) != NULL, "%s",
 		      error->message);
+	g_clear_error(&error);
+	ck_assert(!tls_session_load_trust(missing, &error));
+	ck_assert(g_error_matches(error, TLS_SESSION_ERROR,
+				  TLS_SESSION_ERROR_SETUP));
 
 	/* A readable file without any certificate in it. */
 	g_clear_error(&error);
@@ -1010,6 +1063,9 @@ START_TEST(test_trust_loaded_once)
 		ck_assert_ptr_nonnull(c);
 		ck_assert_uint_eq(tls_session_get_trust_loads(), before + 1);
 	}
+	/* Checking the file (a config load) uses the cache too. */
+	ck_assert(tls_session_load_trust(certs->ca_file, &error));
+	ck_assert_uint_eq(tls_session_get_trust_loads(), before + 1);
 	tls_session_forget_trust();
 	{
 		g_autoptr(TlsSession) d =
@@ -1039,6 +1095,7 @@ int main(void)
 		{"domain-case-insensitive", test_domain_case_insensitive},
 		{"idn-domain", test_idn_domain},
 		{"key-update", test_key_update},
+		{"key-share", test_key_share},
 		{"ca-file-errors", test_ca_file_errors},
 		{"tls12-no-binding", test_tls12_no_binding},
 		{"tls13-binding", test_tls13_binding},

@@ -707,6 +707,66 @@ START_TEST(test_fast_mechanism_gone)
 }
 END_TEST
 
+/* RFC 5929 §4.1 over the test server's certificate (signed with
+ * SHA-256). */
+static void end_point(TestServer *ts, guint8 out[32])
+{
+	const gnutls_datum_t *cert = gnutls_certificate_get_ours(ts->tls);
+
+	ck_assert_ptr_nonnull(cert);
+	ck_assert_int_eq(gnutls_hash_fast(GNUTLS_DIG_SHA256, cert->data,
+					  cert->size, out),
+			 0);
+}
+
+#define INLINE_FAST_ENDP                                                       \
+	"<fast xmlns='urn:xmpp:fast:0'><mechanism>HT-SHA-256-NONE</mechanism>" \
+	"<mechanism>HT-SHA-256-ENDP</mechanism></fast>"
+
+/* tls-server-end-point is worked out only where it can be chosen, but
+ * there it is: a kept -ENDP token logs in with it on TLS 1.3 too, and a
+ * server without -EXPR gets a request for -ENDP. */
+START_TEST(test_fast_end_point)
+{
+	TestServerOptions options = {
+		.user_agent_id = UA_ID,
+		.fast_token = TOKEN,
+		.fast_mechanism = "HT-SHA-256-ENDP",
+	};
+	g_autoptr(TestServer) ts =
+		new_server(&options, INLINE_BIND2
+			   "<fast xmlns='urn:xmpp:fast:0'>"
+			   "<mechanism>HT-SHA-256-EXPR</mechanism>"
+			   "<mechanism>HT-SHA-256-ENDP</mechanism></fast>");
+	g_autoptr(Stanza) auth = NULL;
+	g_autofree char *initial = NULL;
+	guint8 cb[32], want[32];
+	gsize len;
+
+	ts_login_to_auth(ts, MECHS);
+	auth = ts_expect(ts, "authenticate", NS_SASL2);
+	ck_assert_str_eq(stanza_get_attr(auth, "mechanism"), "HT-SHA-256-ENDP");
+	initial = initial_response(auth, &len);
+	end_point(ts, cb);
+	ht_hmac(TOKEN, "Initiator", cb, sizeof(cb), want);
+	ck_assert_uint_eq(len, 6 + 32);
+	ck_assert_mem_eq(initial + 6, want, 32);
+
+	/* No token, no -EXPR: the request is for -ENDP, not -NONE. */
+	TestServerOptions fresh = {.user_agent_id = UA_ID};
+	g_autoptr(TestServer) ts2 =
+		new_server(&fresh, INLINE_BIND2 INLINE_FAST_ENDP);
+	g_autoptr(Stanza) auth2 = NULL;
+	Stanza *req;
+
+	ts_login_to_auth(ts2, MECHS);
+	auth2 = ts_expect(ts2, "authenticate", NS_SASL2);
+	req = stanza_get_child(auth2, "request-token", NS_FAST);
+	ck_assert_ptr_nonnull(req);
+	ck_assert_str_eq(stanza_get_attr(req, "mechanism"), "HT-SHA-256-ENDP");
+}
+END_TEST
+
 /* fast-token.c by itself. */
 START_TEST(test_fast_choose)
 {
@@ -779,6 +839,7 @@ int main(void)
 		CASE(test_fast_bad_server_hmac),
 		CASE(test_fast_refused_password_once),
 		CASE(test_fast_mechanism_gone),
+		CASE(test_fast_end_point),
 		CASE(test_fast_choose),
 		CASE(test_fast_hmac),
 #undef CASE

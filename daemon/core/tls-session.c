@@ -25,7 +25,25 @@ G_DEFINE_QUARK(presenced - tls - session - error - quark, tls_session_error)
  * Thirteen; RFC 9325 §4.2). Check with
  * gnutls-cli --priority STRING --list.
  */
-#define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-MAC-ALL:+AEAD"
+#define TLS_PRIORITY                                                           \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-MAC-ALL:+"                \
+	"AEAD:" TLS_GROUPS
+
+/*
+ * X25519 first, and its key share alone (GNUTLS_KEY_SHARE_TOP in
+ * tls_session_new), as OpenSSL clients do. GnuTLS would send shares for
+ * P-256 and X25519, and OpenSSL servers (Prosody, ejabberd) take the first
+ * share they support in the client's order: NORMAL's order made every
+ * handshake generate two key pairs and then run the P-256 exchange, at
+ * three times the instructions of X25519's (BENCHMARKS.md, issue #16). A
+ * server without X25519 (FIPS mode) answers with a HelloRetryRequest for
+ * P-256: one round trip more there. The finite-field groups are NORMAL's,
+ * for TLS 1.2.
+ */
+#define TLS_GROUPS                                                             \
+	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:"          \
+	"+GROUP-SECP521R1:+GROUP-X448:+GROUP-FFDHE2048:+GROUP-FFDHE3072:"      \
+	"+GROUP-FFDHE4096:+GROUP-FFDHE6144:+GROUP-FFDHE8192"
 
 /* RFC 9266 §2. */
 #define CB_EXPORTER_LABEL "EXPORTER-Channel-Binding"
@@ -56,6 +74,13 @@ typedef struct {
 static TrustStore *trust_cache;
 static unsigned trust_loads;
 G_LOCK_DEFINE_STATIC(trust);
+
+/*
+ * TLS_PRIORITY parsed once for the process (gnutls_priority_set_direct
+ * parses the string at every connection). Never freed: GnuTLS keeps its
+ * own reference for each session that uses it.
+ */
+static gnutls_priority_t priority_cache;
 
 struct _TlsSession {
 	gnutls_session_t session;
@@ -280,6 +305,20 @@ static bool trust_add_system(TrustStore *store)
 	return ret > 0;
 }
 
+bool tls_session_load_trust(const char *ca_file, GError **error)
+{
+	g_return_val_if_fail(error == NULL || *error == NULL, false);
+
+	TrustStore *store = trust_get(ca_file, error);
+
+	if (store == NULL)
+		return false;
+	G_LOCK(trust);
+	trust_unref(store);
+	G_UNLOCK(trust);
+	return true;
+}
+
 void tls_session_forget_trust(void)
 {
 	G_LOCK(trust);
@@ -325,6 +364,21 @@ static int verify_peer(gnutls_session_t session)
 	return status == 0 ? 0 : GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 }
 
+static int priority_get(gnutls_priority_t *ret_priority)
+{
+	int ret = 0;
+
+	G_LOCK(trust);
+	if (priority_cache == NULL)
+		ret = gnutls_priority_init2(&priority_cache, TLS_PRIORITY, NULL,
+					    0);
+	if (ret < 0)
+		priority_cache = NULL;
+	*ret_priority = priority_cache;
+	G_UNLOCK(trust);
+	return ret;
+}
+
 TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
 			    GError **error)
 {
@@ -353,7 +407,9 @@ TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
 		return NULL;
 	tls->creds = tls->trust->creds;
 
-	int ret = gnutls_init(&tls->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+	gnutls_priority_t priority;
+	int ret = gnutls_init(&tls->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
+						     GNUTLS_KEY_SHARE_TOP);
 	if (ret < 0) {
 		tls->session = NULL;
 		g_set_error(error, TLS_SESSION_ERROR, TLS_SESSION_ERROR_SETUP,
@@ -362,8 +418,9 @@ TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
 		return NULL;
 	}
 
-	const char *err_pos = NULL;
-	ret = gnutls_priority_set_direct(tls->session, TLS_PRIORITY, &err_pos);
+	ret = priority_get(&priority);
+	if (ret >= 0)
+		ret = gnutls_priority_set(tls->session, priority);
 	if (ret >= 0)
 		ret = gnutls_credentials_set(
 			tls->session, GNUTLS_CRD_CERTIFICATE, tls->creds);

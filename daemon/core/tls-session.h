@@ -54,6 +54,9 @@ TlsSession *tls_session_new(const char *verify_domain, const char *ca_file,
  * read again. Sessions in use keep theirs.
  */
 void tls_session_forget_trust(void);
+/* Loads the trust anchors for ca_file (NULL: the system store) into that
+ * cache now, so that a bad file is reported before any connection. */
+bool tls_session_load_trust(const char *ca_file, GError **error);
 /* How many times the trust anchors were loaded, for tests. */
 unsigned tls_session_get_trust_loads(void);
 

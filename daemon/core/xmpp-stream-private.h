@@ -148,8 +148,19 @@ GBytes *stream_sasl_decode(const char *text);
 void stream_secret_bytes_free(GBytes *bytes);
 typedef GBytes SecretBytes;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SecretBytes, stream_secret_bytes_free)
-unsigned stream_sasl_computable_bindings(XmppStream *s, GBytes **ret_exporter,
+/*
+ * The channel bindings this TLS session can give: tls-exporter, and
+ * tls-server-end-point when it is there to be preferred or
+ * want_end_point says it could be chosen (it costs a parse of the server's
+ * certificate, a tenth of a FAST login).
+ */
+unsigned stream_sasl_computable_bindings(XmppStream *s, bool want_end_point,
+					 GBytes **ret_exporter,
 					 GBytes **ret_end_point);
+/* Whether a SCRAM choice on this offer could bind to tls-server-end-point
+ * though tls-exporter is computable: XEP-0440 lists it without
+ * tls-exporter. */
+bool stream_sasl_offer_wants_end_point(const SaslServerOffer *offer);
 bool stream_sasl_choose(XmppStream *s, const SaslServerOffer *offer,
 			unsigned computable, SaslChoice *ret_choice);
 XmppSessionEnd stream_sasl_failure_reason(const char *condition);

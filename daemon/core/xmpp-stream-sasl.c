@@ -84,13 +84,17 @@ static void send_sasl_element(XmppStream *s, const char *name,
 }
 
 /* The channel bindings this TLS session can give (RFC 9266, RFC 5929). */
-unsigned stream_sasl_computable_bindings(XmppStream *s, GBytes **ret_exporter,
+unsigned stream_sasl_computable_bindings(XmppStream *s, bool want_end_point,
+					 GBytes **ret_exporter,
 					 GBytes **ret_end_point)
 {
 	unsigned set = 0;
 
 	*ret_exporter = tls_session_get_channel_binding(s->tls);
-	*ret_end_point = tls_session_get_server_end_point(s->tls, NULL);
+	*ret_end_point = NULL;
+	/* Every chooser prefers tls-exporter (XEP-0440 §4, XEP-0484 §3.2). */
+	if (*ret_exporter == NULL || want_end_point)
+		*ret_end_point = tls_session_get_server_end_point(s->tls, NULL);
 	if (*ret_exporter)
 		set |= SASL_CHANNEL_BINDING_BIT(
 			SASL_CHANNEL_BINDING_TLS_EXPORTER);
@@ -98,6 +102,16 @@ unsigned stream_sasl_computable_bindings(XmppStream *s, GBytes **ret_exporter,
 		set |= SASL_CHANNEL_BINDING_BIT(
 			SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT);
 	return set;
+}
+
+bool stream_sasl_offer_wants_end_point(const SaslServerOffer *offer)
+{
+	unsigned types = offer->bindings_advertised ? offer->binding_types : 0;
+
+	return (types & SASL_CHANNEL_BINDING_BIT(
+				SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT)) &&
+	       !(types &
+		 SASL_CHANNEL_BINDING_BIT(SASL_CHANNEL_BINDING_TLS_EXPORTER));
 }
 
 bool stream_sasl_choose(XmppStream *s, const SaslServerOffer *offer,
@@ -145,7 +159,9 @@ void stream_begin_auth(XmppStream *s, const Stanza *features)
 		return;
 	}
 	sasl_choice_parse_features(features, &offer);
-	computable = stream_sasl_computable_bindings(s, &exporter, &end_point);
+	computable = stream_sasl_computable_bindings(
+		s, stream_sasl_offer_wants_end_point(&offer), &exporter,
+		&end_point);
 	if (!stream_sasl_choose(s, &offer, computable, &choice))
 		return;
 	s->sasl = sasl_client_new_with_options(&(SaslClientOptions){

@@ -217,6 +217,29 @@ static FastMechanism usable_token(XmppStream *s, const Sasl2Inline *in,
 }
 
 /*
+ * Whether tls-server-end-point could be chosen here though tls-exporter is
+ * computable: for the kept -ENDP token, a token request where -EXPR is
+ * not offered, or the password mechanism (stream_sasl_offer_wants_end_point).
+ */
+static bool wants_end_point(XmppStream *s, const Sasl2Inline *in,
+			    const SaslServerOffer *offer, bool with_token)
+{
+	if (with_token && s->fast_token &&
+	    fast_mechanism_get_binding(s->fast_mech) ==
+		    SASL_CHANNEL_BINDING_TLS_SERVER_END_POINT)
+		return true;
+	if (in->fast) {
+		g_autoptr(GPtrArray) names = fast_offer(in->fast);
+
+		if (!offers_name(names,
+				 fast_mechanism_to_string(
+					 FAST_MECHANISM_HT_SHA_256_EXPR)))
+			return true;
+	}
+	return stream_sasl_offer_wants_end_point(offer);
+}
+
+/*
  * STREAM_OPENING (TLS up) or a refused token → AUTHENTICATING: one
  * <authenticate/> with everything inline. with_token: the FAST token if
  * there is one and it fits, else the password mechanism of legacy SASL.
@@ -237,7 +260,10 @@ static void send_authenticate(XmppStream *s, bool with_token)
 	unsigned computable;
 
 	parse_inline(authentication, &in);
-	computable = stream_sasl_computable_bindings(s, &exporter, &end_point);
+	sasl_choice_parse_sasl2_features(s->sasl2_features, &offer);
+	computable = stream_sasl_computable_bindings(
+		s, wants_end_point(s, &in, &offer, with_token), &exporter,
+		&end_point);
 	g_clear_pointer(&s->sasl, sasl_client_free);
 	g_clear_pointer(&s->fast_cb, g_bytes_unref);
 	s->fast_in_use = false;
@@ -263,7 +289,6 @@ static void send_authenticate(XmppStream *s, bool with_token)
 	} else {
 		SaslChoice choice;
 
-		sasl_choice_parse_sasl2_features(s->sasl2_features, &offer);
 		if (!stream_sasl_choose(s, &offer, computable, &choice)) {
 			s->sasl2_failed = true;
 			return;

@@ -161,10 +161,7 @@ static bool check_config(const XmppSessionConfig *config, Jid **ret_jid,
 	if (config->ca_file && *config->ca_file) {
 		/* Load the trust anchors once now, so a bad ca_file is a
 		 * config error and not a failed connection later. */
-		g_autoptr(TlsSession) probe = tls_session_new(
-			jid_get_domain(jid), config->ca_file, &local_error);
-
-		if (!probe) {
+		if (!tls_session_load_trust(config->ca_file, &local_error)) {
 			g_set_error(error, XMPP_SESSION_ERROR,
 				    XMPP_SESSION_END_TLS_FAILED, "ca-file: %s",
 				    local_error->message);
