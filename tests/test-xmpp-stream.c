@@ -1138,6 +1138,137 @@ START_TEST(test_sm_resume)
 }
 END_TEST
 
+/* The client's next stanza that is not an ack request, or NULL. */
+static Stanza *next_not_r(TestServer *ts)
+{
+	for (;;) {
+		Stanza *st = NULL;
+		XmlReaderEvent ev = ts_next(ts, &st);
+
+		if (ev == XML_READER_EVENT_NONE)
+			return NULL;
+		ck_assert_int_eq(ev, XML_READER_EVENT_STANZA);
+		if (strcmp(stanza_get_name(st), "r") != 0)
+			return st;
+		stanza_free(st);
+	}
+}
+
+static void answer_iq(TestServer *ts, const Stanza *iq, const char *payload)
+{
+	ts_send_fmt(ts, "<iq type='result' id='%s'>%s</iq>",
+		    stanza_get_attr(iq, "id"), payload);
+}
+
+/* Online with SM and the discovery answered: PEP and blocking on the
+ * account, the (empty) block list, the nick published. */
+static TestServer *sm_online_discovered(void)
+{
+	TestServer *ts = ts_new(&(TestServerOptions){.nick = "Al"});
+	g_autoptr(Stanza) bind = NULL;
+	g_autoptr(Stanza) roster = NULL;
+	g_autoptr(Stanza) disco = NULL;
+	Stanza *st;
+
+	sm_login_to_bind(ts);
+	bind = ts_expect(ts, "iq", NS_CLIENT);
+	ts_send_fmt(ts,
+		    "<iq type='result' id='%s'><bind "
+		    "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>%s</jid>"
+		    "</bind></iq>",
+		    stanza_get_attr(bind, "id"), TS_FULL_JID);
+	stanza_free(ts_expect(ts, "enable", NS_SM));
+	roster = ts_expect(ts, "iq", NS_CLIENT);
+	ts_send(ts, "<enabled xmlns='" NS_SM "' id='sm-1' resume='true'/>");
+	answer_iq(ts, roster, "<query xmlns='jabber:iq:roster'/>");
+	stanza_free(next_not_r(ts)); /* the initial presence */
+	disco = next_not_r(ts);
+	ck_assert_str_eq(stanza_get_attr(disco, "to"), TS_JID);
+	answer_iq(ts, disco,
+		  "<query xmlns='http://jabber.org/protocol/disco#info'>"
+		  "<identity category='pubsub' type='pep'/>"
+		  "<feature var='urn:xmpp:blocking'/></query>");
+	/* Our presence with the new caps, the block list get and the nick:
+	 * six stanzas since <enable/>. */
+	while ((st = next_not_r(ts)) != NULL) {
+		if (stanza_get_child(st, "blocklist", "urn:xmpp:blocking"))
+			answer_iq(ts, st,
+				  "<blocklist xmlns='urn:xmpp:blocking'/>");
+		else if (strcmp(stanza_get_name(st), "presence") != 0)
+			ck_assert_msg(
+				stanza_get_child(
+					st, "pubsub",
+					"http://jabber.org/protocol/pubsub"),
+				"%s", ts->client_plain->str);
+		stanza_free(st);
+	}
+	ck_assert_int_eq(ts->own_caps_changed_count, 1);
+	return ts;
+}
+
+/* A new XmppSession resuming sm, nick set; after <resumed/>, every
+ * stanza it sends, acks aside (transfer full). */
+static GPtrArray *sm_resume_sent(TestServer **ret_ts, ContactTable *contacts,
+				 StreamMgmt *sm, const char *nick)
+{
+	TestServerOptions options = {
+		.contacts = contacts, .resume = sm, .nick = nick};
+	TestServer *ts = ts_new(&options);
+	GPtrArray *sent =
+		g_ptr_array_new_with_free_func((GDestroyNotify)stanza_free);
+	Stanza *st;
+
+	sm_login_to_bind(ts);
+	stanza_free(ts_expect(ts, "resume", NS_SM));
+	/* Everything acked: what follows is new, not sent again. */
+	ts_send(ts, "<resumed xmlns='" NS_SM "' previd='sm-1' h='6'/>");
+	while ((st = next_not_r(ts)) != NULL)
+		g_ptr_array_add(sent, st);
+	ck_assert_int_eq(ts->resumed_count, 1);
+	*ret_ts = ts;
+	return sent;
+}
+
+/*
+ * A resumed stream is the same server session: what the dropped one found
+ * out (PEP, blocking, the nick it published) is taken over, not asked
+ * again, and our caps ver stays the one in the server's copy of our
+ * presence. A nick set while the link was down still goes out.
+ */
+START_TEST(test_sm_resume_keeps_discovery)
+{
+	g_autoptr(TestServer) ts = sm_online_discovered();
+	g_autofree char *ver = g_strdup(xmpp_session_get_caps_ver(ts->session));
+	g_autoptr(TestServer) ts2 = NULL;
+	g_autoptr(TestServer) ts3 = NULL;
+	g_autoptr(GPtrArray) sent = NULL;
+	g_autoptr(GPtrArray) sent3 = NULL;
+	StreamMgmt *sm;
+
+	ts_send(ts, "<a xmlns='" NS_SM "' h='6'/>");
+	xmpp_session_eof(ts->session, NULL);
+	sm = xmpp_session_steal_resume_state(ts->session);
+	ck_assert_ptr_nonnull(sm);
+	ck_assert_ptr_nonnull(stream_mgmt_get_learned(sm));
+	sent = sm_resume_sent(&ts2, ts->contacts, sm, "Al");
+	ck_assert_uint_eq(sent->len, 0);
+	ck_assert_int_eq(ts2->own_caps_changed_count, 0);
+	ck_assert_str_eq(xmpp_session_get_caps_ver(ts2->session), ver);
+
+	/* Dropped again; the nick changed meanwhile: published, nothing
+	 * else. */
+	xmpp_session_eof(ts2->session, NULL);
+	sm = xmpp_session_steal_resume_state(ts2->session);
+	ck_assert_ptr_nonnull(sm);
+	sent3 = sm_resume_sent(&ts3, ts->contacts, sm, "Alice");
+	ck_assert_uint_eq(sent3->len, 1);
+	ck_assert_msg(stanza_get_child(sent3->pdata[0], "pubsub",
+				       "http://jabber.org/protocol/pubsub"),
+		      "%s", ts3->client_plain->str);
+	ck_assert_str_eq(xmpp_session_get_caps_ver(ts3->session), ver);
+}
+END_TEST
+
 /*
  * Resumption refused: a full new session. The table keeps what it knew;
  * the server's presence burst confirms bob (no signal), carol is not sent
@@ -1744,6 +1875,7 @@ int main(void)
 		CASE(test_sm_acks),
 		CASE(test_sm_keepalive),
 		CASE(test_sm_resume),
+		CASE(test_sm_resume_keeps_discovery),
 		CASE(test_sm_resume_failed_resync),
 		CASE(test_sm_resume_during_resync),
 		CASE(test_sm_resume_no_resync),

@@ -22,6 +22,9 @@ struct _StreamMgmt {
 	char *resume_id;
 	uint32_t max_seconds;
 	char *jid;
+	bool has_learned;
+	StreamMgmtLearned learned; /* .nick is learned_nick */
+	char *learned_nick;
 };
 
 StreamMgmt *stream_mgmt_new(void)
@@ -45,6 +48,7 @@ void stream_mgmt_free(StreamMgmt *sm)
 	clear_queue(sm);
 	g_free(sm->resume_id);
 	g_free(sm->jid);
+	g_free(sm->learned_nick);
 	g_free(sm);
 }
 
@@ -59,6 +63,7 @@ void stream_mgmt_start(StreamMgmt *sm)
 	sm->overflowed = false;
 	g_clear_pointer(&sm->resume_id, g_free);
 	sm->max_seconds = 0;
+	stream_mgmt_set_learned(sm, NULL);
 }
 
 void stream_mgmt_set_enabled(StreamMgmt *sm, const char *id, bool resume,
@@ -113,6 +118,26 @@ const char *stream_mgmt_get_jid(const StreamMgmt *sm)
 	g_return_val_if_fail(sm != NULL, NULL);
 
 	return sm->jid;
+}
+
+void stream_mgmt_set_learned(StreamMgmt *sm, const StreamMgmtLearned *learned)
+{
+	g_return_if_fail(sm != NULL);
+
+	char *nick = learned ? g_strdup(learned->nick) : NULL;
+
+	g_free(sm->learned_nick);
+	sm->has_learned = learned != NULL;
+	sm->learned = learned ? *learned : (StreamMgmtLearned){0};
+	sm->learned_nick = nick;
+	sm->learned.nick = nick;
+}
+
+const StreamMgmtLearned *stream_mgmt_get_learned(const StreamMgmt *sm)
+{
+	g_return_val_if_fail(sm != NULL, NULL);
+
+	return sm->has_learned ? &sm->learned : NULL;
 }
 
 void stream_mgmt_count_inbound(StreamMgmt *sm)

@@ -60,6 +60,22 @@ void stream_mgmt_forget_resumption(StreamMgmt *sm);
 void stream_mgmt_set_jid(StreamMgmt *sm, const char *full_jid);
 const char *stream_mgmt_get_jid(const StreamMgmt *sm);
 
+/*
+ * What the session above learned of the server once online (PEP and
+ * blocking from disco#info, the nick it published), carried to the
+ * resumed stream like the JID: a resumed stream is the same server
+ * session, so none of it is asked again. Copied; cleared by
+ * stream_mgmt_start(); NULL before set. Transfer none.
+ */
+typedef struct {
+	bool pep;
+	bool blocking;
+	bool nick_published; /* something was published */
+	const char *nick;    /* what: NULL for none (an empty <nick/>) */
+} StreamMgmtLearned;
+void stream_mgmt_set_learned(StreamMgmt *sm, const StreamMgmtLearned *learned);
+const StreamMgmtLearned *stream_mgmt_get_learned(const StreamMgmt *sm);
+
 /* One stanza from the server handled: h + 1 (mod 2^32). */
 void stream_mgmt_count_inbound(StreamMgmt *sm);
 uint32_t stream_mgmt_get_inbound(const StreamMgmt *sm);

@@ -139,12 +139,15 @@ static void on_blocklist_result(void *data, const Stanza *iq)
 	if (g_strcmp0(stanza_get_attr(iq, "type"), "result") != 0) {
 		g_debug("xmpp session: block list refused: %s",
 			xmpp_session_iq_error_condition(iq));
+		s->discovered = true;
 		return;
 	}
 	if (!blocking_list_replace(s->blocked, iq, &changed, &error)) {
 		g_debug("xmpp session: block list: %s", error->message);
+		s->discovered = true;
 		return;
 	}
+	s->discovered = true;
 	g_debug("xmpp session: %zu blocked",
 		blocking_list_get_n_items(s->blocked));
 	sweep_blocked(s);
@@ -161,6 +164,7 @@ static void set_blocking(XmppSession *s, bool blocking)
 		blocking ? "offered" : "not offered");
 	s->blocking = blocking;
 	if (!blocking) {
+		s->discovered = true;
 		/* The contract: no blocking, an empty Blocked. */
 		blocking_list_clear(s->blocked);
 		xmpp_session_caps_set_blocking(s, false);
@@ -175,6 +179,12 @@ static void set_blocking(XmppSession *s, bool blocking)
 	iq = xmpp_session_new_iq("get");
 	stanza_add_child(iq, blocking_build_request());
 	(void)xmpp_stream_send_iq(s->stream, iq, on_blocklist_result, s);
+}
+
+void xmpp_session_blocking_resume(XmppSession *s, bool blocking)
+{
+	s->blocking = blocking;
+	xmpp_session_caps_resume(s, blocking);
 }
 
 static void on_domain_disco_result(void *data, const Stanza *iq)

@@ -170,6 +170,16 @@ void xmpp_session_caps_set_blocking(XmppSession *s, bool blocking)
 		s->callbacks.own_caps_changed(s->user_data);
 }
 
+void xmpp_session_caps_resume(XmppSession *s, bool blocking)
+{
+	const CapsInfo *info = caps_own_get_info(s->caps_own);
+
+	if (caps_info_has_feature(info, NS_BLOCKING) == blocking)
+		return;
+	caps_own_free(s->caps_own);
+	s->caps_own = caps_own_new(PACKAGE_URL, blocking);
+}
+
 /* ---- answers to contacts ------------------------------------------------ */
 
 /* XEP-0030 §3.1 and XEP-0115 §6.2: our description, with or without

@@ -16,6 +16,7 @@
 #include "core/caps-cache.h"
 #include "core/caps.h"
 #include "core/presence.h"
+#include "core/stream-mgmt.h"
 #include "core/xmpp-session.h"
 #include "core/xmpp-stream.h"
 
@@ -35,9 +36,18 @@ struct _XmppSession {
 
 	/* XEP-0172 nick over PEP (XEP-0163): disco#info on our bare JID
 	 * first, publish only where it shows the pubsub/pep identity. */
-	char *nick;	     /* NULL: none set */
-	bool pep;	     /* the disco#info result showed pubsub/pep */
-	bool nick_published; /* something was published this session */
+	char *nick;	      /* NULL: none set */
+	bool pep;	      /* the disco#info result showed pubsub/pep */
+	bool nick_published;  /* something was published this session */
+	char *published_nick; /* what (NULL: an empty <nick/>) */
+
+	/* What the server offers (PEP, blocking) is known and the block
+	 * list fetched: a resumption of this stream takes it over
+	 * (StreamMgmtLearned) instead of asking again. */
+	bool discovered;
+	/* From the stream this one resumes; used once <resumed/> says the
+	 * server still holds that session. */
+	StreamMgmtLearned *learned;
 
 	/* Our caps (XEP-0115): recreated when blocking becomes known; the
 	 * previous one still answers for its node#ver, which contacts may
@@ -98,6 +108,9 @@ void xmpp_session_caps_on_gone(XmppSession *s, const char *bare,
 			       const char *from_full);
 /* Our features changed (blocking now known): new ver, owner told. */
 void xmpp_session_caps_set_blocking(XmppSession *s, bool blocking);
+/* The features of the stream this one resumed: the ver the server
+ * already has in our presence, nobody told. */
+void xmpp_session_caps_resume(XmppSession *s, bool blocking);
 int64_t xmpp_session_caps_get_deadline(const XmppSession *s);
 void xmpp_session_caps_tick(XmppSession *s, int64_t now);
 /* The stream ended: no answer will come. */
@@ -115,5 +128,8 @@ void xmpp_session_blocking_on_account_disco(XmppSession *s,
  * ignored here). */
 bool xmpp_session_blocking_on_request(XmppSession *s, const Stanza *iq,
 				      bool is_get, const Stanza *payload);
+/* Resumed (XEP-0198): blocking as the stream this one resumed knew it;
+ * its list is the one kept, and pushes missed meanwhile are replayed. */
+void xmpp_session_blocking_resume(XmppSession *s, bool blocking);
 /* Presence from from_full must be dropped (on the list). */
 bool xmpp_session_blocking_drops(const XmppSession *s, const char *from_full);

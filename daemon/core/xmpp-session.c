@@ -104,6 +104,8 @@ static void publish_nick(XmppSession *s)
 	if (s->nick)
 		stanza_set_text(nick, s->nick);
 	s->nick_published = true;
+	g_free(s->published_nick);
+	s->published_nick = g_strdup(s->nick);
 	(void)xmpp_stream_send_iq(s->stream, iq, on_publish_result, s);
 }
 
@@ -444,6 +446,28 @@ static void on_stanza(void *user_data, const Stanza *stanza)
 	/* <message/>: not ours to handle (presence only). */
 }
 
+/*
+ * Resumed: the server session is the one the learned state describes, and
+ * whatever changed in it meanwhile (a block list push) is replayed by
+ * XEP-0198. Only a nick set while the link was down goes out.
+ */
+static void adopt_learned(XmppSession *s)
+{
+	const StreamMgmtLearned *l = s->learned;
+
+	s->pep = l->pep;
+	s->nick_published = l->nick_published;
+	g_free(s->published_nick);
+	s->published_nick = g_strdup(l->nick);
+	xmpp_session_blocking_resume(s, l->blocking);
+	s->discovered = true;
+	g_debug("xmpp session: PEP %s, blocking %s (from the resumed stream)",
+		s->pep ? "available" : "not offered",
+		s->blocking ? "offered" : "not offered");
+	if (g_strcmp0(s->nick, s->published_nick) != 0)
+		publish_nick(s);
+}
+
 static void on_resumed(void *user_data, const char *full_jid)
 {
 	XmppSession *s = user_data;
@@ -457,9 +481,12 @@ static void on_resumed(void *user_data, const char *full_jid)
 	s->resync = contacts_count_stale(s->contacts) > 0;
 	if (s->resync)
 		start_settle(s);
-	/* A resumed stream is a new XmppSession: what the server offers
-	 * (PEP, blocking) is asked again. */
-	begin_pep_discovery(s);
+	/* What the server offers (PEP, blocking) is what the resumed stream
+	 * found out; asked again only where it had not finished. */
+	if (s->learned)
+		adopt_learned(s);
+	else
+		begin_pep_discovery(s);
 	if (is_ended(s))
 		return;
 	if (s->callbacks.resumed)
@@ -564,6 +591,13 @@ XmppSession *xmpp_session_new_bound_for_test(
 	return g_steal_pointer(&s);
 }
 
+static void free_learned(XmppSession *s)
+{
+	if (s->learned)
+		g_free((char *)s->learned->nick);
+	g_clear_pointer(&s->learned, g_free);
+}
+
 void xmpp_session_free(XmppSession *s)
 {
 	if (!s)
@@ -572,6 +606,8 @@ void xmpp_session_free(XmppSession *s)
 	xmpp_session_caps_clear(s);
 	xmpp_session_blocking_clear(s);
 	g_free(s->nick);
+	g_free(s->published_nick);
+	free_learned(s);
 	g_free(s);
 }
 
@@ -760,13 +796,33 @@ StreamMgmt *xmpp_session_steal_resume_state(XmppSession *s)
 {
 	g_return_val_if_fail(s != NULL, NULL);
 
-	return xmpp_stream_steal_resume_state(s->stream);
+	StreamMgmt *sm = xmpp_stream_steal_resume_state(s->stream);
+
+	/* Not discovered (dropped while resuming, or before the answers
+	 * came): the state keeps what it had, if anything. */
+	if (sm && s->discovered)
+		stream_mgmt_set_learned(
+			sm, &(StreamMgmtLearned){
+				    .pep = s->pep,
+				    .blocking = s->blocking,
+				    .nick_published = s->nick_published,
+				    .nick = s->published_nick,
+			    });
+	return sm;
 }
 
 void xmpp_session_set_resume_state(XmppSession *s, StreamMgmt *sm)
 {
 	g_return_if_fail(s != NULL);
 
+	const StreamMgmtLearned *l = sm ? stream_mgmt_get_learned(sm) : NULL;
+
+	free_learned(s);
+	if (l) {
+		s->learned = g_new(StreamMgmtLearned, 1);
+		*s->learned = *l;
+		s->learned->nick = g_strdup(l->nick);
+	}
 	xmpp_stream_set_resume_state(s->stream, sm);
 }
 
