@@ -297,7 +297,7 @@ def table(results, rounds):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--servers", default="prosody13,ejabberd24")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--modes", default=",".join(MODES),
                     help="of %s" % ",".join(MODES))
     ap.add_argument("--perf", metavar="DIR",
