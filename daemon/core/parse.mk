@@ -8,6 +8,7 @@ libpresenced_core_la_SOURCES =
 # Parsing foundation: element tree, JIDs, the stream reader, log redaction.
 libpresenced_core_la_SOURCES += \
 	daemon/core/stanza.c daemon/core/stanza.h \
+	daemon/core/presence-record.c daemon/core/presence-record.h \
 	daemon/core/jid.c daemon/core/jid.h \
 	daemon/core/xml-reader.c daemon/core/xml-reader.h \
 	daemon/core/redact.c daemon/core/redact.h \
