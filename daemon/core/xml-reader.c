@@ -37,6 +37,9 @@ G_DEFINE_QUARK(xml-reader-error-quark, xml_reader_error)
  */
 #define FEED_SLICE ((size_t)1024 * 1024)
 
+/* Presence records kept for reuse (xml_reader_recycle). */
+#define SPARE_RECORDS 32u
+
 /* A held-back buffer bigger than this is freed rather than kept. */
 #define HELD_KEEP ((size_t)64 * 1024)
 
@@ -67,19 +70,24 @@ typedef enum {
 typedef struct {
 	XmlReaderEvent type;
 	Stanza *stanza;
+	PresenceRecord *record;
 	GError *error;
 } Event;
 
 struct _XmlReader {
 	XmlReaderLimits limits;
-	xmlParserCtxtPtr ctxt; /* NULL until fed, and after an error */
-	GQueue events;	       /* of Event *, in order */
-	Stanza *stanza;	       /* top-level element being built */
-	Stanza *cursor;	       /* innermost open element of it */
-	unsigned depth;	       /* open elements; the stream header is 1 */
-	size_t tree_bytes;     /* estimated memory of reader->stanza */
-	uint64_t fed;	       /* bytes handed to libxml2 since the reset */
-	uint64_t boundary;     /* offset just past the last top-level tag */
+	xmlParserCtxtPtr ctxt;	/* NULL until fed, and after an error */
+	GQueue events;		/* of Event *, in order */
+	Stanza *stanza;		/* top-level element being built */
+	Stanza *cursor;		/* innermost open element of it */
+	unsigned depth;		/* open elements; the stream header is 1 */
+	size_t tree_bytes;	/* estimated memory of reader->stanza */
+	bool presence_path;	/* xml_reader_set_presence_path() */
+	PresenceRecord *record; /* the presence being gathered, or NULL */
+	bool record_text;	/* in a child whose text it keeps */
+	GPtrArray *spare;	/* records given back, for reuse */
+	uint64_t fed;		/* bytes handed to libxml2 since the reset */
+	uint64_t boundary;	/* offset just past the last top-level tag */
 	char *held; /* fed but not yet given to libxml2 (no tag end in it) */
 	size_t held_len;
 	size_t held_alloc;
@@ -116,6 +124,7 @@ static void push_event(XmlReader *reader, XmlReaderEvent type, Stanza *stanza,
 
 	ev->type = type;
 	ev->stanza = stanza;
+	ev->record = NULL;
 	ev->error = error;
 	g_queue_push_tail(&reader->events, ev);
 }
@@ -125,6 +134,7 @@ static void event_free(gpointer data)
 	Event *ev = data;
 
 	stanza_free(ev->stanza);
+	presence_record_free(ev->record);
 	if (ev->error != NULL)
 		g_error_free(ev->error);
 	g_free(ev);
@@ -161,6 +171,7 @@ static void fail(XmlReader *reader, XmlReaderError code, const char *fmt, ...)
 	stanza_free(reader->stanza);
 	reader->stanza = NULL;
 	reader->cursor = NULL;
+	xml_reader_recycle(reader, g_steal_pointer(&reader->record));
 	push_event(reader, XML_READER_EVENT_ERROR, NULL, error);
 	halt(reader);
 }
@@ -376,6 +387,137 @@ static bool charge_tree(XmlReader *reader, size_t cost)
 	return false;
 }
 
+/* ---- the presence path (xml_reader_set_presence_path) ---------------- */
+
+/*
+ * An attribute's value as set_attrs() keeps it: "&#38;" decoded. Returns
+ * the value (in a[3], or *ret_decoded to free).
+ */
+static const char *attr_value(const xmlChar **a, size_t *ret_len,
+			      char **ret_decoded)
+{
+	const char *value = (const char *)a[3];
+	size_t len = (size_t)(a[4] - a[3]);
+
+	*ret_decoded = NULL;
+	if (memchr(value, '&', len) != NULL)
+		value = *ret_decoded = decode_amp(value, len, &len);
+	*ret_len = len;
+	return value;
+}
+
+/* An attribute the tree would name without a prefix (see set_attrs). */
+static bool is_plain_attr(const xmlChar **a, const char *name)
+{
+	return a[2] == NULL && strcmp((const char *)a[0], name) == 0;
+}
+
+static bool is_xml_lang(const xmlChar **a)
+{
+	return a[2] != NULL && a[1] != NULL &&
+	       strcmp((const char *)a[1], "xml") == 0 &&
+	       strcmp((const char *)a[0], "lang") == 0;
+}
+
+static void record_attr(PresenceRecord *record, const xmlChar **a,
+			void (*set)(PresenceRecord *, const char *, size_t))
+{
+	g_autofree char *decoded = NULL;
+	size_t len;
+	const char *value = attr_value(a, &len, &decoded);
+
+	set(record, value, len);
+}
+
+/*
+ * A top-level element begins: true if it is a presence the record path
+ * takes (see xml_reader_set_presence_path), which then owns it.
+ */
+static bool start_record(XmlReader *reader, const char *localname,
+			 const char *ns, int nb_attributes,
+			 const xmlChar **attrs)
+{
+	const xmlChar **from = NULL;
+	const xmlChar **type = NULL;
+
+	if (strcmp(localname, "presence") != 0 || strcmp(ns, NS_CLIENT) != 0)
+		return false;
+	for (int i = 0; i < nb_attributes; i++) {
+		const xmlChar **a = &attrs[5 * i];
+
+		if (from == NULL && is_plain_attr(a, "from"))
+			from = a;
+		else if (type == NULL && is_plain_attr(a, "type"))
+			type = a;
+	}
+	/* A literal: "unavailable" written with "&#38;" is no type. */
+	if (type != NULL && (type[4] - type[3] != 11 ||
+			     memcmp(type[3], "unavailable", 11) != 0))
+		return false;
+	reader->record =
+		reader->spare != NULL && reader->spare->len > 0
+			? g_ptr_array_steal_index_fast(reader->spare,
+						       reader->spare->len - 1)
+			: presence_record_new();
+	if (from != NULL)
+		record_attr(reader->record, from, presence_record_set_from);
+	if (type != NULL)
+		record_attr(reader->record, type, presence_record_set_type);
+	reader->record_text = false;
+	return true;
+}
+
+static void record_caps(PresenceRecord *record, int nb_attributes,
+			const xmlChar **attrs)
+{
+	presence_record_set_caps_seen(record);
+	for (int i = 0; i < nb_attributes; i++) {
+		const xmlChar **a = &attrs[5 * i];
+		g_autofree char *decoded = NULL;
+		const char *value;
+		size_t len;
+
+		if (a[2] != NULL)
+			continue;
+		value = attr_value(a, &len, &decoded);
+		presence_record_set_caps_attr(record, (const char *)a[0], value,
+					      len);
+	}
+}
+
+/* An element inside the presence being gathered (reader->depth >= 3). */
+static void record_child(XmlReader *reader, const char *localname,
+			 const char *ns, int nb_attributes,
+			 const xmlChar **attrs)
+{
+	PresencePartKind kind;
+	bool has_lang = false;
+
+	/* Deeper elements are no child's own text: skipped. */
+	if (reader->depth != 3)
+		return;
+	kind = presence_record_classify(localname, ns);
+	reader->record_text = false;
+	switch (kind) {
+	case PRESENCE_PART_NONE:
+		return;
+	case PRESENCE_PART_CAPS:
+		/* The first <c/> is the one, as for stanza_get_child(). */
+		if (!presence_record_has_caps(reader->record))
+			record_caps(reader->record, nb_attributes, attrs);
+		return;
+	case PRESENCE_PART_SHOW:
+	case PRESENCE_PART_STATUS:
+	case PRESENCE_PART_PRIORITY:
+	case PRESENCE_PART_NICK:
+		break;
+	}
+	for (int i = 0; i < nb_attributes && !has_lang; i++)
+		has_lang = is_xml_lang(&attrs[5 * i]);
+	presence_record_begin_part(reader->record, kind, has_lang);
+	reader->record_text = true;
+}
+
 static void on_start_element(void *user_data, const xmlChar *localname,
 			     const xmlChar *prefix, const xmlChar *uri,
 			     int nb_namespaces, const xmlChar **namespaces,
@@ -412,6 +554,15 @@ static void on_start_element(void *user_data, const xmlChar *localname,
 	if (!charge_tree(reader,
 			 element_cost(localname, nb_attributes, attributes)))
 		return;
+	if (reader->record != NULL) {
+		record_child(reader, (const char *)localname, ns, nb_attributes,
+			     attributes);
+		return;
+	}
+	if (reader->cursor == NULL && reader->presence_path &&
+	    start_record(reader, (const char *)localname, ns, nb_attributes,
+			 attributes))
+		return;
 	if (reader->cursor == NULL) {
 		el = stanza_new((const char *)localname, ns);
 		reader->stanza = el;
@@ -421,6 +572,33 @@ static void on_start_element(void *user_data, const xmlChar *localname,
 	}
 	set_attrs(el, nb_attributes, attributes);
 	reader->cursor = el;
+}
+
+/* The top-level element just ended: queue it. */
+static void stanza_done(XmlReader *reader)
+{
+	uint64_t end = consumed(reader);
+	Event *ev;
+
+	/* The stanza may have ended inside the slice that took it over the
+	 * limit. */
+	if (end - reader->boundary > reader->limits.max_stanza_bytes) {
+		fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
+		     "stanza larger than %zu bytes",
+		     reader->limits.max_stanza_bytes);
+		return;
+	}
+	if (reader->record != NULL) {
+		push_event(reader, XML_READER_EVENT_PRESENCE, NULL, NULL);
+		ev = g_queue_peek_tail(&reader->events);
+		ev->record = g_steal_pointer(&reader->record);
+	} else {
+		push_event(reader, XML_READER_EVENT_STANZA,
+			   g_steal_pointer(&reader->stanza), NULL);
+	}
+	reader->cursor = NULL;
+	reader->tree_bytes = 0;
+	reader->boundary = end;
 }
 
 static void on_end_element(void *user_data, const xmlChar *localname,
@@ -441,29 +619,21 @@ static void on_end_element(void *user_data, const xmlChar *localname,
 		halt(reader);
 		return;
 	}
-	if (reader->depth == 0 || reader->cursor == NULL)
+	if (reader->depth == 0 ||
+	    (reader->cursor == NULL && reader->record == NULL))
 		return;
 	reader->depth--;
-	reader->cursor = stanza_get_parent(reader->cursor);
-	if (reader->depth == 1) {
-		uint64_t end = consumed(reader);
-
-		/*
-		 * The stanza may have ended inside the slice that took it
-		 * over the limit.
-		 */
-		if (end - reader->boundary > reader->limits.max_stanza_bytes) {
-			fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
-			     "stanza larger than %zu bytes",
-			     reader->limits.max_stanza_bytes);
-			return;
-		}
-		push_event(reader, XML_READER_EVENT_STANZA,
-			   g_steal_pointer(&reader->stanza), NULL);
-		reader->cursor = NULL;
-		reader->tree_bytes = 0;
-		reader->boundary = end;
+	if (reader->record != NULL) {
+		/* A child of the presence ended: its text is complete. */
+		if (reader->depth == 2)
+			reader->record_text = false;
+		if (reader->depth == 1)
+			stanza_done(reader);
+		return;
 	}
+	reader->cursor = stanza_get_parent(reader->cursor);
+	if (reader->depth == 1)
+		stanza_done(reader);
 }
 
 static void on_characters(void *user_data, const xmlChar *text, int len)
@@ -474,10 +644,19 @@ static void on_characters(void *user_data, const xmlChar *text, int len)
 	 * Whitespace between stanzas (RFC 6120 §4.6.1 keepalives) and any
 	 * other text outside a stanza is dropped.
 	 */
-	if (reader->failed || reader->cursor == NULL)
+	if (reader->failed ||
+	    (reader->cursor == NULL && reader->record == NULL))
 		return;
 	if (!charge_tree(reader, (size_t)len))
 		return;
+	if (reader->record != NULL) {
+		/* Only a kept child's own text, as stanza_get_text() has it. */
+		if (reader->depth == 3 && reader->record_text)
+			presence_record_append_text(reader->record,
+						    (const char *)text,
+						    (size_t)len);
+		return;
+	}
 	stanza_append_text(reader->cursor, (const char *)text, len);
 }
 
@@ -725,6 +904,7 @@ void xml_reader_reset(XmlReader *reader)
 	stanza_free(reader->stanza);
 	reader->stanza = NULL;
 	reader->cursor = NULL;
+	xml_reader_recycle(reader, g_steal_pointer(&reader->record));
 	reader->depth = 0;
 	reader->tree_bytes = 0;
 	reader->fed = 0;
@@ -745,6 +925,8 @@ void xml_reader_free(XmlReader *reader)
 	if (reader == NULL)
 		return;
 	xml_reader_reset(reader);
+	if (reader->spare != NULL)
+		g_ptr_array_unref(reader->spare);
 	g_free(reader);
 }
 
@@ -1009,6 +1191,7 @@ void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
 		stanza_free(reader->stanza);
 		reader->stanza = NULL;
 		reader->cursor = NULL;
+		xml_reader_recycle(reader, g_steal_pointer(&reader->record));
 		g_free(reader->held);
 		reader->held = NULL;
 		reader->held_len = 0;
@@ -1016,8 +1199,37 @@ void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
 	}
 }
 
+void xml_reader_set_presence_path(XmlReader *reader, bool on)
+{
+	g_return_if_fail(reader != NULL);
+
+	reader->presence_path = on;
+}
+
+void xml_reader_recycle(XmlReader *reader, PresenceRecord *record)
+{
+	if (record == NULL)
+		return;
+	if (reader->spare == NULL)
+		reader->spare = g_ptr_array_new_with_free_func(
+			(GDestroyNotify)presence_record_free);
+	if (reader->spare->len >= SPARE_RECORDS) {
+		presence_record_free(record);
+		return;
+	}
+	presence_record_clear(record);
+	g_ptr_array_add(reader->spare, record);
+}
+
 XmlReaderEvent xml_reader_next(XmlReader *reader, Stanza **ret_stanza,
 			       GError **ret_error)
+{
+	return xml_reader_next_full(reader, ret_stanza, NULL, ret_error);
+}
+
+XmlReaderEvent xml_reader_next_full(XmlReader *reader, Stanza **ret_stanza,
+				    PresenceRecord **ret_record,
+				    GError **ret_error)
 {
 	Event *ev;
 	XmlReaderEvent type;
@@ -1030,6 +1242,10 @@ XmlReaderEvent xml_reader_next(XmlReader *reader, Stanza **ret_stanza,
 	type = ev->type;
 	if (ret_stanza != NULL)
 		*ret_stanza = g_steal_pointer(&ev->stanza);
+	if (ret_record != NULL)
+		*ret_record = g_steal_pointer(&ev->record);
+	else
+		xml_reader_recycle(reader, g_steal_pointer(&ev->record));
 	if (ret_error != NULL && ev->error != NULL)
 		g_propagate_error(ret_error, g_steal_pointer(&ev->error));
 	event_free(ev);
