@@ -572,6 +572,17 @@ void jid_free(Jid *jid)
 	g_free(jid);
 }
 
+void jid_free_to_strings(Jid *jid, char **ret_full, char **ret_bare,
+			 char **ret_resource)
+{
+	g_return_if_fail(jid != NULL);
+
+	*ret_full = g_steal_pointer(&jid->full);
+	*ret_bare = g_steal_pointer(&jid->bare);
+	*ret_resource = g_steal_pointer(&jid->resource);
+	jid_free(jid);
+}
+
 const char *jid_get_local(const Jid *jid)
 {
 	g_return_val_if_fail(jid != NULL, NULL);

@@ -144,19 +144,41 @@ static bool parse_type(const char *str, PresenceType *ret, GError **error)
 	return false;
 }
 
+/* text without the leading and trailing whitespace g_strstrip() drops,
+ * found in place (no copy per <show/> and <priority/>). */
+static const char *trimmed(const char *text, size_t *ret_len)
+{
+	size_t len = strlen(text);
+
+	while (len > 0 && g_ascii_isspace(*text)) {
+		text++;
+		len--;
+	}
+	while (len > 0 && g_ascii_isspace(text[len - 1]))
+		len--;
+	*ret_len = len;
+	return text;
+}
+
+static bool span_is(const char *s, size_t len, const char *word)
+{
+	return strlen(word) == len && memcmp(s, word, len) == 0;
+}
+
 /* RFC 6121 §4.7.2.1; a value outside the four is taken as no <show/>:
  * the sender is online, which is what matters for availability. */
 static PresenceShow parse_show(const char *text)
 {
-	g_autofree char *value = g_strstrip(g_strdup(text));
+	size_t len;
+	const char *value = trimmed(text, &len);
 
-	if (strcmp(value, "away") == 0)
+	if (span_is(value, len, "away"))
 		return PRESENCE_SHOW_AWAY;
-	if (strcmp(value, "chat") == 0)
+	if (span_is(value, len, "chat"))
 		return PRESENCE_SHOW_CHAT;
-	if (strcmp(value, "dnd") == 0)
+	if (span_is(value, len, "dnd"))
 		return PRESENCE_SHOW_DND;
-	if (strcmp(value, "xa") == 0)
+	if (span_is(value, len, "xa"))
 		return PRESENCE_SHOW_XA;
 	return PRESENCE_SHOW_AVAILABLE;
 }
@@ -165,12 +187,20 @@ static PresenceShow parse_show(const char *text)
  * that is no integer at all is taken as absent (0). */
 static int parse_priority(const char *text)
 {
-	g_autofree char *value = g_strstrip(g_strdup(text));
+	char buf[32];
+	g_autofree char *heap = NULL;
+	size_t len;
+	const char *span = trimmed(text, &len);
+	char *value = buf;
 	char *end = NULL;
 	gint64 n;
 
-	if (value[0] == '\0')
+	if (len == 0)
 		return 0;
+	if (len >= sizeof(buf))
+		value = heap = g_malloc(len + 1);
+	memcpy(value, span, len);
+	value[len] = '\0';
 	n = g_ascii_strtoll(value, &end, 10);
 	if (end == value || *end != '\0')
 		return 0;
@@ -192,7 +222,7 @@ static bool parse_head(Parsing *p, const char *type, const char *from,
 		return false;
 	if (from != NULL) {
 		g_autoptr(GError) local = NULL;
-		g_autoptr(Jid) jid = NULL;
+		Jid *jid;
 
 		/* jid_parse checks UTF-8 too. */
 		jid = jid_parse(from, &local);
@@ -203,9 +233,8 @@ static bool parse_head(Parsing *p, const char *type, const char *from,
 				    local->message);
 			return false;
 		}
-		p->info.from_full = g_strdup(jid_get_full(jid));
-		p->info.from_bare = g_strdup(jid_get_bare(jid));
-		p->info.from_resource = g_strdup(jid_get_resource(jid));
+		jid_free_to_strings(jid, &p->info.from_full, &p->info.from_bare,
+				    &p->info.from_resource);
 	}
 	p->info.show = p->info.type == PRESENCE_TYPE_UNAVAILABLE
 			       ? PRESENCE_SHOW_OFFLINE
