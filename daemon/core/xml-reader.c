@@ -975,19 +975,11 @@ static size_t skip_plain(const char *data, size_t i, size_t len)
 
 static bool lex_skips(LexState state)
 {
-	switch (state) {
-	case LEX_TEXT:
-	case LEX_TAG:
-	case LEX_QUOTE:
-	case LEX_BANG:
-		return true;
-	case LEX_TAG_OPEN:
-	case LEX_TAG_EQ:
-	case LEX_BANG_PREFIX:
-	case LEX_CDATA:
-		break;
-	}
-	return false;
+	/* A mask, not a switch: this runs before every byte that matters. */
+	return ((1u << LEX_TEXT | 1u << LEX_TAG | 1u << LEX_QUOTE |
+		 1u << LEX_BANG) >>
+		state) &
+	       1u;
 }
 
 /*
@@ -1003,127 +995,148 @@ static bool lex_skips(LexState state)
  * two bytes before data (*ret_back bytes of the held input) when "<!"
  * came in an earlier feed.
  */
+static void lex_save(XmlReader *reader, LexState st, unsigned n, unsigned attrs,
+		     char quote)
+{
+	reader->lex = st;
+	reader->lex_n = n;
+	reader->lex_attrs = attrs;
+	reader->lex_quote = quote;
+}
+
 static size_t lex(XmlReader *reader, const char *data, size_t len,
 		  size_t *ret_back)
 {
 	static const char cdata[] = "[CDATA[";
 	size_t cut = 0;
+	/*
+	 * The state in locals, stored back on the way out: through reader
+	 * the compiler would reload it after every byte it reads (a char
+	 * pointer may alias anything).
+	 */
+	LexState st = reader->lex;
+	unsigned n = reader->lex_n;
+	unsigned attrs = reader->lex_attrs;
+	char quote = reader->lex_quote;
 
 	*ret_back = 0;
 	for (size_t i = 0; i < len; i++) {
 		char c;
 
 		/* Most bytes change nothing: skip them in a tight loop. */
-		if (lex_skips(reader->lex)) {
+		if (lex_skips(st)) {
 			i = skip_plain(data, i, len);
 			if (i == len)
 				break;
 		}
 		c = data[i];
-		switch (reader->lex) {
+		switch (st) {
 		case LEX_TEXT:
 			if (c == '<')
-				reader->lex = LEX_TAG_OPEN;
+				st = LEX_TAG_OPEN;
 			else if (c == '>')
 				cut = i + 1;
 			break;
 		case LEX_TAG_OPEN:
 			if (c == '!') {
-				reader->lex = LEX_BANG_PREFIX;
-				reader->lex_n = 0;
+				st = LEX_BANG_PREFIX;
+				n = 0;
 			} else if (c == '?') {
-				reader->lex = LEX_BANG;
+				st = LEX_BANG;
 			} else if (c == '>') {
-				reader->lex = LEX_TEXT;
+				st = LEX_TEXT;
 				cut = i + 1;
 			} else {
-				reader->lex = LEX_TAG;
-				reader->lex_attrs = 0;
+				st = LEX_TAG;
+				attrs = 0;
 			}
 			break;
 		case LEX_TAG:
 			if (c == '>') {
-				reader->lex = LEX_TEXT;
+				st = LEX_TEXT;
 				cut = i + 1;
 			} else if (c == '=') {
-				reader->lex = LEX_TAG_EQ;
-				if (++reader->lex_attrs >
-				    reader->limits.max_attrs) {
+				st = LEX_TAG_EQ;
+				if (++attrs > reader->limits.max_attrs) {
 					reader->lex_error_code =
 						XML_READER_ERROR_POLICY_VIOLATION;
 					reader->lex_error = "element has too "
 							    "many attributes";
+					lex_save(reader, st, n, attrs, quote);
 					return i;
 				}
 			} else if (c == '<') {
-				reader->lex = LEX_TAG_OPEN;
+				st = LEX_TAG_OPEN;
 			}
 			break;
 		case LEX_TAG_EQ:
 			if (c == '\'' || c == '"') {
-				reader->lex = LEX_QUOTE;
-				reader->lex_quote = c;
+				st = LEX_QUOTE;
+				quote = c;
 			} else if (c == '>') {
-				reader->lex = LEX_TEXT;
+				st = LEX_TEXT;
 				cut = i + 1;
 			} else if (c != ' ' && c != '\t' && c != '\n' &&
 				   c != '\r') {
-				reader->lex = LEX_TAG;
+				st = LEX_TAG;
 			}
 			break;
 		case LEX_QUOTE:
-			if (c == reader->lex_quote) {
-				reader->lex = LEX_TAG;
+			if (c == quote) {
+				st = LEX_TAG;
 			} else if (c == '<') {
 				/* XML 1.0 §3.1 [10] */
 				reader->lex_error_code =
 					XML_READER_ERROR_NOT_WELL_FORMED;
 				reader->lex_error = "'<' in an attribute value";
+				lex_save(reader, st, n, attrs, quote);
 				return i;
 			}
 			break;
 		case LEX_BANG_PREFIX:
-			if (reader->lex_n == 0 && c != '[' && c != '-') {
+			if (n == 0 && c != '[' && c != '-') {
 				reader->lex_error_code =
 					XML_READER_ERROR_RESTRICTED_XML;
 				reader->lex_error = "markup declaration (DTD) "
 						    "is not allowed";
+				lex_save(reader, st, n, attrs, quote);
 				if (i >= 2)
 					return i - 2;
 				*ret_back = 2 - i;
 				return 0;
 			}
-			if (c == cdata[reader->lex_n]) {
-				if (++reader->lex_n == sizeof(cdata) - 1) {
-					reader->lex = LEX_CDATA;
-					reader->lex_n = 0;
+			if (c == cdata[n]) {
+				if (++n == sizeof(cdata) - 1) {
+					st = LEX_CDATA;
+					n = 0;
 				}
 			} else if (c == '>') {
-				reader->lex = LEX_TEXT;
+				st = LEX_TEXT;
 				cut = i + 1;
 			} else {
-				reader->lex = LEX_BANG;
+				st = LEX_BANG;
 			}
 			break;
 		case LEX_BANG:
 			if (c == '>') {
-				reader->lex = LEX_TEXT;
+				st = LEX_TEXT;
 				cut = i + 1;
 			}
 			break;
 		case LEX_CDATA:
 			if (c == ']') {
-				reader->lex_n++;
-			} else if (c == '>' && reader->lex_n >= 2) {
-				reader->lex = LEX_TEXT;
-				reader->lex_n = 0;
+				n++;
+			} else if (c == '>' && n >= 2) {
+				st = LEX_TEXT;
+				n = 0;
 				cut = i + 1;
 			} else {
-				reader->lex_n = 0;
+				n = 0;
 			}
 			break;
 		}
 	}
+	lex_save(reader, st, n, attrs, quote);
 	return cut;
 }
 
