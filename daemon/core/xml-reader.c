@@ -79,8 +79,14 @@ typedef struct {
 
 struct _XmlReader {
 	XmlReaderLimits limits;
-	xmlParserCtxtPtr ctxt;	/* NULL until fed, and after an error */
-	GQueue events;		/* of Event *, in order */
+	xmlParserCtxtPtr ctxt; /* NULL until fed, and after an error */
+	/*
+	 * Events in order from events_head on: Event records in place, not
+	 * one allocation (and a queue link) per stanza. Emptied whenever the
+	 * last is taken, so it holds at most one feed's events.
+	 */
+	GArray *events;
+	guint events_head;
 	Stanza *stanza;		/* top-level element being built */
 	Stanza *cursor;		/* innermost open element of it */
 	unsigned depth;		/* open elements; the stream header is 1 */
@@ -120,27 +126,32 @@ const char *xml_reader_error_condition(XmlReaderError code)
 	return condition_names[code];
 }
 
+/* Queues an event; record (transfer full) for PRESENCE, else NULL. */
 static void push_event(XmlReader *reader, XmlReaderEvent type, Stanza *stanza,
-		       GError *error)
+		       PresenceRecord *record, GError *error)
 {
-	Event *ev = g_new(Event, 1);
+	Event ev = {.type = type,
+		    .stanza = stanza,
+		    .record = record,
+		    .error = error};
 
-	ev->type = type;
-	ev->stanza = stanza;
-	ev->record = NULL;
-	ev->error = error;
-	g_queue_push_tail(&reader->events, ev);
+	g_array_append_val(reader->events, ev);
 }
 
-static void event_free(gpointer data)
+static void event_clear(Event *ev)
 {
-	Event *ev = data;
-
 	stanza_free(ev->stanza);
 	presence_record_free(ev->record);
 	if (ev->error != NULL)
 		g_error_free(ev->error);
-	g_free(ev);
+}
+
+static void clear_events(XmlReader *reader)
+{
+	for (guint i = reader->events_head; i < reader->events->len; i++)
+		event_clear(&g_array_index(reader->events, Event, i));
+	g_array_set_size(reader->events, 0);
+	reader->events_head = 0;
 }
 
 /*
@@ -175,7 +186,7 @@ static void fail(XmlReader *reader, XmlReaderError code, const char *fmt, ...)
 	reader->stanza = NULL;
 	reader->cursor = NULL;
 	xml_reader_recycle(reader, g_steal_pointer(&reader->record));
-	push_event(reader, XML_READER_EVENT_ERROR, NULL, error);
+	push_event(reader, XML_READER_EVENT_ERROR, NULL, NULL, error);
 	halt(reader);
 }
 
@@ -355,7 +366,7 @@ static void on_stream_open(XmlReader *reader, const char *localname,
 	reader->boundary = consumed(reader);
 	if (input->cur < input->end && *input->cur == '>')
 		reader->boundary++;
-	push_event(reader, XML_READER_EVENT_STREAM_OPEN, header, NULL);
+	push_event(reader, XML_READER_EVENT_STREAM_OPEN, header, NULL, NULL);
 }
 
 /*
@@ -581,7 +592,6 @@ static void on_start_element(void *user_data, const xmlChar *localname,
 static void stanza_done(XmlReader *reader)
 {
 	uint64_t end = consumed(reader);
-	Event *ev;
 
 	/* The stanza may have ended inside the slice that took it over the
 	 * limit. */
@@ -592,12 +602,11 @@ static void stanza_done(XmlReader *reader)
 		return;
 	}
 	if (reader->record != NULL) {
-		push_event(reader, XML_READER_EVENT_PRESENCE, NULL, NULL);
-		ev = g_queue_peek_tail(&reader->events);
-		ev->record = g_steal_pointer(&reader->record);
+		push_event(reader, XML_READER_EVENT_PRESENCE, NULL,
+			   g_steal_pointer(&reader->record), NULL);
 	} else {
 		push_event(reader, XML_READER_EVENT_STANZA,
-			   g_steal_pointer(&reader->stanza), NULL);
+			   g_steal_pointer(&reader->stanza), NULL, NULL);
 	}
 	reader->cursor = NULL;
 	reader->tree_bytes = 0;
@@ -617,7 +626,8 @@ static void on_end_element(void *user_data, const xmlChar *localname,
 		 * not ours to parse.
 		 */
 		reader->depth = 0;
-		push_event(reader, XML_READER_EVENT_STREAM_CLOSE, NULL, NULL);
+		push_event(reader, XML_READER_EVENT_STREAM_CLOSE, NULL, NULL,
+			   NULL);
 		reader->closed = true;
 		halt(reader);
 		return;
@@ -894,7 +904,7 @@ XmlReader *xml_reader_new(const XmlReaderLimits *limits)
 	if (reader->limits.max_tree_bytes == 0)
 		reader->limits.max_tree_bytes =
 			XML_READER_DEFAULT_MAX_TREE_BYTES;
-	g_queue_init(&reader->events);
+	reader->events = g_array_new(FALSE, FALSE, sizeof(Event));
 	return reader;
 }
 
@@ -903,7 +913,7 @@ void xml_reader_reset(XmlReader *reader)
 	g_return_if_fail(reader != NULL);
 
 	drop_ctxt(reader);
-	g_queue_clear_full(&reader->events, event_free);
+	clear_events(reader);
 	stanza_free(reader->stanza);
 	reader->stanza = NULL;
 	reader->cursor = NULL;
@@ -928,6 +938,7 @@ void xml_reader_free(XmlReader *reader)
 	if (reader == NULL)
 		return;
 	xml_reader_reset(reader);
+	g_array_unref(reader->events);
 	if (reader->spare != NULL)
 		g_ptr_array_unref(reader->spare);
 	g_free(reader);
@@ -1286,9 +1297,9 @@ XmlReaderEvent xml_reader_next_full(XmlReader *reader, Stanza **ret_stanza,
 
 	g_return_val_if_fail(reader != NULL, XML_READER_EVENT_NONE);
 
-	ev = g_queue_pop_head(&reader->events);
-	if (ev == NULL)
+	if (reader->events_head == reader->events->len)
 		return XML_READER_EVENT_NONE;
+	ev = &g_array_index(reader->events, Event, reader->events_head++);
 	type = ev->type;
 	if (ret_stanza != NULL)
 		*ret_stanza = g_steal_pointer(&ev->stanza);
@@ -1298,6 +1309,10 @@ XmlReaderEvent xml_reader_next_full(XmlReader *reader, Stanza **ret_stanza,
 		xml_reader_recycle(reader, g_steal_pointer(&ev->record));
 	if (ret_error != NULL && ev->error != NULL)
 		g_propagate_error(ret_error, g_steal_pointer(&ev->error));
-	event_free(ev);
+	event_clear(ev);
+	if (reader->events_head == reader->events->len) {
+		g_array_set_size(reader->events, 0);
+		reader->events_head = 0;
+	}
 	return type;
 }
