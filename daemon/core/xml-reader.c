@@ -40,8 +40,13 @@ G_DEFINE_QUARK(xml-reader-error-quark, xml_reader_error)
  */
 #define FEED_SLICE ((size_t)1024 * 1024)
 
-/* Presence records kept for reuse (xml_reader_recycle). */
-#define SPARE_RECORDS 32u
+/*
+ * Presence records kept for reuse (xml_reader_recycle): as many as one
+ * 16 KiB slice of the stream (xmpp-stream.c hands over no more before it
+ * drains the events) holds presences of ~250 bytes. Fewer, and a flood of
+ * ~500-byte presences made a new record for most of them.
+ */
+#define SPARE_RECORDS 64u
 
 /* A held-back buffer bigger than this is freed rather than kept. */
 #define HELD_KEEP ((size_t)64 * 1024)
