@@ -172,6 +172,32 @@ START_TEST(test_known_attaches)
 END_TEST
 
 /* Legacy caps and hashes we cannot check are never queried or shown. */
+/* The same ver observed again after what held it went away (the end of
+ * a session, an answer): observe() looks again, never at the old. */
+START_TEST(test_same_ver_after_change)
+{
+	g_autoptr(CapsCache) cache = caps_cache_new();
+	g_auto(Client) a = {0};
+	g_auto(CapsCacheQuery) q = {0};
+
+	client_init(&a, 2);
+	ck_assert_int_eq(
+		caps_cache_observe(cache, "a@x/1", NODE, "sha-1", a.ver),
+		CAPS_CACHE_PENDING);
+	caps_cache_end_session(cache);
+	ck_assert_int_eq(
+		caps_cache_observe(cache, "a@x/2", NODE, "sha-1", a.ver),
+		CAPS_CACHE_PENDING);
+	next(cache, &q);
+	ck_assert_str_eq(q.to, "a@x/2");
+	ck_assert(
+		caps_cache_complete(cache, q.key, q.to, a.answer, NULL, NULL));
+	ck_assert_int_eq(
+		caps_cache_observe(cache, "a@x/3", NODE, "sha-1", a.ver),
+		CAPS_CACHE_KNOWN);
+}
+END_TEST
+
 START_TEST(test_ignored)
 {
 	g_autoptr(CapsCache) cache = caps_cache_new();
@@ -797,6 +823,7 @@ int main(void)
 	const CheckCase cases[] = {
 		{"one-query-per-ver", test_flood_three_queries, .timeout = 120},
 		{"one-query-per-ver", test_known_attaches},
+		{"same-ver-after-change", test_same_ver_after_change},
 		{"one-query-per-ver", test_ignored},
 		{"one-query-per-ver", test_reannounce},
 		{"bounds", test_in_flight_bound, .timeout = 120},

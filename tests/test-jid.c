@@ -290,6 +290,79 @@ START_TEST(test_dup_bare)
 }
 END_TEST
 
+/* The strings a presence keeps, without copies. */
+START_TEST(test_free_to_strings)
+{
+	char *full, *bare, *resource;
+
+	jid_free_to_strings(jid_parse("Ju.Liet@Example.COM/Bal cony", NULL),
+			    &full, &bare, &resource);
+	ck_assert_str_eq(full, "ju.liet@example.com/Bal cony");
+	ck_assert_str_eq(bare, "ju.liet@example.com");
+	ck_assert_str_eq(resource, "Bal cony");
+	g_free(full);
+	g_free(bare);
+	g_free(resource);
+	jid_free_to_strings(jid_parse("example.com", NULL), &full, &bare,
+			    &resource);
+	ck_assert_str_eq(full, "example.com");
+	ck_assert_str_eq(bare, "example.com");
+	ck_assert_ptr_null(resource);
+	g_free(full);
+	g_free(bare);
+}
+END_TEST
+
+/* The remembered domainpart (jid.c's memo) changes no result: the same
+ * domain again, another one, an invalid one after a valid one, and one
+ * too long to remember. */
+START_TEST(test_domain_memo)
+{
+	static const struct {
+		const char *in;
+		const char *bare; /* NULL: invalid */
+	} cases[] = {
+		{"a@Example.COM", "a@example.com"},
+		{"b@Example.COM/r", "b@example.com"},
+		{"c@example.com.", "c@example.com"},
+		{"d@Example.COM", "d@example.com"},
+		{"e@exa mple.com", NULL},
+		{"f@Example.COM", "f@example.com"},
+		{"g@-bad.com", NULL},
+		{"h@-bad.com", NULL},
+		/* fullwidth E: kept, lowercased */
+		{"i@\xef\xbc\xa5xample.com", "i@\xef\xbd\x85xample.com"},
+		{"j@Example.COM", "j@example.com"},
+	};
+	g_autofree char *label = g_strnfill(63, 'X');
+	g_autofree char *longdom =
+		g_strjoin(".", label, label, label, label, "Org", NULL);
+	g_autofree char *longjid = g_strconcat("k@", longdom, NULL);
+	g_autofree char *want = g_ascii_strdown(longjid, -1);
+
+	for (size_t round = 0; round < 2; round++) {
+		for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+			g_autoptr(GError) error = NULL;
+			g_autoptr(Jid) jid = jid_parse(cases[i].in, &error);
+
+			if (cases[i].bare == NULL) {
+				ck_assert_msg(jid == NULL, "%s", cases[i].in);
+				continue;
+			}
+			ck_assert_msg(jid != NULL, "%s: %s", cases[i].in,
+				      error->message);
+			ck_assert_str_eq(jid_get_bare(jid), cases[i].bare);
+		}
+		for (int k = 0; k < 2; k++) {
+			g_autoptr(Jid) jid = jid_parse(longjid, NULL);
+
+			ck_assert_ptr_nonnull(jid);
+			ck_assert_str_eq(jid_get_bare(jid), want);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_free_null)
 {
 	jid_free(NULL);
@@ -306,6 +379,8 @@ int main(void)
 		{"compare", test_equal},
 		{"compare", test_dup_bare},
 		{"compare", test_free_null},
+		{"free-to-strings", test_free_to_strings},
+		{"domain-memo", test_domain_memo},
 	};
 
 	return check_suite_run("jid", cases, G_N_ELEMENTS(cases), 30);

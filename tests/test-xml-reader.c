@@ -99,6 +99,11 @@ static void drain(XmlReader *reader, GString *log)
 		case XML_READER_EVENT_STREAM_CLOSE:
 			g_string_append(log, "CLOSE\n");
 			break;
+		case XML_READER_EVENT_PRESENCE:
+			/* Only with xml_reader_set_presence_path (its tests
+			 * are in test-presence-record.c). */
+			ck_abort_msg("presence record from a plain reader");
+			break;
 		case XML_READER_EVENT_ERROR:
 			ck_assert_ptr_nonnull(error);
 			ck_assert(error->domain == XML_READER_ERROR);

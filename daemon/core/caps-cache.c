@@ -51,6 +51,17 @@ struct _CapsCache {
 	GHashTable *failed;  /* key (owned) → itself */
 	GQueue failed_order; /* keys in failed, oldest first (borrowed) */
 	GPtrArray *flight;   /* Pending* with a query in flight (borrowed) */
+	/*
+	 * What entries and pending hold for last_key, as of generation
+	 * memo_gen of the two tables (gen: bumped by every insert and
+	 * removal, and when last_key changes). A flood of one client's
+	 * presences asks the same key each time; hashing it twice per
+	 * presence was most of observe().
+	 */
+	uint64_t gen;
+	uint64_t memo_gen; /* 0: no memo */
+	Entry *memo_entry;
+	Pending *memo_pending;
 };
 
 /* ---- entries and pending vers ------------------------------------------
@@ -199,6 +210,7 @@ static void remove_entry(CapsCache *cache, Entry *e)
 {
 	g_queue_delete_link(&cache->lru, e->link);
 	g_hash_table_remove(cache->entries, e->key);
+	cache->gen++;
 }
 
 /* Adds a verified entry (transfer full): most recent, or least recent for
@@ -217,6 +229,7 @@ static void add_entry(CapsCache *cache, Entry *e, bool recent)
 	else
 		g_queue_push_tail_link(&cache->lru, e->link);
 	g_hash_table_insert(cache->entries, e->key, e);
+	cache->gen++;
 	while (cache->lru.length > CAPS_CACHE_MAX_ENTRIES)
 		remove_entry(cache, g_queue_peek_tail(&cache->lru));
 }
@@ -282,6 +295,7 @@ static Pending *pending_new(CapsCache *cache, const char *key, const char *hash,
 	p->candidates =
 		g_ptr_array_new_with_free_func((GDestroyNotify)candidate_free);
 	g_hash_table_insert(cache->pending, p->key, p);
+	cache->gen++;
 	return p;
 }
 
@@ -290,6 +304,7 @@ static void remove_pending(CapsCache *cache, Pending *p)
 	if (p->queued)
 		g_queue_remove(&cache->queue, p);
 	g_hash_table_remove(cache->pending, p->key);
+	cache->gen++;
 }
 
 /* ---- observing presences -----------------------------------------------
@@ -316,7 +331,27 @@ static const char *shared_key(CapsCache *cache, const char *hash,
 	key = make_key(hash, ver);
 	g_clear_pointer(&cache->last_key, g_ref_string_release);
 	cache->last_key = g_ref_string_new(key);
+	/* The memo was of the old key (the new may be at its address). */
+	cache->gen++;
 	return cache->last_key;
+}
+
+/* The entry, else the pending query, of last_key (both NULL: neither). */
+static void find_key(CapsCache *cache, Entry **ret_entry, Pending **ret_pending)
+{
+	if (cache->memo_gen != cache->gen + 1) {
+		cache->memo_entry =
+			g_hash_table_lookup(cache->entries, cache->last_key);
+		cache->memo_pending =
+			cache->memo_entry != NULL
+				? NULL
+				: g_hash_table_lookup(cache->pending,
+						      cache->last_key);
+		/* + 1: a new cache (gen 0) has no memo. */
+		cache->memo_gen = cache->gen + 1;
+	}
+	*ret_entry = cache->memo_entry;
+	*ret_pending = cache->memo_pending;
 }
 
 CapsCacheStatus caps_cache_observe(CapsCache *cache, const char *jid,
@@ -339,11 +374,11 @@ CapsCacheStatus caps_cache_observe(CapsCache *cache, const char *jid,
 	     g_hash_table_contains(cache->failed, key)) ||
 	    !remember_jid(cache, jid, key))
 		return CAPS_CACHE_IGNORED;
-	if ((e = g_hash_table_lookup(cache->entries, key)) != NULL) {
+	find_key(cache, &e, &p);
+	if (e != NULL) {
 		touch(cache, e);
 		return CAPS_CACHE_KNOWN;
 	}
-	p = g_hash_table_lookup(cache->pending, key);
 	if (p == NULL) {
 		/* The jid stays remembered: another resource may bring
 		 * this ver again once there is room. */
@@ -407,6 +442,7 @@ bool caps_cache_next_query(CapsCache *cache, int64_t now, CapsCacheQuery *ret)
 		if (p->candidates->len == 0) {
 			/* Everyone who announced it went offline. */
 			g_hash_table_remove(cache->pending, p->key);
+			cache->gen++;
 			continue;
 		}
 		/* XEP-0115 §6.2 says ask a random one; the first is as good
@@ -538,6 +574,7 @@ void caps_cache_end_session(CapsCache *cache)
 {
 	g_queue_clear(&cache->queue);
 	g_hash_table_remove_all(cache->pending);
+	cache->gen++;
 	cache->store->clear(cache->store_data);
 	g_queue_clear(&cache->failed_order);
 	g_hash_table_remove_all(cache->failed);

@@ -801,6 +801,12 @@ static bool check_c_attr(const char *value, const char *what, GError **error)
 	return true;
 }
 
+bool caps_announcement_check(const char *node, const char *ver, GError **error)
+{
+	return check_c_attr(node, "node", error) &&
+	       check_c_attr(ver, "ver", error);
+}
+
 bool caps_announcement_peek(const Stanza *presence, const char **ret_node,
 			    const char **ret_hash, const char **ret_ver,
 			    GError **error)
@@ -812,8 +818,7 @@ bool caps_announcement_peek(const Stanza *presence, const char **ret_node,
 		return false;
 	node = stanza_get_attr(c, "node");
 	ver = stanza_get_attr(c, "ver");
-	if (!check_c_attr(node, "node", error) ||
-	    !check_c_attr(ver, "ver", error))
+	if (!caps_announcement_check(node, ver, error))
 		return false;
 	*ret_node = node;
 	*ret_ver = ver;

@@ -188,6 +188,9 @@ bool caps_announcement_parse(const Stanza *presence, CapsAnnouncement *ret,
 bool caps_announcement_peek(const Stanza *presence, const char **ret_node,
 			    const char **ret_hash, const char **ret_ver,
 			    GError **error);
+/* The same checks on the node and ver of a <c/> already found (the
+ * reader's presence record, presence-record.h). */
+bool caps_announcement_check(const char *node, const char *ver, GError **error);
 
 /* <query xmlns='disco#info' node='NODE#VER'/>, the payload of our get to a
  * contact (§6.2). Transfer full. */

@@ -57,6 +57,13 @@ struct _Contact {
 
 struct _ContactTable {
 	GHashTable *by_jid; /* set of Contact.jid (char *) */
+	/*
+	 * The contact found last: one presence looks its sender up three
+	 * times (the resource, then its caps ver read and written through
+	 * CapsJidStore), and a contact's resources come in a row; a string
+	 * compare is a tenth of hashing the JID again.
+	 */
+	Contact *last;
 	Contact *lru_head;
 	Contact *lru_tail;
 	size_t n_strangers;
@@ -192,9 +199,19 @@ void contacts_free(ContactTable *table)
 
 static Contact *lookup(const ContactTable *table, const char *bare)
 {
-	const char *key = g_hash_table_lookup(table->by_jid, bare);
+	const char *key;
+	Contact *contact;
 
-	return key != NULL ? contact_from_key(key) : NULL;
+	if (table->last != NULL && strcmp(table->last->jid, bare) == 0)
+		return table->last;
+	key = g_hash_table_lookup(table->by_jid, bare);
+	if (key == NULL)
+		return NULL;
+	contact = contact_from_key(key);
+	/* A cache, not a change of the table: every table is allocated
+	 * mutable (contacts_new), so writing through the cast is sound. */
+	((ContactTable *)table)->last = contact;
+	return contact;
 }
 
 /* ---- LRU list of strangers ---------------------------------------------- */
@@ -264,6 +281,8 @@ static void remove_contact(ContactTable *table, Contact *contact)
 		table->roster_bytes -= roster_data_bytes(contact->roster);
 	}
 	(void)g_hash_table_remove(table->by_jid, contact->jid);
+	if (table->last == contact)
+		table->last = NULL;
 	contact_free(contact);
 }
 

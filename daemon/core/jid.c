@@ -435,6 +435,44 @@ static char *prepare_domain(const char *s, size_t len, GError **error)
 	return g_steal_pointer(&out);
 }
 
+/* Domainparts up to this many bytes, in and out, are remembered. */
+#define DOMAIN_MEMO_MAX 256
+
+/*
+ * The last domainpart prepared, per thread. A contact list spans a few
+ * domains, and preparing one (a copy, the fold, three scans for the
+ * ideographic full stops, the label check) was the largest part of
+ * parsing a presence's from (issue #13). The result depends on the input
+ * bytes alone, so a hit is the same string; only a success is kept, so
+ * every error still comes from prepare_domain(). Fixed buffers: nothing
+ * to free when a thread ends.
+ */
+static _Thread_local struct {
+	size_t raw_len; /* 0: empty */
+	char raw[DOMAIN_MEMO_MAX];
+	char out[DOMAIN_MEMO_MAX];
+} domain_memo;
+
+static char *prepare_domain_memo(const char *s, size_t len, GError **error)
+{
+	char *out;
+	size_t out_len;
+
+	if (len > 0 && len == domain_memo.raw_len &&
+	    memcmp(s, domain_memo.raw, len) == 0)
+		return g_strdup(domain_memo.out);
+	out = prepare_domain(s, len, error);
+	if (out == NULL)
+		return NULL;
+	out_len = strlen(out);
+	if (len < DOMAIN_MEMO_MAX && out_len < DOMAIN_MEMO_MAX) {
+		memcpy(domain_memo.raw, s, len);
+		domain_memo.raw_len = len;
+		memcpy(domain_memo.out, out, out_len + 1);
+	}
+	return out;
+}
+
 /* RFC 7622 §3.4 and RFC 8265 §4.2 (OpaqueString). */
 static char *prepare_resource(const char *s, size_t len, GError **error)
 {
@@ -536,8 +574,8 @@ Jid *jid_parse(const char *str, GError **error)
 		if (local == NULL)
 			return NULL;
 	}
-	domain = prepare_domain(domain_start, (size_t)(slash - domain_start),
-				error);
+	domain = prepare_domain_memo(domain_start,
+				     (size_t)(slash - domain_start), error);
 	if (domain == NULL)
 		return NULL;
 	if (*slash == '/') {
@@ -570,6 +608,17 @@ void jid_free(Jid *jid)
 	g_free(jid->bare);
 	g_free(jid->full);
 	g_free(jid);
+}
+
+void jid_free_to_strings(Jid *jid, char **ret_full, char **ret_bare,
+			 char **ret_resource)
+{
+	g_return_if_fail(jid != NULL);
+
+	*ret_full = g_steal_pointer(&jid->full);
+	*ret_bare = g_steal_pointer(&jid->bare);
+	*ret_resource = g_steal_pointer(&jid->resource);
+	jid_free(jid);
 }
 
 const char *jid_get_local(const Jid *jid)

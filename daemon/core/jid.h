@@ -28,6 +28,13 @@ typedef struct _Jid Jid;
 Jid *jid_parse(const char *str, GError **error);
 void jid_free(Jid *jid);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Jid, jid_free)
+/*
+ * Frees jid, handing its full and bare strings and its resource (NULL when
+ * absent) to the caller (transfer full): for one that keeps the strings,
+ * not the Jid (each incoming presence), without copying them.
+ */
+void jid_free_to_strings(Jid *jid, char **ret_full, char **ret_bare,
+			 char **ret_resource);
 
 /* Parts; NULL when absent (domain is never NULL). Transfer none. */
 const char *jid_get_local(const Jid *jid);

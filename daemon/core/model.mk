@@ -11,12 +11,16 @@ tests_bench_bench_contacts_LDADD = libpresenced-core.la $(GLIB_LIBS) \
 	$(XML_LIBS) $(GNUTLS_LIBS)
 
 if HAVE_CHECK
-check_PROGRAMS += tests/test-presence tests/test-contacts
-TESTS += tests/test-presence tests/test-contacts
+check_PROGRAMS += tests/test-presence tests/test-contacts \
+	tests/test-presence-record
+TESTS += tests/test-presence tests/test-contacts tests/test-presence-record
 
 tests_test_presence_SOURCES = tests/test-presence.c
 tests_test_presence_CFLAGS = $(unit_cflags)
 tests_test_presence_LDADD = $(unit_ldadd)
+tests_test_presence_record_SOURCES = tests/test-presence-record.c
+tests_test_presence_record_CFLAGS = $(unit_cflags)
+tests_test_presence_record_LDADD = $(unit_ldadd)
 
 tests_test_contacts_SOURCES = tests/test-contacts.c
 tests_test_contacts_CFLAGS = $(unit_cflags)

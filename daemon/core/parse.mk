@@ -8,6 +8,7 @@ libpresenced_core_la_SOURCES =
 # Parsing foundation: element tree, JIDs, the stream reader, log redaction.
 libpresenced_core_la_SOURCES += \
 	daemon/core/stanza.c daemon/core/stanza.h \
+	daemon/core/presence-record.c daemon/core/presence-record.h \
 	daemon/core/jid.c daemon/core/jid.h \
 	daemon/core/xml-reader.c daemon/core/xml-reader.h \
 	daemon/core/redact.c daemon/core/redact.h \
@@ -63,7 +64,8 @@ if ENABLE_FUZZING
 fuzz_cflags = -fsanitize=fuzzer-no-link,address,undefined -g
 noinst_PROGRAMS += tests/fuzz/fuzz-xml-reader
 tests_fuzz_fuzz_xml_reader_SOURCES = tests/fuzz/fuzz-xml-reader.c \
-	daemon/core/stanza.c daemon/core/xml-reader.c
+	daemon/core/stanza.c daemon/core/xml-reader.c \
+	daemon/core/presence-record.c
 tests_fuzz_fuzz_xml_reader_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DG_LOG_DOMAIN=\"presenced\"
 tests_fuzz_fuzz_xml_reader_CFLAGS = $(AM_CFLAGS) $(fuzz_cflags)

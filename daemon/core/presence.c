@@ -144,19 +144,41 @@ static bool parse_type(const char *str, PresenceType *ret, GError **error)
 	return false;
 }
 
+/* text without the leading and trailing whitespace g_strstrip() drops,
+ * found in place (no copy per <show/> and <priority/>). */
+static const char *trimmed(const char *text, size_t *ret_len)
+{
+	size_t len = strlen(text);
+
+	while (len > 0 && g_ascii_isspace(*text)) {
+		text++;
+		len--;
+	}
+	while (len > 0 && g_ascii_isspace(text[len - 1]))
+		len--;
+	*ret_len = len;
+	return text;
+}
+
+static bool span_is(const char *s, size_t len, const char *word)
+{
+	return strlen(word) == len && memcmp(s, word, len) == 0;
+}
+
 /* RFC 6121 §4.7.2.1; a value outside the four is taken as no <show/>:
  * the sender is online, which is what matters for availability. */
 static PresenceShow parse_show(const char *text)
 {
-	g_autofree char *value = g_strstrip(g_strdup(text));
+	size_t len;
+	const char *value = trimmed(text, &len);
 
-	if (strcmp(value, "away") == 0)
+	if (span_is(value, len, "away"))
 		return PRESENCE_SHOW_AWAY;
-	if (strcmp(value, "chat") == 0)
+	if (span_is(value, len, "chat"))
 		return PRESENCE_SHOW_CHAT;
-	if (strcmp(value, "dnd") == 0)
+	if (span_is(value, len, "dnd"))
 		return PRESENCE_SHOW_DND;
-	if (strcmp(value, "xa") == 0)
+	if (span_is(value, len, "xa"))
 		return PRESENCE_SHOW_XA;
 	return PRESENCE_SHOW_AVAILABLE;
 }
@@ -165,35 +187,42 @@ static PresenceShow parse_show(const char *text)
  * that is no integer at all is taken as absent (0). */
 static int parse_priority(const char *text)
 {
-	g_autofree char *value = g_strstrip(g_strdup(text));
+	char buf[32];
+	g_autofree char *heap = NULL;
+	size_t len;
+	const char *span = trimmed(text, &len);
+	char *value = buf;
 	char *end = NULL;
 	gint64 n;
 
-	if (value[0] == '\0')
+	if (len == 0)
 		return 0;
+	if (len >= sizeof(buf))
+		value = heap = g_malloc(len + 1);
+	memcpy(value, span, len);
+	value[len] = '\0';
 	n = g_ascii_strtoll(value, &end, 10);
 	if (end == value || *end != '\0')
 		return 0;
 	return (int)CLAMP(n, -128, 127);
 }
 
-bool presence_parse(const Stanza *stanza, PresenceInfo *ret, GError **error)
+/* presence_parse() and presence_parse_record() in the making: the two
+ * walk different containers through the same steps. */
+typedef struct {
+	PresenceInfo info;
+	const char *status; /* the <status/> text kept so far (borrowed) */
+	bool status_has_lang;
+} Parsing;
+
+static bool parse_head(Parsing *p, const char *type, const char *from,
+		       GError **error)
 {
-	g_auto(PresenceInfo) info = {0};
-	const Stanza *status_el = NULL;
-	const char *from;
-
-	g_return_val_if_fail(stanza != NULL, false);
-	g_return_val_if_fail(ret != NULL, false);
-	g_return_val_if_fail(error == NULL || *error == NULL, false);
-
-	if (!parse_type(stanza_get_attr(stanza, "type"), &info.type, error))
+	if (!parse_type(type, &p->info.type, error))
 		return false;
-
-	from = stanza_get_attr(stanza, "from");
 	if (from != NULL) {
 		g_autoptr(GError) local = NULL;
-		g_autoptr(Jid) jid = NULL;
+		Jid *jid;
 
 		/* jid_parse checks UTF-8 too. */
 		jid = jid_parse(from, &local);
@@ -204,54 +233,139 @@ bool presence_parse(const Stanza *stanza, PresenceInfo *ret, GError **error)
 				    local->message);
 			return false;
 		}
-		info.from_full = g_strdup(jid_get_full(jid));
-		info.from_bare = g_strdup(jid_get_bare(jid));
-		info.from_resource = g_strdup(jid_get_resource(jid));
+		jid_free_to_strings(jid, &p->info.from_full, &p->info.from_bare,
+				    &p->info.from_resource);
 	}
+	p->info.show = p->info.type == PRESENCE_TYPE_UNAVAILABLE
+			       ? PRESENCE_SHOW_OFFLINE
+			       : PRESENCE_SHOW_AVAILABLE;
+	return true;
+}
 
-	info.show = info.type == PRESENCE_TYPE_UNAVAILABLE
-			    ? PRESENCE_SHOW_OFFLINE
-			    : PRESENCE_SHOW_AVAILABLE;
+static bool parse_part(Parsing *p, PresencePartKind kind, bool has_lang,
+		       const char *text, GError **error)
+{
+	switch (kind) {
+	case PRESENCE_PART_STATUS:
+		/* Every <status/> is checked, not only the one we keep: the
+		 * whole stanza changes nothing if any is bad. */
+		if (!check_utf8(text, "status", error))
+			return false;
+		if (p->status == NULL || (p->status_has_lang && !has_lang)) {
+			p->status = text;
+			p->status_has_lang = has_lang;
+		}
+		return true;
+	case PRESENCE_PART_SHOW:
+		if (!check_utf8(text, "show", error))
+			return false;
+		if (p->info.type == PRESENCE_TYPE_AVAILABLE)
+			p->info.show = parse_show(text);
+		return true;
+	case PRESENCE_PART_PRIORITY:
+		if (!check_utf8(text, "priority", error))
+			return false;
+		p->info.priority = parse_priority(text);
+		return true;
+	case PRESENCE_PART_NICK:
+		if (!check_utf8(text, "nick", error))
+			return false;
+		g_free(p->info.nick);
+		p->info.nick = dup_bounded(text, PRESENCE_MAX_NICK_BYTES);
+		return true;
+	case PRESENCE_PART_NONE:
+	case PRESENCE_PART_CAPS:
+		break;
+	}
+	return true;
+}
 
+static void parse_finish(Parsing *p, PresenceInfo *ret)
+{
+	if (p->status != NULL)
+		p->info.status =
+			dup_bounded(p->status, PRESENCE_MAX_STATUS_BYTES);
+	*ret = p->info;
+	memset(&p->info, 0, sizeof(p->info));
+}
+
+/* What a child of a presence tree is (RFC 6121 §4.7.2). */
+static PresencePartKind tree_part_kind(const Stanza *presence,
+				       const Stanza *child)
+{
+	const char *ns = stanza_get_ns(child);
+
+	if (is_own_child(presence, child, "status"))
+		return PRESENCE_PART_STATUS;
+	if (is_own_child(presence, child, "show"))
+		return PRESENCE_PART_SHOW;
+	if (is_own_child(presence, child, "priority"))
+		return PRESENCE_PART_PRIORITY;
+	if (ns != NULL && strcmp(ns, NS_NICK) == 0 &&
+	    strcmp(stanza_get_name(child), "nick") == 0)
+		return PRESENCE_PART_NICK;
+	return PRESENCE_PART_NONE;
+}
+
+bool presence_parse(const Stanza *stanza, PresenceInfo *ret, GError **error)
+{
+	Parsing p = {0};
+
+	g_return_val_if_fail(stanza != NULL, false);
+	g_return_val_if_fail(ret != NULL, false);
+	g_return_val_if_fail(error == NULL || *error == NULL, false);
+
+	if (!parse_head(&p, stanza_get_attr(stanza, "type"),
+			stanza_get_attr(stanza, "from"), error))
+		goto fail;
 	for (const Stanza *child = stanza_get_first_child(stanza);
 	     child != NULL; child = stanza_get_next_sibling(child)) {
-		const char *text = stanza_get_text(child);
-		const char *ns = stanza_get_ns(child);
+		PresencePartKind kind = tree_part_kind(stanza, child);
 
-		if (is_own_child(stanza, child, "status")) {
-			/* Every <status/> is checked, not only the one we
-			 * keep: the whole stanza changes nothing if any is
-			 * bad. */
-			if (!check_utf8(text, "status", error))
-				return false;
-			if (status_el == NULL ||
-			    (stanza_get_attr(status_el, "xml:lang") != NULL &&
-			     stanza_get_attr(child, "xml:lang") == NULL))
-				status_el = child;
-		} else if (is_own_child(stanza, child, "show")) {
-			if (!check_utf8(text, "show", error))
-				return false;
-			if (info.type == PRESENCE_TYPE_AVAILABLE)
-				info.show = parse_show(text);
-		} else if (is_own_child(stanza, child, "priority")) {
-			if (!check_utf8(text, "priority", error))
-				return false;
-			info.priority = parse_priority(text);
-		} else if (ns != NULL && strcmp(ns, NS_NICK) == 0 &&
-			   strcmp(stanza_get_name(child), "nick") == 0) {
-			if (!check_utf8(text, "nick", error))
-				return false;
-			g_free(info.nick);
-			info.nick = dup_bounded(text, PRESENCE_MAX_NICK_BYTES);
-		}
+		if (kind == PRESENCE_PART_NONE)
+			continue;
+		if (!parse_part(&p, kind,
+				kind == PRESENCE_PART_STATUS &&
+					stanza_get_attr(child, "xml:lang") !=
+						NULL,
+				stanza_get_text(child), error))
+			goto fail;
 	}
-	if (status_el != NULL)
-		info.status = dup_bounded(stanza_get_text(status_el),
-					  PRESENCE_MAX_STATUS_BYTES);
-
-	*ret = info;
-	memset(&info, 0, sizeof(info));
+	parse_finish(&p, ret);
 	return true;
+fail:
+	presence_info_clear(&p.info);
+	return false;
+}
+
+bool presence_parse_record(const PresenceRecord *record, PresenceInfo *ret,
+			   GError **error)
+{
+	Parsing p = {0};
+	size_t n;
+
+	g_return_val_if_fail(record != NULL, false);
+	g_return_val_if_fail(ret != NULL, false);
+	g_return_val_if_fail(error == NULL || *error == NULL, false);
+
+	if (!parse_head(&p, presence_record_get_type(record),
+			presence_record_get_from(record), error))
+		goto fail;
+	n = presence_record_get_n_parts(record);
+	for (size_t i = 0; i < n; i++) {
+		PresencePartKind kind;
+		bool has_lang;
+		const char *text;
+
+		presence_record_get_part(record, i, &kind, &has_lang, &text);
+		if (!parse_part(&p, kind, has_lang, text, error))
+			goto fail;
+	}
+	parse_finish(&p, ret);
+	return true;
+fail:
+	presence_info_clear(&p.info);
+	return false;
 }
 
 /* ---- building -------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/presence-record.h"
 #include "core/stanza.h"
 
 #define PRESENCE_ERROR (presence_error_quark())
@@ -76,6 +77,13 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PresenceInfo, presence_info_clear)
  * <status/> if any, else the first.
  */
 bool presence_parse(const Stanza *stanza, PresenceInfo *ret, GError **error);
+/*
+ * The same for a presence the reader gathered into a record (the presence
+ * path of xml-reader.h): the same info, or the same error, as
+ * presence_parse() of the tree of the same bytes.
+ */
+bool presence_parse_record(const PresenceRecord *record, PresenceInfo *ret,
+			   GError **error);
 
 /* What we send. */
 typedef struct {

@@ -17,6 +17,9 @@
 #include "config.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -36,6 +39,14 @@ G_DEFINE_QUARK(xml-reader-error-quark, xml_reader_error)
  * unfinished tag stay few.
  */
 #define FEED_SLICE ((size_t)1024 * 1024)
+
+/*
+ * Presence records kept for reuse (xml_reader_recycle): as many as one
+ * 16 KiB slice of the stream (xmpp-stream.c hands over no more before it
+ * drains the events) holds presences of ~250 bytes. Fewer, and a flood of
+ * ~500-byte presences made a new record for most of them.
+ */
+#define SPARE_RECORDS 64u
 
 /* A held-back buffer bigger than this is freed rather than kept. */
 #define HELD_KEEP ((size_t)64 * 1024)
@@ -67,19 +78,30 @@ typedef enum {
 typedef struct {
 	XmlReaderEvent type;
 	Stanza *stanza;
+	PresenceRecord *record;
 	GError *error;
 } Event;
 
 struct _XmlReader {
 	XmlReaderLimits limits;
 	xmlParserCtxtPtr ctxt; /* NULL until fed, and after an error */
-	GQueue events;	       /* of Event *, in order */
-	Stanza *stanza;	       /* top-level element being built */
-	Stanza *cursor;	       /* innermost open element of it */
-	unsigned depth;	       /* open elements; the stream header is 1 */
-	size_t tree_bytes;     /* estimated memory of reader->stanza */
-	uint64_t fed;	       /* bytes handed to libxml2 since the reset */
-	uint64_t boundary;     /* offset just past the last top-level tag */
+	/*
+	 * Events in order from events_head on: Event records in place, not
+	 * one allocation (and a queue link) per stanza. Emptied whenever the
+	 * last is taken, so it holds at most one feed's events.
+	 */
+	GArray *events;
+	guint events_head;
+	Stanza *stanza;		/* top-level element being built */
+	Stanza *cursor;		/* innermost open element of it */
+	unsigned depth;		/* open elements; the stream header is 1 */
+	size_t tree_bytes;	/* estimated memory of reader->stanza */
+	bool presence_path;	/* xml_reader_set_presence_path() */
+	PresenceRecord *record; /* the presence being gathered, or NULL */
+	bool record_text;	/* in a child whose text it keeps */
+	GPtrArray *spare;	/* records given back, for reuse */
+	uint64_t fed;		/* bytes handed to libxml2 since the reset */
+	uint64_t boundary;	/* offset just past the last top-level tag */
 	char *held; /* fed but not yet given to libxml2 (no tag end in it) */
 	size_t held_len;
 	size_t held_alloc;
@@ -109,25 +131,32 @@ const char *xml_reader_error_condition(XmlReaderError code)
 	return condition_names[code];
 }
 
+/* Queues an event; record (transfer full) for PRESENCE, else NULL. */
 static void push_event(XmlReader *reader, XmlReaderEvent type, Stanza *stanza,
-		       GError *error)
+		       PresenceRecord *record, GError *error)
 {
-	Event *ev = g_new(Event, 1);
+	Event ev = {.type = type,
+		    .stanza = stanza,
+		    .record = record,
+		    .error = error};
 
-	ev->type = type;
-	ev->stanza = stanza;
-	ev->error = error;
-	g_queue_push_tail(&reader->events, ev);
+	g_array_append_val(reader->events, ev);
 }
 
-static void event_free(gpointer data)
+static void event_clear(Event *ev)
 {
-	Event *ev = data;
-
 	stanza_free(ev->stanza);
+	presence_record_free(ev->record);
 	if (ev->error != NULL)
 		g_error_free(ev->error);
-	g_free(ev);
+}
+
+static void clear_events(XmlReader *reader)
+{
+	for (guint i = reader->events_head; i < reader->events->len; i++)
+		event_clear(&g_array_index(reader->events, Event, i));
+	g_array_set_size(reader->events, 0);
+	reader->events_head = 0;
 }
 
 /*
@@ -161,7 +190,8 @@ static void fail(XmlReader *reader, XmlReaderError code, const char *fmt, ...)
 	stanza_free(reader->stanza);
 	reader->stanza = NULL;
 	reader->cursor = NULL;
-	push_event(reader, XML_READER_EVENT_ERROR, NULL, error);
+	xml_reader_recycle(reader, g_steal_pointer(&reader->record));
+	push_event(reader, XML_READER_EVENT_ERROR, NULL, NULL, error);
 	halt(reader);
 }
 
@@ -341,7 +371,7 @@ static void on_stream_open(XmlReader *reader, const char *localname,
 	reader->boundary = consumed(reader);
 	if (input->cur < input->end && *input->cur == '>')
 		reader->boundary++;
-	push_event(reader, XML_READER_EVENT_STREAM_OPEN, header, NULL);
+	push_event(reader, XML_READER_EVENT_STREAM_OPEN, header, NULL, NULL);
 }
 
 /*
@@ -374,6 +404,137 @@ static bool charge_tree(XmlReader *reader, size_t cost)
 	     "stanza would take more than %zu bytes of memory",
 	     reader->limits.max_tree_bytes);
 	return false;
+}
+
+/* ---- the presence path (xml_reader_set_presence_path) ---------------- */
+
+/*
+ * An attribute's value as set_attrs() keeps it: "&#38;" decoded. Returns
+ * the value (in a[3], or *ret_decoded to free).
+ */
+static const char *attr_value(const xmlChar **a, size_t *ret_len,
+			      char **ret_decoded)
+{
+	const char *value = (const char *)a[3];
+	size_t len = (size_t)(a[4] - a[3]);
+
+	*ret_decoded = NULL;
+	if (memchr(value, '&', len) != NULL)
+		value = *ret_decoded = decode_amp(value, len, &len);
+	*ret_len = len;
+	return value;
+}
+
+/* An attribute the tree would name without a prefix (see set_attrs). */
+static bool is_plain_attr(const xmlChar **a, const char *name)
+{
+	return a[2] == NULL && strcmp((const char *)a[0], name) == 0;
+}
+
+static bool is_xml_lang(const xmlChar **a)
+{
+	return a[2] != NULL && a[1] != NULL &&
+	       strcmp((const char *)a[1], "xml") == 0 &&
+	       strcmp((const char *)a[0], "lang") == 0;
+}
+
+static void record_attr(PresenceRecord *record, const xmlChar **a,
+			void (*set)(PresenceRecord *, const char *, size_t))
+{
+	g_autofree char *decoded = NULL;
+	size_t len;
+	const char *value = attr_value(a, &len, &decoded);
+
+	set(record, value, len);
+}
+
+/*
+ * A top-level element begins: true if it is a presence the record path
+ * takes (see xml_reader_set_presence_path), which then owns it.
+ */
+static bool start_record(XmlReader *reader, const char *localname,
+			 const char *ns, int nb_attributes,
+			 const xmlChar **attrs)
+{
+	const xmlChar **from = NULL;
+	const xmlChar **type = NULL;
+
+	if (strcmp(localname, "presence") != 0 || strcmp(ns, NS_CLIENT) != 0)
+		return false;
+	for (int i = 0; i < nb_attributes; i++) {
+		const xmlChar **a = &attrs[5 * i];
+
+		if (from == NULL && is_plain_attr(a, "from"))
+			from = a;
+		else if (type == NULL && is_plain_attr(a, "type"))
+			type = a;
+	}
+	/* A literal: "unavailable" written with "&#38;" is no type. */
+	if (type != NULL && (type[4] - type[3] != 11 ||
+			     memcmp(type[3], "unavailable", 11) != 0))
+		return false;
+	reader->record =
+		reader->spare != NULL && reader->spare->len > 0
+			? g_ptr_array_steal_index_fast(reader->spare,
+						       reader->spare->len - 1)
+			: presence_record_new();
+	if (from != NULL)
+		record_attr(reader->record, from, presence_record_set_from);
+	if (type != NULL)
+		record_attr(reader->record, type, presence_record_set_type);
+	reader->record_text = false;
+	return true;
+}
+
+static void record_caps(PresenceRecord *record, int nb_attributes,
+			const xmlChar **attrs)
+{
+	presence_record_set_caps_seen(record);
+	for (int i = 0; i < nb_attributes; i++) {
+		const xmlChar **a = &attrs[5 * i];
+		g_autofree char *decoded = NULL;
+		const char *value;
+		size_t len;
+
+		if (a[2] != NULL)
+			continue;
+		value = attr_value(a, &len, &decoded);
+		presence_record_set_caps_attr(record, (const char *)a[0], value,
+					      len);
+	}
+}
+
+/* An element inside the presence being gathered (reader->depth >= 3). */
+static void record_child(XmlReader *reader, const char *localname,
+			 const char *ns, int nb_attributes,
+			 const xmlChar **attrs)
+{
+	PresencePartKind kind;
+	bool has_lang = false;
+
+	/* Deeper elements are no child's own text: skipped. */
+	if (reader->depth != 3)
+		return;
+	kind = presence_record_classify(localname, ns);
+	reader->record_text = false;
+	switch (kind) {
+	case PRESENCE_PART_NONE:
+		return;
+	case PRESENCE_PART_CAPS:
+		/* The first <c/> is the one, as for stanza_get_child(). */
+		if (!presence_record_has_caps(reader->record))
+			record_caps(reader->record, nb_attributes, attrs);
+		return;
+	case PRESENCE_PART_SHOW:
+	case PRESENCE_PART_STATUS:
+	case PRESENCE_PART_PRIORITY:
+	case PRESENCE_PART_NICK:
+		break;
+	}
+	for (int i = 0; i < nb_attributes && !has_lang; i++)
+		has_lang = is_xml_lang(&attrs[5 * i]);
+	presence_record_begin_part(reader->record, kind, has_lang);
+	reader->record_text = true;
 }
 
 static void on_start_element(void *user_data, const xmlChar *localname,
@@ -412,6 +573,15 @@ static void on_start_element(void *user_data, const xmlChar *localname,
 	if (!charge_tree(reader,
 			 element_cost(localname, nb_attributes, attributes)))
 		return;
+	if (reader->record != NULL) {
+		record_child(reader, (const char *)localname, ns, nb_attributes,
+			     attributes);
+		return;
+	}
+	if (reader->cursor == NULL && reader->presence_path &&
+	    start_record(reader, (const char *)localname, ns, nb_attributes,
+			 attributes))
+		return;
 	if (reader->cursor == NULL) {
 		el = stanza_new((const char *)localname, ns);
 		reader->stanza = el;
@@ -421,6 +591,31 @@ static void on_start_element(void *user_data, const xmlChar *localname,
 	}
 	set_attrs(el, nb_attributes, attributes);
 	reader->cursor = el;
+}
+
+/* The top-level element just ended: queue it. */
+static void stanza_done(XmlReader *reader)
+{
+	uint64_t end = consumed(reader);
+
+	/* The stanza may have ended inside the slice that took it over the
+	 * limit. */
+	if (end - reader->boundary > reader->limits.max_stanza_bytes) {
+		fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
+		     "stanza larger than %zu bytes",
+		     reader->limits.max_stanza_bytes);
+		return;
+	}
+	if (reader->record != NULL) {
+		push_event(reader, XML_READER_EVENT_PRESENCE, NULL,
+			   g_steal_pointer(&reader->record), NULL);
+	} else {
+		push_event(reader, XML_READER_EVENT_STANZA,
+			   g_steal_pointer(&reader->stanza), NULL, NULL);
+	}
+	reader->cursor = NULL;
+	reader->tree_bytes = 0;
+	reader->boundary = end;
 }
 
 static void on_end_element(void *user_data, const xmlChar *localname,
@@ -436,34 +631,27 @@ static void on_end_element(void *user_data, const xmlChar *localname,
 		 * not ours to parse.
 		 */
 		reader->depth = 0;
-		push_event(reader, XML_READER_EVENT_STREAM_CLOSE, NULL, NULL);
+		push_event(reader, XML_READER_EVENT_STREAM_CLOSE, NULL, NULL,
+			   NULL);
 		reader->closed = true;
 		halt(reader);
 		return;
 	}
-	if (reader->depth == 0 || reader->cursor == NULL)
+	if (reader->depth == 0 ||
+	    (reader->cursor == NULL && reader->record == NULL))
 		return;
 	reader->depth--;
-	reader->cursor = stanza_get_parent(reader->cursor);
-	if (reader->depth == 1) {
-		uint64_t end = consumed(reader);
-
-		/*
-		 * The stanza may have ended inside the slice that took it
-		 * over the limit.
-		 */
-		if (end - reader->boundary > reader->limits.max_stanza_bytes) {
-			fail(reader, XML_READER_ERROR_POLICY_VIOLATION,
-			     "stanza larger than %zu bytes",
-			     reader->limits.max_stanza_bytes);
-			return;
-		}
-		push_event(reader, XML_READER_EVENT_STANZA,
-			   g_steal_pointer(&reader->stanza), NULL);
-		reader->cursor = NULL;
-		reader->tree_bytes = 0;
-		reader->boundary = end;
+	if (reader->record != NULL) {
+		/* A child of the presence ended: its text is complete. */
+		if (reader->depth == 2)
+			reader->record_text = false;
+		if (reader->depth == 1)
+			stanza_done(reader);
+		return;
 	}
+	reader->cursor = stanza_get_parent(reader->cursor);
+	if (reader->depth == 1)
+		stanza_done(reader);
 }
 
 static void on_characters(void *user_data, const xmlChar *text, int len)
@@ -474,10 +662,19 @@ static void on_characters(void *user_data, const xmlChar *text, int len)
 	 * Whitespace between stanzas (RFC 6120 §4.6.1 keepalives) and any
 	 * other text outside a stanza is dropped.
 	 */
-	if (reader->failed || reader->cursor == NULL)
+	if (reader->failed ||
+	    (reader->cursor == NULL && reader->record == NULL))
 		return;
 	if (!charge_tree(reader, (size_t)len))
 		return;
+	if (reader->record != NULL) {
+		/* Only a kept child's own text, as stanza_get_text() has it. */
+		if (reader->depth == 3 && reader->record_text)
+			presence_record_append_text(reader->record,
+						    (const char *)text,
+						    (size_t)len);
+		return;
+	}
 	stanza_append_text(reader->cursor, (const char *)text, len);
 }
 
@@ -712,7 +909,7 @@ XmlReader *xml_reader_new(const XmlReaderLimits *limits)
 	if (reader->limits.max_tree_bytes == 0)
 		reader->limits.max_tree_bytes =
 			XML_READER_DEFAULT_MAX_TREE_BYTES;
-	g_queue_init(&reader->events);
+	reader->events = g_array_new(FALSE, FALSE, sizeof(Event));
 	return reader;
 }
 
@@ -721,10 +918,11 @@ void xml_reader_reset(XmlReader *reader)
 	g_return_if_fail(reader != NULL);
 
 	drop_ctxt(reader);
-	g_queue_clear_full(&reader->events, event_free);
+	clear_events(reader);
 	stanza_free(reader->stanza);
 	reader->stanza = NULL;
 	reader->cursor = NULL;
+	xml_reader_recycle(reader, g_steal_pointer(&reader->record));
 	reader->depth = 0;
 	reader->tree_bytes = 0;
 	reader->fed = 0;
@@ -745,6 +943,9 @@ void xml_reader_free(XmlReader *reader)
 	if (reader == NULL)
 		return;
 	xml_reader_reset(reader);
+	g_array_unref(reader->events);
+	if (reader->spare != NULL)
+		g_ptr_array_unref(reader->spare);
 	g_free(reader);
 }
 
@@ -753,21 +954,48 @@ static const bool lex_special[256] = {
 	['<'] = true, ['>'] = true, ['='] = true, ['\''] = true, ['"'] = true,
 };
 
+/*
+ * The first byte at or after i that lex_special holds, or len. This scan
+ * of every byte of the stream is the reader's own biggest cost on a
+ * presence flood (issue #13): where SSE2 is there (every x86-64), it
+ * looks at 16 bytes at a time.
+ */
+static size_t skip_plain(const char *data, size_t i, size_t len)
+{
+#ifdef __SSE2__
+	const __m128i lt = _mm_set1_epi8('<');
+	const __m128i gt = _mm_set1_epi8('>');
+	const __m128i eq = _mm_set1_epi8('=');
+	const __m128i sq = _mm_set1_epi8('\'');
+	const __m128i dq = _mm_set1_epi8('"');
+
+	while (len - i >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(data + i));
+		__m128i hit = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(v, lt),
+				     _mm_cmpeq_epi8(v, gt)),
+			_mm_or_si128(_mm_cmpeq_epi8(v, eq),
+				     _mm_or_si128(_mm_cmpeq_epi8(v, sq),
+						  _mm_cmpeq_epi8(v, dq))));
+		unsigned bits = (unsigned)_mm_movemask_epi8(hit);
+
+		if (bits != 0)
+			return i + (size_t)__builtin_ctz(bits);
+		i += 16;
+	}
+#endif
+	while (i < len && !lex_special[(unsigned char)data[i]])
+		i++;
+	return i;
+}
+
 static bool lex_skips(LexState state)
 {
-	switch (state) {
-	case LEX_TEXT:
-	case LEX_TAG:
-	case LEX_QUOTE:
-	case LEX_BANG:
-		return true;
-	case LEX_TAG_OPEN:
-	case LEX_TAG_EQ:
-	case LEX_BANG_PREFIX:
-	case LEX_CDATA:
-		break;
-	}
-	return false;
+	/* A mask, not a switch: this runs before every byte that matters. */
+	return ((1u << LEX_TEXT | 1u << LEX_TAG | 1u << LEX_QUOTE |
+		 1u << LEX_BANG) >>
+		state) &
+	       1u;
 }
 
 /*
@@ -783,128 +1011,148 @@ static bool lex_skips(LexState state)
  * two bytes before data (*ret_back bytes of the held input) when "<!"
  * came in an earlier feed.
  */
+static void lex_save(XmlReader *reader, LexState st, unsigned n, unsigned attrs,
+		     char quote)
+{
+	reader->lex = st;
+	reader->lex_n = n;
+	reader->lex_attrs = attrs;
+	reader->lex_quote = quote;
+}
+
 static size_t lex(XmlReader *reader, const char *data, size_t len,
 		  size_t *ret_back)
 {
 	static const char cdata[] = "[CDATA[";
 	size_t cut = 0;
+	/*
+	 * The state in locals, stored back on the way out: through reader
+	 * the compiler would reload it after every byte it reads (a char
+	 * pointer may alias anything).
+	 */
+	LexState st = reader->lex;
+	unsigned n = reader->lex_n;
+	unsigned attrs = reader->lex_attrs;
+	char quote = reader->lex_quote;
 
 	*ret_back = 0;
 	for (size_t i = 0; i < len; i++) {
 		char c;
 
 		/* Most bytes change nothing: skip them in a tight loop. */
-		if (lex_skips(reader->lex)) {
-			while (i < len && !lex_special[(unsigned char)data[i]])
-				i++;
+		if (lex_skips(st)) {
+			i = skip_plain(data, i, len);
 			if (i == len)
 				break;
 		}
 		c = data[i];
-		switch (reader->lex) {
+		switch (st) {
 		case LEX_TEXT:
 			if (c == '<')
-				reader->lex = LEX_TAG_OPEN;
+				st = LEX_TAG_OPEN;
 			else if (c == '>')
 				cut = i + 1;
 			break;
 		case LEX_TAG_OPEN:
 			if (c == '!') {
-				reader->lex = LEX_BANG_PREFIX;
-				reader->lex_n = 0;
+				st = LEX_BANG_PREFIX;
+				n = 0;
 			} else if (c == '?') {
-				reader->lex = LEX_BANG;
+				st = LEX_BANG;
 			} else if (c == '>') {
-				reader->lex = LEX_TEXT;
+				st = LEX_TEXT;
 				cut = i + 1;
 			} else {
-				reader->lex = LEX_TAG;
-				reader->lex_attrs = 0;
+				st = LEX_TAG;
+				attrs = 0;
 			}
 			break;
 		case LEX_TAG:
 			if (c == '>') {
-				reader->lex = LEX_TEXT;
+				st = LEX_TEXT;
 				cut = i + 1;
 			} else if (c == '=') {
-				reader->lex = LEX_TAG_EQ;
-				if (++reader->lex_attrs >
-				    reader->limits.max_attrs) {
+				st = LEX_TAG_EQ;
+				if (++attrs > reader->limits.max_attrs) {
 					reader->lex_error_code =
 						XML_READER_ERROR_POLICY_VIOLATION;
 					reader->lex_error = "element has too "
 							    "many attributes";
+					lex_save(reader, st, n, attrs, quote);
 					return i;
 				}
 			} else if (c == '<') {
-				reader->lex = LEX_TAG_OPEN;
+				st = LEX_TAG_OPEN;
 			}
 			break;
 		case LEX_TAG_EQ:
 			if (c == '\'' || c == '"') {
-				reader->lex = LEX_QUOTE;
-				reader->lex_quote = c;
+				st = LEX_QUOTE;
+				quote = c;
 			} else if (c == '>') {
-				reader->lex = LEX_TEXT;
+				st = LEX_TEXT;
 				cut = i + 1;
 			} else if (c != ' ' && c != '\t' && c != '\n' &&
 				   c != '\r') {
-				reader->lex = LEX_TAG;
+				st = LEX_TAG;
 			}
 			break;
 		case LEX_QUOTE:
-			if (c == reader->lex_quote) {
-				reader->lex = LEX_TAG;
+			if (c == quote) {
+				st = LEX_TAG;
 			} else if (c == '<') {
 				/* XML 1.0 §3.1 [10] */
 				reader->lex_error_code =
 					XML_READER_ERROR_NOT_WELL_FORMED;
 				reader->lex_error = "'<' in an attribute value";
+				lex_save(reader, st, n, attrs, quote);
 				return i;
 			}
 			break;
 		case LEX_BANG_PREFIX:
-			if (reader->lex_n == 0 && c != '[' && c != '-') {
+			if (n == 0 && c != '[' && c != '-') {
 				reader->lex_error_code =
 					XML_READER_ERROR_RESTRICTED_XML;
 				reader->lex_error = "markup declaration (DTD) "
 						    "is not allowed";
+				lex_save(reader, st, n, attrs, quote);
 				if (i >= 2)
 					return i - 2;
 				*ret_back = 2 - i;
 				return 0;
 			}
-			if (c == cdata[reader->lex_n]) {
-				if (++reader->lex_n == sizeof(cdata) - 1) {
-					reader->lex = LEX_CDATA;
-					reader->lex_n = 0;
+			if (c == cdata[n]) {
+				if (++n == sizeof(cdata) - 1) {
+					st = LEX_CDATA;
+					n = 0;
 				}
 			} else if (c == '>') {
-				reader->lex = LEX_TEXT;
+				st = LEX_TEXT;
 				cut = i + 1;
 			} else {
-				reader->lex = LEX_BANG;
+				st = LEX_BANG;
 			}
 			break;
 		case LEX_BANG:
 			if (c == '>') {
-				reader->lex = LEX_TEXT;
+				st = LEX_TEXT;
 				cut = i + 1;
 			}
 			break;
 		case LEX_CDATA:
 			if (c == ']') {
-				reader->lex_n++;
-			} else if (c == '>' && reader->lex_n >= 2) {
-				reader->lex = LEX_TEXT;
-				reader->lex_n = 0;
+				n++;
+			} else if (c == '>' && n >= 2) {
+				st = LEX_TEXT;
+				n = 0;
 				cut = i + 1;
 			} else {
-				reader->lex_n = 0;
+				n = 0;
 			}
 			break;
 		}
 	}
+	lex_save(reader, st, n, attrs, quote);
 	return cut;
 }
 
@@ -1009,6 +1257,7 @@ void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
 		stanza_free(reader->stanza);
 		reader->stanza = NULL;
 		reader->cursor = NULL;
+		xml_reader_recycle(reader, g_steal_pointer(&reader->record));
 		g_free(reader->held);
 		reader->held = NULL;
 		reader->held_len = 0;
@@ -1016,22 +1265,59 @@ void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
 	}
 }
 
+void xml_reader_set_presence_path(XmlReader *reader, bool on)
+{
+	g_return_if_fail(reader != NULL);
+
+	reader->presence_path = on;
+}
+
+void xml_reader_recycle(XmlReader *reader, PresenceRecord *record)
+{
+	if (record == NULL)
+		return;
+	if (reader->spare == NULL)
+		reader->spare = g_ptr_array_new_with_free_func(
+			(GDestroyNotify)presence_record_free);
+	if (reader->spare->len >= SPARE_RECORDS) {
+		presence_record_free(record);
+		return;
+	}
+	presence_record_clear(record);
+	g_ptr_array_add(reader->spare, record);
+}
+
 XmlReaderEvent xml_reader_next(XmlReader *reader, Stanza **ret_stanza,
 			       GError **ret_error)
+{
+	return xml_reader_next_full(reader, ret_stanza, NULL, ret_error);
+}
+
+XmlReaderEvent xml_reader_next_full(XmlReader *reader, Stanza **ret_stanza,
+				    PresenceRecord **ret_record,
+				    GError **ret_error)
 {
 	Event *ev;
 	XmlReaderEvent type;
 
 	g_return_val_if_fail(reader != NULL, XML_READER_EVENT_NONE);
 
-	ev = g_queue_pop_head(&reader->events);
-	if (ev == NULL)
+	if (reader->events_head == reader->events->len)
 		return XML_READER_EVENT_NONE;
+	ev = &g_array_index(reader->events, Event, reader->events_head++);
 	type = ev->type;
 	if (ret_stanza != NULL)
 		*ret_stanza = g_steal_pointer(&ev->stanza);
+	if (ret_record != NULL)
+		*ret_record = g_steal_pointer(&ev->record);
+	else
+		xml_reader_recycle(reader, g_steal_pointer(&ev->record));
 	if (ret_error != NULL && ev->error != NULL)
 		g_propagate_error(ret_error, g_steal_pointer(&ev->error));
-	event_free(ev);
+	event_clear(ev);
+	if (reader->events_head == reader->events->len) {
+		g_array_set_size(reader->events, 0);
+		reader->events_head = 0;
+	}
 	return type;
 }

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/presence-record.h"
 #include "core/stanza.h"
 
 #define XML_READER_ERROR (xml_reader_error_quark())
@@ -50,6 +51,7 @@ typedef enum {
 	XML_READER_EVENT_STANZA,      /* a complete top-level element */
 	XML_READER_EVENT_STREAM_CLOSE, /* </stream:stream> */
 	XML_READER_EVENT_ERROR,	       /* error set; the stream is unusable */
+	XML_READER_EVENT_PRESENCE, /* a <presence/> as a record: see below */
 } XmlReaderEvent;
 
 /*
@@ -84,6 +86,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(XmlReader, xml_reader_free)
 /* Forget everything (parser state, queued events): a new stream follows. */
 void xml_reader_reset(XmlReader *reader);
 
+/*
+ * The presence path (off by default; kept across resets). On, a top-level
+ * <presence/> in jabber:client with no type or type 'unavailable' (the
+ * flood a session lives on) is not built as a tree: the reader gathers
+ * its PresenceRecord straight from the SAX events and queues a PRESENCE
+ * event instead of a STANZA. Every other stanza, and every presence of
+ * another type or namespace, is a STANZA as before. The checks are the
+ * same on both paths: the RFC 6120 §11 restrictions, the stanza size,
+ * depth and attribute limits, and max_tree_bytes, charged for each
+ * element and text exactly as the tree would be, so the same bytes fail
+ * the same way with the same error. Only callers of
+ * xml_reader_next_full() may turn it on.
+ */
+void xml_reader_set_presence_path(XmlReader *reader, bool on);
+
 /* Parses data; complete events are queued for xml_reader_next(). */
 void xml_reader_feed(XmlReader *reader, const char *data, size_t len);
 
@@ -95,3 +112,14 @@ void xml_reader_feed(XmlReader *reader, const char *data, size_t len);
  */
 XmlReaderEvent xml_reader_next(XmlReader *reader, Stanza **ret_stanza,
 			       GError **ret_error);
+
+/*
+ * The same, and PRESENCE sets *ret_record (transfer full: give it back
+ * with xml_reader_recycle(), which lets the next presence reuse its
+ * buffers, or free it). ret_record NULL discards it.
+ */
+XmlReaderEvent xml_reader_next_full(XmlReader *reader, Stanza **ret_stanza,
+				    PresenceRecord **ret_record,
+				    GError **ret_error);
+/* NULL-safe. */
+void xml_reader_recycle(XmlReader *reader, PresenceRecord *record);

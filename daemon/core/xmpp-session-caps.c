@@ -311,19 +311,40 @@ static void pump_queries(XmppSession *s)
 }
 
 /* On the flood path: the <c/> is read in place, nothing copied here. */
-void xmpp_session_caps_on_available(XmppSession *s, const char *from_full,
-				    const Stanza *presence)
+/* node NULL: the presence had no <c/>, or a bad one. */
+static void on_announced(XmppSession *s, const char *from_full,
+			 const char *node, const char *hash, const char *ver)
 {
-	const char *node, *hash, *ver;
-
-	if (!caps_announcement_peek(presence, &node, &hash, &ver, NULL)) {
-		/* No or bad <c/>: what it announced before no longer holds. */
+	if (node == NULL) {
+		/* What it announced before no longer holds. */
 		caps_cache_forget_jid(s->caps_cache, from_full);
 		return;
 	}
 	if (caps_cache_observe(s->caps_cache, from_full, node, hash, ver) ==
 	    CAPS_CACHE_PENDING)
 		pump_queries(s);
+}
+
+void xmpp_session_caps_on_available(XmppSession *s, const char *from_full,
+				    const Stanza *presence)
+{
+	const char *node = NULL, *hash = NULL, *ver = NULL;
+
+	if (!caps_announcement_peek(presence, &node, &hash, &ver, NULL))
+		node = NULL;
+	on_announced(s, from_full, node, hash, ver);
+}
+
+void xmpp_session_caps_on_available_record(XmppSession *s,
+					   const char *from_full,
+					   const PresenceRecord *record)
+{
+	const char *node = NULL, *hash = NULL, *ver = NULL;
+
+	if (!presence_record_get_caps(record, &node, &hash, &ver) ||
+	    !caps_announcement_check(node, ver, NULL))
+		node = NULL;
+	on_announced(s, from_full, node, hash, ver);
 }
 
 void xmpp_session_caps_on_gone(XmppSession *s, const char *bare,

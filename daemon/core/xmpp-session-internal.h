@@ -104,6 +104,10 @@ bool xmpp_session_caps_on_request(XmppSession *s, const Stanza *iq, bool is_get,
  * going away (resource NULL: every resource of bare). */
 void xmpp_session_caps_on_available(XmppSession *s, const char *from_full,
 				    const Stanza *presence);
+/* The same for a presence record (presence-record.h). */
+void xmpp_session_caps_on_available_record(XmppSession *s,
+					   const char *from_full,
+					   const PresenceRecord *record);
 void xmpp_session_caps_on_gone(XmppSession *s, const char *bare,
 			       const char *from_full);
 /* Our features changed (blocking now known): new ver, owner told. */

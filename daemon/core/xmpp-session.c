@@ -349,65 +349,76 @@ static void on_iq_request(XmppSession *s, const Stanza *iq)
 
 /* ---- presence (RFC 6121 §4) --------------------------------------------- */
 
-static void on_presence(XmppSession *s, const Stanza *stanza)
+/*
+ * Where a presence came from: the reader's tree, or its record (the
+ * presence path, xml-reader.h). Only the <c/> is read after parsing.
+ */
+typedef struct {
+	const Stanza *stanza;
+	const PresenceRecord *record;
+} PresenceSource;
+
+static bool in_presence_state(const XmppSession *s)
 {
-	g_auto(PresenceInfo) info = {0};
-	g_autoptr(GError) error = NULL;
+	return state_of(s) == XMPP_SESSION_STATE_ROSTER ||
+	       state_of(s) == XMPP_SESSION_STATE_ONLINE;
+}
+
+static void apply_presence(XmppSession *s, const PresenceInfo *info,
+			   const PresenceSource *src)
+{
 	const char *full_jid = xmpp_stream_get_full_jid(s->stream);
 	bool changed;
 
-	if (state_of(s) != XMPP_SESSION_STATE_ROSTER &&
-	    state_of(s) != XMPP_SESSION_STATE_ONLINE)
-		return;
-	/* An invalid stanza must change nothing. */
-	if (!presence_parse(stanza, &info, &error)) {
-		g_debug("xmpp session: ignoring presence: %s", error->message);
-		return;
-	}
-	if (!info.from_bare)
+	if (!info->from_bare)
 		return;
 	/* XEP-0191 §3.5: the server stops a blocked contact's presence; one
 	 * already on its way when the block took effect changes nothing. */
-	if (info.type == PRESENCE_TYPE_AVAILABLE &&
-	    xmpp_session_blocking_drops(s, info.from_full))
+	if (info->type == PRESENCE_TYPE_AVAILABLE &&
+	    xmpp_session_blocking_drops(s, info->from_full))
 		return;
-	switch (info.type) {
+	switch (info->type) {
 	case PRESENCE_TYPE_AVAILABLE:
 		/* Our own broadcast comes back to us (§4.2.2); it is not a
 		 * contact. */
-		if (full_jid && g_strcmp0(info.from_full, full_jid) == 0)
+		if (full_jid && g_strcmp0(info->from_full, full_jid) == 0)
 			return;
 		changed = contacts_update_resource(
-			s->contacts, info.from_bare,
-			info.from_resource ? info.from_resource : "", info.show,
-			info.status, info.priority);
+			s->contacts, info->from_bare,
+			info->from_resource ? info->from_resource : "",
+			info->show, info->status, info->priority);
 		/* After: the resource's ver is kept with it in the table. */
-		xmpp_session_caps_on_available(s, info.from_full, stanza);
-		xmpp_session_report_change(s, info.from_bare, changed);
+		if (src->record != NULL)
+			xmpp_session_caps_on_available_record(
+				s, info->from_full, src->record);
+		else
+			xmpp_session_caps_on_available(s, info->from_full,
+						       src->stanza);
+		xmpp_session_report_change(s, info->from_bare, changed);
 		return;
 	case PRESENCE_TYPE_UNAVAILABLE:
-		if (full_jid && g_strcmp0(info.from_full, full_jid) == 0)
+		if (full_jid && g_strcmp0(info->from_full, full_jid) == 0)
 			return;
-		xmpp_session_caps_on_gone(s, info.from_bare,
-					  info.from_resource ? info.from_full
-							     : NULL);
-		changed = contacts_remove_resource(s->contacts, info.from_bare,
-						   info.from_resource,
-						   info.status);
-		xmpp_session_report_change(s, info.from_bare, changed);
+		xmpp_session_caps_on_gone(s, info->from_bare,
+					  info->from_resource ? info->from_full
+							      : NULL);
+		changed = contacts_remove_resource(s->contacts, info->from_bare,
+						   info->from_resource,
+						   info->status);
+		xmpp_session_report_change(s, info->from_bare, changed);
 		return;
 	case PRESENCE_TYPE_SUBSCRIBE:
 		if (s->callbacks.subscription_request)
 			s->callbacks.subscription_request(
-				s->user_data, info.from_bare,
-				info.status ? info.status : "");
+				s->user_data, info->from_bare,
+				info->status ? info->status : "");
 		return;
 	case PRESENCE_TYPE_UNSUBSCRIBE:
 		/* §3.3: the contact cancels its subscription to us, or
 		 * withdraws a request still pending. */
 		if (s->callbacks.subscription_request_gone)
 			s->callbacks.subscription_request_gone(s->user_data,
-							       info.from_bare);
+							       info->from_bare);
 		return;
 	case PRESENCE_TYPE_UNSUBSCRIBED:
 		/*
@@ -416,10 +427,10 @@ static void on_presence(XmppSession *s, const Stanza *stanza)
 		 * for each resource; we do not count on the latter: presence
 		 * we are no longer entitled to is dropped here.
 		 */
-		xmpp_session_caps_on_gone(s, info.from_bare, NULL);
-		changed = contacts_remove_resource(s->contacts, info.from_bare,
+		xmpp_session_caps_on_gone(s, info->from_bare, NULL);
+		changed = contacts_remove_resource(s->contacts, info->from_bare,
 						   NULL, NULL);
-		xmpp_session_report_change(s, info.from_bare, changed);
+		xmpp_session_report_change(s, info->from_bare, changed);
 		return;
 	case PRESENCE_TYPE_SUBSCRIBED:
 	case PRESENCE_TYPE_PROBE:
@@ -430,6 +441,36 @@ static void on_presence(XmppSession *s, const Stanza *stanza)
 		/* §4.7.2: an error about our presence is no state. */
 		return;
 	}
+}
+
+static void on_presence(XmppSession *s, const Stanza *stanza)
+{
+	g_auto(PresenceInfo) info = {0};
+	g_autoptr(GError) error = NULL;
+
+	if (!in_presence_state(s))
+		return;
+	/* An invalid stanza must change nothing. */
+	if (!presence_parse(stanza, &info, &error)) {
+		g_debug("xmpp session: ignoring presence: %s", error->message);
+		return;
+	}
+	apply_presence(s, &info, &(PresenceSource){.stanza = stanza});
+}
+
+static void on_presence_record(void *user_data, const PresenceRecord *record)
+{
+	XmppSession *s = user_data;
+	g_auto(PresenceInfo) info = {0};
+	g_autoptr(GError) error = NULL;
+
+	if (!in_presence_state(s))
+		return;
+	if (!presence_parse_record(record, &info, &error)) {
+		g_debug("xmpp session: ignoring presence: %s", error->message);
+		return;
+	}
+	apply_presence(s, &info, &(PresenceSource){.record = record});
 }
 
 /* ---- from the stream ---------------------------------------------------- */
@@ -547,6 +588,7 @@ static XmppStreamCallbacks stream_callbacks(const XmppSessionCallbacks *cb)
 		.bound = on_bound,
 		.resumed = on_resumed,
 		.stanza = on_stanza,
+		.presence = on_presence_record,
 		.closed = on_closed,
 		/* NULL stays NULL: the stream then skips serializing. */
 		.log_wire = cb->log_wire ? on_log_wire : NULL,

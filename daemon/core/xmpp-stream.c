@@ -220,6 +220,9 @@ XmppStream *xmpp_stream_new(const XmppSessionConfig *config,
 	s->callbacks = *callbacks;
 	s->user_data = user_data;
 	s->reader = xml_reader_new(NULL);
+	xml_reader_set_presence_path(s->reader,
+				     callbacks->presence != NULL &&
+					     callbacks->log_wire == NULL);
 	s->deadline = INT64_MAX;
 	s->id_prefix = g_random_int();
 	stream_pending_init(s);
@@ -808,6 +811,22 @@ static void on_client_stanza(XmppStream *s, const Stanza *el)
 		stream_mgmt_count_inbound(s->sm);
 }
 
+/*
+ * A presence the reader gathered as a record: what handle_element() and
+ * on_client_stanza() do with a jabber:client <presence/> tree (nothing
+ * to log: the record path is off while the wire is logged).
+ */
+static void handle_presence_record(XmppStream *s, const PresenceRecord *record)
+{
+	bool counting = s->sm_active;
+
+	if (!s->header_seen || s->state < XMPP_SESSION_STATE_BINDING)
+		return;
+	s->callbacks.presence(s->user_data, record);
+	if (counting && s->sm_active)
+		stream_mgmt_count_inbound(s->sm);
+}
+
 static void handle_element(XmppStream *s, const Stanza *el)
 {
 	if (s->callbacks.log_wire) {
@@ -837,12 +856,18 @@ static bool drain_reader(XmppStream *s)
 	while (!stream_ended(s)) {
 		g_autoptr(Stanza) stanza = NULL;
 		g_autoptr(GError) error = NULL;
+		PresenceRecord *record = NULL;
 		XmppSessionState before = s->state;
 		bool authenticated = s->authenticated;
 		XmlReaderEvent event;
 
-		event = xml_reader_next(s->reader, &stanza, &error);
+		event = xml_reader_next_full(s->reader, &stanza, &record,
+					     &error);
 		switch (event) {
+		case XML_READER_EVENT_PRESENCE:
+			handle_presence_record(s, record);
+			xml_reader_recycle(s->reader, record);
+			break;
 		case XML_READER_EVENT_NONE:
 			return true;
 		case XML_READER_EVENT_STREAM_OPEN:

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "core/fast-token.h"
+#include "core/presence-record.h"
 #include "core/sasl-scram.h"
 #include "core/stanza.h"
 #include "core/stream-mgmt.h"
@@ -139,6 +140,11 @@ typedef struct {
 	/* A top-level jabber:client stanza once binding began, except the
 	 * answers to our own IQs (those go to their handler). */
 	void (*stanza)(void *user_data, const Stanza *stanza);
+	/* The same for a <presence/> the reader gathered as a record instead
+	 * of a tree (xml_reader_set_presence_path): set, the reader's
+	 * presence path is on whenever log_wire is NULL (the wire log needs
+	 * the tree). May be NULL: every presence comes to stanza(). */
+	void (*presence)(void *user_data, const PresenceRecord *record);
 	/* The stream ended; error (XMPP_SESSION_ERROR, code == reason) says
 	 * why, for people, without secrets. */
 	void (*closed)(void *user_data, XmppSessionEnd reason,

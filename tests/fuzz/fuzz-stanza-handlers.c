@@ -32,7 +32,10 @@
  *    would otherwise abort on when the daemon puts it on the bus;
  *  - closed() is called at most once, with the error the header promises
  *    (checked by the test server's callback);
- *  - an ONLINE session still sends presence and closes cleanly afterwards.
+ *  - an ONLINE session still sends presence and closes cleanly afterwards;
+ *  - the same input to a session without the wire log (whose reader takes
+ *    presences as records, xml-reader.h) ends with the same table, the
+ *    same change reports and the same state (issue #13).
  */
 #include "config.h"
 
@@ -127,6 +130,7 @@ static void on_contact_changed(void *user_data, const char *bare_jid)
 {
 	TestServer *ts = user_data;
 
+	g_ptr_array_add(ts->changed, g_strdup(bare_jid));
 	check_utf8("changed jid", bare_jid);
 	if (!contacts_lookup(ts->contacts, bare_jid))
 		fuzz_abort("contact_changed for a JID not in the table",
@@ -190,14 +194,14 @@ static void free_certs(void)
 typedef TestServer FuzzServer;
 
 /* What ts_new does, with the certificates shared between inputs. */
-static TestServer *fuzz_server_new(void)
+static TestServer *fuzz_server_new(bool log_wire)
 {
 	XmppSessionCallbacks callbacks = {
 		.online = on_online,
 		.contact_changed = on_contact_changed,
 		.subscription_request = on_subscription_request,
 		.closed = on_closed,
-		.log_wire = on_log_wire,
+		.log_wire = log_wire ? on_log_wire : NULL,
 	};
 	XmppSessionConfig config = {
 		.jid = TS_JID,
@@ -282,9 +286,61 @@ void _mark_point(const char *file, int line)
 {
 }
 
-static void run_one_input(const char *input)
+/* One contact as a line: what the bus would show of it. */
+static void describe_contact(const Contact *c, void *user_data)
 {
-	g_autoptr(FuzzServer) ts = fuzz_server_new();
+	GPtrArray *lines = user_data;
+	GString *line = g_string_new(NULL);
+	size_t n = contact_get_n_resources(c);
+
+	g_string_append_printf(line, "%s %d '%s' %d:", contact_get_jid(c),
+			       contact_get_show(c), contact_get_status(c),
+			       contact_is_in_roster(c));
+	for (size_t i = 0; i < n; i++) {
+		const char *resource = NULL, *status = NULL;
+		const char *ver = contact_get_resource_caps(c, i);
+		PresenceShow show = PRESENCE_SHOW_OFFLINE;
+		int priority = 0;
+
+		(void)contact_get_resource(c, i, &resource, &show, &status,
+					   &priority);
+		g_string_append_printf(line, " [%s %d '%s' %d %s]", resource,
+				       show, status ? status : "", priority,
+				       ver ? ver : "-");
+	}
+	g_ptr_array_add(lines, g_string_free(line, FALSE));
+}
+
+static int cmp_line(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The table, the changes reported and the end, as text. */
+static char *describe_session(TestServer *ts)
+{
+	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	GString *out = g_string_new(NULL);
+
+	contacts_foreach(ts->contacts, describe_contact, lines);
+	g_ptr_array_sort(lines, cmp_line);
+	for (guint i = 0; i < lines->len; i++)
+		g_string_append_printf(out, "%s\n",
+				       (char *)g_ptr_array_index(lines, i));
+	for (guint i = 0; i < ts->changed->len; i++)
+		g_string_append_printf(
+			out, "changed %s\n",
+			(char *)g_ptr_array_index(ts->changed, i));
+	g_string_append_printf(out, "state %d closed %d\n",
+			       (int)xmpp_session_get_state(ts->session),
+			       ts->closed_count);
+	return g_string_free(out, FALSE);
+}
+
+static char *run_one_input(const char *input, bool log_wire)
+{
+	g_autoptr(FuzzServer) ts = fuzz_server_new(log_wire);
+	g_autofree char *after_input = NULL;
 
 	ts_online_bound(ts, FUZZ_ROSTER);
 	if (xmpp_session_get_state(ts->session) != XMPP_SESSION_STATE_ONLINE)
@@ -294,6 +350,7 @@ static void run_one_input(const char *input)
 	if (*input)
 		ts_send(ts, input);
 	drain_client(ts);
+	after_input = describe_session(ts);
 
 	if (contacts_get_n_strangers(ts->contacts) > CONTACTS_MAX_STRANGERS)
 		fuzz_abort("stranger bound exceeded", NULL);
@@ -328,6 +385,7 @@ static void run_one_input(const char *input)
 	drain_client(ts);
 	if (ts->closed_count > 1)
 		fuzz_abort("closed() more than once", NULL);
+	return g_steal_pointer(&after_input);
 }
 
 /* The input goes in NUL-terminated: ts_send takes a C string, so a NUL
@@ -335,7 +393,13 @@ static void run_one_input(const char *input)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	g_autofree char *input = g_strndup((const char *)data, size);
+	g_autofree char *tree = run_one_input(input, true);
+	g_autofree char *record = run_one_input(input, false);
 
-	run_one_input(input);
+	if (strcmp(tree, record) != 0) {
+		fprintf(stderr, "tree path:\n%s\nrecord path:\n%s\n", tree,
+			record);
+		fuzz_abort("the presence path differs from the tree", NULL);
+	}
 	return 0;
 }
