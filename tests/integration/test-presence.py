@@ -5,6 +5,11 @@ Issue #3 against a real Prosody: the peer's presence changes land in the
 daemon's table (presencectl list/contact, GetContact with resources, one
 PresenceChanged per change), and SetPresence reaches the peer; directed
 presence (--to) reaches only that JID.
+
+The daemon runs without --debug, as users run it: contacts' presence then
+takes the reader's presence path (a record filled from the SAX events,
+issue #13), not the tree the wire log needs, which the other scripts
+(all with --debug) cover.
 """
 
 import os
@@ -53,7 +58,8 @@ def run(tap, env):
     carol = env.peer("carol", pw["carol"], resource="c").start()
     mon = env.monitor()
     d = env.start_alice(resource="it", presence={"show": "available",
-                                                  "priority": 1})
+                                                  "priority": 1},
+                        debug=False)
     state = env.wait_state("online", 30, daemon=d)
     if not tap.ok(state == "online", "daemon online",
                   env.fail_with_log(d)):
@@ -154,6 +160,31 @@ def run(tap, env):
            all(len([e for e in b if e[0] == BOB]) <= 1 for b in batches),
            "ContactsChanged: batched, one entry per contact, ends in the "
            "final state", "batches %r" % batches)
+
+    # What real clients send besides show/status/priority (caps, nick,
+    # idle, a delay, children nobody reads, whitespace around the
+    # values): the same table as a bare presence would give.
+    mark_mon = len(mon.snapshot())
+    bob.send_raw(
+        "<presence><show> dnd </show><status>on a call</status>"
+        "<priority> 7 </priority>"
+        "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
+        "node='https://example.invalid/c' ver='AAAAAAAAAAAAAAAAAAAAAAAAAAA='/>"
+        "<nick xmlns='http://jabber.org/protocol/nick'>Bobby</nick>"
+        "<idle xmlns='urn:xmpp:idle:1' since='2026-01-01T00:00:00Z'/>"
+        "<x xmlns='urn:example:unknown'><show>chat</show>"
+        "<status>not this</status></x></presence>")
+    c = harness.wait_for(lambda: (contact(env, BOB) or ("",))[0] == "dnd"
+                         and contact(env, BOB), 10)
+    tap.ok(c == ("dnd", "on a call", [("peer", "dnd", "on a call", 7)]),
+           "a presence with caps, nick, idle and unknown children: "
+           "show, status and priority as sent, trimmed", repr(c))
+    sig = harness.wait_for(lambda: bob_signals(mon, mark_mon), 5)
+    tap.ok(sig == [(BOB, "dnd", "on a call")],
+           "one PresenceChanged for it", repr(sig))
+    bob.set_presence("offline", "bye", None)
+    harness.wait_for(lambda: (contact(env, BOB) or ("",))[0] == "offline",
+                     10)
 
     ok, v = env.gdbus_call("GetContact", "nobody@localhost")
     tap.ok(ok and v[0] == "offline" and list(v[2]) == [],
