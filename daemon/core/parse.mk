@@ -10,6 +10,7 @@ libpresenced_core_la_SOURCES += \
 	daemon/core/stanza.c daemon/core/stanza.h \
 	daemon/core/presence-record.c daemon/core/presence-record.h \
 	daemon/core/jid.c daemon/core/jid.h \
+	daemon/core/xml-lexer.c daemon/core/xml-lexer.h \
 	daemon/core/xml-reader.c daemon/core/xml-reader.h \
 	daemon/core/redact.c daemon/core/redact.h \
 	daemon/core/text.c daemon/core/text.h

@@ -17,13 +17,11 @@
 #include "config.h"
 
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 
+#include "core/xml-lexer.h"
 #include "core/xml-reader.h"
 
 /* clang-format off */
@@ -57,24 +55,6 @@ G_DEFINE_QUARK(xml-reader-error-quark, xml_reader_error)
  */
 #define DICT_LIMIT ((size_t)10000000)
 
-/*
- * Where the bytes fed so far stand, as far as finding the end of a tag
- * goes. libxml2 2.9's push parser rescans an unfinished start tag each
- * time a chunk with a '>' arrives, which a '>' inside an attribute value
- * (legal) turns into quadratic time. So the reader hands libxml2 only
- * input up to the last '>' that ends markup, and holds the rest.
- */
-typedef enum {
-	LEX_TEXT,	 /* character data */
-	LEX_TAG_OPEN,	 /* just after '<' */
-	LEX_TAG,	 /* in a start or end tag */
-	LEX_TAG_EQ,	 /* after '=' in a tag, before the quote */
-	LEX_QUOTE,	 /* in a quoted attribute value */
-	LEX_BANG_PREFIX, /* after "<!", matching "[CDATA[" */
-	LEX_BANG,	 /* "<?...", "<!...": ends at any '>' */
-	LEX_CDATA,	 /* in a CDATA section, ends at "]]>" */
-} LexState;
-
 typedef struct {
 	XmlReaderEvent type;
 	Stanza *stanza;
@@ -105,14 +85,9 @@ struct _XmlReader {
 	char *held; /* fed but not yet given to libxml2 (no tag end in it) */
 	size_t held_len;
 	size_t held_alloc;
-	LexState lex;
-	unsigned lex_n; /* LEX_BANG_PREFIX: chars matched; LEX_CDATA: ']'s */
-	char lex_quote;
-	unsigned lex_attrs;    /* '=' seen in the current tag */
-	const char *lex_error; /* set by lex(): input is bad from cut on */
-	XmlReaderError lex_error_code;
-	bool failed; /* an error is queued: ignore everything */
-	bool closed; /* </stream:stream> seen */
+	XmlLexer lexer; /* where markup ends in what was fed */
+	bool failed;	/* an error is queued: ignore everything */
+	bool closed;	/* </stream:stream> seen */
 };
 
 static const char *const condition_names[] = {
@@ -931,9 +906,7 @@ void xml_reader_reset(XmlReader *reader)
 	reader->held = NULL;
 	reader->held_len = 0;
 	reader->held_alloc = 0;
-	reader->lex = LEX_TEXT;
-	reader->lex_n = 0;
-	reader->lex_error = NULL;
+	xml_lexer_reset(&reader->lexer);
 	reader->failed = false;
 	reader->closed = false;
 }
@@ -950,212 +923,6 @@ void xml_reader_free(XmlReader *reader)
 }
 
 /* The bytes that can change LEX_TEXT, LEX_TAG, LEX_QUOTE or LEX_BANG. */
-static const bool lex_special[256] = {
-	['<'] = true, ['>'] = true, ['='] = true, ['\''] = true, ['"'] = true,
-};
-
-/*
- * The first byte at or after i that lex_special holds, or len. This scan
- * of every byte of the stream is the reader's own biggest cost on a
- * presence flood (issue #13): where SSE2 is there (every x86-64), it
- * looks at 16 bytes at a time.
- */
-static size_t skip_plain(const char *data, size_t i, size_t len)
-{
-#ifdef __SSE2__
-	const __m128i lt = _mm_set1_epi8('<');
-	const __m128i gt = _mm_set1_epi8('>');
-	const __m128i eq = _mm_set1_epi8('=');
-	const __m128i sq = _mm_set1_epi8('\'');
-	const __m128i dq = _mm_set1_epi8('"');
-
-	while (len - i >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(data + i));
-		__m128i hit = _mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(v, lt),
-				     _mm_cmpeq_epi8(v, gt)),
-			_mm_or_si128(_mm_cmpeq_epi8(v, eq),
-				     _mm_or_si128(_mm_cmpeq_epi8(v, sq),
-						  _mm_cmpeq_epi8(v, dq))));
-		unsigned bits = (unsigned)_mm_movemask_epi8(hit);
-
-		if (bits != 0)
-			return i + (size_t)__builtin_ctz(bits);
-		i += 16;
-	}
-#endif
-	while (i < len && !lex_special[(unsigned char)data[i]])
-		i++;
-	return i;
-}
-
-static bool lex_skips(LexState state)
-{
-	/* A mask, not a switch: this runs before every byte that matters. */
-	return ((1u << LEX_TEXT | 1u << LEX_TAG | 1u << LEX_QUOTE |
-		 1u << LEX_BANG) >>
-		state) &
-	       1u;
-}
-
-/*
- * Scans data with the lexer state and returns the length of its longest
- * prefix that ends where markup ends (0: none). See LexState. It counts
- * attributes (libxml2's duplicate check is quadratic in their number) and
- * rejects two things itself, since libxml2 would misreport or sit on them:
- * a markup declaration ("<!DOCTYPE", "<!ENTITY", ...: after the stream
- * header just a syntax error to libxml2, but it is the DTD RFC 6120 §11.1
- * forbids) and '<' in an attribute value (libxml2 waits for
- * a '>' after a closing quote that may never come). Then lex_error is set
- * and the return value is where the bad construct starts, which is up to
- * two bytes before data (*ret_back bytes of the held input) when "<!"
- * came in an earlier feed.
- */
-static void lex_save(XmlReader *reader, LexState st, unsigned n, unsigned attrs,
-		     char quote)
-{
-	reader->lex = st;
-	reader->lex_n = n;
-	reader->lex_attrs = attrs;
-	reader->lex_quote = quote;
-}
-
-static size_t lex(XmlReader *reader, const char *data, size_t len,
-		  size_t *ret_back)
-{
-	static const char cdata[] = "[CDATA[";
-	size_t cut = 0;
-	/*
-	 * The state in locals, stored back on the way out: through reader
-	 * the compiler would reload it after every byte it reads (a char
-	 * pointer may alias anything).
-	 */
-	LexState st = reader->lex;
-	unsigned n = reader->lex_n;
-	unsigned attrs = reader->lex_attrs;
-	char quote = reader->lex_quote;
-
-	*ret_back = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c;
-
-		/* Most bytes change nothing: skip them in a tight loop. */
-		if (lex_skips(st)) {
-			i = skip_plain(data, i, len);
-			if (i == len)
-				break;
-		}
-		c = data[i];
-		switch (st) {
-		case LEX_TEXT:
-			if (c == '<')
-				st = LEX_TAG_OPEN;
-			else if (c == '>')
-				cut = i + 1;
-			break;
-		case LEX_TAG_OPEN:
-			if (c == '!') {
-				st = LEX_BANG_PREFIX;
-				n = 0;
-			} else if (c == '?') {
-				st = LEX_BANG;
-			} else if (c == '>') {
-				st = LEX_TEXT;
-				cut = i + 1;
-			} else {
-				st = LEX_TAG;
-				attrs = 0;
-			}
-			break;
-		case LEX_TAG:
-			if (c == '>') {
-				st = LEX_TEXT;
-				cut = i + 1;
-			} else if (c == '=') {
-				st = LEX_TAG_EQ;
-				if (++attrs > reader->limits.max_attrs) {
-					reader->lex_error_code =
-						XML_READER_ERROR_POLICY_VIOLATION;
-					reader->lex_error = "element has too "
-							    "many attributes";
-					lex_save(reader, st, n, attrs, quote);
-					return i;
-				}
-			} else if (c == '<') {
-				st = LEX_TAG_OPEN;
-			}
-			break;
-		case LEX_TAG_EQ:
-			if (c == '\'' || c == '"') {
-				st = LEX_QUOTE;
-				quote = c;
-			} else if (c == '>') {
-				st = LEX_TEXT;
-				cut = i + 1;
-			} else if (c != ' ' && c != '\t' && c != '\n' &&
-				   c != '\r') {
-				st = LEX_TAG;
-			}
-			break;
-		case LEX_QUOTE:
-			if (c == quote) {
-				st = LEX_TAG;
-			} else if (c == '<') {
-				/* XML 1.0 §3.1 [10] */
-				reader->lex_error_code =
-					XML_READER_ERROR_NOT_WELL_FORMED;
-				reader->lex_error = "'<' in an attribute value";
-				lex_save(reader, st, n, attrs, quote);
-				return i;
-			}
-			break;
-		case LEX_BANG_PREFIX:
-			if (n == 0 && c != '[' && c != '-') {
-				reader->lex_error_code =
-					XML_READER_ERROR_RESTRICTED_XML;
-				reader->lex_error = "markup declaration (DTD) "
-						    "is not allowed";
-				lex_save(reader, st, n, attrs, quote);
-				if (i >= 2)
-					return i - 2;
-				*ret_back = 2 - i;
-				return 0;
-			}
-			if (c == cdata[n]) {
-				if (++n == sizeof(cdata) - 1) {
-					st = LEX_CDATA;
-					n = 0;
-				}
-			} else if (c == '>') {
-				st = LEX_TEXT;
-				cut = i + 1;
-			} else {
-				st = LEX_BANG;
-			}
-			break;
-		case LEX_BANG:
-			if (c == '>') {
-				st = LEX_TEXT;
-				cut = i + 1;
-			}
-			break;
-		case LEX_CDATA:
-			if (c == ']') {
-				n++;
-			} else if (c == '>' && n >= 2) {
-				st = LEX_TEXT;
-				n = 0;
-				cut = i + 1;
-			} else {
-				n = 0;
-			}
-			break;
-		}
-	}
-	lex_save(reader, st, n, attrs, quote);
-	return cut;
-}
-
 static void hold(XmlReader *reader, const char *data, size_t len)
 {
 	if (reader->held_len + len > reader->held_alloc) {
@@ -1220,14 +987,16 @@ void xml_reader_feed(XmlReader *reader, const char *data, size_t len)
 	if (reader->failed || reader->closed || len == 0)
 		return;
 
-	cut = lex(reader, data, len, &back);
-	if (reader->lex_error != NULL) {
+	cut = xml_lexer_scan(&reader->lexer, reader->limits.max_attrs, data,
+			     len, &back);
+	if (reader->lexer.error != NULL) {
 		/* Everything before the bad construct still counts. */
 		reader->held_len -= MIN(back, reader->held_len);
 		parse(reader, reader->held, reader->held_len);
 		release_held(reader);
 		parse(reader, data, cut);
-		fail(reader, reader->lex_error_code, "%s", reader->lex_error);
+		fail(reader, reader->lexer.error_code, "%s",
+		     reader->lexer.error);
 	} else if (cut > 0) {
 		/*
 		 * Two calls rather than a copy: the held part holds the
