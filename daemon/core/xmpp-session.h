@@ -192,7 +192,10 @@ void xmpp_session_close_with_status(XmppSession *session, const char *status);
  * enabled, no resumption offered, or the unacked queue overflowed) and
  * hand it to the next session before xmpp_session_start(): after SASL it
  * sends <resume/>; <resumed/> gives resumed(), <failed/> a full new
- * session (bind, roster, online()). Transfer full both ways.
+ * session (bind, roster, online()). The state also carries what the
+ * session had found out about the server (StreamMgmtLearned: PEP,
+ * blocking, the nick it published), which a resumed session takes over
+ * instead of asking again. Transfer full both ways.
  */
 StreamMgmt *xmpp_session_steal_resume_state(XmppSession *session);
 void xmpp_session_set_resume_state(XmppSession *session, StreamMgmt *sm);
