@@ -350,6 +350,7 @@ START_TEST(test_reader_takes_path)
 	bool seen = false;
 	g_autofree char *out = run(inputs[0], true, 0, NULL, &seen);
 
+	ck_assert_ptr_nonnull(out);
 	ck_assert(seen);
 	for (size_t i = 0; i < G_N_ELEMENTS(inputs); i++) {
 		g_autofree char *o = NULL;
