@@ -66,7 +66,7 @@ fuzz_cflags = -fsanitize=fuzzer-no-link,address,undefined -g
 noinst_PROGRAMS += tests/fuzz/fuzz-xml-reader
 tests_fuzz_fuzz_xml_reader_SOURCES = tests/fuzz/fuzz-xml-reader.c \
 	daemon/core/stanza.c daemon/core/xml-reader.c \
-	daemon/core/presence-record.c
+	daemon/core/xml-lexer.c daemon/core/presence-record.c
 tests_fuzz_fuzz_xml_reader_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DG_LOG_DOMAIN=\"presenced\"
 tests_fuzz_fuzz_xml_reader_CFLAGS = $(AM_CFLAGS) $(fuzz_cflags)
