@@ -47,6 +47,9 @@ struct _Service {
 	/* Across a drop (issue #5): the XEP-0198 state to resume, and how
 	 * long the table is held before it is cleared. */
 	StreamMgmt *resume;
+	/* The last session's discovery found XEP-0191 blocking: the next
+	 * one starts with those caps (XmppSessionConfig.blocking_hint). */
+	bool blocking_hint;
 	/* SASL2 failed on this server (not as a rejection of our
 	 * credentials): legacy SASL until the daemon restarts. */
 	bool legacy_sasl_only;

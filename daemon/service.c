@@ -387,6 +387,11 @@ static void on_connect_failed(void *user_data, const GError *error)
 
 static void drop_session(Service *service)
 {
+	bool blocking;
+
+	if (service->session &&
+	    xmpp_session_get_blocking_found(service->session, &blocking))
+		service->blocking_hint = blocking;
 	g_clear_handle_id(&service->teardown_id, g_source_remove);
 	g_clear_handle_id(&service->close_id, g_source_remove);
 	service->closing = false;
@@ -591,6 +596,7 @@ void service_connect_now(Service *service)
 		.legacy_sasl_only = service->legacy_sasl_only,
 		.device = g_get_host_name(),
 		.csi_inactive = desktop_policy_is_locked(service->desktop),
+		.blocking_hint = service->blocking_hint,
 	};
 	XmppSessionCallbacks callbacks = {
 		.online = on_online,
@@ -903,6 +909,8 @@ bool service_reload_config(Service *service, GError **error)
 
 	g_info("configuration reloaded from %s", config->path);
 	changed = account_changed(service->config, config);
+	if (changed)
+		service->blocking_hint = false; /* maybe another server */
 	if (!same_str(service->config->jid, config->jid)) {
 		/* Another account: our roster version and requests are not
 		 * its own; the next roster result replaces the items. */

@@ -1127,6 +1127,45 @@ START_TEST(test_blocking_login)
 }
 END_TEST
 
+/* The last session found blocking (blocking_hint): the first presence
+ * already carries those caps, and discovery confirming it changes
+ * nothing; a server that dropped blocking gets the caps without it. */
+START_TEST(test_blocking_hint)
+{
+	g_autoptr(TestServer) ts = ts_new(
+		&(TestServerOptions){.bound = true, .blocking_hint = true});
+	g_autoptr(TestServer) plain =
+		ts_new(&(TestServerOptions){.bound = true});
+	g_autoptr(TestServer) gone = ts_new(
+		&(TestServerOptions){.bound = true, .blocking_hint = true});
+	g_autofree char *hinted = NULL;
+	g_autofree char *without = NULL;
+
+	hinted = g_strdup(xmpp_session_get_caps_ver(ts->session));
+	without = g_strdup(xmpp_session_get_caps_ver(plain->session));
+	ck_assert_str_ne(hinted, without);
+	ts->blocking_domain = true;
+	ts_online_bound(ts, roster_items);
+	ck_assert(xmpp_session_has_blocking(ts->session));
+	ck_assert_int_eq(ts->own_caps_changed_count, 0);
+	ck_assert_str_eq(xmpp_session_get_caps_ver(ts->session), hinted);
+
+	ts_online_bound(gone, roster_items);
+	ck_assert(!xmpp_session_has_blocking(gone->session));
+	ck_assert_int_eq(gone->own_caps_changed_count, 1);
+	ck_assert_str_eq(xmpp_session_get_caps_ver(gone->session), without);
+	{
+		bool blocking = true;
+
+		ck_assert(xmpp_session_get_blocking_found(gone->session,
+							  &blocking));
+		ck_assert(!blocking);
+		ck_assert(!xmpp_session_get_blocking_found(plain->session,
+							   &blocking));
+	}
+}
+END_TEST
+
 START_TEST(test_blocking_not_offered)
 {
 	g_autoptr(TestServer) ts = new_online(roster_items);
@@ -1294,6 +1333,7 @@ int main(void)
 		CASE(test_caps_previous_ver_answered),
 		CASE(test_blocking_login),
 		CASE(test_blocking_not_offered),
+		CASE(test_blocking_hint),
 		CASE(test_blocking_push),
 		CASE(test_blocking_request),
 #undef CASE

@@ -579,6 +579,10 @@ static XmppSession *session_new(const XmppSessionConfig *config,
 	s->user_data = user_data;
 	xmpp_session_caps_init(s);
 	xmpp_session_blocking_init(s);
+	/* The caps the server most likely still matches (blocking_hint);
+	 * set_blocking() tells the owner only if discovery says otherwise. */
+	if (config->blocking_hint)
+		xmpp_session_caps_resume(s, true);
 	return s;
 }
 
@@ -851,6 +855,17 @@ StreamMgmt *xmpp_session_steal_resume_state(XmppSession *s)
 				    .nick = s->published_nick,
 			    });
 	return sm;
+}
+
+bool xmpp_session_get_blocking_found(const XmppSession *s, bool *ret_blocking)
+{
+	g_return_val_if_fail(s != NULL, false);
+	g_return_val_if_fail(ret_blocking != NULL, false);
+
+	if (!s->discovered)
+		return false;
+	*ret_blocking = s->blocking;
+	return true;
 }
 
 void xmpp_session_set_resume_state(XmppSession *s, StreamMgmt *sm)

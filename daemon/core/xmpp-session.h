@@ -198,6 +198,10 @@ void xmpp_session_close_with_status(XmppSession *session, const char *status);
  * instead of asking again. Transfer full both ways.
  */
 StreamMgmt *xmpp_session_steal_resume_state(XmppSession *session);
+/* Whether the discovery after login finished (ret_blocking: the server
+ * offers XEP-0191), for the next session's blocking_hint. */
+bool xmpp_session_get_blocking_found(const XmppSession *session,
+				     bool *ret_blocking);
 void xmpp_session_set_resume_state(XmppSession *session, StreamMgmt *sm);
 
 /* The roster version (RFC 6121 §2.6) from the last roster result or push,

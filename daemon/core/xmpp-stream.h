@@ -104,6 +104,13 @@ typedef struct {
 	const char *fast_mechanism;
 	/* XEP-0352 state at login: Bind2 carries <inactive/> when true. */
 	bool csi_inactive;
+	/*
+	 * The server offered XEP-0191 blocking in the last session
+	 * (xmpp_session_get_blocking_found()): our first presence carries
+	 * the caps with it. Discovery still decides; only a server that
+	 * changed costs a second presence with new caps.
+	 */
+	bool blocking_hint;
 } XmppSessionConfig;
 
 /* How the stream was authenticated, for status and logs. */

@@ -195,6 +195,8 @@ TestServer *ts_new(const TestServerOptions *options)
 	config.fast_token = options->fast_token;
 	config.fast_mechanism = options->fast_mechanism;
 	config.csi_inactive = options->csi_inactive;
+	config.blocking_hint = options->blocking_hint;
+	ts->blocking_hint = options->blocking_hint;
 	config.device = "test-host";
 	ts->bound = options->bound;
 	if (options->bound)
@@ -833,7 +835,9 @@ void ts_answer_blocklist(TestServer *ts)
 	g_autoptr(Stanza) get = NULL;
 	g_autofree char *reply = NULL;
 
-	if (ts->send_initial_presence) {
+	/* Blocking changes our caps, and the owner sends them again:
+	 * unless they had it from the start (blocking_hint). */
+	if (ts->send_initial_presence && !ts->blocking_hint) {
 		g_autoptr(Stanza) presence =
 			ts_expect(ts, "presence", NS_CLIENT);
 
@@ -865,6 +869,9 @@ static void answer_domain_disco(TestServer *ts, const Stanza *disco)
 	ts_send(ts, reply);
 	if (ts->blocking_domain)
 		ts_answer_blocklist(ts);
+	else if (ts->send_initial_presence && ts->blocking_hint)
+		/* The hint was wrong: our caps without blocking, again. */
+		stanza_free(ts_expect(ts, "presence", NS_CLIENT));
 }
 
 void ts_answer_pep(TestServer *ts)

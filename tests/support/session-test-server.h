@@ -68,6 +68,7 @@ typedef struct {
 	bool blocking_domain;
 	const char *blocklist;
 	int own_caps_changed_count;
+	bool blocking_hint; /* TestServerOptions': caps with blocking first */
 	int caps_learned_count;
 	int blocked_changed_count;
 	uint64_t idle_seconds; /* what idle_seconds() answers */
@@ -122,6 +123,7 @@ typedef struct {
 	const char *fast_token;
 	const char *fast_mechanism;
 	bool csi_inactive;
+	bool blocking_hint;
 } TestServerOptions;
 
 TestServer *ts_new(const TestServerOptions *options);
