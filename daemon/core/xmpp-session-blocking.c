@@ -136,18 +136,17 @@ static void on_blocklist_result(void *data, const Stanza *iq)
 	g_autoptr(GError) error = NULL;
 	bool changed = false;
 
+	/* Answered, refused or malformed: the discovery is over. */
+	s->discovered = true;
 	if (g_strcmp0(stanza_get_attr(iq, "type"), "result") != 0) {
 		g_debug("xmpp session: block list refused: %s",
 			xmpp_session_iq_error_condition(iq));
-		s->discovered = true;
 		return;
 	}
 	if (!blocking_list_replace(s->blocked, iq, &changed, &error)) {
 		g_debug("xmpp session: block list: %s", error->message);
-		s->discovered = true;
 		return;
 	}
-	s->discovered = true;
 	g_debug("xmpp session: %zu blocked",
 		blocking_list_get_n_items(s->blocked));
 	sweep_blocked(s);

@@ -154,15 +154,28 @@ void xmpp_session_caps_add_c(XmppSession *s, Stanza *presence)
 	stanza_add_child(presence, caps_own_build_c(s->caps_own));
 }
 
-void xmpp_session_caps_set_blocking(XmppSession *s, bool blocking)
+/* Our caps for blocking; the replaced ones (transfer full), or NULL when
+ * they already were. */
+static CapsOwn *swap_caps(XmppSession *s, bool blocking)
 {
 	const CapsInfo *info = caps_own_get_info(s->caps_own);
+	CapsOwn *old;
 
 	if (caps_info_has_feature(info, NS_BLOCKING) == blocking)
+		return NULL;
+	old = s->caps_own;
+	s->caps_own = caps_own_new(PACKAGE_URL, blocking);
+	return old;
+}
+
+void xmpp_session_caps_set_blocking(XmppSession *s, bool blocking)
+{
+	CapsOwn *old = swap_caps(s, blocking);
+
+	if (old == NULL)
 		return;
 	g_clear_pointer(&s->caps_own_prev, caps_own_free);
-	s->caps_own_prev = s->caps_own;
-	s->caps_own = caps_own_new(PACKAGE_URL, blocking);
+	s->caps_own_prev = old;
 	g_debug("xmpp session: our caps ver is now %s",
 		caps_own_get_ver(s->caps_own));
 	/* XEP-0115 §4: a change of features goes out with a new presence. */
@@ -172,12 +185,7 @@ void xmpp_session_caps_set_blocking(XmppSession *s, bool blocking)
 
 void xmpp_session_caps_resume(XmppSession *s, bool blocking)
 {
-	const CapsInfo *info = caps_own_get_info(s->caps_own);
-
-	if (caps_info_has_feature(info, NS_BLOCKING) == blocking)
-		return;
-	caps_own_free(s->caps_own);
-	s->caps_own = caps_own_new(PACKAGE_URL, blocking);
+	caps_own_free(swap_caps(s, blocking));
 }
 
 /* ---- answers to contacts ------------------------------------------------ */
