@@ -435,6 +435,8 @@ static gboolean on_readable(GSocket *socket, GIOCondition cond,
 {
 	Connection *conn = user_data;
 
+	bool drained = false;
+
 	for (int i = 0; i < MAX_READS_PER_DISPATCH && !conn->io_done; i++) {
 		g_autoptr(GError) error = NULL;
 		gssize n = g_socket_receive(conn->socket, conn->buf, READ_CHUNK,
@@ -446,6 +448,16 @@ static gboolean on_readable(GSocket *socket, GIOCondition cond,
 					  g_get_monotonic_time());
 			if (!conn->io_done && is_congested(conn)) {
 				pause_reading(conn);
+				break;
+			}
+			/*
+			 * A short read emptied the socket's queue: the burst
+			 * is over for now (without a read that says EAGAIN;
+			 * bytes arriving meanwhile make the socket ready
+			 * again for the next iteration).
+			 */
+			if ((size_t)n < READ_CHUNK) {
+				drained = true;
 				break;
 			}
 			continue;
@@ -462,7 +474,7 @@ static gboolean on_readable(GSocket *socket, GIOCondition cond,
 		}
 		if (g_error_matches(error, G_IO_ERROR,
 				    G_IO_ERROR_WOULD_BLOCK)) {
-			trim_after_burst(conn);
+			drained = true;
 			break;
 		}
 		io_error(conn, "receiving", error);
@@ -470,6 +482,12 @@ static gboolean on_readable(GSocket *socket, GIOCondition cond,
 	}
 
 	flush(conn);
+	/* io_done: the sink's eof() ran and the owner may be gone already. */
+	if (drained && !conn->io_done) {
+		if (conn->callbacks.input_drained)
+			conn->callbacks.input_drained(conn->user_data);
+		trim_after_burst(conn);
+	}
 	/*
 	 * Still the same source? stop_io() destroyed it if the stream ended;
 	 * returning REMOVE then is harmless.
@@ -752,6 +770,12 @@ void connection_schedule_flush(Connection *conn)
 	g_source_set_callback(conn->flush_idle, flush_idle_cb, conn, NULL);
 	g_source_set_static_name(conn->flush_idle, "[presenced] flush");
 	g_source_attach(conn->flush_idle, conn->context);
+}
+
+void connection_flush_scheduled(Connection *conn)
+{
+	if (conn && conn->flush_idle)
+		flush(conn);
 }
 
 bool connection_is_connected(const Connection *conn)

@@ -60,6 +60,14 @@ typedef struct {
 	 * what the sink produces for others can drain first.
 	 */
 	bool (*congested)(void *user_data);
+	/*
+	 * May be NULL. The socket had nothing more to read and everything
+	 * read was fed (and its answers flushed): a batch of input is
+	 * complete, so what waits for the end of one (the bus's signals) can
+	 * go now. Not called while more input is waiting. Must not free
+	 * the connection.
+	 */
+	void (*input_drained)(void *user_data);
 } ConnectionCallbacks;
 
 #define CONNECTION_CONGESTION_RETRY_MS 10
@@ -116,6 +124,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Connection, connection_free)
  * up (it flushes once the sink has started) or after the stream ended.
  */
 void connection_schedule_flush(Connection *conn);
+
+/* Runs the flush connection_schedule_flush() asked for now, if one is
+ * still pending (the end of a batch of D-Bus calls). */
+void connection_flush_scheduled(Connection *conn);
 
 bool connection_is_connected(const Connection *conn);
 /* The host connected to (or being tried), NULL before. Transfer none. */

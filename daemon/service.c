@@ -361,6 +361,21 @@ static bool on_congested(void *user_data)
 	       service->observer.is_congested(service->observer_data);
 }
 
+static void on_input_drained(void *user_data)
+{
+	Service *service = user_data;
+
+	if (service->observer.input_drained)
+		service->observer.input_drained(service->observer_data);
+}
+
+void service_flush_output(Service *service)
+{
+	g_return_if_fail(service != NULL);
+
+	connection_flush_scheduled(service->connection);
+}
+
 static void on_connected(void *user_data, const char *host)
 {
 	Service *service = user_data;
@@ -619,6 +634,7 @@ void service_connect_now(Service *service)
 		.connected = on_connected,
 		.failed = on_connect_failed,
 		.congested = on_congested,
+		.input_drained = on_input_drained,
 	};
 
 	g_clear_handle_id(&service->reconnect_id, g_source_remove);

@@ -136,10 +136,25 @@ typedef struct {
 	 * growing our memory.
 	 */
 	bool (*is_congested)(void *user_data);
+	/*
+	 * May be NULL. Everything the server had sent was handled and the
+	 * daemon is about to wait for more: the moment to announce a batch
+	 * of changes (CONTRACT.md additions v3). During a flood it does not
+	 * come; the observer's own idle catches the end of the iteration.
+	 */
+	void (*input_drained)(void *user_data);
 } ServiceObserver;
 
 void service_set_observer(Service *service, const ServiceObserver *observer,
 			  void *user_data);
+
+/*
+ * Writes the output that calls since the last flush produced (a
+ * SetPresence's stanza) now, not from the idle that would write it in the
+ * next main-loop iteration. The bus layer calls it after each method call,
+ * before the reply. Nothing pending, or no connection: nothing happens.
+ */
+void service_flush_output(Service *service);
 
 /* Options of SetPresence, already type-checked by the bus layer; NULL
  * fields are absent. */

@@ -2,8 +2,8 @@
 /*
  * Runs a libdbus connection from a GMainContext: the one place that knows
  * both libraries. Sources exist only for enabled watches and timeouts, and
- * incoming messages are dispatched from an idle until the queue is drained;
- * nothing polls.
+ * incoming messages are dispatched as soon as they are read until the queue
+ * is drained; nothing polls.
  */
 #pragma once
 

@@ -29,6 +29,7 @@ struct _BusObject {
 	uint64_t pending_props; /* bit i: properties[i] changed */
 	GSource *props_idle;
 	GMainContext *context;
+	void (*call_handled)(void *user_data); /* may be NULL */
 };
 
 /* The interfaces every object answers, added to the served document. */
@@ -622,6 +623,8 @@ static DBusHandlerResult message_cb(DBusConnection *conn, DBusMessage *msg,
 	reply = dispatch(object, msg);
 	if (!reply)
 		return DBUS_HANDLER_RESULT_NEED_MEMORY;
+	if (object->call_handled)
+		object->call_handled(object->user_data);
 	if (!dbus_message_get_no_reply(msg))
 		(void)bus_object_send(object, reply);
 	return DBUS_HANDLER_RESULT_HANDLED;
@@ -739,6 +742,13 @@ void bus_object_free(BusObject *object)
 	g_main_context_unref(object->context);
 	g_free(object->path);
 	g_free(object);
+}
+
+void bus_object_set_call_handled(BusObject *object,
+				 void (*func)(void *user_data))
+{
+	g_return_if_fail(object != NULL);
+	object->call_handled = func;
 }
 
 DBusConnection *bus_object_get_connection(BusObject *object)

@@ -72,6 +72,14 @@ BusObject *bus_object_new(DBusConnection *conn, const char *path,
 void bus_object_free(BusObject *object);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BusObject, bus_object_free)
 
+/*
+ * func(user_data) runs after every method handler, before its reply (and
+ * the PropertiesChanged the call caused) is sent: the owner's chance to
+ * put the call's effect on its own wire first. NULL: nothing.
+ */
+void bus_object_set_call_handled(BusObject *object,
+				 void (*func)(void *user_data));
+
 /* Transfer none. */
 DBusConnection *bus_object_get_connection(BusObject *object);
 const char *bus_object_get_path(BusObject *object);

@@ -1141,6 +1141,61 @@ START_TEST(test_presence_changed_batched)
 }
 END_TEST
 
+/*
+ * The server's input drained: the batch goes then, not at the next idle,
+ * so a change after it is a batch of its own.
+ */
+START_TEST(test_input_drained_ends_batch)
+{
+	DBusMessage *sig;
+	const char *jid, *show, *status;
+
+	fake_service_contact_online(service, "a@example.org", "r",
+				    PRESENCE_SHOW_AWAY, "first", 0);
+	fake_service_input_drained(service);
+	fake_service_contact_online(service, "a@example.org", "r",
+				    PRESENCE_SHOW_CHAT, "second", 0);
+	/* Nothing pending: nothing sent. */
+	fake_service_input_drained(service);
+	fake_service_input_drained(service);
+	settle();
+
+	ck_assert_uint_eq(count_signals(IFACE, "PresenceChanged"), 2);
+	ck_assert_uint_eq(count_signals(IFACE, "ContactsChanged"), 2);
+	sig = nth_signal(IFACE, "PresenceChanged", 0);
+	ck_assert(dbus_message_get_args(
+		sig, NULL, DBUS_TYPE_STRING, &jid, DBUS_TYPE_STRING, &show,
+		DBUS_TYPE_STRING, &status, DBUS_TYPE_INVALID));
+	ck_assert_str_eq(status, "first");
+	sig = nth_signal(IFACE, "PresenceChanged", 1);
+	ck_assert(dbus_message_get_args(
+		sig, NULL, DBUS_TYPE_STRING, &jid, DBUS_TYPE_STRING, &show,
+		DBUS_TYPE_STRING, &status, DBUS_TYPE_INVALID));
+	ck_assert_str_eq(status, "second");
+}
+END_TEST
+
+/* Every method call ends with the service's output flushed, after the
+ * handler ran (its stanza is on the wire before the reply goes out). */
+START_TEST(test_call_flushes_output)
+{
+	g_autoptr(DBusMessage) reply = NULL;
+	unsigned at = 0;
+
+	ck_assert_uint_eq(fake_service_get_flushes(service, NULL), 0);
+	reply = set_presence("dnd", "busy", NULL);
+	assert_ok(reply);
+	ck_assert_uint_eq(fake_service_get_flushes(service, &at), 1);
+	ck_assert_uint_eq(at, 1); /* after set_presence was called */
+	assert_call("set_presence show=dnd status=busy priority=unset:0 "
+		    "nick=(null) to=(null)");
+	g_clear_pointer(&reply, dbus_message_unref);
+	reply = call("GetPresence", DBUS_TYPE_INVALID);
+	assert_ok(reply);
+	ck_assert_uint_eq(fake_service_get_flushes(service, NULL), 2);
+}
+END_TEST
+
 START_TEST(test_contacts_changed_state_at_send)
 {
 	g_autofree char *batch = NULL;
@@ -1811,6 +1866,8 @@ int main(void)
 		{"signals", test_presence_changed_batched,
 		 .fixture = &with_bus},
 		{"signals", test_contacts_changed_state_at_send},
+		{"signals", test_input_drained_ends_batch},
+		{"signals", test_call_flushes_output},
 		{"signals", test_invalid_utf8_never_reaches_bus},
 		{"signals", test_roster_changed},
 		{"properties", test_properties_get, .fixture = &with_bus},

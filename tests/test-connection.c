@@ -175,6 +175,7 @@ typedef struct {
 	size_t expect_bytes; /* read until this many, then reply+close */
 	bool reset;	     /* close with RST instead of FIN */
 	bool no_read;	     /* accept, then never read (a stuck server) */
+	bool keep_open;	     /* after the reply, stay connected */
 	GSocketConnection *peer;
 	GMainLoop *loop; /* quit when expect_bytes arrived */
 	GCancellable *cancel;
@@ -194,7 +195,8 @@ static void server_written(GObject *source, GAsyncResult *result,
 					      NULL, NULL))
 		return;
 	s = user_data;
-	(void)g_io_stream_close(G_IO_STREAM(s->peer), NULL, NULL);
+	if (!s->keep_open)
+		(void)g_io_stream_close(G_IO_STREAM(s->peer), NULL, NULL);
 }
 
 static void server_continue(TestServer *s)
@@ -319,6 +321,9 @@ typedef struct {
 	int64_t deadline;
 	unsigned ticks;
 	size_t quit_after_bytes; /* quit the loop once fed this much */
+	unsigned drained;	 /* input_drained() calls */
+	size_t fed_at_drain;	 /* fed->len at the last one */
+	size_t quit_on_drain;	 /* quit at a drain once fed this much */
 } Sink;
 
 static void sink_start(void *data, int64_t now)
@@ -400,9 +405,20 @@ static void on_failed(void *data, const GError *error)
 	g_main_loop_quit(k->loop);
 }
 
+static void on_drained(void *data)
+{
+	Sink *k = data;
+
+	k->drained++;
+	k->fed_at_drain = k->fed->len;
+	if (k->quit_on_drain && k->fed->len >= k->quit_on_drain)
+		g_main_loop_quit(k->loop);
+}
+
 static const ConnectionCallbacks callbacks = {
 	.connected = on_connected,
 	.failed = on_failed,
+	.input_drained = on_drained,
 };
 
 static Sink *sink_new(GMainLoop *loop)
@@ -806,6 +822,48 @@ START_TEST(test_schedule_flush)
 }
 END_TEST
 
+/*
+ * input_drained: once the socket has nothing more to read and all of it
+ * was fed — never in the middle of a reply the socket still holds, and
+ * not after the stream ended.
+ */
+START_TEST(test_input_drained)
+{
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	TestServer *s = server_new();
+	Sink *k = sink_new(loop);
+	ConnectionConfig cfg = {.domain = "example.org",
+				.server = "127.0.0.1",
+				.port = s->port};
+	g_autofree char *big = g_strnfill(600 * 1024, 'y');
+	Connection *conn;
+
+	s->expect_bytes = strlen(k->greeting);
+	s->reply = big;
+	s->keep_open = true;
+	k->quit_on_drain = strlen(big);
+	conn = connection_new(&cfg, &sink_funcs, k, &callbacks, k);
+	g_main_loop_run(loop); /* until a drain after the whole reply */
+
+	ck_assert_uint_eq(k->fed->len, strlen(big));
+	ck_assert_uint_eq(k->fed_at_drain, strlen(big));
+	ck_assert_uint_ge(k->drained, 1);
+	/* Every drain came with more fed than the one before. */
+	ck_assert_uint_le(k->drained, strlen(big) / 1024);
+	ck_assert(!k->eof);
+
+	/* The server closes: EOF, no drain for it. */
+	k->drained = 0;
+	(void)g_io_stream_close(G_IO_STREAM(s->peer), NULL, NULL);
+	g_main_loop_run(loop); /* until eof */
+	ck_assert(k->eof);
+	ck_assert_uint_eq(k->drained, 0);
+	connection_free(conn);
+	server_free(s);
+	sink_free(k);
+}
+END_TEST
+
 int main(void)
 {
 	const CheckCase cases[] = {
@@ -821,6 +879,7 @@ int main(void)
 		{"io", test_reset},
 		{"io", test_timer},
 		{"io", test_schedule_flush},
+		{"io", test_input_drained},
 	};
 
 	/*

@@ -129,6 +129,8 @@ struct _BenchWatch {
 	guint64 n_entries;
 	unsigned probe_max;
 	gint64 *probe;
+	gint64 last_entry; /* the latest entry that was not a probe */
+	gint64 end[BENCH_WATCH_ENDS];
 };
 
 static void note_status(BenchWatch *w, const char *status, int64_t now)
@@ -137,6 +139,12 @@ static void note_status(BenchWatch *w, const char *status, int64_t now)
 		guint64 i = g_ascii_strtoull(status + 4, NULL, 10);
 		if (i < w->probe_max && w->probe[i] == 0)
 			__atomic_store_n(&w->probe[i], now, __ATOMIC_RELEASE);
+	} else if (g_str_has_prefix(status, "end-")) {
+		guint64 i = g_ascii_strtoull(status + 4, NULL, 10);
+		if (i < BENCH_WATCH_ENDS && w->end[i] == 0)
+			__atomic_store_n(&w->end[i], now, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&w->last_entry, now, __ATOMIC_RELEASE);
 	}
 }
 
@@ -258,6 +266,18 @@ uint64_t bench_watch_get_signals(BenchWatch *w)
 uint64_t bench_watch_get_entries(BenchWatch *w)
 {
 	return __atomic_load_n(&w->n_entries, __ATOMIC_RELAXED);
+}
+
+int64_t bench_watch_get_end(BenchWatch *w, unsigned i)
+{
+	if (i >= BENCH_WATCH_ENDS)
+		return 0;
+	return __atomic_load_n(&w->end[i], __ATOMIC_ACQUIRE);
+}
+
+int64_t bench_watch_get_last_entry(BenchWatch *w)
+{
+	return __atomic_load_n(&w->last_entry, __ATOMIC_ACQUIRE);
 }
 
 int64_t bench_watch_get_probe(BenchWatch *w, unsigned i)

@@ -39,6 +39,12 @@ uint64_t bench_watch_get_signals(BenchWatch *watch);
 uint64_t bench_watch_get_entries(BenchWatch *watch);
 /* When "lat-<i>" arrived; 0: not yet. */
 int64_t bench_watch_get_probe(BenchWatch *watch, unsigned i);
+/* When "end-<i>" (a sentinel after a blob, bench_wire_sentinel()) arrived;
+ * 0: not yet. i < BENCH_WATCH_ENDS. */
+#define BENCH_WATCH_ENDS 4
+int64_t bench_watch_get_end(BenchWatch *watch, unsigned i);
+/* When the latest entry with any other status arrived; 0: none yet. */
+int64_t bench_watch_get_last_entry(BenchWatch *watch);
 
 /* ListContacts() on a connection of its own: bare JID → "show<TAB>status".
  * NULL with error when the call fails. Transfer full. */

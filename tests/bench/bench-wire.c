@@ -195,6 +195,16 @@ GString *bench_wire_probe(unsigned index)
 	return out;
 }
 
+GString *bench_wire_sentinel(unsigned index)
+{
+	GString *out = g_string_sized_new(600);
+	char status[32];
+
+	g_snprintf(status, sizeof(status), "end-%u", index);
+	append_presence(out, 0, 0, "chat", status, 10);
+	return out;
+}
+
 void bench_wire_append_ping(GString *out, const char *tag)
 {
 	g_string_append_printf(out,

@@ -37,6 +37,10 @@ GPtrArray *bench_wire_expected(unsigned n, unsigned r, unsigned m);
 /* One available presence of contact 0, resource 0, whose status is
  * "lat-<index>" (the PresenceChanged latency probe). */
 GString *bench_wire_probe(unsigned index);
+/* Contact 0's resource 0 with status "end-<index>": sent after a blob, its
+ * signal follows every signal the blob caused (one sender, in order). The
+ * updates that follow overwrite that resource, so the table is unchanged. */
+GString *bench_wire_sentinel(unsigned index);
 
 /* An XEP-0199 ping from the server with id "bping-<tag>". */
 void bench_wire_append_ping(GString *out, const char *tag);

@@ -28,6 +28,8 @@ struct _Service {
 	char *jid;
 	bool roster_ready;
 	char *echo_jid;
+	unsigned flushes;	 /* service_flush_output() calls */
+	unsigned calls_at_flush; /* calls->len at the last one */
 	int64_t clock;
 	FILE *log;
 };
@@ -413,6 +415,26 @@ void fake_service_set_roster_ready(Service *service, bool ready)
 {
 	service->roster_ready = ready;
 	notify(service, "RosterReady");
+}
+
+void service_flush_output(Service *service)
+{
+	service->flushes++;
+	service->calls_at_flush = service->calls->len;
+}
+
+unsigned fake_service_get_flushes(const Service *service,
+				  unsigned *ret_calls_at_flush)
+{
+	if (ret_calls_at_flush)
+		*ret_calls_at_flush = service->calls_at_flush;
+	return service->flushes;
+}
+
+void fake_service_input_drained(Service *service)
+{
+	if (service->observer && service->observer->input_drained)
+		service->observer->input_drained(service->observer_data);
 }
 
 void fake_service_emit_presence(Service *service, const char *jid,

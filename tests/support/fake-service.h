@@ -55,6 +55,13 @@ void fake_service_roster_remove(Service *service, const char *bare);
 void fake_service_emit_presence(Service *service, const char *jid,
 				PresenceShow show, const char *status);
 
+/* How many times the bus layer asked for the output to be flushed, and
+ * how many calls were recorded at the last time. */
+unsigned fake_service_get_flushes(const Service *service,
+				  unsigned *ret_calls_at_flush);
+/* Tells the observer the server's input is drained (input_drained). */
+void fake_service_input_drained(Service *service);
+
 /* Replaces what Blocked reads and notifies "Blocked" (as a push). */
 void fake_service_set_blocked(Service *service, const char *const *items);
 /* What GetContactClients answers for bare (in order of addition). */
