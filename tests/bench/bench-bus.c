@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench-bus.h"
+#include "bench-wire.h"
 
 #define BUS_NAME "im.presenced.Presence1"
 #define BUS_PATH "/im/presenced/Presence1"
@@ -355,7 +356,11 @@ GHashTable *bench_bus_list_contacts(BenchBus *bus, GError **error)
 	return table;
 }
 
-static bool set_presence(DBusConnection *c, const char *status)
+/* *ret_sent: the monotonic µs once the call is built, just before it is
+ * handed to the bus (the client's own marshalling is not the daemon's
+ * latency). */
+static bool set_presence(DBusConnection *c, const char *status,
+			 int64_t *ret_sent)
 {
 	DBusMessage *m = dbus_message_new_method_call(BUS_NAME, BUS_PATH,
 						      BUS_IFACE, "SetPresence");
@@ -370,6 +375,7 @@ static bool set_presence(DBusConnection *c, const char *status)
 	dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "{sv}", &dict);
 	dbus_message_iter_close_container(&it, &dict);
 	dbus_error_init(&err);
+	__atomic_store_n(ret_sent, bench_now_us(), __ATOMIC_RELEASE);
 	reply = dbus_connection_send_with_reply_and_block(c, m, 5000, &err);
 	dbus_message_unref(m);
 	if (reply == NULL) {
@@ -393,8 +399,7 @@ static gpointer setter_thread(gpointer data)
 		int64_t deadline;
 
 		g_snprintf(status, sizeof(status), "sp-%u", i);
-		s->call[i] = bench_now_us();
-		if (!set_presence(s->conn, status)) {
+		if (!set_presence(s->conn, status, &s->call[i])) {
 			s->failed++;
 			misses++;
 			continue;
@@ -451,4 +456,111 @@ unsigned bench_setter_finish(BenchSetter *s)
 	failed = s->failed;
 	g_free(s);
 	return failed;
+}
+
+/* ---- the bus's own floors ------------------------------------------------ */
+
+static DBusMessage *floor_signal(unsigned i, const char *status)
+{
+	char jid[64];
+	const char *j = jid, *show = "away";
+	DBusMessage *m =
+		dbus_message_new_signal(BUS_PATH, BUS_IFACE, "PresenceChanged");
+
+	g_snprintf(jid, sizeof(jid), BENCH_CONTACT_FMT, i);
+	if (m != NULL &&
+	    !dbus_message_append_args(m, DBUS_TYPE_STRING, &j, DBUS_TYPE_STRING,
+				      &show, DBUS_TYPE_STRING, &status,
+				      DBUS_TYPE_INVALID))
+		g_clear_pointer(&m, dbus_message_unref);
+	return m;
+}
+
+/* One round trip: the bus has handled everything c sent before it. */
+static bool bus_ping(DBusConnection *c)
+{
+	DBusMessage *m = dbus_message_new_method_call(
+		DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_PEER, "Ping");
+	DBusMessage *r;
+	DBusError err;
+
+	dbus_error_init(&err);
+	r = dbus_connection_send_with_reply_and_block(c, m, 60000, &err);
+	dbus_message_unref(m);
+	if (r == NULL) {
+		dbus_error_free(&err);
+		return false;
+	}
+	dbus_message_unref(r);
+	return true;
+}
+
+bool bench_bus_floor(BenchBus *bus, unsigned n, unsigned probes,
+		     double (*cpu_seconds)(GPid pid), double *ret_us_per_signal,
+		     GArray *ret_hop_us, GError **error)
+{
+	DBusConnection *c = connect_bus(bus, error);
+	const char *status = "Working from the Berlin office on the quarterly "
+			     "plan, back after lunch (1/0)";
+	BenchWatch *w;
+	double cpu0;
+	bool ok = false;
+
+	if (c == NULL)
+		return false;
+	/* Nobody listens: what dbus-daemon pays per signal it only reads,
+	 * sent 256 at a time as presenced sends a batch. */
+	cpu0 = cpu_seconds(bus->pid);
+	for (unsigned i = 0; i < n; i++) {
+		DBusMessage *m = floor_signal(i, status);
+
+		if (m == NULL || !dbus_connection_send(c, m, NULL)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+				    "bus floor: out of memory");
+			goto out;
+		}
+		dbus_message_unref(m);
+		if (i % 256 == 255)
+			dbus_connection_flush(c);
+	}
+	dbus_connection_flush(c);
+	if (!bus_ping(c)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "bus floor: no answer to Ping");
+		goto out;
+	}
+	*ret_us_per_signal = 1e6 * (cpu_seconds(bus->pid) - cpu0) / n;
+
+	/* One hop: a signal to a client's thread, the next once it came. */
+	w = bench_watch_new(bus, BENCH_WATCH_PRESENCE_CHANGED, probes, error);
+	if (w == NULL)
+		goto out;
+	for (unsigned i = 0; i < probes; i++) {
+		char text[32];
+		DBusMessage *m;
+		int64_t t0, end;
+
+		g_snprintf(text, sizeof(text), "lat-%u", i);
+		m = floor_signal(0, text);
+		if (m == NULL)
+			break;
+		g_usleep(1000); /* each hop starts from an idle bus */
+		t0 = bench_now_us();
+		(void)dbus_connection_send(c, m, NULL);
+		dbus_connection_flush(c);
+		dbus_message_unref(m);
+		end = t0 + 1000000;
+		while (bench_watch_get_probe(w, i) == 0 && bench_now_us() < end)
+			g_usleep(50);
+		if (bench_watch_get_probe(w, i) != 0) {
+			double us = (double)(bench_watch_get_probe(w, i) - t0);
+			g_array_append_val(ret_hop_us, us);
+		}
+	}
+	bench_watch_free(w);
+	ok = true;
+out:
+	dbus_connection_close(c);
+	dbus_connection_unref(c);
+	return ok;
 }

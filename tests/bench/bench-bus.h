@@ -46,6 +46,18 @@ int64_t bench_watch_get_end(BenchWatch *watch, unsigned i);
 /* When the latest entry with any other status arrived; 0: none yet. */
 int64_t bench_watch_get_last_entry(BenchWatch *watch);
 
+/*
+ * The bus's own floors, measured before any subject runs: dbus-daemon's
+ * CPU per PresenceChanged-shaped signal (sss, a flood contact's JID, show
+ * and status) that nobody listens to, n of them sent 256 at a time; and
+ * the latency of one hop (send → dbus-daemon → a client's thread) for
+ * probes signals, each from an idle bus, appended to ret_hop_us (double
+ * µs). cpu_seconds(pid): the CPU time of a process, in seconds.
+ */
+bool bench_bus_floor(BenchBus *bus, unsigned n, unsigned probes,
+		     double (*cpu_seconds)(GPid pid), double *ret_us_per_signal,
+		     GArray *ret_hop_us, GError **error);
+
 /* ListContacts() on a connection of its own: bare JID → "show<TAB>status".
  * NULL with error when the call fails. Transfer full. */
 GHashTable *bench_bus_list_contacts(BenchBus *bus, GError **error);
@@ -53,7 +65,8 @@ GHashTable *bench_bus_list_contacts(BenchBus *bus, GError **error);
 /*
  * Calls SetPresence("available", "sp-<i>", {}) n times from its own
  * thread, each after the server saw the previous one (or 1 s passed).
- * ret_call[i] gets the monotonic µs just before each call is sent.
+ * ret_call[i] gets the monotonic µs just before each call, already built,
+ * is handed to libdbus (the client's marshalling is not the daemon's).
  */
 typedef struct _BenchSetter BenchSetter;
 BenchSetter *bench_setter_start(BenchBus *bus, unsigned n,
