@@ -471,11 +471,21 @@ static void handle_iq(BenchServer *s, const char *elem, int64_t now)
 			"<iq type='result' id='%s' from='" BENCH_DOMAIN "'/>",
 			id);
 	} else {
+		/*
+		 * From where the request went (RFC 6120 §8.1.2.1): a caps
+		 * query to a contact's resource must be answered by it, or
+		 * the daemon waits for its deadline — a wake-up in the idle
+		 * window that a real contact's answer would not cause.
+		 */
+		g_autofree char *to = attr(elem, "to"); /* still escaped */
+		g_autofree char *from =
+			to ? g_strdup_printf(" from='%s'", to) : NULL;
+
 		reply = g_strdup_printf(
-			"<iq type='error' id='%s'><error type='cancel'>"
+			"<iq type='error' id='%s'%s><error type='cancel'>"
 			"<service-unavailable xmlns="
 			"'urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
-			id);
+			id, from ? from : "");
 	}
 	send_str(s, reply);
 }
