@@ -316,8 +316,12 @@ static DBusHandlerResult filter_cb(DBusConnection *conn, DBusMessage *msg,
 		bus_desktop_lock_signal(bd, msg);
 		bus_desktop_idle_signal(bd, msg);
 		bus_desktop_dnd_signal(bd, msg);
+		/* A lock's "away" leaves now, not an iteration later. */
+		service_flush_output(bd->service);
 	} else if (conn == bd->system) {
 		bus_desktop_logind_signal(bd, msg);
+		/* Before a suspend, the "offline" is on the wire at once. */
+		service_flush_output(bd->service);
 	}
 	return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 }
