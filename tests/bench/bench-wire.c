@@ -185,24 +185,25 @@ GPtrArray *bench_wire_expected(unsigned n, unsigned r, unsigned m)
 	return out;
 }
 
-GString *bench_wire_probe(unsigned index)
+/* Contact 0's first resource, chat, priority 10, status "<tag>-<index>". */
+static GString *contact0_marker(const char *tag, unsigned index)
 {
 	GString *out = g_string_sized_new(600);
 	char status[32];
 
-	g_snprintf(status, sizeof(status), "lat-%u", index);
+	g_snprintf(status, sizeof(status), "%s-%u", tag, index);
 	append_presence(out, 0, 0, "chat", status, 10);
 	return out;
 }
 
+GString *bench_wire_probe(unsigned index)
+{
+	return contact0_marker("lat", index);
+}
+
 GString *bench_wire_sentinel(unsigned index)
 {
-	GString *out = g_string_sized_new(600);
-	char status[32];
-
-	g_snprintf(status, sizeof(status), "end-%u", index);
-	append_presence(out, 0, 0, "chat", status, 10);
-	return out;
+	return contact0_marker("end", index);
 }
 
 void bench_wire_append_ping(GString *out, const char *tag)
