@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The bus object's state and the helpers its files share: bus-presence.c
- * (presence, contacts, roster, signals) and bus-presence-caps.c (blocking
- * and contacts' clients, issue #14). Nothing else includes this.
+ * (presence, contacts, roster, signals), bus-presence-batch.c (the batch
+ * that becomes PresenceChanged and ContactsChanged) and
+ * bus-presence-caps.c (blocking and contacts' clients, issue #14).
+ * Nothing else includes this.
  */
 #pragma once
 
@@ -39,6 +41,21 @@ DBusMessage *bus_presence_empty_reply(DBusMessage *msg, bool ok,
  * *ret_jid (transfer full) and NULL, or the InvalidArgs reply. */
 DBusMessage *bus_presence_parse_jid_arg(DBusMessage *msg, const char *str,
 					char **ret_jid);
+
+/* Sends a signal (NULL: out of memory, warned). */
+void bus_presence_emit(BusPresence *bus, DBusMessage *sig);
+/* One (sss) contact entry of ListContacts / ContactsChanged. */
+bool bus_presence_append_contact_state(DBusMessageIter *array, const char *jid,
+				       PresenceShow show, const char *status);
+
+/* bus-presence-batch.c. init: an empty batch; clear: frees it (unsent). */
+void bus_presence_batch_init(BusPresence *bus);
+void bus_presence_batch_clear(BusPresence *bus);
+/* Remembers the contact's latest state; schedules the idle flush. */
+void bus_presence_batch_note(BusPresence *bus, const char *jid,
+			     PresenceShow show, const char *status);
+/* Sends the batch, if any (see the file's opening comment). */
+void bus_presence_batch_flush(BusPresence *bus);
 
 /* bus-presence-caps.c: method handlers and the Blocked getter. */
 DBusMessage *bus_presence_get_contact_clients(BusObject *object,

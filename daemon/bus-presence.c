@@ -5,8 +5,8 @@
  * Service judges the values (validate.c), changing nothing on error, so bad
  * input is answered with InvalidArgs and nothing reaches the server; the
  * service's observer becomes PresenceChanged and ContactsChanged (both
- * batched: once per contact per main-loop iteration),
- * SubscriptionRequested and PropertiesChanged.
+ * batched: bus-presence-batch.c), SubscriptionRequested, RosterChanged and
+ * PropertiesChanged.
  */
 #include "config.h"
 
@@ -22,19 +22,6 @@
 #include "validate.h"
 
 G_DEFINE_QUARK(bus - presence - error - quark, bus_presence_error)
-
-typedef struct {
-	PresenceShow show;
-	char *status;
-} ContactState;
-
-static void contact_state_free(void *data)
-{
-	ContactState *state = data;
-
-	g_free(state->status);
-	g_free(state);
-}
 
 /*
  * The one GError → D-Bus error mapping (STYLE.md §4). Validation codes of
@@ -228,8 +215,8 @@ static DBusMessage *get_presence(BusObject *object, DBusMessage *msg,
 	return g_steal_pointer(&reply);
 }
 
-static bool append_contact_state(DBusMessageIter *array, const char *jid,
-				 PresenceShow show, const char *status)
+bool bus_presence_append_contact_state(DBusMessageIter *array, const char *jid,
+				       PresenceShow show, const char *status)
 {
 	DBusMessageIter st;
 
@@ -255,7 +242,7 @@ static void append_contact_cb(const Contact *contact, void *user_data)
 	AppendData *data = user_data;
 
 	if (data->ok)
-		data->ok = append_contact_state(
+		data->ok = bus_presence_append_contact_state(
 			data->array, contact_get_jid(contact),
 			contact_get_show(contact), contact_get_status(contact));
 }
@@ -779,182 +766,10 @@ const struct _BusInterface *bus_presence_get_interface(void)
 
 /* ---- signals ------------------------------------------------------------ */
 
-static void emit(BusPresence *bus, DBusMessage *sig)
+void bus_presence_emit(BusPresence *bus, DBusMessage *sig)
 {
 	if (!sig || !bus_object_send(bus->object, sig))
 		g_warning("Could not emit a D-Bus signal: out of memory");
-}
-
-/*
- * PresenceChanged for one contact (s jid, s show, s status): the fast
- * builder, the repairing one only for text libdbus refuses.
- */
-static DBusMessage *new_presence_changed(BusPresence *bus, const char *jid,
-					 const ContactState *state)
-{
-	const char *args[] = {jid, presence_show_to_string(state->show),
-			      state->status};
-	DBusMessage *sig;
-	DBusMessageIter iter;
-
-	sig = bus_object_new_signal_strings(bus->object, "PresenceChanged",
-					    args, G_N_ELEMENTS(args));
-	if (!sig)
-		sig = bus_object_new_signal(bus->object, "PresenceChanged");
-	if (sig && dbus_message_get_signature(sig)[0] == '\0') {
-		dbus_message_iter_init_append(sig, &iter);
-		if (!bus_iter_append_string(&iter, args[0]) ||
-		    !bus_iter_append_string(&iter, args[1]) ||
-		    !bus_iter_append_string(&iter, args[2]))
-			g_clear_pointer(&sig, dbus_message_unref);
-	}
-	return sig;
-}
-
-/* ContactsChanged a(sss) with every contact of the batch, in order. */
-static DBusMessage *new_contacts_changed(BusPresence *bus, GHashTable *changed,
-					 GPtrArray *order)
-{
-	g_autoptr(DBusMessage) sig =
-		bus_object_new_signal(bus->object, "ContactsChanged");
-	DBusMessageIter iter, array;
-	bool ok = true;
-
-	if (!sig)
-		return NULL;
-	dbus_message_iter_init_append(sig, &iter);
-	if (!dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "(sss)",
-					      &array))
-		return NULL;
-	for (guint i = 0; ok && i < order->len; i++) {
-		const char *jid = g_ptr_array_index(order, i);
-		const ContactState *last = g_hash_table_lookup(changed, jid);
-
-		ok = append_contact_state(&array, jid, last->show,
-					  last->status);
-	}
-	/* libdbus: abandon only a container still open; a failed close
-	 * has already let go of it. */
-	if (!ok)
-		dbus_message_iter_abandon_container(&iter, &array);
-	if (!ok || !dbus_message_iter_close_container(&iter, &array))
-		return NULL;
-	return g_steal_pointer(&sig);
-}
-
-/*
- * PresenceChanged for the contacts of order, built a chunk at a time and
- * then written back to back: dbus-daemon, woken by the first, finds the
- * rest already queued on its socket and reads several per wake-up
- * (4,096 signals built and sent one by one: 12.6 us of its CPU each;
- * built first: 10.1 us; BENCHMARKS.md, issue #13 "the bus path"). A chunk,
- * not the whole batch: a roster of 100,000 items is one batch, and
- * holding all its signals at once raised the peak RSS by 21 MiB.
- */
-#define SEND_CHUNK 256u
-
-static void send_presence_changed(BusPresence *bus, GHashTable *changed,
-				  GPtrArray *order)
-{
-	DBusMessage *chunk[SEND_CHUNK];
-
-	for (guint at = 0; at < order->len; at += SEND_CHUNK) {
-		guint n = MIN(SEND_CHUNK, order->len - at);
-
-		for (guint i = 0; i < n; i++) {
-			const char *jid = g_ptr_array_index(order, at + i);
-
-			chunk[i] = new_presence_changed(
-				bus, jid, g_hash_table_lookup(changed, jid));
-		}
-		for (guint i = 0; i < n; i++) {
-			emit(bus, chunk[i]);
-			if (chunk[i])
-				dbus_message_unref(chunk[i]);
-		}
-	}
-}
-
-/*
- * Sends the batch, if any: one PresenceChanged per contact that changed
- * (CONTRACT.md additions v3: at most one per contact per main-loop
- * iteration, with the state at the time it is sent), then one
- * ContactsChanged with all of them. A contact that changed five times in
- * one read costs one signal, not five.
- */
-static void flush_contacts(BusPresence *bus)
-{
-	g_autoptr(GHashTable) changed = NULL;
-	g_autoptr(GPtrArray) order = NULL;
-
-	if (bus->contacts_idle) {
-		g_source_destroy(bus->contacts_idle);
-		g_clear_pointer(&bus->contacts_idle, g_source_unref);
-	}
-	if (bus->order->len == 0)
-		return;
-	changed = g_steal_pointer(&bus->changed);
-	order = g_steal_pointer(&bus->order);
-	bus->changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					     contact_state_free);
-	bus->order = g_ptr_array_new();
-	send_presence_changed(bus, changed, order);
-	/* Built once they are out: a lone change's PresenceChanged does not
-	 * wait for it. */
-	{
-		g_autoptr(DBusMessage) sig =
-			new_contacts_changed(bus, changed, order);
-
-		emit(bus, sig);
-	}
-}
-
-static gboolean contacts_idle_cb(gpointer user_data)
-{
-	/* flush_contacts destroys this source: GLib keeps it alive until
-	 * the dispatch returns. */
-	flush_contacts(user_data);
-	return G_SOURCE_REMOVE;
-}
-
-/* Remembers the contact's latest state for the batch. */
-static void note_change(BusPresence *bus, const char *jid, PresenceShow show,
-			const char *status)
-{
-	ContactState *state = g_hash_table_lookup(bus->changed, jid);
-
-	if (!state) {
-		char *key = g_strdup(jid);
-
-		state = g_new0(ContactState, 1);
-		g_hash_table_insert(bus->changed, key, state);
-		g_ptr_array_add(bus->order, key);
-	}
-	state->show = show;
-	g_free(state->status);
-	state->status = g_strdup(status ? status : "");
-}
-
-static void on_presence_changed(void *user_data, const char *jid,
-				PresenceShow show, const char *status)
-{
-	BusPresence *bus = user_data;
-
-	note_change(bus, jid, show, status);
-	if (bus->contacts_idle)
-		return;
-	/*
-	 * Low priority: runs once the current iteration's events (a burst of
-	 * stanzas from one read, a roster push) have all been handled, so
-	 * they share one batch.
-	 */
-	bus->contacts_idle = g_idle_source_new();
-	g_source_set_priority(bus->contacts_idle, G_PRIORITY_LOW);
-	g_source_set_callback(bus->contacts_idle, contacts_idle_cb, bus, NULL);
-	g_source_set_static_name(bus->contacts_idle,
-				 "[presenced] PresenceChanged");
-	g_source_attach(bus->contacts_idle,
-			g_main_context_get_thread_default());
 }
 
 static void on_property_changed(void *user_data, const char *name)
@@ -978,7 +793,7 @@ static void on_subscription_requested(void *user_data, const char *jid,
 		    !bus_iter_append_string(&iter, message))
 			g_clear_pointer(&sig, dbus_message_unref);
 	}
-	emit(bus, sig);
+	bus_presence_emit(bus, sig);
 }
 
 /* append_roster_item's arguments, marshalled by hand (bus-object.h). */
@@ -1024,7 +839,7 @@ static void on_roster_changed(void *user_data, const char *jid)
 		if (!append_roster_item(&iter, jid, contact))
 			g_clear_pointer(&sig, dbus_message_unref);
 	}
-	emit(bus, sig);
+	bus_presence_emit(bus, sig);
 }
 
 /*
@@ -1058,7 +873,13 @@ static bool is_congested(void *user_data)
  */
 static void on_input_drained(void *user_data)
 {
-	flush_contacts(user_data);
+	bus_presence_batch_flush(user_data);
+}
+
+static void on_presence_changed(void *user_data, const char *jid,
+				PresenceShow show, const char *status)
+{
+	bus_presence_batch_note(user_data, jid, show, status);
 }
 
 static const ServiceObserver observer = {
@@ -1130,9 +951,7 @@ BusPresence *bus_presence_new(Service *service,
 	bus->service = service;
 	bus->on_disconnect = on_disconnect;
 	bus->user_data = user_data;
-	bus->changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					     contact_state_free);
-	bus->order = g_ptr_array_new();
+	bus_presence_batch_init(bus);
 
 	bus->conn = bus_connection_open(DBUS_BUS_SESSION, &local);
 	if (!bus->conn) {
@@ -1194,12 +1013,8 @@ void bus_presence_free(BusPresence *bus)
 	/* What changed last (e.g. State going offline on shutdown) still
 	 * reaches the bus before the name is released. */
 	if (bus->object && dbus_connection_get_is_connected(bus->conn)) {
-		flush_contacts(bus);
+		bus_presence_batch_flush(bus);
 		bus_object_flush_properties(bus->object);
-	}
-	if (bus->contacts_idle) {
-		g_source_destroy(bus->contacts_idle);
-		g_source_unref(bus->contacts_idle);
 	}
 	if (bus->disconnect_idle) {
 		g_source_destroy(bus->disconnect_idle);
@@ -1215,7 +1030,6 @@ void bus_presence_free(BusPresence *bus)
 			dbus_connection_flush(bus->conn);
 		bus_connection_close(bus->conn);
 	}
-	g_clear_pointer(&bus->order, g_ptr_array_unref);
-	g_clear_pointer(&bus->changed, g_hash_table_unref);
+	bus_presence_batch_clear(bus);
 	g_free(bus);
 }

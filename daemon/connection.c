@@ -434,7 +434,6 @@ static gboolean on_readable(GSocket *socket, GIOCondition cond,
 			    gpointer user_data)
 {
 	Connection *conn = user_data;
-
 	bool drained = false;
 
 	for (int i = 0; i < MAX_READS_PER_DISPATCH && !conn->io_done; i++) {

@@ -126,7 +126,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Connection, connection_free)
 void connection_schedule_flush(Connection *conn);
 
 /* Runs the flush connection_schedule_flush() asked for now, if one is
- * still pending (the end of a batch of D-Bus calls). */
+ * still pending (after a D-Bus call or desktop signal, before its reply). */
 void connection_flush_scheduled(Connection *conn);
 
 bool connection_is_connected(const Connection *conn);

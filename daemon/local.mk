@@ -43,7 +43,8 @@ libpresenced_service_la_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
 
 libpresenced_bus_presence_la_SOURCES = \
 	daemon/bus-presence.c daemon/bus-presence.h \
-	daemon/bus-presence-private.h daemon/bus-presence-caps.c
+	daemon/bus-presence-private.h daemon/bus-presence-caps.c \
+	daemon/bus-presence-batch.c
 libpresenced_bus_presence_la_CPPFLAGS = $(daemon_cppflags)
 libpresenced_bus_presence_la_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
 
